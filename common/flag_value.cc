@@ -1,0 +1,132 @@
+#include "common/flag_value.h"
+
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace skydeck {
+namespace {
+
+bool IsQuoted(absl::string_view text) {
+  return text.size() >= 2 && (text.front() == '"' || text.front() == '\'') &&
+         text.back() == text.front();
+}
+
+bool ParseInt64(absl::string_view text, int64_t* out) {
+  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool LooksNumeric(absl::string_view text) {
+  // from_chars accepts "inf", "nan" and hex; a flag value reading "nan" is
+  // far more likely a string.
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
+          c == '+' || c == '-')) {
+      return false;
+    }
+  }
+  return text.find_first_of("0123456789") != absl::string_view::npos;
+}
+
+bool ParseDouble(absl::string_view text, double* out) {
+  if (!LooksNumeric(text)) return false;
+  if (text.front() == '+') text.remove_prefix(1);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size() &&
+         std::isfinite(*out);
+}
+
+}  // namespace
+
+FlagValue ParseFlagValueText(absl::string_view text) {
+  if (IsQuoted(text)) return std::string(text.substr(1, text.size() - 2));
+  if (text == "true" || text == "True") return true;
+  if (text == "false" || text == "False") return false;
+  int64_t i;
+  if (ParseInt64(text, &i)) return i;
+  double d;
+  if (ParseDouble(text, &d)) return d;
+  return std::string(text);
+}
+
+absl::StatusOr<std::pair<std::string, FlagValue>> ParseFlagAssignment(
+    absl::string_view assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flag \"", assignment, "\" is not of the form key=value (or key:=string)"));
+  }
+  bool force_string = eq > 0 && assignment[eq - 1] == ':';
+  std::string key(assignment.substr(0, force_string ? eq - 1 : eq));
+  if (key.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag \"", assignment, "\" has an empty key"));
+  }
+  absl::string_view text = assignment.substr(eq + 1);
+  if (force_string) return std::make_pair(key, FlagValue(std::string(text)));
+  return std::make_pair(key, ParseFlagValueText(text));
+}
+
+std::string FormatFlagValue(const FlagValue& value) {
+  struct Formatter {
+    std::string operator()(const std::string& s) const { return s; }
+    std::string operator()(int64_t i) const { return std::to_string(i); }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(double d) const {
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+      std::string out(buf, end);
+      // Keep a double recognisable as one: "4" would read back as an int.
+      if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
+      return out;
+    }
+  };
+  return std::visit(Formatter{}, value);
+}
+
+absl::string_view FlagTypeName(const FlagValue& value) {
+  switch (value.index()) {
+    case 0: return "string";
+    case 1: return "int";
+    case 2: return "float";
+    default: return "bool";
+  }
+}
+
+nlohmann::json FlagMapToJson(const FlagMap& flags) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : flags) {
+    std::visit([&](const auto& v) { out[key] = v; }, value);
+  }
+  return out;
+}
+
+absl::StatusOr<FlagMap> FlagMapFromJson(const nlohmann::json& json) {
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError("flags must be a JSON object");
+  }
+  FlagMap flags;
+  for (const auto& [key, v] : json.items()) {
+    if (v.is_string()) {
+      flags[key] = v.get<std::string>();
+    } else if (v.is_boolean()) {
+      flags[key] = v.get<bool>();
+    } else if (v.is_number_integer()) {
+      flags[key] = v.get<int64_t>();
+    } else if (v.is_number_float()) {
+      flags[key] = v.get<double>();
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag \"", key, "\" is not a string, number or bool"));
+    }
+  }
+  return flags;
+}
+
+}  // namespace skydeck

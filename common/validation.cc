@@ -1,0 +1,152 @@
+#include "common/validation.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace skydeck {
+namespace {
+
+bool IsIdentStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
+bool IsIdentChar(char c) {
+  return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+// Quotes user text in an error message without letting it grow the message
+// or smuggle control characters into logs.
+std::string Shown(absl::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 64)) {
+    out += absl::ascii_isprint(c) ? c : '?';
+  }
+  if (text.size() > 64) out += "...";
+  return absl::StrCat("\"", out, "\"");
+}
+
+}  // namespace
+
+absl::Status ValidateExperimentName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("name: required");
+  if (name.size() > kMaxNameBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "name ", Shown(name), ": at most ", kMaxNameBytes, " bytes"));
+  }
+  bool ok = absl::ascii_isalpha(name.front());
+  for (char c : name) ok = ok && IsIdentChar(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "name ", Shown(name),
+        ": must start with a letter and contain only letters, digits, '.', "
+        "'_' or '-'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFlagKey(absl::string_view key) {
+  bool ok = !key.empty() && key.size() <= kMaxFlagKeyBytes &&
+            IsIdentStart(key.front());
+  for (char c : key) ok = ok && IsIdentChar(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flag key ", Shown(key), ": must match [A-Za-z_][A-Za-z0-9_.-]* and be at most ",
+        kMaxFlagKeyBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFlags(const FlagMap& flags) {
+  if (flags.size() > kMaxFlags) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flags: at most ", kMaxFlags, " per experiment, got ", flags.size()));
+  }
+  for (const auto& [key, value] : flags) {
+    if (absl::Status s = ValidateFlagKey(key); !s.ok()) return s;
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      if (absl::Status st = ValidateText(absl::StrCat("flag ", key), *s, kMaxFlagStringBytes);
+          !st.ok()) {
+        return st;
+      }
+    }
+    if (const auto* d = std::get_if<double>(&value); d && !std::isfinite(*d)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag ", key, ": float value must be finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLabels(const std::map<std::string, std::string>& labels) {
+  if (labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels: at most ", kMaxLabels, ", got ", labels.size()));
+  }
+  for (const auto& [key, value] : labels) {
+    bool ok = !key.empty() && key.size() <= kMaxLabelKeyBytes &&
+              IsIdentStart(key.front());
+    for (char c : key) ok = ok && (IsIdentChar(c) || c == '/');
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label key ", Shown(key), ": must match [A-Za-z_][A-Za-z0-9_./-]* and be at most ",
+          kMaxLabelKeyBytes, " bytes"));
+    }
+    bool value_ok = value.size() <= kMaxLabelValueBytes;
+    for (char c : value) {
+      value_ok = value_ok && absl::ascii_isprint(c) && c != ',' && c != '=' &&
+                 c != '(' && c != ')' && c != '!';
+    }
+    if (!value_ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label ", key, " value ", Shown(value), ": at most ", kMaxLabelValueBytes,
+          " printable bytes without , = ! ( )"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateText(absl::string_view field, absl::string_view text,
+                          size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": at most ", max_bytes, " bytes, got ", text.size()));
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": control characters are not allowed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min,
+                           int64_t max) {
+  if (value < min || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be between ", min, " and ", max, ", got ", value));
+  }
+  return absl::OkStatus();
+}
+
+bool IsNumericRef(absl::string_view ref) {
+  if (ref.empty()) return false;
+  for (char c : ref) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+absl::StatusOr<int64_t> ParseId(absl::string_view field, absl::string_view text) {
+  int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (!IsNumericRef(text) || ec != std::errc() || end != text.data() + text.size() ||
+      id <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " ", Shown(text), ": must be a positive integer id"));
+  }
+  return id;
+}
+
+}  // namespace skydeck

@@ -1,0 +1,49 @@
+// File: daemon/daemon_options.h
+//
+// skydeckd's configuration: command-line flags, then SKYDECK_* environment
+// variables, then built-in defaults (a flag beats the environment, which
+// beats the default).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/log.h"
+
+namespace skydeck {
+
+struct DaemonOptions {
+  std::string host = "127.0.0.1";
+  int port = 50051;
+  // Holds the database (unless db_path says otherwise) and job working
+  // directories and logs of the local backend.
+  std::string data_dir;
+  std::string db_path;
+  // How often the backend is polled. Zero: the backend's default.
+  absl::Duration poll_interval = absl::ZeroDuration();
+  absl::Duration reconcile_interval = absl::Seconds(60);
+  LogLevel log_level = LogLevel::kInfo;
+  // When set, "host:port" is written here once the server listens (useful
+  // with --port 0, which picks a free port).
+  std::string ready_file;
+};
+
+// Parses argv. Returns nullopt-like OK with `exit_code` set for --help and
+// --version. Errors: INVALID_ARGUMENT with a usage message.
+struct ParsedOptions {
+  DaemonOptions options;
+  bool exit_now = false;  // --help or --version printed
+  int exit_code = 0;
+};
+ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& version);
+
+// "$XDG_DATA_HOME/skydeck", else "$HOME/.local/share/skydeck", else
+// "./skydeck-data".
+std::string DefaultDataDir();
+
+// Accepts "30s", "500ms", "2m", "1h" and plain seconds ("30").
+absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);
+
+}  // namespace skydeck

@@ -1,0 +1,191 @@
+#include "daemon/service/convert.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/proto_convert.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace skydeck::service {
+namespace {
+
+void SetTime(int64_t ms, google::protobuf::Timestamp* ts) {
+  if (ms != 0) ToProtoTime(ms, ts);
+}
+
+// gpu_type and infra end up in a YAML task and on dashboards: keep them to
+// the characters SkyPilot's own syntax uses ("H100", "k8s/ctx", "aws/us-east-1").
+absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
+  if (value.size() > kMaxShortFieldBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxShortFieldBytes, " bytes"));
+  }
+  for (char c : value) {
+    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' ||
+          c == ':' || c == '@')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " \"", value, "\": only letters, digits and - _ . / : @ are allowed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
+  out->set_id(r.id);
+  out->set_name(r.spec.name);
+  out->set_description(r.spec.description);
+  out->set_base_command(r.spec.base_command);
+  skydeck::ToProto(r.spec.flags, out->mutable_flags());
+  out->set_run_name(r.spec.run_name);
+  out->set_nodes(r.spec.nodes);
+  out->set_gpus(r.spec.gpus);
+  out->set_gpu_type(r.spec.gpu_type);
+  out->set_infra(r.spec.infra);
+  out->set_spot(r.spec.spot);
+  out->mutable_labels()->insert(r.spec.labels.begin(), r.spec.labels.end());
+  out->set_max_restarts(r.spec.max_restarts);
+  out->set_desired_state(skydeck::ToProto(r.spec.desired_state));
+  out->set_generation(r.generation);
+  out->set_observed_generation(r.observed_generation);
+  out->set_observed_state(skydeck::ToProto(r.observed_state));
+  for (const store::Condition& c : r.conditions) {
+    pb::Condition* pc = out->add_conditions();
+    pc->set_type(c.type);
+    pc->set_status(c.status);
+    pc->set_reason(c.reason);
+    pc->set_message(c.message);
+    SetTime(c.last_transition_ms, pc->mutable_last_transition_time());
+  }
+  out->set_restart_count(r.restart_count);
+  SetTime(r.next_retry_ms, out->mutable_next_retry_time());
+  out->set_current_job_id(r.current_job_id);
+  out->set_job_count(r.job_count);
+  SetTime(r.created_ms, out->mutable_create_time());
+  SetTime(r.updated_ms, out->mutable_update_time());
+  SetTime(r.deleted_ms, out->mutable_delete_time());
+}
+
+void ToProto(const store::JobRecord& j, pb::Job* out) {
+  out->set_id(j.id);
+  out->set_experiment_id(j.experiment_id);
+  out->set_attempt(j.attempt);
+  out->set_backend(j.backend);
+  out->set_backend_name(j.backend_name);
+  out->set_backend_job_id(j.backend_job_id);
+  out->set_status(skydeck::ToProto(j.status));
+  out->set_backend_status(j.backend_status);
+  out->set_command(j.command);
+  skydeck::ToProto(j.flags, out->mutable_flags());
+  out->set_nodes(j.nodes);
+  out->set_gpus(j.gpus);
+  out->set_gpu_type(j.gpu_type);
+  out->set_infra(j.infra);
+  out->set_spot(j.spot);
+  out->set_run_name(j.run_name);
+  SetTime(j.submitted_ms, out->mutable_submit_time());
+  SetTime(j.started_ms, out->mutable_start_time());
+  SetTime(j.ended_ms, out->mutable_end_time());
+  if (j.exit_code) out->set_exit_code(*j.exit_code);
+  out->set_failure_reason(j.failure_reason);
+  out->set_recovery_count(j.recovery_count);
+}
+
+void ToProto(const store::EventRecord& e, pb::Event* out) {
+  out->set_id(e.id);
+  SetTime(e.time_ms, out->mutable_time());
+  out->set_experiment_id(e.experiment_id);
+  out->set_job_id(e.job_id);
+  out->set_type(e.type);
+  out->set_reason(e.reason);
+  out->set_message(e.message);
+  out->set_actor(e.actor);
+}
+
+absl::Status ValidateSpec(const store::ExperimentSpec& s) {
+  RETURN_IF_ERROR(ValidateExperimentName(s.name));
+  RETURN_IF_ERROR(ValidateText("description", s.description, kMaxDescriptionBytes));
+  if (absl::StripAsciiWhitespace(s.base_command).empty()) {
+    return absl::InvalidArgumentError("base_command: required");
+  }
+  RETURN_IF_ERROR(ValidateText("base_command", s.base_command, kMaxCommandBytes));
+  RETURN_IF_ERROR(ValidateFlags(s.flags));
+  RETURN_IF_ERROR(ValidateText("run_name", s.run_name, kMaxShortFieldBytes));
+  if (s.run_name.find('\n') != std::string::npos) {
+    return absl::InvalidArgumentError("run_name: must be a single line");
+  }
+  RETURN_IF_ERROR(ValidateRange("nodes", s.nodes, 1, kMaxNodes));
+  RETURN_IF_ERROR(ValidateRange("gpus", s.gpus, 0, kMaxGpusPerNode));
+  RETURN_IF_ERROR(ValidateToken("gpu_type", s.gpu_type));
+  RETURN_IF_ERROR(ValidateToken("infra", s.infra));
+  RETURN_IF_ERROR(ValidateLabels(s.labels));
+  RETURN_IF_ERROR(ValidateRange("max_restarts", s.max_restarts, 0, kMaxRestartsLimit));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
+  store::ExperimentSpec s;
+  s.name = e.name();
+  s.description = e.description();
+  s.base_command = e.base_command();
+  ASSIGN_OR_RETURN(s.flags, FromProto(e.flags()));
+  s.run_name = e.run_name();
+  s.nodes = e.nodes() == 0 ? 1 : e.nodes();
+  s.gpus = e.gpus();
+  s.gpu_type = e.gpu_type();
+  s.infra = e.infra();
+  s.spot = e.spot();
+  s.labels.insert(e.labels().begin(), e.labels().end());
+  s.max_restarts = e.has_max_restarts() ? e.max_restarts() : 3;
+  if (e.desired_state() != pb::DESIRED_STATE_UNSPECIFIED) {
+    ASSIGN_OR_RETURN(s.desired_state, FromProto(e.desired_state()));
+  }
+  RETURN_IF_ERROR(ValidateSpec(s));
+  return s;
+}
+
+absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::FieldMask& mask,
+                            store::ExperimentSpec* s) {
+  if (mask.paths_size() == 0) {
+    return absl::InvalidArgumentError(
+        "update_mask: required; name the fields to change, e.g. \"nodes,gpus\"");
+  }
+  for (const std::string& path : mask.paths()) {
+    if (path == "name") {
+      s->name = e.name();
+    } else if (path == "description") {
+      s->description = e.description();
+    } else if (path == "base_command") {
+      s->base_command = e.base_command();
+    } else if (path == "flags") {
+      ASSIGN_OR_RETURN(s->flags, FromProto(e.flags()));
+    } else if (path == "run_name") {
+      s->run_name = e.run_name();
+    } else if (path == "nodes") {
+      s->nodes = e.nodes();
+    } else if (path == "gpus") {
+      s->gpus = e.gpus();
+    } else if (path == "gpu_type") {
+      s->gpu_type = e.gpu_type();
+    } else if (path == "infra") {
+      s->infra = e.infra();
+    } else if (path == "spot") {
+      s->spot = e.spot();
+    } else if (path == "labels") {
+      s->labels = store::Labels(e.labels().begin(), e.labels().end());
+    } else if (path == "max_restarts") {
+      s->max_restarts = e.has_max_restarts() ? e.max_restarts() : 3;
+    } else if (path == "desired_state") {
+      ASSIGN_OR_RETURN(s->desired_state, FromProto(e.desired_state()));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "update_mask: \"", path, "\" is not an updatable field (name, description, "
+          "base_command, flags, run_name, nodes, gpus, gpu_type, infra, spot, labels, "
+          "max_restarts, desired_state)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skydeck::service

@@ -1,0 +1,35 @@
+// File: daemon/service/convert.h
+//
+// Store records <-> API messages. Input conversions validate (they are the
+// API edge): every error is INVALID_ARGUMENT naming the field.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "daemon/store/records.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "skydeck/v1/resources.pb.h"
+
+namespace skydeck::service {
+
+namespace pb = ::skydeck::v1;
+
+void ToProto(const store::ExperimentRecord& record, pb::Experiment* out);
+void ToProto(const store::JobRecord& job, pb::Job* out);
+void ToProto(const store::EventRecord& event, pb::Event* out);
+
+// The spec a create request asks for, with defaults applied (nodes 1,
+// max_restarts 3, desired STOPPED) and every field validated. Output-only
+// fields are ignored.
+absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& experiment);
+
+// Copies the fields named in `mask` from `experiment` into `spec`.
+// Errors: INVALID_ARGUMENT for an empty mask or an unknown/output-only path.
+// REQUIRES: the caller validates the resulting spec (ValidateSpec).
+absl::Status ApplyFieldMask(const pb::Experiment& experiment,
+                            const google::protobuf::FieldMask& mask,
+                            store::ExperimentSpec* spec);
+
+// All rules a stored spec must satisfy (common/validation.h).
+absl::Status ValidateSpec(const store::ExperimentSpec& spec);
+
+}  // namespace skydeck::service

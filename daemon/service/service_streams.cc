@@ -1,0 +1,63 @@
+// Server-streaming handlers of SkyDeckService: Watch and GetJobLogs.
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "daemon/service/convert.h"
+#include "daemon/service/skydeck_service.h"
+
+namespace skydeck::service {
+namespace {
+
+// How long a Watch waits between checks that its client is still there.
+constexpr absl::Duration kWatchWakeup = absl::Milliseconds(500);
+constexpr int kWatchBatch = 500;
+
+}  // namespace
+
+grpc::Status SkyDeckService::Watch(grpc::ServerContext* ctx, const pb::WatchRequest* req,
+                                   grpc::ServerWriter<pb::WatchResponse>* writer) {
+  if (req->since_revision() < 0 || req->experiment_id() < 0) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("since_revision and experiment_id must not be negative"));
+  }
+  int64_t seen = req->since_revision();
+  while (!ctx->IsCancelled() && !hub_->closed()) {
+    auto events = store_->EventsAfter(seen, req->experiment_id(), kWatchBatch);
+    if (!events.ok()) return ToGrpcStatus(events.status());
+    for (const store::EventRecord& e : *events) {
+      pb::WatchResponse resp;
+      ToProto(e, resp.mutable_event());
+      if (e.experiment_id != 0) {
+        auto r = store_->GetExperiment(e.experiment_id);
+        if (r.ok()) ToProto(*r, resp.mutable_experiment());
+      }
+      if (!writer->Write(resp)) return grpc::Status::CANCELLED;
+      seen = e.id;
+    }
+    if (static_cast<int>(events->size()) < kWatchBatch) hub_->WaitNewer(seen, kWatchWakeup);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
+                                        const pb::GetJobLogsRequest* req,
+                                        grpc::ServerWriter<pb::GetJobLogsResponse>* writer) {
+  auto run = [&]() -> absl::Status {
+    if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
+    if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
+    if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
+    ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
+    return control_->StreamLogs(
+        job, req->follow(), req->tail_bytes(),
+        [&](absl::string_view chunk) {
+          pb::GetJobLogsResponse resp;
+          resp.set_data(std::string(chunk));
+          return writer->Write(resp);
+        },
+        [&] { return ctx->IsCancelled() || hub_->closed(); });
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace skydeck::service

@@ -1,0 +1,253 @@
+// Experiment handlers of SkyDeckService; jobs, events, health and streams
+// are in service_jobs.cc and service_streams.cc.
+#include "daemon/service/skydeck_service.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/proto_convert.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+#include "daemon/service/convert.h"
+
+namespace skydeck::service {
+namespace {
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested == 0) return 100;
+  RETURN_IF_ERROR(ValidateRange("page_size", requested, 1, kMaxPageSize));
+  return requested;
+}
+
+absl::StatusOr<int64_t> PageCursor(const std::string& token) {
+  if (token.empty()) return 0;
+  return ParseId("page_token", token);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ActorFromContext(const grpc::ServerContext& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find("x-skydeck-actor");
+  if (it == md.end()) return std::string("anonymous");
+  std::string actor(it->second.data(), it->second.size());
+  bool ok = !actor.empty() && actor.size() <= 64;
+  for (char c : actor) ok = ok && absl::ascii_isgraph(c);
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        "metadata x-skydeck-actor: 1-64 printable characters without spaces");
+  }
+  return actor;
+}
+
+SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
+                               std::string version, int64_t start_ms)
+    : store_(store), hub_(hub), control_(control), version_(std::move(version)),
+      start_ms_(start_ms) {}
+
+absl::StatusOr<store::ExperimentRecord> SkyDeckService::Resolve(absl::string_view ref) {
+  if (ref.empty()) return absl::InvalidArgumentError("id: required (an id or a name)");
+  if (IsNumericRef(ref)) {
+    ASSIGN_OR_RETURN(int64_t id, ParseId("id", ref));
+    return store_->GetExperiment(id);
+  }
+  RETURN_IF_ERROR(ValidateExperimentName(ref));
+  return store_->FindExperimentByName(ref);
+}
+
+absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
+    int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
+    absl::string_view reason) {
+  ASSIGN_OR_RETURN(store::ExperimentRecord before, store_->GetExperiment(id));
+  ASSIGN_OR_RETURN(store::ExperimentRecord after,
+                   store_->UpdateSpec(id, mutate, actor, reason));
+  if (after.generation != before.generation && control_) control_->Enqueue(id);
+  return after;
+}
+
+grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
+                                             const pb::ListExperimentsRequest* req,
+                                             pb::ListExperimentsResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    store::ExperimentQuery q;
+    ASSIGN_OR_RETURN(q.limit, PageSize(req->page_size()));
+    ASSIGN_OR_RETURN(q.after_id, PageCursor(req->page_token()));
+    ASSIGN_OR_RETURN(q.selector, LabelSelector::Parse(req->label_selector()));
+    q.include_deleted = req->include_deleted();
+    RETURN_IF_ERROR(ValidateText("name_contains", req->name_contains(), kMaxNameBytes));
+    q.name_contains = req->name_contains();
+    for (int s : req->desired_states()) {
+      ASSIGN_OR_RETURN(DesiredState d, FromProto(static_cast<pb::DesiredState>(s)));
+      q.desired_states.push_back(d);
+    }
+    for (int s : req->observed_states()) {
+      ASSIGN_OR_RETURN(ObservedState o, FromProto(static_cast<pb::ObservedState>(s)));
+      q.observed_states.push_back(o);
+    }
+    ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
+    for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
+    if (page.next_after_id) resp->set_next_page_token(std::to_string(page.next_after_id));
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
+                                              const pb::CreateExperimentRequest* req,
+                                              pb::CreateExperimentResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
+    if (req->start()) spec.desired_state = DesiredState::kRunning;
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor));
+    if (control_) control_->Enqueue(r.id);
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::GetExperiment(grpc::ServerContext* ctx,
+                                           const pb::GetExperimentRequest* req,
+                                           pb::GetExperimentResponse* resp) {
+  auto r = Resolve(req->id());
+  if (r.ok()) ToProto(*r, resp->mutable_experiment());
+  return ToGrpcStatus(r.status());
+}
+
+grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
+                                              const pb::UpdateExperimentRequest* req,
+                                              pb::UpdateExperimentResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(r, ChangeSpec(
+                            r.id,
+                            [&](store::ExperimentSpec& spec) -> absl::Status {
+                              RETURN_IF_ERROR(
+                                  ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
+                              return ValidateSpec(spec);
+                            },
+                            actor));
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
+                                              const pb::DeleteExperimentRequest* req,
+                                              pb::DeleteExperimentResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    if (r.current_job_id != 0 && req->force()) {
+      // Terminate first; the caller retries the delete once the job ended.
+      RETURN_IF_ERROR(ChangeSpec(
+                          r.id,
+                          [](store::ExperimentSpec& s) {
+                            s.desired_state = DesiredState::kTerminated;
+                            return absl::OkStatus();
+                          },
+                          actor, "forced delete")
+                          .status());
+      return absl::FailedPreconditionError(absl::StrCat(
+          "experiment ", r.id, " is being terminated (job ", r.current_job_id,
+          " still live); retry the delete once it has stopped"));
+    }
+    if (req->purge()) return store_->Purge(r.id, actor);
+    ASSIGN_OR_RETURN(r, store_->SoftDelete(r.id, actor));
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::UndeleteExperiment(grpc::ServerContext* ctx,
+                                                const pb::UndeleteExperimentRequest* req,
+                                                pb::UndeleteExperimentResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    if (!IsNumericRef(req->id())) {
+      return absl::InvalidArgumentError(
+          "id: undelete needs the numeric id (deleted names are not unique); "
+          "find it with list --include-deleted");
+    }
+    ASSIGN_OR_RETURN(int64_t id, ParseId("id", req->id()));
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->Undelete(id, actor));
+    if (control_) control_->Enqueue(id);
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
+                                             const pb::SetDesiredStateRequest* req,
+                                             pb::SetDesiredStateResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    ASSIGN_OR_RETURN(DesiredState desired, FromProto(req->desired_state()));
+    RETURN_IF_ERROR(ValidateText("reason", req->reason(), kMaxReasonBytes));
+    // Resolve everything first so a typo in one id changes nothing.
+    std::set<int64_t> ids;
+    std::vector<std::string> refs(req->ids().begin(), req->ids().end());
+    if (!req->id().empty()) refs.push_back(req->id());
+    for (const std::string& ref : refs) {
+      ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(ref));
+      if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", ref, " is deleted"));
+      ids.insert(r.id);
+    }
+    if (!req->label_selector().empty()) {
+      ASSIGN_OR_RETURN(LabelSelector selector, LabelSelector::Parse(req->label_selector()));
+      store::ExperimentQuery q;
+      q.selector = std::move(selector);
+      q.limit = std::numeric_limits<int>::max();
+      ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
+      for (const auto& r : page.experiments) ids.insert(r.id);
+    } else if (refs.empty()) {
+      return absl::InvalidArgumentError("name experiments by id, ids or label_selector");
+    }
+    for (int64_t id : ids) {
+      ASSIGN_OR_RETURN(store::ExperimentRecord r,
+                       ChangeSpec(
+                           id,
+                           [&](store::ExperimentSpec& s) {
+                             s.desired_state = desired;
+                             return absl::OkStatus();
+                           },
+                           actor, req->reason()));
+      ToProto(r, resp->add_experiments());
+    }
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
+                                         const pb::UpdateFlagsRequest* req,
+                                         pb::UpdateFlagsResponse* resp) {
+  auto run = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
+    ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
+    for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(r, ChangeSpec(
+                            r.id,
+                            [&](store::ExperimentSpec& spec) -> absl::Status {
+                              if (req->replace()) spec.flags.clear();
+                              for (const std::string& key : req->unset()) spec.flags.erase(key);
+                              for (const auto& [k, v] : set) spec.flags[k] = v;
+                              return ValidateFlags(spec.flags);
+                            },
+                            actor));
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(run());
+}
+
+}  // namespace skydeck::service

@@ -1,0 +1,92 @@
+// File: daemon/service/skydeck_service.h
+//
+// The gRPC handlers of skydeck.v1.SkyDeck. Each one validates its request,
+// calls the store (and tells the control plane what changed), and converts
+// the result; status codes come from common/grpc_status.h. No SQL and no
+// backend calls live here.
+//
+// Thread-safety: handlers run concurrently on gRPC's threads; the store and
+// control plane are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/service/control_plane.h"
+#include "daemon/service/watch_hub.h"
+#include "daemon/store/store.h"
+#include "skydeck/v1/service.grpc.pb.h"
+
+namespace skydeck::service {
+
+namespace pb = ::skydeck::v1;
+
+class SkyDeckService final : public pb::SkyDeck::Service {
+ public:
+  // None of the pointers are owned; all must outlive the service.
+  SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
+                 std::string version, int64_t start_ms);
+
+  grpc::Status ListExperiments(grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
+                               pb::ListExperimentsResponse* resp) override;
+  grpc::Status CreateExperiment(grpc::ServerContext* ctx, const pb::CreateExperimentRequest* req,
+                                pb::CreateExperimentResponse* resp) override;
+  grpc::Status GetExperiment(grpc::ServerContext* ctx, const pb::GetExperimentRequest* req,
+                             pb::GetExperimentResponse* resp) override;
+  grpc::Status UpdateExperiment(grpc::ServerContext* ctx, const pb::UpdateExperimentRequest* req,
+                                pb::UpdateExperimentResponse* resp) override;
+  grpc::Status DeleteExperiment(grpc::ServerContext* ctx, const pb::DeleteExperimentRequest* req,
+                                pb::DeleteExperimentResponse* resp) override;
+  grpc::Status UndeleteExperiment(grpc::ServerContext* ctx,
+                                  const pb::UndeleteExperimentRequest* req,
+                                  pb::UndeleteExperimentResponse* resp) override;
+  grpc::Status SetDesiredState(grpc::ServerContext* ctx, const pb::SetDesiredStateRequest* req,
+                               pb::SetDesiredStateResponse* resp) override;
+  grpc::Status GetExperimentStatus(grpc::ServerContext* ctx,
+                                   const pb::GetExperimentStatusRequest* req,
+                                   pb::GetExperimentStatusResponse* resp) override;
+  grpc::Status ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRequest* req,
+                        pb::ListJobsResponse* resp) override;
+  grpc::Status GetJob(grpc::ServerContext* ctx, const pb::GetJobRequest* req,
+                      pb::GetJobResponse* resp) override;
+  grpc::Status UpdateFlags(grpc::ServerContext* ctx, const pb::UpdateFlagsRequest* req,
+                           pb::UpdateFlagsResponse* resp) override;
+  grpc::Status CancelJob(grpc::ServerContext* ctx, const pb::CancelJobRequest* req,
+                         pb::CancelJobResponse* resp) override;
+  grpc::Status ListEvents(grpc::ServerContext* ctx, const pb::ListEventsRequest* req,
+                          pb::ListEventsResponse* resp) override;
+  grpc::Status GetHealth(grpc::ServerContext* ctx, const pb::GetHealthRequest* req,
+                         pb::GetHealthResponse* resp) override;
+  grpc::Status ListFlagSchemas(grpc::ServerContext* ctx, const pb::ListFlagSchemasRequest* req,
+                               pb::ListFlagSchemasResponse* resp) override;
+  grpc::Status Refresh(grpc::ServerContext* ctx, const pb::RefreshRequest* req,
+                       pb::RefreshResponse* resp) override;
+  grpc::Status Reconcile(grpc::ServerContext* ctx, const pb::ReconcileRequest* req,
+                         pb::ReconcileResponse* resp) override;
+  grpc::Status Watch(grpc::ServerContext* ctx, const pb::WatchRequest* req,
+                     grpc::ServerWriter<pb::WatchResponse>* writer) override;
+  grpc::Status GetJobLogs(grpc::ServerContext* ctx, const pb::GetJobLogsRequest* req,
+                          grpc::ServerWriter<pb::GetJobLogsResponse>* writer) override;
+
+ private:
+  // Numeric id or live name -> record. Errors: INVALID_ARGUMENT, NOT_FOUND.
+  absl::StatusOr<store::ExperimentRecord> Resolve(absl::string_view ref);
+  // Applies a spec change and enqueues a reconcile when it changed anything.
+  absl::StatusOr<store::ExperimentRecord> ChangeSpec(int64_t id,
+                                                     const store::Store::SpecMutation& mutate,
+                                                     absl::string_view actor,
+                                                     absl::string_view reason = "");
+
+  store::Store* store_;
+  WatchHub* hub_;
+  ControlPlane* control_;
+  std::string version_;
+  int64_t start_ms_;
+};
+
+// The caller's name from metadata `x-skydeck-actor`, "anonymous" when absent.
+// Errors: INVALID_ARGUMENT when longer than 64 bytes or not printable ASCII.
+absl::StatusOr<std::string> ActorFromContext(const grpc::ServerContext& ctx);
+
+}  // namespace skydeck::service

@@ -1,0 +1,129 @@
+#include "daemon/store/migrations.h"
+
+#include <array>
+#include "absl/strings/string_view.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace skydeck::store {
+namespace {
+
+// Times are UTC unix milliseconds. Text-encoded JSON columns: flags (object of
+// typed scalars, see common/flag_value.h), labels (object of strings),
+// conditions (array of objects).
+constexpr absl::string_view kV1 = R"sql(
+CREATE TABLE experiments (
+  id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+  name                TEXT NOT NULL,
+  description         TEXT NOT NULL DEFAULT '',
+  base_command        TEXT NOT NULL,
+  flags               TEXT NOT NULL DEFAULT '{}',
+  run_name            TEXT NOT NULL DEFAULT '',
+  nodes               INTEGER NOT NULL DEFAULT 1 CHECK (nodes >= 1),
+  gpus                INTEGER NOT NULL DEFAULT 0 CHECK (gpus >= 0),
+  gpu_type            TEXT NOT NULL DEFAULT '',
+  infra               TEXT NOT NULL DEFAULT '',
+  spot                INTEGER NOT NULL DEFAULT 0 CHECK (spot IN (0, 1)),
+  labels              TEXT NOT NULL DEFAULT '{}',
+  max_restarts        INTEGER NOT NULL DEFAULT 3 CHECK (max_restarts >= 0),
+  desired_state       TEXT NOT NULL
+                      CHECK (desired_state IN ('RUNNING', 'STOPPED', 'TERMINATED')),
+  generation          INTEGER NOT NULL DEFAULT 1,
+  observed_generation INTEGER NOT NULL DEFAULT 0,
+  observed_state      TEXT NOT NULL DEFAULT 'IDLE',
+  conditions          TEXT NOT NULL DEFAULT '[]',
+  restart_count       INTEGER NOT NULL DEFAULT 0,
+  next_retry_at       INTEGER,
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  deleted_at          INTEGER
+) STRICT;
+
+-- Names are unique among live experiments only: a deleted name can be reused.
+CREATE UNIQUE INDEX experiments_live_name ON experiments (name)
+  WHERE deleted_at IS NULL;
+
+CREATE TABLE jobs (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  experiment_id   INTEGER NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+  attempt         INTEGER NOT NULL CHECK (attempt >= 1),
+  backend         TEXT NOT NULL,
+  backend_name    TEXT NOT NULL,
+  backend_job_id  TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL,
+  backend_status  TEXT NOT NULL DEFAULT '',
+  command         TEXT NOT NULL,
+  flags           TEXT NOT NULL DEFAULT '{}',
+  nodes           INTEGER NOT NULL,
+  gpus            INTEGER NOT NULL,
+  gpu_type        TEXT NOT NULL DEFAULT '',
+  infra           TEXT NOT NULL DEFAULT '',
+  spot            INTEGER NOT NULL DEFAULT 0,
+  run_name        TEXT NOT NULL DEFAULT '',
+  submitted_at    INTEGER NOT NULL,
+  started_at      INTEGER,
+  ended_at        INTEGER,
+  exit_code       INTEGER,
+  failure_reason  TEXT NOT NULL DEFAULT '',
+  recovery_count  INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (experiment_id, attempt)
+) STRICT;
+
+-- At most one live job per experiment: a job is live until its end time is
+-- recorded. This is the last guard against double launches.
+CREATE UNIQUE INDEX jobs_one_live_per_experiment ON jobs (experiment_id)
+  WHERE ended_at IS NULL;
+CREATE INDEX jobs_live ON jobs (id) WHERE ended_at IS NULL;
+CREATE INDEX jobs_by_backend_name ON jobs (backend_name);
+
+-- The change log. `id` is the revision Watch resumes from.
+CREATE TABLE events (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  time           INTEGER NOT NULL,
+  experiment_id  INTEGER REFERENCES experiments (id) ON DELETE CASCADE,
+  job_id         INTEGER,
+  type           TEXT NOT NULL,
+  reason         TEXT NOT NULL DEFAULT '',
+  message        TEXT NOT NULL DEFAULT '',
+  actor          TEXT NOT NULL
+) STRICT;
+CREATE INDEX events_by_experiment ON events (experiment_id, id);
+)sql";
+
+constexpr std::array<absl::string_view, 1> kMigrations = {kV1};
+
+absl::StatusOr<int> UserVersion(Connection& db) {
+  auto st = db.Prepare("PRAGMA user_version");
+  if (!st.ok()) return st.status();
+  auto row = (*st)->Step();
+  if (!row.ok()) return row.status();
+  int version = static_cast<int>((*st)->ColumnInt(0));
+  (*st)->Reset();
+  return version;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(kMigrations.size()); }
+
+absl::Status Migrate(Connection& db) {
+  auto version = UserVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", *version, " is newer than this skydeckd (",
+        LatestSchemaVersion(), "); upgrade skydeckd"));
+  }
+  for (int v = *version; v < LatestSchemaVersion(); ++v) {
+    std::string sql = absl::StrCat("BEGIN IMMEDIATE;\n", kMigrations[v],
+                                   "\nPRAGMA user_version = ", v + 1, ";\nCOMMIT;");
+    if (absl::Status s = db.Exec(sql); !s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return absl::Status(s.code(), absl::StrCat("migrating to schema version ", v + 1,
+                                                 ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skydeck::store

@@ -1,0 +1,116 @@
+// File: daemon/store/records.h
+//
+// Plain structs the store reads and writes: no SQL, no protobuf. Times are
+// UTC unix milliseconds, 0 meaning unset.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/flag_value.h"
+#include "common/states.h"
+
+namespace skydeck::store {
+
+using Labels = std::map<std::string, std::string>;
+
+// What the user controls. Every change bumps the experiment's generation.
+struct ExperimentSpec {
+  std::string name;
+  std::string description;
+  std::string base_command;
+  FlagMap flags;
+  std::string run_name;
+  int nodes = 1;
+  int gpus = 0;
+  std::string gpu_type;
+  std::string infra;
+  bool spot = false;
+  Labels labels;
+  int max_restarts = 3;
+  DesiredState desired_state = DesiredState::kStopped;
+
+  bool operator==(const ExperimentSpec&) const = default;
+};
+
+struct Condition {
+  std::string type;
+  bool status = false;
+  std::string reason;
+  std::string message;
+  int64_t last_transition_ms = 0;
+
+  bool operator==(const Condition&) const = default;
+};
+
+struct ExperimentRecord {
+  int64_t id = 0;
+  ExperimentSpec spec;
+  int64_t generation = 0;
+  int64_t observed_generation = 0;
+  ObservedState observed_state = ObservedState::kIdle;
+  std::vector<Condition> conditions;
+  int restart_count = 0;
+  int64_t next_retry_ms = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int64_t deleted_ms = 0;
+  // Derived from the jobs table when read; ignored on write.
+  int64_t current_job_id = 0;
+  int job_count = 0;
+
+  bool deleted() const { return deleted_ms != 0; }
+};
+
+struct JobRecord {
+  int64_t id = 0;
+  int64_t experiment_id = 0;
+  int attempt = 0;
+  std::string backend;
+  std::string backend_name;
+  std::string backend_job_id;
+  JobStatus status = JobStatus::kLaunching;
+  std::string backend_status;
+  std::string command;
+  FlagMap flags;
+  int nodes = 1;
+  int gpus = 0;
+  std::string gpu_type;
+  std::string infra;
+  bool spot = false;
+  std::string run_name;
+  int64_t submitted_ms = 0;
+  int64_t started_ms = 0;
+  int64_t ended_ms = 0;
+  std::optional<int> exit_code;
+  std::string failure_reason;
+  int recovery_count = 0;
+
+  bool live() const { return ended_ms == 0; }
+};
+
+// An event to append; the store assigns id and time.
+struct NewEvent {
+  int64_t experiment_id = 0;
+  int64_t job_id = 0;
+  std::string type;
+  std::string reason;
+  std::string message;
+  std::string actor;
+};
+
+struct EventRecord {
+  int64_t id = 0;
+  int64_t time_ms = 0;
+  int64_t experiment_id = 0;
+  int64_t job_id = 0;
+  std::string type;
+  std::string reason;
+  std::string message;
+  std::string actor;
+};
+
+}  // namespace skydeck::store

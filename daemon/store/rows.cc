@@ -1,0 +1,156 @@
+#include "daemon/store/rows.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace skydeck::store::internal {
+namespace {
+
+absl::StatusOr<nlohmann::json> ParseJsonColumn(const Statement& st, int col,
+                                                absl::string_view what) {
+  nlohmann::json json = nlohmann::json::parse(st.ColumnText(col), nullptr,
+                                              /*allow_exceptions=*/false);
+  if (json.is_discarded()) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " is not valid JSON"));
+  }
+  return json;
+}
+
+absl::StatusOr<Labels> ReadLabels(const Statement& st, int col) {
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "labels"));
+  Labels labels;
+  for (const auto& [k, v] : json.items()) {
+    if (!v.is_string()) return absl::DataLossError("stored label is not a string");
+    labels[k] = v.get<std::string>();
+  }
+  return labels;
+}
+
+absl::StatusOr<FlagMap> ReadFlags(const Statement& st, int col) {
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "flags"));
+  return FlagMapFromJson(json);
+}
+
+absl::StatusOr<std::vector<Condition>> ReadConditions(const Statement& st, int col) {
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "conditions"));
+  std::vector<Condition> out;
+  for (const auto& c : json) {
+    out.push_back(Condition{c.value("type", ""), c.value("status", false),
+                            c.value("reason", ""), c.value("message", ""),
+                            c.value("last_transition_ms", int64_t{0})});
+  }
+  return out;
+}
+
+}  // namespace
+
+const char kExperimentColumns[] =
+    "e.id, e.name, e.description, e.base_command, e.flags, e.run_name, e.nodes, "
+    "e.gpus, e.gpu_type, e.infra, e.spot, e.labels, e.max_restarts, "
+    "e.desired_state, e.generation, e.observed_generation, e.observed_state, "
+    "e.conditions, e.restart_count, e.next_retry_at, e.created_at, e.updated_at, "
+    "e.deleted_at, "
+    "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
+    "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id)";
+
+const char kJobColumns[] =
+    "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
+    "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
+    "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count";
+
+const char kEventColumns[] =
+    "id, time, experiment_id, job_id, type, reason, message, actor";
+
+absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
+  ExperimentRecord r;
+  r.id = st.ColumnInt(0);
+  r.spec.name = st.ColumnText(1);
+  r.spec.description = st.ColumnText(2);
+  r.spec.base_command = st.ColumnText(3);
+  ASSIGN_OR_RETURN(r.spec.flags, ReadFlags(st, 4));
+  r.spec.run_name = st.ColumnText(5);
+  r.spec.nodes = static_cast<int>(st.ColumnInt(6));
+  r.spec.gpus = static_cast<int>(st.ColumnInt(7));
+  r.spec.gpu_type = st.ColumnText(8);
+  r.spec.infra = st.ColumnText(9);
+  r.spec.spot = st.ColumnInt(10) != 0;
+  ASSIGN_OR_RETURN(r.spec.labels, ReadLabels(st, 11));
+  r.spec.max_restarts = static_cast<int>(st.ColumnInt(12));
+  ASSIGN_OR_RETURN(r.spec.desired_state, ParseDesiredState(st.ColumnText(13)));
+  r.generation = st.ColumnInt(14);
+  r.observed_generation = st.ColumnInt(15);
+  ASSIGN_OR_RETURN(r.observed_state, ParseObservedState(st.ColumnText(16)));
+  ASSIGN_OR_RETURN(r.conditions, ReadConditions(st, 17));
+  r.restart_count = static_cast<int>(st.ColumnInt(18));
+  r.next_retry_ms = st.ColumnOptionalInt(19).value_or(0);
+  r.created_ms = st.ColumnInt(20);
+  r.updated_ms = st.ColumnInt(21);
+  r.deleted_ms = st.ColumnOptionalInt(22).value_or(0);
+  r.current_job_id = st.ColumnOptionalInt(23).value_or(0);
+  r.job_count = static_cast<int>(st.ColumnInt(24));
+  return r;
+}
+
+absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
+  JobRecord j;
+  j.id = st.ColumnInt(0);
+  j.experiment_id = st.ColumnInt(1);
+  j.attempt = static_cast<int>(st.ColumnInt(2));
+  j.backend = st.ColumnText(3);
+  j.backend_name = st.ColumnText(4);
+  j.backend_job_id = st.ColumnText(5);
+  auto status = ParseJobStatus(st.ColumnText(6));
+  j.status = status.ok() ? *status : JobStatus::kUnknown;
+  j.backend_status = st.ColumnText(7);
+  j.command = st.ColumnText(8);
+  ASSIGN_OR_RETURN(j.flags, ReadFlags(st, 9));
+  j.nodes = static_cast<int>(st.ColumnInt(10));
+  j.gpus = static_cast<int>(st.ColumnInt(11));
+  j.gpu_type = st.ColumnText(12);
+  j.infra = st.ColumnText(13);
+  j.spot = st.ColumnInt(14) != 0;
+  j.run_name = st.ColumnText(15);
+  j.submitted_ms = st.ColumnInt(16);
+  j.started_ms = st.ColumnOptionalInt(17).value_or(0);
+  j.ended_ms = st.ColumnOptionalInt(18).value_or(0);
+  if (auto code = st.ColumnOptionalInt(19)) j.exit_code = static_cast<int>(*code);
+  j.failure_reason = st.ColumnText(20);
+  j.recovery_count = static_cast<int>(st.ColumnInt(21));
+  return j;
+}
+
+EventRecord ReadEvent(const Statement& st) {
+  return EventRecord{st.ColumnInt(0),
+                     st.ColumnInt(1),
+                     st.ColumnOptionalInt(2).value_or(0),
+                     st.ColumnOptionalInt(3).value_or(0),
+                     st.ColumnText(4),
+                     st.ColumnText(5),
+                     st.ColumnText(6),
+                     st.ColumnText(7)};
+}
+
+std::string DumpJson(const nlohmann::json& json) {
+  // Text was validated as UTF-8 at the edge; never throw on a stray byte.
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string LabelsToJson(const Labels& labels) { return DumpJson(nlohmann::json(labels)); }
+
+std::string FlagsToJson(const FlagMap& flags) { return DumpJson(FlagMapToJson(flags)); }
+
+std::string ConditionsToJson(const std::vector<Condition>& conditions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Condition& c : conditions) {
+    out.push_back({{"type", c.type},
+                   {"status", c.status},
+                   {"reason", c.reason},
+                   {"message", c.message},
+                   {"last_transition_ms", c.last_transition_ms}});
+  }
+  return DumpJson(out);
+}
+
+}  // namespace skydeck::store::internal

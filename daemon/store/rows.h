@@ -1,0 +1,33 @@
+// File: daemon/store/rows.h
+//
+// Column lists and row <-> record conversions shared by the store's query
+// files. Internal to daemon/store.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/store/records.h"
+#include "daemon/store/sqlite.h"
+#include "nlohmann/json.hpp"
+
+namespace skydeck::store::internal {
+
+// SELECT list for experiments aliased `e`, in the order ReadExperiment reads.
+extern const char kExperimentColumns[];
+// SELECT list for jobs, in the order ReadJob reads.
+extern const char kJobColumns[];
+extern const char kEventColumns[];
+
+absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st);
+absl::StatusOr<JobRecord> ReadJob(const Statement& st);
+EventRecord ReadEvent(const Statement& st);
+
+// Compact JSON text; invalid UTF-8 is replaced rather than thrown on.
+std::string DumpJson(const nlohmann::json& json);
+
+std::string LabelsToJson(const Labels& labels);
+std::string FlagsToJson(const FlagMap& flags);
+std::string ConditionsToJson(const std::vector<Condition>& conditions);
+
+}  // namespace skydeck::store::internal

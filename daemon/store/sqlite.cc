@@ -1,0 +1,133 @@
+#include "daemon/store/sqlite.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace skydeck::store {
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view context) {
+  std::string msg = absl::StrCat(context, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return absl::FailedPreconditionError(msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(msg);
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
+void Statement::Bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
+void Statement::Bind(int index, absl::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                    SQLITE_TRANSIENT);
+}
+void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+void Statement::Bind(int index, std::optional<int64_t> value) {
+  if (value) {
+    Bind(index, *value);
+  } else {
+    BindNull(index);
+  }
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  absl::Status status = SqliteError(db, rc, "sqlite step");
+  sqlite3_reset(stmt_);
+  return status;
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return absl::OkStatus();
+  }
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+int64_t Statement::ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+std::string Statement::ColumnText(int col) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, col);
+  int size = sqlite3_column_bytes(stmt_, col);
+  return text ? std::string(reinterpret_cast<const char*>(text), size) : std::string();
+}
+bool Statement::ColumnIsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+std::optional<int64_t> Statement::ColumnOptionalInt(int col) const {
+  if (ColumnIsNull(col)) return std::nullopt;
+  return ColumnInt(col);
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db, rc, absl::StrCat("opening database ", path));
+    sqlite3_close(db);
+    return status;
+  }
+  std::unique_ptr<Connection> conn(new Connection(db));
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_extended_result_codes(db, 1);
+  // WAL: readers never block the writer, and a kill -9 never loses a
+  // committed transaction. synchronous=NORMAL only risks the last
+  // transactions on power loss, not on a process crash.
+  absl::Status status = conn->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (!status.ok()) return status;
+  return conn;
+}
+
+Connection::~Connection() {
+  cache_.clear();  // statements must be finalized before close
+  sqlite3_close(db_);
+}
+
+absl::Status Connection::Exec(absl::string_view sql) {
+  char* err = nullptr;
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string message = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    absl::Status status = SqliteError(nullptr, rc, "sqlite exec");
+    return absl::Status(status.code(), absl::StrCat("sqlite exec: ", message));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Statement*> Connection::Prepare(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end()) {
+    it->second->Reset();
+    return it->second.get();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("preparing ", sql));
+  auto [pos, inserted] = cache_.emplace(sql, std::make_unique<Statement>(stmt));
+  return pos->second.get();
+}
+
+int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+int Connection::Changes() const { return sqlite3_changes(db_); }
+
+}  // namespace skydeck::store

@@ -1,0 +1,176 @@
+// File: daemon/store/store.h
+//
+// The daemon's only state: experiments, jobs and events in one SQLite file
+// (WAL, STRICT tables, foreign keys, versioned migrations). Invariants live
+// in the schema (migrations.cc): names unique among live experiments, at most
+// one live job per experiment. Every write that changes something appends an
+// event in the same transaction; the event id is the revision Watch resumes
+// from.
+//
+// Thread-safety: all methods are safe to call concurrently. There is one
+// connection and one writer: calls are serialised, each write is one
+// `BEGIN IMMEDIATE` transaction, and the commit listener runs after commit,
+// outside the lock.
+//
+// Errors (besides INTERNAL for a broken database): NOT_FOUND for unknown ids,
+// ALREADY_EXISTS for a live name in use, FAILED_PRECONDITION when a
+// constraint or the current state refuses the change.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/label_selector.h"
+#include "daemon/store/records.h"
+#include "daemon/store/sqlite.h"
+
+namespace skydeck::store {
+
+struct ExperimentQuery {
+  // Only ids greater than this (the page cursor).
+  int64_t after_id = 0;
+  // At most this many results.
+  int limit = 100;
+  bool include_deleted = false;
+  // Empty: any.
+  std::vector<DesiredState> desired_states;
+  std::vector<ObservedState> observed_states;
+  LabelSelector selector;
+  std::string name_contains;
+};
+
+struct ExperimentPage {
+  std::vector<ExperimentRecord> experiments;
+  // Pass as after_id for the next page; 0 when this is the last page.
+  int64_t next_after_id = 0;
+};
+
+class Store {
+ public:
+  // Called after each commit that appended events, with the newest event id.
+  using CommitListener = std::function<void(int64_t revision)>;
+  using Clock = std::function<int64_t()>;
+
+  // Opens or creates the database at `path` (":memory:" for tests) and
+  // migrates it. `clock` returns unix ms (tests inject one).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     Clock clock = nullptr);
+
+  // REQUIRES: called before the store is shared between threads.
+  void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
+
+  // ---- Experiments -------------------------------------------------------
+
+  // Errors: ALREADY_EXISTS when a live experiment has the name.
+  absl::StatusOr<ExperimentRecord> CreateExperiment(const ExperimentSpec& spec,
+                                                    absl::string_view actor);
+  // Deleted experiments included. Errors: NOT_FOUND.
+  absl::StatusOr<ExperimentRecord> GetExperiment(int64_t id);
+  // Live experiments only. Errors: NOT_FOUND.
+  absl::StatusOr<ExperimentRecord> FindExperimentByName(absl::string_view name);
+  absl::StatusOr<ExperimentPage> ListExperiments(const ExperimentQuery& query);
+  // Ids of live (not deleted) experiments, ascending.
+  absl::StatusOr<std::vector<int64_t>> ListLiveExperimentIds();
+
+  // Reads the spec, lets `mutate` change it, and when it changed writes it,
+  // bumps generation and appends an event ("DesiredStateChanged" when the
+  // desired state changed, else "Updated" naming the fields). An error from
+  // `mutate` aborts with nothing written. A desired state set to RUNNING
+  // resets the restart budget and clears a scheduled retry.
+  // Errors: NOT_FOUND (also for deleted experiments), ALREADY_EXISTS on a
+  // rename onto a live name.
+  using SpecMutation = std::function<absl::Status(ExperimentSpec&)>;
+  absl::StatusOr<ExperimentRecord> UpdateSpec(int64_t id, const SpecMutation& mutate,
+                                              absl::string_view actor,
+                                              absl::string_view reason = "");
+
+  // Reconciler/poller side: reads the record, lets `mutate` change the
+  // observed fields (observed_generation, observed_state, conditions,
+  // restart_count, next_retry_ms) and writes them back with `events`. Spec
+  // changes made by `mutate` are ignored.
+  using StatusMutation = std::function<absl::Status(ExperimentRecord&)>;
+  absl::StatusOr<ExperimentRecord> UpdateObserved(int64_t id, const StatusMutation& mutate,
+                                                  std::vector<NewEvent> events = {});
+
+  // Archives the experiment; jobs and events are kept. Errors:
+  // FAILED_PRECONDITION while it has a live job; NOT_FOUND if already deleted.
+  absl::StatusOr<ExperimentRecord> SoftDelete(int64_t id, absl::string_view actor);
+  // Errors: FAILED_PRECONDITION when not deleted; ALREADY_EXISTS when its
+  // name was taken meanwhile.
+  absl::StatusOr<ExperimentRecord> Undelete(int64_t id, absl::string_view actor);
+  // Removes the experiment with its jobs and events. Errors:
+  // FAILED_PRECONDITION while it has a live job.
+  absl::Status Purge(int64_t id, absl::string_view actor);
+
+  // Live experiments per observed state.
+  absl::StatusOr<std::map<ObservedState, int64_t>> CountByObservedState();
+
+  // ---- Jobs --------------------------------------------------------------
+
+  // Writes a launch intent: `job` with status LAUNCHING and the next attempt
+  // number (job.attempt is ignored), plus a "LaunchIntent" event.
+  // Errors: FAILED_PRECONDITION when the experiment already has a live job
+  // (enforced by the schema's partial unique index).
+  absl::StatusOr<JobRecord> CreateLaunchIntent(const JobRecord& job, absl::string_view actor);
+  // Errors: NOT_FOUND.
+  absl::StatusOr<JobRecord> GetJob(int64_t id);
+  absl::StatusOr<std::optional<JobRecord>> LiveJob(int64_t experiment_id);
+  // Newest first; only ids below before_id when it is non-zero.
+  absl::StatusOr<std::vector<JobRecord>> ListJobs(int64_t experiment_id, int64_t before_id,
+                                                  int limit);
+  // Every live job, oldest first.
+  absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
+  // Reads the job, lets `mutate` change it and writes it with `events`.
+  using JobMutation = std::function<absl::Status(JobRecord&)>;
+  absl::StatusOr<JobRecord> UpdateJob(int64_t id, const JobMutation& mutate,
+                                      std::vector<NewEvent> events = {});
+
+  // ---- Events ------------------------------------------------------------
+
+  absl::Status AppendEvent(const NewEvent& event);
+  // Newest first. experiment_id 0: all; before_id 0: from the newest.
+  absl::StatusOr<std::vector<EventRecord>> ListEvents(int64_t experiment_id,
+                                                      int64_t before_id, int limit);
+  // Oldest first, ids > revision. experiment_id 0: all.
+  absl::StatusOr<std::vector<EventRecord>> EventsAfter(int64_t revision,
+                                                       int64_t experiment_id, int limit);
+  absl::StatusOr<int64_t> LatestRevision();
+
+  // Runs SQLite's integrity check; OK when the file is sound.
+  absl::Status CheckIntegrity();
+
+ private:
+  Store(std::unique_ptr<Connection> db, Clock clock);
+
+  // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
+  // returns OK, rolls back otherwise, then notifies the listener if events
+  // were appended.
+  absl::Status Transaction(const std::function<absl::Status()>& body);
+  // REQUIRES: mu_ held (inside Transaction).
+  absl::Status InsertEvent(const NewEvent& event);
+  absl::StatusOr<ExperimentRecord> LoadExperiment(int64_t id);
+  absl::Status WriteExperiment(const ExperimentRecord& record);
+  absl::StatusOr<JobRecord> LoadJob(int64_t id);
+  absl::Status WriteJob(const JobRecord& job);
+  absl::StatusOr<bool> HasLiveJob(int64_t experiment_id);
+
+  // Constant after construction.
+  Clock clock_;
+  CommitListener listener_;
+
+  // State below is protected by mu_.
+  std::mutex mu_;
+  std::unique_ptr<Connection> db_;
+  int64_t pending_revision_ = 0;  // newest event id of the open transaction
+};
+
+}  // namespace skydeck::store

@@ -1,0 +1,332 @@
+// Store methods for experiments. See store.h for the contracts.
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "daemon/store/rows.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::store {
+
+using internal::ConditionsToJson;
+using internal::FlagsToJson;
+using internal::kExperimentColumns;
+using internal::LabelsToJson;
+using internal::ReadExperiment;
+
+namespace {
+
+// The fields whose values differ, for the "Updated" event's message.
+std::vector<std::string> ChangedFields(const ExperimentSpec& a, const ExperimentSpec& b) {
+  std::vector<std::string> out;
+  if (a.name != b.name) out.push_back("name");
+  if (a.description != b.description) out.push_back("description");
+  if (a.base_command != b.base_command) out.push_back("base_command");
+  if (a.flags != b.flags) out.push_back("flags");
+  if (a.run_name != b.run_name) out.push_back("run_name");
+  if (a.nodes != b.nodes) out.push_back("nodes");
+  if (a.gpus != b.gpus) out.push_back("gpus");
+  if (a.gpu_type != b.gpu_type) out.push_back("gpu_type");
+  if (a.infra != b.infra) out.push_back("infra");
+  if (a.spot != b.spot) out.push_back("spot");
+  if (a.labels != b.labels) out.push_back("labels");
+  if (a.max_restarts != b.max_restarts) out.push_back("max_restarts");
+  return out;
+}
+
+absl::Status NameTaken(absl::string_view name) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("an experiment named \"", name, "\" already exists"));
+}
+
+bool Contains(const auto& values, const auto& value) {
+  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
+absl::StatusOr<ExperimentRecord> Store::LoadExperiment(int64_t id) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(
+                                       "SELECT ", kExperimentColumns,
+                                       " FROM experiments e WHERE e.id = ?")));
+  st->Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("experiment ", id, " not found"));
+  auto record = ReadExperiment(*st);
+  st->Reset();
+  return record;
+}
+
+absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare("UPDATE experiments SET name = ?2, description = ?3, base_command = ?4, "
+                   "flags = ?5, run_name = ?6, nodes = ?7, gpus = ?8, gpu_type = ?9, "
+                   "infra = ?10, spot = ?11, labels = ?12, max_restarts = ?13, "
+                   "desired_state = ?14, generation = ?15, observed_generation = ?16, "
+                   "observed_state = ?17, conditions = ?18, restart_count = ?19, "
+                   "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22 WHERE id = ?1"));
+  st->Bind(1, r.id);
+  st->Bind(2, r.spec.name);
+  st->Bind(3, r.spec.description);
+  st->Bind(4, r.spec.base_command);
+  st->Bind(5, FlagsToJson(r.spec.flags));
+  st->Bind(6, r.spec.run_name);
+  st->Bind(7, r.spec.nodes);
+  st->Bind(8, r.spec.gpus);
+  st->Bind(9, r.spec.gpu_type);
+  st->Bind(10, r.spec.infra);
+  st->Bind(11, r.spec.spot);
+  st->Bind(12, LabelsToJson(r.spec.labels));
+  st->Bind(13, r.spec.max_restarts);
+  st->Bind(14, Name(r.spec.desired_state));
+  st->Bind(15, r.generation);
+  st->Bind(16, r.observed_generation);
+  st->Bind(17, Name(r.observed_state));
+  st->Bind(18, ConditionsToJson(r.conditions));
+  st->Bind(19, r.restart_count);
+  st->Bind(20, r.next_retry_ms ? std::optional<int64_t>(r.next_retry_ms) : std::nullopt);
+  st->Bind(21, r.updated_ms);
+  st->Bind(22, r.deleted_ms ? std::optional<int64_t>(r.deleted_ms) : std::nullopt);
+  absl::Status status = st->Run();
+  if (absl::IsFailedPrecondition(status) &&
+      absl::StrContains(status.message(), "experiments.name")) {
+    return NameTaken(r.spec.name);
+  }
+  return status;
+}
+
+absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& spec,
+                                                         absl::string_view actor) {
+  ExperimentRecord created;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    int64_t now = clock_();
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare("INSERT INTO experiments (name, base_command, desired_state, "
+                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?)"));
+    st->Bind(1, spec.name);
+    st->Bind(2, spec.base_command);
+    st->Bind(3, Name(spec.desired_state));
+    st->Bind(4, now);
+    st->Bind(5, now);
+    absl::Status inserted = st->Run();
+    if (absl::IsFailedPrecondition(inserted)) return NameTaken(spec.name);
+    RETURN_IF_ERROR(inserted);
+    ExperimentRecord r;
+    r.id = db_->LastInsertRowId();
+    r.spec = spec;
+    r.generation = 1;
+    r.created_ms = r.updated_ms = now;
+    RETURN_IF_ERROR(WriteExperiment(r));
+    RETURN_IF_ERROR(InsertEvent(NewEvent{
+        r.id, 0, "Created", "Created",
+        absl::StrCat("created with desired state ", Name(spec.desired_state)),
+        std::string(actor)}));
+    ASSIGN_OR_RETURN(created, LoadExperiment(r.id));
+    return absl::OkStatus();
+  }));
+  return created;
+}
+
+absl::StatusOr<ExperimentRecord> Store::GetExperiment(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadExperiment(id);
+}
+
+absl::StatusOr<ExperimentRecord> Store::FindExperimentByName(absl::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT id FROM experiments WHERE name = ? AND "
+                                "deleted_at IS NULL"));
+  st->Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
+  }
+  int64_t id = st->ColumnInt(0);
+  st->Reset();
+  return LoadExperiment(id);
+}
+
+absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Label, state and name filters run here rather than in SQL: labels are a
+  // JSON column and selectors have set semantics. The scan stops as soon as
+  // the page is full, so a page costs O(rows skipped + limit).
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat("SELECT ", kExperimentColumns,
+                                             " FROM experiments e WHERE e.id > ?1 AND "
+                                             "(?2 OR e.deleted_at IS NULL) ORDER BY e.id")));
+  st->Bind(1, q.after_id);
+  st->Bind(2, q.include_deleted);
+  ExperimentPage page;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(*st));
+    if (!Contains(q.desired_states, r.spec.desired_state) ||
+        !Contains(q.observed_states, r.observed_state) ||
+        !absl::StrContains(r.spec.name, q.name_contains) || !q.selector.Matches(r.spec.labels)) {
+      continue;
+    }
+    if (static_cast<int>(page.experiments.size()) == q.limit) {
+      page.next_after_id = page.experiments.back().id;
+      break;
+    }
+    page.experiments.push_back(std::move(r));
+  }
+  st->Reset();
+  return page;
+}
+
+absl::StatusOr<std::vector<int64_t>> Store::ListLiveExperimentIds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT id FROM experiments WHERE "
+                                                "deleted_at IS NULL ORDER BY id"));
+  std::vector<int64_t> ids;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    ids.push_back(st->ColumnInt(0));
+  }
+  return ids;
+}
+
+absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutation& mutate,
+                                                   absl::string_view actor,
+                                                   absl::string_view reason) {
+  ExperimentRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    if (r.deleted()) {
+      return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
+    }
+    ExperimentSpec before = r.spec;
+    RETURN_IF_ERROR(mutate(r.spec));
+    if (r.spec == before) {
+      out = std::move(r);
+      return absl::OkStatus();
+    }
+    r.generation++;
+    r.updated_ms = clock_();
+    if (r.spec.desired_state != before.desired_state) {
+      if (r.spec.desired_state == DesiredState::kRunning) {
+        // A user asking for RUNNING again is the "act" that clears Stalled.
+        r.restart_count = 0;
+        r.next_retry_ms = 0;
+      }
+      std::string message = absl::StrCat(Name(before.desired_state), " -> ",
+                                         Name(r.spec.desired_state));
+      if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
+      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, "DesiredStateChanged",
+                                           std::string(Name(r.spec.desired_state)), message,
+                                           std::string(actor)}));
+    }
+    std::vector<std::string> fields = ChangedFields(before, r.spec);
+    if (!fields.empty()) {
+      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, "Updated", "SpecChanged",
+                                           absl::StrCat("changed ", absl::StrJoin(fields, ", ")),
+                                           std::string(actor)}));
+    }
+    RETURN_IF_ERROR(WriteExperiment(r));
+    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusMutation& mutate,
+                                                       std::vector<NewEvent> events) {
+  ExperimentRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ExperimentSpec spec = r.spec;
+    RETURN_IF_ERROR(mutate(r));
+    r.spec = std::move(spec);  // spec belongs to the user
+    r.updated_ms = clock_();
+    RETURN_IF_ERROR(WriteExperiment(r));
+    for (NewEvent& e : events) {
+      if (e.experiment_id == 0) e.experiment_id = id;
+      RETURN_IF_ERROR(InsertEvent(e));
+    }
+    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view actor) {
+  ExperimentRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
+    if (r.current_job_id != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "experiment ", id, " has a live job (", r.current_job_id,
+          "); stop it first or delete with force"));
+    }
+    r.deleted_ms = r.updated_ms = clock_();
+    RETURN_IF_ERROR(WriteExperiment(r));
+    RETURN_IF_ERROR(InsertEvent(
+        NewEvent{id, 0, "Deleted", "Archived", "archived; jobs and events are kept",
+                 std::string(actor)}));
+    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view actor) {
+  ExperimentRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    if (!r.deleted()) {
+      return absl::FailedPreconditionError(absl::StrCat("experiment ", id, " is not deleted"));
+    }
+    r.deleted_ms = 0;
+    r.updated_ms = clock_();
+    RETURN_IF_ERROR(WriteExperiment(r));
+    RETURN_IF_ERROR(
+        InsertEvent(NewEvent{id, 0, "Undeleted", "Restored", "restored", std::string(actor)}));
+    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::Status Store::Purge(int64_t id, absl::string_view actor) {
+  return Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    if (r.current_job_id != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("experiment ", id, " has a live job; stop it before purging"));
+    }
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare("DELETE FROM experiments WHERE id = ?"));
+    st->Bind(1, id);
+    RETURN_IF_ERROR(st->Run());
+    // A daemon-wide event so watchers learn the experiment is gone.
+    return InsertEvent(NewEvent{0, 0, "Purged", "Purged",
+                                absl::StrCat("experiment ", id, " (", r.spec.name,
+                                             ") and its history were removed"),
+                                std::string(actor)});
+  });
+}
+
+absl::StatusOr<std::map<ObservedState, int64_t>> Store::CountByObservedState() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
+                                "deleted_at IS NULL GROUP BY observed_state"));
+  std::map<ObservedState, int64_t> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    auto state = ParseObservedState(st->ColumnText(0));
+    if (state.ok()) out[*state] = st->ColumnInt(1);
+  }
+  return out;
+}
+
+}  // namespace skydeck::store

@@ -1,0 +1,181 @@
+// Store methods for jobs. See store.h for the contracts.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "daemon/store/rows.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::store {
+
+using internal::FlagsToJson;
+using internal::kJobColumns;
+using internal::ReadJob;
+
+namespace {
+
+absl::StatusOr<std::vector<JobRecord>> ReadAllJobs(Statement* st) {
+  std::vector<JobRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(JobRecord job, ReadJob(*st));
+    out.push_back(std::move(job));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<JobRecord> Store::LoadJob(int64_t id) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?")));
+  st->Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("job ", id, " not found"));
+  auto job = ReadJob(*st);
+  st->Reset();
+  return job;
+}
+
+absl::Status Store::WriteJob(const JobRecord& j) {
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare("UPDATE jobs SET backend_job_id = ?2, status = ?3, backend_status = ?4, "
+                   "started_at = ?5, ended_at = ?6, exit_code = ?7, failure_reason = ?8, "
+                   "recovery_count = ?9 WHERE id = ?1"));
+  st->Bind(1, j.id);
+  st->Bind(2, j.backend_job_id);
+  st->Bind(3, Name(j.status));
+  st->Bind(4, j.backend_status);
+  st->Bind(5, j.started_ms ? std::optional<int64_t>(j.started_ms) : std::nullopt);
+  st->Bind(6, j.ended_ms ? std::optional<int64_t>(j.ended_ms) : std::nullopt);
+  st->Bind(7, j.exit_code ? std::optional<int64_t>(*j.exit_code) : std::nullopt);
+  st->Bind(8, j.failure_reason);
+  st->Bind(9, j.recovery_count);
+  absl::Status status = st->Run();
+  if (absl::IsFailedPrecondition(status)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", j.id, ": experiment ", j.experiment_id, " already has a live job"));
+  }
+  return status;
+}
+
+absl::StatusOr<bool> Store::HasLiveJob(int64_t experiment_id) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT 1 FROM jobs WHERE experiment_id = ? "
+                                                "AND ended_at IS NULL"));
+  st->Bind(1, experiment_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  st->Reset();
+  return row;
+}
+
+absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
+                                                    absl::string_view actor) {
+  JobRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement * next,
+                     db_->Prepare("SELECT coalesce(max(attempt), 0) + 1 FROM jobs "
+                                  "WHERE experiment_id = ?"));
+    next->Bind(1, job.experiment_id);
+    ASSIGN_OR_RETURN(bool row, next->Step());
+    int attempt = row ? static_cast<int>(next->ColumnInt(0)) : 1;
+    next->Reset();
+
+    ASSIGN_OR_RETURN(
+        Statement * st,
+        db_->Prepare("INSERT INTO jobs (experiment_id, attempt, backend, backend_name, status, "
+                     "command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
+                     "submitted_at) VALUES (?, ?, ?, ?, 'LAUNCHING', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    st->Bind(1, job.experiment_id);
+    st->Bind(2, attempt);
+    st->Bind(3, job.backend);
+    // The name may depend on the attempt: "{attempt}" is filled in here.
+    std::string name = job.backend_name;
+    if (size_t pos = name.find("{attempt}"); pos != std::string::npos) {
+      name.replace(pos, 9, std::to_string(attempt));
+    }
+    st->Bind(4, name);
+    st->Bind(5, job.command);
+    st->Bind(6, FlagsToJson(job.flags));
+    st->Bind(7, job.nodes);
+    st->Bind(8, job.gpus);
+    st->Bind(9, job.gpu_type);
+    st->Bind(10, job.infra);
+    st->Bind(11, job.spot);
+    st->Bind(12, job.run_name);
+    st->Bind(13, clock_());
+    absl::Status inserted = st->Run();
+    if (absl::IsFailedPrecondition(inserted)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "experiment ", job.experiment_id, " already has a live job; not launching another"));
+    }
+    RETURN_IF_ERROR(inserted);
+    int64_t id = db_->LastInsertRowId();
+    RETURN_IF_ERROR(InsertEvent(NewEvent{
+        job.experiment_id, id, "LaunchIntent", "Launching",
+        absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend),
+        std::string(actor)}));
+    ASSIGN_OR_RETURN(out, LoadJob(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadJob(id);
+}
+
+absl::StatusOr<std::optional<JobRecord>> Store::LiveJob(int64_t experiment_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                             " FROM jobs WHERE experiment_id = ? AND "
+                                             "ended_at IS NULL")));
+  st->Bind(1, experiment_id);
+  ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, ReadAllJobs(st));
+  if (jobs.empty()) return std::optional<JobRecord>();
+  return std::optional<JobRecord>(std::move(jobs.front()));
+}
+
+absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
+                                                       int64_t before_id, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                             " FROM jobs WHERE experiment_id = ?1 AND "
+                                             "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
+  st->Bind(1, experiment_id);
+  st->Bind(2, before_id);
+  st->Bind(3, limit);
+  return ReadAllJobs(st);
+}
+
+absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                             " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
+  return ReadAllJobs(st);
+}
+
+absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate,
+                                           std::vector<NewEvent> events) {
+  JobRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
+    RETURN_IF_ERROR(mutate(job));
+    job.id = id;
+    RETURN_IF_ERROR(WriteJob(job));
+    for (NewEvent& e : events) {
+      if (e.experiment_id == 0) e.experiment_id = job.experiment_id;
+      if (e.job_id == 0) e.job_id = id;
+      RETURN_IF_ERROR(InsertEvent(e));
+    }
+    out = std::move(job);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace skydeck::store
