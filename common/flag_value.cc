@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -78,12 +79,20 @@ std::string FormatFlagValue(const FlagValue& value) {
     std::string operator()(const std::string& s) const { return s; }
     std::string operator()(int64_t i) const { return std::to_string(i); }
     std::string operator()(bool b) const { return b ? "true" : "false"; }
+    // Python's repr() rules, which ML users read every day: shortest digits
+    // that round-trip, fixed notation for exponents in [-4, 16), else
+    // scientific ("0.0003", "1e-05", "1e+16").
     std::string operator()(double d) const {
       char buf[64];
-      auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
-      std::string out(buf, end);
+      auto [sci_end, ec1] = std::to_chars(buf, buf + sizeof(buf), d,
+                                          std::chars_format::scientific);
+      std::string sci(buf, sci_end);
+      int exponent = std::atoi(sci.c_str() + sci.find('e') + 1);
+      if (exponent < -4 || exponent >= 16) return sci;
+      auto [fix_end, ec2] = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::fixed);
+      std::string out(buf, fix_end);
       // Keep a double recognisable as one: "4" would read back as an int.
-      if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
+      if (out.find('.') == std::string::npos) out += ".0";
       return out;
     }
   };

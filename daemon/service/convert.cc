@@ -9,8 +9,11 @@
 namespace skydeck::service {
 namespace {
 
-void SetTime(int64_t ms, google::protobuf::Timestamp* ts) {
-  if (ms != 0) ToProtoTime(ms, ts);
+// Sets a timestamp field only when the time is known: calling mutable_x()
+// alone would already mark the field present.
+template <typename Message>
+void SetTime(int64_t ms, Message* msg, google::protobuf::Timestamp* (Message::*field)()) {
+  if (ms != 0) ToProtoTime(ms, (msg->*field)());
 }
 
 // gpu_type and infra end up in a YAML task and on dashboards: keep them to
@@ -56,15 +59,15 @@ void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
     pc->set_status(c.status);
     pc->set_reason(c.reason);
     pc->set_message(c.message);
-    SetTime(c.last_transition_ms, pc->mutable_last_transition_time());
+    SetTime(c.last_transition_ms, pc, &pb::Condition::mutable_last_transition_time);
   }
   out->set_restart_count(r.restart_count);
-  SetTime(r.next_retry_ms, out->mutable_next_retry_time());
+  SetTime(r.next_retry_ms, out, &pb::Experiment::mutable_next_retry_time);
   out->set_current_job_id(r.current_job_id);
   out->set_job_count(r.job_count);
-  SetTime(r.created_ms, out->mutable_create_time());
-  SetTime(r.updated_ms, out->mutable_update_time());
-  SetTime(r.deleted_ms, out->mutable_delete_time());
+  SetTime(r.created_ms, out, &pb::Experiment::mutable_create_time);
+  SetTime(r.updated_ms, out, &pb::Experiment::mutable_update_time);
+  SetTime(r.deleted_ms, out, &pb::Experiment::mutable_delete_time);
 }
 
 void ToProto(const store::JobRecord& j, pb::Job* out) {
@@ -84,9 +87,9 @@ void ToProto(const store::JobRecord& j, pb::Job* out) {
   out->set_infra(j.infra);
   out->set_spot(j.spot);
   out->set_run_name(j.run_name);
-  SetTime(j.submitted_ms, out->mutable_submit_time());
-  SetTime(j.started_ms, out->mutable_start_time());
-  SetTime(j.ended_ms, out->mutable_end_time());
+  SetTime(j.submitted_ms, out, &pb::Job::mutable_submit_time);
+  SetTime(j.started_ms, out, &pb::Job::mutable_start_time);
+  SetTime(j.ended_ms, out, &pb::Job::mutable_end_time);
   if (j.exit_code) out->set_exit_code(*j.exit_code);
   out->set_failure_reason(j.failure_reason);
   out->set_recovery_count(j.recovery_count);
@@ -94,7 +97,7 @@ void ToProto(const store::JobRecord& j, pb::Job* out) {
 
 void ToProto(const store::EventRecord& e, pb::Event* out) {
   out->set_id(e.id);
-  SetTime(e.time_ms, out->mutable_time());
+  SetTime(e.time_ms, out, &pb::Event::mutable_time);
   out->set_experiment_id(e.experiment_id);
   out->set_job_id(e.job_id);
   out->set_type(e.type);

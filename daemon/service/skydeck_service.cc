@@ -212,14 +212,20 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("name experiments by id, ids or label_selector");
     }
     for (int64_t id : ids) {
-      ASSIGN_OR_RETURN(store::ExperimentRecord r,
-                       ChangeSpec(
-                           id,
-                           [&](store::ExperimentSpec& s) {
-                             s.desired_state = desired;
-                             return absl::OkStatus();
-                           },
-                           actor, req->reason()));
+      ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->GetExperiment(id));
+      if (desired == DesiredState::kRunning && r.spec.desired_state == DesiredState::kRunning) {
+        // `start` on a finished (or stalled) experiment means "run it again".
+        ASSIGN_OR_RETURN(r, store_->RequestRun(id, actor, req->reason()));
+        if (control_) control_->Enqueue(id);
+      } else {
+        ASSIGN_OR_RETURN(r, ChangeSpec(
+                                id,
+                                [&](store::ExperimentSpec& s) {
+                                  s.desired_state = desired;
+                                  return absl::OkStatus();
+                                },
+                                actor, req->reason()));
+      }
       ToProto(r, resp->add_experiments());
     }
     return absl::OkStatus();

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "daemon/service/control_plane.h"
+#include "daemon/reconcile/control_plane.h"
 #include "daemon/service/watch_hub.h"
 #include "daemon/store/store.h"
 #include "skydeck/v1/service.grpc.pb.h"
@@ -21,6 +21,8 @@
 namespace skydeck::service {
 
 namespace pb = ::skydeck::v1;
+using reconcile::BackendHealth;
+using reconcile::ControlPlane;
 
 class SkyDeckService final : public pb::SkyDeck::Service {
  public:

@@ -34,6 +34,9 @@ CREATE TABLE experiments (
   conditions          TEXT NOT NULL DEFAULT '[]',
   restart_count       INTEGER NOT NULL DEFAULT 0,
   next_retry_at       INTEGER,
+  -- The current run (since desired state last became RUNNING) consists of
+  -- the jobs with id > run_after_job_id; restart budgets count those only.
+  run_after_job_id    INTEGER NOT NULL DEFAULT 0,
   created_at          INTEGER NOT NULL,
   updated_at          INTEGER NOT NULL,
   deleted_at          INTEGER
@@ -88,6 +91,14 @@ CREATE TABLE events (
   actor          TEXT NOT NULL
 ) STRICT;
 CREATE INDEX events_by_experiment ON events (experiment_id, id);
+
+-- Facts about this database, e.g. installation_id: a random tag put into
+-- backend job names so two SkyDeck databases never claim each other's jobs.
+CREATE TABLE meta (
+  key    TEXT PRIMARY KEY,
+  value  TEXT NOT NULL
+) STRICT;
+INSERT INTO meta (key, value) VALUES ('installation_id', lower(hex(randomblob(4))));
 )sql";
 
 constexpr std::array<absl::string_view, 1> kMigrations = {kV1};

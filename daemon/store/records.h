@@ -55,6 +55,8 @@ struct ExperimentRecord {
   std::vector<Condition> conditions;
   int restart_count = 0;
   int64_t next_retry_ms = 0;
+  // Jobs with a greater id belong to the current run (see migrations.cc).
+  int64_t run_after_job_id = 0;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   int64_t deleted_ms = 0;
@@ -63,6 +65,12 @@ struct ExperimentRecord {
   int job_count = 0;
 
   bool deleted() const { return deleted_ms != 0; }
+  // Same observed fields (what the reconciler writes).
+  bool SameObserved(const ExperimentRecord& o) const {
+    return observed_generation == o.observed_generation &&
+           observed_state == o.observed_state && conditions == o.conditions &&
+           restart_count == o.restart_count && next_retry_ms == o.next_retry_ms;
+  }
 };
 
 struct JobRecord {
@@ -90,6 +98,7 @@ struct JobRecord {
   int recovery_count = 0;
 
   bool live() const { return ended_ms == 0; }
+  bool operator==(const JobRecord&) const = default;
 };
 
 // An event to append; the store assigns id and time.

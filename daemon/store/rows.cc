@@ -51,7 +51,7 @@ const char kExperimentColumns[] =
     "e.gpus, e.gpu_type, e.infra, e.spot, e.labels, e.max_restarts, "
     "e.desired_state, e.generation, e.observed_generation, e.observed_state, "
     "e.conditions, e.restart_count, e.next_retry_at, e.created_at, e.updated_at, "
-    "e.deleted_at, "
+    "e.deleted_at, e.run_after_job_id, "
     "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
     "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id)";
 
@@ -88,8 +88,9 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   r.created_ms = st.ColumnInt(20);
   r.updated_ms = st.ColumnInt(21);
   r.deleted_ms = st.ColumnOptionalInt(22).value_or(0);
-  r.current_job_id = st.ColumnOptionalInt(23).value_or(0);
-  r.job_count = static_cast<int>(st.ColumnInt(24));
+  r.run_after_job_id = st.ColumnInt(23);
+  r.current_job_id = st.ColumnOptionalInt(24).value_or(0);
+  r.job_count = static_cast<int>(st.ColumnInt(25));
   return r;
 }
 

@@ -110,6 +110,17 @@ absl::StatusOr<int64_t> Store::LatestRevision() {
   return revision;
 }
 
+absl::StatusOr<std::string> Store::InstallationId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT value FROM meta WHERE key = 'installation_id'"));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return absl::DataLossError("meta.installation_id is missing");
+  std::string id = st->ColumnText(0);
+  st->Reset();
+  return id;
+}
+
 absl::Status Store::CheckIntegrity() {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("PRAGMA integrity_check"));

@@ -84,8 +84,8 @@ class Store {
   // Reads the spec, lets `mutate` change it, and when it changed writes it,
   // bumps generation and appends an event ("DesiredStateChanged" when the
   // desired state changed, else "Updated" naming the fields). An error from
-  // `mutate` aborts with nothing written. A desired state set to RUNNING
-  // resets the restart budget and clears a scheduled retry.
+  // `mutate` aborts with nothing written. A desired state that becomes
+  // RUNNING starts a new run (a fresh restart budget).
   // Errors: NOT_FOUND (also for deleted experiments), ALREADY_EXISTS on a
   // rename onto a live name.
   using SpecMutation = std::function<absl::Status(ExperimentSpec&)>;
@@ -93,13 +93,23 @@ class Store {
                                               absl::string_view actor,
                                               absl::string_view reason = "");
 
-  // Reconciler/poller side: reads the record, lets `mutate` change the
-  // observed fields (observed_generation, observed_state, conditions,
-  // restart_count, next_retry_ms) and writes them back with `events`. Spec
-  // changes made by `mutate` are ignored.
-  using StatusMutation = std::function<absl::Status(ExperimentRecord&)>;
-  absl::StatusOr<ExperimentRecord> UpdateObserved(int64_t id, const StatusMutation& mutate,
-                                                  std::vector<NewEvent> events = {});
+  // Starts a new run of an experiment that has no live job: desired state
+  // RUNNING, a fresh restart budget, even if it was RUNNING already (e.g. it
+  // SUCCEEDED or is Stalled). With a live job, changes nothing.
+  absl::StatusOr<ExperimentRecord> RequestRun(int64_t id, absl::string_view actor,
+                                              absl::string_view reason = "");
+
+  // The random tag of this database (see migrations.cc: meta).
+  absl::StatusOr<std::string> InstallationId();
+
+  // Reconciler side: reads the record, lets `mutate` change the observed
+  // fields (observed_generation, observed_state, conditions, restart_count,
+  // next_retry_ms) and append events, and writes only when a field changed
+  // or an event was added, so a reconcile that finds nothing to do writes
+  // nothing. Spec changes made by `mutate` are ignored.
+  using StatusMutation =
+      std::function<absl::Status(ExperimentRecord&, std::vector<NewEvent>* events)>;
+  absl::StatusOr<ExperimentRecord> UpdateObserved(int64_t id, const StatusMutation& mutate);
 
   // Archives the experiment; jobs and events are kept. Errors:
   // FAILED_PRECONDITION while it has a live job; NOT_FOUND if already deleted.
@@ -129,10 +139,12 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
-  // Reads the job, lets `mutate` change it and writes it with `events`.
-  using JobMutation = std::function<absl::Status(JobRecord&)>;
-  absl::StatusOr<JobRecord> UpdateJob(int64_t id, const JobMutation& mutate,
-                                      std::vector<NewEvent> events = {});
+  // Reads the job, lets `mutate` change it and append events, and writes
+  // only when something changed. Events default to the job's experiment and
+  // id. Errors: FAILED_PRECONDITION when the change would give the
+  // experiment a second live job.
+  using JobMutation = std::function<absl::Status(JobRecord&, std::vector<NewEvent>* events)>;
+  absl::StatusOr<JobRecord> UpdateJob(int64_t id, const JobMutation& mutate);
 
   // ---- Events ------------------------------------------------------------
 
@@ -161,7 +173,7 @@ class Store {
   absl::Status WriteExperiment(const ExperimentRecord& record);
   absl::StatusOr<JobRecord> LoadJob(int64_t id);
   absl::Status WriteJob(const JobRecord& job);
-  absl::StatusOr<bool> HasLiveJob(int64_t experiment_id);
+  absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
 
   // Constant after construction.
   Clock clock_;

@@ -67,7 +67,8 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
                    "infra = ?10, spot = ?11, labels = ?12, max_restarts = ?13, "
                    "desired_state = ?14, generation = ?15, observed_generation = ?16, "
                    "observed_state = ?17, conditions = ?18, restart_count = ?19, "
-                   "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22 WHERE id = ?1"));
+                   "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22, run_after_job_id = ?23 "
+                   "WHERE id = ?1"));
   st->Bind(1, r.id);
   st->Bind(2, r.spec.name);
   st->Bind(3, r.spec.description);
@@ -90,6 +91,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(20, r.next_retry_ms ? std::optional<int64_t>(r.next_retry_ms) : std::nullopt);
   st->Bind(21, r.updated_ms);
   st->Bind(22, r.deleted_ms ? std::optional<int64_t>(r.deleted_ms) : std::nullopt);
+  st->Bind(23, r.run_after_job_id);
   absl::Status status = st->Run();
   if (absl::IsFailedPrecondition(status) &&
       absl::StrContains(status.message(), "experiments.name")) {
@@ -213,9 +215,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
     r.updated_ms = clock_();
     if (r.spec.desired_state != before.desired_state) {
       if (r.spec.desired_state == DesiredState::kRunning) {
-        // A user asking for RUNNING again is the "act" that clears Stalled.
-        r.restart_count = 0;
-        r.next_retry_ms = 0;
+        ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
       }
       std::string message = absl::StrCat(Name(before.desired_state), " -> ",
                                          Name(r.spec.desired_state));
@@ -237,14 +237,55 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
   return out;
 }
 
-absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusMutation& mutate,
-                                                       std::vector<NewEvent> events) {
+absl::StatusOr<int64_t> Store::MaxJobId(int64_t experiment_id) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT coalesce(max(id), 0) FROM jobs "
+                                                "WHERE experiment_id = ?"));
+  st->Bind(1, experiment_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t max_id = row ? st->ColumnInt(0) : 0;
+  st->Reset();
+  return max_id;
+}
+
+absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view actor,
+                                                   absl::string_view reason) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
-    ExperimentSpec spec = r.spec;
-    RETURN_IF_ERROR(mutate(r));
-    r.spec = std::move(spec);  // spec belongs to the user
+    if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
+    if (r.current_job_id != 0) {
+      out = std::move(r);  // already running: nothing to restart
+      return absl::OkStatus();
+    }
+    DesiredState before = r.spec.desired_state;
+    r.spec.desired_state = DesiredState::kRunning;
+    ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
+    r.generation++;
+    r.updated_ms = clock_();
+    std::string message = absl::StrCat(Name(before), " -> RUNNING (new run)");
+    if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
+    RETURN_IF_ERROR(WriteExperiment(r));
+    RETURN_IF_ERROR(InsertEvent(
+        NewEvent{id, 0, "DesiredStateChanged", "RunRequested", message, std::string(actor)}));
+    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
+                                                       const StatusMutation& mutate) {
+  ExperimentRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ExperimentRecord before = r;
+    std::vector<NewEvent> events;
+    RETURN_IF_ERROR(mutate(r, &events));
+    r.spec = before.spec;  // the spec belongs to the user
+    if (r.SameObserved(before) && events.empty()) {
+      out = std::move(before);
+      return absl::OkStatus();
+    }
     r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
     for (NewEvent& e : events) {

@@ -60,15 +60,6 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   return status;
 }
 
-absl::StatusOr<bool> Store::HasLiveJob(int64_t experiment_id) {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT 1 FROM jobs WHERE experiment_id = ? "
-                                                "AND ended_at IS NULL"));
-  st->Bind(1, experiment_id);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  st->Reset();
-  return row;
-}
-
 absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
                                                     absl::string_view actor) {
   JobRecord out;
@@ -159,13 +150,19 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   return ReadAllJobs(st);
 }
 
-absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate,
-                                           std::vector<NewEvent> events) {
+absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
-    RETURN_IF_ERROR(mutate(job));
+    JobRecord before = job;
+    std::vector<NewEvent> events;
+    RETURN_IF_ERROR(mutate(job, &events));
     job.id = id;
+    job.experiment_id = before.experiment_id;
+    if (job == before && events.empty()) {
+      out = std::move(before);
+      return absl::OkStatus();
+    }
     RETURN_IF_ERROR(WriteJob(job));
     for (NewEvent& e : events) {
       if (e.experiment_id == 0) e.experiment_id = job.experiment_id;

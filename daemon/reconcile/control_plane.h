@@ -1,4 +1,4 @@
-// File: daemon/service/control_plane.h
+// File: daemon/reconcile/control_plane.h
 //
 // What the gRPC service needs from the daemon's active side (reconciler,
 // poller, backend) without knowing how they work. The service only writes
@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/store/records.h"
 
-namespace skydeck::service {
+namespace skydeck::reconcile {
 
 struct BackendHealth {
   std::string backend;  // "local" or "skypilot"
@@ -47,4 +47,4 @@ class ControlPlane {
                                   const std::function<bool()>& cancelled) = 0;
 };
 
-}  // namespace skydeck::service
+}  // namespace skydeck::reconcile

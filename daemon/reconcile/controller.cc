@@ -1,0 +1,146 @@
+#include "daemon/reconcile/controller.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/time_util.h"
+
+namespace skydeck::reconcile {
+
+Controller::Controller(store::Store* store, backend::Backend* backend,
+                       std::string installation_id, ControllerOptions options)
+    : store_(store),
+      backend_(backend),
+      options_(options),
+      reconciler_(store, backend, std::move(installation_id), NowMillis),
+      poller_(store, backend, NowMillis, [this](int64_t id) { Enqueue(id); }) {}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    backend_info_ = backend_->Probe();
+  }
+  // Every experiment once at start: resolves launch intents left by a crash
+  // and picks up desired-state changes made while the daemon was down.
+  if (auto ids = store_->ListLiveExperimentIds(); ids.ok()) {
+    for (int64_t id : *ids) queue_.Add(id, ReconcileQueue::Priority::kResync);
+  }
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    threads_.emplace_back([this] { WorkerLoop(); });
+  }
+  threads_.emplace_back([this] { PollLoop(); });
+  threads_.emplace_back([this] { ResyncLoop(); });
+}
+
+void Controller::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  queue_.ShutDown();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+bool Controller::SleepFor(absl::Duration d) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  return !stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(d), [this] { return stopping_; });
+}
+
+void Controller::Enqueue(int64_t experiment_id) { queue_.Add(experiment_id); }
+
+void Controller::WorkerLoop() {
+  while (std::optional<int64_t> id = queue_.Get()) {
+    ReconcileOne(*id);
+    queue_.Done(*id);
+  }
+}
+
+void Controller::ReconcileOne(int64_t id) {
+  absl::StatusOr<ReconcileResult> result = reconciler_.Reconcile(id);
+  if (result.ok()) {
+    reconciles_ok_++;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      failures_.erase(id);
+    }
+    if (result->requeue_after > absl::ZeroDuration()) queue_.AddAfter(id, result->requeue_after);
+    return;
+  }
+  reconciles_error_++;
+  int failures;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    failures = ++failures_[id];
+  }
+  absl::Duration delay = std::min(
+      options_.error_backoff_initial * (1 << std::min(failures - 1, 20)), options_.error_backoff_max);
+  LogWarn("reconcile failed", {{"experiment", std::to_string(id)},
+                               {"error", result.status().ToString()},
+                               {"retry_in", absl::FormatDuration(delay)}});
+  queue_.AddAfter(id, delay);
+}
+
+void Controller::PollLoop() {
+  do {
+    backend::BackendInfo info = backend_->Probe();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      backend_info_ = info;
+    }
+    absl::StatusOr<int> polled = poller_.PollOnce();
+    if (!polled.ok()) {
+      LogWarn("poll failed", {{"backend", backend_->name()}, {"error", polled.status().ToString()}});
+    }
+  } while (SleepFor(options_.poll_interval));
+}
+
+void Controller::ResyncLoop() {
+  while (SleepFor(options_.resync_interval)) {
+    auto ids = store_->ListLiveExperimentIds();
+    if (!ids.ok()) continue;
+    for (int64_t id : *ids) queue_.Add(id, ReconcileQueue::Priority::kResync);
+  }
+}
+
+absl::StatusOr<int> Controller::Refresh() { return poller_.PollOnce(); }
+
+BackendHealth Controller::Health() {
+  PollHealth poll = poller_.health();
+  std::lock_guard<std::mutex> lock(mu_);
+  BackendHealth h;
+  h.backend = backend_->name();
+  h.reachable = backend_info_.reachable;
+  h.api_version = backend_info_.api_version;
+  h.version = backend_info_.version;
+  h.last_successful_poll_ms = poll.last_success_ms;
+  h.last_poll_error = poll.last_error;
+  if (!backend_info_.reachable && h.last_poll_error.empty()) h.last_poll_error = backend_info_.error;
+  return h;
+}
+
+absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
+                                    const std::function<bool(absl::string_view)>& sink,
+                                    const std::function<bool()>& cancelled) {
+  if (job.backend != backend_->name()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "job ", job.id, " ran on backend ", job.backend, "; this daemon uses ", backend_->name()));
+  }
+  if (job.backend_job_id.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job.id, " has not reached the backend yet; no logs"));
+  }
+  return backend_->StreamLogs(job.backend_job_id, follow, tail_bytes, sink, cancelled);
+}
+
+ControllerStats Controller::stats() const {
+  return ControllerStats{reconciles_ok_.load(), reconciles_error_.load(), queue_.Depth(),
+                         queue_.DelayedCount()};
+}
+
+}  // namespace skydeck::reconcile

@@ -1,0 +1,100 @@
+// File: daemon/reconcile/controller.h
+//
+// Runs the reconciler: a work queue fed by API writes (Enqueue), the poller
+// (experiments whose jobs changed) and a periodic resync; a bounded pool of
+// workers; per-experiment exponential backoff after errors; a poll loop.
+// Business logic lives in Reconciler and Poller; this file owns threads.
+//
+//   Controller c(store, backend, installation_id, options);
+//   c.Start();   // enqueues every live experiment once (restart recovery)
+//   ...
+//   c.Stop();    // joins every thread
+//
+// Thread-safety: all public methods are safe to call concurrently.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "daemon/backend/backend.h"
+#include "daemon/reconcile/control_plane.h"
+#include "daemon/reconcile/poller.h"
+#include "daemon/reconcile/reconcile_queue.h"
+#include "daemon/reconcile/reconciler.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::reconcile {
+
+struct ControllerOptions {
+  // Reconcile workers, i.e. at most this many launches in flight at once.
+  int workers = 4;
+  absl::Duration poll_interval = absl::Seconds(30);
+  absl::Duration resync_interval = absl::Seconds(60);
+  // Backoff after a reconcile error: initial, doubled per failure, capped.
+  absl::Duration error_backoff_initial = absl::Seconds(1);
+  absl::Duration error_backoff_max = absl::Minutes(5);
+};
+
+// Counters for /metrics and health.
+struct ControllerStats {
+  int64_t reconciles_ok = 0;
+  int64_t reconciles_error = 0;
+  size_t queue_depth = 0;
+  size_t queue_delayed = 0;
+};
+
+class Controller final : public ControlPlane {
+ public:
+  // Pointers are not owned and must outlive the controller.
+  Controller(store::Store* store, backend::Backend* backend, std::string installation_id,
+             ControllerOptions options);
+  ~Controller() override;
+
+  void Start();
+  void Stop();
+
+  // ControlPlane.
+  void Enqueue(int64_t experiment_id) override;
+  absl::StatusOr<int> Refresh() override;
+  BackendHealth Health() override;
+  absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
+                          const std::function<bool(absl::string_view)>& sink,
+                          const std::function<bool()>& cancelled) override;
+
+  ControllerStats stats() const;
+
+ private:
+  void WorkerLoop();
+  void PollLoop();
+  void ResyncLoop();
+  void ReconcileOne(int64_t id);
+  // Sleeps up to `d`; false when stopping.
+  bool SleepFor(absl::Duration d);
+
+  store::Store* store_;
+  backend::Backend* backend_;
+  ControllerOptions options_;
+  Reconciler reconciler_;
+  Poller poller_;
+  ReconcileQueue queue_;
+
+  std::vector<std::thread> threads_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+
+  mutable std::mutex mu_;
+  std::map<int64_t, int> failures_;     // guarded by mu_: consecutive errors per id
+  backend::BackendInfo backend_info_;   // guarded by mu_: from the last probe
+  std::atomic<int64_t> reconciles_ok_{0};
+  std::atomic<int64_t> reconciles_error_{0};
+};
+
+}  // namespace skydeck::reconcile

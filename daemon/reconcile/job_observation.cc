@@ -1,0 +1,58 @@
+#include "daemon/reconcile/job_observation.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace skydeck::reconcile {
+namespace {
+
+std::string StatusChangeMessage(JobStatus from, const store::JobRecord& job) {
+  std::string msg = absl::StrCat("job ", job.id, ": ", Name(from), " -> ", Name(job.status));
+  if (job.exit_code) absl::StrAppend(&msg, " (exit ", *job.exit_code, ")");
+  if (!job.failure_reason.empty()) absl::StrAppend(&msg, ": ", job.failure_reason);
+  return msg;
+}
+
+}  // namespace
+
+void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
+                      const std::string& actor, store::JobRecord& job,
+                      std::vector<store::NewEvent>* events) {
+  if (!job.live()) return;
+  if (!obs.resolved_job_id.empty()) job.backend_job_id = obs.resolved_job_id;
+  JobStatus before = job.status;
+  bool cancelling = job.status == JobStatus::kCancelling;
+  if (!(cancelling && !IsTerminal(obs.status))) job.status = obs.status;
+  job.backend_status = obs.raw_status;
+  if (job.started_ms == 0 && obs.start_ms != 0) job.started_ms = obs.start_ms;
+  if (obs.recovery_count > job.recovery_count) {
+    events->push_back(store::NewEvent{
+        0, 0, "Preempted", "Recovering",
+        absl::StrCat("job ", job.id, " was preempted; the backend is recovering it (recovery ",
+                     obs.recovery_count, "); not counted against the restart budget"),
+        actor});
+    job.recovery_count = obs.recovery_count;
+  }
+  if (IsTerminal(job.status)) {
+    job.ended_ms = obs.end_ms != 0 ? obs.end_ms : now_ms;
+    if (obs.exit_code) job.exit_code = obs.exit_code;
+    if (!obs.failure_reason.empty()) job.failure_reason = obs.failure_reason;
+  }
+  if (job.status != before) {
+    events->push_back(store::NewEvent{0, 0, "JobStatusChanged",
+                                      std::string(Name(job.status)),
+                                      StatusChangeMessage(before, job), actor});
+  }
+}
+
+void MarkLost(const std::string& reason, int64_t now_ms, const std::string& actor,
+              store::JobRecord& job, std::vector<store::NewEvent>* events) {
+  if (!job.live()) return;
+  JobStatus before = job.status;
+  job.status = JobStatus::kLost;
+  job.ended_ms = now_ms;
+  job.failure_reason = reason;
+  events->push_back(store::NewEvent{0, 0, "JobStatusChanged", "LOST",
+                                    StatusChangeMessage(before, job), actor});
+}
+
+}  // namespace skydeck::reconcile

@@ -1,0 +1,27 @@
+// File: daemon/reconcile/job_observation.h
+//
+// Folds what a backend reports about a job into its stored record, shared
+// by the poller and by launch-intent resolution.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "daemon/backend/backend.h"
+#include "daemon/store/records.h"
+
+namespace skydeck::reconcile {
+
+// Updates `job` from `obs` at time `now_ms` and appends an event for each
+// visible change (status, preemption recovery). A job being cancelled stays
+// CANCELLING until the backend reports it terminal; a terminal job never
+// changes again.
+void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
+                      const std::string& actor, store::JobRecord& job,
+                      std::vector<store::NewEvent>* events);
+
+// Marks a live job LOST (the backend no longer knows it).
+void MarkLost(const std::string& reason, int64_t now_ms, const std::string& actor,
+              store::JobRecord& job, std::vector<store::NewEvent>* events);
+
+}  // namespace skydeck::reconcile

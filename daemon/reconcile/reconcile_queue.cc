@@ -1,0 +1,127 @@
+#include "daemon/reconcile/reconcile_queue.h"
+
+#include <algorithm>
+
+namespace skydeck::reconcile {
+
+void ReconcileQueue::Add(int64_t id, Priority priority) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return;
+    Enqueue(id, priority);
+  }
+  cv_.notify_one();
+}
+
+void ReconcileQueue::Enqueue(int64_t id, Priority priority) {
+  if (processing_.count(id)) {
+    auto [it, inserted] = dirty_.emplace(id, priority);
+    if (!inserted && priority == Priority::kUrgent) it->second = priority;
+    return;
+  }
+  auto it = queued_.find(id);
+  if (it == queued_.end()) {
+    queued_[id] = priority;
+    (priority == Priority::kUrgent ? urgent_ : resync_).push_back(id);
+    return;
+  }
+  if (priority == Priority::kUrgent && it->second == Priority::kResync) {
+    // Promote: a user write should not wait behind a long resync.
+    resync_.erase(std::find(resync_.begin(), resync_.end(), id));
+    urgent_.push_back(id);
+    it->second = Priority::kUrgent;
+  }
+}
+
+void ReconcileQueue::AddAfter(int64_t id, absl::Duration delay) {
+  if (delay <= absl::ZeroDuration()) {
+    Add(id);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return;
+    Clock::time_point due = Clock::now() + absl::ToChronoNanoseconds(delay);
+    auto [it, inserted] = delayed_.emplace(id, due);
+    if (!inserted) it->second = std::min(it->second, due);
+  }
+  cv_.notify_all();  // a sleeping Get may need to wake earlier
+}
+
+void ReconcileQueue::PromoteDueLocked(Clock::time_point now) {
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (it->second <= now) {
+      Enqueue(it->first, Priority::kUrgent);
+      it = delayed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<int64_t> ReconcileQueue::PopLocked() {
+  std::deque<int64_t>* from = nullptr;
+  if (!resync_.empty() && (urgent_.empty() || gets_since_resync_ >= 3)) {
+    from = &resync_;
+    gets_since_resync_ = 0;
+  } else if (!urgent_.empty()) {
+    from = &urgent_;
+    ++gets_since_resync_;
+  } else {
+    return std::nullopt;
+  }
+  int64_t id = from->front();
+  from->pop_front();
+  queued_.erase(id);
+  processing_.insert(id);
+  return id;
+}
+
+std::optional<int64_t> ReconcileQueue::Get() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!shutdown_) {
+    PromoteDueLocked(Clock::now());
+    if (auto id = PopLocked()) return id;
+    if (delayed_.empty()) {
+      cv_.wait(lock);
+    } else {
+      Clock::time_point next = Clock::time_point::max();
+      for (const auto& [id, due] : delayed_) next = std::min(next, due);
+      cv_.wait_until(lock, next);
+    }
+  }
+  return std::nullopt;
+}
+
+void ReconcileQueue::Done(int64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    processing_.erase(id);
+    auto it = dirty_.find(id);
+    if (it == dirty_.end() || shutdown_) return;
+    Priority priority = it->second;
+    dirty_.erase(it);
+    Enqueue(id, priority);
+  }
+  cv_.notify_one();
+}
+
+void ReconcileQueue::ShutDown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+}
+
+size_t ReconcileQueue::Depth() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return urgent_.size() + resync_.size();
+}
+
+size_t ReconcileQueue::DelayedCount() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return delayed_.size();
+}
+
+}  // namespace skydeck::reconcile

@@ -1,0 +1,384 @@
+#include "daemon/reconcile/reconciler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/command_line.h"
+#include "common/status_macros.h"
+#include "daemon/reconcile/job_observation.h"
+#include "daemon/reconcile/restart_policy.h"
+
+namespace skydeck::reconcile {
+namespace {
+
+constexpr char kActor[] = "reconciler";
+// Failed jobs of the current run read to decide on restarts; the budget is
+// at most 100, so this covers it with room for uncounted losses.
+constexpr int kRunHistoryLimit = 1000;
+
+bool IsTransient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsInternal(s) ||
+         absl::IsUnknown(s) || absl::IsResourceExhausted(s) || absl::IsAborted(s);
+}
+
+ObservedState FromLiveJob(JobStatus status) {
+  switch (status) {
+    case JobStatus::kLaunching: return ObservedState::kLaunching;
+    case JobStatus::kPending:
+    case JobStatus::kSubmitted:
+    case JobStatus::kStarting: return ObservedState::kPending;
+    case JobStatus::kCancelling: return ObservedState::kStopping;
+    default: return ObservedState::kRunning;  // RUNNING, RECOVERING, UNKNOWN
+  }
+}
+
+void SetCondition(std::vector<store::Condition>& conditions, const std::string& type,
+                  bool status, const std::string& reason, const std::string& message,
+                  int64_t now_ms) {
+  for (store::Condition& c : conditions) {
+    if (c.type != type) continue;
+    if (c.status != status) c.last_transition_ms = now_ms;
+    c.status = status;
+    c.reason = reason;
+    c.message = message;
+    return;
+  }
+  conditions.push_back(store::Condition{type, status, reason, message, now_ms});
+}
+
+const store::Condition* FindCondition(const std::vector<store::Condition>& conditions,
+                                      const std::string& type) {
+  for (const auto& c : conditions) {
+    if (c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+std::string Describe(const store::JobRecord& job) {
+  std::string out = absl::StrCat("job ", job.id, " (attempt ", job.attempt, ") ", Name(job.status));
+  if (job.exit_code) absl::StrAppend(&out, " with exit code ", *job.exit_code);
+  if (!job.failure_reason.empty()) absl::StrAppend(&out, ": ", job.failure_reason);
+  return out;
+}
+
+}  // namespace
+
+backend::JobSpec SpecForJob(const store::ExperimentRecord& e, const store::JobRecord& job) {
+  backend::JobSpec spec;
+  spec.name = job.backend_name;
+  spec.command = job.command;
+  spec.nodes = job.nodes;
+  spec.gpus_per_node = job.gpus;
+  spec.gpu_type = job.gpu_type;
+  spec.infra = job.infra;
+  spec.spot = job.spot;
+  spec.env = {{"SKYDECK_EXPERIMENT", e.spec.name},
+              {"SKYDECK_EXPERIMENT_ID", std::to_string(e.id)},
+              {"SKYDECK_JOB", std::to_string(job.id)},
+              {"SKYDECK_ATTEMPT", std::to_string(job.attempt)},
+              {"SKYDECK_RUN_NAME", job.run_name}};
+  return spec;
+}
+
+Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
+                       std::string installation_id, Clock clock)
+    : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
+      clock_(std::move(clock)) {}
+
+std::string Reconciler::JobName(int64_t experiment_id, int attempt) const {
+  return absl::StrCat("skydeck-", installation_id_, "-", experiment_id, "-", attempt);
+}
+
+absl::StatusOr<ReconcileResult> Reconciler::Reconcile(int64_t experiment_id) {
+  auto loaded = store_->GetExperiment(experiment_id);
+  if (absl::IsNotFound(loaded.status())) return ReconcileResult{};  // purged
+  ASSIGN_OR_RETURN(Record r, std::move(loaded));
+  ASSIGN_OR_RETURN(std::optional<Job> live, store_->LiveJob(experiment_id));
+  if (live && live->status == JobStatus::kLaunching && live->backend_job_id.empty()) {
+    // A launch that never recorded its outcome (crash, or a transient error).
+    absl::Status resolved = ResolveIntent(r, *live);
+    if (!resolved.ok()) {
+      if (IsTransient(resolved)) RETURN_IF_ERROR(MarkDegraded(experiment_id, resolved));
+      return resolved;
+    }
+    ASSIGN_OR_RETURN(r, store_->GetExperiment(experiment_id));
+    ASSIGN_OR_RETURN(live, store_->LiveJob(experiment_id));
+  }
+  absl::StatusOr<ReconcileResult> result =
+      r.spec.desired_state == DesiredState::kRunning && !r.deleted()
+          ? ReconcileRunning(r, live)
+          : ReconcileStopped(r, live);
+  if (!result.ok() && IsTransient(result.status())) {
+    RETURN_IF_ERROR(MarkDegraded(experiment_id, result.status()));
+  }
+  return result;
+}
+
+absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
+  ASSIGN_OR_RETURN(std::vector<backend::JobObservation> found, backend_->Find(intent.backend_name));
+  if (!found.empty()) {
+    const backend::JobObservation& obs = found.back();
+    return store_
+        ->UpdateJob(intent.id,
+                    [&](Job& job, std::vector<store::NewEvent>* events) {
+                      job.backend_job_id = obs.backend_job_id;
+                      events->push_back(store::NewEvent{
+                          0, 0, "IntentResolved", "FoundOnBackend",
+                          absl::StrCat("launch intent ", intent.backend_name,
+                                       " found on the backend as ", obs.backend_job_id),
+                          kActor});
+                      ApplyObservation(obs, clock_(), kActor, job, events);
+                      return absl::OkStatus();
+                    })
+        .status();
+  }
+  if (r.spec.desired_state == DesiredState::kRunning && !r.deleted()) {
+    // The backend has never seen this name: launching it now cannot
+    // duplicate anything.
+    return Launch(r, intent);
+  }
+  return store_
+      ->UpdateJob(intent.id,
+                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                    job.status = JobStatus::kCancelled;
+                    job.ended_ms = clock_();
+                    job.failure_reason = "stopped before it reached the backend";
+                    events->push_back(store::NewEvent{0, 0, "JobStatusChanged", "CANCELLED",
+                                                      absl::StrCat("job ", job.id, ": ",
+                                                                   job.failure_reason),
+                                                      kActor});
+                    return absl::OkStatus();
+                  })
+      .status();
+}
+
+absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
+                                                             const std::optional<Job>& live) {
+  if (live) {
+    // A job cancelled by an earlier stop is still ending: wait for it; the
+    // poller enqueues us when it is gone.
+    RETURN_IF_ERROR(Observe(r, FromLiveJob(live->status), live, r.restart_count, 0, "", ""));
+    return ReconcileResult{};
+  }
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, store_->ListJobs(r.id, 0, kRunHistoryLimit));
+  std::vector<Job> run;  // newest first, current run only
+  for (Job& j : jobs) {
+    if (j.id > r.run_after_job_id) run.push_back(std::move(j));
+  }
+  if (run.empty()) {
+    RETURN_IF_ERROR(LaunchNew(r));
+    return ReconcileResult{};
+  }
+  const Job& last = run.front();
+  if (last.status == JobStatus::kSucceeded) {
+    RETURN_IF_ERROR(Observe(r, ObservedState::kSucceeded, last, r.restart_count, 0, "", ""));
+    return ReconcileResult{};
+  }
+  int counted = static_cast<int>(std::count_if(
+      run.begin(), run.end(), [](const Job& j) { return CountsAgainstBudget(j.status); }));
+  int consecutive = 0;
+  while (consecutive < static_cast<int>(run.size()) && run[consecutive].status != JobStatus::kSucceeded) {
+    ++consecutive;
+  }
+  if (IsPermanentFailure(last.status)) {
+    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, counted, 0, "LaunchRefused",
+                            absl::StrCat(Describe(last), "; fix the experiment and start it again")));
+    return ReconcileResult{};
+  }
+  if (CountsAgainstBudget(last.status) && counted > r.spec.max_restarts) {
+    RETURN_IF_ERROR(Observe(
+        r, ObservedState::kFailed, last, counted, 0, "RestartBudgetExhausted",
+        absl::StrCat(Describe(last), "; ", counted, " failed attempts used the budget of ",
+                     r.spec.max_restarts, " restarts; start it again to retry")));
+    return ReconcileResult{};
+  }
+  int64_t due = last.ended_ms + absl::ToInt64Milliseconds(RestartBackoff(
+                                    consecutive, static_cast<uint64_t>(r.id) * 7919 + last.attempt));
+  int64_t now = clock_();
+  if (now < due) {
+    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, counted, due, "", ""));
+    return ReconcileResult{absl::Milliseconds(due - now)};
+  }
+  RETURN_IF_ERROR(LaunchNew(r));
+  return ReconcileResult{};
+}
+
+absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
+                                                             const std::optional<Job>& live) {
+  if (live) {
+    if (live->status != JobStatus::kCancelling) RETURN_IF_ERROR(Cancel(r, *live));
+    ASSIGN_OR_RETURN(std::optional<Job> now_live, store_->LiveJob(r.id));
+    RETURN_IF_ERROR(Observe(r, ObservedState::kStopping, now_live, r.restart_count, 0, "", ""));
+    return ReconcileResult{};
+  }
+  ASSIGN_OR_RETURN(std::vector<Job> last, store_->ListJobs(r.id, 0, 1));
+  if (r.spec.desired_state == DesiredState::kTerminated) {
+    if (r.observed_state != ObservedState::kTerminated && !last.empty() &&
+        !last.front().backend_job_id.empty()) {
+      RETURN_IF_ERROR(backend_->Teardown(last.front().backend_job_id));
+    }
+    RETURN_IF_ERROR(Observe(r, ObservedState::kTerminated, std::nullopt, r.restart_count, 0, "", ""));
+    return ReconcileResult{};
+  }
+  ObservedState state = last.empty() ? ObservedState::kIdle : ObservedState::kStopped;
+  RETURN_IF_ERROR(Observe(r, state, std::nullopt, r.restart_count, 0, "", ""));
+  return ReconcileResult{};
+}
+
+absl::Status Reconciler::LaunchNew(const Record& r) {
+  Job intent;
+  intent.experiment_id = r.id;
+  intent.backend = backend_->name();
+  intent.backend_name = absl::StrCat("skydeck-", installation_id_, "-", r.id, "-{attempt}");
+  intent.command = RenderCommand(r.spec.base_command, r.spec.flags);
+  intent.flags = r.spec.flags;
+  intent.nodes = r.spec.nodes;
+  intent.gpus = r.spec.gpus;
+  intent.gpu_type = r.spec.gpu_type;
+  intent.infra = r.spec.infra;
+  intent.spot = r.spec.spot;
+  intent.run_name = r.spec.run_name.empty() ? r.spec.name : r.spec.run_name;
+  // The intent is durable before the backend hears of the job: after a
+  // crash, ResolveIntent finds it and asks the backend by name.
+  ASSIGN_OR_RETURN(Job job, store_->CreateLaunchIntent(intent, kActor));
+  RETURN_IF_ERROR(Observe(r, ObservedState::kLaunching, job, r.restart_count, 0, "", ""));
+  return Launch(r, job);
+}
+
+absl::Status Reconciler::Launch(const Record& r, const Job& intent) {
+  absl::StatusOr<std::string> launched = backend_->Launch(SpecForJob(r, intent));
+  if (launched.ok()) {
+    return store_
+        ->UpdateJob(intent.id,
+                    [&](Job& job, std::vector<store::NewEvent>* events) {
+                      job.backend_job_id = *launched;
+                      job.status = JobStatus::kPending;
+                      events->push_back(store::NewEvent{
+                          0, 0, "Launched", "Launched",
+                          absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,
+                                       " as ", *launched),
+                          kActor});
+                      return absl::OkStatus();
+                    })
+        .status();
+  }
+  if (IsTransient(launched.status())) {
+    // Keep the intent: the backend may have started the job anyway. The
+    // retry resolves it by name before launching again.
+    RETURN_IF_ERROR(store_->AppendEvent(store::NewEvent{
+        r.id, intent.id, "LaunchFailed", "BackendUnavailable",
+        absl::StrCat("launching attempt ", intent.attempt, ": ", launched.status().ToString(),
+                     "; will retry"),
+        kActor}));
+    return launched.status();
+  }
+  // The backend refused the job itself: retrying the same spec cannot help.
+  return store_
+      ->UpdateJob(intent.id,
+                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                    job.status = JobStatus::kFailedPrechecks;
+                    job.ended_ms = clock_();
+                    job.failure_reason =
+                        absl::StrCat("launch refused: ", launched.status().message());
+                    events->push_back(store::NewEvent{0, 0, "LaunchFailed", "LaunchRefused",
+                                                      job.failure_reason, kActor});
+                    return absl::OkStatus();
+                  })
+      .status();
+}
+
+absl::Status Reconciler::Cancel(const Record& r, const Job& live) {
+  RETURN_IF_ERROR(backend_->Cancel(live.backend_job_id));
+  return store_
+      ->UpdateJob(live.id,
+                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                    if (!job.live()) return absl::OkStatus();
+                    job.status = JobStatus::kCancelling;
+                    events->push_back(store::NewEvent{
+                        0, 0, "Cancelling", std::string(Name(r.spec.desired_state)),
+                        absl::StrCat("cancelling job ", job.id, " because desired state is ",
+                                     Name(r.spec.desired_state)),
+                        kActor});
+                    return absl::OkStatus();
+                  })
+      .status();
+}
+
+absl::Status Reconciler::Observe(const Record& r, ObservedState state,
+                                 const std::optional<Job>& job, int restart_count,
+                                 int64_t next_retry_ms, const std::string& stalled_reason,
+                                 const std::string& stalled_message) {
+  int64_t now = clock_();
+  return store_
+      ->UpdateObserved(
+          r.id,
+          [&](Record& e, std::vector<store::NewEvent>* events) {
+            ObservedState before = e.observed_state;
+            const store::Condition* was_stalled = FindCondition(e.conditions, "Stalled");
+            bool stalled_before = was_stalled && was_stalled->status;
+            e.observed_state = state;
+            e.observed_generation = r.generation;
+            e.restart_count = restart_count;
+            if (next_retry_ms != e.next_retry_ms && next_retry_ms != 0) {
+              events->push_back(store::NewEvent{
+                  0, job ? job->id : 0, "RetryScheduled", "BackoffAfterFailure",
+                  absl::StrCat(job ? Describe(*job) : "last job failed", "; retry ",
+                               restart_count, "/", e.spec.max_restarts, " at ",
+                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                                absl::FromUnixMillis(next_retry_ms),
+                                                absl::UTCTimeZone())),
+                  kActor});
+            }
+            e.next_retry_ms = next_retry_ms;
+            bool stalled = !stalled_reason.empty();
+            bool transitional = state == ObservedState::kLaunching ||
+                                state == ObservedState::kPending ||
+                                state == ObservedState::kStopping || next_retry_ms != 0;
+            SetCondition(e.conditions, "Reconciling", transitional,
+                         transitional ? "InProgress" : "Settled",
+                         transitional ? "working towards the desired state" : "", now);
+            SetCondition(e.conditions, "Running", state == ObservedState::kRunning,
+                         state == ObservedState::kRunning ? "JobRunning" : "NoRunningJob",
+                         job && state == ObservedState::kRunning
+                             ? absl::StrCat("job ", job->id, " is running")
+                             : "",
+                         now);
+            SetCondition(e.conditions, "Stalled", stalled, stalled ? stalled_reason : "NotStalled",
+                         stalled_message, now);
+            SetCondition(e.conditions, "Degraded", false, "BackendReachable", "", now);
+            if (stalled && !stalled_before) {
+              events->push_back(
+                  store::NewEvent{0, job ? job->id : 0, "Stalled", stalled_reason, stalled_message,
+                                  kActor});
+            }
+            if (state != before) {
+              events->push_back(store::NewEvent{
+                  0, job ? job->id : 0, "ObservedStateChanged", std::string(Name(state)),
+                  absl::StrCat(Name(before), " -> ", Name(state)), kActor});
+            }
+            return absl::OkStatus();
+          })
+      .status();
+}
+
+absl::Status Reconciler::MarkDegraded(int64_t experiment_id, const absl::Status& error) {
+  int64_t now = clock_();
+  return store_
+      ->UpdateObserved(experiment_id,
+                       [&](Record& e, std::vector<store::NewEvent>* events) {
+                         const store::Condition* c = FindCondition(e.conditions, "Degraded");
+                         if (!(c && c->status)) {
+                           events->push_back(store::NewEvent{
+                               0, 0, "Degraded", "BackendUnavailable",
+                               absl::StrCat("backend error: ", error.message(),
+                                            "; retrying with backoff"),
+                               kActor});
+                         }
+                         SetCondition(e.conditions, "Degraded", true, "BackendUnavailable",
+                                      std::string(error.message()), now);
+                         return absl::OkStatus();
+                       })
+      .status();
+}
+
+}  // namespace skydeck::reconcile

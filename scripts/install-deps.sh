@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages SkyDeck needs to build, run and test.
+# Idempotent and quiet when everything is present. Run as root (or with sudo).
+#
+#   scripts/install-deps.sh          # build + run dependencies
+#   scripts/install-deps.sh --test   # plus what the test suite needs
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev libyaml-cpp-dev
+  nlohmann-json3-dev
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(catch2 python3 python3-grpcio python3-protobuf sqlite3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start: installs what is missing, builds Release and runs skydeckd in
+# the foreground on its embedded defaults (gRPC on 127.0.0.1:50051, database
+# under ~/.local/share/skydeck). Extra arguments go to skydeckd.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build build/release --target skydeckd skydeck
+echo "skydeck CLI: $(pwd)/build/release/cli/skydeck" >&2
+exec build/release/daemon/skydeckd "$@"

@@ -1,0 +1,81 @@
+#include "common/flag_value.h"
+
+#include <catch2/catch.hpp>
+
+#include "common/command_line.h"
+
+namespace skydeck {
+namespace {
+
+TEST_CASE("flag text is typed the way a person reads it", "[flags]") {
+  CHECK(ParseFlagValueText("4") == FlagValue(int64_t{4}));
+  CHECK(ParseFlagValueText("-12") == FlagValue(int64_t{-12}));
+  CHECK(ParseFlagValueText("3e-4") == FlagValue(3e-4));
+  CHECK(ParseFlagValueText("0.5") == FlagValue(0.5));
+  CHECK(ParseFlagValueText("true") == FlagValue(true));
+  CHECK(ParseFlagValueText("False") == FlagValue(false));
+  CHECK(ParseFlagValueText("adam") == FlagValue(std::string("adam")));
+  CHECK(ParseFlagValueText("nan") == FlagValue(std::string("nan")));
+  CHECK(ParseFlagValueText("inf") == FlagValue(std::string("inf")));
+  CHECK(ParseFlagValueText("1e999") == FlagValue(std::string("1e999")));
+  CHECK(ParseFlagValueText("99999999999999999999") ==
+        FlagValue(99999999999999999999.0));
+  CHECK(ParseFlagValueText("\"42\"") == FlagValue(std::string("42")));
+  CHECK(ParseFlagValueText("'true'") == FlagValue(std::string("true")));
+  CHECK(ParseFlagValueText("") == FlagValue(std::string("")));
+}
+
+TEST_CASE("assignments split on the first '=' and := forces a string", "[flags]") {
+  auto a = ParseFlagAssignment("model.layers=4");
+  REQUIRE(a.ok());
+  CHECK(a->first == "model.layers");
+  CHECK(a->second == FlagValue(int64_t{4}));
+
+  auto s = ParseFlagAssignment("tag:=42");
+  REQUIRE(s.ok());
+  CHECK(s->first == "tag");
+  CHECK(s->second == FlagValue(std::string("42")));
+
+  auto eq = ParseFlagAssignment("expr=a=b");
+  REQUIRE(eq.ok());
+  CHECK(eq->second == FlagValue(std::string("a=b")));
+
+  CHECK(absl::IsInvalidArgument(ParseFlagAssignment("novalue").status()));
+  CHECK(absl::IsInvalidArgument(ParseFlagAssignment("=4").status()));
+}
+
+TEST_CASE("values format so that they read back as the same type", "[flags]") {
+  CHECK(FormatFlagValue(3e-4) == "0.0003");
+  CHECK(FormatFlagValue(4.0) == "4.0");
+  CHECK(FormatFlagValue(1e-7) == "1e-07");
+  CHECK(FormatFlagValue(1e16) == "1e+16");
+  CHECK(FormatFlagValue(-2.5) == "-2.5");
+  CHECK(FormatFlagValue(123456789.125) == "123456789.125");
+  CHECK(FormatFlagValue(int64_t{4}) == "4");
+  CHECK(FormatFlagValue(true) == "true");
+  for (FlagValue v : {FlagValue(3e-4), FlagValue(4.0), FlagValue(1e-7), FlagValue(int64_t{-3}),
+                      FlagValue(false), FlagValue(12345.678)}) {
+    CHECK(ParseFlagValueText(FormatFlagValue(v)) == v);
+  }
+}
+
+TEST_CASE("JSON encoding keeps each flag type apart", "[flags]") {
+  FlagMap flags{{"a", int64_t{4}}, {"b", 4.0}, {"c", true}, {"d", std::string("4")}};
+  nlohmann::json json = FlagMapToJson(flags);
+  auto back = FlagMapFromJson(nlohmann::json::parse(json.dump()));
+  REQUIRE(back.ok());
+  CHECK(*back == flags);
+  CHECK(absl::IsInvalidArgument(FlagMapFromJson(nlohmann::json::array()).status()));
+  CHECK(absl::IsInvalidArgument(
+      FlagMapFromJson(nlohmann::json::parse(R"({"a": [1]})")).status()));
+}
+
+TEST_CASE("rendered commands quote every flag as one shell word", "[flags]") {
+  CHECK(ShellQuote("it's") == "'it'\\''s'");
+  FlagMap flags{{"trainer.lr", 3e-4}, {"name", std::string("a b; rm -rf /")}};
+  CHECK(RenderCommand("python train.py", flags) ==
+        "python train.py 'name=a b; rm -rf /' 'trainer.lr=0.0003'");
+}
+
+}  // namespace
+}  // namespace skydeck

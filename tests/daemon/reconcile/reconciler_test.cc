@@ -1,0 +1,368 @@
+#include "daemon/reconcile/reconciler.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "daemon/reconcile/poller.h"
+#include "daemon/reconcile/restart_policy.h"
+#include "daemon/store/store.h"
+#include "fake_backend.h"
+
+namespace skydeck::reconcile {
+namespace {
+
+using store::ExperimentRecord;
+using store::ExperimentSpec;
+using store::JobRecord;
+
+// Store + fake backend + reconciler + poller, all on one fake clock.
+struct ReconcileFixture {
+  int64_t now_ms = 1'700'000'000'000;
+  std::unique_ptr<store::Store> store;
+  FakeBackend backend;
+  std::unique_ptr<Reconciler> reconciler;
+  std::unique_ptr<Poller> poller;
+  std::set<int64_t> enqueued;
+
+  ReconcileFixture() {
+    auto opened = store::Store::Open(":memory:", [this] { return now_ms; });
+    REQUIRE(opened.ok());
+    store = std::move(*opened);
+    reconciler = std::make_unique<Reconciler>(store.get(), &backend, "abcd1234",
+                                              [this] { return now_ms; });
+    poller = std::make_unique<Poller>(store.get(), &backend, [this] { return now_ms; },
+                                      [this](int64_t id) { enqueued.insert(id); });
+  }
+
+  int64_t Create(const std::string& name, DesiredState desired = DesiredState::kRunning,
+                 int max_restarts = 3) {
+    ExperimentSpec s;
+    s.name = name;
+    s.base_command = "python train.py";
+    s.flags = {{"trainer.lr", 3e-4}};
+    s.desired_state = desired;
+    s.max_restarts = max_restarts;
+    auto r = store->CreateExperiment(s, "test");
+    REQUIRE(r.ok());
+    return r->id;
+  }
+
+  ReconcileResult Reconcile(int64_t id) {
+    auto result = reconciler->Reconcile(id);
+    REQUIRE(result.ok());
+    return *result;
+  }
+
+  void SetDesired(int64_t id, DesiredState d) {
+    REQUIRE(store->UpdateSpec(id, [d](ExperimentSpec& s) {
+                    s.desired_state = d;
+                    return absl::OkStatus();
+                  }, "test").ok());
+  }
+
+  ExperimentRecord Get(int64_t id) { return *store->GetExperiment(id); }
+  std::optional<JobRecord> Live(int64_t id) { return *store->LiveJob(id); }
+  std::vector<JobRecord> Jobs(int64_t id) { return *store->ListJobs(id, 0, 100); }
+
+  void Poll() { REQUIRE(poller->PollOnce().ok()); }
+
+  // Makes the live job end with `status` and lets the reconciler see it.
+  void Finish(int64_t id, JobStatus status, int exit_code) {
+    auto live = Live(id);
+    REQUIRE(live);
+    backend.Set(live->backend_job_id, status, exit_code);
+    Poll();
+  }
+
+  bool HasEvent(int64_t id, const std::string& type) {
+    for (const auto& e : *store->ListEvents(id, 0, 1000)) {
+      if (e.type == type) return true;
+    }
+    return false;
+  }
+
+  const store::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
+    for (const auto& c : r.conditions) {
+      if (c.type == type) return &c;
+    }
+    return nullptr;
+  }
+};
+
+TEST_CASE_METHOD(ReconcileFixture, "desired RUNNING launches one job from an intent",
+                 "[reconcile]") {
+  int64_t id = Create("run");
+  Reconcile(id);
+  REQUIRE(backend.launch_calls == 1);
+  auto job = Live(id);
+  REQUIRE(job);
+  CHECK(job->attempt == 1);
+  CHECK(job->backend_name == "skydeck-abcd1234-" + std::to_string(id) + "-1");
+  CHECK(job->status == JobStatus::kPending);
+  CHECK(job->command == "python train.py 'trainer.lr=0.0003'");
+  const backend::JobSpec& spec = backend.specs.at(job->backend_job_id);
+  CHECK(spec.name == job->backend_name);
+  CHECK(spec.env.at("SKYDECK_EXPERIMENT") == "run");
+  CHECK(spec.env.at("SKYDECK_ATTEMPT") == "1");
+  CHECK(spec.env.at("SKYDECK_RUN_NAME") == "run");
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_generation == r.generation);
+  CHECK(HasEvent(id, "LaunchIntent"));
+  CHECK(HasEvent(id, "Launched"));
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "double start and repeated reconciles never double-launch",
+                 "[reconcile]") {
+  int64_t id = Create("twice");
+  Reconcile(id);
+  Reconcile(id);
+  REQUIRE(store->RequestRun(id, "u").ok());  // a second `start` while live
+  Reconcile(id);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
+  CHECK(Jobs(id).size() == 1);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "a succeeded job leaves the experiment SUCCEEDED",
+                 "[reconcile]") {
+  int64_t id = Create("ok");
+  Reconcile(id);
+  auto job = Live(id);
+  backend.Set(job->backend_job_id, JobStatus::kRunning);
+  Poll();
+  CHECK(enqueued.count(id));
+  Reconcile(id);
+  CHECK(Get(id).observed_state == ObservedState::kRunning);
+  Finish(id, JobStatus::kSucceeded, 0);
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_state == ObservedState::kSucceeded);
+  CHECK(Jobs(id).front().exit_code == 0);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
+  // `start` again means a new run.
+  REQUIRE(store->RequestRun(id, "u").ok());
+  Reconcile(id);
+  CHECK(backend.launch_calls == 2);
+  CHECK(Live(id)->attempt == 2);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "failures back off then stall when the budget is spent",
+                 "[reconcile]") {
+  int64_t id = Create("flaky", DesiredState::kRunning, /*max_restarts=*/2);
+  Reconcile(id);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    INFO("attempt " << attempt);
+    REQUIRE(backend.launch_calls == attempt);
+    Finish(id, JobStatus::kFailed, 1);
+    ReconcileResult result = Reconcile(id);
+    ExperimentRecord r = Get(id);
+    CHECK(r.observed_state == ObservedState::kFailed);
+    if (attempt <= 2) {
+      // Backoff doubles from 10 s, +-20% jitter.
+      double expected = 10.0 * (1 << (attempt - 1));
+      double got = absl::ToDoubleSeconds(result.requeue_after);
+      CHECK(got >= expected * 0.8);
+      CHECK(got <= expected * 1.2);
+      CHECK(r.restart_count == attempt);
+      CHECK(r.next_retry_ms == now_ms + absl::ToInt64Milliseconds(result.requeue_after));
+      // Too early: nothing happens.
+      now_ms += absl::ToInt64Milliseconds(result.requeue_after) / 2;
+      Reconcile(id);
+      CHECK(backend.launch_calls == attempt);
+      now_ms += absl::ToInt64Milliseconds(result.requeue_after);
+      Reconcile(id);
+    } else {
+      CHECK(result.requeue_after == absl::ZeroDuration());
+      REQUIRE(Condition(r, "Stalled"));
+      CHECK(Condition(r, "Stalled")->status);
+      CHECK(Condition(r, "Stalled")->reason == "RestartBudgetExhausted");
+      CHECK(HasEvent(id, "Stalled"));
+    }
+  }
+  now_ms += 3600 * 1000;
+  Reconcile(id);
+  CHECK(backend.launch_calls == 3);  // stalled: no more launches
+  // The user acts: a new run with a fresh budget.
+  REQUIRE(store->RequestRun(id, "u").ok());
+  Reconcile(id);
+  CHECK(backend.launch_calls == 4);
+  CHECK_FALSE(Condition(Get(id), "Stalled")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "preemption and lost jobs are not counted",
+                 "[reconcile]") {
+  int64_t id = Create("spot", DesiredState::kRunning, /*max_restarts=*/0);
+  Reconcile(id);
+  auto job = Live(id);
+  backend.Set(job->backend_job_id, JobStatus::kRecovering, std::nullopt, 1);
+  Poll();
+  Reconcile(id);
+  CHECK(Get(id).observed_state == ObservedState::kRunning);
+  CHECK(HasEvent(id, "Preempted"));
+  CHECK(Live(id)->recovery_count == 1);
+  backend.Set(job->backend_job_id, JobStatus::kRunning, std::nullopt, 1);
+  Poll();
+  // The job vanishes from the backend: LOST, retried without spending the
+  // (zero) budget.
+  backend.jobs.erase(job->backend_job_id);
+  Poll();
+  CHECK(Jobs(id).front().status == JobStatus::kLost);
+  ReconcileResult r = Reconcile(id);
+  CHECK(r.requeue_after > absl::ZeroDuration());
+  now_ms += absl::ToInt64Milliseconds(r.requeue_after);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 2);
+  // A real failure with max_restarts 0 stalls at once.
+  Finish(id, JobStatus::kFailed, 3);
+  Reconcile(id);
+  CHECK(Condition(Get(id), "Stalled")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "stop cancels the live job and start resumes", "[reconcile]") {
+  int64_t id = Create("stoppable");
+  Reconcile(id);
+  auto job = Live(id);
+  SetDesired(id, DesiredState::kStopped);
+  Reconcile(id);
+  CHECK(backend.cancelled == std::vector<std::string>{job->backend_job_id});
+  CHECK(Live(id)->status == JobStatus::kCancelling);
+  CHECK(Get(id).observed_state == ObservedState::kStopping);
+  Reconcile(id);
+  CHECK(backend.cancel_calls == 1);  // already cancelling
+  Finish(id, JobStatus::kCancelled, 143);
+  Reconcile(id);
+  CHECK(Get(id).observed_state == ObservedState::kStopped);
+  CHECK(backend.launch_calls == 1);
+  SetDesired(id, DesiredState::kRunning);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 2);
+  CHECK(Live(id)->attempt == 2);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "TERMINATED tears down and is never relaunched",
+                 "[reconcile]") {
+  int64_t id = Create("term");
+  Reconcile(id);
+  auto job = Live(id);
+  SetDesired(id, DesiredState::kTerminated);
+  Reconcile(id);
+  Finish(id, JobStatus::kCancelled, 143);
+  Reconcile(id);
+  CHECK(backend.torn_down == std::vector<std::string>{job->backend_job_id});
+  CHECK(Get(id).observed_state == ObservedState::kTerminated);
+  now_ms += 24 * 3600 * 1000;
+  Reconcile(id);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
+  CHECK(backend.torn_down.size() == 1);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "a crashed intent found on the backend is adopted",
+                 "[reconcile]") {
+  int64_t id = Create("crashed");
+  // The daemon wrote the intent, launched, and died before recording the id.
+  JobRecord intent;
+  intent.experiment_id = id;
+  intent.backend = "fake";
+  intent.backend_name = reconciler->JobName(id, 1);
+  intent.command = "python train.py";
+  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  std::string planted = backend.Plant(reconciler->JobName(id, 1), JobStatus::kRunning);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 0);
+  CHECK(Live(id)->backend_job_id == planted);
+  CHECK(Live(id)->status == JobStatus::kRunning);
+  CHECK(HasEvent(id, "IntentResolved"));
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "a crashed intent missing on the backend launches once",
+                 "[reconcile]") {
+  int64_t id = Create("lost-intent");
+  JobRecord intent;
+  intent.experiment_id = id;
+  intent.backend = "fake";
+  intent.backend_name = reconciler->JobName(id, 1);
+  intent.command = "python train.py";
+  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  Reconcile(id);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
+  CHECK(backend.launched_names == std::vector<std::string>{reconciler->JobName(id, 1)});
+  CHECK(Jobs(id).size() == 1);  // same attempt, not a new one
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[reconcile]") {
+  int64_t id = Create("stop-early");
+  JobRecord intent;
+  intent.experiment_id = id;
+  intent.backend = "fake";
+  intent.backend_name = reconciler->JobName(id, 1);
+  intent.command = "python train.py";
+  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  SetDesired(id, DesiredState::kStopped);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 0);
+  CHECK_FALSE(Live(id));
+  CHECK(Jobs(id).front().status == JobStatus::kCancelled);
+  CHECK(Get(id).observed_state == ObservedState::kStopped);
+
+  // Same, but the launch did reach the backend: it gets cancelled.
+  int64_t id2 = Create("stop-early-2");
+  intent.experiment_id = id2;
+  intent.backend_name = reconciler->JobName(id2, 1);
+  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  std::string planted = backend.Plant(intent.backend_name, JobStatus::kPending);
+  SetDesired(id2, DesiredState::kStopped);
+  Reconcile(id2);
+  CHECK(backend.launch_calls == 0);
+  CHECK(backend.cancelled == std::vector<std::string>{planted});
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "transient launch errors keep the intent and degrade",
+                 "[reconcile]") {
+  int64_t id = Create("outage");
+  backend.launch_error = absl::UnavailableError("connection refused");
+  CHECK(absl::IsUnavailable(reconciler->Reconcile(id).status()));
+  auto live = Live(id);
+  REQUIRE(live);
+  CHECK(live->status == JobStatus::kLaunching);
+  CHECK(live->backend_job_id.empty());
+  CHECK(Condition(Get(id), "Degraded")->status);
+  CHECK(HasEvent(id, "LaunchFailed"));
+  backend.launch_error = absl::OkStatus();
+  Reconcile(id);
+  CHECK(backend.find_calls == 1);  // resolved by name before relaunching
+  CHECK(backend.launch_calls == 2);
+  CHECK(Jobs(id).size() == 1);
+  CHECK_FALSE(Condition(Get(id), "Degraded")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "a refused launch stalls instead of looping", "[reconcile]") {
+  int64_t id = Create("refused");
+  backend.launch_error = absl::InvalidArgumentError("unknown accelerator");
+  Reconcile(id);
+  CHECK(Jobs(id).front().status == JobStatus::kFailedPrechecks);
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(Condition(r, "Stalled")->status);
+  CHECK(Condition(r, "Stalled")->reason == "LaunchRefused");
+  CHECK(backend.launch_calls == 1);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "the poller makes one backend call for all jobs",
+                 "[reconcile][poller]") {
+  for (int i = 0; i < 20; ++i) Reconcile(Create("p" + std::to_string(i)));
+  int before = backend.query_calls;
+  Poll();
+  CHECK(backend.query_calls == before + 1);
+  backend.query_error = absl::UnavailableError("down");
+  CHECK(absl::IsUnavailable(poller->PollOnce().status()));
+  PollHealth h = poller->health();
+  CHECK_FALSE(h.last_error.empty());
+  CHECK(h.last_success_ms != 0);
+}
+
+
+}  // namespace
+}  // namespace skydeck::reconcile

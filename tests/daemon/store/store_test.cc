@@ -1,0 +1,297 @@
+#include "daemon/store/store.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <unistd.h>
+
+#include "daemon/store/migrations.h"
+#include "store_fixture.h"
+
+namespace skydeck::store {
+namespace {
+
+TEST_CASE("a new file is migrated to the latest schema and reopens", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-store-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  int64_t id = 0;
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto r = (*store)->CreateExperiment(StoreFixture::Spec("persisted"), "t");
+    REQUIRE(r.ok());
+    id = r->id;
+  }
+  {
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    auto st = (*conn)->Prepare("PRAGMA user_version");
+    REQUIRE(st.ok());
+    REQUIRE(*(*st)->Step());
+    CHECK((*st)->ColumnInt(0) == LatestSchemaVersion());
+    (*st)->Reset();
+    auto mode = (*conn)->Prepare("PRAGMA journal_mode");
+    REQUIRE(*(*mode)->Step());
+    CHECK((*mode)->ColumnText(0) == "wal");
+    (*mode)->Reset();
+  }
+  auto store = Store::Open(path.string());
+  REQUIRE(store.ok());
+  auto r = (*store)->GetExperiment(id);
+  REQUIRE(r.ok());
+  CHECK(r->spec == StoreFixture::Spec("persisted"));
+  CHECK((*store)->CheckIntegrity().ok());
+  store->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+TEST_CASE("a database newer than the binary is refused", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-future-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec("PRAGMA user_version = 999").ok());
+  }
+  CHECK(absl::IsFailedPrecondition(Store::Open(path.string()).status()));
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+TEST_CASE_METHOD(StoreFixture, "created experiments read back exactly", "[store]") {
+  ExperimentRecord r = Create("exp-a");
+  CHECK(r.id > 0);
+  CHECK(r.generation == 1);
+  CHECK(r.observed_generation == 0);
+  CHECK(r.observed_state == ObservedState::kIdle);
+  CHECK(r.created_ms == now_ms);
+  CHECK(r.spec.flags.at("trainer.lr") == FlagValue(3e-4));
+  CHECK(r.spec.flags.at("model.layers") == FlagValue(int64_t{4}));
+  auto by_name = store->FindExperimentByName("exp-a");
+  REQUIRE(by_name.ok());
+  CHECK(by_name->id == r.id);
+  CHECK(absl::IsNotFound(store->GetExperiment(999).status()));
+  CHECK(absl::IsNotFound(store->FindExperimentByName("nope").status()));
+}
+
+TEST_CASE_METHOD(StoreFixture, "names are unique among live experiments only", "[store]") {
+  ExperimentRecord a = Create("dup");
+  CHECK(absl::IsAlreadyExists(store->CreateExperiment(Spec("dup"), "t").status()));
+  REQUIRE(store->SoftDelete(a.id, "t").ok());
+  ExperimentRecord b = Create("dup");  // a deleted name can be reused
+  CHECK(b.id != a.id);
+  CHECK(store->FindExperimentByName("dup")->id == b.id);
+  // Restoring the first one now collides with the second.
+  CHECK(absl::IsAlreadyExists(store->Undelete(a.id, "t").status()));
+}
+
+TEST_CASE_METHOD(StoreFixture, "soft delete archives and undelete restores", "[store]") {
+  ExperimentRecord a = Create("arch");
+  auto deleted = store->SoftDelete(a.id, "t");
+  REQUIRE(deleted.ok());
+  CHECK(deleted->deleted_ms == now_ms);
+  CHECK(absl::IsNotFound(store->FindExperimentByName("arch").status()));
+  CHECK(store->GetExperiment(a.id).ok());  // history stays readable
+  ExperimentQuery q;
+  CHECK(store->ListExperiments(q)->experiments.empty());
+  q.include_deleted = true;
+  CHECK(store->ListExperiments(q)->experiments.size() == 1);
+  CHECK(absl::IsNotFound(store->SoftDelete(a.id, "t").status()));
+  auto restored = store->Undelete(a.id, "t");
+  REQUIRE(restored.ok());
+  CHECK_FALSE(restored->deleted());
+  CHECK(absl::IsFailedPrecondition(store->Undelete(a.id, "t").status()));
+}
+
+TEST_CASE_METHOD(StoreFixture, "a second live job for one experiment is refused", "[store]") {
+  ExperimentRecord a = Create("one-job");
+  auto first = store->CreateLaunchIntent(Intent(a.id), "reconciler");
+  REQUIRE(first.ok());
+  CHECK(first->attempt == 1);
+  CHECK(first->backend_name == "skydeck-" + std::to_string(a.id) + "-1");
+  CHECK(first->status == JobStatus::kLaunching);
+  CHECK(absl::IsFailedPrecondition(store->CreateLaunchIntent(Intent(a.id), "r").status()));
+
+  // The schema itself refuses, even bypassing CreateLaunchIntent's path:
+  // reviving an ended job while another is live violates the index.
+  REQUIRE(store->UpdateJob(first->id, [&](JobRecord& j, std::vector<NewEvent>*) {
+                  j.status = JobStatus::kSucceeded;
+                  j.ended_ms = now_ms;
+                  return absl::OkStatus();
+                }).ok());
+  auto second = store->CreateLaunchIntent(Intent(a.id), "r");
+  REQUIRE(second.ok());
+  CHECK(second->attempt == 2);
+  CHECK(absl::IsFailedPrecondition(store->UpdateJob(first->id, [](JobRecord& j, std::vector<NewEvent>*) {
+                                          j.ended_ms = 0;
+                                          return absl::OkStatus();
+                                        }).status()));
+  CHECK(store->GetExperiment(a.id)->current_job_id == second->id);
+  CHECK(store->GetExperiment(a.id)->job_count == 2);
+}
+
+TEST_CASE_METHOD(StoreFixture, "deleting is refused while a job is live", "[store]") {
+  ExperimentRecord a = Create("busy");
+  REQUIRE(store->CreateLaunchIntent(Intent(a.id), "r").ok());
+  CHECK(absl::IsFailedPrecondition(store->SoftDelete(a.id, "t").status()));
+  CHECK(absl::IsFailedPrecondition(store->Purge(a.id, "t")));
+}
+
+TEST_CASE_METHOD(StoreFixture, "spec updates bump generation and record events", "[store]") {
+  ExperimentRecord a = Create("gen");
+  now_ms += 1000;
+  auto same = store->UpdateSpec(a.id, [](ExperimentSpec&) { return absl::OkStatus(); }, "u");
+  REQUIRE(same.ok());
+  CHECK(same->generation == 1);
+
+  auto changed = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
+    s.nodes = 4;
+    s.desired_state = DesiredState::kRunning;
+    return absl::OkStatus();
+  }, "alice", "trying bigger");
+  REQUIRE(changed.ok());
+  CHECK(changed->generation == 2);
+  CHECK(changed->updated_ms == now_ms);
+  auto events = store->ListEvents(a.id, 0, 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 3);  // Created, DesiredStateChanged, Updated
+  CHECK((*events)[1].type == "DesiredStateChanged");
+  CHECK((*events)[1].message == "STOPPED -> RUNNING: trying bigger");
+  CHECK((*events)[1].actor == "alice");
+  CHECK((*events)[0].type == "Updated");
+  CHECK((*events)[0].message == "changed nodes");
+
+  // A failing mutation writes nothing.
+  auto refused = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
+    s.nodes = 8;
+    return absl::InvalidArgumentError("no");
+  }, "u");
+  CHECK(absl::IsInvalidArgument(refused.status()));
+  CHECK(store->GetExperiment(a.id)->spec.nodes == 4);
+}
+
+TEST_CASE_METHOD(StoreFixture, "renaming onto a live name is ALREADY_EXISTS", "[store]") {
+  Create("taken");
+  ExperimentRecord b = Create("other");
+  auto renamed = store->UpdateSpec(b.id, [](ExperimentSpec& s) {
+    s.name = "taken";
+    return absl::OkStatus();
+  }, "u");
+  CHECK(absl::IsAlreadyExists(renamed.status()));
+}
+
+TEST_CASE_METHOD(StoreFixture, "lists page by id and filter by labels and state", "[store]") {
+  for (int i = 0; i < 25; ++i) {
+    ExperimentSpec s = Spec("e" + std::to_string(i));
+    s.labels = {{"parity", i % 2 ? "odd" : "even"}};
+    if (i % 5 == 0) s.desired_state = DesiredState::kRunning;
+    REQUIRE(store->CreateExperiment(s, "t").ok());
+  }
+  ExperimentQuery q;
+  q.limit = 10;
+  std::vector<int64_t> seen;
+  while (true) {
+    auto page = store->ListExperiments(q);
+    REQUIRE(page.ok());
+    for (const auto& e : page->experiments) seen.push_back(e.id);
+    if (!page->next_after_id) break;
+    q.after_id = page->next_after_id;
+  }
+  CHECK(seen.size() == 25);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+
+  ExperimentQuery odd;
+  odd.selector = *LabelSelector::Parse("parity=odd");
+  CHECK(store->ListExperiments(odd)->experiments.size() == 12);
+  ExperimentQuery running;
+  running.desired_states = {DesiredState::kRunning};
+  CHECK(store->ListExperiments(running)->experiments.size() == 5);
+  ExperimentQuery named;
+  named.name_contains = "e2";
+  CHECK(store->ListExperiments(named)->experiments.size() == 6);  // e2, e20..e24
+}
+
+TEST_CASE_METHOD(StoreFixture, "events are a gap-free log watchers can resume", "[store]") {
+  int64_t notified = 0;
+  store->SetCommitListener([&](int64_t rev) { notified = rev; });
+  ExperimentRecord a = Create("w");
+  int64_t after_create = *store->LatestRevision();
+  CHECK(notified == after_create);
+  REQUIRE(store->UpdateSpec(a.id, [](ExperimentSpec& s) {
+                  s.gpus = 2;
+                  return absl::OkStatus();
+                }, "u").ok());
+  auto newer = store->EventsAfter(after_create, 0, 100);
+  REQUIRE(newer.ok());
+  REQUIRE(newer->size() == 1);
+  CHECK((*newer)[0].type == "Updated");
+  CHECK(notified == (*newer)[0].id);
+}
+
+TEST_CASE_METHOD(StoreFixture, "purge removes the experiment and its history", "[store]") {
+  ExperimentRecord a = Create("gone");
+  REQUIRE(store->Purge(a.id, "t").ok());
+  CHECK(absl::IsNotFound(store->GetExperiment(a.id).status()));
+  CHECK(store->ListEvents(a.id, 0, 10)->empty());
+  auto all = store->ListEvents(0, 0, 1);
+  REQUIRE(all->size() == 1);
+  CHECK(all->front().type == "Purged");
+}
+
+TEST_CASE_METHOD(StoreFixture, "observed updates leave the spec alone", "[store]") {
+  ExperimentRecord a = Create("obs");
+  auto r = store->UpdateObserved(a.id, [](ExperimentRecord& e, std::vector<NewEvent>* events) {
+    e.observed_state = ObservedState::kRunning;
+    e.observed_generation = e.generation;
+    e.spec.nodes = 99;  // ignored
+    e.conditions.push_back({"Running", true, "JobRunning", "job 1 running", 5});
+    events->push_back(NewEvent{0, 0, "JobStatusChanged", "Running", "now running", "poller"});
+    return absl::OkStatus();
+  });
+  REQUIRE(r.ok());
+  CHECK(r->observed_state == ObservedState::kRunning);
+  CHECK(r->spec.nodes == 1);
+  REQUIRE(r->conditions.size() == 1);
+  CHECK(r->conditions[0].reason == "JobRunning");
+  CHECK(store->ListEvents(a.id, 0, 1)->front().actor == "poller");
+
+  // Nothing changed and no events: nothing written.
+  int64_t revision = *store->LatestRevision();
+  now_ms += 5000;
+  auto same = store->UpdateObserved(a.id, [](ExperimentRecord&, std::vector<NewEvent>*) {
+    return absl::OkStatus();
+  });
+  REQUIRE(same.ok());
+  CHECK(same->updated_ms == r->updated_ms);
+  CHECK(*store->LatestRevision() == revision);
+}
+
+TEST_CASE_METHOD(StoreFixture, "a new run starts after the jobs of the last one", "[store]") {
+  ExperimentRecord a = Create("runs");
+  auto job = store->CreateLaunchIntent(Intent(a.id), "r");
+  REQUIRE(job.ok());
+  REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
+                  j.status = JobStatus::kSucceeded;
+                  j.ended_ms = now_ms;
+                  return absl::OkStatus();
+                }).ok());
+  CHECK(store->GetExperiment(a.id)->run_after_job_id == 0);
+  auto running = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
+    s.desired_state = DesiredState::kRunning;
+    return absl::OkStatus();
+  }, "u");
+  REQUIRE(running.ok());
+  CHECK(running->run_after_job_id == job->id);
+  auto again = store->RequestRun(a.id, "u", "once more");
+  REQUIRE(again.ok());
+  CHECK(again->generation == running->generation + 1);
+  CHECK(store->ListEvents(a.id, 0, 1)->front().reason == "RunRequested");
+  CHECK(store->InstallationId()->size() == 8);
+}
+
+}  // namespace
+}  // namespace skydeck::store

@@ -1,0 +1,131 @@
+"""End-to-end test harness: a real skydeckd on a free loopback port with a
+temporary data directory, driven by the real skydeck binary.
+
+Binaries come from the environment (set by ctest): SKYDECKD, SKYDECK.
+Every wait is for a condition with a deadline; nothing is left running.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+SKYDECKD = os.environ.get("SKYDECKD", "skydeckd")
+SKYDECK = os.environ.get("SKYDECK", "skydeck")
+
+
+def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
+    """Polls condition() until it returns a truthy value or timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Daemon:
+    """One skydeckd process. start() may be called again after stop()/kill()
+    to restart on the same data directory (and a new free port)."""
+
+    def __init__(self, data_dir, extra_args=()):
+        self.data_dir = data_dir
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.address = None
+        self.log_path = os.path.join(data_dir, "skydeckd.log")
+
+    def start(self, extra_args=()):
+        ready = os.path.join(self.data_dir, "ready")
+        if os.path.exists(ready):
+            os.remove(ready)
+        args = [SKYDECKD, "--port", "0", "--data-dir", self.data_dir,
+                "--ready-file", ready, "--log-level", "debug"]
+        args += self.extra_args + list(extra_args)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log,
+                                     stdin=subprocess.DEVNULL)
+        log.close()
+
+        def is_ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"skydeckd exited with {self.proc.returncode}:\n{self.log()}")
+            return os.path.exists(ready)
+
+        wait_for(is_ready, what="skydeckd to listen")
+        with open(ready) as f:
+            self.address = f.read().strip()
+        return self
+
+    def stop(self, timeout=15):
+        """Graceful stop (SIGTERM); returns the exit code."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("skydeckd did not stop on SIGTERM")
+        return self.proc.returncode if self.proc else None
+
+    def kill9(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class E2ETestCase(unittest.TestCase):
+    """Starts a daemon per test; `self.cli(...)` runs skydeck against it."""
+
+    daemon_args = ()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="skydeck-e2e-")
+        self.daemon = Daemon(self.tmp, self.daemon_args).start()
+
+    def tearDown(self):
+        try:
+            self.daemon.stop()
+        finally:
+            if self._outcome_failed():
+                print(f"--- skydeckd log ({self.daemon.log_path}) ---")
+                print(self.daemon.log()[-20000:])
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _outcome_failed(self):
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return False
+        return bool(result.failures or result.errors)
+
+    def cli(self, *args, expect=0, stdin=None, server=None, env=None, timeout=60):
+        """Runs skydeck; asserts its exit code is `expect` (None: any)."""
+        cmd = [SKYDECK, "--server", server or self.daemon.address] + list(args)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
+                              timeout=timeout, env=full_env)
+        if expect is not None and proc.returncode != expect:
+            self.fail(f"{' '.join(cmd)} exited {proc.returncode}, expected {expect}\n"
+                      f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    def cli_json(self, *args):
+        proc = self.cli(*args, "-o", "json")
+        return json.loads(proc.stdout)
