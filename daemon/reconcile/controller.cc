@@ -139,8 +139,18 @@ absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, in
 }
 
 ControllerStats Controller::stats() const {
-  return ControllerStats{reconciles_ok_.load(), reconciles_error_.load(), queue_.Depth(),
-                         queue_.DelayedCount()};
+  PollHealth poll = poller_.health();
+  ControllerStats s;
+  s.reconciles_ok = reconciles_ok_.load();
+  s.reconciles_error = reconciles_error_.load();
+  s.queue_depth = queue_.Depth();
+  s.queue_delayed = queue_.DelayedCount();
+  s.polls_ok = poll.polls_ok;
+  s.polls_error = poll.polls_error;
+  s.poll_seconds = poll.poll_seconds;
+  s.launches_ok = reconciler_.launches_ok();
+  s.launches_error = reconciler_.launches_error();
+  return s;
 }
 
 }  // namespace skydeck::reconcile

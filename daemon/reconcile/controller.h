@@ -48,6 +48,11 @@ struct ControllerStats {
   int64_t reconciles_error = 0;
   size_t queue_depth = 0;
   size_t queue_delayed = 0;
+  int64_t polls_ok = 0;
+  int64_t polls_error = 0;
+  double poll_seconds = 0;
+  int64_t launches_ok = 0;
+  int64_t launches_error = 0;
 };
 
 class Controller final : public ControlPlane {

@@ -1,5 +1,6 @@
 #include "daemon/reconcile/poller.h"
 
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -18,14 +19,18 @@ Poller::Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqu
 absl::StatusOr<int> Poller::PollOnce() {
   std::lock_guard<std::mutex> lock(poll_mu_);
   int64_t started = clock_();
+  auto timer = std::chrono::steady_clock::now();
   absl::StatusOr<int> polled = PollLocked();
   std::lock_guard<std::mutex> health_lock(health_mu_);
   health_.last_attempt_ms = started;
-  health_.polls++;
+  health_.poll_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - timer).count();
   if (polled.ok()) {
+    health_.polls_ok++;
     health_.last_success_ms = started;
     health_.last_error.clear();
   } else {
+    health_.polls_error++;
     health_.last_error = polled.status().ToString();
   }
   return polled;

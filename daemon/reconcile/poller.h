@@ -28,8 +28,11 @@ struct PollHealth {
   int64_t last_attempt_ms = 0;
   // Empty when the last poll succeeded.
   std::string last_error;
-  int64_t polls = 0;
+  int64_t polls_ok = 0;
+  int64_t polls_error = 0;
+  // Backend Query calls made (at most one per poll).
   int64_t backend_calls = 0;
+  double poll_seconds = 0;
 };
 
 class Poller {

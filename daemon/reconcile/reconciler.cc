@@ -247,6 +247,7 @@ absl::Status Reconciler::LaunchNew(const Record& r) {
 
 absl::Status Reconciler::Launch(const Record& r, const Job& intent) {
   absl::StatusOr<std::string> launched = backend_->Launch(SpecForJob(r, intent));
+  (launched.ok() ? launches_ok_ : launches_error_)++;
   if (launched.ok()) {
     return store_
         ->UpdateJob(intent.id,

@@ -19,6 +19,7 @@
 // the same id (the queue guarantees it).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,6 +51,9 @@ class Reconciler {
   // caller retries with backoff. A purged experiment is OK (nothing to do).
   absl::StatusOr<ReconcileResult> Reconcile(int64_t experiment_id);
 
+  int64_t launches_ok() const { return launches_ok_.load(); }
+  int64_t launches_error() const { return launches_error_.load(); }
+
   // The deterministic backend name of an attempt, e.g. "skydeck-1a2b3c4d-42-3".
   std::string JobName(int64_t experiment_id, int attempt) const;
 
@@ -73,6 +77,8 @@ class Reconciler {
   backend::Backend* backend_;
   std::string installation_id_;
   Clock clock_;
+  std::atomic<int64_t> launches_ok_{0};
+  std::atomic<int64_t> launches_error_{0};
 };
 
 // The JobSpec a backend runs for a launch intent: everything comes from the

@@ -26,7 +26,7 @@ absl::StatusOr<int> Limit(absl::string_view field, int requested, int dflt, int 
 grpc::Status SkyDeckService::GetExperimentStatus(grpc::ServerContext* ctx,
                                                  const pb::GetExperimentStatusRequest* req,
                                                  pb::GetExperimentStatusResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(int limit, Limit("recent_jobs", req->recent_jobs(), 10, 100));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
     ASSIGN_OR_RETURN(std::vector<store::JobRecord> jobs, store_->ListJobs(r.id, 0, limit));
@@ -36,13 +36,12 @@ grpc::Status SkyDeckService::GetExperimentStatus(grpc::ServerContext* ctx,
       ToProto(j, resp->add_recent_jobs());
     }
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRequest* req,
                                       pb::ListJobsResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(int limit, Limit("page_size", req->page_size(), 100, kMaxPageSize));
     int64_t before = 0;
     if (!req->page_token().empty()) {
@@ -57,24 +56,22 @@ grpc::Status SkyDeckService::ListJobs(grpc::ServerContext* ctx, const pb::ListJo
     }
     for (const auto& j : jobs) ToProto(j, resp->add_jobs());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRequest* req,
                                     pb::GetJobResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
     ToProto(job, resp->mutable_job());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::CancelJob(grpc::ServerContext* ctx, const pb::CancelJobRequest* req,
                                        pb::CancelJobResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     RETURN_IF_ERROR(ValidateText("reason", req->reason(), kMaxReasonBytes));
@@ -95,14 +92,13 @@ grpc::Status SkyDeckService::CancelJob(grpc::ServerContext* ctx, const pb::Cance
     }
     ToProto(job, resp->mutable_job());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::ListEvents(grpc::ServerContext* ctx,
                                         const pb::ListEventsRequest* req,
                                         pb::ListEventsResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(int limit, Limit("page_size", req->page_size(), 100, kMaxPageSize));
     if (req->experiment_id() < 0 || req->before_id() < 0) {
       return absl::InvalidArgumentError("experiment_id and before_id must not be negative");
@@ -114,13 +110,12 @@ grpc::Status SkyDeckService::ListEvents(grpc::ServerContext* ctx,
                      store_->ListEvents(req->experiment_id(), req->before_id(), limit));
     for (const auto& e : events) ToProto(e, resp->add_events());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHealthRequest* req,
                                        pb::GetHealthResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     pb::Health* h = resp->mutable_health();
     h->set_version(version_);
     ToProtoTime(start_ms_, h->mutable_start_time());
@@ -146,14 +141,13 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
     h->set_last_poll_error(b.last_poll_error);
     if (!b.reachable || !b.last_poll_error.empty()) h->set_status(pb::Health::STATUS_DEGRADED);
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::ListFlagSchemas(grpc::ServerContext* ctx,
                                              const pb::ListFlagSchemasRequest* req,
                                              pb::ListFlagSchemasResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateText("base_command", req->base_command(), kMaxCommandBytes));
     store::ExperimentQuery q;
     q.limit = std::numeric_limits<int>::max();
@@ -164,21 +158,22 @@ grpc::Status SkyDeckService::ListFlagSchemas(grpc::ServerContext* ctx,
       }
     }
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::Refresh(grpc::ServerContext* ctx, const pb::RefreshRequest* req,
                                      pb::RefreshResponse* resp) {
-  if (!control_) return ToGrpcStatus(NoControlPlane());
-  auto polled = control_->Refresh();
-  if (polled.ok()) resp->set_jobs_polled(*polled);
-  return ToGrpcStatus(polled.status());
+  return Handle(*ctx, [&]() -> absl::Status {
+    if (!control_) return NoControlPlane();
+    ASSIGN_OR_RETURN(int polled, control_->Refresh());
+    resp->set_jobs_polled(polled);
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status SkyDeckService::Reconcile(grpc::ServerContext* ctx, const pb::ReconcileRequest* req,
                                        pb::ReconcileResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     if (!control_) return NoControlPlane();
     std::vector<int64_t> ids;
     if (!req->id().empty()) {
@@ -190,8 +185,7 @@ grpc::Status SkyDeckService::Reconcile(grpc::ServerContext* ctx, const pb::Recon
     for (int64_t id : ids) control_->Enqueue(id);
     resp->set_enqueued(static_cast<int>(ids.size()));
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 }  // namespace skydeck::service

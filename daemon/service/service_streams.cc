@@ -17,33 +17,34 @@ constexpr int kWatchBatch = 500;
 
 grpc::Status SkyDeckService::Watch(grpc::ServerContext* ctx, const pb::WatchRequest* req,
                                    grpc::ServerWriter<pb::WatchResponse>* writer) {
-  if (req->since_revision() < 0 || req->experiment_id() < 0) {
-    return ToGrpcStatus(
-        absl::InvalidArgumentError("since_revision and experiment_id must not be negative"));
-  }
-  int64_t seen = req->since_revision();
-  while (!ctx->IsCancelled() && !hub_->closed()) {
-    auto events = store_->EventsAfter(seen, req->experiment_id(), kWatchBatch);
-    if (!events.ok()) return ToGrpcStatus(events.status());
-    for (const store::EventRecord& e : *events) {
-      pb::WatchResponse resp;
-      ToProto(e, resp.mutable_event());
-      if (e.experiment_id != 0) {
-        auto r = store_->GetExperiment(e.experiment_id);
-        if (r.ok()) ToProto(*r, resp.mutable_experiment());
-      }
-      if (!writer->Write(resp)) return grpc::Status::CANCELLED;
-      seen = e.id;
+  return Handle(*ctx, [&]() -> absl::Status {
+    if (req->since_revision() < 0 || req->experiment_id() < 0) {
+      return absl::InvalidArgumentError("since_revision and experiment_id must not be negative");
     }
-    if (static_cast<int>(events->size()) < kWatchBatch) hub_->WaitNewer(seen, kWatchWakeup);
-  }
-  return grpc::Status::OK;
+    int64_t seen = req->since_revision();
+    while (!ctx->IsCancelled() && !hub_->closed()) {
+      ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
+                       store_->EventsAfter(seen, req->experiment_id(), kWatchBatch));
+      for (const store::EventRecord& e : events) {
+        pb::WatchResponse resp;
+        ToProto(e, resp.mutable_event());
+        if (e.experiment_id != 0) {
+          auto r = store_->GetExperiment(e.experiment_id);
+          if (r.ok()) ToProto(*r, resp.mutable_experiment());
+        }
+        if (!writer->Write(resp)) return absl::CancelledError("watcher went away");
+        seen = e.id;
+      }
+      if (static_cast<int>(events.size()) < kWatchBatch) hub_->WaitNewer(seen, kWatchWakeup);
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
                                         const pb::GetJobLogsRequest* req,
                                         grpc::ServerWriter<pb::GetJobLogsResponse>* writer) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
     if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
@@ -56,8 +57,7 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
           return writer->Write(resp);
         },
         [&] { return ctx->IsCancelled() || hub_->closed(); });
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 }  // namespace skydeck::service

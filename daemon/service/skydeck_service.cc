@@ -44,9 +44,27 @@ absl::StatusOr<std::string> ActorFromContext(const grpc::ServerContext& ctx) {
 }
 
 SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
-                               std::string version, int64_t start_ms)
+                               std::string version, int64_t start_ms, std::string token)
     : store_(store), hub_(hub), control_(control), version_(std::move(version)),
-      start_ms_(start_ms) {}
+      start_ms_(start_ms), token_(std::move(token)) {}
+
+grpc::Status SkyDeckService::Handle(const grpc::ServerContext& ctx,
+                                    const std::function<absl::Status()>& body) {
+  if (!token_.empty()) {
+    const auto& md = ctx.client_metadata();
+    auto it = md.find("authorization");
+    std::string got = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+    std::string want = "Bearer " + token_;
+    // Constant-time compare: the token must not leak through timing.
+    unsigned char diff = got.size() != want.size();
+    for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) diff |= got[i] ^ want[i];
+    if (diff != 0) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "missing or wrong token (metadata authorization: Bearer <token>)");
+    }
+  }
+  return ToGrpcStatus(body());
+}
 
 absl::StatusOr<store::ExperimentRecord> SkyDeckService::Resolve(absl::string_view ref) {
   if (ref.empty()) return absl::InvalidArgumentError("id: required (an id or a name)");
@@ -71,7 +89,7 @@ absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
 grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
                                              const pb::ListExperimentsRequest* req,
                                              pb::ListExperimentsResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     store::ExperimentQuery q;
     ASSIGN_OR_RETURN(q.limit, PageSize(req->page_size()));
     ASSIGN_OR_RETURN(q.after_id, PageCursor(req->page_token()));
@@ -91,14 +109,13 @@ grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
     for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
     if (page.next_after_id) resp->set_next_page_token(std::to_string(page.next_after_id));
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
                                               const pb::CreateExperimentRequest* req,
                                               pb::CreateExperimentResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
     if (req->start()) spec.desired_state = DesiredState::kRunning;
@@ -106,22 +123,23 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     if (control_) control_->Enqueue(r.id);
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::GetExperiment(grpc::ServerContext* ctx,
                                            const pb::GetExperimentRequest* req,
                                            pb::GetExperimentResponse* resp) {
-  auto r = Resolve(req->id());
-  if (r.ok()) ToProto(*r, resp->mutable_experiment());
-  return ToGrpcStatus(r.status());
+  return Handle(*ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ToProto(r, resp->mutable_experiment());
+    return absl::OkStatus();
+  });
 }
 
 grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
                                               const pb::UpdateExperimentRequest* req,
                                               pb::UpdateExperimentResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
     ASSIGN_OR_RETURN(r, ChangeSpec(
@@ -134,14 +152,13 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
                             actor));
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
                                               const pb::DeleteExperimentRequest* req,
                                               pb::DeleteExperimentResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
     if (r.current_job_id != 0 && req->force()) {
@@ -162,14 +179,13 @@ grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(r, store_->SoftDelete(r.id, actor));
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::UndeleteExperiment(grpc::ServerContext* ctx,
                                                 const pb::UndeleteExperimentRequest* req,
                                                 pb::UndeleteExperimentResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     if (!IsNumericRef(req->id())) {
       return absl::InvalidArgumentError(
@@ -181,14 +197,13 @@ grpc::Status SkyDeckService::UndeleteExperiment(grpc::ServerContext* ctx,
     if (control_) control_->Enqueue(id);
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
                                              const pb::SetDesiredStateRequest* req,
                                              pb::SetDesiredStateResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(DesiredState desired, FromProto(req->desired_state()));
     RETURN_IF_ERROR(ValidateText("reason", req->reason(), kMaxReasonBytes));
@@ -229,14 +244,13 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
       ToProto(r, resp->add_experiments());
     }
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
                                          const pb::UpdateFlagsRequest* req,
                                          pb::UpdateFlagsResponse* resp) {
-  auto run = [&]() -> absl::Status {
+  return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
@@ -252,8 +266,7 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
                             actor));
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
-  };
-  return ToGrpcStatus(run());
+  });
 }
 
 }  // namespace skydeck::service

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,9 +27,12 @@ using reconcile::ControlPlane;
 
 class SkyDeckService final : public pb::SkyDeck::Service {
  public:
-  // None of the pointers are owned; all must outlive the service.
+  // None of the pointers are owned; all must outlive the service. `control`
+  // may be null (no backend: Refresh, Reconcile and logs then fail with
+  // FAILED_PRECONDITION). A non-empty `token` is required from every caller
+  // as metadata `authorization: Bearer <token>`.
   SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
-                 std::string version, int64_t start_ms);
+                 std::string version, int64_t start_ms, std::string token = "");
 
   grpc::Status ListExperiments(grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
                                pb::ListExperimentsResponse* resp) override;
@@ -72,6 +76,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                           grpc::ServerWriter<pb::GetJobLogsResponse>* writer) override;
 
  private:
+  // Checks the caller's token, runs `body`, maps its status to gRPC.
+  grpc::Status Handle(const grpc::ServerContext& ctx, const std::function<absl::Status()>& body);
   // Numeric id or live name -> record. Errors: INVALID_ARGUMENT, NOT_FOUND.
   absl::StatusOr<store::ExperimentRecord> Resolve(absl::string_view ref);
   // Applies a spec change and enqueues a reconcile when it changed anything.
@@ -85,6 +91,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   ControlPlane* control_;
   std::string version_;
   int64_t start_ms_;
+  std::string token_;
 };
 
 // The caller's name from metadata `x-skydeck-actor`, "anonymous" when absent.

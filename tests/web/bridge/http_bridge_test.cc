@@ -1,0 +1,182 @@
+// The bridge in front of a gRPC service it was not written for (Echo, from
+// testdata/echo.proto): routes, query mapping, JSON, errors, SSE streaming
+// and auth all come from descriptors.
+#include "web/bridge/http_bridge.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "web/bridge/testdata/echo.grpc.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace skydeck::web {
+namespace {
+
+class EchoService final : public bridgetest::Echo::Service {
+ public:
+  grpc::Status Say(grpc::ServerContext* ctx, const bridgetest::EchoRequest* req,
+                   bridgetest::EchoResponse* resp) override {
+    if (req->text() == "missing") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such echo");
+    std::string out;
+    for (int i = 0; i < std::max(1, req->times()); ++i) out += req->text();
+    resp->set_text(out);
+    return grpc::Status::OK;
+  }
+  grpc::Status Count(grpc::ServerContext* ctx, const bridgetest::EchoRequest* req,
+                     grpc::ServerWriter<bridgetest::EchoResponse>* writer) override {
+    for (int i = 0; req->times() == 0 || i < req->times(); ++i) {
+      bridgetest::EchoResponse resp;
+      resp.set_text(req->text() + std::to_string(i));
+      if (!writer->Write(resp)) break;
+      if (req->times() == 0) {
+        // Endless: a stream only the client's departure ends.
+        while (!ctx->IsCancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        cancelled_streams++;
+        return grpc::Status::CANCELLED;
+      }
+    }
+    return grpc::Status::OK;
+  }
+  std::atomic<int> cancelled_streams{0};
+};
+
+struct BridgeFixture {
+  EchoService service;
+  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<HttpBridge> bridge;
+  int port = 0;
+
+  explicit BridgeFixture(std::string token = "") {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service);
+    server = builder.BuildAndStart();
+    BridgeOptions options;
+    options.port = 0;
+    options.token = std::move(token);
+    options.keepalive = std::chrono::milliseconds(50);
+    options.service = bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo");
+    bridge = std::make_unique<HttpBridge>(server->InProcessChannel(grpc::ChannelArguments()),
+                                          options);
+    auto started = bridge->Start();
+    REQUIRE(started.ok());
+    port = *started;
+  }
+  ~BridgeFixture() {
+    bridge->Stop();
+    server->Shutdown();
+  }
+  httplib::Client Client() {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(std::chrono::seconds(10));
+    return c;
+  }
+};
+
+TEST_CASE("a new RPC with an http option is reachable with no bridge change", "[bridge][http]") {
+  BridgeFixture f;
+  auto c = f.Client();
+  auto res = c.Get("/api/echo/hi?times=3");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(nlohmann::json::parse(res->body) == nlohmann::json{{"text", "hihihi"}});
+  CHECK(res->get_header_value("Content-Type") == "application/json");
+}
+
+TEST_CASE("gRPC errors map to HTTP codes with a JSON body", "[bridge][http]") {
+  BridgeFixture f;
+  auto c = f.Client();
+  auto missing = c.Get("/api/echo/missing");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  auto body = nlohmann::json::parse(missing->body);
+  CHECK(body["code"] == "NOT_FOUND");
+  CHECK(body["message"] == "no such echo");
+  auto bad = c.Get("/api/echo/x?times=lots");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(nlohmann::json::parse(bad->body)["code"] == "INVALID_ARGUMENT");
+  auto unknown = c.Get("/api/nothing");
+  REQUIRE(unknown);
+  CHECK(unknown->status == 404);
+  auto verb = c.Post("/api/echo/x", "{}", "application/json");
+  REQUIRE(verb);
+  CHECK(verb->status == 405);
+}
+
+TEST_CASE("server streams arrive as Server-Sent Events", "[bridge][http][sse]") {
+  BridgeFixture f;
+  auto c = f.Client();
+  auto res = c.Get("/api/echo/n/count?times=3");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->get_header_value("Content-Type") == "text/event-stream");
+  CHECK(res->body.find("data: {\"text\":\"n0\"}\n\n") != std::string::npos);
+  CHECK(res->body.find("data: {\"text\":\"n2\"}\n\n") != std::string::npos);
+}
+
+TEST_CASE("a dropped SSE client cancels its gRPC stream", "[bridge][http][sse]") {
+  BridgeFixture f;
+  {
+    httplib::Client c("127.0.0.1", f.port);
+    std::atomic<bool> got_data{false};
+    // Reading stops (returns false) after the first event: the client
+    // disconnects while the stream would go on forever.
+    c.Get("/api/echo/x/count", [&](const char* data, size_t len) {
+      got_data = std::string(data, len).find("data:") != std::string::npos;
+      return !got_data;
+    });
+    CHECK(got_data);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (f.service.cancelled_streams == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(f.service.cancelled_streams == 1);
+  while (f.bridge->active_streams() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(f.bridge->active_streams() == 0);
+}
+
+TEST_CASE("with a token, requests need it", "[bridge][http][auth]") {
+  BridgeFixture f("s3cret");
+  auto c = f.Client();
+  auto none = c.Get("/api/echo/a");
+  REQUIRE(none);
+  CHECK(none->status == 401);
+  auto wrong = c.Get("/api/echo/a", {{"Authorization", "Bearer nope"}});
+  REQUIRE(wrong);
+  CHECK(wrong->status == 401);
+  auto right = c.Get("/api/echo/a", {{"Authorization", "Bearer s3cret"}});
+  REQUIRE(right);
+  CHECK(right->status == 200);
+  // EventSource cannot send headers: streams accept the token as a query
+  // parameter, unary calls do not.
+  auto stream = c.Get("/api/echo/a/count?times=1&access_token=s3cret");
+  REQUIRE(stream);
+  CHECK(stream->status == 200);
+  auto query_unary = c.Get("/api/echo/a?access_token=s3cret");
+  REQUIRE(query_unary);
+  CHECK(query_unary->status == 401);
+  auto metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 401);
+}
+
+TEST_CASE("metrics count requests per RPC", "[bridge][http]") {
+  BridgeFixture f;
+  auto c = f.Client();
+  c.Get("/api/echo/a");
+  c.Get("/api/echo/missing");
+  auto metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("skydeck_http_requests_total{rpc=\"Say\"} 2") != std::string::npos);
+  CHECK(metrics->body.find("skydeck_http_request_errors_total{rpc=\"Say\"} 1") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace skydeck::web

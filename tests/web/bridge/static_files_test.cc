@@ -1,0 +1,63 @@
+#include "web/bridge/static_files.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+
+namespace skydeck::web {
+namespace {
+namespace fs = std::filesystem;
+
+struct WebRoot {
+  fs::path base = fs::temp_directory_path() / ("skydeck-web-" + std::to_string(getpid()));
+  fs::path root = base / "dist";
+  WebRoot() {
+    fs::create_directories(root / "assets");
+    std::ofstream(root / "index.html") << "<html></html>";
+    std::ofstream(root / "assets" / "app-1234.js") << "console.log(1)";
+    std::ofstream(base / "secret.txt") << "secret";
+    fs::create_symlink(base / "secret.txt", root / "link.txt");
+  }
+  ~WebRoot() { fs::remove_all(base); }
+};
+
+TEST_CASE("static files resolve inside the root with types and caching", "[bridge][static]") {
+  WebRoot w;
+  StaticFiles files(w.root);
+  auto index = files.Resolve("/");
+  REQUIRE(index);
+  CHECK(index->path.filename() == "index.html");
+  CHECK(index->content_type == "text/html; charset=utf-8");
+  CHECK(index->cache_control == "no-cache");
+  auto js = files.Resolve("/assets/app-1234.js");
+  REQUIRE(js);
+  CHECK(js->content_type == "text/javascript; charset=utf-8");
+  CHECK(js->cache_control.find("immutable") != std::string::npos);
+  // Client-side routes fall back to the app; missing files with an
+  // extension are 404.
+  CHECK(files.Resolve("/experiments/42")->path.filename() == "index.html");
+  CHECK_FALSE(files.Resolve("/missing.js"));
+}
+
+TEST_CASE("path traversal in any form is refused", "[bridge][static]") {
+  WebRoot w;
+  StaticFiles files(w.root);
+  for (const char* bad : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                          "/%2E%2E%2Fsecret.txt", "/..%2fsecret.txt", "/link.txt",
+                          "/assets/..%5c..%5csecret.txt", "/%00index.html", "/a/%2e%2e/%2e%2e/secret.txt"}) {
+    INFO(bad);
+    auto f = files.Resolve(bad);
+    CHECK((!f || f->path.filename() == "index.html"));
+    if (f) CHECK(f->path.string().rfind(w.root.string(), 0) == 0);
+  }
+}
+
+TEST_CASE("a missing root serves nothing", "[bridge][static]") {
+  StaticFiles files("/nonexistent/dir");
+  CHECK_FALSE(files.available());
+  CHECK_FALSE(files.Resolve("/"));
+}
+
+}  // namespace
+}  // namespace skydeck::web

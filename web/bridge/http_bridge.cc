@@ -1,0 +1,288 @@
+#include "web/bridge/http_bridge.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "skydeck/v1/service.pb.h"
+#include "web/bridge/http_errors.h"
+#include "web/bridge/request_mapping.h"
+
+namespace skydeck::web {
+namespace {
+
+using google::protobuf::Message;
+using google::protobuf::MessageFactory;
+
+void SendError(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
+  res.status = HttpStatusFor(code);
+  res.set_content(ErrorBody(code, message), "application/json");
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
+  return std::unique_ptr<Message>(MessageFactory::generated_factory()->GetPrototype(type)->New());
+}
+
+std::string GrpcPath(const google::protobuf::MethodDescriptor* m) {
+  return absl::StrCat("/", m->service()->full_name(), "/", m->name());
+}
+
+}  // namespace
+
+HttpBridge::HttpBridge(std::shared_ptr<grpc::Channel> channel, BridgeOptions options)
+    : options_(std::move(options)), caller_(std::move(channel)), static_files_(options_.web_root) {
+  // Touching a generated message ties service.proto's descriptors into the
+  // binary; the service itself is then found by name.
+  const auto* service = options_.service != nullptr
+                            ? options_.service
+                            : skydeck::v1::GetHealthRequest::descriptor()->file()->FindServiceByName(
+                                  "SkyDeck");
+  auto table = RouteTable::ForService(service);
+  if (table.ok()) {
+    routes_ = *std::move(table);
+  } else {
+    routes_status_ = table.status();
+  }
+}
+
+HttpBridge::~HttpBridge() { Stop(); }
+
+absl::StatusOr<int> HttpBridge::Start() {
+  if (!routes_status_.ok()) return routes_status_;
+  server_ = std::make_unique<httplib::Server>();
+  int threads = std::max(options_.threads, 24);
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_payload_max_length(options_.max_body_bytes);
+  server_->set_read_timeout(std::chrono::seconds(30));
+  server_->set_write_timeout(std::chrono::seconds(30));
+  auto api = [this](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res); };
+  server_->Get(R"(/api/.*)", api);
+  server_->Post(R"(/api/.*)", api);
+  server_->Patch(R"(/api/.*)", api);
+  server_->Put(R"(/api/.*)", api);
+  server_->Delete(R"(/api/.*)", api);
+  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleMetrics(req, res);
+  });
+  server_->Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+    HandleStatic(req, res);
+  });
+  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      grpc::StatusCode code = res.status == 413   ? grpc::StatusCode::RESOURCE_EXHAUSTED
+                              : res.status == 404 ? grpc::StatusCode::NOT_FOUND
+                                                  : grpc::StatusCode::INVALID_ARGUMENT;
+      std::string message = res.status == 413 ? "request body too large" : "not found";
+      int status = res.status;
+      res.set_content(ErrorBody(code, message), "application/json");
+      res.status = status;
+    }
+  });
+  int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
+                                : (server_->bind_to_port(options_.host, options_.port)
+                                       ? options_.port
+                                       : -1);
+  if (port <= 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return port;
+}
+
+void HttpBridge::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool HttpBridge::Authorized(const httplib::Request& req, bool allow_query_token) const {
+  if (options_.token.empty()) return true;
+  std::string header = req.get_header_value("Authorization");
+  if (absl::StartsWith(header, "Bearer ") &&
+      ConstantTimeEquals(header.substr(7), options_.token)) {
+    return true;
+  }
+  return allow_query_token && req.has_param("access_token") &&
+         ConstantTimeEquals(req.get_param_value("access_token"), options_.token);
+}
+
+void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) {
+  auto started = std::chrono::steady_clock::now();
+  auto match = routes_.Match(req.method, req.path);
+  if (!match.ok()) {
+    bool wrong_verb = absl::IsFailedPrecondition(match.status());
+    res.status = wrong_verb ? 405 : 404;
+    res.set_content(ErrorBody(wrong_verb ? grpc::StatusCode::UNIMPLEMENTED
+                                         : grpc::StatusCode::NOT_FOUND,
+                              std::string(match.status().message())),
+                    "application/json");
+    return;
+  }
+  const Route& route = *match->route;
+  if (!Authorized(req, route.server_streaming())) {
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+    return;
+  }
+  bool changes_state = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
+  if (changes_state && !absl::StartsWith(req.get_header_value("Content-Type"), "application/json")) {
+    res.status = 415;
+    res.set_content(ErrorBody(grpc::StatusCode::INVALID_ARGUMENT,
+                              "state-changing requests must have Content-Type: application/json"),
+                    "application/json");
+    return;
+  }
+  std::unique_ptr<Message> request = NewMessage(route.method->input_type());
+  QueryParams query;
+  for (const auto& [k, v] : req.params) {
+    if (k != "access_token") query.emplace_back(k, v);
+  }
+  if (absl::Status s = FillRequest(match->path_params, query, req.body, request.get()); !s.ok()) {
+    SendError(res, grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
+    return;
+  }
+  CallOptions call;
+  if (!options_.token.empty()) call.metadata.emplace("authorization", "Bearer " + options_.token);
+  std::string actor = req.get_header_value("X-SkyDeck-Actor");
+  call.metadata.emplace("x-skydeck-actor", actor.empty() ? "web" : actor);
+  std::string serialized = request->SerializeAsString();
+  if (route.server_streaming()) {
+    HandleStream(*match, serialized, std::move(call), res);
+    return;
+  }
+  std::string response_bytes;
+  grpc::Status status = caller_.Unary(GrpcPath(route.method), serialized, call, &response_bytes);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  Record(route.method->name(), !status.ok(), seconds);
+  if (!status.ok()) {
+    SendError(res, status.error_code(), status.error_message());
+    return;
+  }
+  std::unique_ptr<Message> response = NewMessage(route.method->output_type());
+  if (!response->ParseFromString(response_bytes)) {
+    SendError(res, grpc::StatusCode::INTERNAL, "unparsable response from the daemon");
+    return;
+  }
+  auto json = MessageToJson(*response);
+  if (!json.ok()) {
+    SendError(res, grpc::StatusCode::INTERNAL, std::string(json.status().message()));
+    return;
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(*json, "application/json");
+}
+
+void HttpBridge::HandleStream(const RouteMatch& match, const std::string& request,
+                              CallOptions call, httplib::Response& res) {
+  int limit = std::max(options_.threads, 24) - 16;
+  if (active_streams_.load() >= limit) {
+    SendError(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
+              absl::StrCat("too many open streams (", limit, "); try again later"));
+    return;
+  }
+  const google::protobuf::MethodDescriptor* method = match.route->method;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, method, request, call](size_t offset, httplib::DataSink& sink) {
+        if (offset != 0) return false;  // the stream ran to completion already
+        active_streams_++;
+        bool client_gone = false;
+        auto write = [&](const std::string& text) {
+          if (client_gone) return false;
+          client_gone = !sink.write(text.data(), text.size());
+          return !client_gone;
+        };
+        write(": connected\n\n");
+        grpc::Status status = caller_.ServerStream(
+            GrpcPath(method), request, call,
+            [&](const std::string& bytes) {
+              std::unique_ptr<Message> msg = NewMessage(method->output_type());
+              if (!msg->ParseFromString(bytes)) return false;
+              auto json = MessageToJson(*msg);
+              return json.ok() && write(absl::StrCat("data: ", *json, "\n\n"));
+            },
+            [&] { return write(": ping\n\n"); }, options_.keepalive);
+        if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+          write(absl::StrCat("event: error\ndata: ",
+                             ErrorBody(status.error_code(), status.error_message()), "\n\n"));
+        }
+        Record(method->name(), !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED,
+               0);
+        active_streams_--;
+        if (!client_gone) sink.done();
+        return !client_gone;
+      });
+}
+
+void HttpBridge::HandleStatic(const httplib::Request& req, httplib::Response& res) {
+  auto file = static_files_.Resolve(req.path);
+  if (!file) {
+    res.status = 404;
+    res.set_content(static_files_.available() ? "not found\n"
+                                              : "the dashboard is not built; the API is at /api\n",
+                    "text/plain; charset=utf-8");
+    return;
+  }
+  std::ifstream in(file->path, std::ios::binary);
+  std::stringstream body;
+  body << in.rdbuf();
+  res.set_header("Cache-Control", file->cache_control);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(body.str(), file->content_type);
+}
+
+void HttpBridge::Record(const std::string& method, bool error, double seconds) {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  RouteStats& s = stats_[method];
+  s.count++;
+  if (error) s.errors++;
+  s.seconds += seconds;
+}
+
+void HttpBridge::HandleMetrics(const httplib::Request& req, httplib::Response& res) {
+  if (!Authorized(req, false)) {
+    SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+    return;
+  }
+  std::string out =
+      "# HELP skydeck_http_requests_total HTTP API requests by RPC.\n"
+      "# TYPE skydeck_http_requests_total counter\n";
+  std::string errors =
+      "# HELP skydeck_http_request_errors_total HTTP API requests that failed, by RPC.\n"
+      "# TYPE skydeck_http_request_errors_total counter\n";
+  std::string seconds =
+      "# HELP skydeck_http_request_seconds_total Time spent in HTTP API requests, by RPC.\n"
+      "# TYPE skydeck_http_request_seconds_total counter\n";
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const auto& [method, s] : stats_) {
+      absl::StrAppend(&out, "skydeck_http_requests_total{rpc=\"", method, "\"} ", s.count, "\n");
+      absl::StrAppend(&errors, "skydeck_http_request_errors_total{rpc=\"", method, "\"} ",
+                      s.errors, "\n");
+      absl::StrAppend(&seconds, "skydeck_http_request_seconds_total{rpc=\"", method, "\"} ",
+                      absl::StrFormat("%.6f", s.seconds), "\n");
+    }
+  }
+  absl::StrAppend(&out, errors, seconds,
+                  "# HELP skydeck_http_open_streams Server-Sent Event streams open now.\n"
+                  "# TYPE skydeck_http_open_streams gauge\n",
+                  "skydeck_http_open_streams ", active_streams_.load(), "\n");
+  if (options_.extra_metrics) out += options_.extra_metrics();
+  res.set_content(out, "text/plain; version=0.0.4");
+}
+
+}  // namespace skydeck::web

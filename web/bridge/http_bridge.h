@@ -1,0 +1,104 @@
+// File: web/bridge/http_bridge.h
+//
+// The HTTP/JSON face of the SkyDeck API, for the dashboard and curl. Routes
+// come from the proto's `(skydeck.v1.http)` options (route_table.h); the
+// bridge forwards each request to the gRPC API — over an in-process channel
+// when skydeckd starts it, or to a remote daemon — and never touches daemon
+// internals. Server-streaming RPCs are served as Server-Sent Events with
+// keep-alive comments; a client that goes away cancels its gRPC call.
+//
+// Security: binds loopback unless told otherwise; optional bearer token on
+// every /api and /metrics request (forwarded to gRPC as `authorization`);
+// state-changing requests must be JSON (a form post from another site
+// cannot forge one); no CORS headers; bodies over max_body_bytes get 413.
+//
+// Thread-safety: Start/Stop from one thread; requests are served on the
+// bridge's own pool.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "web/bridge/grpc_caller.h"
+#include "web/bridge/route_table.h"
+#include "web/bridge/static_files.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace skydeck::web {
+
+struct BridgeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;  // 0: pick a free port
+  // When non-empty, requests need `Authorization: Bearer <token>` (or, for
+  // EventSource which cannot set headers, `?access_token=` on streams).
+  std::string token;
+  // Directory with the built dashboard; empty or missing: API only.
+  std::string web_root;
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds keepalive{15000};
+  // Pool threads; at most threads - 16 streams run at once, so ordinary
+  // requests always find a thread.
+  int threads = 96;
+  // Extra Prometheus text appended to /metrics (the daemon's own metrics).
+  std::function<std::string()> extra_metrics;
+  // The gRPC service to expose; null means skydeck.v1.SkyDeck. Any service
+  // whose methods carry `(skydeck.v1.http)` options works.
+  const google::protobuf::ServiceDescriptor* service = nullptr;
+};
+
+class HttpBridge {
+ public:
+  HttpBridge(std::shared_ptr<grpc::Channel> channel, BridgeOptions options);
+  ~HttpBridge();
+
+  // Binds and starts serving on a background thread; returns the port.
+  // Errors: INVALID_ARGUMENT for a bad proto option; UNAVAILABLE when the
+  // address cannot be bound.
+  absl::StatusOr<int> Start();
+  void Stop();
+
+  // Streams being served right now.
+  int active_streams() const { return active_streams_.load(); }
+
+ private:
+  struct RouteStats {
+    int64_t count = 0;
+    int64_t errors = 0;
+    double seconds = 0;
+  };
+
+  void HandleApi(const httplib::Request& req, httplib::Response& res);
+  void HandleStream(const RouteMatch& match, const std::string& request, CallOptions call,
+                    httplib::Response& res);
+  void HandleStatic(const httplib::Request& req, httplib::Response& res);
+  void HandleMetrics(const httplib::Request& req, httplib::Response& res);
+  bool Authorized(const httplib::Request& req, bool allow_query_token) const;
+  void Record(const std::string& method, bool error, double seconds);
+
+  BridgeOptions options_;
+  GrpcCaller caller_;
+  RouteTable routes_;
+  absl::Status routes_status_;
+  StaticFiles static_files_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<int> active_streams_{0};
+  std::mutex stats_mu_;
+  std::map<std::string, RouteStats> stats_;  // guarded by stats_mu_
+};
+
+}  // namespace skydeck::web
