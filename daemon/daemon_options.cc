@@ -1,6 +1,9 @@
 #include "daemon/daemon_options.h"
 
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <filesystem>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -17,6 +20,28 @@ std::string DefaultDataDir() {
     return absl::StrCat(home, "/.local/share/skydeck");
   }
   return "./skydeck-data";
+}
+
+std::string DefaultWebRoot(const char* argv0) {
+  // Next to an installed binary (share/skydeck/web), else the source tree's
+  // build output (web/ui/dist) when running from a build directory.
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
+  if (ec) exe = argv0;
+  for (std::filesystem::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+       dir = dir.parent_path()) {
+    for (const char* candidate : {"share/skydeck/web", "web/ui/dist"}) {
+      if (std::filesystem::is_regular_file(dir / candidate / "index.html", ec)) {
+        return (dir / candidate).string();
+      }
+    }
+  }
+  return "";
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" ||
+         host.rfind("127.", 0) == 0;
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
@@ -50,6 +75,29 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->capture_default_str()->envname("SKYDECK_LOG_LEVEL");
   app.add_option("--ready-file", o.ready_file,
                  "Write host:port here once listening (for scripts and tests)");
+  app.add_option("--backend", o.backend, "Where jobs run: local or skypilot")
+      ->capture_default_str()->envname("SKYDECK_BACKEND")
+      ->check(CLI::IsMember({"local", "skypilot", "auto"}));
+  app.add_option("--max-concurrent-launches", o.max_concurrent_launches,
+                 "Reconcile workers (launches in flight at once)")
+      ->capture_default_str()->envname("SKYDECK_MAX_CONCURRENT_LAUNCHES")
+      ->check(CLI::Range(1, 256));
+  std::string grace = "10s", keepalive = "15s", token_file;
+  app.add_option("--local-cancel-grace", grace,
+                 "Local backend: time between SIGTERM and SIGKILL on cancel")
+      ->capture_default_str();
+  app.add_flag("!--no-http", o.http, "Do not serve the HTTP API and dashboard");
+  app.add_option("--http-host", o.http_host, "Address for the HTTP API and dashboard")
+      ->capture_default_str()->envname("SKYDECK_HTTP_HOST");
+  app.add_option("--http-port", o.http_port, "HTTP port (0 picks a free one)")
+      ->capture_default_str()->envname("SKYDECK_HTTP_PORT")->check(CLI::Range(0, 65535));
+  app.add_option("--web-root", o.web_root, "Directory of the built dashboard")
+      ->envname("SKYDECK_WEB_ROOT");
+  app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
+      ->capture_default_str();
+  app.add_option("--auth-token-file", token_file,
+                 "File holding the bearer token required on gRPC and HTTP "
+                 "(or env SKYDECK_AUTH_TOKEN)");
   try {
     app.parse(argc, argv);
     if (poll != "auto") {
@@ -62,6 +110,24 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--reconcile-interval", "must be a duration of at least 1s");
     }
     o.reconcile_interval = *r;
+    auto g = ParseDurationFlag(grace);
+    if (!g.ok()) throw CLI::ValidationError("--local-cancel-grace", std::string(g.status().message()));
+    o.local_cancel_grace = *g;
+    auto k = ParseDurationFlag(keepalive);
+    if (!k.ok() || *k < absl::Milliseconds(10)) {
+      throw CLI::ValidationError("--sse-keepalive", "must be a duration of at least 10ms");
+    }
+    o.sse_keepalive = *k;
+    if (!token_file.empty()) {
+      std::ifstream in(token_file);
+      if (!in) throw CLI::ValidationError("--auth-token-file", "cannot read " + token_file);
+      std::getline(in, o.auth_token);
+    } else if (const char* env = std::getenv("SKYDECK_AUTH_TOKEN"); env) {
+      o.auth_token = env;
+    }
+    while (!o.auth_token.empty() && std::isspace(static_cast<unsigned char>(o.auth_token.back()))) {
+      o.auth_token.pop_back();
+    }
     auto l = ParseLogLevel(level);
     if (!l.ok()) throw CLI::ValidationError("--log-level", std::string(l.status().message()));
     o.log_level = *l;
@@ -71,6 +137,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     return parsed;
   }
   if (o.data_dir.empty()) o.data_dir = DefaultDataDir();
+  if (o.web_root.empty()) o.web_root = DefaultWebRoot(argv[0]);
   if (o.db_path.empty()) o.db_path = o.data_dir + "/skydeck.db";
   return parsed;
 }

@@ -26,8 +26,25 @@ struct DaemonOptions {
   absl::Duration reconcile_interval = absl::Seconds(60);
   LogLevel log_level = LogLevel::kInfo;
   // When set, "host:port" is written here once the server listens (useful
-  // with --port 0, which picks a free port).
+  // with --port 0, which picks a free port). With HTTP on, a second line
+  // holds the HTTP address.
   std::string ready_file;
+
+  // "local", "skypilot" or "auto" (skypilot when its API server answers).
+  std::string backend = "local";
+  int max_concurrent_launches = 4;
+  // How long a cancelled local job gets between SIGTERM and SIGKILL.
+  absl::Duration local_cancel_grace = absl::Seconds(10);
+
+  // The HTTP/JSON bridge and dashboard.
+  bool http = true;
+  std::string http_host = "127.0.0.1";
+  int http_port = 8000;
+  std::string web_root;
+  absl::Duration sse_keepalive = absl::Seconds(15);
+
+  // Bearer token required on gRPC and HTTP when non-empty (never logged).
+  std::string auth_token;
 };
 
 // Parses argv. Returns nullopt-like OK with `exit_code` set for --help and
@@ -42,6 +59,12 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
 // "$XDG_DATA_HOME/skydeck", else "$HOME/.local/share/skydeck", else
 // "./skydeck-data".
 std::string DefaultDataDir();
+
+// The dashboard directory found next to the binary, or "".
+std::string DefaultWebRoot(const char* argv0);
+
+// 127.0.0.0/8, ::1 or localhost.
+bool IsLoopback(const std::string& host);
 
 // Accepts "30s", "500ms", "2m", "1h" and plain seconds ("30").
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);

@@ -1,5 +1,6 @@
-// skydeckd: opens the store, starts the gRPC API (with health checking and
-// reflection), and shuts down cleanly on SIGTERM/SIGINT.
+// skydeckd: opens the store, starts the reconciler and the backend, serves
+// the gRPC API (with health checking and reflection) and the HTTP/JSON
+// bridge, and shuts down cleanly on SIGTERM/SIGINT.
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -8,22 +9,25 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "daemon/backend_factory.h"
+#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_options.h"
+#include "daemon/reconcile/controller.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
 #include "daemon/store/store.h"
+#include "web/bridge/http_bridge.h"
 
 namespace skydeck {
 namespace {
 
 constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
 
-// Blocks SIGTERM/SIGINT in every thread; a dedicated thread waits for them.
+// Blocks SIGTERM/SIGINT in every thread; main waits for them with sigwait.
 sigset_t BlockShutdownSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -33,11 +37,11 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
-bool WriteReadyFile(const std::string& path, const std::string& address) {
+bool WriteReadyFile(const std::string& path, const std::string& content) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
-    out << address << "\n";
+    out << content;
     if (!out) return false;
   }
   std::error_code ec;
@@ -45,9 +49,27 @@ bool WriteReadyFile(const std::string& path, const std::string& address) {
   return !ec;
 }
 
+std::string HostPort(const std::string& host, int port) {
+  bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return absl::StrCat(v6 ? "[" : "", host, v6 ? "]" : "", ":", port);
+}
+
+// Binding beyond loopback exposes the API to the network: only with a token.
+bool CheckExposure(const DaemonOptions& o) {
+  bool exposed = !IsLoopback(o.host) || (o.http && !IsLoopback(o.http_host));
+  if (exposed && o.auth_token.empty()) {
+    LogError("refusing to listen on a non-loopback address without a token; set "
+             "--auth-token-file or SKYDECK_AUTH_TOKEN",
+             {{"grpc_host", o.host}, {"http_host", o.http_host}});
+    return false;
+  }
+  return true;
+}
+
 int Run(const DaemonOptions& o) {
   SetLogLevel(o.log_level);
   sigset_t signals = BlockShutdownSignals();
+  if (!CheckExposure(o)) return 2;
 
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
@@ -57,45 +79,91 @@ int Run(const DaemonOptions& o) {
   }
   auto store = store::Store::Open(o.db_path);
   if (!store.ok()) {
-    LogError("cannot open database", {{"path", o.db_path},
-                                      {"error", std::string(store.status().message())}});
+    LogError("cannot open database", {{"path", o.db_path}, {"error", store.status().ToString()}});
     return 1;
   }
   auto revision = (*store)->LatestRevision();
-  service::WatchHub hub(revision.ok() ? *revision : 0);
+  auto installation = (*store)->InstallationId();
+  if (!revision.ok() || !installation.ok()) {
+    LogError("cannot read database", {{"path", o.db_path}});
+    return 1;
+  }
+  service::WatchHub hub(*revision);
   (*store)->SetCommitListener([&hub](int64_t rev) { hub.Publish(rev); });
 
-  service::SkyDeckService api(store->get(), &hub, /*control=*/nullptr, SKYDECK_VERSION,
-                              NowMillis());
+  auto backend = MakeBackend(o);
+  if (!backend.ok()) {
+    LogError("cannot start backend", {{"backend", o.backend}, {"error", backend.status().ToString()}});
+    return 1;
+  }
+  reconcile::ControllerOptions copts;
+  copts.workers = o.max_concurrent_launches;
+  copts.poll_interval = o.poll_interval > absl::ZeroDuration()
+                            ? o.poll_interval
+                            : absl::Milliseconds((*backend)->DefaultPollIntervalMs());
+  copts.resync_interval = o.reconcile_interval;
+  reconcile::Controller controller(store->get(), backend->get(), *installation, copts);
+  controller.Start();
+
+  service::SkyDeckService api(store->get(), &hub, &controller, SKYDECK_VERSION, NowMillis(),
+                              o.auth_token);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  std::string listen = absl::StrCat(o.host.find(':') != std::string::npos ? "[" : "", o.host,
-                                    o.host.find(':') != std::string::npos ? "]" : "", ":",
-                                    o.port);
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(HostPort(o.host, o.port), grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(&api);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    LogError("cannot listen", {{"addr", listen}});
+    LogError("cannot listen", {{"addr", HostPort(o.host, o.port)}});
+    controller.Stop();
     return 1;
   }
-  std::string address = absl::StrCat(o.host, ":", port);
-  LogInfo("skydeckd started", {{"version", SKYDECK_VERSION}, {"grpc", address},
-                               {"db", o.db_path}, {"data_dir", o.data_dir}});
-  if (!o.ready_file.empty() && !WriteReadyFile(o.ready_file, address)) {
+  std::string grpc_address = HostPort(o.host, port);
+
+  std::unique_ptr<web::HttpBridge> bridge;
+  std::string http_address;
+  if (o.http) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    web::BridgeOptions bopts;
+    bopts.host = o.http_host;
+    bopts.port = o.http_port;
+    bopts.token = o.auth_token;
+    bopts.web_root = o.web_root;
+    bopts.keepalive = absl::ToChronoMilliseconds(o.sse_keepalive);
+    bopts.extra_metrics = [&] { return DaemonMetrics(*store->get(), controller, backend->get()); };
+    bridge = std::make_unique<web::HttpBridge>(server->InProcessChannel(args), bopts);
+    auto http_port = bridge->Start();
+    if (!http_port.ok()) {
+      LogError("cannot start HTTP", {{"error", http_port.status().ToString()}});
+      server->Shutdown();
+      controller.Stop();
+      return 1;
+    }
+    http_address = HostPort(o.http_host, *http_port);
+  }
+  LogInfo("skydeckd started",
+          {{"version", SKYDECK_VERSION}, {"grpc", grpc_address},
+           {"http", o.http ? http_address : "off"}, {"backend", (*backend)->name()},
+           {"db", o.db_path}, {"data_dir", o.data_dir},
+           {"web_root", o.web_root.empty() ? "none" : o.web_root},
+           {"auth", o.auth_token.empty() ? "off" : "token"}});
+  if (!o.ready_file.empty() &&
+      !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address, "\n", http_address, "\n"))) {
     LogError("cannot write ready file", {{"path", o.ready_file}});
   }
 
   int sig = 0;
   sigwait(&signals, &sig);
   LogInfo("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  hub.Close();  // ends Watch streams
+  hub.Close();                  // ends Watch and log streams (and their SSE clients)
+  if (bridge) bridge->Stop();   // no new HTTP requests
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  controller.Stop();            // finishes in-flight reconciles
   server->Wait();
-  store->reset();  // closes the database after the last write
+  store->reset();               // closes the database after the last write
   LogInfo("stopped");
   return 0;
 }

@@ -30,6 +30,24 @@ def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def kill_processes_under(directory):
+    """Kills every process whose working directory is inside `directory`
+    (jobs the local backend started for this test), so nothing outlives it."""
+    directory = os.path.realpath(directory)
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            continue
+        if cwd == directory or cwd.startswith(directory + os.sep):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
 class Daemon:
     """One skydeckd process. start() may be called again after stop()/kill()
     to restart on the same data directory (and a new free port)."""
@@ -45,8 +63,9 @@ class Daemon:
         ready = os.path.join(self.data_dir, "ready")
         if os.path.exists(ready):
             os.remove(ready)
-        args = [SKYDECKD, "--port", "0", "--data-dir", self.data_dir,
-                "--ready-file", ready, "--log-level", "debug"]
+        args = [SKYDECKD, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
+                "--ready-file", ready, "--log-level", "debug",
+                "--local-cancel-grace", "2s", "--poll-interval", "100ms"]
         args += self.extra_args + list(extra_args)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,
@@ -61,7 +80,9 @@ class Daemon:
 
         wait_for(is_ready, what="skydeckd to listen")
         with open(ready) as f:
-            self.address = f.read().strip()
+            lines = f.read().splitlines()
+        self.address = lines[0]
+        self.http_address = lines[1] if len(lines) > 1 and lines[1] else None
         return self
 
     def stop(self, timeout=15):
@@ -101,6 +122,7 @@ class E2ETestCase(unittest.TestCase):
     def tearDown(self):
         try:
             self.daemon.stop()
+            kill_processes_under(self.tmp)
         finally:
             if self._outcome_failed():
                 print(f"--- skydeckd log ({self.daemon.log_path}) ---")
@@ -129,3 +151,17 @@ class E2ETestCase(unittest.TestCase):
     def cli_json(self, *args):
         proc = self.cli(*args, "-o", "json")
         return json.loads(proc.stdout)
+
+    def wait_experiment(self, ref, predicate, timeout=30, what=None):
+        """Polls `exp get` until predicate(experiment) holds; returns it."""
+        last = {}
+
+        def check():
+            last["exp"] = self.cli_json("exp", "get", str(ref))
+            return last["exp"] if predicate(last["exp"]) else None
+
+        try:
+            return wait_for(check, timeout=timeout, interval=0.1,
+                            what=what or f"experiment {ref}")
+        except AssertionError as e:
+            raise AssertionError(f"{e}; last seen: {json.dumps(last.get('exp'), indent=1)}")

@@ -1,0 +1,250 @@
+"""The HTTP/JSON bridge served by skydeckd itself: every route of the API
+over HTTP, error mapping, Server-Sent Events (Watch sees changes made over
+gRPC; a dropped client's stream ends; many open streams do not starve
+ordinary requests), path traversal, CSRF protection, and token auth on
+both HTTP and gRPC."""
+
+import http.client
+import json
+import os
+import socket
+import tempfile
+import time
+import unittest
+
+import grpc
+
+import harness
+from test_python_grpc_client import generate_stubs
+
+
+class Http:
+    def __init__(self, address, token=None):
+        host, port = address.rsplit(":", 1)
+        self.host, self.port, self.token = host, int(port), token
+
+    def request(self, method, path, body=None, content_type="application/json", headers=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        h = dict(headers or {})
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            h["Content-Type"] = content_type
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = raw
+        return resp.status, parsed, resp
+
+    def ok(self, method, path, body=None):
+        status, parsed, _ = self.request(method, path, body)
+        if status != 200:
+            raise AssertionError(f"{method} {path} -> {status}: {parsed}")
+        return parsed
+
+    def open_stream(self, path):
+        sock = socket.create_connection((self.host, self.port), timeout=30)
+        auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
+        return sock
+
+
+def read_until(sock, needle, timeout=15):
+    sock.settimeout(timeout)
+    data = b""
+    deadline = time.monotonic() + timeout
+    while needle.encode() not in data:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {needle!r} in stream: {data[-500:]!r}")
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"stream closed before {needle!r}: {data[-500:]!r}")
+        data += chunk
+    return data.decode(errors="replace")
+
+
+class HttpBridgeTest(harness.E2ETestCase):
+    daemon_args = ("--sse-keepalive", "100ms")
+
+    def setUp(self):
+        super().setUp()
+        self.http = Http(self.daemon.http_address)
+
+    def test_every_route_answers_with_json(self):
+        h = self.http
+        created = h.ok("POST", "/api/experiments", {
+            "experiment": {"name": "web-a", "base_command": "sleep 30",
+                           "flags": {"lr": {"double_value": 0.001}, "layers": {"int_value": 4}},
+                           "labels": {"sweep": "web"}}})["experiment"]
+        eid = created["id"]
+        self.assertEqual(created["flags"]["layers"], {"int_value": "4"})
+        self.assertEqual(h.ok("GET", "/api/experiments?label_selector=sweep%3Dweb")
+                         ["experiments"][0]["name"], "web-a")
+        self.assertEqual(h.ok("GET", f"/api/experiments/{eid}")["experiment"]["name"], "web-a")
+        self.assertEqual(h.ok("GET", "/api/experiments/web-a")["experiment"]["id"], eid)
+        patched = h.ok("PATCH", "/api/experiments/web-a",
+                       {"experiment": {"nodes": 2}, "update_mask": "nodes"})["experiment"]
+        self.assertEqual(patched["nodes"], 2)
+        flags = h.ok("POST", "/api/experiments/web-a/flags",
+                     {"set": {"opt": {"string_value": "adam"}}, "unset": ["lr"]})["experiment"]
+        self.assertEqual(set(flags["flags"]), {"layers", "opt"})
+        h.ok("GET", "/api/flag-schemas")
+        started = h.ok("POST", "/api/experiments/web-a/state",
+                       {"desired_state": "DESIRED_STATE_RUNNING"})["experiments"]
+        self.assertEqual(started[0]["desired_state"], "DESIRED_STATE_RUNNING")
+        status = harness.wait_for(
+            lambda: (lambda s: s if s.get("current_job", {}).get("status") == "JOB_STATUS_RUNNING"
+                     else None)(h.ok("GET", "/api/experiments/web-a/status")),
+            what="a running job")
+        job_id = status["current_job"]["id"]
+        self.assertEqual(h.ok("GET", f"/api/jobs/{job_id}")["job"]["attempt"], 1)
+        self.assertEqual(len(h.ok("GET", "/api/experiments/web-a/jobs")["jobs"]), 1)
+        self.assertTrue(h.ok("GET", f"/api/experiments/{eid}/events")["events"])
+        self.assertTrue(h.ok("GET", "/api/events?page_size=5")["events"])
+        self.assertIn("health", h.ok("GET", "/api/health"))
+        h.ok("POST", "/api/refresh", {})
+        self.assertEqual(h.ok("POST", "/api/reconcile", {"id": "web-a"})["enqueued"], 1)
+        sock = h.open_stream(f"/api/jobs/{job_id}/logs")
+        read_until(sock, "text/event-stream")
+        sock.close()
+        sock = h.open_stream("/api/watch?since_revision=0")
+        read_until(sock, '"type":"Created"')
+        sock.close()
+        cancelled = h.ok("POST", f"/api/jobs/{job_id}/cancel", {"reason": "web test"})
+        self.assertEqual(cancelled["job"]["id"], job_id)
+        self.wait_experiment("web-a", lambda e: e["observed_state"] == "OBSERVED_STATE_STOPPED")
+        h.ok("POST", "/api/experiments/state",
+             {"label_selector": "sweep=web", "desired_state": "DESIRED_STATE_STOPPED"})
+        h.ok("DELETE", "/api/experiments/web-a")
+        h.ok("POST", f"/api/experiments/{eid}/undelete", {})
+        self.assertEqual(h.ok("GET", "/api/experiments")["experiments"][0]["id"], eid)
+
+    def test_errors_map_to_http_codes(self):
+        h = self.http
+        status, body, _ = h.request("GET", "/api/experiments/nobody")
+        self.assertEqual((status, body["code"]), (404, "NOT_FOUND"))
+        status, body, _ = h.request("POST", "/api/experiments", {"experiment": {"name": "1x"}})
+        self.assertEqual((status, body["code"]), (400, "INVALID_ARGUMENT"))
+        self.assertIn("name", body["message"])
+        h.ok("POST", "/api/experiments", {"experiment": {"name": "dup", "base_command": "true"}})
+        status, body, _ = h.request("POST", "/api/experiments",
+                                    {"experiment": {"name": "dup", "base_command": "true"}})
+        self.assertEqual((status, body["code"]), (409, "ALREADY_EXISTS"))
+        status, body, _ = h.request("GET", "/api/experiments?page_size=abc")
+        self.assertEqual(status, 400)
+        status, _, _ = h.request("PUT", "/api/experiments")
+        self.assertEqual(status, 405)
+        # CSRF: a state change that is not JSON is refused before the API.
+        status, body, _ = h.request("POST", "/api/experiments", "name=x",
+                                    content_type="application/x-www-form-urlencoded")
+        self.assertEqual(status, 415)
+        status, _, _ = h.request("POST", "/api/experiments", "x" * (2 << 20))
+        self.assertEqual(status, 413)
+        _, _, resp = h.request("GET", "/api/health")
+        self.assertIsNone(resp.getheader("Access-Control-Allow-Origin"))
+
+    def test_watch_stream_sees_changes_made_over_grpc(self):
+        health = self.http.ok("GET", "/api/health")["health"]
+        sock = self.http.open_stream(f"/api/watch?since_revision={health.get('revision', 0)}")
+        read_until(sock, ": connected")
+        self.cli("exp", "create", "via-grpc", "--cmd", "true")
+        text = read_until(sock, '"name":"via-grpc"')
+        self.assertIn('"type":"Created"', text)
+        sock.close()
+
+    def test_dropped_stream_is_cancelled_and_many_streams_do_not_starve(self):
+        streams = [self.http.open_stream("/api/watch?since_revision=0") for _ in range(50)]
+        for s in streams:
+            read_until(s, ": connected")
+        started = time.monotonic()
+        self.http.ok("GET", "/api/experiments")
+        self.http.ok("GET", "/api/health")
+        self.assertLess(time.monotonic() - started, 2.0)
+
+        def open_streams():
+            _, body, _ = self.http.request("GET", "/metrics")
+            text = body.decode() if isinstance(body, bytes) else str(body)
+            for line in text.splitlines():
+                if line.startswith("skydeck_http_open_streams "):
+                    return int(line.split()[1])
+            return -1
+
+        self.assertEqual(open_streams(), 50)
+        for s in streams:
+            s.close()
+        harness.wait_for(lambda: open_streams() == 0, what="streams to end after clients left")
+
+    def test_path_traversal_is_404(self):
+        for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
+                     "/assets/../../../etc/passwd", "/%2E%2E%5C%2E%2E%5Cetc%5Cpasswd",
+                     "/static/%252e%252e/etc/passwd.txt"):
+            with socket.create_connection((self.http.host, self.http.port), timeout=10) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            head = data.split(b"\r\n", 1)[0].decode()
+            self.assertTrue(" 404 " in head or " 400 " in head, f"{path}: {head}")
+            self.assertNotIn(b"root:", data)
+
+
+class AuthTest(harness.E2ETestCase):
+    token = "t0ps3cret-token"
+
+    def setUp(self):
+        self.token_file = tempfile.NamedTemporaryFile("w", delete=False)
+        self.token_file.write(self.token + "\n")
+        self.token_file.close()
+        self.daemon_args = ("--auth-token-file", self.token_file.name)
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        os.unlink(self.token_file.name)
+
+    def test_http_requires_the_token(self):
+        anon = Http(self.daemon.http_address)
+        self.assertEqual(anon.request("GET", "/api/experiments")[0], 401)
+        wrong = Http(self.daemon.http_address, token="wrong")
+        self.assertEqual(wrong.request("GET", "/api/experiments")[0], 401)
+        right = Http(self.daemon.http_address, token=self.token)
+        self.assertEqual(right.request("GET", "/api/experiments")[0], 200)
+        self.assertNotIn(self.token, self.daemon.log())  # never logged
+
+    def test_grpc_requires_the_token(self):
+        stubs = tempfile.TemporaryDirectory(prefix="skydeck-pystubs-")
+        self.addCleanup(stubs.cleanup)
+        generate_stubs(stubs.name)
+        from skydeck.v1 import service_pb2, service_pb2_grpc
+        with grpc.insecure_channel(self.daemon.address) as channel:
+            stub = service_pb2_grpc.SkyDeckStub(channel)
+            req = service_pb2.ListExperimentsRequest()
+            for md in ([], [("authorization", "Bearer wrong")]):
+                with self.assertRaises(grpc.RpcError) as err:
+                    stub.ListExperiments(req, timeout=10, metadata=md)
+                self.assertEqual(err.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+            stub.ListExperiments(req, timeout=10,
+                                 metadata=[("authorization", f"Bearer {self.token}")])
+
+    def test_non_loopback_without_token_is_refused(self):
+        import subprocess
+        proc = subprocess.run([harness.SKYDECKD, "--host", "0.0.0.0", "--port", "0",
+                               "--no-http", "--data-dir", self.tmp + "/other"],
+                              capture_output=True, text=True, timeout=30,
+                              env={k: v for k, v in os.environ.items()
+                                   if k != "SKYDECK_AUTH_TOKEN"})
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("non-loopback", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
