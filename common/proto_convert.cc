@@ -73,8 +73,15 @@ pb::JobStatus ToProto(JobStatus status) {
 }
 
 void ToProtoTime(int64_t unix_millis, google::protobuf::Timestamp* out) {
-  out->set_seconds(unix_millis / 1000);
-  out->set_nanos(static_cast<int32_t>(unix_millis % 1000) * 1000000);
+  // Floor division: nanos must be in [0, 1e9) even before 1970.
+  int64_t seconds = unix_millis / 1000;
+  int64_t millis = unix_millis % 1000;
+  if (millis < 0) {
+    seconds -= 1;
+    millis += 1000;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(millis) * 1000000);
 }
 
 int64_t FromProtoTime(const google::protobuf::Timestamp& ts) {

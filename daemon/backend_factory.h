@@ -1,9 +1,12 @@
 // File: daemon/backend_factory.h
 //
-// Builds the backend named by --backend.
+// Builds the backend named by --backend ("auto" probes SkyPilot's API
+// server once at start-up and falls back to local, saying which in the log
+// and in health).
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "daemon/backend/backend.h"
@@ -11,6 +14,7 @@
 
 namespace skydeck {
 
-absl::StatusOr<std::unique_ptr<backend::Backend>> MakeBackend(const DaemonOptions& options);
+absl::StatusOr<std::unique_ptr<backend::Backend>> MakeBackend(const DaemonOptions& options,
+                                                              const std::string& installation_id);
 
 }  // namespace skydeck

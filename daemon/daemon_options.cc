@@ -75,7 +75,18 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->capture_default_str()->envname("SKYDECK_LOG_LEVEL");
   app.add_option("--ready-file", o.ready_file,
                  "Write host:port here once listening (for scripts and tests)");
-  app.add_option("--backend", o.backend, "Where jobs run: local or skypilot")
+  app.add_option("--skypilot-endpoint", o.skypilot_endpoint,
+                 "SkyPilot API server URL (env SKYPILOT_API_SERVER_ENDPOINT; default "
+                 "http://127.0.0.1:46580)");
+  app.add_option("--skypilot-token-file", o.skypilot_token_file,
+                 "File with a SkyPilot service-account token (env "
+                 "SKYPILOT_SERVICE_ACCOUNT_TOKEN)");
+  app.add_option("--skypilot-setup", o.skypilot_setup, "Setup commands run on each node first");
+  app.add_option("--skypilot-workdir", o.skypilot_workdir,
+                 "Git repository for the task's workdir: URL or URL@REF");
+  app.add_option("--backend", o.backend,
+                 "Where jobs run: local, skypilot, or auto (skypilot when its API server "
+                 "answers, else local)")
       ->capture_default_str()->envname("SKYDECK_BACKEND")
       ->check(CLI::IsMember({"local", "skypilot", "auto"}));
   app.add_option("--max-concurrent-launches", o.max_concurrent_launches,

@@ -36,6 +36,15 @@ struct DaemonOptions {
   // How long a cancelled local job gets between SIGTERM and SIGKILL.
   absl::Duration local_cancel_grace = absl::Seconds(10);
 
+  // SkyPilot API server (flag, else SKYPILOT_API_SERVER_ENDPOINT, else
+  // http://127.0.0.1:46580) and service-account token file (else
+  // SKYPILOT_SERVICE_ACCOUNT_TOKEN).
+  std::string skypilot_endpoint;
+  std::string skypilot_token_file;
+  // Optional task setup commands and git workdir ("URL" or "URL@REF").
+  std::string skypilot_setup;
+  std::string skypilot_workdir;
+
   // The HTTP/JSON bridge and dashboard.
   bool http = true;
   std::string http_host = "127.0.0.1";

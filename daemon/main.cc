@@ -91,7 +91,7 @@ int Run(const DaemonOptions& o) {
   service::WatchHub hub(*revision);
   (*store)->SetCommitListener([&hub](int64_t rev) { hub.Publish(rev); });
 
-  auto backend = MakeBackend(o);
+  auto backend = MakeBackend(o, *installation);
   if (!backend.ok()) {
     LogError("cannot start backend", {{"backend", o.backend}, {"error", backend.status().ToString()}});
     return 1;

@@ -16,10 +16,12 @@ constexpr char kActor[] = "reconciler";
 // at most 100, so this covers it with room for uncounted losses.
 constexpr int kRunHistoryLimit = 1000;
 
-bool IsTransient(const absl::Status& s) {
-  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsInternal(s) ||
-         absl::IsUnknown(s) || absl::IsResourceExhausted(s) || absl::IsAborted(s);
-}
+// Only INVALID_ARGUMENT says "this job, as specified, will never run": the
+// job fails and the experiment stalls. Everything else (unreachable, busy,
+// misconfigured credentials, an old server) is the backend's problem: the
+// intent is kept, the experiment marked Degraded, and the call retried with
+// backoff, without charging the experiment's restart budget.
+bool IsTransient(const absl::Status& s) { return !s.ok() && !absl::IsInvalidArgument(s); }
 
 ObservedState FromLiveJob(JobStatus status) {
   switch (status) {
@@ -180,14 +182,16 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
   while (consecutive < static_cast<int>(run.size()) && run[consecutive].status != JobStatus::kSucceeded) {
     ++consecutive;
   }
+  // Restarts used: each counted failure buys one, up to the budget.
+  int restarts = std::min(counted, r.spec.max_restarts);
   if (IsPermanentFailure(last.status)) {
-    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, counted, 0, "LaunchRefused",
+    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, 0, "LaunchRefused",
                             absl::StrCat(Describe(last), "; fix the experiment and start it again")));
     return ReconcileResult{};
   }
   if (CountsAgainstBudget(last.status) && counted > r.spec.max_restarts) {
     RETURN_IF_ERROR(Observe(
-        r, ObservedState::kFailed, last, counted, 0, "RestartBudgetExhausted",
+        r, ObservedState::kFailed, last, restarts, 0, "RestartBudgetExhausted",
         absl::StrCat(Describe(last), "; ", counted, " failed attempts used the budget of ",
                      r.spec.max_restarts, " restarts; start it again to retry")));
     return ReconcileResult{};
@@ -196,7 +200,7 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
                                     consecutive, static_cast<uint64_t>(r.id) * 7919 + last.attempt));
   int64_t now = clock_();
   if (now < due) {
-    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, counted, due, "", ""));
+    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, due, "", ""));
     return ReconcileResult{absl::Milliseconds(due - now)};
   }
   RETURN_IF_ERROR(LaunchNew(r));
@@ -252,8 +256,9 @@ absl::Status Reconciler::Launch(const Record& r, const Job& intent) {
     return store_
         ->UpdateJob(intent.id,
                     [&](Job& job, std::vector<store::NewEvent>* events) {
+                      // Status stays LAUNCHING until the backend reports
+                      // one: a slow launch is still launching.
                       job.backend_job_id = *launched;
-                      job.status = JobStatus::kPending;
                       events->push_back(store::NewEvent{
                           0, 0, "Launched", "Launched",
                           absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,

@@ -66,6 +66,19 @@ grpc::Status SkyDeckService::Handle(const grpc::ServerContext& ctx,
   return ToGrpcStatus(body());
 }
 
+absl::Status SkyDeckService::WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id) {
+  auto limit = std::min(ctx.deadline() - std::chrono::seconds(1),
+                        std::chrono::system_clock::now() + std::chrono::seconds(120));
+  int64_t seen = 0;
+  while (std::chrono::system_clock::now() < limit && !hub_->closed() && !ctx.IsCancelled()) {
+    ASSIGN_OR_RETURN(std::optional<store::JobRecord> live, store_->LiveJob(id));
+    if (!live) return absl::OkStatus();
+    seen = hub_->WaitNewer(seen, absl::Milliseconds(200));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "experiment ", id, " is being terminated but its job has not ended yet; retry the delete"));
+}
+
 absl::StatusOr<store::ExperimentRecord> SkyDeckService::Resolve(absl::string_view ref) {
   if (ref.empty()) return absl::InvalidArgumentError("id: required (an id or a name)");
   if (IsNumericRef(ref)) {
@@ -162,7 +175,8 @@ grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
     if (r.current_job_id != 0 && req->force()) {
-      // Terminate first; the caller retries the delete once the job ended.
+      // force = terminate, then delete: wait (bounded by the caller's
+      // deadline) for the reconciler to end the job.
       RETURN_IF_ERROR(ChangeSpec(
                           r.id,
                           [](store::ExperimentSpec& s) {
@@ -171,9 +185,7 @@ grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
                           },
                           actor, "forced delete")
                           .status());
-      return absl::FailedPreconditionError(absl::StrCat(
-          "experiment ", r.id, " is being terminated (job ", r.current_job_id,
-          " still live); retry the delete once it has stopped"));
+      RETURN_IF_ERROR(WaitForNoLiveJob(*ctx, r.id));
     }
     if (req->purge()) return store_->Purge(r.id, actor);
     ASSIGN_OR_RETURN(r, store_->SoftDelete(r.id, actor));

@@ -80,6 +80,9 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   grpc::Status Handle(const grpc::ServerContext& ctx, const std::function<absl::Status()>& body);
   // Numeric id or live name -> record. Errors: INVALID_ARGUMENT, NOT_FOUND.
   absl::StatusOr<store::ExperimentRecord> Resolve(absl::string_view ref);
+  // Waits until the experiment has no live job. Errors: DEADLINE_EXCEEDED
+  // shortly before the caller's deadline.
+  absl::Status WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id);
   // Applies a spec change and enqueues a reconcile when it changed anything.
   absl::StatusOr<store::ExperimentRecord> ChangeSpec(int64_t id,
                                                      const store::Store::SpecMutation& mutate,

@@ -79,7 +79,8 @@ class HttpBridgeTest(harness.E2ETestCase):
     def test_every_route_answers_with_json(self):
         h = self.http
         created = h.ok("POST", "/api/experiments", {
-            "experiment": {"name": "web-a", "base_command": "sleep 30",
+            # Flags are appended as arguments: the inner shell ignores them.
+            "experiment": {"name": "web-a", "base_command": "sh -c 'sleep 30' sh",
                            "flags": {"lr": {"double_value": 0.001}, "layers": {"int_value": 4}},
                            "labels": {"sweep": "web"}}})["experiment"]
         eid = created["id"]

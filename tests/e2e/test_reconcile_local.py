@@ -76,6 +76,19 @@ class ReconcileLocalTest(harness.E2ETestCase):
         self.cli("refresh")
         self.assertEqual(len(jobs_of(self, "sleeper")), 2)  # never relaunched
 
+    def test_delete_refuses_a_live_job_unless_forced(self):
+        self.cli("exp", "create", "busy", "--cmd", "sleep 300", "--start")
+        self.wait_experiment("busy",
+                             lambda e: e.get("observed_state") == "OBSERVED_STATE_RUNNING")
+        err = self.cli("exp", "delete", "busy", expect=1)
+        self.assertIn("live job", err.stderr)
+        self.cli("exp", "delete", "busy", "--force")
+        self.assertEqual(self.cli_json("exp", "list")["experiments"], [])
+        archived = self.cli_json("exp", "list", "--include-deleted")["experiments"][0]
+        self.assertEqual(archived["desired_state"], "DESIRED_STATE_TERMINATED")
+        jobs = jobs_of(self, archived["id"])
+        self.assertEqual(jobs[0]["status"], "JOB_STATUS_CANCELLED")
+
     def test_kill9_during_launches_leaves_one_job_per_intent(self):
         for i in range(10):
             self.cli("exp", "create", f"crash-{i}", "--cmd", "sleep 300", "--label", "g=crash")

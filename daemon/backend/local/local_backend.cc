@@ -1,216 +1,263 @@
 #include "daemon/backend/local/local_backend.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <thread>
+#include <vector>
 
-#include "absl/strings/match.h"
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "common/status_macros.h"
 #include "common/time_util.h"
+#include "daemon/backend/local/job_state.h"
+#include "daemon/backend/local/log_stream.h"
 #include "daemon/backend/local/process_launcher.h"
 
 extern char** environ;
 
 namespace skydeck::backend {
 namespace fs = std::filesystem;
-using local::LaunchNode;
-using local::ProcessStartTime;
+using local::JobDir;
 
 namespace {
 
-constexpr char kLog[] = "run.log";
+constexpr int kMaxNodes = 256;
 
-bool IsSafeName(const std::string& name) {
-  if (name.empty() || name.size() > 200 || name == "." || name == "..") return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return false;
-    }
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd() {
+    if (fd_ >= 0) close(fd_);
   }
-  return true;
-}
+  int get() const { return fd_; }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool WriteFile(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << content;
-    if (!out) return false;
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  return !ec;
-}
-
-int64_t ReadInt(const fs::path& path, int64_t fallback) {
-  std::ifstream in(path);
-  int64_t v;
-  return (in >> v) ? v : fallback;
-}
-
-int64_t FileTimeMs(const fs::path& path) {
-  std::error_code ec;
-  auto t = fs::last_write_time(path, ec);
-  if (ec) return 0;
-  auto sys = std::chrono::file_clock::to_sys(t);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(sys.time_since_epoch()).count();
-}
-
-struct NodeState {
-  bool ended = false;
-  int exit_code = 0;
-  bool alive = false;  // monitor still running
-  pid_t job_pid = 0;
-  uint64_t job_start = 0;
+ private:
+  int fd_;
 };
 
-NodeState ReadNode(const fs::path& dir, int rank) {
-  NodeState node;
-  fs::path exit_path = dir / absl::StrCat("node-", rank, ".exit");
-  if (fs::exists(exit_path)) {
-    node.ended = true;
-    node.exit_code = static_cast<int>(ReadInt(exit_path, 255));
-    return node;
+absl::Status ErrnoUnavailable(absl::string_view what, const fs::path& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path.string(), ": ", std::strerror(errno)));
+}
+
+absl::Status ValidateSpec(const JobSpec& spec) {
+  if (!local::IsSafeJobName(spec.name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "job name \"", absl::CHexEscape(spec.name),
+        "\" is not a safe file name: use letters, digits, '.', '_' and '-' (no \"..\"), at "
+        "most 200 characters"));
   }
-  std::ifstream pid_file(dir / absl::StrCat("node-", rank, ".pid"));
-  pid_t monitor = 0;
-  uint64_t monitor_start = 0;
-  pid_file >> monitor >> monitor_start >> node.job_pid >> node.job_start;
-  // The monitor is the truth: it writes the result right after the job
-  // ends. Same pid and same start time, or it is someone else's process.
-  node.alive = monitor > 0 && monitor_start != 0 && ProcessStartTime(monitor) == monitor_start;
+  if (spec.nodes < 1 || spec.nodes > kMaxNodes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nodes must be between 1 and ", kMaxNodes, ", not ", spec.nodes));
+  }
+  if (spec.gpus_per_node < 0) {
+    return absl::InvalidArgumentError("gpus_per_node must not be negative");
+  }
+  if (spec.command.empty() || spec.command.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("the command must be non-empty and contain no NUL byte");
+  }
+  for (const auto& [key, value] : spec.env) {
+    if (key.empty() || key.find_first_of(std::string("=\0", 2)) != std::string::npos ||
+        value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "environment variable \"", absl::CHexEscape(key),
+          "\": names must be non-empty without '=' or NUL, values without NUL"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The daemon's environment, then the spec's, then what SkyPilot sets for
+// every node (which the spec cannot override). Rank is added per node.
+std::vector<std::string> NodeEnvironment(const JobSpec& spec) {
+  std::map<std::string, std::string> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    absl::string_view kv(*entry);
+    size_t eq = kv.find('=');
+    if (eq != absl::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  for (const auto& [key, value] : spec.env) env[key] = value;
+  env["SKYPILOT_NUM_NODES"] = absl::StrCat(spec.nodes);
+  env["SKYPILOT_NODE_IPS"] = absl::StrJoin(std::vector<std::string>(spec.nodes, "127.0.0.1"), "\n");
+  env["SKYPILOT_NUM_GPUS_PER_NODE"] = absl::StrCat(spec.gpus_per_node);
+  env["SKYPILOT_TASK_ID"] = spec.name;
+  env.erase("SKYPILOT_NODE_RANK");
+  std::vector<std::string> out;
+  out.reserve(env.size() + 1);
+  for (const auto& [key, value] : env) out.push_back(absl::StrCat(key, "=", value));
+  return out;
+}
+
+local::NodeState ReadNodeState(const JobDir& dir, int rank) {
+  local::NodeState node;
+  node.result = dir.ReadNodeResult(rank);
+  if (node.result) return node;
+  std::optional<local::NodeProcess> p = dir.ReadNodeProcess(rank);
+  node.live = p && (local::IsSameLiveProcess(p->monitor_pid, p->monitor_start) ||
+                    local::IsSameLiveProcess(p->job_pid, p->job_start));
+  // The monitor writes the result before it exits: if it was gone just now,
+  // a result it wrote meanwhile is there to read.
+  if (!node.live) node.result = dir.ReadNodeResult(rank);
   return node;
 }
 
 }  // namespace
 
 LocalBackend::LocalBackend(LocalBackendOptions options)
-    : options_(std::move(options)), jobs_dir_(fs::path(options_.data_dir) / "jobs") {
+    : options_(std::move(options)), jobs_root_(fs::path(options_.data_dir) / "jobs") {
   std::error_code ec;
-  fs::create_directories(jobs_dir_, ec);
-  killer_ = std::thread([this] { KillerLoop(); });
+  fs::create_directories(jobs_root_, ec);  // Probe reports a failure
+  kill_timer_ = std::thread([this] { KillTimerLoop(); });
 }
 
 LocalBackend::~LocalBackend() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+    kill_timer_wakeup_.Signal();
   }
-  cv_.notify_all();
-  killer_.join();
+  kill_timer_.join();
 }
 
-fs::path LocalBackend::JobDir(const std::string& id) const { return jobs_dir_ / id; }
+JobDir LocalBackend::DirOf(const std::string& id) const { return JobDir(jobs_root_ / id); }
 
 absl::StatusOr<std::string> LocalBackend::Launch(const JobSpec& spec) {
-  if (!IsSafeName(spec.name)) {
-    return absl::InvalidArgumentError(absl::StrCat("job name \"", spec.name,
-                                                   "\": only letters, digits, '-', '_', '.'"));
-  }
-  fs::path dir = JobDir(spec.name);
-  std::error_code ec;
-  fs::create_directories(jobs_dir_, ec);
-  if (!fs::create_directory(dir, ec)) {
-    if (ec) return absl::UnavailableError(absl::StrCat("creating ", dir.string(), ": ", ec.message()));
-    return absl::FailedPreconditionError(
-        absl::StrCat("a job named ", spec.name, " was already launched"));
-  }
-  int nodes = std::max(1, spec.nodes);
-  WriteFile(dir / "nodes", absl::StrCat(nodes, "\n"));
-  WriteFile(dir / "started", absl::StrCat(NowMillis(), "\n"));
-
-  std::map<std::string, std::string> base_env;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) base_env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : spec.env) base_env[k] = v;
-  std::vector<std::string> ips(nodes, "127.0.0.1");
-  base_env["SKYPILOT_NUM_NODES"] = std::to_string(nodes);
-  base_env["SKYPILOT_NODE_IPS"] = absl::StrJoin(ips, "\n");
-  base_env["SKYPILOT_NUM_GPUS_PER_NODE"] = std::to_string(spec.gpus_per_node);
-  base_env["SKYPILOT_TASK_ID"] = spec.name;
-
-  for (int rank = 0; rank < nodes; ++rank) {
-    local::NodeLaunch launch;
-    launch.command = spec.command;
-    launch.working_dir = dir.string();
-    launch.log_path = (dir / kLog).string();
-    launch.exit_path = (dir / absl::StrCat("node-", rank, ".exit")).string();
-    launch.env = base_env;
-    launch.env["SKYPILOT_NODE_RANK"] = std::to_string(rank);
-    absl::StatusOr<local::LaunchedNode> node = LaunchNode(launch);
-    if (!node.ok()) {
-      // Earlier nodes are running: stop them, and record this node as failed
-      // so the job reads as FAILED rather than half-alive.
-      WriteFile(launch.exit_path, "127\n");
-      SignalJob(spec.name, SIGKILL);
-      return node.status();
+  RETURN_IF_ERROR(ValidateSpec(spec));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!launching_.insert(spec.name).second) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", spec.name, " is already being launched"));
     }
-    WriteFile(dir / absl::StrCat("node-", rank, ".pid"),
-              absl::StrCat(node->monitor_pid, " ", ProcessStartTime(node->monitor_pid), " ",
-                           node->job_pid, " ", ProcessStartTime(node->job_pid), "\n"));
   }
+  absl::Cleanup unclaim = [&] {
+    absl::MutexLock lock(&mu_);
+    launching_.erase(spec.name);
+  };
+  std::error_code ec;
+  fs::create_directories(jobs_root_, ec);
+  JobDir dir = DirOf(spec.name);
+  if (!fs::create_directory(dir.path(), ec)) {
+    if (ec) return absl::UnavailableError(absl::StrCat("creating ", dir.path().string(), ": ", ec.message()));
+    if (dir.LaunchedMs()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("a job named ", spec.name, " was already launched; names are not reused"));
+    }
+    // A crash interrupted an earlier launch of this name before any node
+    // ran the command: nothing to duplicate.
+    MoveAside(dir);
+    if (!fs::create_directory(dir.path(), ec)) {
+      return absl::UnavailableError(absl::StrCat("could not free the name ", spec.name));
+    }
+  }
+  absl::Status started = StartNodes(spec, dir);
+  if (!started.ok()) {
+    MoveAside(dir);
+    return absl::Status(started.code(),
+                        absl::StrCat("launching local job ", spec.name, ": ", started.message()));
+  }
+  LogInfo("local job launched", {{"job", spec.name}, {"nodes", absl::StrCat(spec.nodes)}});
   return spec.name;
 }
 
-JobObservation LocalBackend::Observe(const std::string& id) const {
-  fs::path dir = JobDir(id);
+absl::Status LocalBackend::StartNodes(const JobSpec& spec, const JobDir& dir) {
+  RETURN_IF_ERROR(dir.WriteSpec(spec));
+  UniqueFd dir_fd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) return ErrnoUnavailable("opening", dir.path());
+  UniqueFd log_fd(open(dir.LogPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (log_fd.get() < 0) return ErrnoUnavailable("opening", dir.LogPath());
+  UniqueFd stdin_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (stdin_fd.get() < 0) return ErrnoUnavailable("opening", "/dev/null");
+
+  std::vector<std::string> env = NodeEnvironment(spec);
+  std::vector<local::PendingNode> nodes;
+  nodes.reserve(static_cast<size_t>(spec.nodes));
+  for (int rank = 0; rank < spec.nodes; ++rank) {
+    local::NodeCommand command{spec.command, env, dir_fd.get(), log_fd.get(), stdin_fd.get(),
+                               JobDir::NodeResultName(rank)};
+    command.env.push_back(absl::StrCat("SKYPILOT_NODE_RANK=", rank));
+    ASSIGN_OR_RETURN(local::PendingNode node, local::ForkNode(command));
+    // Both processes are certainly alive here: the shell waits for Release.
+    local::NodeProcess process{node.monitor_pid(), local::ProcessStartTime(node.monitor_pid()),
+                               node.job_pid(), local::ProcessStartTime(node.job_pid())};
+    if (process.monitor_start == 0 || process.job_start == 0) {
+      return absl::UnavailableError(absl::StrCat("node ", rank, " ended before it started"));
+    }
+    RETURN_IF_ERROR(dir.WriteNodeProcess(rank, process));
+    nodes.push_back(std::move(node));
+  }
+  // From here on a node may run the command, so the job counts as launched
+  // even if this process dies before releasing every node.
+  RETURN_IF_ERROR(dir.MarkLaunched(NowMillis()));
+  for (size_t rank = 0; rank < nodes.size(); ++rank) {
+    absl::Status released = nodes[rank].Release();
+    if (!released.ok()) {
+      // Its monitor records how it ended; the job fails like any other.
+      LogWarn("local job node did not start",
+              {{"job", spec.name}, {"node", absl::StrCat(rank)}, {"error", released.ToString()}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+void LocalBackend::MoveAside(const JobDir& dir) {
+  fs::path aside_root = fs::path(options_.data_dir) / "launch-failed";
+  std::error_code ec;
+  fs::create_directories(aside_root, ec);
+  std::string base = absl::StrCat(dir.path().filename().string(), ".", NowMillis());
+  fs::path target = aside_root / base;
+  for (int n = 1; fs::exists(target, ec); ++n) target = aside_root / absl::StrCat(base, ".", n);
+  fs::rename(dir.path(), target, ec);
+  if (ec) {
+    LogError("could not move a failed launch aside",
+             {{"dir", dir.path().string()}, {"error", ec.message()}});
+  }
+}
+
+std::optional<JobObservation> LocalBackend::Observe(const std::string& id) {
+  if (!local::IsSafeJobName(id)) return std::nullopt;
+  JobDir dir = DirOf(id);
+  if (!dir.Exists()) return std::nullopt;
   JobObservation obs;
   obs.backend_job_id = id;
   obs.name = id;
-  obs.start_ms = ReadInt(dir / "started", 0);
-  bool cancelled = fs::exists(dir / "cancelled");
-  int nodes = static_cast<int>(ReadInt(dir / "nodes", 1));
-  bool all_ended = true, any_alive = false;
-  int failed_rank = -1, failed_code = 0;
-  int64_t end_ms = 0;
-  for (int rank = 0; rank < nodes; ++rank) {
-    NodeState node = ReadNode(dir, rank);
-    if (node.ended) {
-      end_ms = std::max(end_ms, FileTimeMs(dir / absl::StrCat("node-", rank, ".exit")));
-      if (node.exit_code != 0 && failed_rank < 0) {
-        failed_rank = rank;
-        failed_code = node.exit_code;
-      }
-    } else {
-      all_ended = false;
-      any_alive = any_alive || node.alive;
-    }
+  std::optional<int64_t> launched = dir.LaunchedMs();
+  if (!launched) {
+    absl::MutexLock lock(&mu_);
+    if (launching_.count(id) == 0) return std::nullopt;  // interrupted: never ran
+    obs.status = JobStatus::kLaunching;
+    obs.raw_status = std::string(Name(obs.status));
+    return obs;
   }
-  if (!all_ended && any_alive) {
-    obs.status = cancelled ? JobStatus::kCancelling : JobStatus::kRunning;
-  } else if (!all_ended) {
-    obs.status = JobStatus::kLost;
-    obs.failure_reason = "process vanished without recording an exit code";
-    obs.end_ms = NowMillis();
-  } else {
-    obs.end_ms = end_ms;
-    obs.exit_code = failed_rank < 0 ? 0 : failed_code;
-    if (cancelled) {
-      obs.status = JobStatus::kCancelled;
-    } else if (failed_rank < 0) {
-      obs.status = JobStatus::kSucceeded;
-    } else {
-      obs.status = JobStatus::kFailed;
-      obs.failure_reason = nodes > 1 ? absl::StrCat("node ", failed_rank, " exited with code ",
-                                                    failed_code)
-                                     : absl::StrCat("exited with code ", failed_code);
-    }
+  int nodes = dir.Nodes();
+  std::vector<local::NodeState> states;
+  states.reserve(static_cast<size_t>(nodes));
+  for (int rank = 0; rank < nodes; ++rank) states.push_back(ReadNodeState(dir, rank));
+  local::JobState state = local::SummarizeNodes(states, dir.CancelRequestedMs(), NowMillis());
+  obs.status = state.status;
+  obs.raw_status = std::string(Name(state.status));
+  obs.start_ms = *launched;
+  obs.end_ms = state.end_ms;
+  obs.exit_code = state.exit_code;
+  obs.failure_reason = state.failure_reason;
+  if (state.stop_remaining) {
+    EnsureStopping(id, state.stop_since_ms);
+  } else if (IsTerminal(state.status)) {
+    absl::MutexLock lock(&mu_);
+    terminated_.erase(id);
+    kill_at_.erase(id);
   }
-  obs.raw_status = std::string(Name(obs.status));
   return obs;
 }
 
@@ -218,8 +265,8 @@ absl::StatusOr<std::vector<JobObservation>> LocalBackend::Query(
     const std::vector<std::string>& ids) {
   std::vector<JobObservation> out;
   for (const std::string& id : ids) {
-    std::error_code ec;
-    if (IsSafeName(id) && fs::is_directory(JobDir(id), ec)) out.push_back(Observe(id));
+    std::optional<JobObservation> obs = Observe(id);
+    if (obs) out.push_back(std::move(*obs));
   }
   return out;
 }
@@ -228,117 +275,110 @@ absl::StatusOr<std::vector<JobObservation>> LocalBackend::Find(const std::string
   return Query({name});
 }
 
-void LocalBackend::SignalJob(const std::string& id, int sig) const {
-  fs::path dir = JobDir(id);
-  int nodes = static_cast<int>(ReadInt(dir / "nodes", 1));
-  for (int rank = 0; rank < nodes; ++rank) {
-    NodeState node = ReadNode(dir, rank);
-    // Only a process group whose leader is still the job we started.
-    if (node.ended || !node.alive || node.job_pid <= 0) continue;
-    if (node.job_start != 0 && ProcessStartTime(node.job_pid) != node.job_start &&
-        ProcessStartTime(node.job_pid) != 0) {
-      continue;
-    }
-    kill(-node.job_pid, sig);
-  }
-}
-
 absl::Status LocalBackend::Cancel(const std::string& id) {
-  std::error_code ec;
-  if (!IsSafeName(id) || !fs::is_directory(JobDir(id), ec)) return absl::OkStatus();
-  if (!fs::exists(JobDir(id) / "cancelled")) {
-    WriteFile(JobDir(id) / "cancelled", absl::StrCat(NowMillis(), "\n"));
-  }
-  SignalJob(id, SIGTERM);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    pending_kills_.emplace_back(absl::Now() + options_.cancel_grace, id);
-  }
-  cv_.notify_all();
+  std::optional<JobObservation> obs = Observe(id);
+  if (!obs || IsTerminal(obs->status)) return absl::OkStatus();
+  JobDir dir = DirOf(id);
+  RETURN_IF_ERROR(dir.MarkCancelRequested(NowMillis()));
+  EnsureStopping(id, dir.CancelRequestedMs().value_or(NowMillis()));
   return absl::OkStatus();
 }
 
-void LocalBackend::KillerLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    absl::Time next = absl::InfiniteFuture();
-    for (const auto& [when, id] : pending_kills_) next = std::min(next, when);
-    if (next == absl::InfiniteFuture()) {
-      cv_.wait(lock);
-    } else {
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(std::max(next - absl::Now(), absl::ZeroDuration())));
+void LocalBackend::EnsureStopping(const std::string& id, int64_t since_ms) {
+  bool send_term;
+  {
+    absl::MutexLock lock(&mu_);
+    send_term = terminated_.insert(id).second;
+    absl::Time deadline = absl::FromUnixMillis(since_ms) + options_.cancel_grace;
+    auto [it, added] = kill_at_.emplace(id, deadline);
+    if (added || deadline < it->second) it->second = deadline;
+    kill_timer_wakeup_.Signal();
+  }
+  if (send_term && SignalNodes(DirOf(id), SIGTERM) == 0) {
+    // Nothing was running yet (a launch in progress): try again next time.
+    absl::MutexLock lock(&mu_);
+    terminated_.erase(id);
+  }
+}
+
+int LocalBackend::SignalNodes(const JobDir& dir, int sig) const {
+  int signalled = 0;
+  int nodes = dir.Nodes();
+  for (int rank = 0; rank < nodes; ++rank) {
+    if (dir.ReadNodeResult(rank)) continue;
+    std::optional<local::NodeProcess> p = dir.ReadNodeProcess(rank);
+    // Only while the group's leader is still the shell we started: a
+    // reused pid must never be signalled.
+    if (p && local::IsSameLiveProcess(p->job_pid, p->job_start) && kill(-p->job_pid, sig) == 0) {
+      ++signalled;
     }
-    absl::Time now = absl::Now();
+  }
+  return signalled;
+}
+
+void LocalBackend::KillTimerLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!shutting_down_) {
+    absl::Time next = absl::InfiniteFuture();
+    for (const auto& [id, when] : kill_at_) next = std::min(next, when);
+    if (next > absl::Now()) {
+      kill_timer_wakeup_.WaitWithDeadline(&mu_, next);
+      continue;
+    }
     std::vector<std::string> due;
-    for (auto it = pending_kills_.begin(); it != pending_kills_.end();) {
-      if (it->first <= now) {
-        due.push_back(it->second);
-        it = pending_kills_.erase(it);
+    absl::Time now = absl::Now();
+    for (auto it = kill_at_.begin(); it != kill_at_.end();) {
+      if (it->second <= now) {
+        due.push_back(it->first);
+        it = kill_at_.erase(it);
       } else {
         ++it;
       }
     }
-    lock.unlock();
-    for (const std::string& id : due) SignalJob(id, SIGKILL);
-    lock.lock();
+    mu_.Unlock();
+    for (const std::string& id : due) {
+      if (SignalNodes(DirOf(id), SIGKILL) > 0) LogInfo("local job killed after grace", {{"job", id}});
+    }
+    mu_.Lock();
   }
 }
 
 absl::Status LocalBackend::Teardown(const std::string& id) {
-  std::error_code ec;
-  if (!IsSafeName(id) || !fs::is_directory(JobDir(id), ec)) return absl::OkStatus();
-  // Scratch files go; the log and the job's record stay.
-  for (const auto& entry : fs::directory_iterator(JobDir(id), ec)) {
-    std::string name = entry.path().filename().string();
-    bool keep = name == kLog || name == "nodes" || name == "started" || name == "cancelled" ||
-                absl::StartsWith(name, "node-");
-    if (!keep) fs::remove_all(entry.path(), ec);
+  if (!local::IsSafeJobName(id) || !DirOf(id).Exists()) return absl::OkStatus();
+  std::optional<JobObservation> obs = Observe(id);
+  if (obs && !IsTerminal(obs->status)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", id, " is ", Name(obs->status), "; cancel it before teardown"));
   }
-  return absl::OkStatus();
+  return DirOf(id).RemoveScratch();
 }
 
 absl::Status LocalBackend::StreamLogs(const std::string& id, bool follow, int64_t tail_bytes,
                                       const std::function<bool(absl::string_view)>& sink,
                                       const std::function<bool()>& cancelled) {
-  std::error_code ec;
-  if (!IsSafeName(id) || !fs::is_directory(JobDir(id), ec)) {
+  if (!local::IsSafeJobName(id) || !DirOf(id).Exists()) {
     return absl::NotFoundError(absl::StrCat("no local job ", id));
   }
-  fs::path log = JobDir(id) / kLog;
-  std::ifstream in;
-  int64_t offset = 0;
-  if (tail_bytes > 0) {
-    int64_t size = static_cast<int64_t>(fs::file_size(log, ec));
-    if (!ec) offset = std::max<int64_t>(0, size - tail_bytes);
-  }
-  std::vector<char> buf(64 * 1024);
-  while (true) {
-    bool done = follow ? IsTerminal(Observe(id).status) : true;  // read before draining
-    if (!in.is_open()) {
-      in.open(log, std::ios::binary);
-      if (in.is_open()) in.seekg(offset);
-    }
-    if (in.is_open()) {
-      while (true) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        std::streamsize n = in.gcount();
-        if (n <= 0) break;
-        offset += n;
-        if (!sink(absl::string_view(buf.data(), static_cast<size_t>(n)))) return absl::OkStatus();
-      }
-      in.clear();  // at EOF: clear so later reads see appended data
-    }
-    if (done || cancelled()) return absl::OkStatus();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  auto job_finished = [&] {
+    if (!follow) return true;
+    std::optional<JobObservation> obs = Observe(id);
+    return !obs || IsTerminal(obs->status);
+  };
+  return local::StreamFile(DirOf(id).LogPath(), tail_bytes, job_finished, sink, cancelled);
 }
 
 BackendInfo LocalBackend::Probe() {
-  BackendInfo info{"local", true, "", "local", ""};
-  if (access(jobs_dir_.c_str(), W_OK) != 0) {
-    info.reachable = false;
-    info.error = absl::StrCat(jobs_dir_.string(), " is not writable");
+  BackendInfo info;
+  info.name = "local";
+  info.version = "local";
+  std::error_code ec;
+  fs::create_directories(jobs_root_, ec);
+  if (ec || access(jobs_root_.c_str(), W_OK) != 0) {
+    info.error = absl::StrCat(jobs_root_.string(), " is not writable",
+                              ec ? absl::StrCat(": ", ec.message()) : std::string());
+    return info;
   }
+  info.reachable = true;
   return info;
 }
 

@@ -1,23 +1,36 @@
 #include "daemon/backend/local/process_launcher.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 
 namespace skydeck::backend::local {
 namespace {
 
-// Everything between fork and exec/_exit must be async-signal-safe: no
-// malloc, no locks. These helpers only use write/open/rename.
+// The monitor's report: its own pid and the shell's.
+struct Report {
+  pid_t monitor_pid;
+  pid_t job_pid;
+};
+
+constexpr char kGo = 'g';
+constexpr int kAbortedExitCode = 125;
+constexpr int kReportTimeoutMs = 10'000;
+
+// ---- Async-signal-safe helpers: used only between fork and exec/_exit. ----
+
 void WriteAll(int fd, const char* data, size_t size) {
   while (size > 0) {
     ssize_t n = write(fd, data, size);
@@ -28,135 +41,296 @@ void WriteAll(int fd, const char* data, size_t size) {
   }
 }
 
-// Formats a non-negative int into buf without allocating; returns length.
-size_t FormatInt(int value, char* buf) {
-  char tmp[16];
+void WriteMessage(int fd, const char* text) { WriteAll(fd, text, strlen(text)); }
+
+// Appends the decimal form of `value` to buf at *len, without allocating.
+void AppendInt(char* buf, size_t* len, int64_t value) {
+  char digits[24];
   size_t n = 0;
+  uint64_t v = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
   do {
-    tmp[n++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value > 0 && n < sizeof(tmp));
-  for (size_t i = 0; i < n; ++i) buf[i] = tmp[n - 1 - i];
-  return n;
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  if (value < 0) buf[(*len)++] = '-';
+  while (n > 0) buf[(*len)++] = digits[--n];
 }
 
-[[noreturn]] void RunMonitor(int report_fd, const char* log_path, const char* exit_path,
-                             const char* exit_tmp_path, const char* working_dir,
-                             char* const argv[], char* const envp[]) {
-  setsid();  // survive skydeckd and its terminal; leave its process group
-  pid_t job = fork();
-  if (job == 0) {
-    setpgid(0, 0);  // the job's own group: cancel signals reach all its children
-    // Masks and ignored signals survive exec: give the job a clean slate
-    // (skydeckd blocks SIGTERM for its own shutdown handling).
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGINT, SIG_DFL);
-    int devnull = open("/dev/null", O_RDONLY);
-    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (devnull >= 0) dup2(devnull, 0);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
-    if (chdir(working_dir) != 0) _exit(126);
-    execve("/bin/sh", argv, envp);
-    _exit(127);
+void CloseFrom(unsigned lo, unsigned hi) {
+  if (lo > hi) return;
+  if (close_range(lo, hi, 0) == 0) return;
+  // Kernels before 5.9: close one by one up to the descriptor limit.
+  struct rlimit limit;
+  unsigned max = 65536;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < max) {
+    max = static_cast<unsigned>(limit.rlim_cur);
   }
-  pid_t pids[2] = {getpid(), job};
-  WriteAll(report_fd, reinterpret_cast<const char*>(pids), sizeof(pids));
-  close(report_fd);
-  int code = 127;
-  if (job > 0) {
-    int status = 0;
-    while (waitpid(job, &status, 0) < 0 && errno == EINTR) {
-    }
-    code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  for (unsigned fd = lo; fd <= hi && fd < max; ++fd) close(static_cast<int>(fd));
+}
+
+// Closes every descriptor >= 3 except those in fds[0..n). A kept descriptor
+// that is 0, 1 or 2 is first moved above 2, because the shell's stdio will
+// be dup2'ed over those. The daemon's sockets, database and other jobs'
+// control sockets must not leak into a process that outlives it.
+void KeepOnlyDescriptors(int* fds, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (fds[i] >= 0 && fds[i] < 3) fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
   }
-  int fd = open(exit_tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  int sorted[8];
+  for (int i = 0; i < n; ++i) {
+    int j = i;
+    while (j > 0 && sorted[j - 1] > fds[i]) {
+      sorted[j] = sorted[j - 1];
+      --j;
+    }
+    sorted[j] = fds[i];
+  }
+  unsigned next = 3;
+  for (int i = 0; i < n; ++i) {
+    if (sorted[i] < 3) continue;
+    unsigned fd = static_cast<unsigned>(sorted[i]);
+    if (fd > next) CloseFrom(next, fd - 1);
+    if (fd >= next) next = fd + 1;
+  }
+  CloseFrom(next, ~0u);
+}
+
+struct ChildArgs {
+  int control_fd;
+  int dir_fd;
+  int log_fd;
+  int stdin_fd;
+  const char* result_name;
+  const char* result_tmp_name;
+  char* const* argv;
+  char* const* envp;
+};
+
+[[noreturn]] void RunShell(const ChildArgs& a) {
+  // Dispositions set to SIG_IGN and the blocked mask survive exec: give the
+  // command a clean slate whatever the daemon (or the monitor) set.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
+  }
+  setpgid(0, 0);
+  char go = 0;
+  ssize_t n;
+  while ((n = read(a.control_fd, &go, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || go != kGo) {
+    WriteMessage(a.log_fd, "skydeck: the launch did not complete; the command was not started\n");
+    _exit(kAbortedExitCode);
+  }
+  if (dup2(a.stdin_fd, 0) < 0 || dup2(a.log_fd, 1) < 0 || dup2(a.log_fd, 2) < 0 ||
+      fchdir(a.dir_fd) != 0) {
+    WriteMessage(a.log_fd, "skydeck: could not set up the node's stdio or working directory\n");
+    _exit(126);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // The remaining descriptors are close-on-exec.
+  execve("/bin/sh", a.argv, a.envp);
+  WriteMessage(2, "skydeck: could not exec /bin/sh\n");
+  _exit(127);
+}
+
+[[noreturn]] void RunMonitor(const ChildArgs& a) {
+  setsid();  // own session and group: outlives the daemon, untouched by job signals
+  if (chdir("/") != 0) {
+    // Not fatal: only keeps the daemon's cwd busy.
+  }
+  // Stray signals must not kill the one process that records the result.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, nullptr);
+  // SIGCHLD ignored (inherited) would make the kernel reap the shell and
+  // lose its status.
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof(dfl));
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGCHLD, &dfl, nullptr);
+
+  pid_t job = _Fork();
+  if (job == 0) RunShell(a);
+  // Set the group from both sides, so a signal to it right after the
+  // report cannot miss the shell.
+  if (job > 0) setpgid(job, job);
+  // The monitor must not hold the daemon's stdio either: a supervisor
+  // reading the daemon's stderr would never see EOF while jobs run.
+  dup2(a.stdin_fd, 0);
+  dup2(a.stdin_fd, 1);
+  dup2(a.stdin_fd, 2);
+  close(a.log_fd);
+  close(a.stdin_fd);
+  Report report{getpid(), job};
+  const char* bytes = reinterpret_cast<const char*>(&report);
+  size_t left = sizeof(report);
+  while (left > 0) {
+    ssize_t n = send(a.control_fd, bytes, left, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    bytes += n;
+    left -= static_cast<size_t>(n);
+  }
+  close(a.control_fd);
+  if (job < 0) _exit(1);
+
+  // Leave the shell a zombie while its group is killed: its pid, and so the
+  // group id, cannot be reused before we are done.
+  siginfo_t info;
+  while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  }
+  kill(-job, SIGKILL);
+  int status = 0;
+  while (waitpid(job, &status, 0) < 0 && errno == EINTR) {
+  }
+  int signal_number = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + signal_number;
+
+  // The end time is taken here rather than from the file's mtime, which
+  // comes from a coarser clock and can read earlier than the launch time.
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  char buf[80];
+  size_t len = 0;
+  AppendInt(buf, &len, code);
+  buf[len++] = ' ';
+  AppendInt(buf, &len, signal_number);
+  buf[len++] = ' ';
+  AppendInt(buf, &len, static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec);
+  buf[len++] = '\n';
+  int fd = openat(a.dir_fd, a.result_tmp_name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd >= 0) {
-    char buf[16];
-    size_t n = FormatInt(code, buf);
-    buf[n++] = '\n';
-    WriteAll(fd, buf, n);
+    WriteAll(fd, buf, len);
     fsync(fd);
     close(fd);
-    rename(exit_tmp_path, exit_path);
+    renameat(a.dir_fd, a.result_tmp_name, a.dir_fd, a.result_name);
   }
   _exit(0);
 }
 
 }  // namespace
 
-uint64_t ProcessStartTime(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  // The command name (field 2) may contain spaces and parentheses: parse
-  // from the last ')'.
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close + 2));
-  std::string state;
-  fields >> state;
-  if (state == "Z" || state == "X") return 0;
-  std::string skip;
-  for (int i = 0; i < 18; ++i) fields >> skip;  // fields 4..21
-  uint64_t start = 0;
-  fields >> start;                              // field 22
-  return start;
+PendingNode::PendingNode(PendingNode&& other) noexcept
+    : monitor_pid_(other.monitor_pid_), job_pid_(other.job_pid_), control_fd_(other.control_fd_) {
+  other.control_fd_ = -1;
 }
 
-absl::StatusOr<LaunchedNode> LaunchNode(const NodeLaunch& launch) {
-  // Build every string before forking: the children may not allocate.
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : launch.env) env_strings.push_back(absl::StrCat(k, "=", v));
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string sh = "sh", dash_c = "-c", command = launch.command;
-  std::vector<char*> argv = {sh.data(), dash_c.data(), command.data(), nullptr};
-  std::string exit_tmp = launch.exit_path + ".tmp";
+PendingNode::~PendingNode() {
+  // Closing without the go byte makes the shell exit without running the
+  // command.
+  if (control_fd_ >= 0) close(control_fd_);
+}
 
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+absl::Status PendingNode::Release() {
+  if (control_fd_ < 0) return absl::FailedPreconditionError("node already released");
+  ssize_t n;
+  while ((n = send(control_fd_, &kGo, 1, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
   }
-  pid_t launcher = fork();
+  int err = errno;
+  close(control_fd_);
+  control_fd_ = -1;
+  if (n != 1) {
+    return absl::UnavailableError(
+        absl::StrCat("node process ", job_pid_, " is gone: ", std::strerror(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PendingNode> ForkNode(const NodeCommand& node) {
+  // Build every string the children need: they may not allocate.
+  std::vector<std::string> env = node.env;
+  std::vector<char*> envp;
+  for (std::string& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "sh", dash_c = "-c", command = node.command;
+  std::vector<char*> argv = {sh.data(), dash_c.data(), command.data(), nullptr};
+  std::string result_tmp = node.result_name + ".tmp";
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return absl::UnavailableError(absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  ChildArgs args{sv[1], node.dir_fd, node.log_fd, node.stdin_fd, node.result_name.c_str(),
+                 result_tmp.c_str(), argv.data(), envp.data()};
+  // _Fork, not fork: no atfork handlers (other libraries' locks) run in a
+  // child of this multithreaded process.
+  pid_t launcher = _Fork();
   if (launcher < 0) {
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+    int err = errno;
+    close(sv[0]);
+    close(sv[1]);
+    return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(err)));
   }
   if (launcher == 0) {
-    close(pipe_fds[0]);
-    pid_t monitor = fork();
-    if (monitor == 0) {
-      RunMonitor(pipe_fds[1], launch.log_path.c_str(), launch.exit_path.c_str(),
-                 exit_tmp.c_str(), launch.working_dir.c_str(), argv.data(), envp.data());
-    }
-    _exit(monitor < 0 ? 1 : 0);  // the monitor is now an orphan: not our child
+    int keep[4] = {args.control_fd, args.dir_fd, args.log_fd, args.stdin_fd};
+    KeepOnlyDescriptors(keep, 4);
+    args.control_fd = keep[0];
+    args.dir_fd = keep[1];
+    args.log_fd = keep[2];
+    args.stdin_fd = keep[3];
+    pid_t monitor = _Fork();
+    if (monitor == 0) RunMonitor(args);
+    _exit(monitor < 0 ? 1 : 0);
   }
-  close(pipe_fds[1]);
+  close(sv[1]);
   int status = 0;
   while (waitpid(launcher, &status, 0) < 0 && errno == EINTR) {
   }
-  pid_t pids[2] = {0, 0};
+  // The shell holds its end of the socket until released, so EOF cannot
+  // tell us that the monitor died: bound the wait instead.
+  Report report{0, 0};
   size_t got = 0;
-  while (got < sizeof(pids)) {
-    ssize_t n = read(pipe_fds[0], reinterpret_cast<char*>(pids) + got, sizeof(pids) - got);
+  int64_t waited_ms = 0;
+  while (got < sizeof(report) && waited_ms < kReportTimeoutMs) {
+    struct pollfd pfd{sv[0], POLLIN, 0};
+    int ready = poll(&pfd, 1, 100);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready <= 0) {
+      waited_ms += 100;
+      continue;
+    }
+    ssize_t n = recv(sv[0], reinterpret_cast<char*>(&report) + got, sizeof(report) - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<size_t>(n);
   }
-  close(pipe_fds[0]);
-  if (got != sizeof(pids) || pids[1] <= 0) {
-    return absl::InternalError("could not start the job's process");
+  if (got != sizeof(report) || report.monitor_pid <= 0 || report.job_pid <= 0) {
+    close(sv[0]);
+    return absl::UnavailableError(
+        WIFEXITED(status) && WEXITSTATUS(status) != 0
+            ? "fork failed in the node launcher"
+            : "the node's monitor did not report its processes");
   }
-  return LaunchedNode{pids[0], pids[1]};
+  return PendingNode(report.monitor_pid, report.job_pid, sv[0]);
+}
+
+uint64_t ProcessStartTime(pid_t pid) {
+  if (pid <= 0) return 0;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  // The command name (field 2) may hold spaces and parentheses: parse after
+  // the last ')'.
+  size_t close_paren = line.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 > line.size()) return 0;
+  std::istringstream fields(line.substr(close_paren + 2));
+  std::string state;
+  fields >> state;  // field 3
+  if (state == "Z" || state == "X" || state == "x") return 0;
+  std::string skip;
+  for (int field = 4; field <= 21; ++field) fields >> skip;
+  uint64_t start = 0;
+  fields >> start;  // field 22
+  return start;
+}
+
+bool IsSameLiveProcess(pid_t pid, uint64_t start_time) {
+  return pid > 0 && start_time != 0 && ProcessStartTime(pid) == start_time;
 }
 
 }  // namespace skydeck::backend::local

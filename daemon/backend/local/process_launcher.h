@@ -3,44 +3,94 @@
 // Starts one node of a local job so that it outlives skydeckd and its exit
 // code is never lost:
 //
-//   skydeckd ─fork─► launcher ─fork─► monitor (own session) ─fork─► /bin/sh -c CMD
-//                    (exits at once;                       (own process group,
-//                     reaped by us)                         cwd = job dir)
+//   skydeckd ─fork─► launcher ─fork─► monitor ─fork─► /bin/sh -c COMMAND
+//                    (exits at once,  (setsid: own    (own process group,
+//                     reaped by        session; is     cwd = job dir, stdin
+//                     ForkNode)        not in the      /dev/null, stdout and
+//                                      job's group)    stderr to the log)
 //
-// The monitor waits for the shell and atomically writes its exit code (or
-// 128 + signal) to `exit_path`. It is not in the job's process group, so
-// cancelling the job (signals to the group) never kills the monitor, and a
-// kill -9 of skydeckd leaves both running.
+// The launcher exiting makes the monitor an orphan (re-parented to init or
+// the nearest subreaper), so skydeckd has no child left to reap and a kill
+// -9 of skydeckd leaves the node running. The monitor waits for the shell,
+// SIGKILLs whatever the shell left behind in its process group, and writes
+// "<exit code> <signal> <end unix ns>\n" atomically (renameat) into the job
+// directory.
+//
+// Start is a handshake over a socketpair: the forked shell waits for
+// PendingNode::Release() before exec'ing the command, so the caller can
+// record both pids (and their start times, read while both are certainly
+// alive) before any user code runs. A PendingNode destroyed without
+// Release(), or a caller that dies first, makes the node write "skydeck:
+// ..." to the log and exit 125 without running the command.
+//
+// Everything between fork and exec/_exit is async-signal-safe (the caller
+// is multithreaded): _Fork, setsid, setpgid, sigaction, sigprocmask, read,
+// send, dup2, fchdir, close_range, waitid, waitpid, kill, clock_gettime,
+// openat, renameat, _exit. All strings are built before forking. The monitor and the shell
+// keep no descriptor of the caller's except the four passed here; the
+// monitor's stdio is /dev/null.
 #pragma once
 
 #include <sys/types.h>
 
-#include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace skydeck::backend::local {
 
-struct LaunchedNode {
-  pid_t monitor_pid = 0;
-  // The shell's pid; also its process group id.
-  pid_t job_pid = 0;
-};
-
-struct NodeLaunch {
+struct NodeCommand {
+  // Run as `/bin/sh -c command`.
   std::string command;
-  std::string working_dir;
-  std::string log_path;   // stdout and stderr, appended
-  std::string exit_path;  // written by the monitor when the node ends
-  std::map<std::string, std::string> env;  // the complete environment
+  // The complete environment, "KEY=value" each.
+  std::vector<std::string> env;
+  // The job directory: the shell's cwd and where the result is written.
+  int dir_fd = -1;
+  // stdout and stderr (opened O_APPEND by the caller).
+  int log_fd = -1;
+  // stdin.
+  int stdin_fd = -1;
+  // File name, relative to dir_fd, the monitor writes the result to.
+  std::string result_name;
 };
 
-// Errors: INTERNAL when fork/pipe fail.
-absl::StatusOr<LaunchedNode> LaunchNode(const NodeLaunch& launch);
+// A node forked and held before exec. Move-only.
+class PendingNode {
+ public:
+  PendingNode(pid_t monitor_pid, pid_t job_pid, int control_fd)
+      : monitor_pid_(monitor_pid), job_pid_(job_pid), control_fd_(control_fd) {}
+  PendingNode(PendingNode&& other) noexcept;
+  PendingNode& operator=(PendingNode&&) = delete;
+  PendingNode(const PendingNode&) = delete;
+  ~PendingNode();
 
-// /proc/<pid>/stat start time (clock ticks since boot); 0 if the process is
-// gone or a zombie. Used to tell a live process from a reused pid.
+  pid_t monitor_pid() const { return monitor_pid_; }
+  // The shell's pid, which is also its process group id.
+  pid_t job_pid() const { return job_pid_; }
+
+  // Lets the shell exec the command. Errors: UNAVAILABLE when the node is
+  // already gone (killed from outside); its monitor still records a result.
+  // REQUIRES: not called before on this node.
+  absl::Status Release();
+
+ private:
+  pid_t monitor_pid_;
+  pid_t job_pid_;
+  int control_fd_;
+};
+
+// Forks the node's processes (see above) and waits until they are in place.
+// Errors: UNAVAILABLE when fork or socketpair fail or the monitor does not
+// report within 10 s (it is then left to exit on its own).
+absl::StatusOr<PendingNode> ForkNode(const NodeCommand& node);
+
+// /proc/<pid>/stat start time (clock ticks since boot); 0 when the process
+// is gone or a zombie.
 uint64_t ProcessStartTime(pid_t pid);
+
+// Whether `pid` is still the live (not zombie) process that had `start_time`.
+bool IsSameLiveProcess(pid_t pid, uint64_t start_time);
 
 }  // namespace skydeck::backend::local

@@ -1,253 +1,610 @@
 #include "daemon/backend/local/local_backend.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/backend/local/job_dir.h"
+#include "daemon/backend/local/job_state.h"
+#include "daemon/backend/local/process_launcher.h"
 
 namespace skydeck::backend {
 namespace {
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using local::IsSameLiveProcess;
+using local::NodeProcess;
 
-// Live (non-zombie) processes in process group `pgid`.
-int LiveInGroup(int pgid) {
+constexpr auto kPollStep = std::chrono::milliseconds(10);
+
+// Every wait of a test shares one deadline, so even a failing test ends
+// within 10 s: 7 s for its body, then 3 s for the fixture's cleanup.
+Clock::time_point g_wait_deadline = Clock::now() + std::chrono::seconds(7);
+
+// Polls `done` until true or the test's deadline; returns its last value.
+bool Await(const std::function<bool()>& done) {
+  Clock::time_point deadline = g_wait_deadline;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollStep);
+  }
+  return true;
+}
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Children of this process, zombies included.
+int ChildProcesses() {
   int n = 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "stat");
     std::string line;
-    if (!std::getline(in, line)) continue;
+    std::getline(std::ifstream(entry.path() / "stat"), line);
     size_t close = line.rfind(')');
     if (close == std::string::npos) continue;
     std::istringstream fields(line.substr(close + 2));
     std::string state;
-    int ppid, pgrp;
+    int ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == getpid()) ++n;
+  }
+  return n;
+}
+
+// Live (not zombie) processes in process group `pgid`.
+int LiveInGroup(pid_t pgid) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string line;
+    std::getline(std::ifstream(entry.path() / "stat"), line);
+    size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(line.substr(close + 2));
+    std::string state;
+    int ppid = 0, pgrp = 0;
     fields >> state >> ppid >> pgrp;
     if (pgrp == pgid && state != "Z" && state != "X") ++n;
   }
   return n;
 }
 
-struct LocalFixture {
-  fs::path dir = fs::temp_directory_path() / ("skydeck-local-" + std::to_string(getpid()) + "-" +
-                                              std::to_string(counter++));
-  std::unique_ptr<LocalBackend> backend;
-  static inline int counter = 0;
+std::vector<std::string> FdTargets(pid_t pid) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(absl::StrCat("/proc/", pid, "/fd"), ec)) {
+    out.push_back(fs::read_symlink(entry.path(), ec).string());
+  }
+  return out;
+}
 
-  LocalFixture() { Restart(); }
+class LocalFixture {
+ public:
+  LocalFixture() {
+    g_wait_deadline = Clock::now() + std::chrono::seconds(7);
+    Restart();
+  }
+
   ~LocalFixture() {
-    // Nothing may outlive the test.
+    // Nothing a test started may outlive it.
+    g_wait_deadline = Clock::now() + std::chrono::seconds(3);
+    if (!backend) Restart();
     for (const std::string& id : launched) backend->Cancel(id).IgnoreError();
-    for (const std::string& id : launched) WaitTerminal(id);
+    bool all_gone = Await([&] {
+      auto seen = backend->Query(launched);
+      for (const JobObservation& obs : *seen) {
+        if (!IsTerminal(obs.status)) return false;
+      }
+      for (const std::string& id : launched) {
+        for (int rank = 0; rank < 8; ++rank) {
+          std::optional<NodeProcess> p = local::JobDir(JobPath(id)).ReadNodeProcess(rank);
+          if (p && (IsSameLiveProcess(p->monitor_pid, p->monitor_start) ||
+                    IsSameLiveProcess(p->job_pid, p->job_start))) {
+            return false;
+          }
+        }
+      }
+      return true;
+    });
+    CHECK(all_gone);
     backend.reset();
-    fs::remove_all(dir);
-  }
-  void Restart() {
-    backend.reset();
-    backend = std::make_unique<LocalBackend>(
-        LocalBackendOptions{dir.string(), absl::Milliseconds(300)});
+    fs::remove_all(root);
   }
 
-  std::string Launch(const std::string& name, const std::string& command, int nodes = 1) {
+  void Restart(absl::Duration grace = absl::Milliseconds(200)) {
+    backend.reset();
+    backend = std::make_unique<LocalBackend>(LocalBackendOptions{root.string(), grace});
+  }
+
+  static JobSpec Spec(const std::string& name, const std::string& command, int nodes = 1) {
     JobSpec spec;
     spec.name = name;
     spec.command = command;
     spec.nodes = nodes;
     spec.gpus_per_node = 2;
-    spec.env = {{"SKYDECK_EXPERIMENT", "exp; $(touch pwned)"}};
-    auto id = backend->Launch(spec);
+    return spec;
+  }
+
+  std::string Launch(const JobSpec& spec) {
+    absl::StatusOr<std::string> id = backend->Launch(spec);
     REQUIRE(id.ok());
+    CHECK(*id == spec.name);
     launched.push_back(*id);
     return *id;
   }
+  std::string Launch(const std::string& name, const std::string& command, int nodes = 1) {
+    return Launch(Spec(name, command, nodes));
+  }
 
   JobObservation Observe(const std::string& id) {
-    auto obs = backend->Query({id});
+    absl::StatusOr<std::vector<JobObservation>> obs = backend->Query({id});
     REQUIRE(obs.ok());
     REQUIRE(obs->size() == 1);
     return obs->front();
   }
 
   JobObservation WaitFor(const std::string& id, const std::function<bool(JobStatus)>& pred) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (true) {
-      JobObservation obs = Observe(id);
-      if (pred(obs.status)) return obs;
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    JobObservation last;
+    bool reached = Await([&] {
+      last = Observe(id);
+      return pred(last.status);
+    });
+    INFO("last status " << Name(last.status));
+    REQUIRE(reached);
+    return last;
   }
   JobObservation WaitTerminal(const std::string& id) {
     return WaitFor(id, [](JobStatus s) { return IsTerminal(s); });
   }
+  JobObservation WaitRunning(const std::string& id) {
+    return WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
+  }
 
-  std::string Log(const std::string& id) {
+  std::string Log(const std::string& id, int64_t tail_bytes = 0) {
     std::string out;
-    REQUIRE(backend->StreamLogs(id, false, 0, [&](absl::string_view s) {
+    REQUIRE(backend
+                ->StreamLogs(
+                    id, false, tail_bytes,
+                    [&](absl::string_view s) {
                       out.append(s.data(), s.size());
                       return true;
-                    }, [] { return false; }).ok());
+                    },
+                    [] { return false; })
+                .ok());
     return out;
   }
-
-  int JobPid(const std::string& id) {
-    std::ifstream in(dir / "jobs" / id / "node-0.pid");
-    int monitor, job;
-    uint64_t ms, js;
-    in >> monitor >> ms >> job >> js;
-    return job;
+  void WaitForLog(const std::string& id, const std::string& text) {
+    REQUIRE(Await([&] { return Log(id).find(text) != std::string::npos; }));
   }
 
+  fs::path JobPath(const std::string& id) const { return root / "jobs" / id; }
+  NodeProcess Process(const std::string& id, int rank = 0) const {
+    std::optional<NodeProcess> p = local::JobDir(JobPath(id)).ReadNodeProcess(rank);
+    REQUIRE(p.has_value());
+    return *p;
+  }
+
+  fs::path root = fs::temp_directory_path() /
+                  absl::StrCat("skydeck-local-", getpid(), "-", counter_++);
+  std::unique_ptr<LocalBackend> backend;
   std::vector<std::string> launched;
+
+ private:
+  static inline int counter_ = 0;
 };
 
-TEST_CASE_METHOD(LocalFixture, "a job runs, logs and succeeds", "[local]") {
-  std::string id = Launch("ok-1", "echo hello; echo to-stderr >&2; pwd");
+// A command that runs until the file `go` appears in its job directory.
+std::string Gated(const std::string& then) {
+  return "while [ ! -e go ]; do sleep 0.02; done; " + then;
+}
+void OpenGate(const LocalFixture& f, const std::string& id) {
+  std::ofstream(f.JobPath(id) / "go") << "";
+}
+
+TEST_CASE_METHOD(LocalFixture, "a job runs in its directory, logs and succeeds", "[local]") {
+  std::string id = Launch("ok-1", "echo hello; echo to-stderr >&2; pwd; cat; echo done");
   JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kSucceeded);
+  CHECK(obs.raw_status == "SUCCEEDED");
   CHECK(obs.exit_code == 0);
+  CHECK(obs.failure_reason.empty());
   CHECK(obs.start_ms > 0);
   CHECK(obs.end_ms >= obs.start_ms);
-  std::string log = Log(id);
-  CHECK(log.find("hello\n") != std::string::npos);
-  CHECK(log.find("to-stderr\n") != std::string::npos);
-  CHECK(log.find((dir / "jobs" / id).string()) != std::string::npos);  // cwd = job dir
+  CHECK(obs.name == "ok-1");
+  // stdin is /dev/null (cat ends at once), stdout and stderr both land in
+  // run.log, the working directory is the job directory.
+  CHECK(Log(id) == absl::StrCat("hello\nto-stderr\n", fs::canonical(JobPath(id)).string(),
+                                "\ndone\n"));
+  CHECK(ReadAll(JobPath(id) / "run.log") == Log(id));
 }
 
 TEST_CASE_METHOD(LocalFixture, "a failing job reports its exit code", "[local]") {
-  JobObservation obs = WaitTerminal(Launch("fail-1", "exit 7"));
+  JobObservation obs = WaitTerminal(Launch("fail-1", "echo oops; exit 7"));
   CHECK(obs.status == JobStatus::kFailed);
   CHECK(obs.exit_code == 7);
   CHECK(obs.failure_reason == "exited with code 7");
 }
 
 TEST_CASE_METHOD(LocalFixture, "each node gets SkyPilot's environment", "[local]") {
-  std::string id = Launch("multi-1",
-                          "echo \"rank=$SKYPILOT_NODE_RANK of=$SKYPILOT_NUM_NODES "
-                          "gpus=$SKYPILOT_NUM_GPUS_PER_NODE task=$SKYPILOT_TASK_ID "
-                          "exp=$SKYDECK_EXPERIMENT\"",
-                          3);
+  std::string id = Launch(
+      "multi-1",
+      "echo \"rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES "
+      "gpus=$SKYPILOT_NUM_GPUS_PER_NODE task=$SKYPILOT_TASK_ID "
+      "ips=$(printf '%s' \"$SKYPILOT_NODE_IPS\" | tr '\\n' ,)\"",
+      3);
   CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
   std::string log = Log(id);
-  for (int r = 0; r < 3; ++r) {
-    CHECK(log.find("rank=" + std::to_string(r) + " of=3 gpus=2 task=multi-1") !=
-          std::string::npos);
+  for (int rank = 0; rank < 3; ++rank) {
+    INFO(log);
+    CHECK(log.find(absl::StrCat("rank=", rank,
+                                " nodes=3 gpus=2 task=multi-1 "
+                                "ips=127.0.0.1,127.0.0.1,127.0.0.1\n")) != std::string::npos);
   }
-  // Environment values are data, never shell syntax.
-  CHECK(log.find("exp=exp; $(touch pwned)") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir / "jobs" / id / "pwned"));
 }
 
-TEST_CASE_METHOD(LocalFixture, "a failing node fails the job", "[local]") {
-  JobObservation obs =
-      WaitTerminal(Launch("multi-fail", "[ \"$SKYPILOT_NODE_RANK\" = 1 ] && exit 4; exit 0", 2));
+TEST_CASE_METHOD(LocalFixture, "environment values are data, never shell syntax", "[local]") {
+  const std::string hostile = "exp; $(touch pwned) `touch pwned2` \"'\\ \n$HOME";
+  JobSpec spec = Spec("env-1", "printf '%s|' \"$SKYDECK_EXPERIMENT\"");
+  spec.env = {{"SKYDECK_EXPERIMENT", hostile}, {"SKYPILOT_NODE_RANK", "99"}};
+  std::string id = Launch(spec);
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  CHECK(Log(id) == hostile + "|");
+  CHECK_FALSE(fs::exists(JobPath(id) / "pwned"));
+  CHECK_FALSE(fs::exists(JobPath(id) / "pwned2"));
+
+  // SkyPilot's variables win over the spec's.
+  JobSpec rank = Spec("env-2", "echo $SKYPILOT_NODE_RANK");
+  rank.env = {{"SKYPILOT_NODE_RANK", "99"}};
+  std::string rank_id = Launch(rank);
+  WaitTerminal(rank_id);
+  CHECK(Log(rank_id) == "0\n");
+}
+
+TEST_CASE_METHOD(LocalFixture, "a failing node fails the job and stops its peers", "[local]") {
+  std::string id = Launch("multi-fail",
+                          "if [ \"$SKYPILOT_NODE_RANK\" = 1 ]; then exit 4; fi; exec sleep 30", 2);
+  JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kFailed);
   CHECK(obs.exit_code == 4);
   CHECK(obs.failure_reason == "node 1 exited with code 4");
+  CHECK_FALSE(IsSameLiveProcess(Process(id, 0).job_pid, Process(id, 0).job_start));
 }
 
 TEST_CASE_METHOD(LocalFixture, "cancel stops the whole process group", "[local]") {
   std::string id = Launch("cancel-1", "sleep 30 & sleep 30; wait");
-  WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
-  int pid = JobPid(id);
+  WaitRunning(id);
+  pid_t pid = Process(id).job_pid;
   REQUIRE(kill(pid, 0) == 0);
   REQUIRE(backend->Cancel(id).ok());
   JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kCancelled);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (LiveInGroup(pid) > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  CHECK(LiveInGroup(pid) == 0);  // no process of the group is left
+  CHECK(obs.exit_code == 128 + SIGTERM);
+  // The shell is reaped, and what it left in its group was SIGKILLed.
+  CHECK(kill(pid, 0) == -1);
+  CHECK(Await([&] { return LiveInGroup(pid) == 0; }));
   CHECK(backend->Cancel(id).ok());  // idempotent
+  CHECK(WaitTerminal(id).status == JobStatus::kCancelled);
   CHECK(backend->Cancel("never-launched").ok());
+  CHECK(backend->Cancel("../etc").ok());
 }
 
-TEST_CASE_METHOD(LocalFixture, "a job that ignores SIGTERM is killed after the grace",
-                 "[local]") {
-  std::string id = Launch("stubborn", "trap '' TERM; echo ready; while :; do sleep 0.05; done");
-  WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (Log(id).find("ready") == std::string::npos) {
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+TEST_CASE_METHOD(LocalFixture, "what a node leaves behind dies with it", "[local]") {
+  std::string id = Launch("bg-1", "sleep 30 & echo $! > bg.pid; exit 0");
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  pid_t background = 0;
+  std::ifstream(JobPath(id) / "bg.pid") >> background;
+  REQUIRE(background > 0);
+  CHECK(Await([&] { return local::ProcessStartTime(background) == 0; }));
+}
+
+TEST_CASE_METHOD(LocalFixture, "cancelling a finished job keeps its outcome", "[local]") {
+  std::string id = Launch("done-1", "exit 0");
+  WaitTerminal(id);
   REQUIRE(backend->Cancel(id).ok());
-  CHECK(Observe(id).status == JobStatus::kCancelling);
+  JobObservation obs = Observe(id);
+  CHECK(obs.status == JobStatus::kSucceeded);
+  CHECK_FALSE(fs::exists(JobPath(id) / "cancel-requested"));
+}
+
+TEST_CASE_METHOD(LocalFixture, "a job that ignores SIGTERM is killed after the grace", "[local]") {
+  Restart(absl::Seconds(1));
+  std::string id = Launch("stubborn", "trap '' TERM; echo ready; sleep 30");
+  WaitForLog(id, "ready");
+  REQUIRE(backend->Cancel(id).ok());
+  CHECK(Observe(id).status == JobStatus::kCancelling);  // alive through the grace
   JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kCancelled);
   CHECK(obs.exit_code == 128 + SIGKILL);
 }
 
-TEST_CASE_METHOD(LocalFixture, "a restarted backend finds running jobs again", "[local]") {
-  std::string id = Launch("survivor", "sleep 0.5; exit 3");
-  WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
-  Restart();  // as after a daemon restart: nothing in memory
-  auto found = backend->Find("survivor");
+TEST_CASE_METHOD(LocalFixture, "a new backend instance finds running jobs again", "[local]") {
+  std::string id = Launch("survivor", Gated("echo finishing; exit 3"));
+  WaitRunning(id);
+  Restart();  // nothing in memory carries over
+  absl::StatusOr<std::vector<JobObservation>> found = backend->Find("survivor");
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);
-  CHECK((IsTerminal(found->front().status) || found->front().status == JobStatus::kRunning));
+  CHECK(found->front().status == JobStatus::kRunning);
+  CHECK(found->front().backend_job_id == id);
+  OpenGate(*this, id);
   JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kFailed);
   CHECK(obs.exit_code == 3);
   CHECK(backend->Find("nobody")->empty());
-  CHECK(backend->Query({"nobody", "../etc"})->empty());
+  CHECK(backend->Query({"nobody", "../etc", ""})->empty());
 }
 
-TEST_CASE_METHOD(LocalFixture, "a vanished process without a result is LOST", "[local]") {
+TEST_CASE_METHOD(LocalFixture, "jobs and exit codes survive a kill -9 of the daemon", "[local]") {
+  backend.reset();  // single-threaded before fork
+  int ready[2];
+  REQUIRE(pipe(ready) == 0);
+  pid_t daemon = fork();
+  REQUIRE(daemon >= 0);
+  if (daemon == 0) {
+    close(ready[0]);
+    LocalBackend doomed(LocalBackendOptions{root.string(), absl::Milliseconds(200)});
+    bool ok = doomed.Launch(Spec("orphan", Gated("echo survived; exit 5"))).ok();
+    if (write(ready[1], ok ? "y" : "n", 1) != 1) _exit(1);
+    raise(SIGKILL);
+  }
+  close(ready[1]);
+  char launched_ok = 0;
+  REQUIRE(read(ready[0], &launched_ok, 1) == 1);
+  close(ready[0]);
+  int status = 0;
+  REQUIRE(waitpid(daemon, &status, 0) == daemon);
+  CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
+  REQUIRE(launched_ok == 'y');
+  launched.push_back("orphan");
+
+  Restart();
+  CHECK(WaitRunning("orphan").start_ms > 0);
+  OpenGate(*this, "orphan");
+  JobObservation obs = WaitTerminal("orphan");
+  CHECK(obs.status == JobStatus::kFailed);
+  CHECK(obs.exit_code == 5);
+  CHECK(Log("orphan") == "survived\n");
+}
+
+TEST_CASE_METHOD(LocalFixture, "a node whose processes vanished without a result is LOST",
+                 "[local]") {
   std::string id = Launch("lost-1", "sleep 30");
-  WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
-  // Pretend the machine rebooted: the recorded monitor is not running.
-  fs::path pid_file = dir / "jobs" / id / "node-0.pid";
-  int job_pid = JobPid(id);
-  std::ofstream(pid_file) << "999999 12345 " << job_pid << " 1\n";
-  JobObservation obs = Observe(id);
+  WaitRunning(id);
+  NodeProcess p = Process(id);
+  // As if the machine rebooted: the monitor dies before it could record.
+  REQUIRE(kill(p.monitor_pid, SIGKILL) == 0);
+  REQUIRE(Await([&] { return !IsSameLiveProcess(p.monitor_pid, p.monitor_start); }));
+  CHECK(Observe(id).status == JobStatus::kRunning);  // the shell still runs
+  REQUIRE(kill(-p.job_pid, SIGKILL) == 0);
+  JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kLost);
-  CHECK(obs.failure_reason.find("vanished") != std::string::npos);
-  kill(-job_pid, SIGKILL);
+  CHECK(obs.failure_reason == "process vanished without recording an exit code");
+  CHECK_FALSE(obs.exit_code.has_value());
+}
+
+TEST_CASE_METHOD(LocalFixture, "a reused pid is not mistaken for the job", "[local]") {
+  std::string id = Launch("reused", "exit 0");
+  WaitTerminal(id);
+  // Rewrite the record as if the job were still unfinished and its pids
+  // now belonged to another live process (this one).
+  fs::remove(JobPath(id) / "node-0.exit");
+  uint64_t our_start = local::ProcessStartTime(getpid());
+  REQUIRE(local::JobDir(JobPath(id))
+              .WriteNodeProcess(0, NodeProcess{getpid(), our_start + 1, getpid(), our_start + 1})
+              .ok());
+  CHECK(Observe(id).status == JobStatus::kLost);
+  REQUIRE(backend->Cancel(id).ok());  // must not signal this process
+  CHECK(Observe(id).status == JobStatus::kLost);
 }
 
 TEST_CASE_METHOD(LocalFixture, "one name launches once", "[local]") {
   Launch("once", "true");
-  JobSpec spec;
-  spec.name = "once";
-  spec.command = "true";
-  CHECK(absl::IsFailedPrecondition(backend->Launch(spec).status()));
-  spec.name = "../escape";
-  CHECK(absl::IsInvalidArgument(backend->Launch(spec).status()));
+  CHECK(absl::IsFailedPrecondition(backend->Launch(Spec("once", "true")).status()));
+  WaitTerminal("once");
+  CHECK(absl::IsFailedPrecondition(backend->Launch(Spec("once", "true")).status()));
+  for (const char* bad : {"", "../escape", "a/b", "a..b", ".", "sp ace", "semi;colon"}) {
+    INFO(bad);
+    CHECK(absl::IsInvalidArgument(backend->Launch(Spec(bad, "true")).status()));
+  }
+  CHECK(absl::IsInvalidArgument(backend->Launch(Spec("zero-nodes", "true", 0)).status()));
+  CHECK(absl::IsInvalidArgument(backend->Launch(Spec("no-command", "")).status()));
+  JobSpec bad_env = Spec("bad-env", "true");
+  bad_env.env = {{"A=B", "x"}};
+  CHECK(absl::IsInvalidArgument(backend->Launch(bad_env).status()));
+  CHECK_FALSE(fs::exists(JobPath("zero-nodes")));
+}
+
+TEST_CASE_METHOD(LocalFixture, "a launch interrupted before any node ran frees its name",
+                 "[local]") {
+  // What a crash between creating the directory and starting the nodes
+  // leaves: no `launched` record.
+  fs::create_directories(JobPath("half"));
+  std::ofstream(JobPath("half") / "spec") << "nodes=1\n";
+  CHECK(backend->Find("half")->empty());
+  CHECK(backend->Query({"half"})->empty());
+  std::string id = Launch("half", "echo second");
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  CHECK(Log(id) == "second\n");
+  CHECK(std::distance(fs::directory_iterator(root / "launch-failed"), fs::directory_iterator()) ==
+        1);
 }
 
 TEST_CASE_METHOD(LocalFixture, "logs tail and follow until the job ends", "[local]") {
   std::string id = Launch("logs-1", "for i in 1 2 3 4 5; do echo line-$i; sleep 0.05; done");
   std::string followed;
-  REQUIRE(backend->StreamLogs(id, true, 0, [&](absl::string_view s) {
+  REQUIRE(backend
+              ->StreamLogs(
+                  id, true, 0,
+                  [&](absl::string_view s) {
                     followed.append(s.data(), s.size());
                     return true;
-                  }, [] { return false; }).ok());
+                  },
+                  [] { return false; })
+              .ok());
+  CHECK(IsTerminal(Observe(id).status));
   CHECK(followed == "line-1\nline-2\nline-3\nline-4\nline-5\n");
-  std::string tail;
-  REQUIRE(backend->StreamLogs(id, false, 7, [&](absl::string_view s) {
-                    tail.append(s.data(), s.size());
-                    return true;
-                  }, [] { return false; }).ok());
-  CHECK(tail == "line-5\n");
-  CHECK(absl::IsNotFound(backend->StreamLogs("nobody", false, 0, [](absl::string_view) {
-    return true;
-  }, [] { return false; })));
+  CHECK(Log(id, 7) == "line-5\n");
+  CHECK(Log(id, 1 << 20) == followed);
+  CHECK(absl::IsNotFound(backend->StreamLogs(
+      "nobody", false, 0, [](absl::string_view) { return true; }, [] { return false; })));
 }
 
-TEST_CASE_METHOD(LocalFixture, "teardown keeps logs and results", "[local]") {
-  std::string id = Launch("td-1", "echo kept; echo scratch > scratch.bin");
+TEST_CASE_METHOD(LocalFixture, "following a live job stops when the caller says so", "[local]") {
+  std::string id = Launch("logs-live", "echo first; " + Gated("echo never"));
+  WaitForLog(id, "first");
+  int polls = 0;
+  std::string got;
+  REQUIRE(backend
+              ->StreamLogs(
+                  id, true, 0,
+                  [&](absl::string_view s) {
+                    got.append(s.data(), s.size());
+                    return true;
+                  },
+                  [&] { return ++polls > 3; })
+              .ok());
+  CHECK(got == "first\n");
+  CHECK(Observe(id).status == JobStatus::kRunning);
+  // A sink returning false stops at once too.
+  int chunks = 0;
+  REQUIRE(backend
+              ->StreamLogs(
+                  id, true, 0,
+                  [&](absl::string_view) {
+                    ++chunks;
+                    return false;
+                  },
+                  [] { return false; })
+              .ok());
+  CHECK(chunks == 1);
+}
+
+TEST_CASE_METHOD(LocalFixture, "teardown removes scratch but keeps logs and results", "[local]") {
+  std::string id = Launch("td-1", "echo kept; echo scratch > scratch.bin; mkdir -p ckpt/a");
   WaitTerminal(id);
-  REQUIRE(fs::exists(dir / "jobs" / id / "scratch.bin"));
+  REQUIRE(fs::exists(JobPath(id) / "scratch.bin"));
   REQUIRE(backend->Teardown(id).ok());
-  CHECK_FALSE(fs::exists(dir / "jobs" / id / "scratch.bin"));
+  CHECK_FALSE(fs::exists(JobPath(id) / "scratch.bin"));
+  CHECK_FALSE(fs::exists(JobPath(id) / "ckpt"));
   CHECK(Log(id) == "kept\n");
+  CHECK(Observe(id).status == JobStatus::kSucceeded);
+  CHECK(backend->Teardown(id).ok());  // idempotent
+  CHECK(backend->Teardown("nobody").ok());
+
+  std::string live = Launch("td-live", Gated("true"));
+  WaitRunning(live);
+  CHECK(absl::IsFailedPrecondition(backend->Teardown(live)));
+  OpenGate(*this, live);
+}
+
+TEST_CASE_METHOD(LocalFixture, "the daemon keeps no children and leaks no descriptors",
+                 "[local]") {
+  int leaked[2];
+  REQUIRE(pipe(leaked) == 0);  // not close-on-exec, on purpose
+  std::string leaked_target = fs::read_symlink(absl::StrCat("/proc/self/fd/", leaked[0])).string();
+  std::string id = Launch("fds", Gated("true"), 2);
+  WaitRunning(id);
+  CHECK(ChildProcesses() == 0);  // launchers reaped, monitors re-parented
+  for (int rank = 0; rank < 2; ++rank) {
+    NodeProcess p = Process(id, rank);
+    // The monitor closes the socket it reported through right after.
+    CHECK(Await([&] { return FdTargets(p.monitor_pid).size() == 4; }));
+    std::vector<std::string> monitor_fds = FdTargets(p.monitor_pid);
+    INFO("monitor fds: " << absl::StrJoin(monitor_fds, " "));
+    CHECK(std::count(monitor_fds.begin(), monitor_fds.end(), leaked_target) == 0);
+    CHECK(monitor_fds.size() == 4);  // /dev/null x3 and the job directory
+    // Released, the shell sets up its stdio and execs.
+    CHECK(Await([&] {
+      std::error_code ec;
+      return fs::read_symlink(absl::StrCat("/proc/", p.job_pid, "/fd/1"), ec) ==
+             fs::canonical(JobPath(id) / "run.log");
+    }));
+    std::vector<std::string> job_fds = FdTargets(p.job_pid);
+    INFO("job fds: " << absl::StrJoin(job_fds, " "));
+    CHECK(std::count(job_fds.begin(), job_fds.end(), leaked_target) == 0);
+  }
+  close(leaked[0]);
+  close(leaked[1]);
+  OpenGate(*this, id);
   CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
-  CHECK(backend->Teardown(id).ok());
+}
+
+TEST_CASE_METHOD(LocalFixture, "probe and defaults", "[local]") {
+  BackendInfo info = backend->Probe();
+  CHECK(info.reachable);
+  CHECK(info.name == "local");
+  CHECK(info.version == "local");
+  CHECK(backend->name() == "local");
+  CHECK(backend->DefaultPollIntervalMs() == 1000);
+}
+
+// ---- Status rules, without processes (job_state.h). ----
+
+local::NodeState Ended(int code, int64_t end_ms, int sig = 0) {
+  return local::NodeState{local::NodeResult{code, sig, end_ms * 1'000'000}, false};
+}
+local::NodeState Live() { return local::NodeState{std::nullopt, true}; }
+local::NodeState Vanished() { return local::NodeState{std::nullopt, false}; }
+
+TEST_CASE("job status from node states", "[local]") {
+  using local::SummarizeNodes;
+  local::JobState ok = SummarizeNodes({Ended(0, 100), Ended(0, 120)}, std::nullopt, 500);
+  CHECK(ok.status == JobStatus::kSucceeded);
+  CHECK(ok.end_ms == 120);
+
+  // The node that failed first is the cause, whatever its rank.
+  local::JobState failed =
+      SummarizeNodes({Ended(143, 200, SIGTERM), Ended(3, 150)}, std::nullopt, 500);
+  CHECK(failed.status == JobStatus::kFailed);
+  CHECK(failed.exit_code == 3);
+  CHECK(failed.failure_reason == "node 1 exited with code 3");
+
+  local::JobState killed = SummarizeNodes({Ended(137, 100, SIGKILL)}, std::nullopt, 500);
+  CHECK(killed.failure_reason == "was killed by SIGKILL");
+  CHECK(killed.exit_code == 137);
+
+  // A failed node while a peer still runs: live, and the peer must stop.
+  local::JobState stopping = SummarizeNodes({Live(), Ended(3, 150)}, std::nullopt, 500);
+  CHECK(stopping.status == JobStatus::kRunning);
+  CHECK(stopping.stop_remaining);
+  CHECK(stopping.stop_since_ms == 150);
+  CHECK_FALSE(SummarizeNodes({Live(), Ended(0, 150)}, std::nullopt, 500).stop_remaining);
+
+  local::JobState cancelling = SummarizeNodes({Live()}, 300, 500);
+  CHECK(cancelling.status == JobStatus::kCancelling);
+  CHECK(cancelling.stop_since_ms == 300);
+  CHECK(SummarizeNodes({Ended(143, 320, SIGTERM)}, 300, 500).status == JobStatus::kCancelled);
+  // A cancel that came after the end does not rewrite the outcome.
+  CHECK(SummarizeNodes({Ended(0, 250)}, 300, 500).status == JobStatus::kSucceeded);
+
+  local::JobState lost = SummarizeNodes({Ended(0, 100), Vanished()}, std::nullopt, 500);
+  CHECK(lost.status == JobStatus::kLost);
+  CHECK(lost.failure_reason == "node 1: process vanished without recording an exit code");
+  CHECK(SummarizeNodes({Live(), Vanished()}, std::nullopt, 500).stop_since_ms == 500);
+}
+
+TEST_CASE("job names must be safe file names", "[local]") {
+  CHECK(local::IsSafeJobName("skydeck-ab12-42-3"));
+  CHECK(local::IsSafeJobName("run_1.retry"));
+  CHECK_FALSE(local::IsSafeJobName(""));
+  CHECK_FALSE(local::IsSafeJobName(".."));
+  CHECK_FALSE(local::IsSafeJobName("a..b"));
+  CHECK_FALSE(local::IsSafeJobName("a/b"));
+  CHECK_FALSE(local::IsSafeJobName(std::string(201, 'a')));
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ TEST_CASE_METHOD(ReconcileFixture, "desired RUNNING launches one job from an int
   REQUIRE(job);
   CHECK(job->attempt == 1);
   CHECK(job->backend_name == "skydeck-abcd1234-" + std::to_string(id) + "-1");
-  CHECK(job->status == JobStatus::kPending);
+  CHECK(job->status == JobStatus::kLaunching);  // until the backend reports
   CHECK(job->command == "python train.py 'trainer.lr=0.0003'");
   const backend::JobSpec& spec = backend.specs.at(job->backend_job_id);
   CHECK(spec.name == job->backend_name);
@@ -174,6 +174,7 @@ TEST_CASE_METHOD(ReconcileFixture, "failures back off then stall when the budget
       Reconcile(id);
     } else {
       CHECK(result.requeue_after == absl::ZeroDuration());
+      CHECK(r.restart_count == 2);  // all of the budget, never more
       REQUIRE(Condition(r, "Stalled"));
       CHECK(Condition(r, "Stalled")->status);
       CHECK(Condition(r, "Stalled")->reason == "RestartBudgetExhausted");
@@ -336,6 +337,18 @@ TEST_CASE_METHOD(ReconcileFixture, "transient launch errors keep the intent and 
   CHECK(backend.launch_calls == 2);
   CHECK(Jobs(id).size() == 1);
   CHECK_FALSE(Condition(Get(id), "Degraded")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "backend misconfiguration degrades without stalling",
+                 "[reconcile]") {
+  int64_t id = Create("expired-token");
+  backend.launch_error = absl::UnauthenticatedError("token expired");
+  CHECK(absl::IsUnauthenticated(reconciler->Reconcile(id).status()));
+  CHECK(Live(id)->status == JobStatus::kLaunching);
+  ExperimentRecord r = Get(id);
+  CHECK(Condition(r, "Degraded")->status);
+  const store::Condition* stalled = Condition(r, "Stalled");
+  CHECK((stalled == nullptr || !stalled->status));
 }
 
 TEST_CASE_METHOD(ReconcileFixture, "a refused launch stalls instead of looping", "[reconcile]") {

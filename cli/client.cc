@@ -1,0 +1,88 @@
+// File: cli/client.cc
+//
+// Channel setup, per-call metadata and the wording of transport failures.
+#include "cli/client.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+
+namespace skydeck::cli {
+namespace {
+
+std::string EnvOrEmpty(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
+}  // namespace
+
+std::string ResolveServerAddress(absl::string_view flag_value) {
+  if (!flag_value.empty()) return std::string(flag_value);
+  std::string env = EnvOrEmpty("SKYDECK_SERVER");
+  if (!env.empty()) return env;
+  return std::string(kDefaultServer);
+}
+
+std::string ActorFromEnvironment() {
+  std::string user = EnvOrEmpty("USER");
+  bool ok = !user.empty() && user.size() <= 64;
+  for (char c : user) ok = ok && absl::ascii_isgraph(c);
+  return ok ? user : "anonymous";
+}
+
+int ExitCodeFor(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      return kExitOk;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return kExitUnreachable;
+    default:
+      return kExitServerError;
+  }
+}
+
+Client::Client(std::string target)
+    : target_(std::move(target)),
+      actor_(ActorFromEnvironment()),
+      token_(EnvOrEmpty("SKYDECK_AUTH_TOKEN")),
+      channel_(grpc::CreateChannel(target_, grpc::InsecureChannelCredentials())),
+      stub_(pb::SkyDeck::NewStub(channel_)) {}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext(bool with_deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (with_deadline) context->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  context->AddMetadata("x-skydeck-actor", actor_);
+  if (!token_.empty()) context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+  return context;
+}
+
+absl::Status Client::ToStatus(const grpc::Status& status) const {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return absl::UnavailableError(absl::StrCat(
+          "cannot reach skydeckd at ", target_,
+          " (is it running? set --server or SKYDECK_SERVER): ", status.error_message()));
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(absl::StrCat(
+          "skydeckd at ", target_, " did not answer within ", kCallDeadline.count(), "s"));
+    default:
+      return FromGrpcStatus(status);
+  }
+}
+
+absl::Status Client::StreamLogs(const pb::GetJobLogsRequest& request,
+                                const std::function<void(const std::string&)>& on_data) {
+  auto context = NewContext(/*with_deadline=*/!request.follow());
+  std::unique_ptr<grpc::ClientReader<pb::GetJobLogsResponse>> reader =
+      stub_->GetJobLogs(context.get(), request);
+  pb::GetJobLogsResponse chunk;
+  while (reader->Read(&chunk)) on_data(chunk.data());
+  return ToStatus(reader->Finish());
+}
+
+}  // namespace skydeck::cli

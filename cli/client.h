@@ -1,0 +1,101 @@
+// File: cli/client.h
+//
+// The CLI's connection to skydeckd. One Client per process wraps one gRPC
+// channel; every call gets the same deadline and caller metadata, so no verb
+// can forget them, and every failure comes back as an absl::Status whose
+// message says what went wrong in words a user can act on.
+//
+//   Client client(ResolveServerAddress(flag_value));
+//   pb::GetExperimentResponse resp;
+//   RETURN_IF_ERROR(client.Call(&pb::SkyDeck::Stub::GetExperiment, req, &resp));
+//
+// Thread-safety: a Client is used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "skydeck/v1/service.grpc.pb.h"
+
+namespace skydeck::cli {
+
+namespace pb = ::skydeck::v1;
+
+inline constexpr absl::string_view kDefaultServer = "127.0.0.1:50051";
+inline constexpr std::chrono::seconds kCallDeadline{30};
+
+// The daemon address: `flag_value` when not empty, else $SKYDECK_SERVER when
+// set and not empty, else kDefaultServer.
+std::string ResolveServerAddress(absl::string_view flag_value);
+
+// Who the daemon records on events: $USER when it is something the daemon
+// accepts (1-64 printable characters, no spaces), else "anonymous". An odd
+// $USER must not make every write fail.
+std::string ActorFromEnvironment();
+
+// Process exit codes. Scripts branch on these, so they never change.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitServerError = 1,  // the daemon answered with an error
+  kExitUsage = 2,        // bad command line or local input; nothing was sent
+  kExitUnreachable = 3,  // the daemon could not be reached or did not answer
+};
+
+// ExitCodeFor(grpc::Status)
+//
+// OK -> 0; UNAVAILABLE and DEADLINE_EXCEEDED (the daemon is down, unreachable
+// or too slow) -> 3; any other code -> 1.
+int ExitCodeFor(const grpc::Status& status);
+
+class Client {
+ public:
+  // Does not dial: the channel connects on the first call, so commands that
+  // fail locally never touch the network.
+  explicit Client(std::string target);
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::string& target() const { return target_; }
+
+  // Client::Call()
+  //
+  // Runs one unary RPC, e.g. `Call(&pb::SkyDeck::Stub::GetJob, req, &resp)`,
+  // with deadline kCallDeadline and the caller metadata. Errors: the daemon's
+  // status (code and message kept); UNAVAILABLE / DEADLINE_EXCEEDED reworded
+  // to name the address, since gRPC's own text does not say what to do.
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (pb::SkyDeck::Stub::*method)(grpc::ClientContext*,
+                                                              const Request&, Response*),
+                    const Request& request, Response* response) {
+    auto context = NewContext(/*with_deadline=*/true);
+    return ToStatus((stub_.get()->*method)(context.get(), request, response));
+  }
+
+  // Client::StreamLogs()
+  //
+  // Runs GetJobLogs and hands every chunk to `on_data` as it arrives. With
+  // `request.follow()` the stream has no deadline: following a job for hours
+  // is the point. Errors: as Call().
+  absl::Status StreamLogs(const pb::GetJobLogsRequest& request,
+                          const std::function<void(const std::string&)>& on_data);
+
+ private:
+  std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline) const;
+  absl::Status ToStatus(const grpc::Status& status) const;
+
+  // Constant after construction.
+  const std::string target_;
+  const std::string actor_;
+  const std::string token_;  // $SKYDECK_AUTH_TOKEN, sent as a bearer token
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::SkyDeck::Stub> stub_;
+};
+
+}  // namespace skydeck::cli

@@ -1,0 +1,108 @@
+// File: cli/command.cc
+#include "cli/command.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/time_util.h"
+
+namespace skydeck::cli {
+namespace {
+
+// Payload that marks a locally detected usage error. The URL only has to be
+// unique; it is never sent anywhere.
+constexpr absl::string_view kUsagePayload = "type.skydeck.dev/cli.UsageError";
+
+}  // namespace
+
+absl::Status CommandContext::Run() {
+  if (!action_) return UsageError("no command given; see skydeck --help");
+  return action_();
+}
+
+Client& CommandContext::client() {
+  if (client_ == nullptr) client_ = std::make_unique<Client>(ResolveServerAddress(options_.server));
+  return *client_;
+}
+
+OutputFormat CommandContext::format() const {
+  // CLI11 has already restricted the text to the three choices.
+  return ParseOutputFormat(options_.output).value_or(OutputFormat::kTable);
+}
+
+Int64Encoding CommandContext::int64_encoding() const {
+  return format() == OutputFormat::kYaml ? Int64Encoding::kNumber : Int64Encoding::kJsonString;
+}
+
+void CommandContext::Write(absl::string_view text) const {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void CommandContext::WriteDocument(const nlohmann::ordered_json& doc) const {
+  Write(format() == OutputFormat::kYaml ? RenderYaml(doc) : RenderJson(doc));
+}
+
+int64_t CommandContext::NowMillis() const { return skydeck::NowMillis(); }
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord("1"));
+  return status;
+}
+
+absl::Status AsUsageError(const absl::Status& status) {
+  if (status.ok()) return status;
+  return UsageError(status.message());
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  if (IsUsageError(status)) return kExitUsage;
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return kExitUnreachable;
+    default:
+      return kExitServerError;
+  }
+}
+
+void PrintError(const absl::Status& status) {
+  std::fflush(stdout);
+  std::cerr << "skydeck: error: " << status.message() << std::endl;
+}
+
+absl::Status RunForEach(const std::vector<std::string>& refs,
+                        const std::function<absl::Status(const std::string&)>& op) {
+  if (refs.size() == 1) return op(refs.front());
+  absl::Status first;
+  int failed = 0;
+  for (const std::string& ref : refs) {
+    absl::Status status = op(ref);
+    if (status.ok()) continue;
+    ++failed;
+    PrintError(absl::Status(status.code(), absl::StrCat(ref, ": ", status.message())));
+    if (first.ok()) first = status;
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(first.code(), absl::StrCat(failed, " of ", refs.size(), " failed"));
+}
+
+void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status()> run) {
+  command->callback([ctx, run = std::move(run)] { ctx->SetAction(run); });
+}
+
+void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples) {
+  command->footer(absl::StrCat("\nExamples:\n  ", absl::StrJoin(examples, "\n  "),
+                               "\n\nGlobal options: --server HOST:PORT, -o table|json|yaml"));
+}
+
+}  // namespace skydeck::cli

@@ -1,0 +1,119 @@
+// File: cli/command.h
+//
+// What every verb shares: the global options, the one Client, where output
+// goes, and how a verb's outcome becomes an exit code. Each noun file
+// (exp.cc, job.cc, system.cc) registers its CLI11 subcommands here; a verb's
+// callback only records what to run, and main() runs it after parsing, so
+// CLI11 exceptions never meet gRPC and every error takes one path out.
+//
+//   CommandContext ctx;
+//   AddExpCommands(&app, &ctx);
+//   app.parse(argc, argv);           // sets ctx's action
+//   absl::Status s = ctx.Run();      // one verb, usually one RPC
+//   return ExitCodeFor(s);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "cli/client.h"
+#include "cli/output.h"
+#include "nlohmann/json.hpp"
+
+namespace skydeck::cli {
+
+struct GlobalOptions {
+  // --server; empty: $SKYDECK_SERVER, then 127.0.0.1:50051.
+  std::string server;
+  // -o/--output: table, json or yaml (CLI11 checks the choice).
+  std::string output = "table";
+};
+
+// Thread-safety: single-threaded, like the CLI.
+class CommandContext {
+ public:
+  GlobalOptions& options() { return options_; }
+
+  // The chosen verb. Set by a subcommand callback during parsing.
+  void SetAction(std::function<absl::Status()> action) { action_ = std::move(action); }
+  // Runs the action. REQUIRES: parsing finished and set an action.
+  absl::Status Run();
+
+  // The client for options().server, created on first use.
+  Client& client();
+
+  OutputFormat format() const;
+  bool human() const { return format() == OutputFormat::kTable; }
+  // How int64 fields appear in documents for format().
+  Int64Encoding int64_encoding() const;
+
+  // Writes text as given on stdout (tables, raw logs).
+  void Write(absl::string_view text) const;
+  // Writes `doc` as JSON or YAML. REQUIRES: !human().
+  void WriteDocument(const nlohmann::ordered_json& doc) const;
+
+  // Wall-clock now, for ages in tables.
+  int64_t NowMillis() const;
+
+ private:
+  GlobalOptions options_;
+  std::function<absl::Status()> action_;
+  std::unique_ptr<Client> client_;
+};
+
+// ---------------------------------------------------------------------------
+// Errors and exit codes.
+
+// A problem with what the user typed, found before any request was sent:
+// exit code 2. Keeps `status`'s message; marks it so ExitCodeFor() can tell
+// it from the daemon's own INVALID_ARGUMENT (exit code 1).
+absl::Status UsageError(absl::string_view message);
+absl::Status AsUsageError(const absl::Status& status);
+bool IsUsageError(const absl::Status& status);
+
+// The value, or its error turned into a usage error (for argument parsing).
+template <typename T>
+absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
+  if (!value.ok()) return AsUsageError(value.status());
+  return value;
+}
+
+// ExitCodeFor(absl::Status)
+//
+// OK -> 0; a UsageError -> 2; UNAVAILABLE or DEADLINE_EXCEEDED -> 3
+// (the daemon is unreachable); anything else the daemon said -> 1.
+int ExitCodeFor(const absl::Status& status);
+
+// "skydeck: error: <message>" on stderr.
+void PrintError(const absl::Status& status);
+
+// RunForEach()
+//
+// Runs `op` on every ref, continuing past failures (a bulk delete must not
+// stop at the first bad id). With one ref, returns its error as is. With
+// several, prints each failure as "<ref>: <message>" and returns an error
+// with the first failure's code that counts them.
+absl::Status RunForEach(const std::vector<std::string>& refs,
+                        const std::function<absl::Status(const std::string&)>& op);
+
+// Makes `command`, once parsed, select `run` as the action to run.
+void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status()> run);
+
+// Adds the help footer every command carries: "Examples:" and the lines.
+void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples);
+
+// ---------------------------------------------------------------------------
+// Nouns.
+
+void AddExpCommands(CLI::App* app, CommandContext* ctx);
+void AddJobCommands(CLI::App* app, CommandContext* ctx);
+// health, version, refresh, reconcile.
+void AddSystemCommands(CLI::App* app, CommandContext* ctx);
+
+}  // namespace skydeck::cli

@@ -1,0 +1,637 @@
+// File: cli/exp.cc
+//
+// `skydeck exp ...`: experiments. Each verb parses its words (syntax errors
+// are usage errors, exit 2, before any request), makes its RPC, and prints
+// the result as a table for people or as the API's own JSON/YAML for
+// scripts. Bulk verbs make one RPC per id and keep going past failures.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/arguments.h"
+#include "cli/command.h"
+#include "cli/views.h"
+#include "common/proto_convert.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace skydeck::cli {
+namespace {
+
+using Stub = pb::SkyDeck::Stub;
+
+// Pages asked for when listing everything: the daemon's maximum, so a long
+// list costs few round trips.
+constexpr int kPageSize = kMaxPageSize;
+// Events shown by `describe`.
+constexpr int kDescribeEvents = 20;
+
+int PageSizeFor(int limit, size_t have) {
+  if (limit <= 0) return kPageSize;
+  return std::min<int>(kPageSize, limit - static_cast<int>(have));
+}
+
+void PrintExperiment(CommandContext& ctx, const pb::Experiment& e) {
+  if (ctx.human()) {
+    ctx.Write(ExperimentTable({e}, ctx.NowMillis()));
+  } else {
+    ctx.WriteDocument(ProtoToJson(e, ctx.int64_encoding()));
+  }
+}
+
+void PrintExperimentList(CommandContext& ctx, const std::vector<pb::Experiment>& experiments) {
+  if (!ctx.human()) {
+    ctx.WriteDocument(ListDocument("experiments", experiments, ctx.int64_encoding()));
+  } else if (experiments.empty()) {
+    // A note, not data: stdout stays empty for `| wc -l` and friends.
+    std::fputs("No experiments found.\n", stderr);
+  } else {
+    ctx.Write(ExperimentTable(experiments, ctx.NowMillis()));
+  }
+}
+
+absl::StatusOr<pb::Experiment> GetExperiment(CommandContext& ctx, const std::string& ref) {
+  pb::GetExperimentRequest req;
+  req.set_id(ref);
+  pb::GetExperimentResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperiment, req, &resp));
+  return resp.experiment();
+}
+
+// ListEvents wants the numeric id: a name costs one lookup first.
+absl::StatusOr<int64_t> ResolveExperimentId(CommandContext& ctx, const std::string& ref) {
+  if (IsNumericRef(ref)) return AsUsage(ParseId("experiment id", ref));
+  ASSIGN_OR_RETURN(pb::Experiment e, GetExperiment(ctx, ref));
+  return e.id();
+}
+
+// Newest first, following before_id until `limit` (0: all) events.
+absl::StatusOr<std::vector<pb::Event>> ListEvents(CommandContext& ctx, int64_t experiment_id,
+                                                  int limit) {
+  std::vector<pb::Event> events;
+  pb::ListEventsRequest req;
+  req.set_experiment_id(experiment_id);
+  while (true) {
+    req.set_page_size(PageSizeFor(limit, events.size()));
+    pb::ListEventsResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::ListEvents, req, &resp));
+    events.insert(events.end(), resp.events().begin(), resp.events().end());
+    bool full = limit > 0 && static_cast<int>(events.size()) >= limit;
+    if (resp.events_size() < req.page_size() || full) break;
+    req.set_before_id(events.back().id());
+  }
+  return events;
+}
+
+// ---------------------------------------------------------------------------
+// create
+
+struct CreateArgs {
+  std::string name, cmd, gpu_type, infra, run_name, description;
+  std::vector<std::string> flags, labels;
+  int32_t nodes = 0, gpus = 0, max_restarts = 0;
+  bool spot = false, start = false;
+  const CLI::Option* max_restarts_option = nullptr;
+};
+
+absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
+  ASSIGN_OR_RETURN(FlagMap flags, AsUsage(ParseFlagAssignments(args.flags)));
+  ASSIGN_OR_RETURN(auto labels, AsUsage(ParseLabels(args.labels)));
+  pb::CreateExperimentRequest req;
+  pb::Experiment* e = req.mutable_experiment();
+  e->set_name(args.name);
+  e->set_base_command(args.cmd);
+  ToProto(flags, e->mutable_flags());
+  e->set_nodes(args.nodes);
+  e->set_gpus(args.gpus);
+  e->set_gpu_type(args.gpu_type);
+  e->set_infra(args.infra);
+  e->set_spot(args.spot);
+  e->set_run_name(args.run_name);
+  e->set_description(args.description);
+  e->mutable_labels()->insert(labels.begin(), labels.end());
+  // Unset means the daemon's default (3); 0 is a real budget.
+  if (args.max_restarts_option->count() > 0) e->set_max_restarts(args.max_restarts);
+  req.set_start(args.start);
+  pb::CreateExperimentResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));
+  PrintExperiment(ctx, resp.experiment());
+  return absl::OkStatus();
+}
+
+void AddCreate(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<CreateArgs>();
+  CLI::App* cmd = exp->add_subcommand(
+      "create", "Create an experiment (desired state STOPPED unless --start)");
+  cmd->add_option("NAME", args->name, "Experiment name: a letter, then letters, digits, . _ -")
+      ->required();
+  cmd->add_option("--cmd", args->cmd, "Base command, run by a POSIX shell")->required();
+  cmd->add_option("--flag", args->flags,
+                  "Flag k=v, typed from its text (true/false, integer, float, else string); "
+                  "k:=v or a quoted value forces a string. Repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--nodes", args->nodes, "Number of nodes (default 1)");
+  cmd->add_option("--gpus", args->gpus, "GPUs per node (default 0)");
+  cmd->add_option("--gpu-type", args->gpu_type, "Accelerator type, e.g. H100");
+  cmd->add_option("--infra", args->infra, "Where to run, e.g. aws, k8s/ctx, gcp/us-central1");
+  cmd->add_flag("--spot", args->spot, "Use spot/preemptible instances");
+  cmd->add_option("--run-name", args->run_name,
+                  "Run name the code sees as SKYDECK_RUN_NAME (default: the name)");
+  cmd->add_option("--description", args->description, "Free text");
+  cmd->add_option("--label", args->labels, "Label k=v. Repeatable")->allow_extra_args(false);
+  args->max_restarts_option = cmd->add_option(
+      "--max-restarts", args->max_restarts, "Relaunch failed jobs at most N times (default 3)");
+  cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
+  SetExamples(cmd, {
+      "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 "
+      "--flag model.layers=4 --start",
+      "skydeck exp create big --cmd 'torchrun train.py' --nodes 2 --gpus 8 --gpu-type H100 "
+      "--infra aws --spot --label sweep=big",
+      "skydeck exp create tagged --cmd ./run.sh --flag tag:=42   # tag is the string \"42\"",
+  });
+  OnParsed(cmd, ctx, [ctx, args] { return RunCreate(*ctx, *args); });
+}
+
+// ---------------------------------------------------------------------------
+// list
+
+struct ListArgs {
+  std::string selector, name_contains;
+  std::vector<std::string> states;
+  bool include_deleted = false;
+  int limit = 0;
+};
+
+absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
+  ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
+  RETURN_IF_ERROR(AsUsageError(CheckLabelSelector(args.selector)));
+  pb::ListExperimentsRequest req;
+  req.set_label_selector(args.selector);
+  for (pb::DesiredState s : states.desired) req.add_desired_states(s);
+  for (pb::ObservedState s : states.observed) req.add_observed_states(s);
+  req.set_include_deleted(args.include_deleted);
+  req.set_name_contains(args.name_contains);
+  std::vector<pb::Experiment> experiments;
+  while (true) {
+    req.set_page_size(PageSizeFor(args.limit, experiments.size()));
+    pb::ListExperimentsResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::ListExperiments, req, &resp));
+    experiments.insert(experiments.end(), resp.experiments().begin(), resp.experiments().end());
+    bool full = args.limit > 0 && static_cast<int>(experiments.size()) >= args.limit;
+    if (resp.next_page_token().empty() || full) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  PrintExperimentList(ctx, experiments);
+  return absl::OkStatus();
+}
+
+void AddList(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<ListArgs>();
+  CLI::App* cmd = exp->add_subcommand("list", "List experiments, ordered by id");
+  cmd->alias("ls");
+  cmd->add_option("-l,--selector", args->selector,
+                  "Label selector: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k; "
+                  "comma-separated, all must hold");
+  cmd->add_option("--state", args->states,
+                  "Only this state; repeatable. RUNNING, STOPPED, TERMINATED filter the "
+                  "desired state; IDLE, LAUNCHING, PENDING, STOPPING, SUCCEEDED, FAILED (or "
+                  "OBSERVED_STATE_<NAME>) the observed state")
+      ->allow_extra_args(false);
+  cmd->add_flag("--include-deleted", args->include_deleted, "Include deleted experiments");
+  cmd->add_option("--name-contains", args->name_contains, "Only names containing TEXT");
+  cmd->add_option("--limit", args->limit, "At most N experiments (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  SetExamples(cmd, {
+      "skydeck exp list",
+      "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
+      "skydeck exp list --state FAILED --state PENDING -o json",
+  });
+  OnParsed(cmd, ctx, [ctx, args] { return RunList(*ctx, *args); });
+}
+
+// ---------------------------------------------------------------------------
+// get, describe
+
+void AddGet(CLI::App* exp, CommandContext* ctx) {
+  auto ref = std::make_shared<std::string>();
+  CLI::App* cmd = exp->add_subcommand("get", "Show one experiment");
+  cmd->add_option("ID", *ref, "Experiment id or name")->required();
+  SetExamples(cmd, {"skydeck exp get lr-3e-4", "skydeck exp get 42 -o yaml"});
+  OnParsed(cmd, ctx, [ctx, ref]() -> absl::Status {
+    ASSIGN_OR_RETURN(pb::Experiment e, GetExperiment(*ctx, *ref));
+    if (ctx->human()) {
+      ctx->Write(RenderKeyValues(ExperimentDetails(e, ctx->NowMillis())));
+    } else {
+      ctx->WriteDocument(ProtoToJson(e, ctx->int64_encoding()));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RunDescribe(CommandContext& ctx, const std::string& ref) {
+  pb::GetExperimentStatusRequest req;
+  req.set_id(ref);
+  pb::GetExperimentStatusResponse status;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperimentStatus, req, &status));
+  ASSIGN_OR_RETURN(std::vector<pb::Event> events,
+                   ListEvents(ctx, status.experiment().id(), kDescribeEvents));
+  if (ctx.human()) {
+    ctx.Write(DescribeExperiment(status, events, ctx.NowMillis()));
+    return absl::OkStatus();
+  }
+  Int64Encoding encoding = ctx.int64_encoding();
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["experiment"] = ProtoToJson(status.experiment(), encoding);
+  doc["current_job"] =
+      status.has_current_job() ? ProtoToJson(status.current_job(), encoding) : nullptr;
+  std::vector<pb::Job> recent(status.recent_jobs().begin(), status.recent_jobs().end());
+  doc["recent_jobs"] = ListDocument("jobs", recent, encoding)["jobs"];
+  doc["events"] = ListDocument("events", events, encoding)["events"];
+  ctx.WriteDocument(doc);
+  return absl::OkStatus();
+}
+
+void AddDescribe(CLI::App* exp, CommandContext* ctx) {
+  auto ref = std::make_shared<std::string>();
+  CLI::App* cmd = exp->add_subcommand(
+      "describe", "Show an experiment with its state, conditions, jobs and recent events");
+  cmd->add_option("ID", *ref, "Experiment id or name")->required();
+  SetExamples(cmd, {"skydeck exp describe lr-3e-4", "skydeck exp describe 42 -o json"});
+  OnParsed(cmd, ctx, [ctx, ref] { return RunDescribe(*ctx, *ref); });
+}
+
+// ---------------------------------------------------------------------------
+// start, stop, terminate
+
+struct DesiredStateArgs {
+  std::vector<std::string> refs;
+  std::string selector, reason;
+};
+
+absl::Status RunSetDesiredState(CommandContext& ctx, const DesiredStateArgs& args,
+                                pb::DesiredState state) {
+  if (args.refs.empty() && args.selector.empty()) {
+    return UsageError("name the experiments: one or more IDs, or -l SELECTOR");
+  }
+  RETURN_IF_ERROR(AsUsageError(CheckLabelSelector(args.selector)));
+  pb::SetDesiredStateRequest req;
+  for (const std::string& ref : args.refs) req.add_ids(ref);
+  req.set_label_selector(args.selector);
+  req.set_desired_state(state);
+  req.set_reason(args.reason);
+  pb::SetDesiredStateResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::SetDesiredState, req, &resp));
+  PrintExperimentList(ctx, {resp.experiments().begin(), resp.experiments().end()});
+  return absl::OkStatus();
+}
+
+void AddDesiredStateVerb(CLI::App* exp, CommandContext* ctx, const std::string& verb,
+                         pb::DesiredState state, const std::string& description) {
+  auto args = std::make_shared<DesiredStateArgs>();
+  CLI::App* cmd = exp->add_subcommand(verb, description);
+  cmd->add_option("ID", args->refs, "Experiment ids or names");
+  cmd->add_option("-l,--selector", args->selector, "Every live experiment matching this selector");
+  cmd->add_option("--reason", args->reason, "Why; recorded on the event");
+  SetExamples(cmd, {
+      absl::StrCat("skydeck exp ", verb, " lr-3e-4"),
+      absl::StrCat("skydeck exp ", verb, " 12 13 14 --reason 'bad data'"),
+      absl::StrCat("skydeck exp ", verb, " -l sweep=lr"),
+  });
+  OnParsed(cmd, ctx, [ctx, args, state] { return RunSetDesiredState(*ctx, *args, state); });
+}
+
+// ---------------------------------------------------------------------------
+// delete, undelete
+
+struct DeleteArgs {
+  std::vector<std::string> refs;
+  bool force = false, purge = false;
+};
+
+absl::Status RunDelete(CommandContext& ctx, const DeleteArgs& args) {
+  std::vector<pb::Experiment> archived;
+  absl::Status status = RunForEach(args.refs, [&](const std::string& ref) -> absl::Status {
+    pb::DeleteExperimentRequest req;
+    req.set_id(ref);
+    req.set_force(args.force);
+    req.set_purge(args.purge);
+    pb::DeleteExperimentResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::DeleteExperiment, req, &resp));
+    if (resp.has_experiment()) archived.push_back(resp.experiment());
+    if (ctx.human()) {
+      ctx.Write(args.purge ? absl::StrCat("experiment ", ref, " purged\n")
+                           : absl::StrCat("experiment ", resp.experiment().name(), " (",
+                                          resp.experiment().id(), ") deleted\n"));
+    }
+    return absl::OkStatus();
+  });
+  if (!ctx.human()) ctx.WriteDocument(ListDocument("experiments", archived, ctx.int64_encoding()));
+  return status;
+}
+
+void AddDelete(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<DeleteArgs>();
+  CLI::App* cmd = exp->add_subcommand(
+      "delete", "Delete (archive) experiments; jobs and events are kept unless --purge");
+  cmd->alias("rm");
+  cmd->add_option("ID", args->refs, "Experiment ids or names")->required();
+  cmd->add_flag("--force", args->force,
+                "Terminate a live job instead of refusing (then delete again once it ended)");
+  cmd->add_flag("--purge", args->purge, "Remove the experiment and its history for good");
+  SetExamples(cmd, {"skydeck exp delete lr-3e-4", "skydeck exp delete 12 13 --purge"});
+  OnParsed(cmd, ctx, [ctx, args] { return RunDelete(*ctx, *args); });
+}
+
+void AddUndelete(CLI::App* exp, CommandContext* ctx) {
+  auto refs = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = exp->add_subcommand("undelete", "Restore deleted experiments");
+  cmd->add_option("ID", *refs, "Numeric ids (see exp list --include-deleted)")->required();
+  SetExamples(cmd, {"skydeck exp list --include-deleted", "skydeck exp undelete 12"});
+  OnParsed(cmd, ctx, [ctx, refs]() -> absl::Status {
+    std::vector<pb::Experiment> restored;
+    absl::Status status = RunForEach(*refs, [&](const std::string& ref) -> absl::Status {
+      pb::UndeleteExperimentRequest req;
+      req.set_id(ref);
+      pb::UndeleteExperimentResponse resp;
+      RETURN_IF_ERROR(ctx->client().Call(&Stub::UndeleteExperiment, req, &resp));
+      restored.push_back(resp.experiment());
+      return absl::OkStatus();
+    });
+    if (!restored.empty() || !ctx->human()) PrintExperimentList(*ctx, restored);
+    return status;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// flags
+
+struct FlagsArgs {
+  std::string ref;
+  std::vector<std::string> words;  // empty, or "set" k=v..., or "unset" k...
+};
+
+void PrintFlags(CommandContext& ctx, const pb::Experiment& e) {
+  if (ctx.human()) {
+    ctx.Write(FlagTable(e.flags()));
+    return;
+  }
+  nlohmann::ordered_json doc = ProtoToJson(e, ctx.int64_encoding());
+  ctx.WriteDocument(doc.contains("flags") ? doc["flags"] : nlohmann::ordered_json::object());
+}
+
+absl::Status RunFlags(CommandContext& ctx, const FlagsArgs& args) {
+  if (args.words.empty()) {
+    ASSIGN_OR_RETURN(pb::Experiment e, GetExperiment(ctx, args.ref));
+    PrintFlags(ctx, e);
+    return absl::OkStatus();
+  }
+  const std::string& verb = args.words.front();
+  std::vector<std::string> rest(args.words.begin() + 1, args.words.end());
+  if (verb != "set" && verb != "unset") {
+    return UsageError(absl::StrCat("flags: unknown action \"", verb, "\"; use set or unset"));
+  }
+  if (rest.empty()) {
+    return UsageError(verb == "set" ? "flags set: give at least one k=v"
+                                    : "flags unset: give at least one key");
+  }
+  pb::UpdateFlagsRequest req;
+  req.set_id(args.ref);
+  if (verb == "set") {
+    ASSIGN_OR_RETURN(FlagMap set, AsUsage(ParseFlagAssignments(rest)));
+    ToProto(set, req.mutable_set());
+  } else {
+    ASSIGN_OR_RETURN(std::vector<std::string> keys, AsUsage(ParseFlagKeys(rest)));
+    for (const std::string& key : keys) req.add_unset(key);
+  }
+  pb::UpdateFlagsResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateFlags, req, &resp));
+  PrintFlags(ctx, resp.experiment());
+  return absl::OkStatus();
+}
+
+void AddFlags(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<FlagsArgs>();
+  CLI::App* cmd = exp->add_subcommand(
+      "flags", "Show an experiment's flags, or change them: flags ID set k=v... | unset k...");
+  cmd->add_option("ID", args->ref, "Experiment id or name")->required();
+  cmd->add_option("ACTION", args->words,
+                  "set k=v... (typed as in create; k:=v forces a string) or unset k...");
+  SetExamples(cmd, {
+      "skydeck exp flags lr-3e-4",
+      "skydeck exp flags lr-3e-4 set trainer.lr=1e-4 model.layers=16",
+      "skydeck exp flags lr-3e-4 unset tag",
+  });
+  OnParsed(cmd, ctx, [ctx, args] { return RunFlags(*ctx, *args); });
+}
+
+// ---------------------------------------------------------------------------
+// update
+
+struct UpdateArgs {
+  std::string ref, cmd, gpu_type, infra, run_name, description, name;
+  std::vector<std::string> labels;
+  int32_t nodes = 0, gpus = 0, max_restarts = 0;
+  bool spot = false;
+  // Which options were given: the update mask names exactly those.
+  const CLI::Option *cmd_opt = nullptr, *nodes_opt = nullptr, *gpus_opt = nullptr,
+                    *gpu_type_opt = nullptr, *infra_opt = nullptr, *spot_opt = nullptr,
+                    *run_name_opt = nullptr, *description_opt = nullptr,
+                    *labels_opt = nullptr, *max_restarts_opt = nullptr, *name_opt = nullptr;
+};
+
+absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
+  pb::UpdateExperimentRequest req;
+  req.set_id(args.ref);
+  pb::Experiment* e = req.mutable_experiment();
+  auto given = [&](const CLI::Option* option, const char* path) {
+    if (option->count() == 0) return false;
+    req.mutable_update_mask()->add_paths(path);
+    return true;
+  };
+  if (given(args.name_opt, "name")) e->set_name(args.name);
+  if (given(args.description_opt, "description")) e->set_description(args.description);
+  if (given(args.cmd_opt, "base_command")) e->set_base_command(args.cmd);
+  if (given(args.run_name_opt, "run_name")) e->set_run_name(args.run_name);
+  if (given(args.nodes_opt, "nodes")) e->set_nodes(args.nodes);
+  if (given(args.gpus_opt, "gpus")) e->set_gpus(args.gpus);
+  if (given(args.gpu_type_opt, "gpu_type")) e->set_gpu_type(args.gpu_type);
+  if (given(args.infra_opt, "infra")) e->set_infra(args.infra);
+  if (given(args.spot_opt, "spot")) e->set_spot(args.spot);
+  if (given(args.max_restarts_opt, "max_restarts")) e->set_max_restarts(args.max_restarts);
+  if (given(args.labels_opt, "labels")) {
+    ASSIGN_OR_RETURN(auto labels, AsUsage(ParseLabels(args.labels)));
+    e->mutable_labels()->insert(labels.begin(), labels.end());
+  }
+  if (req.update_mask().paths().empty()) {
+    return UsageError("update: nothing to change; give at least one option (see --help)");
+  }
+  pb::UpdateExperimentResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateExperiment, req, &resp));
+  PrintExperiment(ctx, resp.experiment());
+  return absl::OkStatus();
+}
+
+void AddUpdate(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<UpdateArgs>();
+  CLI::App* cmd = exp->add_subcommand(
+      "update", "Change an experiment's spec; only the options given are changed");
+  cmd->add_option("ID", args->ref, "Experiment id or name")->required();
+  args->cmd_opt = cmd->add_option("--cmd", args->cmd, "Base command");
+  args->nodes_opt = cmd->add_option("--nodes", args->nodes, "Number of nodes");
+  args->gpus_opt = cmd->add_option("--gpus", args->gpus, "GPUs per node");
+  args->gpu_type_opt = cmd->add_option("--gpu-type", args->gpu_type, "Accelerator type");
+  args->infra_opt = cmd->add_option("--infra", args->infra, "Where to run");
+  args->spot_opt = cmd->add_flag("--spot,!--no-spot", args->spot,
+                                 "Use (or, with --no-spot, stop using) spot instances");
+  args->run_name_opt = cmd->add_option("--run-name", args->run_name, "Run name");
+  args->description_opt = cmd->add_option("--description", args->description, "Free text");
+  args->labels_opt = cmd->add_option("--label", args->labels,
+                                     "Label k=v; repeatable. Replaces ALL labels")
+                         ->allow_extra_args(false);
+  args->max_restarts_opt =
+      cmd->add_option("--max-restarts", args->max_restarts, "Restart budget");
+  args->name_opt = cmd->add_option("--name", args->name, "New name");
+  SetExamples(cmd, {
+      "skydeck exp update lr-3e-4 --gpus 8 --gpu-type H100",
+      "skydeck exp update 42 --no-spot --label sweep=lr --label team=nlp",
+      "skydeck exp update lr-3e-4 --name lr-3e-4-old",
+  });
+  OnParsed(cmd, ctx, [ctx, args] { return RunUpdate(*ctx, *args); });
+}
+
+// ---------------------------------------------------------------------------
+// jobs, logs, events
+
+struct LimitArgs {
+  std::string ref;
+  int limit = 0;
+};
+
+absl::Status RunJobs(CommandContext& ctx, const LimitArgs& args) {
+  pb::ListJobsRequest req;
+  req.set_id(args.ref);
+  std::vector<pb::Job> jobs;
+  while (true) {
+    req.set_page_size(PageSizeFor(args.limit, jobs.size()));
+    pb::ListJobsResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::ListJobs, req, &resp));
+    jobs.insert(jobs.end(), resp.jobs().begin(), resp.jobs().end());
+    bool full = args.limit > 0 && static_cast<int>(jobs.size()) >= args.limit;
+    if (resp.next_page_token().empty() || full) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  if (!ctx.human()) {
+    ctx.WriteDocument(ListDocument("jobs", jobs, ctx.int64_encoding()));
+  } else if (jobs.empty()) {
+    std::fputs("No jobs yet.\n", stderr);
+  } else {
+    ctx.Write(JobTable(jobs, ctx.NowMillis()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunEvents(CommandContext& ctx, const LimitArgs& args) {
+  ASSIGN_OR_RETURN(int64_t id, ResolveExperimentId(ctx, args.ref));
+  ASSIGN_OR_RETURN(std::vector<pb::Event> events, ListEvents(ctx, id, args.limit));
+  if (ctx.human()) {
+    ctx.Write(EventTable(events, ctx.NowMillis()));
+  } else {
+    ctx.WriteDocument(ListDocument("events", events, ctx.int64_encoding()));
+  }
+  return absl::OkStatus();
+}
+
+void AddJobs(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<LimitArgs>();
+  CLI::App* cmd = exp->add_subcommand("jobs", "List an experiment's jobs, newest first");
+  cmd->add_option("ID", args->ref, "Experiment id or name")->required();
+  cmd->add_option("--limit", args->limit, "At most N jobs (default: all)")
+      ->check(CLI::NonNegativeNumber);
+  SetExamples(cmd, {"skydeck exp jobs lr-3e-4", "skydeck exp jobs 42 --limit 5 -o json"});
+  OnParsed(cmd, ctx, [ctx, args] { return RunJobs(*ctx, *args); });
+}
+
+void AddEvents(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<LimitArgs>();
+  args->limit = 100;
+  CLI::App* cmd = exp->add_subcommand("events", "List an experiment's events, newest first");
+  cmd->add_option("ID", args->ref, "Experiment id or name")->required();
+  cmd->add_option("--limit", args->limit, "At most N events; 0: all")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  SetExamples(cmd, {"skydeck exp events lr-3e-4", "skydeck exp events 42 --limit 0 -o yaml"});
+  OnParsed(cmd, ctx, [ctx, args] { return RunEvents(*ctx, *args); });
+}
+
+struct LogsArgs {
+  std::string ref;
+  bool follow = false;
+  int64_t tail = 0;
+};
+
+absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
+  pb::GetExperimentStatusRequest req;
+  req.set_id(args.ref);
+  req.set_recent_jobs(1);
+  pb::GetExperimentStatusResponse status;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperimentStatus, req, &status));
+  int64_t job_id = status.has_current_job()      ? status.current_job().id()
+                   : status.recent_jobs_size() > 0 ? status.recent_jobs(0).id()
+                                                   : 0;
+  if (job_id == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("experiment ", args.ref, " has no jobs yet; start it first"));
+  }
+  pb::GetJobLogsRequest logs;
+  logs.set_id(job_id);
+  logs.set_follow(args.follow);
+  logs.set_tail_bytes(args.tail);
+  return ctx.client().StreamLogs(logs, [&](const std::string& data) { ctx.Write(data); });
+}
+
+void AddLogs(CLI::App* exp, CommandContext* ctx) {
+  auto args = std::make_shared<LogsArgs>();
+  CLI::App* cmd = exp->add_subcommand(
+      "logs", "Print the log of the experiment's current (or most recent) job");
+  cmd->add_option("ID", args->ref, "Experiment id or name")->required();
+  cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
+  cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
+      ->check(CLI::NonNegativeNumber);
+  SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 4096"});
+  OnParsed(cmd, ctx, [ctx, args] { return RunLogs(*ctx, *args); });
+}
+
+}  // namespace
+
+void AddExpCommands(CLI::App* app, CommandContext* ctx) {
+  CLI::App* exp = app->add_subcommand("exp", "Create, inspect and control experiments");
+  exp->alias("experiment");
+  exp->require_subcommand(1);
+  AddCreate(exp, ctx);
+  AddList(exp, ctx);
+  AddGet(exp, ctx);
+  AddDescribe(exp, ctx);
+  AddDesiredStateVerb(exp, ctx, "start", pb::DESIRED_STATE_RUNNING,
+                      "Set desired state RUNNING (on a finished or stalled experiment: run again)");
+  AddDesiredStateVerb(exp, ctx, "stop", pb::DESIRED_STATE_STOPPED,
+                      "Set desired state STOPPED: cancel the live job; start resumes later");
+  AddDesiredStateVerb(exp, ctx, "terminate", pb::DESIRED_STATE_TERMINATED,
+                      "Set desired state TERMINATED: cancel and tear down; never relaunched");
+  AddDelete(exp, ctx);
+  AddUndelete(exp, ctx);
+  AddFlags(exp, ctx);
+  AddUpdate(exp, ctx);
+  AddJobs(exp, ctx);
+  AddLogs(exp, ctx);
+  AddEvents(exp, ctx);
+  SetExamples(exp, {
+      "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 --start",
+      "skydeck exp list -l sweep=lr",
+      "skydeck exp describe lr-3e-4",
+  });
+}
+
+}  // namespace skydeck::cli

@@ -1,0 +1,293 @@
+// File: cli/views.cc
+#include "cli/views.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/proto_convert.h"
+#include "common/time_util.h"
+
+namespace skydeck::cli {
+namespace {
+
+std::string OrDash(absl::string_view text) { return text.empty() ? "-" : std::string(text); }
+
+// "5m ago (2026-11-28T14:17:43.123Z)": the age to read, the time to quote.
+std::string TimeDetail(const google::protobuf::Timestamp& time, int64_t now_ms) {
+  int64_t ms = MillisOf(time);
+  if (ms == 0) return "";
+  return absl::StrCat(FormatTimeAgo(ms, now_ms), " (", FormatRfc3339(ms), ")");
+}
+
+std::string ExperimentName(const pb::Experiment& e) {
+  return e.has_delete_time() ? absl::StrCat(e.name(), " (deleted)") : e.name();
+}
+
+// "2xH100:4": nodes, then GPUs per node in SkyPilot's accelerator syntax.
+std::string NodesByGpus(int32_t nodes, int32_t gpus, absl::string_view gpu_type) {
+  if (gpu_type.empty()) return absl::StrCat(nodes, "x", gpus);
+  return absl::StrCat(nodes, "x", gpu_type, ":", gpus);
+}
+
+std::string Resources(int32_t nodes, int32_t gpus, absl::string_view gpu_type,
+                      absl::string_view infra, bool spot) {
+  std::string out = absl::StrCat(nodes, nodes == 1 ? " node" : " nodes");
+  if (gpus == 0) {
+    absl::StrAppend(&out, ", no GPUs");
+  } else {
+    absl::StrAppend(&out, " x ", gpus, " ", gpu_type.empty() ? "GPU" : gpu_type,
+                    gpus == 1 ? "" : "s");
+  }
+  absl::StrAppend(&out, ", infra ", infra.empty() ? "any" : infra);
+  if (spot) absl::StrAppend(&out, ", spot");
+  return out;
+}
+
+// The observed state, marked when the restart budget is spent: a stalled
+// experiment looks FAILED like one about to retry, but needs the user.
+std::string ObservedText(const pb::Experiment& e) {
+  std::string text = StateName(e.observed_state());
+  for (const pb::Condition& c : e.conditions()) {
+    if (c.type() == "Stalled" && c.status()) return absl::StrCat(text, " (stalled)");
+  }
+  return text;
+}
+
+std::string Restarts(const pb::Experiment& e) {
+  if (!e.has_max_restarts()) return absl::StrCat(e.restart_count());
+  return absl::StrCat(e.restart_count(), "/", e.max_restarts());
+}
+
+std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
+  std::map<std::string, std::string> sorted(labels.begin(), labels.end());
+  return absl::StrJoin(sorted, ",", absl::PairFormatter("="));
+}
+
+std::string ExitCode(const pb::Job& job) {
+  return job.has_exit_code() ? absl::StrCat(job.exit_code()) : "-";
+}
+
+std::string JobStatusText(const pb::Job& job) {
+  if (job.status() == pb::JOB_STATUS_UNKNOWN && !job.backend_status().empty()) {
+    return absl::StrCat("UNKNOWN(", OneLine(job.backend_status()), ")");
+  }
+  return StateName(job.status());
+}
+
+std::string ConditionTable(const pb::Experiment& e, int64_t now_ms) {
+  Table table({"TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"});
+  for (const pb::Condition& c : e.conditions()) {
+    table.AddRow({OneLine(c.type()), c.status() ? "True" : "False", OrDash(OneLine(c.reason())),
+                  FormatAge(MillisOf(c.last_transition_time()), now_ms),
+                  OrDash(OneLine(c.message()))});
+  }
+  return table.Render();
+}
+
+// A section: "Title:\n" then the body indented, or "Title: <none>" when
+// there is nothing to show.
+std::string Section(absl::string_view title, absl::string_view body, absl::string_view none) {
+  if (body.empty()) return absl::StrCat("\n", title, ": ", none, "\n");
+  return absl::StrCat("\n", title, ":\n", Indent(body, 2));
+}
+
+}  // namespace
+
+FlagMap FlagsOf(const google::protobuf::Map<std::string, pb::FlagValue>& flags) {
+  FlagMap out;
+  for (const auto& [key, value] : flags) {
+    auto v = FromProto(value);
+    out.emplace(key, v.ok() ? *v : FlagValue(std::string("?")));
+  }
+  return out;
+}
+
+int64_t MillisOf(const google::protobuf::Timestamp& time) { return FromProtoTime(time); }
+
+std::string StateName(pb::DesiredState state) {
+  return ShortEnumName(pb::DesiredState_descriptor(), state);
+}
+std::string StateName(pb::ObservedState state) {
+  return ShortEnumName(pb::ObservedState_descriptor(), state);
+}
+std::string StateName(pb::JobStatus status) {
+  return ShortEnumName(pb::JobStatus_descriptor(), status);
+}
+
+std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms) {
+  Table table(
+      {"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "RESTARTS", "AGE", "FLAGS"});
+  for (const pb::Experiment& e : experiments) {
+    table.AddRow({absl::StrCat(e.id()), ExperimentName(e), StateName(e.desired_state()),
+                  ObservedText(e), e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
+                  NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())), Restarts(e),
+                  FormatAge(MillisOf(e.create_time()), now_ms),
+                  OrDash(Truncate(OneLine(FormatFlags(FlagsOf(e.flags()))), kMaxFlagsCell))});
+  }
+  return table.Render();
+}
+
+KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms) {
+  std::vector<std::string> conditions;
+  for (const pb::Condition& c : e.conditions()) {
+    conditions.push_back(absl::StrCat(c.type(), "=", c.status() ? "True" : "False",
+                                      c.reason().empty() ? "" : absl::StrCat(" ", c.reason()),
+                                      c.message().empty() ? "" : absl::StrCat(": ", c.message())));
+  }
+  KeyValues rows = {
+      {"ID", absl::StrCat(e.id())},
+      {"Name", e.name()},
+      {"Description", e.description()},
+      {"Command", e.base_command()},
+      {"Flags", FormatFlags(FlagsOf(e.flags()), "\n")},
+      {"Run name", e.run_name().empty() ? absl::StrCat(e.name(), " (the name)") : e.run_name()},
+      {"Nodes", absl::StrCat(e.nodes())},
+      {"GPUs per node", absl::StrCat(e.gpus())},
+      {"GPU type", e.gpu_type()},
+      {"Infra", e.infra()},
+      {"Spot", e.spot() ? "yes" : "no"},
+      {"Labels", Labels(e.labels())},
+      {"Max restarts", e.has_max_restarts() ? absl::StrCat(e.max_restarts()) : ""},
+      {"Desired", StateName(e.desired_state())},
+      {"Observed", StateName(e.observed_state())},
+      {"Generation", absl::StrCat(e.generation(), " (observed ", e.observed_generation(), ")")},
+      {"Restarts", Restarts(e)},
+      {"Next retry", TimeDetail(e.next_retry_time(), now_ms)},
+      {"Current job", e.current_job_id() == 0 ? "" : absl::StrCat(e.current_job_id())},
+      {"Jobs", absl::StrCat(e.job_count())},
+      {"Conditions", absl::StrJoin(conditions, "\n")},
+      {"Created", TimeDetail(e.create_time(), now_ms)},
+      {"Updated", TimeDetail(e.update_time(), now_ms)},
+  };
+  if (e.has_delete_time()) rows.push_back({"Deleted", TimeDetail(e.delete_time(), now_ms)});
+  return rows;
+}
+
+std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& flags) {
+  Table table({"KEY", "TYPE", "VALUE"});
+  for (const auto& [key, value] : FlagsOf(flags)) {
+    table.AddRow({key, std::string(FlagTypeName(value)), OneLine(FormatFlagValue(value))});
+  }
+  return table.Render();
+}
+
+std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms) {
+  Table table({"JOB", "ATTEMPT", "STATUS", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED",
+               "ENDED", "EXIT", "REASON"});
+  for (const pb::Job& j : jobs) {
+    table.AddRow({absl::StrCat(j.id()), absl::StrCat(j.attempt()), JobStatusText(j),
+                  OrDash(OneLine(j.backend())), OrDash(OneLine(j.backend_job_id())),
+                  FormatAge(MillisOf(j.submit_time()), now_ms),
+                  FormatAge(MillisOf(j.start_time()), now_ms),
+                  FormatAge(MillisOf(j.end_time()), now_ms), ExitCode(j),
+                  OrDash(Truncate(OneLine(j.failure_reason()), kMaxTextCell))});
+  }
+  return table.Render();
+}
+
+KeyValues JobDetails(const pb::Job& j, int64_t now_ms) {
+  return {
+      {"Job", absl::StrCat(j.id())},
+      {"Experiment", absl::StrCat(j.experiment_id())},
+      {"Attempt", absl::StrCat(j.attempt())},
+      {"Status", JobStatusText(j)},
+      {"Backend status", j.backend_status()},
+      {"Backend", j.backend()},
+      {"Backend name", j.backend_name()},
+      {"Backend job id", j.backend_job_id()},
+      {"Command", j.command()},
+      {"Flags", FormatFlags(FlagsOf(j.flags()), "\n")},
+      {"Resources", Resources(j.nodes(), j.gpus(), j.gpu_type(), j.infra(), j.spot())},
+      {"Run name", j.run_name()},
+      {"Submitted", TimeDetail(j.submit_time(), now_ms)},
+      {"Started", TimeDetail(j.start_time(), now_ms)},
+      {"Ended", TimeDetail(j.end_time(), now_ms)},
+      {"Exit code", j.has_exit_code() ? absl::StrCat(j.exit_code()) : ""},
+      {"Failure reason", j.failure_reason()},
+      {"Recoveries", absl::StrCat(j.recovery_count())},
+  };
+}
+
+std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms) {
+  Table table({"TIME", "TYPE", "REASON", "ACTOR", "MESSAGE"});
+  for (const pb::Event& e : events) {
+    table.AddRow({FormatTimeAgo(MillisOf(e.time()), now_ms), OrDash(OneLine(e.type())),
+                  OrDash(OneLine(e.reason())), OrDash(OneLine(e.actor())),
+                  OrDash(OneLine(e.message()))});
+  }
+  return table.Render();
+}
+
+std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
+                               const std::vector<pb::Event>& events, int64_t now_ms) {
+  const pb::Experiment& e = status.experiment();
+  std::string budget = e.has_max_restarts()
+                           ? absl::StrCat(e.restart_count(), " of ", e.max_restarts(), " used")
+                           : absl::StrCat(e.restart_count(), " used");
+  KeyValues spec = {
+      {"Name", ExperimentName(e)},
+      {"ID", absl::StrCat(e.id())},
+      {"Description", e.description()},
+      {"Command", e.base_command()},
+      {"Run name", e.run_name().empty() ? e.name() : e.run_name()},
+      {"Resources", Resources(e.nodes(), e.gpus(), e.gpu_type(), e.infra(), e.spot())},
+      {"Labels", Labels(e.labels())},
+      {"Restarts", budget},
+      {"Created", TimeDetail(e.create_time(), now_ms)},
+      {"Updated", TimeDetail(e.update_time(), now_ms)},
+  };
+  if (e.has_delete_time()) spec.push_back({"Deleted", TimeDetail(e.delete_time(), now_ms)});
+  std::string out = RenderKeyValues(spec);
+
+  std::string flags = FormatFlags(FlagsOf(e.flags()), "\n");
+  if (!flags.empty()) flags += "\n";
+  absl::StrAppend(&out, Section("Flags", flags, "none"));
+
+  // Desired and observed side by side: the gap between them is the story.
+  Table state({"DESIRED", "OBSERVED", "GENERATION", "OBSERVED-GENERATION", "NEXT-RETRY"});
+  state.AddRow({StateName(e.desired_state()), StateName(e.observed_state()),
+                absl::StrCat(e.generation()), absl::StrCat(e.observed_generation()),
+                FormatAge(MillisOf(e.next_retry_time()), now_ms)});
+  absl::StrAppend(&out, Section("State", state.Render(), ""));
+  absl::StrAppend(&out, Section("Conditions", e.conditions().empty() ? "" : ConditionTable(e, now_ms),
+                                "none"));
+
+  std::string current;
+  if (status.has_current_job()) current = RenderKeyValues(JobDetails(status.current_job(), now_ms));
+  absl::StrAppend(&out, Section("Current job", current, "none"));
+
+  std::vector<pb::Job> recent(status.recent_jobs().begin(), status.recent_jobs().end());
+  absl::StrAppend(&out,
+                  Section("Recent jobs", recent.empty() ? "" : JobTable(recent, now_ms), "none"));
+  absl::StrAppend(&out, Section("Events", events.empty() ? "" : EventTable(events, now_ms), "none"));
+  return out;
+}
+
+KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
+  std::map<std::string, int64_t> by_state(h.experiments_by_state().begin(),
+                                          h.experiments_by_state().end());
+  std::string backend = h.backend();
+  if (!backend.empty() && backend != "none") {
+    absl::StrAppend(&backend, h.backend_reachable() ? " (reachable)" : " (unreachable)");
+  }
+  std::string backend_version = h.backend_version();
+  if (!h.backend_api_version().empty()) {
+    absl::StrAppend(&backend_version, backend_version.empty() ? "" : ", ", "API ",
+                    h.backend_api_version());
+  }
+  return {
+      {"Status", ShortEnumName(pb::Health::Status_descriptor(), h.status())},
+      {"Version", h.version()},
+      {"Backend", backend},
+      {"Backend version", backend_version},
+      {"Last poll", TimeDetail(h.last_successful_poll_time(), now_ms)},
+      {"Last poll error", h.last_poll_error()},
+      {"Started", TimeDetail(h.start_time(), now_ms)},
+      {"Revision", absl::StrCat(h.revision())},
+      {"Experiments", by_state.empty() ? "none"
+                                       : absl::StrJoin(by_state, " ", absl::PairFormatter("="))},
+  };
+}
+
+}  // namespace skydeck::cli

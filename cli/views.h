@@ -1,0 +1,71 @@
+// File: cli/views.h
+//
+// How SkyDeck's resources look to a person: the table rows and key/value
+// blocks of experiments, jobs, events and health. Shared by every noun so an
+// experiment reads the same in `list`, `start` and `create`. Pure functions
+// of the protos and the current time (for ages); machine output does not
+// come through here (see output.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/map.h>
+#include <google/protobuf/timestamp.pb.h>
+
+#include "cli/output.h"
+#include "common/flag_value.h"
+#include "skydeck/v1/resources.pb.h"
+#include "skydeck/v1/service.pb.h"
+
+namespace skydeck::cli {
+
+namespace pb = ::skydeck::v1;
+
+// Table cells are cut here so one long flag set or message cannot make a
+// table unreadable; `get` and `describe` show everything.
+inline constexpr size_t kMaxFlagsCell = 60;
+inline constexpr size_t kMaxTextCell = 80;
+
+// Flags as plain values; a value with no kind set (invalid, never sent by
+// the daemon) shows as "?" rather than hiding the key.
+FlagMap FlagsOf(const google::protobuf::Map<std::string, pb::FlagValue>& flags);
+
+// Unix milliseconds; 0 when unset.
+int64_t MillisOf(const google::protobuf::Timestamp& time);
+
+// "RUNNING" etc. (no prefix); "-" for UNSPECIFIED.
+std::string StateName(pb::DesiredState state);
+std::string StateName(pb::ObservedState state);
+std::string StateName(pb::JobStatus status);
+
+// ID NAME DESIRED OBSERVED JOB NODESxGPUS RESTARTS AGE FLAGS. A deleted
+// experiment's name is marked "(deleted)", a stalled one's observed state
+// "(stalled)".
+std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms);
+
+// Every field of one experiment (`exp get`).
+KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms);
+
+// KEY TYPE VALUE, sorted by key.
+std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& flags);
+
+// JOB ATTEMPT STATUS BACKEND BACKEND-ID SUBMITTED STARTED ENDED EXIT REASON.
+std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms);
+
+// Every field of one job (`job get`).
+KeyValues JobDetails(const pb::Job& job, int64_t now_ms);
+
+// TIME TYPE REASON ACTOR MESSAGE; newest first, as the daemon sends them.
+std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms);
+
+// `exp describe`: spec, flags, desired vs observed, conditions, current job,
+// recent jobs and events, as sections.
+std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
+                               const std::vector<pb::Event>& events, int64_t now_ms);
+
+// `health`: status, versions, backend, last poll, experiments by state.
+KeyValues HealthDetails(const pb::Health& health, int64_t now_ms);
+
+}  // namespace skydeck::cli

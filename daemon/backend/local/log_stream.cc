@@ -1,0 +1,63 @@
+#include "daemon/backend/local/log_stream.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+
+namespace skydeck::backend::local {
+namespace {
+
+constexpr size_t kChunkBytes = 64 * 1024;
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+absl::Status ErrnoUnavailable(absl::string_view what, const std::filesystem::path& path) {
+  return absl::UnavailableError(absl::StrCat(what, " ", path.string(), ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::Status StreamFile(const std::filesystem::path& path, int64_t tail_bytes,
+                        const std::function<bool()>& writers_done,
+                        const std::function<bool(absl::string_view)>& sink,
+                        const std::function<bool()>& cancelled) {
+  int fd = -1;
+  absl::Cleanup close_fd = [&] {
+    if (fd >= 0) close(fd);
+  };
+  int64_t offset = 0;
+  std::vector<char> buf(kChunkBytes);
+  while (true) {
+    bool done = writers_done();
+    if (fd < 0) {
+      fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 && errno != ENOENT) return ErrnoUnavailable("opening", path);
+      struct stat st;
+      if (fd >= 0 && tail_bytes > 0 && fstat(fd, &st) == 0) {
+        offset = std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - tail_bytes);
+      }
+    }
+    while (fd >= 0) {
+      ssize_t n = pread(fd, buf.data(), buf.size(), offset);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoUnavailable("reading", path);
+      if (n == 0) break;
+      offset += n;
+      if (!sink(absl::string_view(buf.data(), static_cast<size_t>(n)))) return absl::OkStatus();
+      if (cancelled()) return absl::OkStatus();
+    }
+    if (done || cancelled()) return absl::OkStatus();
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+}  // namespace skydeck::backend::local

@@ -1,0 +1,422 @@
+#include "daemon/backend/skypilot/api_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "daemon/backend/skypilot/json_fields.h"
+#include "httplib.h"
+
+namespace skydeck::backend::skypilot {
+namespace {
+
+constexpr char kRequestIdHeader[] = "X-Skypilot-Request-ID";
+constexpr size_t kMaxErrorSnippet = 300;
+constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxIdsPerStatusCall = 100;
+
+void SetTimeouts(httplib::Client& cli, absl::Duration connect, absl::Duration read) {
+  cli.set_connection_timeout(absl::ToChronoMicroseconds(connect));
+  cli.set_read_timeout(absl::ToChronoMicroseconds(read));
+  cli.set_write_timeout(absl::ToChronoMicroseconds(read));
+  cli.set_keep_alive(false);
+}
+
+std::string Snippet(absl::string_view body) {
+  std::string text(absl::StripAsciiWhitespace(body.substr(0, kMaxErrorSnippet)));
+  if (body.size() > kMaxErrorSnippet) text += "...";
+  return absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}});
+}
+
+absl::Status TransportError(absl::string_view what, const std::string& endpoint,
+                            httplib::Error err, absl::Duration elapsed, absl::Duration timeout) {
+  std::string where = absl::StrCat(what, " at ", endpoint);
+  switch (err) {
+    case httplib::Error::Connection:
+      return absl::UnavailableError(
+          absl::StrCat(where, ": cannot connect to the SkyPilot API server"));
+    case httplib::Error::ConnectionTimeout:
+      return absl::UnavailableError(
+          absl::StrCat(where, ": timed out connecting to the SkyPilot API server"));
+    case httplib::Error::Canceled:
+      return absl::DeadlineExceededError(
+          absl::StrCat(where, ": no complete answer within ", absl::FormatDuration(timeout)));
+    case httplib::Error::Read:
+      // cpp-httplib reports a read timeout and a dropped connection alike.
+      if (elapsed + absl::Milliseconds(50) >= timeout) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(where, ": no answer within ", absl::FormatDuration(timeout)));
+      }
+      return absl::UnavailableError(
+          absl::StrCat(where, ": the connection was closed before the answer was complete"));
+    default:
+      return absl::UnavailableError(
+          absl::StrCat(where, ": ", httplib::to_string(err)));
+  }
+}
+
+struct Endpoint {
+  std::string scheme_host_port;
+  std::string base_path;
+};
+
+absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view text) {
+  std::string url(absl::StripAsciiWhitespace(text));
+  if (url.find("://") == std::string::npos) url = "http://" + url;
+  size_t sep = url.find("://");
+  std::string scheme = absl::AsciiStrToLower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SkyPilot endpoint ", text, ": the scheme must be http or https"));
+  }
+  std::string rest = url.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string host_port = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (host_port.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("SkyPilot endpoint ", text, ": no host"));
+  }
+  return Endpoint{scheme + "://" + host_port, path};
+}
+
+RequestRecord ParseRequestRecord(const nlohmann::json& row) {
+  RequestRecord r;
+  r.request_id = JsonString(row, "request_id");
+  r.name = JsonString(row, "name");
+  r.status = JsonString(row, "status");
+  r.created_at = JsonDouble(row, "created_at");
+  if (const nlohmann::json* body = JsonField(row, "request_body")) {
+    if (body->is_object()) {
+      r.body = *body;
+    } else if (body->is_string()) {
+      nlohmann::json parsed = ParseJsonOrDiscarded(body->get<std::string>());
+      if (parsed.is_object()) r.body = std::move(parsed);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+const RequestRecord* FindRequest(const std::vector<RequestRecord>& records,
+                                 const std::string& request_id) {
+  for (const RequestRecord& r : records) {
+    if (r.request_id == request_id) return &r;
+  }
+  for (const RequestRecord& r : records) {
+    if (absl::StartsWith(r.request_id, request_id)) return &r;
+  }
+  return nullptr;
+}
+
+bool IsJobsLaunch(const RequestRecord& record) {
+  return record.name == "jobs.launch" || record.name == "jobs/launch";
+}
+
+absl::StatusOr<std::unique_ptr<ApiClient>> ApiClient::Create(Config config) {
+  ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(config.endpoint));
+  return std::unique_ptr<ApiClient>(
+      new ApiClient(std::move(config), std::move(ep.scheme_host_port), std::move(ep.base_path)));
+}
+
+ApiClient::ApiClient(Config config, std::string scheme_host_port, std::string base_path)
+    : config_(std::move(config)),
+      scheme_host_port_(std::move(scheme_host_port)),
+      base_path_(std::move(base_path)),
+      api_version_(kClientApiVersion),
+      backoff_(config_.backoff_initial, config_.backoff_max) {}
+
+std::string ApiClient::Redact(std::string text) const {
+  if (config_.token.empty()) return text;
+  return absl::StrReplaceAll(text, {{config_.token, "<redacted>"}});
+}
+
+void ApiClient::AddIdentity(nlohmann::json& body) const {
+  if (!body.is_object()) body = nlohmann::json::object();
+  nlohmann::json& env = body["env_vars"];
+  if (!env.is_object()) env = nlohmann::json::object();
+  env["SKYPILOT_USER_ID"] = config_.user_id;
+  env["SKYPILOT_USER"] = config_.user_name;
+}
+
+absl::Status ApiClient::HttpError(absl::string_view what, int status,
+                                  const std::string& body) const {
+  std::string msg = Redact(absl::StrCat(what, " at ", config_.endpoint, ": HTTP ", status,
+                                        body.empty() ? "" : ": ", Snippet(body)));
+  switch (status) {
+    case 400:
+      if (absl::StrContains(body, "version_mismatch")) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(msg, " (the API server refuses this client's API version)"));
+      }
+      return absl::InvalidArgumentError(msg);
+    case 401:
+      return absl::UnauthenticatedError(
+          absl::StrCat(msg, " (check the SkyPilot service-account token)"));
+    case 403:
+      return absl::PermissionDeniedError(msg);
+    case 404:
+      return absl::NotFoundError(msg);
+    case 422:
+      return absl::InvalidArgumentError(msg);
+    case 408:
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return absl::UnavailableError(msg);
+    case 500:
+      return absl::InternalError(msg);
+    default:
+      return status >= 500 ? absl::UnavailableError(msg) : absl::UnknownError(msg);
+  }
+}
+
+absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
+                                                     const std::string& path,
+                                                     const std::string* body,
+                                                     bool bypass_backoff) {
+  std::string what = absl::StrCat(method, " ", path.substr(0, path.find('?')));
+  if (!bypass_backoff) {
+    if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
+      return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
+    }
+  }
+  httplib::Client cli(scheme_host_port_);
+  SetTimeouts(cli, config_.connect_timeout, config_.call_timeout);
+
+  httplib::Request req;
+  req.method = method;
+  req.path = base_path_ + path;
+  req.set_header("X-SkyPilot-API-Version", std::to_string(api_version_.load()));
+  req.set_header("X-SkyPilot-Version", config_.client_version);
+  req.set_header("Accept", "application/json");
+  if (!config_.token.empty()) req.set_header("Authorization", "Bearer " + config_.token);
+  if (body != nullptr) {
+    req.body = *body;
+    req.set_header("Content-Type", "application/json");
+  }
+  absl::Time start = absl::Now();
+  absl::Time deadline = start + config_.call_timeout;
+  req.progress = [deadline](uint64_t, uint64_t) { return absl::Now() < deadline; };
+
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  bool sent = cli.send(req, res, err);
+  absl::Time now = absl::Now();
+  if (!sent) {
+    absl::Status status =
+        TransportError(what, config_.endpoint, err, now - start, config_.call_timeout);
+    backoff_.Record(status, now);
+    return status;
+  }
+  bool overloaded = res.status == 429 || res.status == 503;
+  backoff_.Record(overloaded ? absl::UnavailableError("overloaded") : absl::OkStatus(), now);
+  Reply reply;
+  reply.status = res.status;
+  reply.body = std::move(res.body);
+  reply.request_id = res.get_header_value(kRequestIdHeader);
+  return reply;
+}
+
+absl::Status ApiClient::CheckReachable() const {
+  absl::Status open = backoff_.Check(absl::Now());
+  if (open.ok()) return open;
+  return absl::UnavailableError(
+      absl::StrCat("SkyPilot API server at ", config_.endpoint, ": ", open.message()));
+}
+
+absl::StatusOr<nlohmann::json> ApiClient::Health() {
+  ASSIGN_OR_RETURN(Reply reply, Exchange("GET", "/api/health", nullptr, /*bypass_backoff=*/true));
+  if (reply.status != 200) return HttpError("GET /api/health", reply.status, reply.body);
+  nlohmann::json parsed = ParseJsonOrDiscarded(reply.body);
+  if (!parsed.is_object()) {
+    return absl::InternalError(Redact(absl::StrCat("GET /api/health at ", config_.endpoint,
+                                                   ": not a JSON object: ", Snippet(reply.body))));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::string> ApiClient::Submit(absl::string_view route, nlohmann::json body) {
+  AddIdentity(body);
+  std::string text = body.dump();
+  std::string path(route);
+  ASSIGN_OR_RETURN(Reply reply, Exchange("POST", path, &text, false));
+  std::string what = absl::StrCat("POST ", route);
+  if (reply.status != 200) return HttpError(what, reply.status, reply.body);
+  if (reply.request_id.empty()) {
+    return absl::InternalError(absl::StrCat(what, " at ", config_.endpoint,
+                                            ": the answer carries no ", kRequestIdHeader));
+  }
+  return reply.request_id;
+}
+
+absl::StatusOr<RequestResult> ApiClient::Await(absl::string_view request_id) {
+  std::string path = absl::StrCat("/api/get?request_id=", request_id);
+  ASSIGN_OR_RETURN(Reply reply, Exchange("GET", path, nullptr, false));
+  std::string what = absl::StrCat("GET /api/get (request ", request_id, ")");
+  auto malformed = [&](absl::string_view why) {
+    return absl::InternalError(Redact(absl::StrCat(what, " at ", config_.endpoint, ": ", why,
+                                                   ": ", Snippet(reply.body))));
+  };
+  nlohmann::json record = ParseJsonOrDiscarded(reply.body);
+  if (reply.status == 500 && record.is_object()) {
+    const nlohmann::json* detail = JsonField(record, "detail");
+    nlohmann::json error;
+    if (detail != nullptr) {
+      if (const nlohmann::json* e = JsonField(*detail, "error"); e && e->is_string()) {
+        error = ParseJsonOrDiscarded(e->get<std::string>());
+      } else if (e && e->is_object()) {
+        error = *e;
+      }
+    }
+    if (!error.is_object()) return malformed("a failed request without an error record");
+    RequestResult result;
+    result.phase = RequestPhase::kFailed;
+    result.error_type = JsonString(error, "type", "UnknownError");
+    result.error_message = Redact(JsonString(error, "message"));
+    return result;
+  }
+  if (reply.status != 200) return HttpError(what, reply.status, reply.body);
+  if (!record.is_object()) return malformed("not a JSON request record");
+  RequestResult result;
+  result.phase = MapRequestPhase(JsonString(record, "status"));
+  if (result.phase == RequestPhase::kActive) {
+    return malformed("the request is not finished although /api/get returned");
+  }
+  if (const nlohmann::json* value = JsonField(record, "return_value")) {
+    if (value->is_string()) {
+      result.value = ParseJsonOrDiscarded(value->get<std::string>());
+      if (result.value.is_discarded()) return malformed("return_value is not JSON");
+    } else {
+      result.value = *value;
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<RequestRecord>> ApiClient::Statuses(
+    const std::vector<std::string>& request_ids) {
+  std::vector<RequestRecord> out;
+  size_t next = 0;
+  do {  // a bounded number of ids per URL
+    std::string path = "/api/status";
+    size_t end = std::min(request_ids.size(), next + kMaxIdsPerStatusCall);
+    for (size_t i = next; i < end; ++i) {
+      absl::StrAppend(&path, i == next ? "?" : "&", "request_ids=", request_ids[i]);
+    }
+    next = end;
+    ASSIGN_OR_RETURN(Reply reply, Exchange("GET", path, nullptr, false));
+    if (reply.status != 200) return HttpError("GET /api/status", reply.status, reply.body);
+    nlohmann::json rows = ParseJsonOrDiscarded(reply.body);
+    if (!rows.is_array()) {
+      return absl::InternalError(Redact(absl::StrCat(
+          "GET /api/status at ", config_.endpoint, ": not a JSON list: ", Snippet(reply.body))));
+    }
+    for (const nlohmann::json& row : rows) {
+      if (!row.is_object()) continue;
+      RequestRecord r = ParseRequestRecord(row);
+      if (!r.request_id.empty()) out.push_back(std::move(r));
+    }
+  } while (next < request_ids.size());
+  return out;
+}
+
+absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
+    absl::string_view route, nlohmann::json body,
+    const std::function<bool(absl::string_view)>& on_chunk,
+    const std::function<bool()>& cancelled, absl::Duration read_timeout) {
+  std::string what = absl::StrCat("POST ", route);
+  if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
+  }
+  AddIdentity(body);
+  httplib::Client cli(scheme_host_port_);
+  SetTimeouts(cli, config_.connect_timeout, read_timeout);
+
+  httplib::Request req;
+  req.method = "POST";
+  req.path = base_path_ + std::string(route);
+  req.set_header("X-SkyPilot-API-Version", std::to_string(api_version_.load()));
+  req.set_header("X-SkyPilot-Version", config_.client_version);
+  if (!config_.token.empty()) req.set_header("Authorization", "Bearer " + config_.token);
+  req.set_header("Content-Type", "application/json");
+  req.body = body.dump();
+
+  int status = 0;
+  std::string error_body;
+  StreamResult result;
+  std::atomic<bool> stopped{false};
+  req.response_handler = [&](const httplib::Response& res) {
+    status = res.status;
+    result.request_id = res.get_header_value(kRequestIdHeader);
+    return true;
+  };
+  req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+    if (status != 200) {
+      if (error_body.size() < kMaxErrorBody) error_body.append(data, len);
+      return true;
+    }
+    if (stopped.load() || !on_chunk(absl::string_view(data, len))) {
+      stopped.store(true);
+      return false;
+    }
+    return true;
+  };
+
+  // cpp-httplib has no cancellation hook while it waits for bytes; a
+  // watcher closes the socket when the caller gives up.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watcher([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) {
+      if (cancelled && cancelled()) {
+        stopped.store(true);
+        cli.stop();
+      }
+    }
+  });
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  absl::Time start = absl::Now();
+  bool sent = cli.send(req, res, err);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watcher.join();
+
+  result.stopped = stopped.load();
+  if (result.stopped) return result;
+  absl::Time now = absl::Now();
+  if (!sent) {
+    absl::Status s = TransportError(what, config_.endpoint, err, now - start, read_timeout);
+    backoff_.Record(s, now);
+    return s;
+  }
+  backoff_.Record(absl::OkStatus(), now);
+  if (res.status != 200) {
+    return HttpError(what, res.status, error_body.empty() ? res.body : error_body);
+  }
+  if (result.request_id.empty()) {
+    return absl::InternalError(absl::StrCat(what, " at ", config_.endpoint,
+                                            ": the answer carries no ", kRequestIdHeader));
+  }
+  return result;
+}
+
+}  // namespace skydeck::backend::skypilot

@@ -1,0 +1,163 @@
+// File: daemon/backend/skypilot/skypilot_backend.h
+//
+// The `skypilot` Backend: each job is a SkyPilot managed job, driven
+// through the API server's REST protocol (api_client.h). SkyPilot recovers
+// preemptions (RECOVERING, recovery_count) and tears clusters down; SkyDeck
+// keeps the restart budget (SkyPilot never retries user-code failures).
+//
+// Job ids. A managed job is known by its numeric id, e.g. "17". A launch
+// takes minutes on a real server (the jobs controller may have to start),
+// so Launch only submits the request and returns the provisional id
+// "request:<launch request uuid>" at once. Query, given that id, reports the
+// launch as LAUNCHING while the request runs, then the managed job's status
+// with JobObservation.resolved_job_id = "17" once it finished, or a terminal
+// status with the reason if the launch failed (see MapLaunchFailure).
+// Resolution needs no state in this process: a restarted daemon resolves
+// provisional ids it finds in its store the same way.
+//
+// Crash safety. Find(name) looks in two places, launch requests first and
+// then the queue, so a launch finishing in between is still seen: the
+// server's active requests (a "jobs.launch" whose task YAML names the job),
+// reported as "request:<uuid>" in LAUNCHING, and the managed jobs of that
+// name. A launch submitted just before a crash is therefore found, never
+// launched twice. Find reports an error, never "none", when either lookup
+// fails.
+//
+// Cost. One Query is one queue request for all managed job ids (never with
+// `refresh: true`), plus, only while launches are unresolved, one
+// /api/status call for all of them and one /api/get per launch that just
+// finished. Queries are serialised: one poll in flight. At most
+// max_concurrent_launches launch requests are in flight; beyond that Launch
+// returns RESOURCE_EXHAUSTED before contacting the server.
+//
+// Versions. The server's API version comes from GET /api/health on first
+// use and again after the server was unreachable. Below 11 every call fails
+// with FAILED_PRECONDITION naming the versions; from 18 the queue is
+// /jobs/queue/v2 filtered by job_ids and fields, below it /jobs/queue.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/backend/backend.h"
+#include "daemon/backend/skypilot/api_client.h"
+#include "daemon/backend/skypilot/backend_job_id.h"
+#include "daemon/backend/skypilot/managed_job_queue.h"
+#include "daemon/backend/skypilot/skypilot_options.h"
+#include "daemon/backend/skypilot/task_yaml.h"
+
+namespace skydeck::backend::skypilot {
+
+// Find only ever adopts managed jobs whose name starts with this.
+inline constexpr char kSkyDeckJobPrefix[] = "skydeck-";
+
+class SkyPilotBackend final : public Backend {
+ public:
+  // Does not contact the server. Errors: INVALID_ARGUMENT for a bad
+  // endpoint or an empty user id.
+  static absl::StatusOr<std::unique_ptr<SkyPilotBackend>> Create(SkyPilotOptions options);
+
+  std::string name() const override { return "skypilot"; }
+  // SkyPilot answers a queue request in seconds and its controller is
+  // shared: poll every 20 s.
+  int64_t DefaultPollIntervalMs() const override { return 20000; }
+
+  // Submits /jobs/launch and returns "request:<uuid>".
+  // Errors: INVALID_ARGUMENT for a spec SkyPilot cannot take;
+  // RESOURCE_EXHAUSTED when max_concurrent_launches are in flight;
+  // FAILED_PRECONDITION for an API server older than version 11; the
+  // transport codes of api_client.h.
+  absl::StatusOr<std::string> Launch(const JobSpec& spec) override;
+  // Ids that are neither "request:<uuid>" nor a job number are absent.
+  // The jobs controller being down (ClusterNotUpError) means no managed
+  // job is live: their ids are absent, and that is not an error.
+  absl::StatusOr<std::vector<JobObservation>> Query(
+      const std::vector<std::string>& backend_job_ids) override;
+  // Names not starting with "skydeck-" are never SkyDeck's: none found.
+  absl::StatusOr<std::vector<JobObservation>> Find(const std::string& name) override;
+  // A managed job: /jobs/cancel. A launch still in flight: /api/cancel,
+  // then /jobs/cancel if it completed meanwhile.
+  absl::Status Cancel(const std::string& backend_job_id) override;
+  // Managed jobs own their clusters: nothing to do.
+  absl::Status Teardown(const std::string& backend_job_id) override;
+  // Streams `sky jobs logs` text without SkyPilot's control lines. With
+  // `follow`, `tail_bytes` is approximated as tail_bytes / 100 lines (the
+  // server tails by lines); without, the exact last bytes are returned.
+  // `cancelled` may be called from another thread.
+  // Errors: FAILED_PRECONDITION while the job is still launching;
+  // NOT_FOUND when SkyPilot does not know the job.
+  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, int64_t tail_bytes,
+                          const std::function<bool(absl::string_view)>& sink,
+                          const std::function<bool()>& cancelled) override;
+  BackendInfo Probe() override;
+
+ private:
+  struct InFlightLaunch {
+    std::string name;
+    absl::Time submitted;
+  };
+  // A launch request observed to have produced managed job `job_id`.
+  struct ResolvedLaunch {
+    JobObservation observation;  // backend_job_id = "request:<uuid>"
+    int64_t job_id = 0;
+  };
+
+  SkyPilotBackend(SkyPilotOptions options, std::unique_ptr<ApiClient> api);
+
+  // A "request:<uuid>" observation with no status yet.
+  static JobObservation LaunchObservation(const std::string& request_id,
+                                          const std::string& name);
+
+  // The server's API version, negotiated when unknown or stale.
+  absl::StatusOr<int> ApiVersion();
+  absl::StatusOr<int> Negotiate();
+  // Takes the API version from a /api/health answer obtained at `epoch`.
+  absl::StatusOr<int> AdoptHealth(const nlohmann::json& health, uint64_t epoch);
+
+  absl::StatusOr<std::vector<ManagedJobRecord>> ListJobs(
+      int api_version, const std::optional<std::vector<int64_t>>& job_ids,
+      const std::optional<std::string>& name);
+  // Observes launch requests; appends unresolved ones to `out`, returns
+  // the resolved ones (their jobs still need a queue lookup).
+  absl::StatusOr<std::vector<ResolvedLaunch>> ObserveLaunches(
+      const std::vector<std::string>& request_ids, std::vector<JobObservation>& out);
+  // The managed job a finished launch request produced, from /api/get;
+  // nullopt with `failure` set when the launch failed or was cancelled.
+  absl::StatusOr<std::optional<int64_t>> ResolveFinishedLaunch(const std::string& request_id,
+                                                                JobObservation* failure);
+  absl::StatusOr<int64_t> JobIdForLogs(const std::string& backend_job_id);
+  absl::Status CancelLaunch(const std::string& request_id);
+  absl::Status CancelJob(int64_t job_id);
+
+  absl::Status ReserveLaunchSlot();
+  void ForgetLaunch(const std::string& request_id);
+  void RememberResolved(const std::string& request_id, int64_t job_id);
+  std::optional<int64_t> CachedResolution(const std::string& request_id);
+  std::string NameOfLaunch(const std::string& request_id, const nlohmann::json& body);
+
+  const SkyPilotOptions options_;
+  const TaskYamlOptions yaml_options_;
+  const std::unique_ptr<ApiClient> api_;
+
+  // Serialises Query: one poll in flight.
+  std::mutex poll_mu_;
+
+  absl::Mutex mu_;
+  int api_version_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not negotiated
+  uint64_t negotiated_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, InFlightLaunch> in_flight_ ABSL_GUARDED_BY(mu_);
+  int reserved_launch_slots_ ABSL_GUARDED_BY(mu_) = 0;
+  // Launch request uuid -> managed job id, until the caller stores the id.
+  std::map<std::string, int64_t> resolved_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace skydeck::backend::skypilot

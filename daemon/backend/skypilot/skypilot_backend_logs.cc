@@ -1,0 +1,107 @@
+// SkyPilotBackend, part 3: `sky jobs logs` streams (see skypilot_backend.h).
+#include <algorithm>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "daemon/backend/skypilot/log_filter.h"
+#include "daemon/backend/skypilot/skypilot_backend.h"
+#include "daemon/backend/skypilot/status_mapping.h"
+
+namespace skydeck::backend::skypilot {
+namespace {
+
+// Line length assumed when a byte tail must become a line tail.
+constexpr int64_t kAssumedLineBytes = 100;
+
+}  // namespace
+
+absl::StatusOr<int64_t> SkyPilotBackend::JobIdForLogs(const std::string& backend_job_id) {
+  if (std::optional<int64_t> job = ParseManagedJobId(backend_job_id)) return *job;
+  std::optional<std::string> request = ParseLaunchRequestId(backend_job_id);
+  if (!request) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", backend_job_id, "\" is not a SkyPilot managed job id"));
+  }
+  if (std::optional<int64_t> job = CachedResolution(*request)) return *job;
+  ASSIGN_OR_RETURN(std::vector<RequestRecord> records, api_->Statuses({*request}));
+  const RequestRecord* record = FindRequest(records, *request);
+  if (record == nullptr) {
+    return absl::NotFoundError(absl::StrCat("SkyPilot does not know launch request ", *request));
+  }
+  if (MapRequestPhase(record->status) == RequestPhase::kActive) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no logs yet: launch request ", *request, " is still ", record->status));
+  }
+  JobObservation failure;
+  ASSIGN_OR_RETURN(std::optional<int64_t> job, ResolveFinishedLaunch(*request, &failure));
+  if (!job) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no logs: the job never started (", failure.failure_reason, ")"));
+  }
+  return *job;
+}
+
+absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool follow,
+                                         int64_t tail_bytes,
+                                         const std::function<bool(absl::string_view)>& sink,
+                                         const std::function<bool()>& cancelled) {
+  ASSIGN_OR_RETURN(int version, ApiVersion());
+  (void)version;
+  ASSIGN_OR_RETURN(int64_t job, JobIdForLogs(backend_job_id));
+  std::string what = absl::StrCat("streaming logs of SkyPilot managed job ", job);
+  nlohmann::json body = {{"job_id", job},       {"name", nullptr},  {"follow", follow},
+                         {"controller", false}, {"refresh", false}, {"tail", nullptr}};
+  // The server tails whole lines. A line holds at least one byte, so
+  // `tail_bytes` lines always cover the last `tail_bytes` bytes.
+  if (tail_bytes > 0) {
+    body["tail"] = follow ? std::max<int64_t>(1, tail_bytes / kAssumedLineBytes) : tail_bytes;
+  }
+  SkyPayloadFilter filter;
+  std::optional<TailBuffer> tail;
+  if (!follow && tail_bytes > 0) tail.emplace(static_cast<size_t>(tail_bytes));
+  auto deliver = [&](const std::string& text) {
+    if (text.empty()) return true;
+    if (tail) {
+      tail->Append(text);
+      return true;
+    }
+    return sink(text);
+  };
+  auto on_chunk = [&](absl::string_view chunk) {
+    return deliver(filter.Feed(chunk)) && !(cancelled && cancelled());
+  };
+  absl::StatusOr<StreamResult> stream =
+      api_->SubmitStreaming("/jobs/logs", body, on_chunk, cancelled,
+                            follow ? options_.logs_read_timeout : options_.call_timeout);
+  if (!stream.ok()) return AnnotateStatus(stream.status(), what);
+  if (stream->stopped) return absl::OkStatus();  // the reader went away
+  if (!deliver(filter.Finish())) return absl::OkStatus();
+  if (tail) {
+    if (std::string text = tail->Take(); !text.empty() && !sink(text)) return absl::OkStatus();
+  }
+  // The stream answers 200 even on failure: the outcome is the request's.
+  absl::StatusOr<RequestResult> result = api_->Await(stream->request_id);
+  if (!result.ok()) return AnnotateStatus(result.status(), what);
+  switch (result->phase) {
+    case RequestPhase::kFailed:
+      if (result->error_type == kClusterNotUpError) {
+        return absl::NotFoundError(absl::StrCat(
+            what, ": the jobs controller is not up, so no managed job is live"));
+      }
+      return StatusFromRequestError(what, result->error_type, result->error_message);
+    case RequestPhase::kCancelled:
+      return absl::UnavailableError(
+          absl::StrCat(what, ": the request was cancelled on the server"));
+    default:
+      break;
+  }
+  if (result->value.is_number_integer() && result->value.get<int64_t>() == kLogsExitNotFound) {
+    return absl::NotFoundError(absl::StrCat(what, ": SkyPilot has no such job"));
+  }
+  return absl::OkStatus();
+}
+
+
+}  // namespace skydeck::backend::skypilot

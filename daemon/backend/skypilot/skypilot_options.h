@@ -1,0 +1,95 @@
+// File: daemon/backend/skypilot/skypilot_options.h
+//
+// How SkyDeck reaches a SkyPilot API server and what it sends with every
+// job: endpoint, optional service-account token, timeouts, launch bounds,
+// optional setup and git workdir, and the stable SkyPilot user identity.
+// The helpers resolve the endpoint and token the way SkyPilot's own client
+// does, so a host already set up for `sky` works unchanged:
+//
+//   SkyPilotOptions options;
+//   options.endpoint = ResolveEndpoint(flags.skypilot_endpoint);
+//   ASSIGN_OR_RETURN(options.token, LoadToken(flags.skypilot_token_file));
+//   options.user_id = StableUserId(installation_id);
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace skydeck::backend::skypilot {
+
+inline constexpr char kDefaultEndpoint[] = "http://127.0.0.1:46580";
+inline constexpr char kEndpointEnv[] = "SKYPILOT_API_SERVER_ENDPOINT";
+inline constexpr char kTokenEnv[] = "SKYPILOT_SERVICE_ACCOUNT_TOKEN";
+
+// A git checkout used as the task's working directory.
+struct WorkdirSource {
+  std::string url;  // e.g. https://github.com/org/repo.git
+  std::string ref;  // branch, tag or commit; empty = the default branch
+};
+
+struct SkyPilotOptions {
+  // Base URL of the API server: scheme, host, optional port and path prefix.
+  std::string endpoint = kDefaultEndpoint;
+  // Service-account bearer token; empty sends none. Never logged.
+  std::string token;
+  // Bound on every request/response exchange, including the blocking
+  // /api/get that waits for a queue or cancel request to finish.
+  absl::Duration call_timeout = absl::Seconds(30);
+  absl::Duration connect_timeout = absl::Seconds(5);
+  // Log streams wait this long for a byte; the server sends a heartbeat
+  // line every 30 s while a followed job is quiet.
+  absl::Duration logs_read_timeout = absl::Seconds(90);
+  // Launch requests allowed in flight at once: each holds one of the
+  // server's few long-request workers for minutes.
+  int max_concurrent_launches = 4;
+  // A launch request older than this is no longer counted as in flight
+  // even if nobody saw it finish (the id was lost by the caller).
+  absl::Duration launch_in_flight_ttl = absl::Hours(2);
+  // After the server is unreachable, calls fail fast for an exponentially
+  // growing, jittered delay starting here; zero disables the backoff.
+  absl::Duration unreachable_backoff_initial = absl::Seconds(1);
+  absl::Duration unreachable_backoff_max = absl::Seconds(30);
+  // Optional task `setup` commands, run once per node before `run`.
+  std::string setup;
+  std::optional<WorkdirSource> workdir;
+  // SkyPilot's recovery strategy for preemptions; user-code failures are
+  // never retried by SkyPilot (SkyDeck owns the restart budget).
+  std::string job_recovery_strategy = "EAGER_NEXT_REGION";
+  // SKYPILOT_USER_ID and SKYPILOT_USER sent with every request: the server
+  // files requests and jobs under this user. Keep it stable across restarts.
+  std::string user_id;
+  std::string user_name = "skydeck";
+  // Sent as X-SkyPilot-Version.
+  std::string client_version = "skydeck";
+};
+
+// ResolveEndpoint(flag_value, env_value)
+//
+// The --skypilot-endpoint flag when set, else `env_value` (the value of
+// SKYPILOT_API_SERVER_ENDPOINT, may be null), else kDefaultEndpoint.
+// Surrounding whitespace and trailing slashes are removed.
+std::string ResolveEndpoint(absl::string_view flag_value, const char* env_value);
+// Same, reading SKYPILOT_API_SERVER_ENDPOINT from the environment.
+std::string ResolveEndpoint(absl::string_view flag_value);
+
+// LoadToken(token_file, env_value)
+//
+// The token in `token_file` (whitespace trimmed) when a file is named, else
+// `env_value` (SKYPILOT_SERVICE_ACCOUNT_TOKEN, may be null), else "".
+// Errors: NOT_FOUND or PERMISSION_DENIED when the file cannot be read,
+// INVALID_ARGUMENT when it is empty.
+absl::StatusOr<std::string> LoadToken(absl::string_view token_file, const char* env_value);
+absl::StatusOr<std::string> LoadToken(absl::string_view token_file);
+
+// StableUserId(seed)
+//
+// An 8-hex-digit SkyPilot user hash derived from `seed` (e.g. the
+// installation id): the same seed always gives the same id.
+//   StableUserId("abc") == StableUserId("abc")
+std::string StableUserId(absl::string_view seed);
+
+}  // namespace skydeck::backend::skypilot

@@ -1,0 +1,58 @@
+// File: daemon/backend/skypilot/status_mapping.h
+//
+// What SkyPilot's status strings and error types mean to SkyDeck: managed
+// job statuses, API request statuses, failed launch requests, and errors of
+// other requests turned into absl codes.
+//
+//   MapManagedJobStatus("RECOVERING") == JobStatus::kRecovering
+//   MapManagedJobStatus("SOMETHING_NEW") == JobStatus::kUnknown  // live
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "common/states.h"
+
+namespace skydeck::backend::skypilot {
+
+// The error type SkyPilot raises for a queue, cancel or logs request when the
+// jobs controller is not up: no managed job is live. Not an outage.
+inline constexpr char kClusterNotUpError[] = "ClusterNotUpError";
+
+// Every managed-job status SkyPilot reports, case-sensitive. Anything else
+// (a status added after this was written) is kUnknown, which is live.
+JobStatus MapManagedJobStatus(absl::string_view raw);
+
+// Where an API request (not a job) is in its life.
+enum class RequestPhase { kActive, kSucceeded, kFailed, kCancelled };
+
+// PENDING, WAITING, RUNNING and unknown strings are active: a request is
+// never assumed finished.
+RequestPhase MapRequestPhase(absl::string_view raw);
+
+// The terminal job status for a launch request that failed with the
+// exception type `error_type`:
+//   resources or cloud access missing  -> kFailedNoResource (retried later,
+//                                         not counted against the budget);
+//   the task or config is invalid      -> kFailedPrechecks (not retried);
+//   cancelled                          -> kCancelled;
+//   anything else                      -> kFailed (counted, retried).
+JobStatus MapLaunchFailure(absl::string_view error_type);
+
+// A status for a non-launch request that failed on the server, e.g.
+// "listing managed jobs: ValueError: ...". Invalid input maps to
+// INVALID_ARGUMENT, permission errors to PERMISSION_DENIED, unknown types to
+// INTERNAL (retried by callers).
+absl::Status StatusFromRequestError(absl::string_view what, absl::string_view error_type,
+                                    absl::string_view message);
+
+// `s` with "<context>: " before its message; OK stays OK.
+absl::Status AnnotateStatus(const absl::Status& s, absl::string_view context);
+
+// `sky jobs logs` exit codes returned through /api/get for a logs request.
+inline constexpr int kLogsExitSucceeded = 0;
+inline constexpr int kLogsExitFailed = 100;
+inline constexpr int kLogsExitNotFinished = 101;
+inline constexpr int kLogsExitNotFound = 102;
+inline constexpr int kLogsExitCancelled = 103;
+
+}  // namespace skydeck::backend::skypilot
