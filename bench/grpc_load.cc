@@ -2,8 +2,7 @@
 // threads for a fixed time and reports requests/s and latency percentiles,
 // the gRPC counterpart of `wrk` against the HTTP bridge.
 //
-//   grpc_load --server 127.0.0.1:50051 --rpc list --page-size 100 \
-//             --threads 16 --seconds 10
+//   grpc_load --server 127.0.0.1:50051 --rpc list --page-size 100 --threads 16 --seconds 10
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>

@@ -165,7 +165,9 @@ std::optional<int64_t> JobDir::CancelRequestedMs() const {
 absl::Status JobDir::RemoveScratch() const {
   std::error_code ec;
   fs::directory_iterator it(path_, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("listing ", path_.string(), ": ", ec.message()));
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("listing ", path_.string(), ": ", ec.message()));
+  }
   for (const fs::directory_entry& entry : it) {
     std::string name = entry.path().filename().string();
     bool record = name == "run.log" || name == kSpec || name == kLaunched ||

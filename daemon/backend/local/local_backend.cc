@@ -85,7 +85,8 @@ std::vector<std::string> NodeEnvironment(const JobSpec& spec) {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     absl::string_view kv(*entry);
     size_t eq = kv.find('=');
-    if (eq != absl::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    if (eq == absl::string_view::npos) continue;
+    env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
   for (const auto& [key, value] : spec.env) env[key] = value;
   env["SKYPILOT_NUM_NODES"] = absl::StrCat(spec.nodes);
@@ -149,7 +150,10 @@ absl::StatusOr<std::string> LocalBackend::Launch(const JobSpec& spec) {
   fs::create_directories(jobs_root_, ec);
   JobDir dir = DirOf(spec.name);
   if (!fs::create_directory(dir.path(), ec)) {
-    if (ec) return absl::UnavailableError(absl::StrCat("creating ", dir.path().string(), ": ", ec.message()));
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("creating ", dir.path().string(), ": ", ec.message()));
+    }
     if (dir.LaunchedMs()) {
       return absl::FailedPreconditionError(
           absl::StrCat("a job named ", spec.name, " was already launched; names are not reused"));
@@ -337,7 +341,9 @@ void LocalBackend::KillTimerLoop() {
     }
     mu_.Unlock();
     for (const std::string& id : due) {
-      if (SignalNodes(DirOf(id), SIGKILL) > 0) LogInfo("local job killed after grace", {{"job", id}});
+      if (SignalNodes(DirOf(id), SIGKILL) > 0) {
+        LogInfo("local job killed after the grace period", {{"job", id}});
+      }
     }
     mu_.Lock();
   }
