@@ -4,6 +4,8 @@
 # under ~/.local/share/skydeck). Extra arguments go to skydeckd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 scripts/install-deps.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build build/release --target skydeckd skydeck

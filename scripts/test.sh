@@ -3,6 +3,8 @@
 # through ctest. Extra arguments go to ctest (e.g. -R store, -L e2e).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache: hits across clones in other folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 scripts/install-deps.sh --test
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build/test
