@@ -34,6 +34,9 @@ std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
   return std::unique_ptr<Message>(MessageFactory::generated_factory()->GetPrototype(type)->New());
 }
 
+// How often an idle stream checks for shutdown.
+constexpr std::chrono::milliseconds kStreamTick{250};
+
 std::string GrpcPath(const google::protobuf::MethodDescriptor* m) {
   return absl::StrCat("/", m->service()->full_name(), "/", m->name());
 }
@@ -102,6 +105,7 @@ absl::StatusOr<int> HttpBridge::Start() {
 }
 
 void HttpBridge::Stop() {
+  stopping_ = true;  // open streams end at their next tick
   if (server_) server_->stop();
   if (thread_.joinable()) thread_.join();
 }
@@ -201,9 +205,11 @@ void HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
         if (offset != 0) return false;  // the stream ran to completion already
         active_streams_++;
         bool client_gone = false;
+        auto last_write = std::chrono::steady_clock::now();
         auto write = [&](const std::string& text) {
           if (client_gone) return false;
           client_gone = !sink.write(text.data(), text.size());
+          last_write = std::chrono::steady_clock::now();
           return !client_gone;
         };
         write(": connected\n\n");
@@ -215,7 +221,14 @@ void HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
               auto json = MessageToJson(*msg);
               return json.ok() && write(absl::StrCat("data: ", *json, "\n\n"));
             },
-            [&] { return write(": ping\n\n"); }, options_.keepalive);
+            [&] {
+              // Called every tick while no message arrives: end on shutdown,
+              // and probe the client with a comment once per keep-alive.
+              if (stopping_) return false;
+              if (std::chrono::steady_clock::now() - last_write < options_.keepalive) return true;
+              return write(": ping\n\n");
+            },
+            std::min<std::chrono::milliseconds>(options_.keepalive, kStreamTick));
         if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
           write(absl::StrCat("event: error\ndata: ",
                              ErrorBody(status.error_code(), status.error_message()), "\n\n"));

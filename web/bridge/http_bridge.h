@@ -97,6 +97,7 @@ class HttpBridge {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::atomic<int> active_streams_{0};
+  std::atomic<bool> stopping_{false};
   std::mutex stats_mu_;
   std::map<std::string, RouteStats> stats_;  // guarded by stats_mu_
 };

@@ -1,0 +1,53 @@
+"""skydeck-web, the bridge as its own process in front of a skydeckd that
+serves gRPC only: the same API over HTTP, including streams, and a clean
+stop while a stream is open."""
+
+import os
+import signal
+import subprocess
+import unittest
+
+import harness
+from test_http_bridge import Http, read_until
+
+SKYDECK_WEB = os.environ.get("SKYDECK_WEB", "skydeck-web")
+
+
+class StandaloneBridgeTest(harness.E2ETestCase):
+    daemon_args = ("--no-http",)
+
+    def setUp(self):
+        super().setUp()
+        ready = os.path.join(self.tmp, "web-ready")
+        log = open(os.path.join(self.tmp, "web.log"), "wb")
+        self.web = subprocess.Popen([SKYDECK_WEB, "--target", self.daemon.address, "--port", "0",
+                                     "--ready-file", ready, "--sse-keepalive-ms", "100"],
+                                    stdout=log, stderr=log)
+        log.close()
+        harness.wait_for(lambda: os.path.exists(ready), what="skydeck-web to listen")
+        with open(ready) as f:
+            self.http = Http(f.read().strip())
+
+    def tearDown(self):
+        if self.web.poll() is None:
+            self.web.kill()
+            self.web.wait()
+        super().tearDown()
+
+    def test_api_and_streams_through_a_remote_daemon(self):
+        self.assertIsNone(self.daemon.http_address)  # the daemon serves no HTTP
+        self.cli("exp", "create", "remote-a", "--cmd", "true", "--label", "via=web")
+        listed = self.http.ok("GET", "/api/experiments?label_selector=via%3Dweb")["experiments"]
+        self.assertEqual([e["name"] for e in listed], ["remote-a"])
+        self.http.ok("POST", "/api/experiments/remote-a/state",
+                     {"desired_state": "DESIRED_STATE_RUNNING"})
+        stream = self.http.open_stream("/api/watch?since_revision=0")
+        read_until(stream, '"name":"remote-a"')
+        # SIGTERM with a stream open: the process still stops promptly.
+        self.web.send_signal(signal.SIGTERM)
+        self.assertEqual(self.web.wait(timeout=10), 0)
+        stream.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

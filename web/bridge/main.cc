@@ -1,0 +1,95 @@
+// skydeck-web: the HTTP/JSON bridge and dashboard as a process of its own,
+// in front of a skydeckd reached over gRPC (e.g. on another host or port).
+// skydeckd embeds the same bridge by default; use this to serve HTTP from a
+// different machine or user than the daemon.
+//
+//   skydeck-web --target 127.0.0.1:50051 --port 8000 --web-root web/ui/dist
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "web/bridge/http_bridge.h"
+
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace skydeck;
+  CLI::App app{"skydeck-web: HTTP/JSON API and dashboard for a skydeckd", "skydeck-web"};
+  std::string target = "127.0.0.1:50051", token_file;
+  web::BridgeOptions options;
+  int keepalive_ms = 15000;
+  std::string ready_file;
+  app.add_option("--target", target, "skydeckd gRPC address")
+      ->capture_default_str()->envname("SKYDECK_SERVER");
+  app.add_option("--host", options.host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", options.port, "Port (0 picks a free one)")->capture_default_str();
+  app.add_option("--web-root", options.web_root, "Directory of the built dashboard");
+  app.add_option("--auth-token-file", token_file,
+                 "Bearer token required from HTTP clients and sent to skydeckd "
+                 "(or env SKYDECK_AUTH_TOKEN)");
+  app.add_option("--sse-keepalive-ms", keepalive_ms, "Keep-alive interval of event streams")
+      ->capture_default_str();
+  app.add_option("--ready-file", ready_file, "Write host:port here once listening");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in || !std::getline(in, options.token)) {
+      LogError("cannot read token file", {{"path", token_file}});
+      return 2;
+    }
+  } else if (const char* env = std::getenv("SKYDECK_AUTH_TOKEN")) {
+    options.token = env;
+  }
+  while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.back()))) {
+    options.token.pop_back();
+  }
+  if (!IsLoopback(options.host) && options.token.empty()) {
+    LogError("refusing to listen on a non-loopback address without a token",
+             {{"host", options.host}});
+    return 2;
+  }
+  options.keepalive = std::chrono::milliseconds(keepalive_ms);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(8 * 1024 * 1024);
+  auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  web::HttpBridge bridge(channel, options);
+  auto port = bridge.Start();
+  if (!port.ok()) {
+    LogError("cannot start", {{"error", port.status().ToString()}});
+    return 1;
+  }
+  LogInfo("skydeck-web started", {{"http", absl::StrCat(options.host, ":", *port)},
+                                  {"target", target},
+                                  {"auth", options.token.empty() ? "off" : "token"}});
+  if (!ready_file.empty()) {
+    std::ofstream(ready_file + ".tmp") << options.host << ":" << *port << "\n";
+    std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  // Streams end when skydeckd's Watch ends or the client leaves; stopping
+  // the server closes the listener and waits for in-flight requests.
+  bridge.Stop();
+  LogInfo("stopped");
+  return 0;
+}
