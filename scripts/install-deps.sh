@@ -12,8 +12,13 @@ packages=(
   libabsl-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev libyaml-cpp-dev
   nlohmann-json3-dev
 )
+# The dashboard is built with node and npm; any node >= 20 already on the
+# machine will do, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 python3 python3-grpcio python3-protobuf sqlite3)
+  packages+=(catch2 python3 python3-grpcio python3-protobuf sqlite3 chromium)
 fi
 
 missing=()

@@ -320,6 +320,7 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
           r.id,
           [&](Record& e, std::vector<store::NewEvent>* events) {
             ObservedState before = e.observed_state;
+            int64_t generation_before = e.observed_generation;
             const store::Condition* was_stalled = FindCondition(e.conditions, "Stalled");
             bool stalled_before = was_stalled && was_stalled->status;
             e.observed_state = state;
@@ -361,6 +362,12 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
               events->push_back(store::NewEvent{
                   0, job ? job->id : 0, "ObservedStateChanged", std::string(Name(state)),
                   absl::StrCat(Name(before), " -> ", Name(state)), kActor});
+            } else if (e.observed_generation != generation_before) {
+              // Watchers learn that a spec change has been acted on even
+              // when it changed nothing else (e.g. new flags while running).
+              events->push_back(store::NewEvent{
+                  0, 0, "Reconciled", "UpToDate",
+                  absl::StrCat("acted on generation ", r.generation), kActor});
             }
             return absl::OkStatus();
           })

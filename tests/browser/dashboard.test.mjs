@@ -12,6 +12,8 @@
 //   SKYDECK_HTTP    dashboard/API base URL, e.g. http://127.0.0.1:8000 (required)
 //   SKYDECK         skydeck CLI binary (optional: cross-checks what the UI did)
 //   SKYDECK_SERVER  the daemon's gRPC host:port, for the CLI
+//   SKYDECK_HTTP_AUTH, SKYDECK_TOKEN  a second daemon that requires this bearer
+//                   token (optional: tests the token prompt)
 //   SCREENSHOT_DIR  where screenshots go (default: $TMPDIR/skydeck-screenshots)
 //   CHROMIUM        browser binary (default /usr/bin/chromium)
 //
@@ -215,6 +217,8 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await page.click("[data-testid=save-config]");
     await toast("Saved ui-hello").waitFor();
     assert.equal((await api("GET", "/api/experiments/ui-hello")).experiment.description, "draft typed in the browser");
+    // The reconciler catches up with the new generation; the mark goes away.
+    await page.waitForSelector(`${row("ui-hello")} .mark.reconciling`, { state: "detached" });
   });
 
   await t.test("duplicates an experiment", { timeout: STEP_TIMEOUT }, async () => {
@@ -277,6 +281,23 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     assert.equal((await api("GET", "/api/experiments/long-a")).experiment.delete_time, undefined);
   });
 
+  await t.test("terminates and deletes a running experiment on request", { timeout: STEP_TIMEOUT }, async () => {
+    const { experiment } = await api("POST", "/api/experiments", {
+      experiment: { name: "long-c", base_command: "sleep 300" },
+      start: true,
+    });
+    await page.waitForSelector(rowIn("long-c", "RUNNING"));
+    await page.goto(`${BASE}/#/exp/${experiment.id}/overview`);
+    await page.click("[data-testid=details] [data-testid=delete]");
+    const refused = toast("Could not delete long-c");
+    await refused.getByRole("button", { name: "Terminate and delete" }).click();
+    await page.waitForSelector(row("long-c"), { state: "detached", timeout: 30_000 });
+    await toast("Deleted long-c").getByRole("button", { name: "Undo" }).waitFor();
+    const after = await api("GET", `/api/experiments?include_deleted=true&name_contains=long-c`);
+    assert.ok(after.experiments[0].delete_time, "long-c is archived");
+    assert.equal(after.experiments[0].observed_state, "OBSERVED_STATE_TERMINATED");
+  });
+
   await t.test("finds experiments from the keyboard", { timeout: STEP_TIMEOUT }, async () => {
     await page.locator("body").press("/");
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "search");
@@ -308,6 +329,27 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await p.locator("[data-testid=log]", { hasText: "hello-from-ui" }).waitFor();
     await p.screenshot({ path: path.join(SHOTS, "13-narrow-dark-log.png") });
     await narrow.close();
+  });
+
+  await t.test("asks for the access token when the daemon requires one", {
+    timeout: STEP_TIMEOUT,
+    skip: !process.env.SKYDECK_HTTP_AUTH && "no SKYDECK_HTTP_AUTH daemon",
+  }, async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 700 } });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(WAIT);
+    p.on("pageerror", (err) => pageErrors.push(err.message));
+    await p.goto(`${process.env.SKYDECK_HTTP_AUTH}/`);
+    await p.locator("#token-input").waitFor();
+    await p.screenshot({ path: path.join(SHOTS, "14-token-prompt.png") });
+    await p.fill("#token-input", process.env.SKYDECK_TOKEN);
+    await p.getByRole("button", { name: "Use token" }).click();
+    await p.locator("[data-testid=live-status]", { hasText: "live" }).waitFor();
+    // Remembered: a reload goes straight in.
+    await p.reload();
+    await p.locator("[data-testid=live-status]", { hasText: "live" }).waitFor();
+    assert.equal(await p.locator("#token-input").count(), 0);
+    await ctx.close();
   });
 
   assert.deepEqual(pageErrors, [], "uncaught errors in the page");

@@ -56,6 +56,41 @@ def kill_processes_under(directory):
                 pass
 
 
+def start_daemon(daemons, skydeckd, data_dir, web_root, extra=()):
+    """Starts skydeckd on free ports in `data_dir`; returns (grpc, http) addresses."""
+    os.makedirs(data_dir)
+    ready = os.path.join(data_dir, "ready")
+    with open(os.path.join(data_dir, "skydeckd.log"), "wb") as log:
+        daemon = subprocess.Popen(
+            [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", data_dir,
+             "--ready-file", ready, "--poll-interval", "100ms",
+             "--local-cancel-grace", "2s", "--web-root", web_root, *extra],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    daemons.append((daemon, data_dir))
+
+    def is_ready():
+        if daemon.poll() is not None:
+            raise SystemExit(f"skydeckd exited with {daemon.returncode}")
+        if not os.path.exists(ready):
+            return False
+        with open(ready) as f:
+            return len(f.read().splitlines()) >= 2
+    wait_for(is_ready, 30, "skydeckd to listen")
+    with open(ready) as f:
+        grpc_addr, http_addr = f.read().splitlines()[:2]
+    return grpc_addr, http_addr
+
+
+def stop_daemon(daemon):
+    if daemon.poll() is None:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+
+
 def main():
     skydeckd = os.environ.get("SKYDECKD")
     if not skydeckd:
@@ -71,51 +106,38 @@ def main():
         skip(f"dashboard not built in {web_root} (npm run build in web/ui)")
 
     tmp = tempfile.mkdtemp(prefix="skydeck-browser-")
-    ready = os.path.join(tmp, "ready")
-    log_path = os.path.join(tmp, "skydeckd.log")
-    with open(log_path, "wb") as log:
-        daemon = subprocess.Popen(
-            [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", tmp,
-             "--ready-file", ready, "--poll-interval", "100ms",
-             "--local-cancel-grace", "2s", "--web-root", web_root],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    token = "browser-test-token"
+    with open(os.path.join(tmp, "token"), "w") as f:
+        f.write(token)
+    daemons = []
     code = 1
     try:
-        def is_ready():
-            if daemon.poll() is not None:
-                raise SystemExit(f"skydeckd exited with {daemon.returncode}")
-            if not os.path.exists(ready):
-                return False
-            with open(ready) as f:
-                return len(f.read().splitlines()) >= 2
-        wait_for(is_ready, 30, "skydeckd to listen")
-        with open(ready) as f:
-            grpc_addr, http_addr = f.read().splitlines()[:2]
+        # One open daemon for the flows, one that requires a token for the prompt.
+        grpc_addr, http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "open"), web_root)
+        _, auth_http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "auth"), web_root,
+                                         ["--auth-token-file", os.path.join(tmp, "token")])
         env = dict(os.environ)
         env.update({
             "SKYDECK_HTTP": f"http://{http_addr}",
             "SKYDECK_SERVER": grpc_addr,
+            "SKYDECK_HTTP_AUTH": f"http://{auth_http_addr}",
+            "SKYDECK_TOKEN": token,
             "SCREENSHOT_DIR": os.environ.get(
                 "SCREENSHOT_DIR", os.path.join(tempfile.gettempdir(), "skydeck-screenshots")),
             "CHROMIUM": chromium,
         })
-        print(f"skydeckd at grpc={grpc_addr} http={http_addr}; screenshots in {env['SCREENSHOT_DIR']}",
-              flush=True)
+        print(f"skydeckd at grpc={grpc_addr} http={http_addr} (token: {auth_http_addr}); "
+              f"screenshots in {env['SCREENSHOT_DIR']}", flush=True)
         code = subprocess.call([node, "--test", "--test-reporter=spec",
                                 os.path.join(HERE, "dashboard.test.mjs")], env=env)
     finally:
-        if daemon.poll() is None:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-        kill_processes_under(tmp)
-        if code != 0:
-            with open(log_path, errors="replace") as f:
-                print("--- skydeckd log (tail) ---")
-                print(f.read()[-20000:])
+        for daemon, data_dir in daemons:
+            stop_daemon(daemon)
+            kill_processes_under(data_dir)
+            if code != 0:
+                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
+                    print(f"--- skydeckd log {data_dir} (tail) ---")
+                    print(f.read()[-20000:])
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

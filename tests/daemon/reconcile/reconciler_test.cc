@@ -111,6 +111,28 @@ TEST_CASE_METHOD(ReconcileFixture, "desired RUNNING launches one job from an int
   CHECK(HasEvent(id, "Launched"));
 }
 
+TEST_CASE_METHOD(ReconcileFixture, "acting on a spec change is visible to watchers",
+                 "[reconcile]") {
+  int64_t id = Create("gen");
+  Reconcile(id);
+  backend.Set(Live(id)->backend_job_id, JobStatus::kRunning);
+  Poll();
+  Reconcile(id);
+  int64_t revision = *store->LatestRevision();
+  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
+                  s.flags["extra"] = int64_t{1};
+                  return absl::OkStatus();
+                }, "u").ok());
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_generation == r.generation);
+  auto events = *store->EventsAfter(revision, id, 10);
+  REQUIRE(events.size() == 2);  // Updated, Reconciled
+  CHECK(events[1].type == "Reconciled");
+  Reconcile(id);  // nothing new: no event
+  CHECK(store->EventsAfter(revision, id, 10)->size() == 2);
+}
+
 TEST_CASE_METHOD(ReconcileFixture, "double start and repeated reconciles never double-launch",
                  "[reconcile]") {
   int64_t id = Create("twice");

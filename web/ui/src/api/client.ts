@@ -1,0 +1,246 @@
+// File: api/client.ts
+//
+// The HTTP/JSON client of the SkyDeck API. Every call returns the decoded
+// response or throws ApiError carrying the server's canonical code and
+// message ({"code": "INVALID_ARGUMENT", "message": "..."}), so the UI can show
+// exactly why a request was refused. State-changing requests are JSON (the
+// bridge refuses anything else). When the daemon requires a token, it is read
+// from localStorage; a 401 asks the registered prompt for one and retries once.
+
+import type {
+  CommandFlagSchema,
+  DesiredState,
+  Experiment,
+  FlagMap,
+  Health,
+  Job,
+  SkyEvent,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+const TOKEN_KEY = "skydeck.token";
+const ACTOR_KEY = "skydeck.actor";
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export function getToken(): string {
+  return storage()?.getItem(TOKEN_KEY) ?? "";
+}
+
+export function setToken(token: string): void {
+  const s = storage();
+  if (!s) return;
+  if (token) s.setItem(TOKEN_KEY, token);
+  else s.removeItem(TOKEN_KEY);
+}
+
+/** The name recorded as the actor of this browser's changes (default "web"). */
+export function getActor(): string {
+  return storage()?.getItem(ACTOR_KEY) ?? "";
+}
+
+export function setActor(actor: string): void {
+  const s = storage();
+  if (!s) return;
+  if (actor) s.setItem(ACTOR_KEY, actor);
+  else s.removeItem(ACTOR_KEY);
+}
+
+/** Asked for a token after a 401; resolves true when one was entered. */
+let tokenPrompt: (() => Promise<boolean>) | null = null;
+let pendingPrompt: Promise<boolean> | null = null;
+
+export function setTokenPrompt(prompt: () => Promise<boolean>): void {
+  tokenPrompt = prompt;
+}
+
+/** Shows the token prompt once however many requests were refused at once. */
+export function askForToken(): Promise<boolean> {
+  if (!tokenPrompt) return Promise.resolve(false);
+  if (!pendingPrompt) {
+    pendingPrompt = tokenPrompt().finally(() => {
+      pendingPrompt = null;
+    });
+  }
+  return pendingPrompt;
+}
+
+export function authHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const token = getToken();
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  const actor = getActor();
+  // Header values must be ISO-8859-1; anything else is left to the default.
+  if (actor && /^[\x20-\x7e]+$/.test(actor)) headers["X-SkyDeck-Actor"] = actor;
+  return headers;
+}
+
+/** Turns a non-2xx response into an ApiError with the server's words. */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  let code = `HTTP_${res.status}`;
+  let message = res.statusText || `HTTP ${res.status}`;
+  try {
+    const text = await res.text();
+    try {
+      const body = JSON.parse(text) as { code?: string; message?: string };
+      if (body.code) code = body.code;
+      if (body.message) message = body.message;
+    } catch {
+      if (text.trim()) message = text.trim();
+    }
+  } catch {
+    // keep the status line
+  }
+  return new ApiError(res.status, code, message);
+}
+
+export function unreachable(err: unknown): ApiError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new ApiError(0, "UNAVAILABLE", `cannot reach skydeckd (${detail})`);
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const headers = authHeaders();
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await fetch(path, init);
+    } catch (err) {
+      throw unreachable(err);
+    }
+    if (res.status === 401 && attempt === 0 && (await askForToken())) continue;
+    if (!res.ok) throw await errorFromResponse(res);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+}
+
+const enc = encodeURIComponent;
+
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === "" || v === false) continue;
+    parts.push(`${enc(k)}=${enc(String(v))}`);
+  }
+  return parts.length ? `?${parts.join("&")}` : "";
+}
+
+/** The experiment fields UpdateExperiment accepts in its mask. */
+export type MaskField =
+  | "name"
+  | "description"
+  | "base_command"
+  | "flags"
+  | "run_name"
+  | "nodes"
+  | "gpus"
+  | "gpu_type"
+  | "infra"
+  | "spot"
+  | "labels"
+  | "max_restarts"
+  | "desired_state";
+
+export const api = {
+  async listExperiments(includeDeleted = false): Promise<Experiment[]> {
+    const all: Experiment[] = [];
+    let token = "";
+    do {
+      const page = await request<{ experiments?: Experiment[]; next_page_token?: string }>(
+        "GET",
+        `/api/experiments${query({ page_size: 1000, page_token: token, include_deleted: includeDeleted })}`,
+      );
+      all.push(...(page.experiments ?? []));
+      token = page.next_page_token ?? "";
+    } while (token);
+    return all;
+  },
+  async getExperiment(id: string): Promise<Experiment> {
+    return (await request<{ experiment: Experiment }>("GET", `/api/experiments/${enc(id)}`))
+      .experiment;
+  },
+  async createExperiment(experiment: Experiment, start: boolean): Promise<Experiment> {
+    return (
+      await request<{ experiment: Experiment }>("POST", "/api/experiments", { experiment, start })
+    ).experiment;
+  },
+  async updateExperiment(id: string, experiment: Experiment, mask: MaskField[]): Promise<Experiment> {
+    return (
+      await request<{ experiment: Experiment }>("PATCH", `/api/experiments/${enc(id)}`, {
+        experiment,
+        update_mask: mask.join(","),
+      })
+    ).experiment;
+  },
+  async updateFlags(id: string, set: FlagMap, unset: string[]): Promise<Experiment> {
+    return (
+      await request<{ experiment: Experiment }>("POST", `/api/experiments/${enc(id)}/flags`, {
+        set,
+        unset,
+      })
+    ).experiment;
+  },
+  async setDesiredState(ids: string[], desired: DesiredState, reason = ""): Promise<Experiment[]> {
+    const body = { ids, desired_state: desired, reason: reason || undefined };
+    return (await request<{ experiments?: Experiment[] }>("POST", "/api/experiments/state", body))
+      .experiments ?? [];
+  },
+  async deleteExperiment(id: string, force = false): Promise<Experiment | undefined> {
+    return (
+      await request<{ experiment?: Experiment }>(
+        "DELETE",
+        `/api/experiments/${enc(id)}${query({ force })}`,
+      )
+    ).experiment;
+  },
+  async undeleteExperiment(id: string): Promise<Experiment> {
+    return (
+      await request<{ experiment: Experiment }>("POST", `/api/experiments/${enc(id)}/undelete`, {})
+    ).experiment;
+  },
+  async status(id: string, recentJobs = 20): Promise<{ experiment?: Experiment; current_job?: Job; recent_jobs?: Job[] }> {
+    return request("GET", `/api/experiments/${enc(id)}/status${query({ recent_jobs: recentJobs })}`);
+  },
+  async jobs(id: string, pageSize = 100): Promise<Job[]> {
+    return (
+      await request<{ jobs?: Job[] }>("GET", `/api/experiments/${enc(id)}/jobs${query({ page_size: pageSize })}`)
+    ).jobs ?? [];
+  },
+  async cancelJob(jobId: string, reason = ""): Promise<Job | undefined> {
+    return (await request<{ job?: Job }>("POST", `/api/jobs/${enc(jobId)}/cancel`, { reason })).job;
+  },
+  async events(experimentId?: string, pageSize = 100, beforeId?: string): Promise<SkyEvent[]> {
+    const path = experimentId ? `/api/experiments/${enc(experimentId)}/events` : "/api/events";
+    return (
+      await request<{ events?: SkyEvent[] }>("GET", `${path}${query({ page_size: pageSize, before_id: beforeId })}`)
+    ).events ?? [];
+  },
+  async health(): Promise<Health> {
+    return (await request<{ health?: Health }>("GET", "/api/health")).health ?? {};
+  },
+  async flagSchemas(): Promise<CommandFlagSchema[]> {
+    return (await request<{ schemas?: CommandFlagSchema[] }>("GET", "/api/flag-schemas")).schemas ?? [];
+  },
+};

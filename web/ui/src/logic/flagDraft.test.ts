@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import type { CommandFlagSchema, FlagMap } from "../api/types";
+import { evaluateDraft, flagSuggestions, matchSuggestions, schemaLookup } from "./flagDraft";
+
+const base: FlagMap = { "trainer.lr": { double_value: 0.001 }, layers: { int_value: "4" }, name: { string_value: "a" } };
+const schemas: CommandFlagSchema[] = [
+  {
+    base_command: "python train.py",
+    inferred: true,
+    flags: [
+      { name: "trainer.lr", type: "TYPE_FLOAT" },
+      { name: "layers", type: "TYPE_INT" },
+      { name: "trainer.warmup", type: "TYPE_INT", description: "warmup steps" },
+    ],
+  },
+  { base_command: "python eval.py", flags: [{ name: "eval.split", type: "TYPE_STRING" }, { name: "layers", type: "TYPE_STRING" }] },
+];
+
+describe("evaluateDraft", () => {
+  const lookup = schemaLookup(flagSuggestions(schemas, "python train.py"));
+  it("sends only changed keys, typed", () => {
+    const r = evaluateDraft(base, { edits: { "trainer.lr": { text: "3e-4" }, layers: { text: "4" } }, removed: ["name"] }, lookup);
+    expect(r.set).toEqual({ "trainer.lr": { double_value: 0.0003 } });
+    expect(r.unset).toEqual(["name"]);
+    expect(r.errors).toEqual({});
+    expect(r.dirty).toBe(true);
+  });
+  it("widens an int typed for a float flag", () => {
+    expect(evaluateDraft(base, { edits: { "trainer.lr": { text: "1" } }, removed: [] }, lookup).set).toEqual({
+      "trainer.lr": { double_value: 1 },
+    });
+  });
+  it("reports type errors inline but still sends the value for the server to judge", () => {
+    const r = evaluateDraft(base, { edits: { layers: { text: "many" } }, removed: [] }, lookup);
+    expect(r.errors.layers).toMatch(/layers is an int/);
+    expect(r.set).toEqual({ layers: { string_value: "many" } });
+  });
+  it("reports bad keys", () => {
+    const r = evaluateDraft(base, { edits: { "bad key": { text: "1" } }, removed: [] }, lookup);
+    expect(r.errors["bad key"]).toMatch(/must match/);
+    expect(r.set).toEqual({ "bad key": { int_value: "1" } });
+  });
+  it("is clean when nothing changed", () => {
+    expect(evaluateDraft(base, { edits: { layers: { text: "4" } }, removed: ["unknown"] }, lookup).dirty).toBe(false);
+  });
+  it("honours := for a string", () => {
+    expect(evaluateDraft({}, { edits: { tag: { text: "42", forceString: true } }, removed: [] }, () => undefined).set).toEqual({
+      tag: { string_value: "42" },
+    });
+  });
+});
+
+describe("suggestions", () => {
+  const all = flagSuggestions(schemas, "python train.py");
+  it("prefers the experiment's own command's schema", () => {
+    expect(all.find((s) => s.schema.name === "layers")?.schema.type).toBe("TYPE_INT");
+    expect(all.find((s) => s.schema.name === "eval.split")?.sameCommand).toBe(false);
+  });
+  it("types only with the own command's schema", () => {
+    const lookup = schemaLookup(all);
+    expect(lookup("layers")?.type).toBe("TYPE_INT");
+    expect(lookup("eval.split")).toBeUndefined();
+  });
+  it("matches prefixes, dotted segments, then substrings, excluding keys already set", () => {
+    const names = (q: string, exclude: string[] = []) => matchSuggestions(all, q, new Set(exclude)).map((s) => s.schema.name);
+    expect(names("tr")).toEqual(["trainer.lr", "trainer.warmup"]);
+    expect(names("warm")).toEqual(["trainer.warmup"]);
+    expect(names("split")).toEqual(["eval.split"]);
+    expect(names("ai")).toEqual(["trainer.lr", "trainer.warmup"]);
+    expect(names("", ["layers", "trainer.lr"])).toEqual(["trainer.warmup", "eval.split"]);
+  });
+});

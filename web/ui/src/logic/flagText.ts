@@ -1,0 +1,204 @@
+// File: logic/flagText.ts
+//
+// Flag text typed the way the CLI types it (common/flag_value.h), so a value
+// entered in the dashboard means what it would mean on the command line:
+//
+//   parseFlagValueText("4")      -> {int_value: "4"}
+//   parseFlagValueText("3e-4")   -> {double_value: 0.0003}
+//   parseFlagValueText("true")   -> {bool_value: true}
+//   parseFlagValueText("'42'")   -> {string_value: "42"}   (quotes force a string)
+//   parseFlagAssignment("tag:=42") -> ["tag", {string_value: "42"}]
+//
+// Against a flag schema, a value is coerced where that is lossless (an int
+// for a float flag, any text for a string flag) and otherwise reported as a
+// type error to show inline before anything is sent.
+
+import type { FlagSchema, FlagValue } from "../api/types";
+import { flagKind, formatFlagValue } from "./format";
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function isQuoted(text: string): boolean {
+  return text.length >= 2 && (text[0] === '"' || text[0] === "'") && text[text.length - 1] === text[0];
+}
+
+function parseInt64(text: string): string | undefined {
+  const t = text.startsWith("+") ? text.slice(1) : text;
+  if (!/^-?\d+$/.test(t)) return undefined;
+  const n = BigInt(t);
+  if (n < INT64_MIN || n > INT64_MAX) return undefined;
+  return n.toString();
+}
+
+function parseDouble(text: string): number | undefined {
+  // Only digits, '.', exponent and signs: "nan", "inf" and hex stay strings.
+  if (!/^[0-9.eE+-]+$/.test(text) || !/\d/.test(text)) return undefined;
+  const t = text.startsWith("+") ? text.slice(1) : text;
+  if (!/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
+  const d = Number(t);
+  return Number.isFinite(d) ? d : undefined;
+}
+
+export function parseFlagValueText(text: string): FlagValue {
+  if (isQuoted(text)) return { string_value: text.slice(1, -1) };
+  if (text === "true" || text === "True") return { bool_value: true };
+  if (text === "false" || text === "False") return { bool_value: false };
+  const i = parseInt64(text);
+  if (i !== undefined) return { int_value: i };
+  const d = parseDouble(text);
+  if (d !== undefined) return { double_value: d };
+  return { string_value: text };
+}
+
+/** "key=value" (typed) or "key:=value" (always a string). */
+export function parseFlagAssignment(text: string): [string, FlagValue] {
+  const eq = text.indexOf("=");
+  if (eq < 0) throw new Error(`flag "${text}" is not of the form key=value (or key:=string)`);
+  const forceString = eq > 0 && text[eq - 1] === ":";
+  const key = text.slice(0, forceString ? eq - 1 : eq);
+  if (!key) throw new Error(`flag "${text}" has an empty key`);
+  const value = text.slice(eq + 1);
+  return [key, forceString ? { string_value: value } : parseFlagValueText(value)];
+}
+
+/** Parses one assignment per line (blank lines and # comments skipped). */
+export function parseFlagLines(text: string): { flags: Record<string, FlagValue>; errors: string[] } {
+  const flags: Record<string, FlagValue> = {};
+  const errors: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    try {
+      const [k, v] = parseFlagAssignment(line);
+      flags[k] = v;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  return { flags, errors };
+}
+
+/** Same rule as the daemon: [A-Za-z_][A-Za-z0-9_.-]*, at most 128 bytes. Empty: valid. */
+export function flagKeyError(key: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
+    return `flag key "${key}": must match [A-Za-z_][A-Za-z0-9_.-]*`;
+  }
+  if (new TextEncoder().encode(key).length > 128) return `flag key "${key}": at most 128 bytes`;
+  return "";
+}
+
+/**
+ * The text to put in an edit box so that typing it back gives the same
+ * value: strings that would read as another type ("42", "true") are quoted.
+ */
+export function flagEditText(v: FlagValue | undefined): string {
+  if (!v) return "";
+  const text = formatFlagValue(v);
+  if (v.string_value !== undefined && flagKind(parseFlagValueText(text)) !== "string") {
+    return text.includes('"') ? `'${text}'` : `"${text}"`;
+  }
+  return text;
+}
+
+export interface TypedFlag {
+  value?: FlagValue;
+  /** Why the text cannot be a value of the schema's type; empty when it can. */
+  error: string;
+}
+
+const SCHEMA_KIND: Record<string, string> = {
+  TYPE_STRING: "string",
+  TYPE_INT: "int",
+  TYPE_FLOAT: "float",
+  TYPE_BOOL: "bool",
+  TYPE_CHOICE: "choice",
+};
+
+/**
+ * Types `text` for a flag with `schema` (none: like the CLI). `forceString`
+ * is the `:=` form. Ints widen to floats and anything is a string for a
+ * string flag; a float for an int flag, text for a number or bool flag, a
+ * value outside choices or [min, max] are errors.
+ */
+export function typeFlagText(text: string, schema?: FlagSchema, forceString = false): TypedFlag {
+  const parsed = forceString ? { string_value: text } : parseFlagValueText(text);
+  const kind = schema?.type ? SCHEMA_KIND[schema.type] : undefined;
+  if (!kind) return { value: parsed, error: "" };
+  const got = flagKind(parsed);
+  const name = schema?.name ?? "flag";
+  const unquoted = isQuoted(text) ? text.slice(1, -1) : text;
+  switch (kind) {
+    case "string":
+      return { value: { string_value: forceString ? text : unquoted }, error: "" };
+    case "choice": {
+      const choice = forceString ? text : unquoted;
+      const choices = schema?.choices ?? [];
+      if (choices.length && !choices.includes(choice)) {
+        return { error: `${name} must be one of ${choices.join(", ")}` };
+      }
+      return { value: { string_value: choice }, error: "" };
+    }
+    case "bool":
+      return got === "bool" ? { value: parsed, error: "" } : { error: `${name} is a bool: true or false` };
+    case "int":
+      if (got !== "int") return { error: `${name} is an int, got ${got === "float" ? "a float" : `"${text}"`}` };
+      return withinRange(parsed, Number(parsed.int_value), schema);
+    case "float": {
+      if (got === "int") {
+        const d = Number(parsed.int_value);
+        return withinRange({ double_value: d }, d, schema);
+      }
+      if (got !== "float") return { error: `${name} is a float, got "${text}"` };
+      return withinRange(parsed, Number(parsed.double_value), schema);
+    }
+  }
+  return { value: parsed, error: "" };
+}
+
+function withinRange(value: FlagValue, n: number, schema?: FlagSchema): TypedFlag {
+  const name = schema?.name ?? "flag";
+  if (schema?.min !== undefined && n < schema.min) return { error: `${name} must be ≥ ${schema.min}` };
+  if (schema?.max !== undefined && n > schema.max) return { error: `${name} must be ≤ ${schema.max}` };
+  return { value, error: "" };
+}
+
+/** Label text "k=v, k2=v2" or one per line -> map; errors name the bad part. */
+export function parseLabels(text: string): { labels: Record<string, string>; errors: string[] } {
+  const labels: Record<string, string> = {};
+  const errors: string[] = [];
+  for (const part of text.split(/[,\n]/)) {
+    const item = part.trim();
+    if (!item) continue;
+    const eq = item.indexOf("=");
+    if (eq <= 0) {
+      errors.push(`label "${item}" is not key=value`);
+      continue;
+    }
+    labels[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return { labels, errors };
+}
+
+export function formatLabels(labels: Record<string, string> | undefined): string {
+  return Object.entries(labels ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ");
+}
+
+/** POSIX single-quoting, as common/command_line.h does it. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** The exact command line a job would run: base command, then sorted quoted flags. */
+export function renderCommand(base: string, flags: Record<string, FlagValue> | undefined): string {
+  const keys = Object.keys(flags ?? {}).sort(byteOrder);
+  return [base, ...keys.map((k) => shellQuote(`${k}=${formatFlagValue(flags![k])}`))].join(" ");
+}
+
+/** std::map order (bytewise), which is how the daemon sorts flag keys. */
+export function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import type { Experiment, Job } from "../api/types";
+import { countByState, EMPTY_FILTER, filterExperiments, groupByLabel, labelKeys, naturalCompare, sortExperiments } from "./grouping";
+import { parseLabelSelector } from "./labelSelector";
+
+function exp(id: number, name: string, labels: Record<string, string> = {}, extra: Experiment = {}): Experiment {
+  return { id: String(id), name, labels, desired_state: "DESIRED_STATE_STOPPED", observed_state: "OBSERVED_STATE_IDLE", ...extra };
+}
+
+const exps = [
+  exp(1, "lr-10", { sweep: "lr", team: "nlp" }, { flags: { lr: { double_value: 0.1 } } }),
+  exp(2, "lr-2", { sweep: "lr" }, { observed_state: "OBSERVED_STATE_RUNNING", desired_state: "DESIRED_STATE_RUNNING" }),
+  exp(3, "bs-1", { sweep: "bs" }, { base_command: "python train.py" }),
+  exp(4, "solo"),
+  exp(5, "gone", { sweep: "lr" }, { delete_time: "2026-01-01T00:00:00Z" }),
+];
+
+describe("groupByLabel", () => {
+  it("groups by the label value in natural order, unlabeled last", () => {
+    const groups = groupByLabel(exps.slice(0, 4), "sweep");
+    expect(groups.map((g) => g.title)).toEqual(["sweep=bs", "sweep=lr", "no sweep"]);
+    expect(groups[1].experiments.map((e) => e.name)).toEqual(["lr-10", "lr-2"]);
+    expect(groups[2].value).toBeNull();
+    expect(new Set(groups.map((g) => g.id)).size).toBe(3);
+  });
+  it("makes one group without a key", () => {
+    const groups = groupByLabel(exps, "");
+    expect(groups).toHaveLength(1);
+    expect(groups[0].experiments).toHaveLength(5);
+  });
+  it("omits the unlabeled group when everyone has the label", () => {
+    expect(groupByLabel(exps.slice(0, 2), "sweep").map((g) => g.title)).toEqual(["sweep=lr"]);
+  });
+  it("lists label keys in use", () => {
+    expect(labelKeys(exps)).toEqual(["sweep", "team"]);
+  });
+});
+
+describe("filterExperiments", () => {
+  const names = (f: Partial<typeof EMPTY_FILTER>) => filterExperiments(exps, { ...EMPTY_FILTER, ...f }).experiments.map((e) => e.name);
+  it("hides archived experiments unless asked", () => {
+    expect(names({})).not.toContain("gone");
+    expect(names({ showDeleted: true })).toContain("gone");
+  });
+  it("matches every word of the text in name, command, labels and flags", () => {
+    expect(names({ text: "lr" })).toEqual(["lr-10", "lr-2"]);
+    expect(names({ text: "train.py" })).toEqual(["bs-1"]);
+    expect(names({ text: "team=nlp" })).toEqual(["lr-10"]);
+    expect(names({ text: "lr=0.1" })).toEqual(["lr-10"]);
+    expect(names({ text: "lr nomatch" })).toEqual([]);
+  });
+  it("filters by desired and observed state", () => {
+    expect(names({ desired: "DESIRED_STATE_RUNNING" })).toEqual(["lr-2"]);
+    expect(names({ observed: "OBSERVED_STATE_IDLE" })).toEqual(["lr-10", "bs-1", "solo"]);
+  });
+  it("filters by label selector and reports a bad one", () => {
+    expect(names({ labelSelector: "sweep=lr" })).toEqual(["lr-10", "lr-2"]);
+    expect(names({ labelSelector: "sweep in (bs, lr), !team" })).toEqual(["lr-2", "bs-1"]);
+    const bad = filterExperiments(exps, { ...EMPTY_FILTER, labelSelector: "a b c" });
+    expect(bad.error).toMatch(/cannot read/);
+    expect(bad.experiments).toHaveLength(4);
+  });
+});
+
+describe("parseLabelSelector", () => {
+  const l = { sweep: "lr", team: "nlp" };
+  it.each([
+    ["", true],
+    ["sweep=lr", true],
+    ["sweep==lr", true],
+    ["sweep!=lr", false],
+    ["sweep!=bs", true],
+    ["missing!=x", true],
+    ["sweep in (a, lr)", true],
+    ["sweep notin (a, lr)", false],
+    ["missing notin (a)", true],
+    ["team", true],
+    ["!team", false],
+    ["!other", true],
+    ["sweep=lr,team=cv", false],
+  ])("%j -> %s", (sel, want) => expect(parseLabelSelector(sel)(l)).toBe(want));
+});
+
+describe("sortExperiments", () => {
+  const jobs: Record<string, Job> = {
+    "1": { id: "10", status: "JOB_STATUS_SUCCEEDED", start_time: "2026-01-01T00:00:00Z", end_time: "2026-01-01T01:00:00Z" },
+    "2": { id: "11", status: "JOB_STATUS_RUNNING", start_time: "2026-01-01T00:30:00Z" },
+  };
+  const ctx = { jobOf: (e: Experiment) => jobs[e.id!], now: Date.parse("2026-01-01T02:00:00Z") };
+  const live = exps.slice(0, 4);
+  it("sorts names naturally, both ways", () => {
+    expect(sortExperiments(live, { key: "name", dir: 1 }, ctx).map((e) => e.name)).toEqual(["bs-1", "lr-2", "lr-10", "solo"]);
+    expect(sortExperiments(live, { key: "name", dir: -1 }, ctx).map((e) => e.name)).toEqual(["solo", "lr-10", "lr-2", "bs-1"]);
+  });
+  it("puts missing values last in either direction", () => {
+    expect(sortExperiments(live, { key: "duration", dir: 1 }, ctx).map((e) => e.id)).toEqual(["1", "2", "3", "4"]);
+    expect(sortExperiments(live, { key: "duration", dir: -1 }, ctx).map((e) => e.id)).toEqual(["2", "1", "3", "4"]);
+    expect(sortExperiments(live, { key: "flag:lr", dir: -1 }, ctx)[0].id).toBe("1");
+  });
+  it("sorts by id and state", () => {
+    expect(sortExperiments(live, { key: "id", dir: -1 }, ctx).map((e) => e.id)).toEqual(["4", "3", "2", "1"]);
+    expect(sortExperiments(live, { key: "state", dir: 1 }, ctx)[0].name).toBe("lr-2");
+  });
+  it("counts by observed state, ignoring archived", () => {
+    expect(countByState(exps)).toEqual({ OBSERVED_STATE_IDLE: 3, OBSERVED_STATE_RUNNING: 1 });
+  });
+  it("compares naturally", () => {
+    expect(naturalCompare("run-2", "run-10")).toBeLessThan(0);
+  });
+});

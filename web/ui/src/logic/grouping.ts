@@ -1,0 +1,198 @@
+// File: logic/grouping.ts
+//
+// What the experiments table shows and in which order: filtering (text,
+// label selector, desired and observed state, archived), grouping by one
+// label key (experiments without it form a last group), and sorting by a
+// column. Pure functions of the experiments and the view settings.
+
+import type { Experiment, Job } from "../api/types";
+import { flagKind, formatFlagValue, millis } from "./format";
+import { parseLabelSelector } from "./labelSelector";
+
+export interface Filter {
+  text: string;
+  labelSelector: string;
+  desired: string; // a DESIRED_STATE_* name, or "" for any
+  observed: string; // an OBSERVED_STATE_* name, or "" for any
+  showDeleted: boolean;
+}
+
+export const EMPTY_FILTER: Filter = { text: "", labelSelector: "", desired: "", observed: "", showDeleted: false };
+
+/** The experiments that pass; `error` explains a selector that cannot be read (then it is ignored). */
+export function filterExperiments(exps: Experiment[], f: Filter): { experiments: Experiment[]; error: string } {
+  let error = "";
+  let labelsMatch = (_: Record<string, string>) => true;
+  try {
+    if (f.labelSelector.trim()) labelsMatch = parseLabelSelector(f.labelSelector);
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  const words = f.text.toLowerCase().split(/\s+/).filter(Boolean);
+  const experiments = exps.filter((e) => {
+    if (!f.showDeleted && e.delete_time) return false;
+    if (f.desired && e.desired_state !== f.desired) return false;
+    if (f.observed && e.observed_state !== f.observed) return false;
+    if (!labelsMatch(e.labels ?? {})) return false;
+    if (words.length) {
+      const hay = searchText(e);
+      if (!words.every((w) => hay.includes(w))) return false;
+    }
+    return true;
+  });
+  return { experiments, error };
+}
+
+function searchText(e: Experiment): string {
+  const labels = Object.entries(e.labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  const flags = Object.entries(e.flags ?? {}).map(([k, v]) => `${k}=${formatFlagValue(v)}`);
+  return [e.id, e.name, e.description, e.base_command, ...labels, ...flags].join(" ").toLowerCase();
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+/** Natural order: "run-2" before "run-10". */
+export function naturalCompare(a: string, b: string): number {
+  return collator.compare(a, b);
+}
+
+/** Every label key in use, sorted, for the group-by and filter pickers. */
+export function labelKeys(exps: Experiment[]): string[] {
+  const keys = new Set<string>();
+  for (const e of exps) for (const k of Object.keys(e.labels ?? {})) keys.add(k);
+  return [...keys].sort(naturalCompare);
+}
+
+export interface Group {
+  /** Stable id for collapse state: "" when not grouped. */
+  id: string;
+  /** The label value; null for experiments without the label. */
+  value: string | null;
+  title: string;
+  experiments: Experiment[];
+}
+
+/**
+ * Groups by the value of label `key` (naturally ordered), experiments without
+ * it last. An empty key gives one group of everything.
+ */
+export function groupByLabel(exps: Experiment[], key: string): Group[] {
+  if (!key) return [{ id: "", value: null, title: "All experiments", experiments: exps }];
+  const byValue = new Map<string, Experiment[]>();
+  const without: Experiment[] = [];
+  for (const e of exps) {
+    const v = e.labels?.[key];
+    if (v === undefined) without.push(e);
+    else (byValue.get(v) ?? byValue.set(v, []).get(v)!).push(e);
+  }
+  const groups: Group[] = [...byValue.keys()]
+    .sort(naturalCompare)
+    .map((v) => ({ id: `${key}=${v}`, value: v, title: `${key}=${v}`, experiments: byValue.get(v)! }));
+  if (without.length) groups.push({ id: `!${key}`, value: null, title: `no ${key}`, experiments: without });
+  return groups;
+}
+
+export type SortKey =
+  | "name"
+  | "id"
+  | "state"
+  | "attempt"
+  | "job"
+  | "resources"
+  | "started"
+  | "duration"
+  | `flag:${string}`;
+
+export interface Sort {
+  key: SortKey;
+  dir: 1 | -1;
+}
+
+/** What the sort needs beyond the experiment: its latest job and the time. */
+export interface SortContext {
+  jobOf: (e: Experiment) => Job | undefined;
+  now: number;
+}
+
+const OBSERVED_ORDER = [
+  "OBSERVED_STATE_FAILED",
+  "OBSERVED_STATE_RUNNING",
+  "OBSERVED_STATE_PENDING",
+  "OBSERVED_STATE_LAUNCHING",
+  "OBSERVED_STATE_STOPPING",
+  "OBSERVED_STATE_IDLE",
+  "OBSERVED_STATE_STOPPED",
+  "OBSERVED_STATE_SUCCEEDED",
+  "OBSERVED_STATE_TERMINATED",
+];
+
+export function jobDurationMs(job: Job | undefined, now: number): number {
+  const start = millis(job?.start_time);
+  if (Number.isNaN(start)) return NaN;
+  const end = millis(job?.end_time);
+  return (Number.isNaN(end) ? now : end) - start;
+}
+
+type Key = string | number | undefined;
+
+function sortValue(e: Experiment, key: SortKey, ctx: SortContext): Key {
+  switch (key) {
+    case "name":
+      return e.name ?? "";
+    case "id":
+      return Number(e.id ?? 0);
+    case "state": {
+      const i = OBSERVED_ORDER.indexOf(e.observed_state ?? "");
+      return i < 0 ? OBSERVED_ORDER.length : i;
+    }
+    case "attempt":
+      return e.job_count ?? 0;
+    case "job":
+      return ctx.jobOf(e)?.status;
+    case "resources":
+      return (e.nodes || 1) * 1000 + (e.gpus ?? 0);
+    case "started": {
+      const t = millis(ctx.jobOf(e)?.start_time);
+      return Number.isNaN(t) ? undefined : t;
+    }
+    case "duration": {
+      const d = jobDurationMs(ctx.jobOf(e), ctx.now);
+      return Number.isNaN(d) ? undefined : d;
+    }
+  }
+  const flag = e.flags?.[key.slice(5)];
+  if (!flag) return undefined;
+  const kind = flagKind(flag);
+  if (kind === "int" || kind === "float") return Number(formatFlagValue(flag));
+  if (kind === "bool") return flag.bool_value ? 1 : 0;
+  return formatFlagValue(flag);
+}
+
+function compareKeys(a: Key, b: Key): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return naturalCompare(String(a), String(b));
+}
+
+/** Sorted copy; missing values go last in either direction; ties by id. */
+export function sortExperiments(exps: Experiment[], sort: Sort, ctx: SortContext): Experiment[] {
+  const keyed = exps.map((e) => ({ e, k: sortValue(e, sort.key, ctx) }));
+  keyed.sort((x, y) => {
+    const xm = x.k === undefined || x.k === "";
+    const ym = y.k === undefined || y.k === "";
+    if (xm !== ym) return xm ? 1 : -1;
+    const c = xm ? 0 : compareKeys(x.k, y.k) * sort.dir;
+    return c || Number(x.e.id ?? 0) - Number(y.e.id ?? 0);
+  });
+  return keyed.map((x) => x.e);
+}
+
+/** Experiments by observed state name ("RUNNING": 3), for the health bar. */
+export function countByState(exps: Experiment[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of exps) {
+    if (e.delete_time) continue;
+    const s = e.observed_state ?? "OBSERVED_STATE_UNSPECIFIED";
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,0 +1,262 @@
+// File: ui/ExperimentTable.tsx
+//
+// The experiments, one collapsible section per group, each a sortable table
+// whose trailing columns are the flags that differ within that group
+// (dotted names under a shared header). Rows are selectable for bulk
+// actions; a row's name opens its details.
+
+import type { Experiment, Job } from "../api/types";
+import { differingFlags, flagColumnLayout, type FlagColumn, type HeaderGroup } from "../logic/flagColumns";
+import { flagCell, formatFlagValue, formatResources, plural, stateLabel } from "../logic/format";
+import type { Group, Sort, SortKey } from "../logic/grouping";
+import { countByState } from "../logic/grouping";
+import { setDesiredState } from "./actions";
+import { Ago, JobDuration, StateBadge, StatePair, tone } from "./bits";
+import { navigate } from "./route";
+
+export interface TableProps {
+  groups: Group[];
+  sort: Sort;
+  onSort: (s: Sort) => void;
+  selected: Set<string>;
+  onSelect: (ids: string[], on: boolean) => void;
+  openId: string | undefined;
+  collapsed: string[];
+  onCollapse: (groupId: string, collapsed: boolean) => void;
+  groupBy: string;
+  jobOf: (e: Experiment) => Job | undefined;
+}
+
+const FIXED: { key: SortKey; label: string; cls?: string }[] = [
+  { key: "name", label: "Name" },
+  { key: "state", label: "Observed → desired" },
+  { key: "attempt", label: "Attempt" },
+  { key: "job", label: "Job" },
+  { key: "resources", label: "Nodes × GPUs", cls: "hide-narrow" },
+  { key: "started", label: "Started", cls: "hide-narrow" },
+  { key: "duration", label: "Duration" },
+];
+
+export function ExperimentTable(p: TableProps) {
+  if (!p.groups.some((g) => g.experiments.length)) {
+    return <p class="empty">No experiments match. Create one with “New experiment” (n).</p>;
+  }
+  return (
+    <div class="groups">
+      {p.groups.map((g) => (
+        <GroupSection key={g.id} group={g} {...p} />
+      ))}
+    </div>
+  );
+}
+
+function GroupSection(p: TableProps & { group: Group }) {
+  const { group } = p;
+  const isCollapsed = p.collapsed.includes(group.id);
+  const ids = group.experiments.map((e) => e.id!);
+  const allSelected = ids.length > 0 && ids.every((id) => p.selected.has(id));
+  const someSelected = ids.some((id) => p.selected.has(id));
+  const flagKeys = differingFlags(group.experiments);
+  const layout = flagColumnLayout(flagKeys);
+  const counts = countByState(group.experiments);
+  const grouped = !!p.groupBy;
+  const bodyId = `group-${group.id || "all"}`.replace(/[^A-Za-z0-9_-]/g, "_");
+  return (
+    <section class="group" aria-label={group.title} data-group={group.title}>
+      <header class="group-head">
+        <input
+          type="checkbox"
+          aria-label={`Select all in ${group.title}`}
+          checked={allSelected}
+          ref={(el) => {
+            if (el) el.indeterminate = someSelected && !allSelected;
+          }}
+          onChange={(e) => p.onSelect(ids, e.currentTarget.checked)}
+        />
+        <button
+          type="button"
+          class="group-toggle"
+          aria-expanded={!isCollapsed}
+          aria-controls={bodyId}
+          onClick={() => p.onCollapse(group.id, !isCollapsed)}
+        >
+          <span class="caret" aria-hidden="true">
+            {isCollapsed ? "▸" : "▾"}
+          </span>
+          <span class="group-title">{group.title}</span>
+          <span class="muted"> · {plural(group.experiments.length, "experiment")}</span>
+        </button>
+        <span class="group-counts">
+          {Object.entries(counts).map(([s, n]) => (
+            <span key={s} class={`count tone-${tone(s)}`}>
+              {stateLabel(s)} {n}
+            </span>
+          ))}
+        </span>
+      </header>
+      {!isCollapsed && (
+        <div class="table-wrap" id={bodyId}>
+          <table class="exp-table">
+            <thead>
+              <HeaderRows layout={layout} sort={p.sort} onSort={p.onSort} />
+            </thead>
+            <tbody>
+              {group.experiments.map((e) => (
+                <Row key={e.id} e={e} p={p} columns={layout.columns} grouped={grouped} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function HeaderRows({ layout, sort, onSort }: { layout: { columns: FlagColumn[]; groups: HeaderGroup[] }; sort: Sort; onSort: (s: Sort) => void }) {
+  const twoRows = layout.groups.some((g) => g.prefix);
+  const rs = twoRows ? 2 : 1;
+  const top = [];
+  const bottom = [];
+  let i = 0;
+  for (const g of layout.groups) {
+    const cols = layout.columns.slice(i, i + g.span);
+    i += g.span;
+    if (!g.prefix) {
+      for (const c of cols) top.push(<SortTh key={c.key} k={`flag:${c.key}`} label={c.leaf} title={c.key} rowSpan={rs} sort={sort} onSort={onSort} cls="flag" />);
+    } else {
+      top.push(
+        <th key={`g:${g.prefix}`} colSpan={g.span} scope="colgroup" class="flag-group" title={g.prefix}>
+          {g.prefix}
+        </th>,
+      );
+      for (const c of cols) bottom.push(<SortTh key={c.key} k={`flag:${c.key}`} label={c.leaf} title={c.key} rowSpan={1} sort={sort} onSort={onSort} cls="flag" />);
+    }
+  }
+  return (
+    <>
+      <tr>
+        <th rowSpan={rs} class="sel" scope="col">
+          <span class="sr-only">Select</span>
+        </th>
+        {FIXED.map((c) => (
+          <SortTh key={c.key} k={c.key} label={c.label} rowSpan={rs} sort={sort} onSort={onSort} cls={c.cls} />
+        ))}
+        {top}
+        <th rowSpan={rs} scope="col" class="actions-col">
+          <span class="sr-only">Actions</span>
+        </th>
+      </tr>
+      {twoRows && <tr>{bottom}</tr>}
+    </>
+  );
+}
+
+function SortTh(props: { k: SortKey; label: string; title?: string; rowSpan: number; sort: Sort; onSort: (s: Sort) => void; cls?: string }) {
+  const active = props.sort.key === props.k;
+  const dir = active ? props.sort.dir : 0;
+  return (
+    <th
+      scope="col"
+      rowSpan={props.rowSpan}
+      class={props.cls}
+      aria-sort={dir === 1 ? "ascending" : dir === -1 ? "descending" : "none"}
+      title={props.title}
+    >
+      <button type="button" class="sort" onClick={() => props.onSort({ key: props.k, dir: active ? (props.sort.dir === 1 ? -1 : 1) : 1 })}>
+        {props.label}
+        <span class="sort-mark" aria-hidden="true">
+          {dir === 1 ? "▲" : dir === -1 ? "▼" : ""}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+function Row({ e, p, columns, grouped }: { e: Experiment; p: TableProps; columns: FlagColumn[]; grouped: boolean }) {
+  const id = e.id!;
+  const job = p.jobOf(e);
+  const selected = p.selected.has(id);
+  const open = p.openId === id;
+  const labels = Object.entries(e.labels ?? {}).filter(([k]) => !grouped || k !== p.groupBy);
+  const running = e.desired_state === "DESIRED_STATE_RUNNING";
+  const restarts = e.max_restarts !== undefined ? `${e.restart_count ?? 0}/${e.max_restarts}` : `${e.restart_count ?? 0}`;
+  return (
+    <tr
+      class={`${selected ? "selected" : ""} ${open ? "open" : ""} ${e.delete_time ? "deleted" : ""}`}
+      data-id={id}
+      data-name={e.name}
+      data-observed={e.observed_state}
+      onClick={(ev) => {
+        const t = ev.target as HTMLElement;
+        if (t.closest("a,button,input,label")) return;
+        navigate({ view: "exp", id, tab: "overview" });
+      }}
+    >
+      <td class="sel">
+        <input type="checkbox" aria-label={`Select ${e.name}`} checked={selected} onChange={(ev) => p.onSelect([id], ev.currentTarget.checked)} />
+      </td>
+      <td class="name">
+        <a href={`#/exp/${id}/overview`} class="exp-link" data-row-link>
+          {e.name}
+        </a>
+        {e.delete_time && <span class="badge tone-off">archived</span>}
+        <span class="labels">
+          {labels.map(([k, v]) => (
+            <span key={k} class="chip">
+              {k}={v}
+            </span>
+          ))}
+        </span>
+      </td>
+      <td class="state">
+        <StatePair e={e} />
+      </td>
+      <td class="attempt">
+        {e.job_count ? <span title={`restarts used: ${restarts}`}>#{e.job_count}</span> : <span class="muted">—</span>}
+        <span class="muted small"> {restarts}↻</span>
+        {e.next_retry_time && (
+          <div class="small warn-text">
+            retry <Ago ts={e.next_retry_time} />
+          </div>
+        )}
+      </td>
+      <td class="job">
+        {job ? (
+          <>
+            <StateBadge state={job.status} title={job.backend_status ? `backend: ${job.backend_status}` : undefined} />
+            <span class="muted small"> #{job.id}</span>
+          </>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </td>
+      <td class="hide-narrow">{formatResources(e.nodes, e.gpus, e.gpu_type)}{e.spot ? " · spot" : ""}</td>
+      <td class="hide-narrow">
+        <Ago ts={job?.start_time} />
+      </td>
+      <td>
+        <JobDuration job={job} />
+      </td>
+      {columns.map((c) => {
+        const v = e.flags?.[c.key];
+        return (
+          <td key={c.key} class="flag" title={v ? `${c.key}=${formatFlagValue(v)}` : `${c.key} not set`}>
+            {flagCell(v)}
+          </td>
+        );
+      })}
+      <td class="actions-col">
+        {!e.delete_time &&
+          (running ? (
+            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "DESIRED_STATE_STOPPED")} aria-label={`Stop ${e.name}`}>
+              Stop
+            </button>
+          ) : (
+            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "DESIRED_STATE_RUNNING")} aria-label={`Start ${e.name}`}>
+              Start
+            </button>
+          ))}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,140 @@
+// File: ui/Toolbar.tsx
+//
+// Filters (text, label selector, desired and observed state, archived),
+// the group-by label, and — while rows are selected — the bulk actions.
+
+import type { Ref } from "preact";
+import { useState } from "preact/hooks";
+import { DESIRED_STATES, OBSERVED_STATES } from "../api/types";
+import { plural, stateLabel } from "../logic/format";
+import type { Filter } from "../logic/grouping";
+import { deleteExperiments, duplicateExperiments, setDesiredState } from "./actions";
+
+interface ToolbarProps {
+  filter: Filter;
+  onFilter: (f: Filter) => void;
+  selectorError: string;
+  groupBy: string;
+  onGroupBy: (key: string) => void;
+  labelKeys: string[];
+  searchRef: Ref<HTMLInputElement>;
+  shown: number;
+  total: number;
+}
+
+export function Toolbar(p: ToolbarProps) {
+  const set = (patch: Partial<Filter>) => p.onFilter({ ...p.filter, ...patch });
+  const filtered = p.filter.text || p.filter.labelSelector || p.filter.desired || p.filter.observed;
+  const [open, setOpen] = useState(false);
+  return (
+    <div class={`toolbar ${open ? "filters-open" : ""}`} role="search">
+      <label class="field grow">
+        <span class="sr-only">Search</span>
+        <input
+          ref={p.searchRef}
+          type="search"
+          placeholder="Search name, command, flags, labels   ( / )"
+          value={p.filter.text}
+          onInput={(e) => set({ text: e.currentTarget.value })}
+          data-testid="search"
+        />
+      </label>
+      <button type="button" class="btn small filters-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+        Filters{filtered ? " •" : ""}
+      </button>
+      <label class={`field more ${p.selectorError ? "invalid" : ""}`} title={p.selectorError || "e.g. sweep=lr, team in (a,b), !archived"}>
+        <span class="sr-only">Label selector</span>
+        <input
+          type="text"
+          placeholder="labels: k=v, k!=v, k in (a,b)"
+          value={p.filter.labelSelector}
+          onInput={(e) => set({ labelSelector: e.currentTarget.value })}
+          aria-invalid={!!p.selectorError}
+          spellcheck={false}
+        />
+      </label>
+      <label class="field more">
+        <span class="label">Desired</span>
+        <select value={p.filter.desired} onChange={(e) => set({ desired: e.currentTarget.value })}>
+          <option value="">any</option>
+          {DESIRED_STATES.map((s) => (
+            <option key={s} value={s}>
+              {stateLabel(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field more">
+        <span class="label">Observed</span>
+        <select value={p.filter.observed} onChange={(e) => set({ observed: e.currentTarget.value })}>
+          <option value="">any</option>
+          {OBSERVED_STATES.map((s) => (
+            <option key={s} value={s}>
+              {stateLabel(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="field more">
+        <span class="label">Group by</span>
+        <select value={p.groupBy} onChange={(e) => p.onGroupBy(e.currentTarget.value)} data-testid="group-by">
+          <option value="">nothing</option>
+          {[...new Set([...p.labelKeys, ...(p.groupBy ? [p.groupBy] : [])])].map((k) => (
+            <option key={k} value={k}>
+              label {k}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="check more">
+        <input type="checkbox" checked={p.filter.showDeleted} onChange={(e) => set({ showDeleted: e.currentTarget.checked })} />
+        archived
+      </label>
+      <span class="muted small" aria-live="polite">
+        {filtered ? `${p.shown} of ${p.total}` : plural(p.total, "experiment")}
+      </span>
+      {filtered && (
+        <button
+          type="button"
+          class="btn small ghost"
+          onClick={() => p.onFilter({ ...p.filter, text: "", labelSelector: "", desired: "", observed: "" })}
+        >
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function BulkBar({ ids, onClear }: { ids: string[]; onClear: () => void }) {
+  if (!ids.length) return null;
+  const run = (fn: () => Promise<unknown>) => () => void fn();
+  return (
+    <div class="bulkbar" role="toolbar" aria-label="Bulk actions" data-testid="bulkbar">
+      <b>{plural(ids.length, "selected", "selected")}</b>
+      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "DESIRED_STATE_RUNNING"))}>
+        Start
+      </button>
+      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "DESIRED_STATE_STOPPED"))}>
+        Stop
+      </button>
+      <button
+        type="button"
+        class="btn"
+        onClick={run(() => setDesiredState(ids, "DESIRED_STATE_TERMINATED"))}
+        title="Cancel and tear down everything on the backend"
+      >
+        Terminate
+      </button>
+      <button type="button" class="btn" onClick={run(() => duplicateExperiments(ids))}>
+        Duplicate
+      </button>
+      <button type="button" class="btn danger" onClick={run(() => deleteExperiments(ids))}>
+        Delete
+      </button>
+      <button type="button" class="btn ghost" onClick={onClear}>
+        Clear selection
+      </button>
+    </div>
+  );
+}

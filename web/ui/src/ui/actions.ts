@@ -1,0 +1,238 @@
+// File: ui/actions.ts
+//
+// Everything the user can do to experiments, with feedback: each action
+// calls the API, puts the returned snapshot into the store at once (the
+// Watch stream confirms it moments later), and reports success or the
+// server's own error message in a toast. Bulk actions report per item and
+// keep going past failures, like the CLI's multi-id verbs.
+
+import { api, ApiError, type MaskField } from "../api/client";
+import type { DesiredState, Experiment, FlagMap } from "../api/types";
+import { store } from "../app";
+import { stateLabel, plural } from "../logic/format";
+import { duplicateNames } from "../logic/names";
+import { toasts } from "./toasts";
+
+export interface Outcome<T = unknown> {
+  ok: boolean;
+  value?: T;
+  error?: ApiError;
+}
+
+function asApiError(err: unknown): ApiError {
+  return err instanceof ApiError ? err : new ApiError(0, "UNKNOWN", String(err));
+}
+
+function nameOf(id: string): string {
+  return store.get(id)?.name ?? `#${id}`;
+}
+
+const VERB: Record<string, string> = {
+  DESIRED_STATE_RUNNING: "Started",
+  DESIRED_STATE_STOPPED: "Stopped",
+  DESIRED_STATE_TERMINATED: "Terminated",
+};
+
+export async function setDesiredState(ids: string[], desired: DesiredState): Promise<Outcome> {
+  if (!ids.length) return { ok: true };
+  try {
+    const exps = await api.setDesiredState(ids, desired);
+    exps.forEach((e) => store.upsertExperiment(e));
+    const what = ids.length === 1 ? nameOf(ids[0]) : plural(ids.length, "experiment");
+    toasts.ok(`${VERB[desired] ?? "Updated"} ${what}`);
+    return { ok: true };
+  } catch (err) {
+    const e = asApiError(err);
+    toasts.error(`Could not set ${stateLabel(desired)}`, e.message);
+    return { ok: false, error: e };
+  }
+}
+
+export async function cancelJob(jobId: string, experimentId: string): Promise<Outcome> {
+  try {
+    await api.cancelJob(jobId, "cancelled from the dashboard");
+    toasts.ok(`Cancelling job ${jobId} of ${nameOf(experimentId)}`);
+    return { ok: true };
+  } catch (err) {
+    const e = asApiError(err);
+    toasts.error(`Could not cancel job ${jobId}`, e.message);
+    return { ok: false, error: e };
+  }
+}
+
+/** Soft-deletes; the toast offers Undo (restores every one deleted). */
+export async function deleteExperiments(ids: string[]): Promise<Outcome> {
+  const deleted: string[] = [];
+  const refused: { id: string; error: ApiError }[] = [];
+  await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const e = await api.deleteExperiment(id);
+        if (e) store.upsertExperiment(e);
+        deleted.push(id);
+      } catch (err) {
+        refused.push({ id, error: asApiError(err) });
+      }
+    }),
+  );
+  if (deleted.length) {
+    const what = deleted.length === 1 ? nameOf(deleted[0]) : plural(deleted.length, "experiment");
+    toasts.ok(`Deleted ${what}`, { label: "Undo", run: () => void undelete(deleted) });
+  }
+  for (const { id, error } of refused) {
+    const live = error.code === "FAILED_PRECONDITION";
+    toasts.error(
+      `Could not delete ${nameOf(id)}`,
+      error.message,
+      live ? { label: "Terminate and delete", run: () => void forceDelete(id) } : undefined,
+    );
+  }
+  return { ok: refused.length === 0, error: refused[0]?.error };
+}
+
+export async function undelete(ids: string[]): Promise<Outcome> {
+  let failed: ApiError | undefined;
+  for (const id of ids) {
+    try {
+      store.upsertExperiment(await api.undeleteExperiment(id));
+    } catch (err) {
+      failed = asApiError(err);
+      toasts.error(`Could not restore ${nameOf(id)}`, failed.message);
+    }
+  }
+  if (!failed) toasts.ok(`Restored ${ids.length === 1 ? nameOf(ids[0]) : plural(ids.length, "experiment")}`);
+  return { ok: !failed, error: failed };
+}
+
+/**
+ * Terminates a live job, then deletes. The daemon waits for the job to end
+ * within its deadline; when it answers DEADLINE_EXCEEDED (or, from older
+ * daemons, FAILED_PRECONDITION), the delete is retried once the Watch stream
+ * shows no live job.
+ */
+export async function forceDelete(id: string): Promise<Outcome> {
+  const name = nameOf(id);
+  const note = toasts.show("info", `Terminating ${name}; it will be deleted once its job has stopped`, { sticky: true });
+  try {
+    const e = await api.deleteExperiment(id, true);
+    if (e) store.upsertExperiment(e);
+    toasts.dismiss(note);
+    toasts.ok(`Deleted ${name}`, { label: "Undo", run: () => void undelete([id]) });
+    return { ok: true };
+  } catch (err) {
+    const e = asApiError(err);
+    if (e.code !== "DEADLINE_EXCEEDED" && e.code !== "FAILED_PRECONDITION") {
+      toasts.dismiss(note);
+      toasts.error(`Could not delete ${name}`, e.message);
+      return { ok: false, error: e };
+    }
+  }
+  const stopped = await waitFor(() => {
+    const exp = store.get(id);
+    return !exp || !exp.current_job_id || exp.current_job_id === "0";
+  }, 120_000);
+  toasts.dismiss(note);
+  if (!stopped) {
+    toasts.error(`Could not delete ${name}`, "its job did not stop within 2 minutes");
+    return { ok: false };
+  }
+  return deleteExperiments([id]);
+}
+
+/** Resolves true once `cond` holds (checked on every store change), false after `timeoutMs`. */
+function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (cond()) return resolve(true);
+    const timer = setTimeout(() => {
+      unsubscribe();
+      resolve(false);
+    }, timeoutMs);
+    const unsubscribe = store.subscribe(() => {
+      if (!cond()) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(true);
+    });
+  });
+}
+
+/** The configuration a duplicate copies (not its state, history or run name). */
+export function configOf(e: Experiment): Experiment {
+  return {
+    name: e.name,
+    description: e.description,
+    base_command: e.base_command,
+    flags: { ...(e.flags ?? {}) },
+    nodes: e.nodes,
+    gpus: e.gpus,
+    gpu_type: e.gpu_type,
+    infra: e.infra,
+    spot: e.spot,
+    labels: { ...(e.labels ?? {}) },
+    max_restarts: e.max_restarts,
+  };
+}
+
+/** For actions started from a form: the form shows a refusal inline, so no error toast. */
+export interface FormOptions {
+  inline?: boolean;
+}
+
+export async function createExperiment(exp: Experiment, start: boolean, opts: FormOptions = {}): Promise<Outcome<Experiment>> {
+  try {
+    const created = await api.createExperiment(exp, start);
+    store.upsertExperiment(created);
+    toasts.ok(`Created ${created.name}${start ? " and started it" : ""}`);
+    return { ok: true, value: created };
+  } catch (err) {
+    const e = asApiError(err);
+    if (!opts.inline) toasts.error(`Could not create ${exp.name || "the experiment"}`, e.message);
+    return { ok: false, error: e };
+  }
+}
+
+/** Duplicates each experiment under the next free name in its series; none is started. */
+export async function duplicateExperiments(ids: string[]): Promise<Outcome> {
+  const sources = ids.map((id) => store.get(id)).filter((e): e is Experiment => !!e);
+  const names = duplicateNames(sources.map((e) => e.name ?? "experiment"), store.names());
+  const created: string[] = [];
+  let failed: ApiError | undefined;
+  for (let i = 0; i < sources.length; i++) {
+    try {
+      const e = await api.createExperiment({ ...configOf(sources[i]), name: names[i] }, false);
+      store.upsertExperiment(e);
+      created.push(e.name ?? names[i]);
+    } catch (err) {
+      failed = asApiError(err);
+      toasts.error(`Could not duplicate ${sources[i].name}`, failed.message);
+    }
+  }
+  if (created.length) toasts.ok(created.length === 1 ? `Duplicated as ${created[0]}` : `Created ${created.join(", ")}`);
+  return { ok: !failed, error: failed };
+}
+
+export async function updateExperiment(id: string, patch: Experiment, mask: MaskField[], opts: FormOptions = {}): Promise<Outcome<Experiment>> {
+  try {
+    const e = await api.updateExperiment(id, patch, mask);
+    store.upsertExperiment(e);
+    toasts.ok(`Saved ${e.name}`);
+    return { ok: true, value: e };
+  } catch (err) {
+    const e = asApiError(err);
+    if (!opts.inline) toasts.error(`Could not save ${nameOf(id)}`, e.message);
+    return { ok: false, error: e };
+  }
+}
+
+export async function updateFlags(id: string, set: FlagMap, unset: string[], opts: FormOptions = {}): Promise<Outcome<Experiment>> {
+  try {
+    const e = await api.updateFlags(id, set, unset);
+    store.upsertExperiment(e);
+    toasts.ok(`Saved flags of ${e.name}`);
+    return { ok: true, value: e };
+  } catch (err) {
+    const e = asApiError(err);
+    if (!opts.inline) toasts.error(`Could not save flags of ${nameOf(id)}`, e.message);
+    return { ok: false, error: e };
+  }
+}
