@@ -74,6 +74,17 @@ struct ReconcileFixture {
     Poll();
   }
 
+  // A launch intent as a daemon leaves it when it dies between writing the
+  // intent and recording the backend's answer.
+  void WriteCrashedIntent(int64_t id) {
+    JobRecord intent;
+    intent.experiment_id = id;
+    intent.backend = "fake";
+    intent.backend_name = reconciler->JobName(id, 1);
+    intent.command = "python train.py";
+    REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  }
+
   bool HasEvent(int64_t id, const std::string& type) {
     for (const auto& e : *store->ListEvents(id, 0, 1000)) {
       if (e.type == type) return true;
@@ -285,12 +296,7 @@ TEST_CASE_METHOD(ReconcileFixture, "a crashed intent found on the backend is ado
                  "[reconcile]") {
   int64_t id = Create("crashed");
   // The daemon wrote the intent, launched, and died before recording the id.
-  JobRecord intent;
-  intent.experiment_id = id;
-  intent.backend = "fake";
-  intent.backend_name = reconciler->JobName(id, 1);
-  intent.command = "python train.py";
-  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  WriteCrashedIntent(id);
   std::string planted = backend.Plant(reconciler->JobName(id, 1), JobStatus::kRunning);
   Reconcile(id);
   CHECK(backend.launch_calls == 0);
@@ -302,12 +308,7 @@ TEST_CASE_METHOD(ReconcileFixture, "a crashed intent found on the backend is ado
 TEST_CASE_METHOD(ReconcileFixture, "a crashed intent missing on the backend launches once",
                  "[reconcile]") {
   int64_t id = Create("lost-intent");
-  JobRecord intent;
-  intent.experiment_id = id;
-  intent.backend = "fake";
-  intent.backend_name = reconciler->JobName(id, 1);
-  intent.command = "python train.py";
-  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  WriteCrashedIntent(id);
   Reconcile(id);
   Reconcile(id);
   CHECK(backend.launch_calls == 1);
@@ -317,12 +318,7 @@ TEST_CASE_METHOD(ReconcileFixture, "a crashed intent missing on the backend laun
 
 TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[reconcile]") {
   int64_t id = Create("stop-early");
-  JobRecord intent;
-  intent.experiment_id = id;
-  intent.backend = "fake";
-  intent.backend_name = reconciler->JobName(id, 1);
-  intent.command = "python train.py";
-  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
+  WriteCrashedIntent(id);
   SetDesired(id, DesiredState::kStopped);
   Reconcile(id);
   CHECK(backend.launch_calls == 0);
@@ -332,10 +328,8 @@ TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[rec
 
   // Same, but the launch did reach the backend: it gets cancelled.
   int64_t id2 = Create("stop-early-2");
-  intent.experiment_id = id2;
-  intent.backend_name = reconciler->JobName(id2, 1);
-  REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
-  std::string planted = backend.Plant(intent.backend_name, JobStatus::kPending);
+  WriteCrashedIntent(id2);
+  std::string planted = backend.Plant(reconciler->JobName(id2, 1), JobStatus::kPending);
   SetDesired(id2, DesiredState::kStopped);
   Reconcile(id2);
   CHECK(backend.launch_calls == 0);
