@@ -85,4 +85,26 @@ absl::Status Client::StreamLogs(const pb::GetJobLogsRequest& request,
   return ToStatus(reader->Finish());
 }
 
+absl::Status Client::Watch(const pb::WatchRequest& request,
+                           std::chrono::system_clock::time_point deadline,
+                           const std::function<bool(const pb::WatchResponse&)>& on_change) {
+  auto context = NewContext(/*with_deadline=*/false);
+  if (deadline != std::chrono::system_clock::time_point()) context->set_deadline(deadline);
+  std::unique_ptr<grpc::ClientReader<pb::WatchResponse>> reader =
+      stub_->Watch(context.get(), request);
+  pb::WatchResponse response;
+  while (reader->Read(&response)) {
+    if (!on_change(response)) {
+      context->TryCancel();
+      reader->Finish().IgnoreError();
+      return absl::OkStatus();
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::DeadlineExceededError("deadline passed");
+  }
+  return ToStatus(status);
+}
+
 }  // namespace skydeck::cli

@@ -45,6 +45,7 @@ enum ExitCode : int {
   kExitServerError = 1,  // the daemon answered with an error
   kExitUsage = 2,        // bad command line or local input; nothing was sent
   kExitUnreachable = 3,  // the daemon could not be reached or did not answer
+  kExitTimeout = 4,      // `wait` (or --wait) gave up before the state was reached
 };
 
 // ExitCodeFor(grpc::Status)
@@ -85,6 +86,16 @@ class Client {
   // is the point. Errors: as Call().
   absl::Status StreamLogs(const pb::GetJobLogsRequest& request,
                           const std::function<void(const std::string&)>& on_data);
+
+  // Client::Watch()
+  //
+  // Runs the Watch stream and hands every response to `on_change` until it
+  // returns false (then cancels the stream and returns OK), the stream ends,
+  // or `deadline` passes (then DEADLINE_EXCEEDED, unreworded: the daemon did
+  // answer). A zero `deadline` means none. Errors: as Call().
+  absl::Status Watch(const pb::WatchRequest& request,
+                     std::chrono::system_clock::time_point deadline,
+                     const std::function<bool(const pb::WatchResponse&)>& on_change);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline) const;

@@ -15,6 +15,7 @@ namespace {
 // Payload that marks a locally detected usage error. The URL only has to be
 // unique; it is never sent anywhere.
 constexpr absl::string_view kUsagePayload = "type.skydeck.dev/cli.UsageError";
+constexpr absl::string_view kWaitTimeoutPayload = "type.skydeck.dev/cli.WaitTimeout";
 
 }  // namespace
 
@@ -42,8 +43,23 @@ void CommandContext::Write(absl::string_view text) const {
   std::fflush(stdout);
 }
 
+void CommandContext::WriteTable(absl::string_view table) const {
+  if (options_.no_headers) {
+    size_t newline = table.find('\n');
+    table = newline == absl::string_view::npos ? "" : table.substr(newline + 1);
+  }
+  Write(table);
+}
+
 void CommandContext::WriteDocument(const nlohmann::ordered_json& doc) const {
-  Write(format() == OutputFormat::kYaml ? RenderYaml(doc) : RenderJson(doc));
+  switch (format()) {
+    case OutputFormat::kYaml:
+      return Write(RenderYaml(doc));
+    case OutputFormat::kName:
+      return Write(NamesOf(doc));
+    default:
+      return Write(RenderJson(doc));
+  }
 }
 
 int64_t CommandContext::NowMillis() const { return skydeck::NowMillis(); }
@@ -63,9 +79,20 @@ bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayload).has_value();
 }
 
+absl::Status WaitTimeoutError(absl::string_view message) {
+  absl::Status status = absl::DeadlineExceededError(message);
+  status.SetPayload(kWaitTimeoutPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsWaitTimeout(const absl::Status& status) {
+  return status.GetPayload(kWaitTimeoutPayload).has_value();
+}
+
 int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
   if (IsUsageError(status)) return kExitUsage;
+  if (IsWaitTimeout(status)) return kExitTimeout;
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
@@ -102,7 +129,7 @@ void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status
 
 void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples) {
   command->footer(absl::StrCat("\nExamples:\n  ", absl::StrJoin(examples, "\n  "),
-                               "\n\nGlobal options: --server HOST:PORT, -o table|json|yaml"));
+                               "\n\nGlobal options: --server HOST:PORT, -o table|wide|json|yaml|name, --no-headers"));
 }
 
 }  // namespace skydeck::cli

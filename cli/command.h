@@ -31,8 +31,10 @@ namespace skydeck::cli {
 struct GlobalOptions {
   // --server; empty: $SKYDECK_SERVER, then 127.0.0.1:50051.
   std::string server;
-  // -o/--output: table, json or yaml (CLI11 checks the choice).
+  // -o/--output: table, wide, json, yaml or name (CLI11 checks the choice).
   std::string output = "table";
+  // --no-headers: tables without their header line.
+  bool no_headers = false;
 };
 
 // Thread-safety: single-threaded, like the CLI.
@@ -49,13 +51,19 @@ class CommandContext {
   Client& client();
 
   OutputFormat format() const;
-  bool human() const { return format() == OutputFormat::kTable; }
+  // Tables (table, wide) rather than documents (json, yaml, name).
+  bool human() const {
+    return format() == OutputFormat::kTable || format() == OutputFormat::kWide;
+  }
+  bool wide() const { return format() == OutputFormat::kWide; }
   // How int64 fields appear in documents for format().
   Int64Encoding int64_encoding() const;
 
   // Writes text as given on stdout (tables, raw logs).
   void Write(absl::string_view text) const;
-  // Writes `doc` as JSON or YAML. REQUIRES: !human().
+  // Writes a rendered table, without its first line under --no-headers.
+  void WriteTable(absl::string_view table) const;
+  // Writes `doc` as JSON, YAML or (-o name) NamesOf(doc). REQUIRES: !human().
   void WriteDocument(const nlohmann::ordered_json& doc) const;
 
   // Wall-clock now, for ages in tables.
@@ -77,6 +85,10 @@ absl::Status UsageError(absl::string_view message);
 absl::Status AsUsageError(const absl::Status& status);
 bool IsUsageError(const absl::Status& status);
 
+// A wait that gave up (`skydeck wait`, `--wait`): exit code 4.
+absl::Status WaitTimeoutError(absl::string_view message);
+bool IsWaitTimeout(const absl::Status& status);
+
 // The value, or its error turned into a usage error (for argument parsing).
 template <typename T>
 absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
@@ -86,7 +98,7 @@ absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
 
 // ExitCodeFor(absl::Status)
 //
-// OK -> 0; a UsageError -> 2; UNAVAILABLE or DEADLINE_EXCEEDED -> 3
+// OK -> 0; a UsageError -> 2; a WaitTimeoutError -> 4; UNAVAILABLE or DEADLINE_EXCEEDED -> 3
 // (the daemon is unreachable); anything else the daemon said -> 1.
 int ExitCodeFor(const absl::Status& status);
 
@@ -115,5 +127,15 @@ void AddExpCommands(CLI::App* app, CommandContext* ctx);
 void AddJobCommands(CLI::App* app, CommandContext* ctx);
 // health, version, refresh, reconcile.
 void AddSystemCommands(CLI::App* app, CommandContext* ctx);
+// schema import|apply|get|delete (cli/schema.cc).
+void AddSchemaCommands(CLI::App* app, CommandContext* ctx);
+// sweep (cli/sweep.cc).
+void AddSweepCommands(CLI::App* app, CommandContext* ctx);
+// apply, diff (cli/apply.cc).
+void AddApplyCommands(CLI::App* app, CommandContext* ctx);
+// completion (cli/completion.cc): describes the whole tree when run.
+void AddCompletionCommand(CLI::App* app, CommandContext* ctx);
+// wait (cli/wait.cc).
+void AddWaitCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace skydeck::cli

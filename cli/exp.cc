@@ -13,6 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
 #include "cli/command.h"
+#include "cli/manifest.h"
+#include "cli/selection.h"
+#include "cli/wait.h"
+#include "common/label_selector.h"
 #include "cli/views.h"
 #include "common/proto_convert.h"
 #include "common/status_macros.h"
@@ -36,7 +40,8 @@ int PageSizeFor(int limit, size_t have) {
 
 void PrintExperiment(CommandContext& ctx, const pb::Experiment& e) {
   if (ctx.human()) {
-    ctx.Write(ExperimentTable({e}, ctx.NowMillis()));
+    ctx.WriteTable(ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis())
+                              : ExperimentTable({e}, ctx.NowMillis()));
   } else {
     ctx.WriteDocument(ProtoToJson(e, ctx.int64_encoding()));
   }
@@ -49,7 +54,8 @@ void PrintExperimentList(CommandContext& ctx, const std::vector<pb::Experiment>&
     // A note, not data: stdout stays empty for `| wc -l` and friends.
     std::fputs("No experiments found.\n", stderr);
   } else {
-    ctx.Write(ExperimentTable(experiments, ctx.NowMillis()));
+    ctx.WriteTable(ctx.wide() ? ExperimentWideTable(experiments, ctx.NowMillis())
+                              : ExperimentTable(experiments, ctx.NowMillis()));
   }
 }
 
@@ -161,9 +167,53 @@ void AddCreate(CLI::App* exp, CommandContext* ctx) {
 struct ListArgs {
   std::string selector, name_contains;
   std::vector<std::string> states;
-  bool include_deleted = false;
+  bool include_deleted = false, watch = false;
   int limit = 0;
 };
+
+// Whether a changed experiment belongs in `exp list -w` output: the same
+// filters the daemon applied to the list, applied here to each change.
+bool ListFilterMatches(const ListArgs& args, const LabelSelector& selector,
+                       const StateFilter& states, const pb::Experiment& e) {
+  if (e.has_delete_time() && !args.include_deleted) return false;
+  if (e.name().find(args.name_contains) == std::string::npos) return false;
+  if (!selector.Matches({e.labels().begin(), e.labels().end()})) return false;
+  auto has = [](const auto& list, auto value) {
+    return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+  };
+  return has(states.desired, e.desired_state()) && has(states.observed, e.observed_state());
+}
+
+// `exp list -w`: after the table, one line per change from the Watch
+// stream (a table row without header; a JSON object per line with -o json)
+// until interrupted.
+absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_revision) {
+  ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
+  ASSIGN_OR_RETURN(LabelSelector selector, AsUsage(LabelSelector::Parse(args.selector)));
+  pb::WatchRequest req;
+  req.set_since_revision(since_revision);
+  return ctx.client().Watch(req, {}, [&](const pb::WatchResponse& r) {
+    if (!r.has_experiment() || !ListFilterMatches(args, selector, states, r.experiment())) {
+      return true;
+    }
+    const pb::Experiment& e = r.experiment();
+    if (ctx.human()) {
+      std::string table = ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis())
+                                     : ExperimentTable({e}, ctx.NowMillis());
+      ctx.Write(table.substr(table.find('\n') + 1));
+    } else if (ctx.format() == OutputFormat::kJson) {
+      nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+      doc["event"] = ProtoToJson(r.event(), ctx.int64_encoding());
+      doc["experiment"] = ProtoToJson(e, ctx.int64_encoding());
+      ctx.Write(doc.dump() + "\n");
+    } else if (ctx.format() == OutputFormat::kYaml) {
+      ctx.Write("---\n" + RenderYaml(ProtoToJson(e, ctx.int64_encoding())));
+    } else {
+      ctx.WriteDocument(ProtoToJson(e, ctx.int64_encoding()));
+    }
+    return true;
+  });
+}
 
 absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
   ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
@@ -174,6 +224,13 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
   for (pb::ObservedState s : states.observed) req.add_observed_states(s);
   req.set_include_deleted(args.include_deleted);
   req.set_name_contains(args.name_contains);
+  // With -w, the stream starts where the list was read: nothing is missed.
+  int64_t revision = 0;
+  if (args.watch) {
+    pb::GetHealthResponse health;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::GetHealth, pb::GetHealthRequest(), &health));
+    revision = health.health().revision();
+  }
   std::vector<pb::Experiment> experiments;
   while (true) {
     req.set_page_size(PageSizeFor(args.limit, experiments.size()));
@@ -185,6 +242,7 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
     req.set_page_token(resp.next_page_token());
   }
   PrintExperimentList(ctx, experiments);
+  if (args.watch) return WatchList(ctx, args, revision);
   return absl::OkStatus();
 }
 
@@ -201,6 +259,9 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
                   "OBSERVED_STATE_<NAME>) the observed state")
       ->allow_extra_args(false);
   cmd->add_flag("--include-deleted", args->include_deleted, "Include deleted experiments");
+  cmd->add_flag("-w,--watch", args->watch,
+                "After the list, print one line per change (from the Watch stream) until "
+                "Ctrl-C; with -o json, one JSON object per line");
   cmd->add_option("--name-contains", args->name_contains, "Only names containing TEXT");
   cmd->add_option("--limit", args->limit, "At most N experiments (default: all)")
       ->check(CLI::NonNegativeNumber);
@@ -208,6 +269,8 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
       "skydeck exp list",
       "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
       "skydeck exp list --state FAILED --state PENDING -o json",
+      "skydeck exp list -l sweep=lr -w",
+      "skydeck exp list -o name -l sweep=lr | xargs -n1 skydeck exp describe",
   });
   OnParsed(cmd, ctx, [ctx, args] { return RunList(*ctx, *args); });
 }
@@ -219,11 +282,19 @@ void AddGet(CLI::App* exp, CommandContext* ctx) {
   auto ref = std::make_shared<std::string>();
   CLI::App* cmd = exp->add_subcommand("get", "Show one experiment");
   cmd->add_option("ID", *ref, "Experiment id or name")->required();
-  SetExamples(cmd, {"skydeck exp get lr-3e-4", "skydeck exp get 42 -o yaml"});
+  SetExamples(cmd, {"skydeck exp get lr-3e-4", "skydeck exp get 42 -o json",
+                     "skydeck exp get lr-3e-4 -o yaml > lr.yaml   # a manifest for apply -f"});
+  cmd->footer(std::string(cmd->get_footer()) +
+              "\n\n-o yaml prints the experiment as a manifest (spec fields only, flags as "
+              "plain values), exactly what `skydeck apply -f` reads; -o json prints the full "
+              "API object with status fields.");
   OnParsed(cmd, ctx, [ctx, ref]() -> absl::Status {
     ASSIGN_OR_RETURN(pb::Experiment e, GetExperiment(*ctx, *ref));
     if (ctx->human()) {
       ctx->Write(RenderKeyValues(ExperimentDetails(e, ctx->NowMillis())));
+    } else if (ctx->format() == OutputFormat::kYaml) {
+      // A manifest: what `apply -f` reads (spec fields, plain flag values).
+      ctx->WriteDocument(ManifestOf(e));
     } else {
       ctx->WriteDocument(ProtoToJson(e, ctx->int64_encoding()));
     }
@@ -267,53 +338,69 @@ void AddDescribe(CLI::App* exp, CommandContext* ctx) {
 // start, stop, terminate
 
 struct DesiredStateArgs {
-  std::vector<std::string> refs;
-  std::string selector, reason;
+  Selection selection;
+  std::string reason;
+  // start only: wait for RUNNING, giving up after `timeout`.
+  bool wait = false;
+  std::string timeout = "10m";
 };
 
 absl::Status RunSetDesiredState(CommandContext& ctx, const DesiredStateArgs& args,
-                                pb::DesiredState state) {
-  if (args.refs.empty() && args.selector.empty()) {
-    return UsageError("name the experiments: one or more IDs, or -l SELECTOR");
+                                pb::DesiredState state, const std::string& verb) {
+  ASSIGN_OR_RETURN(absl::Duration timeout, AsUsage(ParseWaitTimeout(args.timeout)));
+  ASSIGN_OR_RETURN(std::vector<std::string> refs, ResolveSelection(ctx, args.selection, verb));
+  if (refs.empty()) {
+    PrintExperimentList(ctx, {});
+    return absl::OkStatus();
   }
-  RETURN_IF_ERROR(AsUsageError(CheckLabelSelector(args.selector)));
   pb::SetDesiredStateRequest req;
-  for (const std::string& ref : args.refs) req.add_ids(ref);
-  req.set_label_selector(args.selector);
+  for (const std::string& ref : refs) req.add_ids(ref);
   req.set_desired_state(state);
   req.set_reason(args.reason);
   pb::SetDesiredStateResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::SetDesiredState, req, &resp));
-  PrintExperimentList(ctx, {resp.experiments().begin(), resp.experiments().end()});
-  return absl::OkStatus();
+  std::vector<pb::Experiment> changed(resp.experiments().begin(), resp.experiments().end());
+  PrintExperimentList(ctx, changed);
+  if (!args.wait) return absl::OkStatus();
+  return WaitForExperiments(ctx, changed, pb::OBSERVED_STATE_RUNNING, timeout);
 }
 
 void AddDesiredStateVerb(CLI::App* exp, CommandContext* ctx, const std::string& verb,
                          pb::DesiredState state, const std::string& description) {
   auto args = std::make_shared<DesiredStateArgs>();
   CLI::App* cmd = exp->add_subcommand(verb, description);
-  cmd->add_option("ID", args->refs, "Experiment ids or names");
-  cmd->add_option("-l,--selector", args->selector, "Every live experiment matching this selector");
+  AddSelectionOptions(cmd, &args->selection, /*allow_all=*/true);
   cmd->add_option("--reason", args->reason, "Why; recorded on the event");
+  if (state == pb::DESIRED_STATE_RUNNING) {
+    cmd->add_flag("--wait", args->wait,
+                  "Then wait until observed RUNNING (progress on stderr; exit 4 on timeout, "
+                  "1 when stalled or failed)");
+    cmd->add_option("--timeout", args->timeout, "With --wait: give up after this long; 0: never")
+        ->capture_default_str();
+  }
   SetExamples(cmd, {
       absl::StrCat("skydeck exp ", verb, " lr-3e-4"),
       absl::StrCat("skydeck exp ", verb, " 12 13 14 --reason 'bad data'"),
-      absl::StrCat("skydeck exp ", verb, " -l sweep=lr"),
+      absl::StrCat("skydeck exp ", verb, " -l sweep=lr --state PENDING"),
+      absl::StrCat("skydeck exp ", verb, " --all --yes"),
   });
-  OnParsed(cmd, ctx, [ctx, args, state] { return RunSetDesiredState(*ctx, *args, state); });
+  OnParsed(cmd, ctx,
+           [ctx, args, state, verb] { return RunSetDesiredState(*ctx, *args, state, verb); });
 }
 
 // ---------------------------------------------------------------------------
 // delete, undelete
 
 struct DeleteArgs {
-  std::vector<std::string> refs;
+  Selection selection;
   bool force = false, purge = false;
 };
 
 absl::Status RunDelete(CommandContext& ctx, const DeleteArgs& args) {
+  ASSIGN_OR_RETURN(std::vector<std::string> refs, ResolveSelection(ctx, args.selection, "delete"));
   std::vector<pb::Experiment> archived;
-  absl::Status status = RunForEach(args.refs, [&](const std::string& ref) -> absl::Status {
+  if (refs.empty() && ctx.human()) std::fputs("No experiments matched.\n", stderr);
+  absl::Status status = RunForEach(refs, [&](const std::string& ref) -> absl::Status {
     pb::DeleteExperimentRequest req;
     req.set_id(ref);
     req.set_force(args.force);
@@ -337,11 +424,12 @@ void AddDelete(CLI::App* exp, CommandContext* ctx) {
   CLI::App* cmd = exp->add_subcommand(
       "delete", "Delete (archive) experiments; jobs and events are kept unless --purge");
   cmd->alias("rm");
-  cmd->add_option("ID", args->refs, "Experiment ids or names")->required();
+  AddSelectionOptions(cmd, &args->selection, /*allow_all=*/true);
   cmd->add_flag("--force", args->force,
                 "Terminate a live job instead of refusing (then delete again once it ended)");
   cmd->add_flag("--purge", args->purge, "Remove the experiment and its history for good");
-  SetExamples(cmd, {"skydeck exp delete lr-3e-4", "skydeck exp delete 12 13 --purge"});
+  SetExamples(cmd, {"skydeck exp delete lr-3e-4", "skydeck exp delete 12 13 --purge",
+                     "skydeck exp delete -l sweep=old --state STOPPED"});
   OnParsed(cmd, ctx, [ctx, args] { return RunDelete(*ctx, *args); });
 }
 

@@ -28,16 +28,23 @@ int main(int argc, char** argv) {
   CommandContext ctx;
   app.add_option("--server", ctx.options().server,
                  "skydeckd address HOST:PORT (env SKYDECK_SERVER; default 127.0.0.1:50051)");
-  app.add_option("-o,--output", ctx.options().output, "Output format: table, json or yaml")
-      ->check(CLI::IsMember({"table", "json", "yaml"}))
+  app.add_option("-o,--output", ctx.options().output,
+                 "Output format: table, wide, json, yaml or name (one per line)")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml", "name"}))
       ->capture_default_str();
 
+  app.add_flag("--no-headers", ctx.options().no_headers, "Tables without the header line");
   AddExpCommands(&app, &ctx);
   AddJobCommands(&app, &ctx);
   AddSystemCommands(&app, &ctx);
+  AddSchemaCommands(&app, &ctx);
+  AddSweepCommands(&app, &ctx);
+  AddWaitCommand(&app, &ctx);
+  AddApplyCommands(&app, &ctx);
+  AddCompletionCommand(&app, &ctx);
   app.footer(
       "\nExit codes: 0 ok, 1 the daemon refused (message on stderr), 2 usage error, 3 "
-      "daemon unreachable.\n"
+      "daemon unreachable, 4 wait timed out.\n"
       "\nExamples:\n"
       "  skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 --start\n"
       "  skydeck exp list -o json\n"

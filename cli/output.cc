@@ -174,8 +174,24 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "table") return OutputFormat::kTable;
   if (text == "json") return OutputFormat::kJson;
   if (text == "yaml") return OutputFormat::kYaml;
-  return absl::InvalidArgumentError(
-      absl::StrCat("output format \"", text, "\": must be table, json or yaml"));
+  if (text == "wide") return OutputFormat::kWide;
+  if (text == "name") return OutputFormat::kName;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "output format \"", text, "\": must be table, wide, json, yaml or name"));
+}
+
+std::string NamesOf(const nlohmann::ordered_json& doc) {
+  std::string out;
+  if (doc.is_array()) {
+    for (const auto& item : doc) out += NamesOf(item);
+  } else if (doc.is_object()) {
+    auto name = doc.find("name");
+    if (name != doc.end() && name->is_string()) return name->get<std::string>() + "\n";
+    for (const auto& [key, value] : doc.items()) {
+      if (value.is_array() || value.is_object()) out += NamesOf(value);
+    }
+  }
+  return out;
 }
 
 Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

@@ -29,9 +29,12 @@
 
 namespace skydeck::cli {
 
-enum class OutputFormat { kTable, kJson, kYaml };
+// kWide: the table with more columns; kName: one resource name per line
+// (from the same documents json/yaml print).
+enum class OutputFormat { kTable, kWide, kJson, kYaml, kName };
 
-// "table", "json" or "yaml". Errors: INVALID_ARGUMENT naming the choices.
+// "table", "wide", "json", "yaml" or "name". Errors: INVALID_ARGUMENT naming
+// the choices.
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 
 // ---------------------------------------------------------------------------
@@ -127,6 +130,11 @@ nlohmann::ordered_json ListDocument(absl::string_view key, const std::vector<Mes
   doc[std::string(key)] = std::move(list);
   return doc;
 }
+
+// The "name" of every resource in `doc`, one per line: the document's own
+// "name", or those of the objects in its arrays and nested objects.
+//   NamesOf({"experiments": [{"name": "a"}, {"name": "b"}]}) == "a\nb\n"
+std::string NamesOf(const nlohmann::ordered_json& doc);
 
 // Two-space indented JSON, ending in '\n'.
 std::string RenderJson(const nlohmann::ordered_json& doc);

@@ -128,6 +128,25 @@ std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int6
   return table.Render();
 }
 
+std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms) {
+  Table table({"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "INFRA", "SPOT",
+               "RESTARTS", "AGE", "LABELS", "FLAGS"});
+  for (const pb::Experiment& e : experiments) {
+    std::map<std::string, std::string> labels(e.labels().begin(), e.labels().end());
+    std::string label_text;
+    for (const auto& [k, v] : labels) {
+      absl::StrAppend(&label_text, label_text.empty() ? "" : ",", k, "=", v);
+    }
+    table.AddRow({absl::StrCat(e.id()), ExperimentName(e), StateName(e.desired_state()),
+                  ObservedText(e), e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
+                  NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())),
+                  OrDash(OneLine(e.infra())), e.spot() ? "yes" : "no", Restarts(e),
+                  FormatAge(MillisOf(e.create_time()), now_ms), OrDash(OneLine(label_text)),
+                  OrDash(OneLine(FormatFlags(FlagsOf(e.flags()))))});
+  }
+  return table.Render();
+}
+
 KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms) {
   std::vector<std::string> conditions;
   for (const pb::Condition& c : e.conditions()) {

@@ -45,6 +45,10 @@ std::string StateName(pb::JobStatus status);
 // "(stalled)".
 std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms);
 
+// -o wide: ID NAME DESIRED OBSERVED JOB NODESxGPUS INFRA SPOT RESTARTS AGE
+// LABELS FLAGS, flags not truncated.
+std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms);
+
 // Every field of one experiment (`exp get`).
 KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms);
 

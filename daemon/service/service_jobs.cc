@@ -5,7 +5,6 @@
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "daemon/service/convert.h"
-#include "daemon/service/inferred_schemas.h"
 #include "daemon/service/skydeck_service.h"
 
 namespace skydeck::service {
@@ -140,23 +139,6 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
     }
     h->set_last_poll_error(b.last_poll_error);
     if (!b.reachable || !b.last_poll_error.empty()) h->set_status(pb::Health::STATUS_DEGRADED);
-    return absl::OkStatus();
-  });
-}
-
-grpc::Status SkyDeckService::ListFlagSchemas(grpc::ServerContext* ctx,
-                                             const pb::ListFlagSchemasRequest* req,
-                                             pb::ListFlagSchemasResponse* resp) {
-  return Handle(*ctx, [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateText("base_command", req->base_command(), kMaxCommandBytes));
-    store::ExperimentQuery q;
-    q.limit = std::numeric_limits<int>::max();
-    ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
-    for (auto& schema : InferFlagSchemas(page.experiments)) {
-      if (req->base_command().empty() || schema.base_command() == req->base_command()) {
-        *resp->add_schemas() = std::move(schema);
-      }
-    }
     return absl::OkStatus();
   });
 }

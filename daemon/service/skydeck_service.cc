@@ -132,7 +132,9 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
     if (req->start()) spec.desired_state = DesiredState::kRunning;
+    ASSIGN_OR_RETURN(std::vector<std::string> warnings, CheckSpecFlags(spec));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor));
+    RecordFlagWarnings(r.id, warnings, actor);
     if (control_) control_->Enqueue(r.id);
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
@@ -155,8 +157,8 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(r, ChangeSpec(
-                            r.id,
+    ASSIGN_OR_RETURN(r, ChangeSpecChecked(
+                            r,
                             [&](store::ExperimentSpec& spec) -> absl::Status {
                               RETURN_IF_ERROR(
                                   ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
@@ -267,8 +269,8 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(r, ChangeSpec(
-                            r.id,
+    ASSIGN_OR_RETURN(r, ChangeSpecChecked(
+                            r,
                             [&](store::ExperimentSpec& spec) -> absl::Status {
                               if (req->replace()) spec.flags.clear();
                               for (const std::string& key : req->unset()) spec.flags.erase(key);

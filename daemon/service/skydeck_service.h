@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/reconcile/control_plane.h"
@@ -74,6 +75,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                      grpc::ServerWriter<pb::WatchResponse>* writer) override;
   grpc::Status GetJobLogs(grpc::ServerContext* ctx, const pb::GetJobLogsRequest* req,
                           grpc::ServerWriter<pb::GetJobLogsResponse>* writer) override;
+  grpc::Status ApplyFlagSchema(grpc::ServerContext* ctx, const pb::ApplyFlagSchemaRequest* req,
+                               pb::ApplyFlagSchemaResponse* resp) override;
+  grpc::Status DeleteFlagSchema(grpc::ServerContext* ctx, const pb::DeleteFlagSchemaRequest* req,
+                                pb::DeleteFlagSchemaResponse* resp) override;
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC.
@@ -88,6 +93,20 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                                      const store::Store::SpecMutation& mutate,
                                                      absl::string_view actor,
                                                      absl::string_view reason = "");
+
+  // ---- Flag schemas (service_schemas.cc) ----
+  // Validates spec.flags against the declared schema of spec.base_command,
+  // if any, normalising them in place. Returns lenient-mode warnings.
+  // Errors: INVALID_ARGUMENT naming the flag, expected type and value.
+  absl::StatusOr<std::vector<std::string>> CheckSpecFlags(store::ExperimentSpec& spec);
+  // ChangeSpec that also validates and normalises the flags when `mutate`
+  // changes the flags or the base command and a schema is declared; the
+  // warnings become "FlagWarning" events. `mutate` may run more than once.
+  absl::StatusOr<store::ExperimentRecord> ChangeSpecChecked(
+      const store::ExperimentRecord& current, const store::Store::SpecMutation& mutate,
+      absl::string_view actor);
+  void RecordFlagWarnings(int64_t experiment_id, const std::vector<std::string>& warnings,
+                          absl::string_view actor);
 
   store::Store* store_;
   WatchHub* hub_;

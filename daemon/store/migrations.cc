@@ -101,7 +101,24 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('installation_id', lower(hex(randomblob(4))));
 )sql";
 
-constexpr std::array<absl::string_view, 1> kMigrations = {kV1};
+// Declared flag schemas (common/flag_schema.h). Every apply adds a row with
+// the next version, so old versions stay readable; a delete adds a row with
+// deleted = 1, so versions keep increasing across delete and re-apply. The
+// current schema of a command is its highest version, unless deleted.
+constexpr absl::string_view kV2 = R"sql(
+CREATE TABLE flag_schemas (
+  base_command  TEXT NOT NULL,
+  version       INTEGER NOT NULL CHECK (version >= 1),
+  -- The native JSON form (FlagSchemaToJson), without version.
+  schema        TEXT NOT NULL,
+  deleted       INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  actor         TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (base_command, version)
+) STRICT;
+)sql";
+
+constexpr std::array<absl::string_view, 2> kMigrations = {kV1, kV2};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

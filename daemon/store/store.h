@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/flag_schema.h"
 #include "common/label_selector.h"
 #include "daemon/store/records.h"
 #include "daemon/store/sqlite.h"
@@ -157,6 +158,28 @@ class Store {
                                                        int64_t experiment_id, int limit);
   absl::StatusOr<int64_t> LatestRevision();
 
+  // ---- Flag schemas (store_schemas.cc) -----------------------------------
+
+  // Stores `schema` (validated with ValidateFlagSchema; defaults normalised)
+  // as the next version for its base command: 1 for a new command, else one
+  // more than any version before, deleted ones included. Returns it with
+  // the version set; schema.version is ignored. Old versions are kept.
+  // Errors: INVALID_ARGUMENT for a schema ValidateFlagSchema refuses.
+  absl::StatusOr<FlagSchema> ApplyFlagSchema(const FlagSchema& schema, absl::string_view actor);
+  // The current schema of `base_command`; nullopt when none is declared or
+  // the last one was deleted.
+  absl::StatusOr<std::optional<FlagSchema>> GetFlagSchema(absl::string_view base_command);
+  // One stored version. Errors: NOT_FOUND (also for a deletion marker).
+  absl::StatusOr<FlagSchema> GetFlagSchemaVersion(absl::string_view base_command,
+                                                  int64_t version);
+  // The current schema of every command that has one, by base command.
+  absl::StatusOr<std::vector<FlagSchema>> ListFlagSchemas();
+  // Records a deletion as the next version and returns that version; old
+  // versions stay readable and a later apply continues the numbering.
+  // Errors: NOT_FOUND when no schema is declared.
+  absl::StatusOr<int64_t> DeleteFlagSchema(absl::string_view base_command,
+                                           absl::string_view actor);
+
   // Runs SQLite's integrity check; OK when the file is sound.
   absl::Status CheckIntegrity();
 
@@ -174,6 +197,7 @@ class Store {
   absl::StatusOr<JobRecord> LoadJob(int64_t id);
   absl::Status WriteJob(const JobRecord& job);
   absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
+  absl::StatusOr<int64_t> MaxFlagSchemaVersion(absl::string_view base_command);
 
   // Constant after construction.
   Clock clock_;

@@ -1,0 +1,218 @@
+// File: cli/apply.cc
+//
+// `skydeck apply -f FILE` and `skydeck diff -f FILE`: make experiments match
+// a manifest file (cli/manifest.h). For each document: create it when no
+// experiment has its name; otherwise UpdateExperiment with a mask of the
+// fields that differ, and SetDesiredState when desired_state differs.
+// Fields a document leaves out are left alone. The plan (created / changed
+// with a field diff / unchanged) is printed either way; `--dry-run` and
+// `diff` send no writes.
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/command.h"
+#include "cli/manifest.h"
+#include "common/status_macros.h"
+
+namespace skydeck::cli {
+namespace {
+
+using Stub = pb::SkyDeck::Stub;
+
+struct ApplyArgs {
+  std::string file;
+  bool dry_run = false;
+};
+
+absl::StatusOr<std::string> ReadInput(const std::string& file) {
+  if (file == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), {});
+  }
+  std::ifstream in(file);
+  if (!in) return UsageError(absl::StrCat("cannot read ", file));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+struct PlanItem {
+  std::string name, action;  // created/changed/unchanged (or would ...)
+  std::vector<FieldChange> changes;
+};
+
+absl::Status Create(CommandContext& ctx, const Manifest& m) {
+  pb::CreateExperimentRequest req;
+  *req.mutable_experiment() = m.spec;
+  req.mutable_experiment()->clear_desired_state();
+  req.set_start(m.spec.desired_state() == pb::DESIRED_STATE_RUNNING);
+  pb::CreateExperimentResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));
+  if (m.spec.desired_state() == pb::DESIRED_STATE_TERMINATED) {
+    pb::SetDesiredStateRequest set;
+    set.set_id(absl::StrCat(resp.experiment().id()));
+    set.set_desired_state(pb::DESIRED_STATE_TERMINATED);
+    pb::SetDesiredStateResponse ignored;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::SetDesiredState, set, &ignored));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Update(CommandContext& ctx, const Manifest& m, const pb::Experiment& have,
+                    const std::vector<FieldChange>& changes) {
+  pb::UpdateExperimentRequest req;
+  req.set_id(absl::StrCat(have.id()));
+  *req.mutable_experiment() = m.spec;
+  std::set<std::string> paths;
+  bool desired = false;
+  for (const FieldChange& c : changes) {
+    if (c.mask_path == "desired_state") {
+      desired = true;
+    } else if (paths.insert(c.mask_path).second) {
+      req.mutable_update_mask()->add_paths(c.mask_path);
+    }
+  }
+  if (!paths.empty()) {
+    pb::UpdateExperimentResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateExperiment, req, &resp));
+  }
+  if (desired) {
+    pb::SetDesiredStateRequest set;
+    set.set_id(absl::StrCat(have.id()));
+    set.set_desired_state(m.spec.desired_state());
+    set.set_reason("skydeck apply");
+    pb::SetDesiredStateResponse ignored;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::SetDesiredState, set, &ignored));
+  }
+  return absl::OkStatus();
+}
+
+void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan) {
+  int created = 0, changed = 0, unchanged = 0;
+  for (const PlanItem& item : plan) {
+    if (item.action.find("create") != std::string::npos) ++created;
+    else if (item.action.find("change") != std::string::npos) ++changed;
+    else ++unchanged;
+  }
+  if (ctx.human()) {
+    std::string out;
+    for (const PlanItem& item : plan) {
+      absl::StrAppend(&out, item.action, "  ", item.name, "\n");
+      for (const FieldChange& c : item.changes) {
+        absl::StrAppend(&out, "    ", c.field, ": ", c.from, " -> ", c.to, "\n");
+      }
+    }
+    absl::StrAppend(&out, "Plan: ", created, " to create/created, ", changed,
+                    " to change/changed, ", unchanged, " unchanged\n");
+    ctx.Write(out);
+    return;
+  }
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (const PlanItem& item : plan) {
+    nlohmann::ordered_json changes = nlohmann::ordered_json::array();
+    for (const FieldChange& c : item.changes) {
+      changes.push_back({{"field", c.field}, {"from", c.from}, {"to", c.to}});
+    }
+    items.push_back({{"name", item.name}, {"action", item.action}, {"changes", changes}});
+  }
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["created"] = created;
+  doc["changed"] = changed;
+  doc["unchanged"] = unchanged;
+  doc["experiments"] = std::move(items);
+  ctx.WriteDocument(doc);
+}
+
+// Plans (and unless `dry_run`, applies) the file; sets *differs when
+// anything would change. Stops at the first failing write.
+absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
+  ASSIGN_OR_RETURN(std::string text, ReadInput(args.file));
+  ASSIGN_OR_RETURN(std::vector<Manifest> manifests, AsUsage(ParseManifests(text)));
+  std::vector<PlanItem> plan;
+  bool differs = false;
+  absl::Status failure;
+  for (const Manifest& m : manifests) {
+    pb::GetExperimentRequest get;
+    get.set_id(m.spec.name());
+    pb::GetExperimentResponse have;
+    absl::Status found = ctx.client().Call(&Stub::GetExperiment, get, &have);
+    PlanItem item{m.spec.name(), "", {}};
+    if (found.code() == absl::StatusCode::kNotFound) {
+      differs = true;
+      item.action = args.dry_run ? "would create" : "created";
+      if (!args.dry_run) failure = Create(ctx, m);
+    } else if (!found.ok()) {
+      failure = found;
+    } else {
+      item.changes = DiffManifest(m, have.experiment());
+      differs = differs || !item.changes.empty();
+      if (item.changes.empty()) {
+        item.action = "unchanged";
+      } else {
+        item.action = args.dry_run ? "would change" : "changed";
+        if (!args.dry_run) failure = Update(ctx, m, have.experiment(), item.changes);
+      }
+    }
+    if (!failure.ok()) {
+      PrintPlan(ctx, plan);
+      return absl::Status(failure.code(),
+                          absl::StrCat(m.spec.name(), ": ", failure.message()));
+    }
+    plan.push_back(std::move(item));
+  }
+  PrintPlan(ctx, plan);
+  return differs;
+}
+
+}  // namespace
+
+void AddApplyCommands(CLI::App* app, CommandContext* ctx) {
+  auto args = std::make_shared<ApplyArgs>();
+  CLI::App* apply = app->add_subcommand(
+      "apply", "Create or update experiments to match a YAML manifest file");
+  apply->add_option("-f,--file", args->file, "Manifest file (multi-document YAML); - for stdin")
+      ->required();
+  apply->add_flag("--dry-run", args->dry_run, "Print the plan; change nothing");
+  SetExamples(apply, {
+      "skydeck apply -f experiments.yaml",
+      "skydeck exp get lr-3e-4 -o yaml > lr.yaml && $EDITOR lr.yaml && skydeck apply -f lr.yaml",
+      "skydeck apply -f - --dry-run < experiments.yaml",
+  });
+  apply->footer(std::string(apply->get_footer()) +
+                "\n\nFields (snake_case, as the API): name (required), description, "
+                "base_command, run_name, flags (map; plain scalars typed like --flag, quoted "
+                "ones stay strings), nodes, gpus, gpu_type, infra, spot, labels, max_restarts, "
+                "desired_state (RUNNING, STOPPED, TERMINATED). Fields left out are left "
+                "alone. An unknown field is an error naming its line.");
+  OnParsed(apply, ctx, [ctx, args]() -> absl::Status {
+    return RunApplyPlan(*ctx, *args).status();
+  });
+
+  auto diff_args = std::make_shared<ApplyArgs>();
+  diff_args->dry_run = true;
+  CLI::App* diff = app->add_subcommand(
+      "diff", "Show what apply -f FILE would change; exit 0 none, 1 changes, 2+ error");
+  diff->add_option("-f,--file", diff_args->file, "Manifest file; - for stdin")->required();
+  SetExamples(diff, {"skydeck diff -f experiments.yaml || skydeck apply -f experiments.yaml"});
+  OnParsed(diff, ctx, [ctx, diff_args]() -> absl::Status {
+    absl::StatusOr<bool> differs = RunApplyPlan(*ctx, *diff_args);
+    // Exit 1 means "changes"; any error must exit > 1, so a daemon refusal
+    // (normally 1) is reported as a usage-class failure (2).
+    if (!differs.ok()) {
+      if (ExitCodeFor(differs.status()) == kExitServerError) {
+        return UsageError(differs.status().message());
+      }
+      return differs.status();
+    }
+    if (*differs) return absl::AbortedError("the manifest differs from the daemon's state");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace skydeck::cli

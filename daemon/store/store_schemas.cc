@@ -1,0 +1,148 @@
+// Store methods for declared flag schemas. See store.h for the contracts and
+// migrations.cc (v2) for the table.
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::store {
+namespace {
+
+// Current (highest, not deleted) version per command.
+constexpr absl::string_view kCurrentSchemas =
+    "SELECT s.base_command, s.version, s.schema FROM flag_schemas s "
+    "WHERE s.deleted = 0 AND s.version = (SELECT MAX(version) FROM flag_schemas m "
+    "WHERE m.base_command = s.base_command)";
+
+absl::StatusOr<FlagSchema> ReadSchema(Statement& st) {
+  const std::string text = st.ColumnText(2);
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto schema = FlagSchemaFromJson(json);
+  if (!schema.ok()) {
+    return absl::InternalError(absl::StrCat("stored flag schema for \"", st.ColumnText(0),
+                                            "\" is unreadable: ", schema.status().message()));
+  }
+  schema->base_command = st.ColumnText(0);
+  schema->version = st.ColumnInt(1);
+  return schema;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> Store::MaxFlagSchemaVersion(absl::string_view base_command) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM flag_schemas "
+                                "WHERE base_command = ?"));
+  st->Bind(1, base_command);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t version = row ? st->ColumnInt(0) : 0;
+  st->Reset();
+  return version;
+}
+
+absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
+                                                  absl::string_view actor) {
+  FlagSchema out = schema;
+  RETURN_IF_ERROR(ValidateFlagSchema(out));
+  out.version = 0;
+  nlohmann::json json = FlagSchemaToJson(out);
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t latest, MaxFlagSchemaVersion(out.base_command));
+    out.version = latest + 1;
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare("INSERT INTO flag_schemas (base_command, version, schema, "
+                                  "actor, created_at) VALUES (?, ?, ?, ?, ?)"));
+    st->Bind(1, out.base_command);
+    st->Bind(2, out.version);
+    st->Bind(3, json.dump());
+    st->Bind(4, actor);
+    st->Bind(5, clock_());
+    return st->Run();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<FlagSchema>> Store::GetFlagSchema(absl::string_view base_command) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
+  st->Bind(1, base_command);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  std::optional<FlagSchema> out;
+  if (row) {
+    absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
+    st->Reset();
+    if (!schema.ok()) return schema.status();
+    out = *std::move(schema);
+  }
+  st->Reset();
+  return out;
+}
+
+absl::StatusOr<FlagSchema> Store::GetFlagSchemaVersion(absl::string_view base_command,
+                                                       int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT base_command, version, schema FROM flag_schemas "
+                                "WHERE base_command = ? AND version = ? AND deleted = 0"));
+  st->Bind(1, base_command);
+  st->Bind(2, version);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) {
+    return absl::NotFoundError(absl::StrCat("flag schema \"", base_command, "\" version ",
+                                            version, " not found"));
+  }
+  absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
+  st->Reset();
+  return schema;
+}
+
+absl::StatusOr<std::vector<FlagSchema>> Store::ListFlagSchemas() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare(absl::StrCat(kCurrentSchemas, " ORDER BY s.base_command")));
+  std::vector<FlagSchema> out;
+  while (true) {
+    absl::StatusOr<bool> row = st->Step();
+    if (!row.ok() || !*row) {
+      st->Reset();
+      if (!row.ok()) return row.status();
+      break;
+    }
+    absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
+    if (!schema.ok()) {
+      st->Reset();
+      return schema.status();
+    }
+    out.push_back(*std::move(schema));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Store::DeleteFlagSchema(absl::string_view base_command,
+                                                absl::string_view actor) {
+  int64_t version = 0;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
+    st->Bind(1, base_command);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    st->Reset();
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("no flag schema declared for \"", base_command, "\""));
+    }
+    ASSIGN_OR_RETURN(int64_t latest, MaxFlagSchemaVersion(base_command));
+    version = latest + 1;
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db_->Prepare("INSERT INTO flag_schemas (base_command, version, schema, "
+                                  "deleted, actor, created_at) VALUES (?, ?, '{}', 1, ?, ?)"));
+    ins->Bind(1, base_command);
+    ins->Bind(2, version);
+    ins->Bind(3, actor);
+    ins->Bind(4, clock_());
+    return ins->Run();
+  }));
+  return version;
+}
+
+}  // namespace skydeck::store

@@ -1,0 +1,68 @@
+// cli/wait.h: the --for and --timeout syntax and when a wait is over.
+#include "cli/wait.h"
+
+#include <catch2/catch.hpp>
+
+using namespace skydeck::cli;
+namespace pb = ::skydeck::v1;
+
+namespace {
+
+pb::Experiment At(pb::ObservedState observed, pb::DesiredState desired, int64_t generation = 2,
+                  int64_t observed_generation = 2) {
+  pb::Experiment e;
+  e.set_observed_state(observed);
+  e.set_desired_state(desired);
+  e.set_generation(generation);
+  e.set_observed_generation(observed_generation);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("wait conditions name observed states", "[cli][wait]") {
+  CHECK(*ParseWaitCondition("state=RUNNING") == pb::OBSERVED_STATE_RUNNING);
+  CHECK(*ParseWaitCondition("succeeded") == pb::OBSERVED_STATE_SUCCEEDED);
+  CHECK(*ParseWaitCondition("State=stopped") == pb::OBSERVED_STATE_STOPPED);
+  CHECK(ParseWaitCondition("state=PENDING").status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("wait timeouts are durations or seconds", "[cli][wait]") {
+  CHECK(*ParseWaitTimeout("10m") == absl::Minutes(10));
+  CHECK(*ParseWaitTimeout("1h30m") == absl::Minutes(90));
+  CHECK(*ParseWaitTimeout("90") == absl::Seconds(90));
+  CHECK(*ParseWaitTimeout("0") == absl::ZeroDuration());
+  CHECK(ParseWaitTimeout("soon").status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ParseWaitTimeout("-5s").status().code() == absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("a wait is reached, pending or failed", "[cli][wait]") {
+  using V = WaitVerdict;
+  const auto kRun = pb::DESIRED_STATE_RUNNING;
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_RUNNING, kRun), pb::OBSERVED_STATE_RUNNING).verdict ==
+        V::kReached);
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_PENDING, kRun), pb::OBSERVED_STATE_RUNNING).verdict ==
+        V::kWaiting);
+  // A stale SUCCEEDED from the previous run does not count.
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_SUCCEEDED, kRun, 3, 2), pb::OBSERVED_STATE_SUCCEEDED)
+            .verdict == V::kWaiting);
+  // FAILED with a retry coming is not the end; with desired STOPPED it is.
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_FAILED, kRun), pb::OBSERVED_STATE_SUCCEEDED).verdict ==
+        V::kWaiting);
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_FAILED, pb::DESIRED_STATE_STOPPED),
+                  pb::OBSERVED_STATE_SUCCEEDED)
+            .verdict == V::kFailed);
+  pb::Experiment stalled = At(pb::OBSERVED_STATE_FAILED, kRun);
+  pb::Condition* c = stalled.add_conditions();
+  c->set_type("Stalled");
+  c->set_status(true);
+  CHECK(CheckWait(stalled, pb::OBSERVED_STATE_RUNNING).verdict == V::kFailed);
+  // Waiting for FAILED: a failure is the goal.
+  CHECK(CheckWait(stalled, pb::OBSERVED_STATE_FAILED).verdict == V::kReached);
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_SUCCEEDED, kRun), pb::OBSERVED_STATE_RUNNING).verdict ==
+        V::kFailed);
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED),
+                  pb::OBSERVED_STATE_STOPPED)
+            .verdict == V::kReached);
+}

@@ -1,0 +1,177 @@
+"""Flag schemas end to end: a real Pydantic (Debian's python3-pydantic) emits
+the JSON Schema of models written here (nested models, enums, optionals,
+lists, defaults); the real CLI imports it; `exp create` and `exp flags set`
+are then validated and normalised by the daemon."""
+
+import json
+import os
+import subprocess
+import textwrap
+import unittest
+
+import harness
+from test_http_bridge import Http
+
+CMD = "python train.py"
+
+MODELS = textwrap.dedent('''
+    import enum, json
+    from typing import List, Optional
+    import pydantic
+    from pydantic import BaseModel, Field
+
+    class Optim(str, enum.Enum):
+        adam = "adam"
+        sgd = "sgd"
+
+    class Trainer(BaseModel):
+        lr: float = Field(3e-4, gt=0, le=1, description="learning rate")
+        steps: int = Field(1000, ge=1)
+        optim: Optim = Optim.adam
+
+    class Model(BaseModel):
+        layers: int = Field(..., ge=1, le=64, description="transformer blocks")
+        dropout: Optional[float] = None
+
+    class Config(BaseModel):
+        trainer: Trainer = Trainer()
+        model: Model
+        seed: Optional[int] = None
+        tags: List[str] = []
+        debug: bool = False
+
+    schema = (Config.model_json_schema() if hasattr(Config, "model_json_schema")
+              else Config.schema())
+    print(json.dumps(schema))
+''')
+
+
+def pydantic_schema():
+    proc = subprocess.run(["/usr/bin/python3", "-c", MODELS], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise unittest.SkipTest(f"python3-pydantic unavailable: {proc.stderr.strip()[-300:]}")
+    return proc.stdout
+
+
+class FlagSchemaTest(harness.E2ETestCase):
+
+    def import_schema(self, *extra):
+        path = os.path.join(self.tmp, "schema.json")
+        with open(path, "w") as f:
+            f.write(pydantic_schema())
+        return self.cli_json("schema", "import", "--cmd", CMD, path, *extra)
+
+    def test_pydantic_import_then_validation_and_normalisation(self):
+        imported = self.import_schema("--strict")
+        flags = {f["name"]: f for f in imported["flags"]}
+        self.assertEqual(imported["version"], "1")
+        self.assertTrue(imported["strict"])
+        self.assertEqual(sorted(flags), ["debug", "model.dropout", "model.layers", "seed",
+                                         "trainer.lr", "trainer.optim", "trainer.steps"])
+        self.assertEqual(flags["trainer.lr"]["type"], "TYPE_FLOAT")
+        self.assertEqual(flags["trainer.lr"]["description"], "learning rate")
+        self.assertEqual(flags["trainer.lr"]["default_value"], {"double_value": 0.0003})
+        self.assertEqual(flags["trainer.optim"]["type"], "TYPE_CHOICE")
+        self.assertEqual(flags["trainer.optim"]["choices"], ["adam", "sgd"])
+        self.assertEqual(flags["model.layers"]["type"], "TYPE_INT")
+        self.assertTrue(flags["model.layers"]["required"])
+        self.assertEqual((flags["model.layers"]["min"], flags["model.layers"]["max"]), (1, 64))
+        self.assertEqual(flags["seed"]["type"], "TYPE_INT")
+        self.assertEqual(flags["debug"]["type"], "TYPE_BOOL")
+        self.assertTrue(any(s.startswith("tags:") for s in imported["skipped"]),
+                        imported["skipped"])
+
+        # Human output names what was skipped too.
+        path = os.path.join(self.tmp, "schema.json")
+        table = self.cli("schema", "import", "--cmd", CMD, path, "--strict").stdout
+        self.assertIn("skipped: tags", table)
+        self.assertIn("Version: 2", table)
+
+        # Normalisation: "8" for an int flag -> 8, 1 for a float flag -> 1.0,
+        # "true" text for a bool -> true.
+        created = self.cli_json("exp", "create", "typed", "--cmd", CMD,
+                                "--flag", "model.layers:=8", "--flag", "trainer.lr=1",
+                                "--flag", "debug:=true")
+        self.assertEqual(created["flags"]["model.layers"], {"int_value": "8"})
+        self.assertIn("double_value", created["flags"]["trainer.lr"])
+        self.assertEqual(created["flags"]["debug"], {"bool_value": True})
+
+        for flag, words in [("model.layers=100", ["model.layers", "100"]),
+                            ("model.layers=four", ["model.layers", "expected int", "four"]),
+                            ("trainer.optim=adamw", ["trainer.optim", "adamw"]),
+                            ("trainer.lrr=0.1", ["unknown flag trainer.lrr"])]:
+            args = ["exp", "create", "bad", "--cmd", CMD, "--flag", flag]
+            if not flag.startswith("model.layers"):
+                args += ["--flag", "model.layers=4"]
+            proc = self.cli(*args, expect=1)
+            for word in words:
+                self.assertIn(word, proc.stderr)
+        proc = self.cli("exp", "create", "missing", "--cmd", CMD, expect=1)
+        self.assertIn("model.layers: required", proc.stderr)
+
+        proc = self.cli("exp", "flags", "typed", "set", "trainer.steps=abc", expect=1)
+        self.assertIn("trainer.steps", proc.stderr)
+        self.cli("exp", "flags", "typed", "set", "trainer.steps:=500")
+        flags = self.cli_json("exp", "get", "typed")["flags"]
+        self.assertEqual(flags["trainer.steps"], {"int_value": "500"})
+
+        got = self.cli_json("schema", "get", "--cmd", CMD)["schemas"]
+        self.assertEqual([s["version"] for s in got], ["2"])
+        old = self.cli_json("schema", "get", "--cmd", CMD, "--version", "1")["schemas"]
+        self.assertEqual(old[0]["version"], "1")
+
+        # Deleted: no validation; the inferred schema takes over.
+        self.cli("schema", "delete", "--cmd", CMD)
+        self.cli("exp", "create", "free", "--cmd", CMD, "--flag", "anything=1")
+        got = self.cli_json("schema", "get", "--cmd", CMD)["schemas"]
+        self.assertTrue(got[0]["inferred"])
+
+    def test_lenient_import_warns_and_native_yaml_apply(self):
+        self.import_schema()
+        created = self.cli_json("exp", "create", "lenient", "--cmd", CMD,
+                                "--flag", "model.layers=4", "--flag", "trainer.lrr=0.1")
+        self.assertIn("trainer.lrr", created["flags"])
+        events = self.cli_json("exp", "events", "lenient")["events"]
+        self.assertTrue(any(e["type"] == "FlagWarning" for e in events), events)
+
+        path = os.path.join(self.tmp, "eval.yaml")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent("""\
+                base_command: python eval.py
+                strict: true
+                flags:
+                  - name: split
+                    type: choice
+                    choices: [val, test]
+                    default: val
+                  - name: batch
+                    type: int
+                    min: 1
+                """))
+        applied = self.cli_json("schema", "apply", "-f", path)
+        self.assertEqual(applied["version"], "1")
+        self.cli("exp", "create", "ev", "--cmd", "python eval.py", "--flag", "split=test",
+                 "--flag", "batch=32")
+        proc = self.cli("exp", "create", "ev2", "--cmd", "python eval.py", "--flag", "batch=0",
+                        expect=1)
+        self.assertIn("batch", proc.stderr)
+
+    def test_http_routes(self):
+        h = Http(self.daemon.http_address)
+        applied = h.ok("POST", "/api/flag-schemas", {"schema": {
+            "base_command": "python web.py", "strict": True,
+            "flags": [{"name": "lr", "type": "TYPE_FLOAT", "min": 0}]}})["schema"]
+        self.assertEqual(applied["version"], "1")
+        got = h.ok("GET", "/api/flag-schemas?base_command=python%20web.py")["schemas"]
+        self.assertEqual(got[0]["flags"][0]["name"], "lr")
+        status, body, _ = h.request("POST", "/api/experiments", {"experiment": {
+            "name": "w", "base_command": "python web.py",
+            "flags": {"lr": {"string_value": "fast"}}}})
+        self.assertEqual(status, 400, body)
+        deleted = h.ok("DELETE", "/api/flag-schemas?base_command=python%20web.py")
+        self.assertEqual(deleted["version"], "2")
+        self.assertEqual(h.ok("GET", "/api/flag-schemas").get("schemas", []), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
