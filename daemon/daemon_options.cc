@@ -22,23 +22,6 @@ std::string DefaultDataDir() {
   return "./skydeck-data";
 }
 
-std::string DefaultWebRoot(const char* argv0) {
-  // Next to an installed binary (share/skydeck/web), else the source tree's
-  // build output (web/ui/dist) when running from a build directory.
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::canonical("/proc/self/exe", ec);
-  if (ec) exe = argv0;
-  for (std::filesystem::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
-       dir = dir.parent_path()) {
-    for (const char* candidate : {"share/skydeck/web", "web/ui/dist"}) {
-      if (std::filesystem::is_regular_file(dir / candidate / "index.html", ec)) {
-        return (dir / candidate).string();
-      }
-    }
-  }
-  return "";
-}
-
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" ||
          host.rfind("127.", 0) == 0;
@@ -102,7 +85,9 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->capture_default_str()->envname("SKYDECK_HTTP_HOST");
   app.add_option("--http-port", o.http_port, "HTTP port (0 picks a free one)")
       ->capture_default_str()->envname("SKYDECK_HTTP_PORT")->check(CLI::Range(0, 65535));
-  app.add_option("--web-root", o.web_root, "Directory of the built dashboard")
+  app.add_option("--web-root", o.web_root,
+                 "Serve the dashboard from this directory instead of the copy embedded "
+                 "in skydeckd (for UI development)")
       ->envname("SKYDECK_WEB_ROOT");
   app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
       ->capture_default_str();
@@ -148,7 +133,6 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     return parsed;
   }
   if (o.data_dir.empty()) o.data_dir = DefaultDataDir();
-  if (o.web_root.empty()) o.web_root = DefaultWebRoot(argv[0]);
   if (o.db_path.empty()) o.db_path = o.data_dir + "/skydeck.db";
   return parsed;
 }

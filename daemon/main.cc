@@ -132,6 +132,7 @@ int Run(const DaemonOptions& o) {
     bopts.port = o.http_port;
     bopts.token = o.auth_token;
     bopts.web_root = o.web_root;
+    bopts.embedded_files = web::EmbeddedDashboardFiles();
     bopts.keepalive = absl::ToChronoMilliseconds(o.sse_keepalive);
     bopts.extra_metrics = [&] { return DaemonMetrics(*store->get(), controller, backend->get()); };
     bridge = std::make_unique<web::HttpBridge>(server->InProcessChannel(args), bopts);
@@ -148,7 +149,7 @@ int Run(const DaemonOptions& o) {
           {{"version", SKYDECK_VERSION}, {"grpc", grpc_address},
            {"http", o.http ? http_address : "off"}, {"backend", (*backend)->name()},
            {"db", o.db_path}, {"data_dir", o.data_dir},
-           {"web_root", o.web_root.empty() ? "none" : o.web_root},
+           {"dashboard", o.web_root.empty() ? (web::EmbeddedDashboardFiles().empty() ? "not built" : "embedded") : o.web_root},
            {"auth", o.auth_token.empty() ? "off" : "token"}});
   if (!o.ready_file.empty() &&
       !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address, "\n", http_address, "\n"))) {

@@ -7,13 +7,15 @@ including jobs the local backend launched.
 Environment:
   SKYDECKD        skydeckd binary (required)
   SKYDECK         skydeck CLI binary (optional; the test cross-checks with it)
-  WEB_ROOT        built dashboard (default: <repo>/web/ui/dist)
+  WEB_ROOT        serve the dashboard from this directory (default: the copy
+                  embedded in skydeckd, which is what users get)
   SCREENSHOT_DIR  where screenshots go (default: <tmp>/skydeck-screenshots)
   NODE            node binary (default: node)
   CHROMIUM        browser (default: /usr/bin/chromium)
 
 Exit code 77 (ctest SKIP_RETURN_CODE) when a prerequisite is missing:
-Chromium, playwright-core (npm ci in web/ui) or the built dashboard.
+Chromium, playwright-core (npm ci in web/ui) or a skydeckd built without
+the dashboard.
 """
 
 import os
@@ -22,10 +24,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
+import urllib.error
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+from harness import kill_processes_under, wait_for  # noqa: E402
 
 
 def skip(why):
@@ -33,38 +38,16 @@ def skip(why):
     sys.exit(77)
 
 
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
-def kill_processes_under(directory):
-    """Jobs of the local backend run inside the data directory."""
-    directory = os.path.realpath(directory)
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            continue
-        if cwd == directory or cwd.startswith(directory + os.sep):
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except OSError:
-                pass
-
-
 def start_daemon(daemons, skydeckd, data_dir, web_root, extra=()):
     """Starts skydeckd on free ports in `data_dir`; returns (grpc, http) addresses."""
     os.makedirs(data_dir)
+    web_root_args = ["--web-root", web_root] if web_root else []
     ready = os.path.join(data_dir, "ready")
     with open(os.path.join(data_dir, "skydeckd.log"), "wb") as log:
         daemon = subprocess.Popen(
             [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", data_dir,
              "--ready-file", ready, "--poll-interval", "100ms",
-             "--local-cancel-grace", "2s", "--web-root", web_root, *extra],
+             "--local-cancel-grace", "2s", *web_root_args, *extra],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     daemons.append((daemon, data_dir))
 
@@ -75,10 +58,18 @@ def start_daemon(daemons, skydeckd, data_dir, web_root, extra=()):
             return False
         with open(ready) as f:
             return len(f.read().splitlines()) >= 2
-    wait_for(is_ready, 30, "skydeckd to listen")
+    wait_for(is_ready, timeout=30, what="skydeckd to listen")
     with open(ready) as f:
         grpc_addr, http_addr = f.read().splitlines()[:2]
     return grpc_addr, http_addr
+
+
+def serves_dashboard(http_addr):
+    try:
+        with urllib.request.urlopen(f"http://{http_addr}/", timeout=10) as r:
+            return b"<div id=" in r.read()
+    except urllib.error.HTTPError:
+        return False
 
 
 def stop_daemon(daemon):
@@ -95,14 +86,14 @@ def main():
     skydeckd = os.environ.get("SKYDECKD")
     if not skydeckd:
         raise SystemExit("SKYDECKD must name the skydeckd binary")
-    web_root = os.environ.get("WEB_ROOT", os.path.join(REPO, "web", "ui", "dist"))
+    web_root = os.environ.get("WEB_ROOT")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     node = os.environ.get("NODE", "node")
     if not os.path.exists(chromium):
         skip(f"{chromium} not found (apt-get install chromium)")
     if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
         skip("playwright-core not installed (npm ci in web/ui)")
-    if not os.path.exists(os.path.join(web_root, "index.html")):
+    if web_root and not os.path.exists(os.path.join(web_root, "index.html")):
         skip(f"dashboard not built in {web_root} (npm run build in web/ui)")
 
     tmp = tempfile.mkdtemp(prefix="skydeck-browser-")
@@ -116,6 +107,8 @@ def main():
         grpc_addr, http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "open"), web_root)
         _, auth_http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "auth"), web_root,
                                          ["--auth-token-file", os.path.join(tmp, "token")])
+        if not serves_dashboard(http_addr):
+            skip("this skydeckd was built without the dashboard (no npm at build time)")
         env = dict(os.environ)
         env.update({
             "SKYDECK_HTTP": f"http://{http_addr}",

@@ -7,6 +7,7 @@ both HTTP and gRPC."""
 import http.client
 import json
 import os
+import re
 import socket
 import tempfile
 import time
@@ -180,6 +181,31 @@ class HttpBridgeTest(harness.E2ETestCase):
         for s in streams:
             s.close()
         harness.wait_for(lambda: open_streams() == 0, what="streams to end after clients left")
+
+    def test_the_embedded_dashboard_is_served(self):
+        # skydeckd runs without --web-root here: what it serves is compiled in.
+        status, body, resp = self.http.request("GET", "/")
+        if os.environ.get("SKYDECK_DASHBOARD") != "1":
+            self.assertEqual(status, 404)
+            self.assertIn(b"not built", body)
+            return
+        self.assertEqual(status, 200)
+        self.assertEqual(resp.getheader("Content-Type"), "text/html; charset=utf-8")
+        self.assertEqual(resp.getheader("Cache-Control"), "no-cache")
+        self.assertIn(b'<div id="app">', body)
+        script = re.search(rb'src="\./(assets/[^"]+\.js)"', body)
+        self.assertIsNotNone(script, body)
+        status, js, resp = self.http.request("GET", "/" + script.group(1).decode())
+        self.assertEqual(status, 200)
+        self.assertEqual(resp.getheader("Content-Type"), "text/javascript; charset=utf-8")
+        self.assertIn("immutable", resp.getheader("Cache-Control"))
+        self.assertGreater(len(js), 1000)
+        # A client-side route gets the app; a missing asset does not.
+        status, body, _ = self.http.request("GET", "/experiments/7")
+        self.assertEqual(status, 200)
+        self.assertIn(b'<div id="app">', body)
+        status, _, _ = self.http.request("GET", "/assets/missing-0000.js")
+        self.assertEqual(status, 404)
 
     def test_path_traversal_is_404(self):
         for path in ("/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",

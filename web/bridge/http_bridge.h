@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -46,8 +47,10 @@ struct BridgeOptions {
   // When non-empty, requests need `Authorization: Bearer <token>` (or, for
   // EventSource which cannot set headers, `?access_token=` on streams).
   std::string token;
-  // Directory with the built dashboard; empty or missing: API only.
+  // Directory with the built dashboard, served instead of embedded_files
+  // (for UI development). Empty: embedded_files. Neither: API only.
   std::string web_root;
+  std::span<const EmbeddedFile> embedded_files;
   size_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds keepalive{15000};
   // Pool threads; at most threads - 16 streams run at once, so ordinary

@@ -3,7 +3,7 @@
 // skydeckd embeds the same bridge by default; use this to serve HTTP from a
 // different machine or user than the daemon.
 //
-//   skydeck-web --target 127.0.0.1:50051 --port 8000 --web-root web/ui/dist
+//   skydeck-web --target 127.0.0.1:50051 --port 8000
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()->envname("SKYDECK_SERVER");
   app.add_option("--host", options.host, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port (0 picks a free one)")->capture_default_str();
-  app.add_option("--web-root", options.web_root, "Directory of the built dashboard");
+  app.add_option("--web-root", options.web_root,
+                 "Serve the dashboard from this directory instead of the embedded copy "
+                 "(for UI development)");
   app.add_option("--auth-token-file", token_file,
                  "Bearer token required from HTTP clients and sent to skydeckd "
                  "(or env SKYDECK_AUTH_TOKEN)");
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ready-file", ready_file, "Write host:port here once listening");
   CLI11_PARSE(app, argc, argv);
+  options.embedded_files = web::EmbeddedDashboardFiles();
 
   if (!token_file.empty()) {
     std::ifstream in(token_file);

@@ -1,6 +1,7 @@
 #include "web/bridge/static_files.h"
 
-#include <map>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/match.h"
 #include "web/bridge/route_table.h"
@@ -26,17 +27,49 @@ std::string ContentTypeFor(const fs::path& path) {
   return it == kTypes.end() ? "application/octet-stream" : it->second;
 }
 
-StaticFiles::StaticFiles(fs::path root) {
+StaticFiles StaticFiles::FromDirectory(const fs::path& root) {
+  StaticFiles files;
   std::error_code ec;
   fs::path canonical = fs::canonical(root, ec);
-  if (!ec && fs::is_directory(canonical)) root_ = canonical;
+  if (!ec && fs::is_directory(canonical)) files.root_ = canonical;
+  return files;
+}
+
+StaticFiles StaticFiles::FromEmbedded(std::span<const EmbeddedFile> embedded) {
+  StaticFiles files;
+  for (const EmbeddedFile& f : embedded) files.embedded_.emplace(std::string(f.path), f.data);
+  return files;
+}
+
+std::string StaticFiles::Describe() const {
+  if (!root_.empty()) return root_.string();
+  return embedded_.empty() ? "none" : "embedded";
+}
+
+std::optional<std::string> StaticFiles::Read(const fs::path& relative) const {
+  if (root_.empty()) {
+    auto it = embedded_.find(relative.generic_string());
+    if (it == embedded_.end()) return std::nullopt;
+    return std::string(it->second);
+  }
+  std::error_code ec;
+  fs::path canonical = fs::canonical(root_ / relative, ec);
+  if (ec || !fs::is_regular_file(canonical, ec)) return std::nullopt;
+  // Symlinks must not lead outside the root.
+  auto [root_end, _] = std::mismatch(root_.begin(), root_.end(), canonical.begin(), canonical.end());
+  if (root_end != root_.end()) return std::nullopt;
+  std::ifstream in(canonical, std::ios::binary);
+  std::stringstream body;
+  body << in.rdbuf();
+  if (!in) return std::nullopt;
+  return std::move(body).str();
 }
 
 std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path) const {
-  if (root_.empty()) return std::nullopt;
+  if (!available()) return std::nullopt;
   auto decoded = PercentDecode(url_path);
   if (!decoded.ok()) return std::nullopt;
-  std::string rel = *decoded;
+  const std::string& rel = *decoded;
   if (rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos) {
     return std::nullopt;
   }
@@ -45,22 +78,21 @@ std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path) const
   for (const auto& part : relative) {
     if (part == "..") return std::nullopt;
   }
+  relative = relative.lexically_normal();  // "a//./b" -> "a/b"
+  if (!relative.empty() && relative.filename().empty()) relative = relative.parent_path();
   bool spa_route = relative.empty() || !relative.has_extension();
-  fs::path candidate = relative.empty() ? root_ / "index.html" : root_ / relative;
-  std::error_code ec;
-  if (!fs::is_regular_file(candidate, ec)) {
-    if (!spa_route) return std::nullopt;
-    candidate = root_ / "index.html";
+  if (relative.empty()) relative = "index.html";
+  std::optional<std::string> body = Read(relative);
+  if (!body && spa_route) {
+    relative = "index.html";
+    body = Read(relative);
   }
-  fs::path canonical = fs::canonical(candidate, ec);
-  if (ec || !fs::is_regular_file(canonical, ec)) return std::nullopt;
-  // Symlinks must not lead outside the root.
-  auto [root_end, _] = std::mismatch(root_.begin(), root_.end(), canonical.begin(), canonical.end());
-  if (root_end != root_.end()) return std::nullopt;
+  if (!body) return std::nullopt;
   StaticFile file;
-  file.path = canonical;
-  file.content_type = ContentTypeFor(canonical);
-  bool hashed_asset = absl::StrContains(canonical.string(), "/assets/");
+  file.relative_path = relative.generic_string();
+  file.body = *std::move(body);
+  file.content_type = ContentTypeFor(relative);
+  bool hashed_asset = absl::StartsWith(file.relative_path, "assets/");
   file.cache_control = hashed_asset ? "public, max-age=31536000, immutable" : "no-cache";
   return file;
 }

@@ -1,37 +1,57 @@
 // File: web/bridge/static_files.h
 //
-// Serves the dashboard's files from one directory: a request path maps to a
-// file strictly inside it (no "..", no symlink escapes, encoded forms
-// decoded first), with a content type from the extension and caching
-// headers (hashed assets cached for a year, everything else revalidated).
+// Serves the dashboard's files, either from a directory (for UI development,
+// `--web-root`) or from the files embedded in the binary. A request path
+// maps to a file strictly inside the root (no "..", no symlink escapes,
+// encoded forms decoded first), with a content type from the extension and
+// caching headers (hashed assets cached for a year, everything else
+// revalidated). Unknown paths without an extension get index.html, for the
+// app's client-side routes.
+//
+// Thread-safety: const after construction; Resolve may be called
+// concurrently.
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "web/bridge/embedded_file.h"
 
 namespace skydeck::web {
 
 struct StaticFile {
-  std::filesystem::path path;
+  std::string relative_path;  // e.g. "index.html"
+  std::string body;
   std::string content_type;
   std::string cache_control;
 };
 
 class StaticFiles {
  public:
-  explicit StaticFiles(std::filesystem::path root);
+  // Nothing to serve.
+  StaticFiles() = default;
+  // Files under `root`; a missing directory serves nothing.
+  static StaticFiles FromDirectory(const std::filesystem::path& root);
+  static StaticFiles FromEmbedded(std::span<const EmbeddedFile> files);
 
-  // The file for `url_path` ("/" -> index.html; an unknown path without an
-  // extension -> index.html, for client-side routes). nullopt: 404.
+  // The file for `url_path`; nullopt: 404.
   std::optional<StaticFile> Resolve(absl::string_view url_path) const;
 
-  bool available() const { return !root_.empty(); }
+  bool available() const { return !root_.empty() || !embedded_.empty(); }
+  // For the start-up log: the directory, "embedded", or "none".
+  std::string Describe() const;
 
  private:
-  std::filesystem::path root_;  // canonical; empty when the directory is missing
+  // The body of `relative` (already checked to contain no ".."); nullopt
+  // when there is no such file.
+  std::optional<std::string> Read(const std::filesystem::path& relative) const;
+
+  std::filesystem::path root_;  // canonical; empty when serving embedded files
+  std::map<std::string, std::string_view, std::less<>> embedded_;
 };
 
 std::string ContentTypeFor(const std::filesystem::path& path);

@@ -24,10 +24,11 @@ struct WebRoot {
 
 TEST_CASE("static files resolve inside the root with types and caching", "[bridge][static]") {
   WebRoot w;
-  StaticFiles files(w.root);
+  StaticFiles files = StaticFiles::FromDirectory(w.root);
   auto index = files.Resolve("/");
   REQUIRE(index);
-  CHECK(index->path.filename() == "index.html");
+  CHECK(index->relative_path == "index.html");
+  CHECK(index->body == "<html></html>");
   CHECK(index->content_type == "text/html; charset=utf-8");
   CHECK(index->cache_control == "no-cache");
   auto js = files.Resolve("/assets/app-1234.js");
@@ -36,27 +37,54 @@ TEST_CASE("static files resolve inside the root with types and caching", "[bridg
   CHECK(js->cache_control.find("immutable") != std::string::npos);
   // Client-side routes fall back to the app; missing files with an
   // extension are 404.
-  CHECK(files.Resolve("/experiments/42")->path.filename() == "index.html");
+  CHECK(files.Resolve("/experiments/42")->relative_path == "index.html");
   CHECK_FALSE(files.Resolve("/missing.js"));
 }
 
 TEST_CASE("path traversal in any form is refused", "[bridge][static]") {
   WebRoot w;
-  StaticFiles files(w.root);
+  StaticFiles files = StaticFiles::FromDirectory(w.root);
   for (const char* bad : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
                           "/%2E%2E%2Fsecret.txt", "/..%2fsecret.txt", "/link.txt",
                           "/assets/..%5c..%5csecret.txt", "/%00index.html", "/a/%2e%2e/%2e%2e/secret.txt"}) {
     INFO(bad);
     auto f = files.Resolve(bad);
-    CHECK((!f || f->path.filename() == "index.html"));
-    if (f) CHECK(f->path.string().rfind(w.root.string(), 0) == 0);
+    CHECK((!f || f->relative_path == "index.html"));
+    if (f) CHECK(f->body == "<html></html>");
   }
 }
 
 TEST_CASE("a missing root serves nothing", "[bridge][static]") {
-  StaticFiles files("/nonexistent/dir");
+  StaticFiles files = StaticFiles::FromDirectory("/nonexistent/dir");
   CHECK_FALSE(files.available());
   CHECK_FALSE(files.Resolve("/"));
+  CHECK_FALSE(StaticFiles().Resolve("/"));
+  CHECK(StaticFiles().Describe() == "none");
+}
+
+TEST_CASE("embedded files are served like a directory", "[bridge][static]") {
+  const EmbeddedFile embedded[] = {{"index.html", "<html>app</html>"},
+                                   {"assets/index-ab12.js", "let x = 1;"}};
+  StaticFiles files = StaticFiles::FromEmbedded(embedded);
+  REQUIRE(files.available());
+  CHECK(files.Describe() == "embedded");
+  auto index = files.Resolve("/");
+  REQUIRE(index);
+  CHECK(index->body == "<html>app</html>");
+  CHECK(index->cache_control == "no-cache");
+  auto js = files.Resolve("/assets/index-ab12.js");
+  REQUIRE(js);
+  CHECK(js->body == "let x = 1;");
+  CHECK(js->content_type == "text/javascript; charset=utf-8");
+  CHECK(js->cache_control.find("immutable") != std::string::npos);
+  CHECK(files.Resolve("/runs/3")->relative_path == "index.html");
+  CHECK(files.Resolve("/assets//./index-ab12.js")->body == "let x = 1;");
+  for (const char* bad : {"/missing.js", "/assets/../index.html.js", "/%2e%2e/index.html",
+                          "/assets/index-ab12.js%00"}) {
+    INFO(bad);
+    auto f = files.Resolve(bad);
+    CHECK((!f || f->relative_path == "index.html"));
+  }
 }
 
 }  // namespace
