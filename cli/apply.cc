@@ -6,7 +6,8 @@
 // fields that differ, and SetDesiredState when desired_state differs.
 // Fields a document leaves out are left alone. The plan (created / changed
 // with a field diff / unchanged) is printed either way; `--dry-run` and
-// `diff` send no writes.
+// `diff` write nothing: the daemon checks each document (validate_only,
+// cli/preview.h), so a dry run fails where the real apply would.
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -19,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/manifest.h"
+#include "cli/preview.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {
@@ -42,10 +44,46 @@ absl::StatusOr<std::string> ReadInput(const std::string& file) {
   return text.str();
 }
 
+enum class Action { kCreate, kChange, kUnchanged };
+
 struct PlanItem {
-  std::string name, action;  // created/changed/unchanged (or would ...)
+  std::string name;
+  Action action = Action::kUnchanged;
   std::vector<FieldChange> changes;
 };
+
+// "created" / "would create", ...
+std::string ActionText(Action action, bool dry_run) {
+  switch (action) {
+    case Action::kCreate:
+      return dry_run ? "would create" : "created";
+    case Action::kChange:
+      return dry_run ? "would change" : "changed";
+    case Action::kUnchanged:
+      break;
+  }
+  return "unchanged";
+}
+
+// The update-mask paths of the fields a manifest sets (desired state is
+// applied with SetDesiredState, and the name is how it was found).
+std::vector<std::string> SpecPaths(const Manifest& m) {
+  std::vector<std::string> paths;
+  for (const std::string& field : m.fields) {
+    if (field != "name" && field != "desired_state") paths.push_back(field);
+  }
+  return paths;
+}
+
+// The changes applying `m` would make to `have`, with flags compared as the
+// daemon would store them (a declared schema normalises their types).
+absl::StatusOr<std::vector<FieldChange>> PlanChanges(CommandContext& ctx, const Manifest& m,
+                                                     const pb::Experiment& have) {
+  ASSIGN_OR_RETURN(pb::Experiment would_be, PreviewUpdate(ctx, have, m.spec, SpecPaths(m)));
+  Manifest normalised = m;
+  if (m.fields.contains("flags")) *normalised.spec.mutable_flags() = would_be.flags();
+  return DiffManifest(normalised, have);
+}
 
 absl::Status Create(CommandContext& ctx, const Manifest& m) {
   pb::CreateExperimentRequest req;
@@ -93,23 +131,30 @@ absl::Status Update(CommandContext& ctx, const Manifest& m, const pb::Experiment
   return absl::OkStatus();
 }
 
-void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan) {
+void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan, bool dry_run) {
   int created = 0, changed = 0, unchanged = 0;
   for (const PlanItem& item : plan) {
-    if (item.action.find("create") != std::string::npos) ++created;
-    else if (item.action.find("change") != std::string::npos) ++changed;
-    else ++unchanged;
+    switch (item.action) {
+      case Action::kCreate: ++created; break;
+      case Action::kChange: ++changed; break;
+      case Action::kUnchanged: ++unchanged; break;
+    }
   }
   if (ctx.human()) {
     std::string out;
     for (const PlanItem& item : plan) {
-      absl::StrAppend(&out, item.action, "  ", item.name, "\n");
+      absl::StrAppend(&out, ActionText(item.action, dry_run), "  ", item.name, "\n");
       for (const FieldChange& c : item.changes) {
         absl::StrAppend(&out, "    ", c.field, ": ", c.from, " -> ", c.to, "\n");
       }
     }
-    absl::StrAppend(&out, "Plan: ", created, " to create/created, ", changed,
-                    " to change/changed, ", unchanged, " unchanged\n");
+    if (dry_run) {
+      absl::StrAppend(&out, "Plan: ", created, " to create, ", changed, " to change, ",
+                      unchanged, " unchanged\n");
+    } else {
+      absl::StrAppend(&out, "Applied: ", created, " created, ", changed, " changed, ",
+                      unchanged, " unchanged\n");
+    }
     ctx.Write(out);
     return;
   }
@@ -119,9 +164,12 @@ void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan) {
     for (const FieldChange& c : item.changes) {
       changes.push_back({{"field", c.field}, {"from", c.from}, {"to", c.to}});
     }
-    items.push_back({{"name", item.name}, {"action", item.action}, {"changes", changes}});
+    items.push_back({{"name", item.name},
+                     {"action", ActionText(item.action, dry_run)},
+                     {"changes", changes}});
   }
   nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["dry_run"] = dry_run;
   doc["created"] = created;
   doc["changed"] = changed;
   doc["unchanged"] = unchanged;
@@ -142,31 +190,34 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
     get.set_id(m.spec.name());
     pb::GetExperimentResponse have;
     absl::Status found = ctx.client().Call(&Stub::GetExperiment, get, &have);
-    PlanItem item{m.spec.name(), "", {}};
+    PlanItem item{m.spec.name(), Action::kUnchanged, {}};
     if (found.code() == absl::StatusCode::kNotFound) {
       differs = true;
-      item.action = args.dry_run ? "would create" : "created";
-      if (!args.dry_run) failure = Create(ctx, m);
+      item.action = Action::kCreate;
+      failure = args.dry_run ? PreviewCreate(ctx, m.spec).status() : Create(ctx, m);
     } else if (!found.ok()) {
       failure = found;
     } else {
-      item.changes = DiffManifest(m, have.experiment());
-      differs = differs || !item.changes.empty();
-      if (item.changes.empty()) {
-        item.action = "unchanged";
+      absl::StatusOr<std::vector<FieldChange>> changes = PlanChanges(ctx, m, have.experiment());
+      if (changes.ok()) {
+        item.changes = *std::move(changes);
       } else {
-        item.action = args.dry_run ? "would change" : "changed";
+        failure = changes.status();
+      }
+      if (!item.changes.empty()) {
+        differs = true;
+        item.action = Action::kChange;
         if (!args.dry_run) failure = Update(ctx, m, have.experiment(), item.changes);
       }
     }
     if (!failure.ok()) {
-      PrintPlan(ctx, plan);
+      PrintPlan(ctx, plan, args.dry_run);
       return absl::Status(failure.code(),
                           absl::StrCat(m.spec.name(), ": ", failure.message()));
     }
     plan.push_back(std::move(item));
   }
-  PrintPlan(ctx, plan);
+  PrintPlan(ctx, plan, args.dry_run);
   return differs;
 }
 

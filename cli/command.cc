@@ -107,6 +107,11 @@ void PrintError(const absl::Status& status) {
   std::cerr << "skydeck: error: " << status.message() << std::endl;
 }
 
+void PrintWarnings(const google::protobuf::RepeatedPtrField<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << "skydeck: warning: " << w << "\n";
+  std::cerr << std::flush;
+}
+
 absl::Status RunForEach(const std::vector<std::string>& refs,
                         const std::function<absl::Status(const std::string&)>& op) {
   if (refs.size() == 1) return op(refs.front());

@@ -104,6 +104,9 @@ int ExitCodeFor(const absl::Status& status);
 
 // "skydeck: error: <message>" on stderr.
 void PrintError(const absl::Status& status);
+// "skydeck: warning: <w>" on stderr for each warning the daemon returned
+// (e.g. an unknown flag a lenient schema let through).
+void PrintWarnings(const google::protobuf::RepeatedPtrField<std::string>& warnings);
 
 // RunForEach()
 //

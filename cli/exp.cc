@@ -124,6 +124,7 @@ absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
   req.set_start(args.start);
   pb::CreateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));
+  PrintWarnings(resp.warnings());
   PrintExperiment(ctx, resp.experiment());
   return absl::OkStatus();
 }
@@ -496,6 +497,7 @@ absl::Status RunFlags(CommandContext& ctx, const FlagsArgs& args) {
   }
   pb::UpdateFlagsResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateFlags, req, &resp));
+  PrintWarnings(resp.warnings());
   PrintFlags(ctx, resp.experiment());
   return absl::OkStatus();
 }
@@ -558,6 +560,7 @@ absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
   }
   pb::UpdateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateExperiment, req, &resp));
+  PrintWarnings(resp.warnings());
   PrintExperiment(ctx, resp.experiment());
   return absl::OkStatus();
 }

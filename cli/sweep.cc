@@ -4,7 +4,8 @@
 // of the grid (cli/sweep_plan.h), one CreateExperiment each. Idempotent: an
 // experiment that already exists with the same spec is "unchanged"; one that
 // exists with another spec is a failure (never silently rewritten). Prints
-// one line per experiment and a summary; exit 1 when any failed.
+// one line per experiment and a summary; exit 1 when any failed. --dry-run
+// asks the daemon to check each point without writing.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
 #include "cli/command.h"
+#include "cli/preview.h"
 #include "cli/sweep_plan.h"
 #include "cli/views.h"
 #include "common/proto_convert.h"
@@ -44,20 +46,13 @@ pb::Experiment ExperimentFor(const SweepArgs& args, const SweepPoint& point) {
   return e;
 }
 
-// Whether `have` (as stored) is what `want` would create. Nodes 0 means
-// the daemon's default, 1.
-bool SameSpec(const pb::Experiment& want, const pb::Experiment& have) {
-  auto nodes = [](int32_t n) { return n == 0 ? 1 : n; };
-  std::map<std::string, std::string> want_labels(want.labels().begin(), want.labels().end());
-  std::map<std::string, std::string> have_labels(have.labels().begin(), have.labels().end());
-  return want.base_command() == have.base_command() &&
-         FlagsOf(want.flags()) == FlagsOf(have.flags()) &&
-         nodes(want.nodes()) == nodes(have.nodes()) && want.gpus() == have.gpus() &&
-         want.gpu_type() == have.gpu_type() && want.infra() == have.infra() &&
-         want.spot() == have.spot() && want_labels == have_labels;
-}
+// The fields a sweep sets, as update-mask paths.
+const std::vector<std::string> kSweepFields = {"base_command", "flags", "nodes", "gpus",
+                                               "gpu_type",     "infra", "spot",  "labels"};
 
-// "created", "unchanged" or an error.
+// "created", "unchanged" or an error. An existing experiment is unchanged
+// when setting the sweep's fields would change nothing, as the daemon
+// judges it (flags normalised by a declared schema compare equal).
 absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment& e, bool start) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = e;
@@ -70,11 +65,23 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
   get.set_id(e.name());
   pb::GetExperimentResponse existing;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperiment, get, &existing));
-  if (!SameSpec(e, existing.experiment())) {
+  pb::Experiment want = e;
+  if (want.nodes() == 0) want.set_nodes(1);  // the daemon's default on create
+  ASSIGN_OR_RETURN(pb::Experiment would_be,
+                   PreviewUpdate(ctx, existing.experiment(), want, kSweepFields));
+  if (would_be.generation() != existing.experiment().generation()) {
     return absl::AlreadyExistsError("exists with a different spec; rename the sweep or "
                                     "delete it first");
   }
   return std::string("unchanged");
+}
+
+// For --dry-run: "would create", "exists", or the daemon's refusal.
+absl::StatusOr<std::string> PreviewOne(CommandContext& ctx, const pb::Experiment& e) {
+  absl::StatusOr<pb::Experiment> preview = PreviewCreate(ctx, e);
+  if (preview.ok()) return std::string("would create");
+  if (preview.status().code() == absl::StatusCode::kAlreadyExists) return std::string("exists");
+  return preview.status();
 }
 
 absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
@@ -89,18 +96,19 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
   absl::Status first_error;
   for (const SweepPoint& point : points) {
     pb::Experiment e = ExperimentFor(args, point);
-    std::string action = "would create", error;
-    if (!args.dry_run) {
-      absl::StatusOr<std::string> result = CreateOne(ctx, e, args.start);
-      if (result.ok()) {
-        action = *result;
-        (action == "created" ? created : unchanged)++;
-      } else {
-        action = "failed";
-        error = std::string(result.status().message());
-        ++failed;
-        if (first_error.ok()) first_error = result.status();
-      }
+    std::string action, error;
+    absl::StatusOr<std::string> result =
+        args.dry_run ? PreviewOne(ctx, e) : CreateOne(ctx, e, args.start);
+    if (result.ok()) {
+      action = *result;
+      // Dry runs count what they would do in the same columns.
+      if (action == "created" || action == "would create") ++created;
+      if (action == "unchanged" || action == "exists") ++unchanged;
+    } else {
+      action = args.dry_run ? "would fail" : "failed";
+      error = std::string(result.status().message());
+      ++failed;
+      if (first_error.ok()) first_error = result.status();
     }
     if (ctx.human()) {
       std::string line = absl::StrCat(action, "  ", point.name, "  ", FormatFlags(point.flags));
@@ -117,8 +125,9 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
     }
   }
   std::string summary =
-      args.dry_run ? absl::StrCat("sweep ", args.name, ": would create ", points.size(),
-                                  " experiments (dry run; nothing sent)")
+      args.dry_run ? absl::StrCat("sweep ", args.name, ": would create ", created, ", ",
+                                  unchanged, " exist, ", failed,
+                                  " would fail (dry run; nothing written)")
                    : absl::StrCat("sweep ", args.name, ": ", created, " created, ", unchanged,
                                   " unchanged, ", failed, " failed");
   if (ctx.human()) {
@@ -163,7 +172,8 @@ void AddSweepCommands(CLI::App* app, CommandContext* ctx) {
   cmd->add_option("--label", args->labels, "Extra label k=v on every point. Repeatable")
       ->allow_extra_args(false);
   cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
-  cmd->add_flag("--dry-run", args->dry_run, "List what would be created; send nothing");
+  cmd->add_flag("--dry-run", args->dry_run,
+                "List what would be created, checked by the daemon; write nothing");
   SetExamples(cmd, {
       "skydeck sweep lr --cmd 'python train.py' --grid trainer.lr=1e-4,3e-4,1e-3 --start",
       "skydeck sweep big --cmd 'python train.py' --grid lr=1e-4,3e-4 "

@@ -22,9 +22,9 @@ absl::StatusOr<std::vector<std::string>> SkyDeckService::CheckSpecFlags(
   return std::move(check.warnings);
 }
 
-absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpecChecked(
+absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
     const store::ExperimentRecord& current, const store::Store::SpecMutation& mutate,
-    absl::string_view actor) {
+    absl::string_view actor, store::WriteMode mode) {
   // The store runs `mutate` under its lock, where the schema cannot be read:
   // read it first for the base command the change leads to.
   store::ExperimentSpec preview = current.spec;
@@ -50,9 +50,9 @@ absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpecChecked(
             warnings = std::move(check.warnings);
             return absl::OkStatus();
           },
-          actor));
-  RecordFlagWarnings(r.id, warnings, actor);
-  return r;
+          actor, "", mode));
+  if (mode == store::WriteMode::kCommit) RecordFlagWarnings(r.id, warnings, actor);
+  return CheckedChange{std::move(r), std::move(warnings)};
 }
 
 void SkyDeckService::RecordFlagWarnings(int64_t experiment_id,

@@ -89,13 +89,20 @@ absl::StatusOr<store::ExperimentRecord> SkyDeckService::Resolve(absl::string_vie
   return store_->FindExperimentByName(ref);
 }
 
+namespace {
+store::WriteMode WriteModeOf(bool validate_only) {
+  return validate_only ? store::WriteMode::kDryRun : store::WriteMode::kCommit;
+}
+}  // namespace
+
 absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
-    absl::string_view reason) {
+    absl::string_view reason, store::WriteMode mode) {
   ASSIGN_OR_RETURN(store::ExperimentRecord before, store_->GetExperiment(id));
   ASSIGN_OR_RETURN(store::ExperimentRecord after,
-                   store_->UpdateSpec(id, mutate, actor, reason));
-  if (after.generation != before.generation && control_) control_->Enqueue(id);
+                   store_->UpdateSpec(id, mutate, actor, reason, mode));
+  bool changed = after.generation != before.generation;
+  if (changed && mode == store::WriteMode::kCommit && control_) control_->Enqueue(id);
   return after;
 }
 
@@ -133,10 +140,14 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
     if (req->start()) spec.desired_state = DesiredState::kRunning;
     ASSIGN_OR_RETURN(std::vector<std::string> warnings, CheckSpecFlags(spec));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor));
-    RecordFlagWarnings(r.id, warnings, actor);
-    if (control_) control_->Enqueue(r.id);
+    store::WriteMode mode = WriteModeOf(req->validate_only());
+    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor, mode));
+    if (mode == store::WriteMode::kCommit) {
+      RecordFlagWarnings(r.id, warnings, actor);
+      if (control_) control_->Enqueue(r.id);
+    }
     ToProto(r, resp->mutable_experiment());
+    for (std::string& w : warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();
   });
 }
@@ -157,15 +168,17 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(r, ChangeSpecChecked(
-                            r,
-                            [&](store::ExperimentSpec& spec) -> absl::Status {
-                              RETURN_IF_ERROR(
-                                  ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
-                              return ValidateSpec(spec);
-                            },
-                            actor));
-    ToProto(r, resp->mutable_experiment());
+    ASSIGN_OR_RETURN(CheckedChange change,
+                     ChangeSpecChecked(
+                         r,
+                         [&](store::ExperimentSpec& spec) -> absl::Status {
+                           RETURN_IF_ERROR(
+                               ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
+                           return ValidateSpec(spec);
+                         },
+                         actor, WriteModeOf(req->validate_only())));
+    ToProto(change.record, resp->mutable_experiment());
+    for (std::string& w : change.warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();
   });
 }
@@ -269,16 +282,19 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(r, ChangeSpecChecked(
-                            r,
-                            [&](store::ExperimentSpec& spec) -> absl::Status {
-                              if (req->replace()) spec.flags.clear();
-                              for (const std::string& key : req->unset()) spec.flags.erase(key);
-                              for (const auto& [k, v] : set) spec.flags[k] = v;
-                              return ValidateFlags(spec.flags);
-                            },
-                            actor));
-    ToProto(r, resp->mutable_experiment());
+    ASSIGN_OR_RETURN(CheckedChange change,
+                     ChangeSpecChecked(
+                         r,
+                         [&](store::ExperimentSpec& spec) -> absl::Status {
+                           if (req->replace()) spec.flags.clear();
+                           for (const std::string& key : req->unset()) spec.flags.erase(key);
+                           for (const auto& [k, v] : set) spec.flags[k] = v;
+                           RETURN_IF_ERROR(ValidateFlags(spec.flags));
+                           return ValidateCommandLine(spec.base_command, spec.flags);
+                         },
+                         actor, WriteModeOf(req->validate_only())));
+    ToProto(change.record, resp->mutable_experiment());
+    for (std::string& w : change.warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();
   });
 }

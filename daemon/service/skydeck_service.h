@@ -88,11 +88,11 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // Waits until the experiment has no live job. Errors: DEADLINE_EXCEEDED
   // shortly before the caller's deadline.
   absl::Status WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id);
-  // Applies a spec change and enqueues a reconcile when it changed anything.
-  absl::StatusOr<store::ExperimentRecord> ChangeSpec(int64_t id,
-                                                     const store::Store::SpecMutation& mutate,
-                                                     absl::string_view actor,
-                                                     absl::string_view reason = "");
+  // Applies a spec change and enqueues a reconcile when it changed anything
+  // (a dry run only reports what it would be).
+  absl::StatusOr<store::ExperimentRecord> ChangeSpec(
+      int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
+      absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
 
   // ---- Flag schemas (service_schemas.cc) ----
   // Validates spec.flags against the declared schema of spec.base_command,
@@ -101,10 +101,15 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::StatusOr<std::vector<std::string>> CheckSpecFlags(store::ExperimentSpec& spec);
   // ChangeSpec that also validates and normalises the flags when `mutate`
   // changes the flags or the base command and a schema is declared; the
-  // warnings become "FlagWarning" events. `mutate` may run more than once.
-  absl::StatusOr<store::ExperimentRecord> ChangeSpecChecked(
-      const store::ExperimentRecord& current, const store::Store::SpecMutation& mutate,
-      absl::string_view actor);
+  // warnings become "FlagWarning" events (when committed) and are returned.
+  // `mutate` may run more than once.
+  struct CheckedChange {
+    store::ExperimentRecord record;
+    std::vector<std::string> warnings;
+  };
+  absl::StatusOr<CheckedChange> ChangeSpecChecked(const store::ExperimentRecord& current,
+                                                  const store::Store::SpecMutation& mutate,
+                                                  absl::string_view actor, store::WriteMode mode);
   void RecordFlagWarnings(int64_t experiment_id, const std::vector<std::string>& warnings,
                           absl::string_view actor);
 

@@ -21,13 +21,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
 Store::Store(std::unique_ptr<Connection> db, Clock clock)
     : clock_(std::move(clock)), db_(std::move(db)) {}
 
-absl::Status Store::Transaction(const std::function<absl::Status()>& body) {
+absl::Status Store::Transaction(const std::function<absl::Status()>& body, WriteMode mode) {
   int64_t revision = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_revision_ = 0;
     RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
     absl::Status status = body();
+    if (status.ok() && mode == WriteMode::kDryRun) {
+      RETURN_IF_ERROR(db_->Exec("ROLLBACK"));
+      return absl::OkStatus();
+    }
     if (status.ok()) status = db_->Exec("COMMIT");
     if (!status.ok()) {
       (void)db_->Exec("ROLLBACK");

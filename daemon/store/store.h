@@ -55,6 +55,11 @@ struct ExperimentPage {
   int64_t next_after_id = 0;
 };
 
+// How a write ends. kDryRun runs every statement and check of the write
+// (constraints included), then rolls it back: the caller gets what would be
+// stored, and nothing is written, announced or given an id.
+enum class WriteMode { kCommit, kDryRun };
+
 class Store {
  public:
   // Called after each commit that appended events, with the newest event id.
@@ -71,9 +76,11 @@ class Store {
 
   // ---- Experiments -------------------------------------------------------
 
-  // Errors: ALREADY_EXISTS when a live experiment has the name.
+  // Errors: ALREADY_EXISTS when a live experiment has the name. A dry run
+  // returns the record with id 0.
   absl::StatusOr<ExperimentRecord> CreateExperiment(const ExperimentSpec& spec,
-                                                    absl::string_view actor);
+                                                    absl::string_view actor,
+                                                    WriteMode mode = WriteMode::kCommit);
   // Deleted experiments included. Errors: NOT_FOUND.
   absl::StatusOr<ExperimentRecord> GetExperiment(int64_t id);
   // Live experiments only. Errors: NOT_FOUND.
@@ -92,7 +99,8 @@ class Store {
   using SpecMutation = std::function<absl::Status(ExperimentSpec&)>;
   absl::StatusOr<ExperimentRecord> UpdateSpec(int64_t id, const SpecMutation& mutate,
                                               absl::string_view actor,
-                                              absl::string_view reason = "");
+                                              absl::string_view reason = "",
+                                              WriteMode mode = WriteMode::kCommit);
 
   // Starts a new run of an experiment that has no live job: desired state
   // RUNNING, a fresh restart budget, even if it was RUNNING already (e.g. it
@@ -189,7 +197,8 @@ class Store {
   // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
   // returns OK, rolls back otherwise, then notifies the listener if events
   // were appended.
-  absl::Status Transaction(const std::function<absl::Status()>& body);
+  absl::Status Transaction(const std::function<absl::Status()>& body,
+                           WriteMode mode = WriteMode::kCommit);
   // REQUIRES: mu_ held (inside Transaction).
   absl::Status InsertEvent(const NewEvent& event);
   absl::StatusOr<ExperimentRecord> LoadExperiment(int64_t id);

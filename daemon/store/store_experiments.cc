@@ -101,7 +101,8 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
 }
 
 absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& spec,
-                                                         absl::string_view actor) {
+                                                         absl::string_view actor,
+                                                         WriteMode mode) {
   ExperimentRecord created;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     int64_t now = clock_();
@@ -128,7 +129,8 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
         std::string(actor)}));
     ASSIGN_OR_RETURN(created, LoadExperiment(r.id));
     return absl::OkStatus();
-  }));
+  }, mode));
+  if (mode == WriteMode::kDryRun) created.id = 0;  // the id was rolled back
   return created;
 }
 
@@ -198,7 +200,7 @@ absl::StatusOr<std::vector<int64_t>> Store::ListLiveExperimentIds() {
 
 absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutation& mutate,
                                                    absl::string_view actor,
-                                                   absl::string_view reason) {
+                                                   absl::string_view reason, WriteMode mode) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
@@ -233,7 +235,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
     RETURN_IF_ERROR(WriteExperiment(r));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
-  }));
+  }, mode));
   return out;
 }
 

@@ -56,7 +56,14 @@ absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
     st->Bind(3, json.dump());
     st->Bind(4, actor);
     st->Bind(5, clock_());
-    return st->Run();
+    RETURN_IF_ERROR(st->Run());
+    // Daemon-wide, so watchers (the dashboard's typeahead) learn of it.
+    return InsertEvent(NewEvent{0, 0, "FlagSchemaApplied", "SchemaApplied",
+                                absl::StrCat("flag schema for \"", out.base_command,
+                                             "\" version ", out.version, " (",
+                                             out.flags.size(), " flags",
+                                             out.strict ? ", strict" : "", ")"),
+                                std::string(actor)});
   }));
   return out;
 }
@@ -140,7 +147,11 @@ absl::StatusOr<int64_t> Store::DeleteFlagSchema(absl::string_view base_command,
     ins->Bind(2, version);
     ins->Bind(3, actor);
     ins->Bind(4, clock_());
-    return ins->Run();
+    RETURN_IF_ERROR(ins->Run());
+    return InsertEvent(NewEvent{0, 0, "FlagSchemaDeleted", "SchemaDeleted",
+                                absl::StrCat("flag schema for \"", base_command,
+                                             "\" deleted (version ", version, ")"),
+                                std::string(actor)});
   }));
   return version;
 }

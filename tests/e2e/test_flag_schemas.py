@@ -156,6 +156,61 @@ class FlagSchemaTest(harness.E2ETestCase):
                         expect=1)
         self.assertIn("batch", proc.stderr)
 
+    def test_apply_diff_and_sweep_settle_under_a_schema(self):
+        """Values the schema normalises ("4" -> 4, 1 -> 1.0) are not changes:
+        apply then diff exits 0, a sweep re-run is unchanged; dry runs are
+        checked by the daemon, so they fail where the real run would."""
+        self.import_schema()
+        path = os.path.join(self.tmp, "m.yaml")
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(f"""\
+                name: normalised
+                base_command: {CMD}
+                flags:
+                  model.layers: "4"
+                  trainer.lr: 1
+                  trainer.lrr: 2
+                """))
+        plan = json.loads(self.cli("apply", "-f", path, "--dry-run", "-o", "json").stdout)
+        self.assertEqual((plan["created"], plan["changed"], plan["unchanged"]), (1, 0, 0))
+        self.assertTrue(plan["dry_run"])
+        proc = self.cli("apply", "-f", path)
+        self.assertIn("Applied: 1 created, 0 changed, 0 unchanged", proc.stdout)
+        # Unknown flag under a lenient schema: kept, and the user is told.
+        self.assertIn("warning", self.cli("exp", "flags", "normalised", "set",
+                                          "trainer.lrr=3").stderr)
+        self.cli("exp", "flags", "normalised", "set", "trainer.lrr=2")
+        self.cli("diff", "-f", path)  # exit 0: nothing to change
+        plan = json.loads(self.cli("apply", "-f", path, "-o", "json").stdout)
+        self.assertEqual((plan["created"], plan["changed"], plan["unchanged"]), (0, 0, 1))
+        self.assertEqual(plan["experiments"][0]["action"], "unchanged")
+
+        # A real change is still one, with the normalised value shown.
+        with open(path, "a") as f:
+            f.write("nodes: 2\n")
+        proc = self.cli("diff", "-f", path, expect=1)
+        self.assertIn("nodes: 1 -> 2", proc.stdout)
+        self.assertNotIn("flags.", proc.stdout)
+
+        # A value the schema refuses fails the dry run and diff (exit > 1).
+        with open(path, "w") as f:
+            f.write(f"name: broken\nbase_command: {CMD}\nflags:\n  model.layers: four\n")
+        proc = self.cli("apply", "-f", path, "--dry-run", expect=1)
+        self.assertIn("expected int", proc.stderr)
+        self.assertEqual(self.cli("diff", "-f", path, expect=None).returncode, 2)
+        self.cli("exp", "get", "broken", expect=1)
+
+        grid = ["sweep", "sw", "--cmd", CMD, "--grid", "trainer.lr=1,0.5",
+                "--grid", "model.layers:=4,8"]
+        self.cli(*grid)
+        again = json.loads(self.cli(*grid, "-o", "json").stdout)
+        self.assertEqual((again["created"], again["unchanged"], again["failed"]), (0, 4, 0))
+        proc = self.cli("sweep", "bad", "--cmd", CMD, "--grid", "model.layers=4,100",
+                        "--dry-run", expect=1)
+        self.assertIn("would fail", proc.stdout)
+        self.assertIn("model.layers", proc.stdout)
+        self.assertEqual(self.cli("exp", "list", "-l", "sweep=bad", "-o", "name").stdout, "")
+
     def test_http_routes(self):
         h = Http(self.daemon.http_address)
         applied = h.ok("POST", "/api/flag-schemas", {"schema": {

@@ -205,5 +205,69 @@ TEST_CASE("UpdateFlags and UpdateExperiment validate against the schema", "[serv
   CHECK(f.stub().UpdateExperiment(ServiceFixture::Ctx().get(), desc, &ue_resp).ok());
 }
 
+TEST_CASE("validate_only checks and normalises but writes nothing", "[service][schema]") {
+  ServiceFixture f;
+  pb::ApplyFlagSchemaResponse applied;
+  REQUIRE(Apply(f, TrainSchema(false), &applied).ok());
+  auto revision = f.store().LatestRevision();
+  REQUIRE(revision.ok());
+
+  pb::CreateExperimentRequest create;
+  *create.mutable_experiment() = ServiceFixture::Experiment("dry");
+  (*create.mutable_experiment()->mutable_flags())["model.layers"].set_string_value("4");
+  (*create.mutable_experiment()->mutable_flags())["trainer.lrr"].set_double_value(0.1);
+  create.set_validate_only(true);
+  pb::CreateExperimentResponse created;
+  REQUIRE(f.stub().CreateExperiment(ServiceFixture::Ctx().get(), create, &created).ok());
+  CHECK(created.experiment().id() == 0);
+  CHECK(created.experiment().flags().at("model.layers").int_value() == 4);  // normalised
+  REQUIRE(created.warnings_size() == 1);
+  CHECK_THAT(created.warnings(0), Catch::Contains("trainer.lrr"));
+  // Nothing was stored, announced or numbered.
+  pb::GetExperimentRequest get;
+  get.set_id("dry");
+  pb::GetExperimentResponse got;
+  CHECK(f.stub().GetExperiment(ServiceFixture::Ctx().get(), get, &got).error_code() ==
+        StatusCode::NOT_FOUND);
+  CHECK(*f.store().LatestRevision() == *revision);
+
+  // Errors are those of the real write.
+  (*create.mutable_experiment()->mutable_flags())["model.layers"].set_string_value("four");
+  CHECK(f.stub().CreateExperiment(ServiceFixture::Ctx().get(), create, &created).error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+  pb::Experiment taken = f.Create("taken");
+  *create.mutable_experiment() = ServiceFixture::Experiment("taken");
+  CHECK(f.stub().CreateExperiment(ServiceFixture::Ctx().get(), create, &created).error_code() ==
+        StatusCode::ALREADY_EXISTS);
+
+  // An update preview shows the normalised result; generation tells whether
+  // it would change anything.
+  revision = f.store().LatestRevision();
+  pb::UpdateExperimentRequest update;
+  update.set_id("taken");
+  (*update.mutable_experiment()->mutable_flags())["model.layers"].set_string_value("8");
+  update.mutable_update_mask()->add_paths("flags");
+  update.set_validate_only(true);
+  pb::UpdateExperimentResponse updated;
+  REQUIRE(f.stub().UpdateExperiment(ServiceFixture::Ctx().get(), update, &updated).ok());
+  CHECK(updated.experiment().flags().at("model.layers").int_value() == 8);
+  CHECK(updated.experiment().generation() == taken.generation() + 1);
+  CHECK(*f.store().LatestRevision() == *revision);
+  REQUIRE(f.stub().GetExperiment(ServiceFixture::Ctx().get(), get, &got).error_code() ==
+          StatusCode::NOT_FOUND);
+  get.set_id("taken");
+  REQUIRE(f.stub().GetExperiment(ServiceFixture::Ctx().get(), get, &got).ok());
+  CHECK(got.experiment().generation() == taken.generation());
+  CHECK_FALSE(got.experiment().flags().contains("model.layers"));
+
+  pb::UpdateFlagsRequest flags;
+  flags.set_id("taken");
+  (*flags.mutable_set())["model.layers"].set_int_value(100);
+  flags.set_validate_only(true);
+  pb::UpdateFlagsResponse flags_resp;
+  CHECK(f.stub().UpdateFlags(ServiceFixture::Ctx().get(), flags, &flags_resp).error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+}
+
 }  // namespace
 }  // namespace skydeck::service

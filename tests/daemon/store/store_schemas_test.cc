@@ -63,6 +63,23 @@ TEST_CASE_METHOD(StoreFixture, "deleting keeps the numbering going", "[store][sc
   CHECK(again->version == 3);
 }
 
+TEST_CASE_METHOD(StoreFixture, "schema changes are daemon-wide events", "[store][schema]") {
+  auto before = store->LatestRevision();
+  REQUIRE(before.ok());
+  REQUIRE(store->ApplyFlagSchema(Schema("cmd", true), "alice").ok());
+  REQUIRE(store->DeleteFlagSchema("cmd", "bob").ok());
+  auto events = store->EventsAfter(*before, 0, 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].type == "FlagSchemaApplied");
+  CHECK((*events)[0].experiment_id == 0);
+  CHECK((*events)[0].actor == "alice");
+  CHECK((*events)[0].message == "flag schema for \"cmd\" version 1 (1 flags, strict)");
+  CHECK((*events)[1].type == "FlagSchemaDeleted");
+  CHECK((*events)[1].actor == "bob");
+  CHECK((*events)[1].message == "flag schema for \"cmd\" deleted (version 2)");
+}
+
 TEST_CASE_METHOD(StoreFixture, "invalid schemas are not stored", "[store][schema]") {
   FlagSchema bad = Schema("cmd");
   bad.flags[0].default_value = std::string("four");
