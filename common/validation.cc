@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/command_line.h"
 
 namespace skydeck {
 namespace {
@@ -74,6 +75,16 @@ absl::Status ValidateFlags(const FlagMap& flags) {
       return absl::InvalidArgumentError(
           absl::StrCat("flag ", key, ": float value must be finite"));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCommandLine(absl::string_view base_command, const FlagMap& flags) {
+  size_t size = RenderCommand(base_command, flags).size();
+  if (size > kMaxCommandLineBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "base_command and flags: the command line would be ", size, " bytes, at most ",
+        kMaxCommandLineBytes));
   }
   return absl::OkStatus();
 }

@@ -33,6 +33,10 @@ inline constexpr int kMaxNodes = 512;
 inline constexpr int kMaxGpusPerNode = 64;
 inline constexpr int kMaxRestartsLimit = 100;
 inline constexpr int kMaxPageSize = 1000;
+// The rendered command (base command and quoted flags). The local backend
+// passes it as one argument to `/bin/sh -c`, which Linux caps at 128 KiB
+// (MAX_ARG_STRLEN); the margin covers schema normalisation after the check.
+inline constexpr size_t kMaxCommandLineBytes = 120 * 1024;
 
 // Experiment names: a letter, then letters, digits, '.', '_' or '-'; at most
 // 63 bytes. Never all digits, so a name never looks like an id.
@@ -43,6 +47,11 @@ absl::Status ValidateFlagKey(absl::string_view key);
 
 // Keys valid, string values within size, doubles finite, at most 256 flags.
 absl::Status ValidateFlags(const FlagMap& flags);
+
+// RenderCommand(base_command, flags) is at most kMaxCommandLineBytes: every
+// other limit can hold, and the command still be too long to exec (256
+// flags of 4 KiB quotes render as 4 MiB).
+absl::Status ValidateCommandLine(absl::string_view base_command, const FlagMap& flags);
 
 // Label keys as flag keys plus '/', values printable ASCII without ',' '='
 // '(' ')' (selector syntax) and at most 256 bytes; at most 64 labels.

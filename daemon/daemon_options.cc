@@ -2,13 +2,13 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <filesystem>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/bearer_token.h"
 
 namespace skydeck {
 
@@ -20,11 +20,6 @@ std::string DefaultDataDir() {
     return absl::StrCat(home, "/.local/share/skydeck");
   }
   return "./skydeck-data";
-}
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" ||
-         host.rfind("127.", 0) == 0;
 }
 
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
@@ -89,6 +84,10 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "Serve the dashboard from this directory instead of the copy embedded "
                  "in skydeckd (for UI development)")
       ->envname("SKYDECK_WEB_ROOT");
+  app.add_option("--http-allowed-host", o.http_allowed_hosts,
+                 "Host name the HTTP API answers to without a token, besides localhost and "
+                 "loopback addresses (e.g. a local reverse proxy's name). Repeatable")
+      ->allow_extra_args(false);
   app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
       ->capture_default_str();
   app.add_option("--auth-token-file", token_file,
@@ -114,16 +113,11 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--sse-keepalive", "must be a duration of at least 10ms");
     }
     o.sse_keepalive = *k;
-    if (!token_file.empty()) {
-      std::ifstream in(token_file);
-      if (!in) throw CLI::ValidationError("--auth-token-file", "cannot read " + token_file);
-      std::getline(in, o.auth_token);
-    } else if (const char* env = std::getenv("SKYDECK_AUTH_TOKEN"); env) {
-      o.auth_token = env;
+    auto token = LoadBearerToken(token_file, std::getenv("SKYDECK_AUTH_TOKEN"));
+    if (!token.ok()) {
+      throw CLI::ValidationError("--auth-token-file", std::string(token.status().message()));
     }
-    while (!o.auth_token.empty() && std::isspace(static_cast<unsigned char>(o.auth_token.back()))) {
-      o.auth_token.pop_back();
-    }
+    o.auth_token = *std::move(token);
     auto l = ParseLogLevel(level);
     if (!l.ok()) throw CLI::ValidationError("--log-level", std::string(l.status().message()));
     o.log_level = *l;

@@ -50,6 +50,9 @@ struct DaemonOptions {
   std::string http_host = "127.0.0.1";
   int http_port = 8000;
   std::string web_root;
+  // Host names served without a token besides localhost/loopback
+  // (DNS rebinding protection; web/bridge/request_origin.h).
+  std::vector<std::string> http_allowed_hosts;
   absl::Duration sse_keepalive = absl::Seconds(15);
 
   // Bearer token required on gRPC and HTTP when non-empty (never logged).
@@ -71,9 +74,6 @@ std::string DefaultDataDir();
 
 // The dashboard directory found next to the binary, or "".
 std::string DefaultWebRoot(const char* argv0);
-
-// 127.0.0.0/8, ::1 or localhost.
-bool IsLoopback(const std::string& host);
 
 // Accepts "30s", "500ms", "2m", "1h" and plain seconds ("30").
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);

@@ -10,8 +10,10 @@
 #include <fstream>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
 #include "daemon/daemon_metrics.h"
@@ -56,7 +58,7 @@ std::string HostPort(const std::string& host, int port) {
 
 // Binding beyond loopback exposes the API to the network: only with a token.
 bool CheckExposure(const DaemonOptions& o) {
-  bool exposed = !IsLoopback(o.host) || (o.http && !IsLoopback(o.http_host));
+  bool exposed = !IsLoopbackHost(o.host) || (o.http && !IsLoopbackHost(o.http_host));
   if (exposed && o.auth_token.empty()) {
     LogError("refusing to listen on a non-loopback address without a token; set "
              "--auth-token-file or SKYDECK_AUTH_TOKEN",
@@ -131,6 +133,9 @@ int Run(const DaemonOptions& o) {
     bopts.host = o.http_host;
     bopts.port = o.http_port;
     bopts.token = o.auth_token;
+    for (const std::string& h : o.http_allowed_hosts) {
+      bopts.allowed_hosts.push_back(absl::AsciiStrToLower(h));
+    }
     bopts.web_root = o.web_root;
     bopts.embedded_files = web::EmbeddedDashboardFiles();
     bopts.keepalive = absl::ToChronoMilliseconds(o.sse_keepalive);

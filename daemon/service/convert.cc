@@ -114,6 +114,7 @@ absl::Status ValidateSpec(const store::ExperimentSpec& s) {
   }
   RETURN_IF_ERROR(ValidateText("base_command", s.base_command, kMaxCommandBytes));
   RETURN_IF_ERROR(ValidateFlags(s.flags));
+  RETURN_IF_ERROR(ValidateCommandLine(s.base_command, s.flags));
   RETURN_IF_ERROR(ValidateText("run_name", s.run_name, kMaxShortFieldBytes));
   if (s.run_name.find('\n') != std::string::npos) {
     return absl::InvalidArgumentError("run_name: must be a single line");

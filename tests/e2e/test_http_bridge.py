@@ -52,7 +52,7 @@ class Http:
     def open_stream(self, path):
         sock = socket.create_connection((self.host, self.port), timeout=30)
         auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{auth}\r\n".encode())
         return sock
 
 
@@ -212,7 +212,8 @@ class HttpBridgeTest(harness.E2ETestCase):
                      "/assets/../../../etc/passwd", "/%2E%2E%5C%2E%2E%5Cetc%5Cpasswd",
                      "/static/%252e%252e/etc/passwd.txt"):
             with socket.create_connection((self.http.host, self.http.port), timeout=10) as s:
-                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.http.port}\r\n"
+                          "Connection: close\r\n\r\n".encode())
                 data = b""
                 while True:
                     chunk = s.recv(65536)
@@ -220,7 +221,7 @@ class HttpBridgeTest(harness.E2ETestCase):
                         break
                     data += chunk
             head = data.split(b"\r\n", 1)[0].decode()
-            self.assertTrue(" 404 " in head or " 400 " in head, f"{path}: {head}")
+            self.assertIn(" 404 ", head, path)
             self.assertNotIn(b"root:", data)
 
 
@@ -262,15 +263,67 @@ class AuthTest(harness.E2ETestCase):
             stub.ListExperiments(req, timeout=10,
                                  metadata=[("authorization", f"Bearer {self.token}")])
 
-    def test_non_loopback_without_token_is_refused(self):
+    def test_any_host_is_served_with_the_token(self):
+        right = Http(self.daemon.http_address, token=self.token)
+        status, _, _ = right.request("GET", "/api/experiments",
+                                     headers={"Host": "gpu-box.lab:8000"})
+        self.assertEqual(status, 200)
+
+    def run_daemon(self, *args):
         import subprocess
-        proc = subprocess.run([harness.SKYDECKD, "--host", "0.0.0.0", "--port", "0",
-                               "--no-http", "--data-dir", self.tmp + "/other"],
+        return subprocess.run([harness.SKYDECKD, "--port", "0", "--http-port", "0",
+                               "--data-dir", self.tmp + "/other", *args],
                               capture_output=True, text=True, timeout=30,
                               env={k: v for k, v in os.environ.items()
                                    if k != "SKYDECK_AUTH_TOKEN"})
+
+    def test_non_loopback_without_token_is_refused(self):
+        for args in (["--host", "0.0.0.0", "--no-http"],
+                     # A name that only looks like 127.x is not loopback.
+                     ["--http-host", "127.evil.example"]):
+            proc = self.run_daemon(*args)
+            self.assertNotEqual(proc.returncode, 0, args)
+            self.assertIn("non-loopback", proc.stderr, args)
+
+    def test_an_empty_token_file_is_refused(self):
+        empty = os.path.join(self.tmp, "empty-token")
+        with open(empty, "w") as f:
+            f.write("\n")
+        proc = self.run_daemon("--auth-token-file", empty)
         self.assertNotEqual(proc.returncode, 0)
-        self.assertIn("non-loopback", proc.stderr)
+        self.assertIn("is empty", proc.stderr)
+
+
+class DnsRebindingTest(harness.E2ETestCase):
+    """Without a token, a page whose own name resolves to 127.0.0.1 must not
+    reach the API: the Host header has to name this machine."""
+
+    daemon_args = ("--http-allowed-host", "SkyDeck.Proxy")
+
+    def test_foreign_host_and_cross_origin_writes_are_refused(self):
+        h = Http(self.daemon.http_address)
+        port = h.port
+        evil = {"Host": f"attacker.example:{port}", "Origin": f"http://attacker.example:{port}"}
+        body = {"experiment": {"name": "pwned", "base_command": "true"}, "start": True}
+        status, err, _ = h.request("POST", "/api/experiments", body, headers=evil)
+        self.assertEqual(status, 403, err)
+        self.assertIn("DNS rebinding", err["message"])
+        for path in ("/api/experiments", "/api/watch", "/metrics", "/"):
+            self.assertEqual(h.request("GET", path, headers={"Host": "attacker.example"})[0],
+                             403, path)
+        # Same host, foreign origin: a cross-site write.
+        status, err, _ = h.request("POST", "/api/experiments", body,
+                                   headers={"Origin": "http://attacker.example"})
+        self.assertEqual(status, 403, err)
+        self.cli("exp", "get", "pwned", expect=1)
+
+        # Loopback names, the allowed name, and same-origin writes work.
+        for host in (f"localhost:{port}", f"127.0.0.1:{port}", "skydeck.proxy"):
+            self.assertEqual(h.request("GET", "/api/health", headers={"Host": host})[0], 200)
+        status, _, _ = h.request("POST", "/api/experiments",
+                                 {"experiment": {"name": "ok", "base_command": "true"}},
+                                 headers={"Origin": f"http://127.0.0.1:{port}"})
+        self.assertEqual(status, 200)
 
 
 if __name__ == "__main__":

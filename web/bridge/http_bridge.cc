@@ -9,6 +9,7 @@
 #include "skydeck/v1/service.pb.h"
 #include "web/bridge/http_errors.h"
 #include "web/bridge/request_mapping.h"
+#include "web/bridge/request_origin.h"
 
 namespace skydeck::web {
 namespace {
@@ -73,6 +74,15 @@ absl::StatusOr<int> HttpBridge::Start() {
   server_->set_tcp_nodelay(true);
   server_->set_read_timeout(std::chrono::seconds(30));
   server_->set_write_timeout(std::chrono::seconds(30));
+  // Host and Origin are checked before any route: see request_origin.h.
+  OriginPolicy policy{!options_.token.empty(), options_.allowed_hosts};
+  server_->set_pre_routing_handler([policy](const httplib::Request& req, httplib::Response& res) {
+    absl::Status allowed = CheckRequestOrigin(policy, req.method, req.get_header_value("Host"),
+                                              req.get_header_value("Origin"));
+    if (allowed.ok()) return httplib::Server::HandlerResponse::Unhandled;
+    SendError(res, grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   auto api = [this](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res); };
   server_->Get(R"(/api/.*)", api);
   server_->Post(R"(/api/.*)", api);

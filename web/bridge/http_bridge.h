@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "web/bridge/grpc_caller.h"
@@ -47,6 +48,9 @@ struct BridgeOptions {
   // When non-empty, requests need `Authorization: Bearer <token>` (or, for
   // EventSource which cannot set headers, `?access_token=` on streams).
   std::string token;
+  // Host names (lower case, no port) served without a token besides
+  // localhost and loopback addresses (request_origin.h).
+  std::vector<std::string> allowed_hosts;
   // Directory with the built dashboard, served instead of embedded_files
   // (for UI development). Empty: embedded_files. Neither: API only.
   std::string web_root;

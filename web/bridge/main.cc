@@ -7,22 +7,15 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
-#include <cctype>
 #include <cstdio>
-#include <fstream>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/bearer_token.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "web/bridge/http_bridge.h"
-
-namespace {
-
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace skydeck;
@@ -43,23 +36,22 @@ int main(int argc, char** argv) {
                  "(or env SKYDECK_AUTH_TOKEN)");
   app.add_option("--sse-keepalive-ms", keepalive_ms, "Keep-alive interval of event streams")
       ->capture_default_str();
+  app.add_option("--http-allowed-host", options.allowed_hosts,
+                 "Host name answered without a token besides localhost and loopback "
+                 "addresses. Repeatable")
+      ->allow_extra_args(false);
   app.add_option("--ready-file", ready_file, "Write host:port here once listening");
   CLI11_PARSE(app, argc, argv);
+  for (std::string& h : options.allowed_hosts) h = absl::AsciiStrToLower(h);
   options.embedded_files = web::EmbeddedDashboardFiles();
 
-  if (!token_file.empty()) {
-    std::ifstream in(token_file);
-    if (!in || !std::getline(in, options.token)) {
-      LogError("cannot read token file", {{"path", token_file}});
-      return 2;
-    }
-  } else if (const char* env = std::getenv("SKYDECK_AUTH_TOKEN")) {
-    options.token = env;
+  auto token = LoadBearerToken(token_file, std::getenv("SKYDECK_AUTH_TOKEN"));
+  if (!token.ok()) {
+    LogError("cannot load the auth token", {{"error", std::string(token.status().message())}});
+    return 2;
   }
-  while (!options.token.empty() && std::isspace(static_cast<unsigned char>(options.token.back()))) {
-    options.token.pop_back();
-  }
-  if (!IsLoopback(options.host) && options.token.empty()) {
+  options.token = *std::move(token);
+  if (!IsLoopbackHost(options.host) && options.token.empty()) {
     LogError("refusing to listen on a non-loopback address without a token",
              {{"host", options.host}});
     return 2;
