@@ -12,8 +12,8 @@ packages=(
   libabsl-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev libyaml-cpp-dev
   nlohmann-json3-dev
 )
-# The dashboard is built with node and npm; any node >= 20 already on the
-# machine will do, else Debian's.
+# The dashboard is built with node and npm; any node >= 18.19 already on
+# the machine will do, else Debian's (18.20).
 if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi

@@ -4,9 +4,12 @@
 // no downloaded browser) against a real skydeckd with the local backend,
 // through every flow a user depends on: create an experiment in the UI,
 // start it and watch it go RUNNING -> SUCCEEDED without reloading, read its
-// log, edit a flag with typeahead from the flag schemas, see the server's
-// error for invalid input, duplicate, bulk stop, delete and undo, and the
-// events panel. Screenshots of the main views go to SCREENSHOT_DIR.
+// log, edit a flag with typeahead from the flag schemas, declare a schema
+// while the page is open and see its types checked inline and by the daemon
+// (and its warnings), see the server's error for invalid input, duplicate,
+// bulk stop, delete and undo, the events panel, and the live stream resuming
+// after the daemon restarts. Screenshots of the main views go to
+// SCREENSHOT_DIR.
 //
 // Environment (run_dashboard_test.py sets it up around a fresh daemon):
 //   SKYDECK_HTTP    dashboard/API base URL, e.g. http://127.0.0.1:8000 (required)
@@ -14,6 +17,8 @@
 //   SKYDECK_SERVER  the daemon's gRPC host:port, for the CLI
 //   SKYDECK_HTTP_AUTH, SKYDECK_TOKEN  a second daemon that requires this bearer
 //                   token (optional: tests the token prompt)
+//   SKYDECK_CONTROL the runner's endpoint that stops and starts the daemon
+//                   (optional: tests resuming after a restart)
 //   SCREENSHOT_DIR  where screenshots go (default: $TMPDIR/skydeck-screenshots)
 //   CHROMIUM        browser binary (default /usr/bin/chromium)
 //
@@ -56,14 +61,31 @@ function loadPlaywright() {
   throw new Error("playwright-core is not installed: run `npm ci` in web/ui");
 }
 
-async function api(method, route, body) {
-  const res = await fetch(BASE + route, {
+async function api(method, route, body, base = BASE) {
+  const res = await fetch(base + route, {
     method,
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(`${method} ${route} -> ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Resolves once `cond()` holds (checked every 20 ms), fails after WAIT. */
+async function until(cond, what) {
+  const deadline = Date.now() + WAIT;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Asks the runner to stop or start the daemon (see run_dashboard_test.py). */
+async function control(action, ports = "same") {
+  const res = await fetch(`${process.env.SKYDECK_CONTROL}/${action}?ports=${ports}`, { method: "POST" });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`control ${action} -> ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
@@ -75,6 +97,8 @@ function cli(...args) {
 }
 
 const row = (name) => `tr[data-name="${name}"]`;
+// ui-hello's command, the one the declared flag schema is for.
+const HELLO_COMMAND = "sh -c 'echo hello-from-ui; sleep 3'";
 const rowIn = (name, observed) => `${row(name)}[data-observed="OBSERVED_STATE_${observed}"]`;
 
 test("dashboard", { timeout: 600_000 }, async (t) => {
@@ -92,6 +116,19 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
   page.on("load", () => loads++);
   const shot = (name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   const toast = (text) => page.locator("[data-testid=toasts] .toast", { hasText: text });
+  // Same-document navigation (the page is never reloaded by the flows).
+  const go = (hash) => page.evaluate((h) => (location.hash = h), hash);
+  // What the page asks the daemon: Watch (re)connections, full list reads, schema reads.
+  const watchUrls = [];
+  let listReads = 0;
+  let schemaReads = 0;
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === "/api/watch") watchUrls.push(url);
+    if (url.pathname === "/api/experiments" && r.method() === "GET") listReads++;
+    if (url.pathname === "/api/flag-schemas" && r.method() === "GET") schemaReads++;
+  });
+  let schemaReadsAfterFlagSave = 0;
 
   // Another experiment's flags are what the schema inference learns from:
   // its names must be offered by the typeahead later.
@@ -122,7 +159,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await dialog.waitFor();
     await dialog.locator("#new-name").fill("ui-hello");
     await dialog.locator("#new-labels").fill("sweep=ui-test, owner=browser");
-    await dialog.locator("#new-command").fill("sh -c 'echo hello-from-ui; sleep 3'");
+    await dialog.locator("#new-command").fill(HELLO_COMMAND);
     await dialog.locator("[data-testid=flag-key-input]").fill("trainer.lr");
     await dialog.locator("[data-testid=flag-value-input]").fill("3e-4");
     await dialog.locator("[data-testid=flag-value-input]").press("Enter");
@@ -176,13 +213,124 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await editor.locator('tr[data-flag="trainer.warmup_steps"]').waitFor();
     await editor.locator("[data-testid=save-flags]").click();
     await page.locator("[data-testid=details] [data-testid=command]", { hasText: "'trainer.warmup_steps=200'" }).waitFor();
+    schemaReadsAfterFlagSave = schemaReads;
     const saved = (await api("GET", "/api/experiments/ui-hello")).experiment;
     assert.deepEqual(saved.flags["trainer.warmup_steps"], { int_value: "200" });
     const viaCli = cli("exp", "get", "ui-hello", "-o", "json");
     if (viaCli !== null) assert.match(viaCli, /trainer\.warmup_steps/);
   });
 
-  await t.test("shows the server's error for invalid input", { timeout: STEP_TIMEOUT }, async () => {
+  await t.test("picks up a flag schema declared while the page is open", { timeout: STEP_TIMEOUT }, async () => {
+    const id = (await api("GET", "/api/experiments/ui-hello")).experiment.id;
+    // Changed flags make the page re-read the (inferred) schemas a moment later; once that
+    // is done, only the schema's own event can bring the declared one in.
+    await until(() => schemaReads > schemaReadsAfterFlagSave, "the schema read after the flags were saved");
+    const readsBefore = schemaReads;
+    await page.click("[data-testid=events-toggle]");
+    const panel = page.locator("[data-testid=events-panel]");
+    await panel.waitFor();
+    await api("POST", "/api/flag-schemas", {
+      schema: {
+        base_command: HELLO_COMMAND,
+        strict: false,
+        flags: [
+          { name: "model.layers", type: "TYPE_INT", default_value: { int_value: "12" }, description: "Transformer blocks in the model", min: 1, max: 96 },
+          { name: "trainer.lr", type: "TYPE_FLOAT", default_value: { double_value: 0.001 }, description: "Peak learning rate" },
+          { name: "trainer.warmup_steps", type: "TYPE_INT", description: "Steps of linear warmup" },
+        ],
+      },
+    });
+    // The daemon-wide event arrives live...
+    await panel.locator('li.event[data-type="FlagSchemaApplied"]', { hasText: "version 1" }).waitFor();
+    await until(() => schemaReads > readsBefore, "the schemas re-read on FlagSchemaApplied");
+    await shot("07-schema-event");
+    // ...and the typeahead now offers the declared flag: type, default, description.
+    await go(`#/exp/${id}/flags`);
+    const editor = page.locator("[data-testid=details] [data-testid=flags-editor]");
+    const key = editor.locator("[data-testid=flag-key-input]");
+    await key.click();
+    await key.pressSequentially("layers");
+    const option = editor.locator('[role=option][data-flag="model.layers"]');
+    await option.waitFor();
+    await option.locator(".opt-desc", { hasText: "Transformer blocks in the model" }).waitFor();
+    assert.equal(await option.locator(".opt-type").innerText(), "int");
+    assert.equal(await option.locator(".opt-default").innerText(), "default 12");
+    await shot("08-schema-typeahead");
+    await key.press("Enter");
+    assert.equal(await key.inputValue(), "model.layers");
+    // The default is offered as the value.
+    await page.waitForFunction(() => document.querySelector("[data-testid=details] [data-testid=flag-value-input]")?.value === "12");
+    assert.equal(loads, 1, "the page was reloaded");
+  });
+
+  await t.test("checks flag values against the declared schema, inline and by the daemon", { timeout: STEP_TIMEOUT }, async () => {
+    const id = (await api("GET", "/api/experiments/ui-hello")).experiment.id;
+    const editor = page.locator("[data-testid=details] [data-testid=flags-editor]");
+    const value = editor.locator("[data-testid=flag-value-input]");
+    const wrongType = 'flag model.layers: expected int, got string "four"';
+    await value.fill("four");
+    // Inline, before anything is sent: the declared type, in the daemon's words.
+    await editor.locator("[data-testid=new-flag-error]", { hasText: wrongType }).waitFor();
+    await value.press("Enter");
+    const layersRow = editor.locator('tr[data-flag="model.layers"]');
+    await layersRow.locator("[data-testid=flag-error]", { hasText: wrongType }).waitFor();
+    // The daemon's own verdict on the pending change (validate_only), still before saving.
+    const verdict = editor.locator("[data-testid=daemon-check]");
+    await verdict.locator("[data-testid=daemon-check-message]", { hasText: wrongType }).waitFor();
+    await shot("09-flag-type-error");
+    // Inline errors are advice: Save sends it, and the daemon's refusal is shown as it said it.
+    const refused = page.waitForResponse(
+      (r) => r.url().endsWith(`/api/experiments/${id}/flags`) && !JSON.parse(r.request().postData() ?? "{}").validate_only,
+    );
+    await editor.locator("[data-testid=save-flags]").click();
+    const res = await refused;
+    assert.equal(res.status(), 400);
+    const { message } = await res.json();
+    assert.match(message, /flag model\.layers: expected int, got string "four"/);
+    await editor.locator("[data-testid=flags-error]", { hasText: message }).waitFor();
+    assert.equal((await api("GET", "/api/experiments/ui-hello")).experiment.flags["model.layers"], undefined);
+
+    // Out of range: the bounds are inclusive, [1, 96].
+    const layers = layersRow.locator("input[type=text]");
+    await layers.fill("200");
+    const outOfRange = "flag model.layers: expected int in [1.0, 96.0], got int 200";
+    await layersRow.locator("[data-testid=flag-error]", { hasText: outOfRange }).waitFor();
+    await verdict.locator("[data-testid=daemon-check-message]", { hasText: outOfRange }).waitFor();
+    // An integral float is an int to the daemon; a flag the lenient schema does not know is a warning.
+    await layers.fill("4.0");
+    await layersRow.locator("[data-testid=flag-error]").waitFor({ state: "detached" });
+    await editor.locator("[data-testid=flag-key-input]").fill("extra.note");
+    await value.fill("hi");
+    await value.press("Enter");
+    await editor.locator('tr[data-flag="extra.note"]').waitFor();
+    await editor.locator("[data-testid=daemon-check][data-state=accepted]").waitFor();
+    await verdict.locator("[data-testid=daemon-check-warning]", { hasText: "unknown flag extra.note" }).waitFor();
+    await editor.locator("[data-testid=save-flags]").click();
+    // Saved (an earlier save's note may still be showing), with the daemon's warning.
+    const warning = page.locator('[data-testid=toasts] .toast[data-kind="warn"]', { hasText: "flag schema warning" });
+    await warning.locator(".toast-detail", { hasText: 'unknown flag extra.note (string "hi")' }).waitFor();
+    await shot("10-schema-warning-toast");
+    await warning.getByRole("button", { name: "Dismiss" }).click();
+    const saved = (await api("GET", "/api/experiments/ui-hello")).experiment.flags;
+    assert.deepEqual(saved["model.layers"], { int_value: "4" });
+    assert.deepEqual(saved["extra.note"], { string_value: "hi" });
+  });
+
+  await t.test("stops checking types once the schema is deleted (inferred schemas only suggest)", { timeout: STEP_TIMEOUT }, async () => {
+    await api("DELETE", `/api/flag-schemas?base_command=${encodeURIComponent(HELLO_COMMAND)}`);
+    const editor = page.locator("[data-testid=details] [data-testid=flags-editor]");
+    const layersRow = editor.locator('tr[data-flag="model.layers"]');
+    await layersRow.locator("input[type=text]").fill("four");
+    // The daemon has no schema to check it against any more, and neither has the page:
+    // the schema inferred from the flags in use (model.layers: int) never validates.
+    await editor.locator("[data-testid=daemon-check][data-state=accepted]").waitFor();
+    await layersRow.locator("[data-testid=flag-error]").waitFor({ state: "detached" });
+    assert.equal(await layersRow.locator(".type-chip").innerText(), "string");
+    await editor.getByRole("button", { name: "Discard" }).click();
+    await editor.locator("[data-testid=daemon-check]").waitFor({ state: "detached" });
+  });
+
+  await t.test("shows the server's error for an invalid key and an invalid config", { timeout: STEP_TIMEOUT }, async () => {
     const editor = page.locator("[data-testid=details] [data-testid=flags-editor]");
     await editor.locator("[data-testid=flag-key-input]").fill("bad key");
     await editor.locator("[data-testid=flag-value-input]").fill("1");
@@ -192,7 +340,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await editor.locator("[data-testid=save-flags]").click();
     // ...and the daemon's own words once it refuses (this tail is only in its message).
     await editor.locator("[data-testid=flags-error]", { hasText: "and be at most 128 bytes" }).waitFor();
-    await shot("07-server-error");
+    await shot("11-server-error");
     await editor.getByRole("button", { name: "Discard" }).click();
 
     await page.click("#tab-overview");
@@ -213,7 +361,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await page.waitForFunction(() => document.querySelector("#cfg-max_restarts")?.value === "5");
     assert.equal(await page.inputValue("#cfg-description"), "draft typed in the browser");
     await page.locator("form.config .hint", { hasText: "Changed elsewhere to “changed by someone else”" }).waitFor();
-    await shot("08-edit-conflict");
+    await shot("12-edit-conflict");
     await page.click("[data-testid=save-config]");
     await toast("Saved ui-hello").waitFor();
     assert.equal((await api("GET", "/api/experiments/ui-hello")).experiment.description, "draft typed in the browser");
@@ -251,7 +399,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await page.check(`${row("long-b")} td.sel input`);
     const bulk = page.locator("[data-testid=bulkbar]");
     await bulk.locator("b", { hasText: "2 selected" }).waitFor();
-    await shot("09-bulk-selection");
+    await shot("13-bulk-selection");
     // Deleting experiments with live jobs is refused; the daemon's reason is shown.
     await bulk.getByRole("button", { name: "Delete", exact: true }).click();
     for (const name of ["long-a", "long-b"]) {
@@ -273,7 +421,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await undo.waitFor();
     await page.waitForSelector(row("long-a"), { state: "detached" });
     await page.waitForSelector(row("long-b"), { state: "detached" });
-    await shot("10-delete-undo");
+    await shot("14-delete-undo");
     await undo.click();
     await page.waitForSelector(row("long-a"));
     await page.waitForSelector(row("long-b"));
@@ -313,7 +461,50 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     const panel = page.locator("[data-testid=events-panel]");
     await panel.locator('li.event[data-type="Undeleted"]').first().waitFor();
     await panel.locator('li.event[data-type="Deleted"]').first().waitFor();
-    await shot("11-events");
+    await panel.locator('li.event[data-type="FlagSchemaDeleted"]').first().waitFor();
+    await shot("15-events");
+  });
+
+  await t.test("resumes the live stream after the daemon restarts", {
+    timeout: STEP_TIMEOUT,
+    skip: !process.env.SKYDECK_CONTROL && "no SKYDECK_CONTROL to restart the daemon with",
+  }, async () => {
+    // A change the page has seen, so the revision it will resume after is at least this one's.
+    const before = (await api("POST", "/api/experiments", { experiment: { name: "before-restart", base_command: "true" } })).experiment;
+    await page.waitForSelector(row("before-restart"));
+    // Its Created event (the oldest of its events; lists are newest first).
+    const seen = Number((await api("GET", `/api/experiments/${before.id}/events`)).events.at(-1).id);
+    const connections = watchUrls.length;
+    const reads = listReads;
+
+    await control("stop");
+    await page.locator("[data-testid=live-status]", { hasText: "reconnecting" }).waitFor();
+    await shot("16-reconnecting");
+    // Changes the page cannot see when made: the same database, served on other ports.
+    const away = `http://${(await control("start", "free")).http}`;
+    const made = (await api("POST", "/api/experiments", { experiment: { name: "made-while-away", base_command: "true" } }, away)).experiment;
+    await api("PATCH", "/api/experiments/before-restart", { experiment: { description: "changed while away" }, update_mask: "description" }, away);
+    const firstMissed = Number((await api("GET", `/api/experiments/${made.id}/events`, undefined, away)).events.at(-1).id);
+    await control("stop");
+    await control("start", "same");
+
+    // Back where the page expects it: the page reconnects by itself, resumes after the last
+    // revision it had, and the missed changes arrive through the stream.
+    await page.waitForSelector(row("made-while-away"), { timeout: 30_000 });
+    await page.locator("[data-testid=live-status]", { hasText: "live" }).waitFor();
+    await go(`#/exp/${before.id}/overview`);
+    await page.waitForFunction(() => document.querySelector("#cfg-description")?.value === "changed while away");
+    const resumedFrom = watchUrls.slice(connections).map((u) => Number(u.searchParams.get("since_revision")));
+    assert.ok(resumedFrom.length >= 1, "the page reconnected");
+    assert.ok(
+      resumedFrom.every((r) => r >= seen && r < firstMissed),
+      `resumed after ${resumedFrom}; had seen ${seen}, first missed ${firstMissed}`,
+    );
+    assert.equal(listReads, reads, "the page re-read every experiment instead of resuming");
+    assert.equal(loads, 1, "the page was reloaded");
+    assert.equal(await page.evaluate(() => window.__sameDocument), true);
+    const viaCli = cli("exp", "get", "made-while-away", "-o", "json");
+    if (viaCli !== null) assert.match(viaCli, /made-while-away/);
   });
 
   await t.test("fits a narrow window in the dark theme", { timeout: STEP_TIMEOUT }, async () => {
@@ -323,11 +514,11 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     p.on("pageerror", (err) => pageErrors.push(err.message));
     await p.goto(`${BASE}/`);
     await p.waitForSelector(row("ui-hello"));
-    await p.screenshot({ path: path.join(SHOTS, "12-narrow-dark.png") });
+    await p.screenshot({ path: path.join(SHOTS, "17-narrow-dark.png") });
     const id = (await api("GET", "/api/experiments/ui-hello")).experiment.id;
     await p.goto(`${BASE}/#/exp/${id}/logs`);
     await p.locator("[data-testid=log]", { hasText: "hello-from-ui" }).waitFor();
-    await p.screenshot({ path: path.join(SHOTS, "13-narrow-dark-log.png") });
+    await p.screenshot({ path: path.join(SHOTS, "18-narrow-dark-log.png") });
     await narrow.close();
   });
 
@@ -341,7 +532,7 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     p.on("pageerror", (err) => pageErrors.push(err.message));
     await p.goto(`${process.env.SKYDECK_HTTP_AUTH}/`);
     await p.locator("#token-input").waitFor();
-    await p.screenshot({ path: path.join(SHOTS, "14-token-prompt.png") });
+    await p.screenshot({ path: path.join(SHOTS, "19-token-prompt.png") });
     await p.fill("#token-input", process.env.SKYDECK_TOKEN);
     await p.getByRole("button", { name: "Use token" }).click();
     await p.locator("[data-testid=live-status]", { hasText: "live" }).waitFor();

@@ -13,18 +13,26 @@ Environment:
   NODE            node binary (default: node)
   CHROMIUM        browser (default: /usr/bin/chromium)
 
+The test can stop and start the open daemon (to see the dashboard resume
+its live stream) through a loopback control endpoint it gets as
+SKYDECK_CONTROL: POST /stop, POST /start?ports=same|free.
+
 Exit code 77 (ctest SKIP_RETURN_CODE) when a prerequisite is missing:
 Chromium, playwright-core (npm ci in web/ui) or a skydeckd built without
 the dashboard.
 """
 
+import http.server
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,16 +46,19 @@ def skip(why):
     sys.exit(77)
 
 
-def start_daemon(daemons, skydeckd, data_dir, web_root, extra=()):
-    """Starts skydeckd on free ports in `data_dir`; returns (grpc, http) addresses."""
-    os.makedirs(data_dir)
+def start_daemon(daemons, skydeckd, data_dir, web_root, extra=(), ports=("0", "0")):
+    """Starts skydeckd in `data_dir` (created if needed) on `ports` (gRPC,
+    HTTP; "0": a free one); returns the (grpc, http) addresses."""
+    os.makedirs(data_dir, exist_ok=True)
     web_root_args = ["--web-root", web_root] if web_root else []
     ready = os.path.join(data_dir, "ready")
-    with open(os.path.join(data_dir, "skydeckd.log"), "wb") as log:
+    if os.path.exists(ready):
+        os.remove(ready)
+    with open(os.path.join(data_dir, "skydeckd.log"), "ab") as log:
         daemon = subprocess.Popen(
-            [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", data_dir,
+            [skydeckd, "--port", ports[0], "--http-port", ports[1], "--data-dir", data_dir,
              "--ready-file", ready, "--poll-interval", "100ms",
-             "--local-cancel-grace", "2s", *web_root_args, *extra],
+             "--local-cancel-grace", "2s", "--backend", "local", *web_root_args, *extra],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     daemons.append((daemon, data_dir))
 
@@ -82,6 +93,75 @@ def stop_daemon(daemon):
             daemon.wait()
 
 
+def port_of(address):
+    return address.rsplit(":", 1)[1]
+
+
+class DaemonControl:
+    """Stops and starts one daemon on the test's request, from a loopback
+    HTTP endpoint served on a thread: POST /stop, and POST /start with
+    ports=same (the addresses it first had, which the open page uses) or
+    ports=free (elsewhere: changes made there are ones the page cannot
+    see until the daemon is back). Answers {"grpc": ..., "http": ...}."""
+
+    def __init__(self, daemons, start):
+        self.daemons = daemons
+        self.start_daemon = start  # ports -> (grpc, http); appends to daemons
+        self.first = None
+        self.current = None
+        self.lock = threading.Lock()
+        control = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                url = urllib.parse.urlparse(self.path)
+                ports = urllib.parse.parse_qs(url.query).get("ports", ["same"])[0]
+                try:
+                    with control.lock:
+                        body = control.handle(url.path, ports)
+                    status = 200
+                except Exception as e:  # reported to the test, which fails
+                    body, status = {"error": str(e)}, 500
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self, ports):
+        addresses = self.start_daemon(ports)
+        self.current = self.daemons[-1][0]
+        return addresses
+
+    def begin(self):
+        self.first = self.start(("0", "0"))
+        return self.first
+
+    def handle(self, path, ports):
+        if path == "/stop":
+            stop_daemon(self.current)
+            return {}
+        if path == "/start":
+            if ports == "same":
+                grpc_addr, http_addr = self.start((port_of(self.first[0]), port_of(self.first[1])))
+            else:
+                grpc_addr, http_addr = self.start(("0", "0"))
+            return {"grpc": grpc_addr, "http": http_addr}
+        raise ValueError(f"unknown control {path}")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def main():
     skydeckd = os.environ.get("SKYDECKD")
     if not skydeckd:
@@ -102,9 +182,13 @@ def main():
         f.write(token)
     daemons = []
     code = 1
+    open_dir = os.path.join(tmp, "open")
+    control = DaemonControl(
+        daemons, lambda ports: start_daemon(daemons, skydeckd, open_dir, web_root, ports=ports))
     try:
-        # One open daemon for the flows, one that requires a token for the prompt.
-        grpc_addr, http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "open"), web_root)
+        # One open daemon for the flows (the test may restart it), one that
+        # requires a token for the prompt.
+        grpc_addr, http_addr = control.begin()
         _, auth_http_addr = start_daemon(daemons, skydeckd, os.path.join(tmp, "auth"), web_root,
                                          ["--auth-token-file", os.path.join(tmp, "token")])
         if not serves_dashboard(http_addr):
@@ -115,6 +199,7 @@ def main():
             "SKYDECK_SERVER": grpc_addr,
             "SKYDECK_HTTP_AUTH": f"http://{auth_http_addr}",
             "SKYDECK_TOKEN": token,
+            "SKYDECK_CONTROL": control.url,
             "SCREENSHOT_DIR": os.environ.get(
                 "SCREENSHOT_DIR", os.path.join(tempfile.gettempdir(), "skydeck-screenshots")),
             "CHROMIUM": chromium,
@@ -124,10 +209,12 @@ def main():
         code = subprocess.call([node, "--test", "--test-reporter=spec",
                                 os.path.join(HERE, "dashboard.test.mjs")], env=env)
     finally:
+        control.close()
         for daemon, data_dir in daemons:
             stop_daemon(daemon)
             kill_processes_under(data_dir)
-            if code != 0:
+        if code != 0:
+            for data_dir in sorted({d for _, d in daemons}):
                 with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
                     print(f"--- skydeckd log {data_dir} (tail) ---")
                     print(f.read()[-20000:])

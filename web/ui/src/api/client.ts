@@ -138,6 +138,28 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 
 const enc = encodeURIComponent;
 
+export interface WriteOptions {
+  /** Check only (validate_only): the daemon answers as it would store it and writes nothing. */
+  validateOnly?: boolean;
+}
+
+/** What Create/Update/UpdateFlags answer. */
+export interface WriteResult {
+  /** As stored, or as it would be stored (validate_only; a create's id is then 0). */
+  experiment: Experiment;
+  /** What a lenient flag schema let through (unknown flags), one line each. */
+  warnings: string[];
+}
+
+interface WriteResponse {
+  experiment?: Experiment;
+  warnings?: string[];
+}
+
+function writeResult(r: WriteResponse): WriteResult {
+  return { experiment: r.experiment ?? {}, warnings: r.warnings ?? [] };
+}
+
 export function query(params: Record<string, string | number | boolean | undefined>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(params)) {
@@ -181,26 +203,32 @@ export const api = {
     return (await request<{ experiment: Experiment }>("GET", `/api/experiments/${enc(id)}`))
       .experiment;
   },
-  async createExperiment(experiment: Experiment, start: boolean): Promise<Experiment> {
-    return (
-      await request<{ experiment: Experiment }>("POST", "/api/experiments", { experiment, start })
-    ).experiment;
+  async createExperiment(experiment: Experiment, start: boolean, opts: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(
+      await request<WriteResponse>("POST", "/api/experiments", {
+        experiment,
+        start,
+        validate_only: opts.validateOnly || undefined,
+      }),
+    );
   },
-  async updateExperiment(id: string, experiment: Experiment, mask: MaskField[]): Promise<Experiment> {
-    return (
-      await request<{ experiment: Experiment }>("PATCH", `/api/experiments/${enc(id)}`, {
+  async updateExperiment(id: string, experiment: Experiment, mask: MaskField[], opts: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(
+      await request<WriteResponse>("PATCH", `/api/experiments/${enc(id)}`, {
         experiment,
         update_mask: mask.join(","),
-      })
-    ).experiment;
+        validate_only: opts.validateOnly || undefined,
+      }),
+    );
   },
-  async updateFlags(id: string, set: FlagMap, unset: string[]): Promise<Experiment> {
-    return (
-      await request<{ experiment: Experiment }>("POST", `/api/experiments/${enc(id)}/flags`, {
+  async updateFlags(id: string, set: FlagMap, unset: string[], opts: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(
+      await request<WriteResponse>("POST", `/api/experiments/${enc(id)}/flags`, {
         set,
         unset,
-      })
-    ).experiment;
+        validate_only: opts.validateOnly || undefined,
+      }),
+    );
   },
   async setDesiredState(ids: string[], desired: DesiredState, reason = ""): Promise<Experiment[]> {
     const body = { ids, desired_state: desired, reason: reason || undefined };

@@ -3,8 +3,11 @@
 // Keeps the store in step with the daemon: one initial load (health,
 // experiments, recent events, flag schemas), then the Watch stream for every
 // change. Jobs are re-read only for the experiment a job event names, a
-// moment after it (a burst of events costs one request). Health, which has
-// no stream, is re-read every few seconds for the poll age and backend
+// moment after it (a burst of events costs one request). Flag schemas are
+// re-read at once when one is applied or deleted (the daemon-wide
+// FlagSchemaApplied/FlagSchemaDeleted events) and a moment after flags
+// change (inferred schemas follow the flags in use). Health, which has no
+// stream, is re-read every few seconds for the poll age and backend
 // reachability; nothing else is polled.
 
 import { api, ApiError } from "../api/client";
@@ -26,11 +29,23 @@ function message(err: unknown): string {
   return err instanceof ApiError ? err.message : String(err);
 }
 
+/**
+ * How soon the flag schemas must be re-read after an event of `type` (ms),
+ * or undefined when it cannot have changed them.
+ */
+export function schemaRefreshDelay(type: string | undefined): number | undefined {
+  if (type === "FlagSchemaApplied" || type === "FlagSchemaDeleted") return 0;
+  if (type && /^(Created|Updated|FlagsUpdated|FlagsChanged|Undeleted)$/.test(type)) return SCHEMA_REFRESH_DELAY_MS;
+  return undefined;
+}
+
 export class Sync {
   private watch: WatchConnection | null = null;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private jobTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private schemaTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Numbers schema reads, so an older answer never replaces a newer one. */
+  private schemaReads = 0;
   private settleTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private stopped = false;
 
@@ -113,9 +128,13 @@ export class Sync {
     if (ev?.experiment_id && ev.experiment_id !== "0" && ev.job_id && ev.job_id !== "0") {
       this.refreshJobSoon(ev.experiment_id);
     }
-    if (ev?.type && /^(Created|Updated|FlagsUpdated|FlagsChanged|Undeleted)$/.test(ev.type)) {
+    const schemaDelay = schemaRefreshDelay(ev?.type);
+    if (schemaDelay === 0) {
+      void this.refreshSchemas();
+    } else if (schemaDelay !== undefined) {
+      // A burst of flag changes costs one read.
       clearTimeout(this.schemaTimer);
-      this.schemaTimer = setTimeout(() => void this.refreshSchemas(), SCHEMA_REFRESH_DELAY_MS);
+      this.schemaTimer = setTimeout(() => void this.refreshSchemas(), schemaDelay);
     }
   }
 
@@ -180,8 +199,10 @@ export class Sync {
   }
 
   async refreshSchemas(): Promise<void> {
+    const read = ++this.schemaReads;
     try {
-      this.store.setSchemas(await api.flagSchemas());
+      const schemas = await api.flagSchemas();
+      if (read === this.schemaReads) this.store.setSchemas(schemas);
     } catch {
       // typeahead works without schemas; keep the last ones
     }

@@ -6,7 +6,7 @@ const base: FlagMap = { "trainer.lr": { double_value: 0.001 }, layers: { int_val
 const schemas: CommandFlagSchema[] = [
   {
     base_command: "python train.py",
-    inferred: true,
+    version: "1",
     flags: [
       { name: "trainer.lr", type: "TYPE_FLOAT" },
       { name: "layers", type: "TYPE_INT" },
@@ -14,6 +14,14 @@ const schemas: CommandFlagSchema[] = [
     ],
   },
   { base_command: "python eval.py", flags: [{ name: "eval.split", type: "TYPE_STRING" }, { name: "layers", type: "TYPE_STRING" }] },
+  {
+    base_command: "python infer.py",
+    inferred: true,
+    flags: [
+      { name: "layers", type: "TYPE_INT", seen_values: [{ int_value: "4" }] },
+      { name: "infer.batch", type: "TYPE_INT", seen_values: [{ int_value: "32" }] },
+    ],
+  },
 ];
 
 describe("evaluateDraft", () => {
@@ -32,8 +40,19 @@ describe("evaluateDraft", () => {
   });
   it("reports type errors inline but still sends the value for the server to judge", () => {
     const r = evaluateDraft(base, { edits: { layers: { text: "many" } }, removed: [] }, lookup);
-    expect(r.errors.layers).toMatch(/layers is an int/);
+    expect(r.errors.layers).toBe('flag layers: expected int, got string "many"');
     expect(r.set).toEqual({ layers: { string_value: "many" } });
+  });
+  it("normalises to the declared type, so an equal value is no change", () => {
+    expect(evaluateDraft(base, { edits: { layers: { text: "4.0" } }, removed: [] }, lookup).dirty).toBe(false);
+    expect(evaluateDraft(base, { edits: { layers: { text: "8.0" } }, removed: [] }, lookup).set).toEqual({ layers: { int_value: "8" } });
+  });
+  it("never checks or coerces against an inferred schema", () => {
+    const inferred = schemaLookup(flagSuggestions(schemas, "python infer.py"));
+    expect(inferred("layers")).toBeUndefined();
+    const r = evaluateDraft(base, { edits: { layers: { text: "many" }, "infer.batch": { text: "4.0" } }, removed: [] }, inferred);
+    expect(r.errors).toEqual({});
+    expect(r.set).toEqual({ layers: { string_value: "many" }, "infer.batch": { double_value: 4 } });
   });
   it("reports bad keys", () => {
     const r = evaluateDraft(base, { edits: { "bad key": { text: "1" } }, removed: [] }, lookup);
@@ -61,12 +80,19 @@ describe("suggestions", () => {
     expect(lookup("layers")?.type).toBe("TYPE_INT");
     expect(lookup("eval.split")).toBeUndefined();
   });
+  it("offers inferred flags for typeahead, marked as inferred", () => {
+    const infer = flagSuggestions(schemas, "python infer.py");
+    const batch = infer.find((s) => s.schema.name === "infer.batch");
+    expect(batch).toMatchObject({ sameCommand: true, inferred: true });
+    expect(batch?.schema.seen_values).toEqual([{ int_value: "32" }]);
+    expect(all.find((s) => s.schema.name === "layers")?.inferred).toBe(false);
+  });
   it("matches prefixes, dotted segments, then substrings, excluding keys already set", () => {
     const names = (q: string, exclude: string[] = []) => matchSuggestions(all, q, new Set(exclude)).map((s) => s.schema.name);
     expect(names("tr")).toEqual(["trainer.lr", "trainer.warmup"]);
     expect(names("warm")).toEqual(["trainer.warmup"]);
     expect(names("split")).toEqual(["eval.split"]);
     expect(names("ai")).toEqual(["trainer.lr", "trainer.warmup"]);
-    expect(names("", ["layers", "trainer.lr"])).toEqual(["trainer.warmup", "eval.split"]);
+    expect(names("", ["layers", "trainer.lr"])).toEqual(["trainer.warmup", "eval.split", "infer.batch"]);
   });
 });

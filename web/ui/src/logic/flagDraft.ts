@@ -28,7 +28,7 @@ export const EMPTY_DRAFT: FlagDraft = { edits: {}, removed: [] };
 export interface DraftResult {
   set: FlagMap;
   unset: string[];
-  /** Per key: why it cannot be saved as typed (key syntax or schema type). */
+  /** Per key: why it cannot be saved as typed (key syntax or the declared schema). */
   errors: Record<string, string>;
   dirty: boolean;
 }
@@ -54,6 +54,8 @@ export interface FlagSuggestion {
   /** The base command whose experiments use it. */
   command: string;
   sameCommand: boolean;
+  /** From the flags experiments use, not declared: a hint that validates nothing. */
+  inferred: boolean;
 }
 
 export function flagSuggestions(schemas: CommandFlagSchema[], baseCommand: string): FlagSuggestion[] {
@@ -62,7 +64,12 @@ export function flagSuggestions(schemas: CommandFlagSchema[], baseCommand: strin
   for (const cs of ordered) {
     for (const schema of cs.flags ?? []) {
       if (!schema.name || byName.has(schema.name)) continue;
-      byName.set(schema.name, { schema, command: cs.base_command ?? "", sameCommand: cs.base_command === baseCommand });
+      byName.set(schema.name, {
+        schema,
+        command: cs.base_command ?? "",
+        sameCommand: cs.base_command === baseCommand,
+        inferred: !!cs.inferred,
+      });
     }
   }
   return [...byName.values()];
@@ -90,8 +97,20 @@ export function matchSuggestions(all: FlagSuggestion[], typed: string, exclude: 
   return scored.slice(0, limit).map((x) => x.s);
 }
 
-/** The schema used to type a key: only the experiment's own command's (other commands' are hints). */
+/**
+ * The schema a key is checked against: the one declared for the
+ * experiment's own command. Other commands' schemas and inferred ones are
+ * typeahead hints only; like the daemon, they never validate or coerce.
+ */
 export function schemaLookup(suggestions: FlagSuggestion[]): (key: string) => FlagSchema | undefined {
-  const map = new Map(suggestions.filter((s) => s.sameCommand).map((s) => [s.schema.name ?? "", s.schema]));
+  const map = new Map(suggestions.filter((s) => s.sameCommand && !s.inferred).map((s) => [s.schema.name ?? "", s.schema]));
   return (key) => map.get(key);
+}
+
+/**
+ * The version of the schema declared for `baseCommand` ("" when none): what
+ * the daemon's verdict on a command's flags depends on besides the flags.
+ */
+export function declaredSchemaVersion(schemas: CommandFlagSchema[], baseCommand: string): string {
+  return schemas.find((s) => s.base_command === baseCommand && !s.inferred)?.version ?? "";
 }

@@ -9,12 +9,15 @@
 //   parseFlagValueText("'42'")   -> {string_value: "42"}   (quotes force a string)
 //   parseFlagAssignment("tag:=42") -> ["tag", {string_value: "42"}]
 //
-// Against a flag schema, a value is coerced where that is lossless (an int
-// for a float flag, any text for a string flag) and otherwise reported as a
-// type error to show inline before anything is sent.
+// Against a declared flag schema, a value is checked and normalised with the
+// daemon's rules (logic/flagSchemaCheck.ts) to show type errors inline before
+// anything is sent.
 
 import type { FlagSchema, FlagValue } from "../api/types";
 import { flagKind, formatFlagValue } from "./format";
+import { checkFlagValue, SCHEMA_TYPE_NAME, type TypedFlag } from "./flagSchemaCheck";
+
+export type { TypedFlag } from "./flagSchemaCheck";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -101,66 +104,20 @@ export function flagEditText(v: FlagValue | undefined): string {
   return text;
 }
 
-export interface TypedFlag {
-  value?: FlagValue;
-  /** Why the text cannot be a value of the schema's type; empty when it can. */
-  error: string;
-}
-
-const SCHEMA_KIND: Record<string, string> = {
-  TYPE_STRING: "string",
-  TYPE_INT: "int",
-  TYPE_FLOAT: "float",
-  TYPE_BOOL: "bool",
-  TYPE_CHOICE: "choice",
-};
-
 /**
- * Types `text` for a flag with `schema` (none: like the CLI). `forceString`
- * is the `:=` form. Ints widen to floats and anything is a string for a
- * string flag; a float for an int flag, text for a number or bool flag, a
- * value outside choices or [min, max] are errors.
+ * Types `text` for a flag (`:=` form: `forceString`) and, when the flag has a
+ * declared schema, checks and normalises it with the daemon's rules
+ * (logic/flagSchemaCheck.ts). Without one the text is typed like the CLI and
+ * nothing is an error. For string and choice flags the typed text itself is
+ * the value (unquoted), so "1e-3" stays "1e-3" rather than becoming 0.001's
+ * text; the daemon keeps a string's text as it is.
  */
 export function typeFlagText(text: string, schema?: FlagSchema, forceString = false): TypedFlag {
   const parsed = forceString ? { string_value: text } : parseFlagValueText(text);
-  const kind = schema?.type ? SCHEMA_KIND[schema.type] : undefined;
-  if (!kind) return { value: parsed, error: "" };
-  const got = flagKind(parsed);
-  const name = schema?.name ?? "flag";
-  const unquoted = isQuoted(text) ? text.slice(1, -1) : text;
-  switch (kind) {
-    case "string":
-      return { value: { string_value: forceString ? text : unquoted }, error: "" };
-    case "choice": {
-      const choice = forceString ? text : unquoted;
-      const choices = schema?.choices ?? [];
-      if (choices.length && !choices.includes(choice)) {
-        return { error: `${name} must be one of ${choices.join(", ")}` };
-      }
-      return { value: { string_value: choice }, error: "" };
-    }
-    case "bool":
-      return got === "bool" ? { value: parsed, error: "" } : { error: `${name} is a bool: true or false` };
-    case "int":
-      if (got !== "int") return { error: `${name} is an int, got ${got === "float" ? "a float" : `"${text}"`}` };
-      return withinRange(parsed, Number(parsed.int_value), schema);
-    case "float": {
-      if (got === "int") {
-        const d = Number(parsed.int_value);
-        return withinRange({ double_value: d }, d, schema);
-      }
-      if (got !== "float") return { error: `${name} is a float, got "${text}"` };
-      return withinRange(parsed, Number(parsed.double_value), schema);
-    }
-  }
-  return { value: parsed, error: "" };
-}
-
-function withinRange(value: FlagValue, n: number, schema?: FlagSchema): TypedFlag {
-  const name = schema?.name ?? "flag";
-  if (schema?.min !== undefined && n < schema.min) return { error: `${name} must be ≥ ${schema.min}` };
-  if (schema?.max !== undefined && n > schema.max) return { error: `${name} must be ≤ ${schema.max}` };
-  return { value, error: "" };
+  if (!schema?.type || !SCHEMA_TYPE_NAME[schema.type]) return { value: parsed, error: "" };
+  const textual = schema.type === "TYPE_STRING" || schema.type === "TYPE_CHOICE";
+  const raw = forceString ? text : isQuoted(text) ? text.slice(1, -1) : text;
+  return checkFlagValue(schema, textual ? { string_value: raw } : parsed);
 }
 
 /** Label text "k=v, k2=v2" or one per line -> map; errors name the bad part. */

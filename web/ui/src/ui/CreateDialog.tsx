@@ -2,14 +2,19 @@
 //
 // The form that creates an experiment, blank or as a duplicate of another
 // (same configuration, the next free name in its series). Flags are edited
-// with the same typed editor and typeahead as an existing experiment's.
+// with the same typed editor and typeahead as an existing experiment's, and
+// once the form has flags, a name and a command the daemon is asked for its
+// verdict on the whole experiment (a validate_only create) before it is sent.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "../api/client";
 import { store } from "../app";
 import type { Experiment, FlagMap } from "../api/types";
+import { declaredSchemaVersion } from "../logic/flagDraft";
 import { formatLabels, parseLabels } from "../logic/flagText";
 import { nextFreeName } from "../logic/names";
 import { configOf, createExperiment } from "./actions";
+import { DaemonVerdict, useDaemonCheck } from "./DaemonVerdict";
 import { FlagsEditor } from "./FlagsEditor";
 import { navigate } from "./route";
 
@@ -41,22 +46,28 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
   }, []);
 
   const labelParse = parseLabels(labels);
+  const exp: Experiment = {
+    name: name.trim(),
+    base_command: command,
+    description,
+    nodes: Number(nodes) || 0,
+    gpus: Number(gpus) || 0,
+    gpu_type: gpuType,
+    infra,
+    spot,
+    labels: labelParse.labels,
+    flags,
+  };
+  if (maxRestarts.trim() !== "") exp.max_restarts = Number(maxRestarts);
+  const checkable = Object.keys(flags).length > 0 && !!exp.name && !!command.trim();
+  const verdict = useDaemonCheck(
+    checkable ? JSON.stringify([declaredSchemaVersion(store.schemas, command), exp]) : null,
+    () => api.createExperiment(exp, false, { validateOnly: true }),
+  );
+
   const submit = async (ev: Event) => {
     ev.preventDefault();
     if (busy) return;
-    const exp: Experiment = {
-      name: name.trim(),
-      base_command: command,
-      description,
-      nodes: Number(nodes) || 0,
-      gpus: Number(gpus) || 0,
-      gpu_type: gpuType,
-      infra,
-      spot,
-      labels: labelParse.labels,
-      flags,
-    };
-    if (maxRestarts.trim() !== "") exp.max_restarts = Number(maxRestarts);
     setBusy(true);
     const out = await createExperiment(exp, start, { inline: true });
     setBusy(false);
@@ -147,6 +158,7 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
               }}
             />
             {flagErrors.length > 0 && <div class="hint warn-text">{flagErrors.join("; ")}</div>}
+            <DaemonVerdict verdict={verdict} sent={flags} subject="this experiment" />
           </div>
           <footer class="form-actions">
             <label class="check">

@@ -9,6 +9,7 @@ import { api, ApiError } from "../api/client";
 import { store } from "../app";
 import type { Experiment, Job, SkyEvent } from "../api/types";
 import { formatTimestamp, stateLabel } from "../logic/format";
+import { declaredSchemaVersion } from "../logic/flagDraft";
 import { renderCommand } from "../logic/flagText";
 import { deleteExperiments, setDesiredState, cancelJob, undelete, updateFlags } from "./actions";
 import { Ago, CopyButton, StatePair } from "./bits";
@@ -151,7 +152,18 @@ function ExperimentDetails({ e, tab, jobParam, onClose }: { e: Experiment; tab: 
         {tab === "overview" && <Overview e={e} latest={jobs[0] ?? latest} />}
         {tab === "flags" && (
           <>
-            <FlagsEditor key={id} idPrefix={`exp${id}`} base={e.flags ?? {}} baseCommand={e.base_command ?? ""} onSave={(set, unset) => updateFlags(id, set, unset, { inline: true })} />
+            <FlagsEditor
+              key={id}
+              idPrefix={`exp${id}`}
+              base={e.flags ?? {}}
+              baseCommand={e.base_command ?? ""}
+              onSave={(set, unset) => updateFlags(id, set, unset, { inline: true })}
+              check={{
+                // The verdict also depends on the experiment's other flags and its command's schema.
+                key: `${e.update_time}|${declaredSchemaVersion(store.schemas, e.base_command ?? "")}`,
+                run: (set, unset) => api.updateFlags(id, set, unset, { validateOnly: true }),
+              }}
+            />
             <Command e={e} />
           </>
         )}

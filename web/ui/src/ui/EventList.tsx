@@ -11,7 +11,7 @@ import { Ago } from "./bits";
 export function eventTone(ev: SkyEvent): string {
   const text = `${ev.type} ${ev.reason}`;
   if (/Error|Fail|FAILED|LOST|Stalled|Unreachable/i.test(text)) return "bad";
-  if (/SUCCEEDED|Succeeded|Restored|Created/.test(text)) return "ok";
+  if (/SUCCEEDED|Succeeded|Restored|Created|SchemaApplied/.test(text)) return "ok";
   if (/Retry|Cancel|STOPPING|Stopping|Terminat|Deleted/.test(text)) return "busy";
   return "idle";
 }

@@ -1,8 +1,8 @@
 // File: ui/FlagKeyInput.tsx
 //
 // A text box for a flag name with typeahead from the flag schemas: each
-// suggestion shows its type, default and description (and values seen on
-// other experiments). ARIA combobox: arrows move, Enter or Tab takes the
+// suggestion shows its type (marked when only inferred), default and
+// description (and values seen on other experiments). ARIA combobox: arrows move, Enter or Tab takes the
 // highlighted suggestion, Escape closes the list.
 
 import { useState } from "preact/hooks";
@@ -89,7 +89,10 @@ export function FlagKeyInput(p: Props) {
               data-flag={s.schema.name}
             >
               <span class="opt-name mono">{s.schema.name}</span>
-              <span class="opt-type">{stateLabel(s.schema.type) || "any"}</span>
+              <span class="opt-type" title={s.inferred ? "inferred from the flags experiments use; not checked" : "declared in the flag schema"}>
+                {stateLabel(s.schema.type) || "any"}
+                {s.inferred ? " · inferred" : ""}
+              </span>
               {s.schema.default_value && <span class="opt-default">default {formatFlagValue(s.schema.default_value)}</span>}
               {!s.schema.default_value && s.schema.seen_values?.length ? (
                 <span class="opt-default">

@@ -2,21 +2,26 @@
 //
 // Edits an experiment's typed flags. Values are typed as the CLI types them
 // (4 int, 3e-4 float, true bool, "4" or key:=4 string) and checked against
-// the flag schema of the experiment's command, with type errors inline
-// before saving. Keys get typeahead from every known schema. Pending edits
-// live in a draft (logic/flagDraft.ts) that incoming updates never touch.
+// the flag schema declared for the experiment's command with the daemon's
+// rules, with type errors inline before saving; with `check`, the daemon
+// itself is asked too (a validate_only UpdateFlags, debounced). Keys get
+// typeahead from every known schema, declared or inferred (inferred ones
+// only suggest: names, seen values). Pending edits live in a draft
+// (logic/flagDraft.ts) that incoming updates never touch.
 //
 // Two modes: with `onSave`, a Save button sends set/unset for an existing
 // experiment; without, the parent (the create form) reads the flags through
-// `onChange`.
+// `onChange` and asks the daemon itself.
 
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { store } from "../app";
+import type { WriteResult } from "../api/client";
 import type { FlagMap, FlagSchema } from "../api/types";
 import { EMPTY_DRAFT, evaluateDraft, flagSuggestions, schemaLookup, type FlagDraft, type FlagSuggestion } from "../logic/flagDraft";
 import { byteOrder, flagEditText, flagKeyError, parseFlagAssignment, typeFlagText } from "../logic/flagText";
 import { flagKind, formatFlagValue, stateLabel } from "../logic/format";
 import type { Outcome } from "./actions";
+import { DaemonVerdict, useDaemonCheck } from "./DaemonVerdict";
 import { FlagKeyInput } from "./FlagKeyInput";
 
 interface Props {
@@ -24,6 +29,8 @@ interface Props {
   baseCommand: string;
   onSave?: (set: FlagMap, unset: string[]) => Promise<Outcome>;
   onChange?: (flags: FlagMap, errors: string[]) => void;
+  /** Asks the daemon about pending changes; `key` names what else the answer depends on. */
+  check?: { key: string; run: (set: FlagMap, unset: string[]) => Promise<WriteResult> };
   idPrefix: string;
 }
 
@@ -41,13 +48,18 @@ export function FlagsEditor(p: Props) {
   const schemaFor = useMemo(() => schemaLookup(suggestions), [suggestions]);
   const result = evaluateDraft(p.base, draft, schemaFor);
   const keys = [...new Set([...Object.keys(p.base), ...Object.keys(draft.edits)])].sort(byteOrder);
+  const verdict = useDaemonCheck(
+    p.check && result.dirty ? JSON.stringify([p.check.key, result.set, result.unset]) : null,
+    () => p.check!.run(result.set, result.unset),
+  );
 
   useEffect(() => {
     if (!p.onChange) return;
     const flags: FlagMap = { ...p.base, ...result.set };
     for (const k of result.unset) delete flags[k];
-    p.onChange(flags, Object.entries(result.errors).map(([k, e]) => (e.startsWith(`flag key "${k}"`) ? e : `${k}: ${e}`)));
-  }, [draft]);
+    // Each error names its flag ("flag key ...", "flag x: expected ...").
+    p.onChange(flags, Object.values(result.errors));
+  }, [draft, schemaFor]); // a schema applied meanwhile changes the errors
 
   const setEdit = (key: string, text: string, forceString = false) => {
     const edits = { ...draft.edits };
@@ -110,7 +122,9 @@ export function FlagsEditor(p: Props) {
     else setServerError(out.error?.message ?? "refused");
   };
 
-  const newSchema = schemaFor(newKey.trim()) ?? suggestions.find((s) => s.schema.name === newKey.trim())?.schema;
+  // The declared schema checks the value; any suggestion (inferred too) only hints.
+  const newSchema = schemaFor(newKey.trim());
+  const newHint = newSchema ?? suggestions.find((s) => s.schema.name === newKey.trim())?.schema;
   const newTyped = newKey.trim() && !newKey.includes("=") ? typeFlagText(newValue, newSchema) : undefined;
   const newKeyError = newKey.trim() && !newKey.includes("=") ? flagKeyError(newKey.trim()) : "";
 
@@ -199,11 +213,11 @@ export function FlagsEditor(p: Props) {
                 ref={valueRef}
                 type="text"
                 class="mono"
-                placeholder={newSchema?.default_value ? formatFlagValue(newSchema.default_value) : "value"}
+                placeholder={newHint?.default_value ? formatFlagValue(newHint.default_value) : "value"}
                 aria-label="New flag value"
                 value={newValue}
                 spellcheck={false}
-                list={valueListId(p.idPrefix, newSchema)}
+                list={valueListId(p.idPrefix, newHint)}
                 aria-invalid={!!newTyped?.error}
                 onInput={(ev) => setNewValue(ev.currentTarget.value)}
                 onKeyDown={(ev) => {
@@ -214,7 +228,12 @@ export function FlagsEditor(p: Props) {
                 }}
                 data-testid="flag-value-input"
               />
-              {newTyped?.error && <div class="hint bad-text">{newTyped.error}</div>}
+              {newTyped?.error && (
+                <div class="hint bad-text" data-testid="new-flag-error">
+                  {newTyped.error}
+                </div>
+              )}
+              {newHint?.description && <div class="hint muted">{newHint.description}</div>}
               {addError && <div class="hint bad-text">{addError}</div>}
             </td>
             <td>
@@ -229,6 +248,7 @@ export function FlagsEditor(p: Props) {
         </tbody>
       </table>
       <ValueLists idPrefix={p.idPrefix} suggestions={suggestions} />
+      <DaemonVerdict verdict={verdict} sent={result.set} subject="these flags" />
       {p.onSave && (
         <div class="form-actions">
           <button type="button" class="btn primary" disabled={!result.dirty || saving} onClick={() => void save()} data-testid="save-flags">

@@ -1,6 +1,6 @@
 // File: ui/Toasts.tsx
 //
-// Renders ui/toasts.ts: bottom-right, announced to screen readers (errors
+// Renders ui/toasts.ts: bottom-left, announced to screen readers (errors
 // assertively), each with its action (e.g. Undo) and a close button.
 
 import { useEffect, useState } from "preact/hooks";

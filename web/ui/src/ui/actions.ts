@@ -4,7 +4,9 @@
 // calls the API, puts the returned snapshot into the store at once (the
 // Watch stream confirms it moments later), and reports success or the
 // server's own error message in a toast. Bulk actions report per item and
-// keep going past failures, like the CLI's multi-id verbs.
+// keep going past failures, like the CLI's multi-id verbs. Writes that a
+// lenient flag schema let through with warnings (unknown flags) also show
+// those in a warning toast.
 
 import { api, ApiError, type MaskField } from "../api/client";
 import type { DesiredState, Experiment, FlagMap } from "../api/types";
@@ -173,6 +175,12 @@ export function configOf(e: Experiment): Experiment {
   };
 }
 
+/** The daemon's flag-schema warnings for a write, in one toast that stays until dismissed. */
+export function showWarnings(name: string | undefined, warnings: string[]): void {
+  if (!warnings.length) return;
+  toasts.warn(`${name || "The experiment"}: ${plural(warnings.length, "flag schema warning")}`, warnings.join("\n"));
+}
+
 /** For actions started from a form: the form shows a refusal inline, so no error toast. */
 export interface FormOptions {
   inline?: boolean;
@@ -180,9 +188,10 @@ export interface FormOptions {
 
 export async function createExperiment(exp: Experiment, start: boolean, opts: FormOptions = {}): Promise<Outcome<Experiment>> {
   try {
-    const created = await api.createExperiment(exp, start);
+    const { experiment: created, warnings } = await api.createExperiment(exp, start);
     store.upsertExperiment(created);
     toasts.ok(`Created ${created.name}${start ? " and started it" : ""}`);
+    showWarnings(created.name, warnings);
     return { ok: true, value: created };
   } catch (err) {
     const e = asApiError(err);
@@ -199,9 +208,10 @@ export async function duplicateExperiments(ids: string[]): Promise<Outcome> {
   let failed: ApiError | undefined;
   for (let i = 0; i < sources.length; i++) {
     try {
-      const e = await api.createExperiment({ ...configOf(sources[i]), name: names[i] }, false);
+      const { experiment: e, warnings } = await api.createExperiment({ ...configOf(sources[i]), name: names[i] }, false);
       store.upsertExperiment(e);
       created.push(e.name ?? names[i]);
+      showWarnings(e.name, warnings);
     } catch (err) {
       failed = asApiError(err);
       toasts.error(`Could not duplicate ${sources[i].name}`, failed.message);
@@ -213,9 +223,10 @@ export async function duplicateExperiments(ids: string[]): Promise<Outcome> {
 
 export async function updateExperiment(id: string, patch: Experiment, mask: MaskField[], opts: FormOptions = {}): Promise<Outcome<Experiment>> {
   try {
-    const e = await api.updateExperiment(id, patch, mask);
+    const { experiment: e, warnings } = await api.updateExperiment(id, patch, mask);
     store.upsertExperiment(e);
     toasts.ok(`Saved ${e.name}`);
+    showWarnings(e.name, warnings);
     return { ok: true, value: e };
   } catch (err) {
     const e = asApiError(err);
@@ -226,9 +237,10 @@ export async function updateExperiment(id: string, patch: Experiment, mask: Mask
 
 export async function updateFlags(id: string, set: FlagMap, unset: string[], opts: FormOptions = {}): Promise<Outcome<Experiment>> {
   try {
-    const e = await api.updateFlags(id, set, unset);
+    const { experiment: e, warnings } = await api.updateFlags(id, set, unset);
     store.upsertExperiment(e);
     toasts.ok(`Saved flags of ${e.name}`);
+    showWarnings(e.name, warnings);
     return { ok: true, value: e };
   } catch (err) {
     const e = asApiError(err);

@@ -1,0 +1,112 @@
+// File: live/testing/fakeDaemon.ts
+//
+// For unit tests only: a fetch() that answers like skydeckd's HTTP bridge
+// for the routes live/ uses, with Watch streams the test drives by hand
+// (send an event, end the stream, take the daemon down). The dashboard
+// reads SSE through fetch (api/sse.ts), so this is its fake EventSource.
+//
+//   const daemon = new FakeDaemon();
+//   vi.stubGlobal("fetch", daemon.fetch);
+//   ... daemon.watch(0).send({ event: { id: "1", type: "Created" } }); daemon.watch(0).end();
+
+import type { CommandFlagSchema, Experiment, Health, SkyEvent, WatchMessage } from "../../api/types";
+
+export class FakeWatchStream {
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private readonly encoder = new TextEncoder();
+  readonly body: ReadableStream<Uint8Array>;
+  closed = false;
+
+  constructor(
+    readonly url: string,
+    signal: AbortSignal | undefined,
+  ) {
+    this.body = new ReadableStream<Uint8Array>({ start: (c) => (this.controller = c) });
+    // Like a real fetch: aborting fails the body's reads.
+    signal?.addEventListener("abort", () => this.fail(new DOMException("aborted", "AbortError")));
+  }
+
+  /** `since_revision` of the request that opened it. */
+  get sinceRevision(): number {
+    return Number(new URL(this.url, "http://daemon").searchParams.get("since_revision"));
+  }
+
+  send(msg: WatchMessage): void {
+    this.write(`data: ${JSON.stringify(msg)}\n\n`);
+  }
+
+  /** A keep-alive comment: activity without a message. */
+  ping(): void {
+    this.write(": ping\n\n");
+  }
+
+  /** The daemon ended the stream (shutdown, restart). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller.close();
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller.error(err);
+  }
+
+  private write(text: string): void {
+    if (!this.closed) this.controller.enqueue(this.encoder.encode(text));
+  }
+}
+
+export class FakeDaemon {
+  /** "GET /api/health", in order. */
+  readonly requests: string[] = [];
+  readonly streams: FakeWatchStream[] = [];
+  health: Health = { status: "STATUS_SERVING", revision: "0" };
+  experiments: Experiment[] = [];
+  events: SkyEvent[] = [];
+  schemas: CommandFlagSchema[] = [];
+  /** While true, every request fails as if nothing listened on the port. */
+  down = false;
+
+  readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
+    const url = String(input);
+    const path = new URL(url, "http://daemon").pathname;
+    const method = init.method ?? "GET";
+    this.requests.push(`${method} ${path}`);
+    if (this.down) throw new TypeError("fetch failed");
+    if (path === "/api/watch") {
+      const stream = new FakeWatchStream(url, init.signal ?? undefined);
+      this.streams.push(stream);
+      return new Response(stream.body, { status: 200, headers: { "Content-Type": "text/event-stream" } });
+    }
+    const body = this.answer(method, path);
+    if (body === undefined) return json(404, { code: "NOT_FOUND", message: `no route ${method} ${path}` });
+    return json(200, body);
+  };
+
+  /** The n-th Watch stream opened (0 = the first). */
+  watch(n: number): FakeWatchStream {
+    const s = this.streams[n];
+    if (!s) throw new Error(`watch stream ${n} was not opened (${this.streams.length} so far)`);
+    return s;
+  }
+
+  count(request: string): number {
+    return this.requests.filter((r) => r === request).length;
+  }
+
+  private answer(method: string, path: string): unknown {
+    if (method !== "GET") return undefined;
+    if (path === "/api/health") return { health: this.health };
+    if (path === "/api/experiments") return { experiments: this.experiments };
+    if (path === "/api/events") return { events: this.events };
+    if (path === "/api/flag-schemas") return { schemas: this.schemas };
+    if (/^\/api\/experiments\/[^/]+\/jobs$/.test(path)) return { jobs: [] };
+    return undefined;
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
