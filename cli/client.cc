@@ -7,11 +7,22 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 
 namespace skydeck::cli {
 namespace {
+
+// Marks a transport failure; never sent anywhere.
+constexpr absl::string_view kUnreachablePayload = "type.skydeck.dev/cli.Unreachable";
+
+// Whether the daemon itself sent the status (see common/grpc_status.h).
+bool SentByDaemon(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find(kDaemonStatusKey);
+  return it != trailers.end() && it->second == kDaemonStatusValue;
+}
 
 std::string EnvOrEmpty(const char* name) {
   const char* value = std::getenv(name);
@@ -34,16 +45,14 @@ std::string ActorFromEnvironment() {
   return ok ? user : "anonymous";
 }
 
-int ExitCodeFor(const grpc::Status& status) {
-  switch (status.error_code()) {
-    case grpc::StatusCode::OK:
-      return kExitOk;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return kExitUnreachable;
-    default:
-      return kExitServerError;
-  }
+absl::Status UnreachableError(absl::string_view message, absl::StatusCode code) {
+  absl::Status status(code, message);
+  status.SetPayload(kUnreachablePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUnreachable(const absl::Status& status) {
+  return status.GetPayload(kUnreachablePayload).has_value();
 }
 
 Client::Client(std::string target)
@@ -61,15 +70,20 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext(bool with_deadline) cons
   return context;
 }
 
-absl::Status Client::ToStatus(const grpc::Status& status) const {
+absl::Status Client::ToStatus(const grpc::Status& status,
+                              const grpc::ClientContext& context) const {
+  if (status.ok() || SentByDaemon(context)) return FromGrpcStatus(status);
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat(
-          "cannot reach skydeckd at ", target_,
-          " (is it running? set --server or SKYDECK_SERVER): ", status.error_message()));
+      return UnreachableError(
+          absl::StrCat("cannot reach skydeckd at ", target_,
+                       " (is it running? set --server or SKYDECK_SERVER): ",
+                       status.error_message()),
+          absl::StatusCode::kUnavailable);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(absl::StrCat(
-          "skydeckd at ", target_, " did not answer within ", kCallDeadline.count(), "s"));
+      return UnreachableError(absl::StrCat("skydeckd at ", target_, " did not answer within ",
+                                           kCallDeadline.count(), "s"),
+                              absl::StatusCode::kDeadlineExceeded);
     default:
       return FromGrpcStatus(status);
   }
@@ -82,7 +96,8 @@ absl::Status Client::StreamLogs(const pb::GetJobLogsRequest& request,
       stub_->GetJobLogs(context.get(), request);
   pb::GetJobLogsResponse chunk;
   while (reader->Read(&chunk)) on_data(chunk.data());
-  return ToStatus(reader->Finish());
+  grpc::Status status = reader->Finish();
+  return ToStatus(status, *context);
 }
 
 absl::Status Client::Watch(const pb::WatchRequest& request,
@@ -101,10 +116,10 @@ absl::Status Client::Watch(const pb::WatchRequest& request,
     }
   }
   grpc::Status status = reader->Finish();
-  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && !SentByDaemon(*context)) {
     return absl::DeadlineExceededError("deadline passed");
   }
-  return ToStatus(status);
+  return ToStatus(status, *context);
 }
 
 }  // namespace skydeck::cli

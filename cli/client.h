@@ -48,11 +48,15 @@ enum ExitCode : int {
   kExitTimeout = 4,      // `wait` (or --wait) gave up before the state was reached
 };
 
-// ExitCodeFor(grpc::Status)
+// UnreachableError()
 //
-// OK -> 0; UNAVAILABLE and DEADLINE_EXCEEDED (the daemon is down, unreachable
-// or too slow) -> 3; any other code -> 1.
-int ExitCodeFor(const grpc::Status& status);
+// The daemon could not be reached or never answered: exit code 3. Only
+// gRPC's own failures are (connection refused, no channel, our deadline
+// passed, the stream broke); an UNAVAILABLE or DEADLINE_EXCEEDED the daemon
+// itself sent (its backend is down, a forced delete still waiting) keeps its
+// code and message and exits 1.
+absl::Status UnreachableError(absl::string_view message, absl::StatusCode code);
+bool IsUnreachable(const absl::Status& status);
 
 class Client {
  public:
@@ -69,14 +73,16 @@ class Client {
   //
   // Runs one unary RPC, e.g. `Call(&pb::SkyDeck::Stub::GetJob, req, &resp)`,
   // with deadline kCallDeadline and the caller metadata. Errors: the daemon's
-  // status (code and message kept); UNAVAILABLE / DEADLINE_EXCEEDED reworded
-  // to name the address, since gRPC's own text does not say what to do.
+  // status (code and message kept); a transport failure as UnreachableError,
+  // reworded to name the address, since gRPC's own text does not say what
+  // to do.
   template <typename Request, typename Response>
   absl::Status Call(grpc::Status (pb::SkyDeck::Stub::*method)(grpc::ClientContext*,
                                                               const Request&, Response*),
                     const Request& request, Response* response) {
     auto context = NewContext(/*with_deadline=*/true);
-    return ToStatus((stub_.get()->*method)(context.get(), request, response));
+    grpc::Status status = (stub_.get()->*method)(context.get(), request, response);
+    return ToStatus(status, *context);
   }
 
   // Client::StreamLogs()
@@ -91,15 +97,18 @@ class Client {
   //
   // Runs the Watch stream and hands every response to `on_change` until it
   // returns false (then cancels the stream and returns OK), the stream ends,
-  // or `deadline` passes (then DEADLINE_EXCEEDED, unreworded: the daemon did
-  // answer). A zero `deadline` means none. Errors: as Call().
+  // or `deadline` passes (then a plain DEADLINE_EXCEEDED, not
+  // UnreachableError: the daemon did answer). A zero `deadline` means none.
+  // Errors: as Call().
   absl::Status Watch(const pb::WatchRequest& request,
                      std::chrono::system_clock::time_point deadline,
                      const std::function<bool(const pb::WatchResponse&)>& on_change);
 
  private:
   std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline) const;
-  absl::Status ToStatus(const grpc::Status& status) const;
+  // `status` as an absl::Status; `context` (after the call) says whether
+  // the daemon sent it (kDaemonStatusKey trailer) or gRPC made it up.
+  absl::Status ToStatus(const grpc::Status& status, const grpc::ClientContext& context) const;
 
   // Constant after construction.
   const std::string target_;

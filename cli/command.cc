@@ -7,6 +7,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/terminal.h"
 #include "common/time_util.h"
 
 namespace skydeck::cli {
@@ -33,6 +34,8 @@ OutputFormat CommandContext::format() const {
   // CLI11 has already restricted the text to the three choices.
   return ParseOutputFormat(options_.output).value_or(OutputFormat::kTable);
 }
+
+bool CommandContext::color() const { return human() && ColorAllowedFor(stdout); }
 
 Int64Encoding CommandContext::int64_encoding() const {
   return format() == OutputFormat::kYaml ? Int64Encoding::kNumber : Int64Encoding::kJsonString;
@@ -93,13 +96,8 @@ int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
   if (IsUsageError(status)) return kExitUsage;
   if (IsWaitTimeout(status)) return kExitTimeout;
-  switch (status.code()) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-      return kExitUnreachable;
-    default:
-      return kExitServerError;
-  }
+  if (IsUnreachable(status)) return kExitUnreachable;
+  return kExitServerError;
 }
 
 void PrintError(const absl::Status& status) {
@@ -125,7 +123,13 @@ absl::Status RunForEach(const std::vector<std::string>& refs,
     if (first.ok()) first = status;
   }
   if (failed == 0) return absl::OkStatus();
-  return absl::Status(first.code(), absl::StrCat(failed, " of ", refs.size(), " failed"));
+  // Keeps the first failure's marks too, so its exit code (3 for an
+  // unreachable daemon) survives the summary.
+  absl::Status summary(first.code(), absl::StrCat(failed, " of ", refs.size(), " failed"));
+  first.ForEachPayload([&summary](absl::string_view url, const absl::Cord& payload) {
+    summary.SetPayload(url, payload);
+  });
+  return summary;
 }
 
 void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status()> run) {

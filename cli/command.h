@@ -56,6 +56,10 @@ class CommandContext {
     return format() == OutputFormat::kTable || format() == OutputFormat::kWide;
   }
   bool wide() const { return format() == OutputFormat::kWide; }
+  // Whether state words in human output are coloured: a table format, and
+  // stdout a terminal that wants colour (terminal.h ColorAllowed). Never for
+  // json, yaml or name.
+  bool color() const;
   // How int64 fields appear in documents for format().
   Int64Encoding int64_encoding() const;
 
@@ -98,8 +102,9 @@ absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
 
 // ExitCodeFor(absl::Status)
 //
-// OK -> 0; a UsageError -> 2; a WaitTimeoutError -> 4; UNAVAILABLE or DEADLINE_EXCEEDED -> 3
-// (the daemon is unreachable); anything else the daemon said -> 1.
+// OK -> 0; a UsageError -> 2; a WaitTimeoutError -> 4; an UnreachableError
+// (client.h: gRPC could not reach the daemon or it never answered) -> 3;
+// anything else, including an UNAVAILABLE the daemon itself sent, -> 1.
 int ExitCodeFor(const absl::Status& status);
 
 // "skydeck: error: <message>" on stderr.
@@ -113,7 +118,7 @@ void PrintWarnings(const google::protobuf::RepeatedPtrField<std::string>& warnin
 // Runs `op` on every ref, continuing past failures (a bulk delete must not
 // stop at the first bad id). With one ref, returns its error as is. With
 // several, prints each failure as "<ref>: <message>" and returns an error
-// with the first failure's code that counts them.
+// with the first failure's code and marks (so its exit code) that counts them.
 absl::Status RunForEach(const std::vector<std::string>& refs,
                         const std::function<absl::Status(const std::string&)>& op);
 
@@ -140,5 +145,7 @@ void AddApplyCommands(CLI::App* app, CommandContext* ctx);
 void AddCompletionCommand(CLI::App* app, CommandContext* ctx);
 // wait (cli/wait.cc).
 void AddWaitCommand(CLI::App* app, CommandContext* ctx);
+// __complete-flags (cli/complete_flags.cc): hidden, for the completion scripts.
+void AddCompleteFlagsCommand(CLI::App* app, CommandContext* ctx);
 
 }  // namespace skydeck::cli

@@ -40,8 +40,8 @@ int PageSizeFor(int limit, size_t have) {
 
 void PrintExperiment(CommandContext& ctx, const pb::Experiment& e) {
   if (ctx.human()) {
-    ctx.WriteTable(ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis())
-                              : ExperimentTable({e}, ctx.NowMillis()));
+    ctx.WriteTable(ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis(), ctx.color())
+                              : ExperimentTable({e}, ctx.NowMillis(), ctx.color()));
   } else {
     ctx.WriteDocument(ProtoToJson(e, ctx.int64_encoding()));
   }
@@ -54,8 +54,8 @@ void PrintExperimentList(CommandContext& ctx, const std::vector<pb::Experiment>&
     // A note, not data: stdout stays empty for `| wc -l` and friends.
     std::fputs("No experiments found.\n", stderr);
   } else {
-    ctx.WriteTable(ctx.wide() ? ExperimentWideTable(experiments, ctx.NowMillis())
-                              : ExperimentTable(experiments, ctx.NowMillis()));
+    ctx.WriteTable(ctx.wide() ? ExperimentWideTable(experiments, ctx.NowMillis(), ctx.color())
+                              : ExperimentTable(experiments, ctx.NowMillis(), ctx.color()));
   }
 }
 
@@ -199,8 +199,8 @@ absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_
     }
     const pb::Experiment& e = r.experiment();
     if (ctx.human()) {
-      std::string table = ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis())
-                                     : ExperimentTable({e}, ctx.NowMillis());
+      std::string table = ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis(), ctx.color())
+                                     : ExperimentTable({e}, ctx.NowMillis(), ctx.color());
       ctx.Write(table.substr(table.find('\n') + 1));
     } else if (ctx.format() == OutputFormat::kJson) {
       nlohmann::ordered_json doc = nlohmann::ordered_json::object();
@@ -292,7 +292,7 @@ void AddGet(CLI::App* exp, CommandContext* ctx) {
   OnParsed(cmd, ctx, [ctx, ref]() -> absl::Status {
     ASSIGN_OR_RETURN(pb::Experiment e, GetExperiment(*ctx, *ref));
     if (ctx->human()) {
-      ctx->Write(RenderKeyValues(ExperimentDetails(e, ctx->NowMillis())));
+      ctx->Write(RenderKeyValues(ExperimentDetails(e, ctx->NowMillis(), ctx->color())));
     } else if (ctx->format() == OutputFormat::kYaml) {
       // A manifest: what `apply -f` reads (spec fields, plain flag values).
       ctx->WriteDocument(ManifestOf(e));
@@ -311,7 +311,7 @@ absl::Status RunDescribe(CommandContext& ctx, const std::string& ref) {
   ASSIGN_OR_RETURN(std::vector<pb::Event> events,
                    ListEvents(ctx, status.experiment().id(), kDescribeEvents));
   if (ctx.human()) {
-    ctx.Write(DescribeExperiment(status, events, ctx.NowMillis()));
+    ctx.Write(DescribeExperiment(status, events, ctx.NowMillis(), ctx.color()));
     return absl::OkStatus();
   }
   Int64Encoding encoding = ctx.int64_encoding();
@@ -464,7 +464,7 @@ struct FlagsArgs {
 
 void PrintFlags(CommandContext& ctx, const pb::Experiment& e) {
   if (ctx.human()) {
-    ctx.Write(FlagTable(e.flags()));
+    ctx.WriteTable(FlagTable(e.flags()));
     return;
   }
   nlohmann::ordered_json doc = ProtoToJson(e, ctx.int64_encoding());
@@ -619,7 +619,7 @@ absl::Status RunJobs(CommandContext& ctx, const LimitArgs& args) {
   } else if (jobs.empty()) {
     std::fputs("No jobs yet.\n", stderr);
   } else {
-    ctx.Write(JobTable(jobs, ctx.NowMillis()));
+    ctx.WriteTable(JobTable(jobs, ctx.NowMillis(), ctx.color()));
   }
   return absl::OkStatus();
 }
@@ -628,7 +628,7 @@ absl::Status RunEvents(CommandContext& ctx, const LimitArgs& args) {
   ASSIGN_OR_RETURN(int64_t id, ResolveExperimentId(ctx, args.ref));
   ASSIGN_OR_RETURN(std::vector<pb::Event> events, ListEvents(ctx, id, args.limit));
   if (ctx.human()) {
-    ctx.Write(EventTable(events, ctx.NowMillis()));
+    ctx.WriteTable(EventTable(events, ctx.NowMillis()));
   } else {
     ctx.WriteDocument(ListDocument("events", events, ctx.int64_encoding()));
   }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "cli/command.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
@@ -15,14 +16,40 @@ namespace {
 
 using Stub = pb::SkyDeck::Stub;
 
-void PrintJob(CommandContext& ctx, const pb::Job& job, bool as_row) {
-  if (!ctx.human()) {
-    ctx.WriteDocument(ProtoToJson(job, ctx.int64_encoding()));
-  } else if (as_row) {
-    ctx.Write(JobTable({job}, ctx.NowMillis()));
-  } else {
-    ctx.Write(RenderKeyValues(JobDetails(job, ctx.NowMillis())));
+// As the daemon counts it: a job is live until it has an end time.
+bool JobIsLive(const pb::Job& job) { return !job.has_end_time(); }
+
+absl::StatusOr<pb::Job> GetJob(CommandContext& ctx, int64_t id) {
+  pb::GetJobRequest req;
+  req.set_id(id);
+  pb::GetJobResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::GetJob, req, &resp));
+  return resp.job();
+}
+
+// What `job cancel` did, in words: the daemon only records the request (the
+// experiment becomes desired STOPPED) and the reconciler cancels the job
+// moments later, so the job as read back is usually still RUNNING. Saying so
+// is the truthful answer, not a row that looks like nothing happened.
+std::string CancelOutcome(const pb::Job& before, const pb::Job& after,
+                          const pb::Experiment& experiment) {
+  std::string job = absl::StrCat("job ", after.id(), " (", experiment.name(), ", attempt ",
+                                 after.attempt(), ")");
+  if (!JobIsLive(before)) {
+    return absl::StrCat(job, " had already ended (", StateName(before.status()),
+                        "): nothing to cancel\n");
   }
+  std::string out = absl::StrCat("cancel requested for ", job, ": experiment ",
+                                 experiment.name(), " is now desired ",
+                                 StateName(experiment.desired_state()), "\n");
+  if (JobIsLive(after)) {
+    absl::StrAppend(&out, "the job is ", StateName(after.status()),
+                    " until the backend stops it; wait with: skydeck wait ", experiment.name(),
+                    " --for state=STOPPED\n");
+  } else {
+    absl::StrAppend(&out, "the job ended: ", StateName(after.status()), "\n");
+  }
+  return out;
 }
 
 void AddGet(CLI::App* job, CommandContext* ctx) {
@@ -32,11 +59,12 @@ void AddGet(CLI::App* job, CommandContext* ctx) {
   SetExamples(cmd, {"skydeck job get 17", "skydeck job get 17 -o json"});
   OnParsed(cmd, ctx, [ctx, ref]() -> absl::Status {
     ASSIGN_OR_RETURN(int64_t id, AsUsage(ParseId("job id", *ref)));
-    pb::GetJobRequest req;
-    req.set_id(id);
-    pb::GetJobResponse resp;
-    RETURN_IF_ERROR(ctx->client().Call(&Stub::GetJob, req, &resp));
-    PrintJob(*ctx, resp.job(), /*as_row=*/false);
+    ASSIGN_OR_RETURN(pb::Job j, GetJob(*ctx, id));
+    if (ctx->human()) {
+      ctx->Write(RenderKeyValues(JobDetails(j, ctx->NowMillis(), ctx->color())));
+    } else {
+      ctx->WriteDocument(ProtoToJson(j, ctx->int64_encoding()));
+    }
     return absl::OkStatus();
   });
 }
@@ -48,7 +76,9 @@ struct CancelArgs {
 void AddCancel(CLI::App* job, CommandContext* ctx) {
   auto args = std::make_shared<CancelArgs>();
   CLI::App* cmd = job->add_subcommand(
-      "cancel", "Cancel a live job and set its experiment to STOPPED (no relaunch)");
+      "cancel",
+      "Cancel a live job and set its experiment to STOPPED (no relaunch); prints what "
+      "happened (with -o json: the job as read after the request)");
   cmd->add_option("JOB_ID", args->ref, "Numeric job id")->required();
   cmd->add_option("--reason", args->reason, "Why; recorded on the event");
   SetExamples(cmd, {"skydeck job cancel 17", "skydeck job cancel 17 --reason 'diverged'"});
@@ -59,7 +89,18 @@ void AddCancel(CLI::App* job, CommandContext* ctx) {
     req.set_reason(args->reason);
     pb::CancelJobResponse resp;
     RETURN_IF_ERROR(ctx->client().Call(&Stub::CancelJob, req, &resp));
-    PrintJob(*ctx, resp.job(), /*as_row=*/true);
+    // The reply is the job as it was before the cancel: read it again, and
+    // its experiment, to show what the request changed.
+    ASSIGN_OR_RETURN(pb::Job after, GetJob(*ctx, id));
+    if (!ctx->human()) {
+      ctx->WriteDocument(ProtoToJson(after, ctx->int64_encoding()));
+      return absl::OkStatus();
+    }
+    pb::GetExperimentRequest get;
+    get.set_id(absl::StrCat(after.experiment_id()));
+    pb::GetExperimentResponse experiment;
+    RETURN_IF_ERROR(ctx->client().Call(&Stub::GetExperiment, get, &experiment));
+    ctx->Write(CancelOutcome(resp.job(), after, experiment.experiment()));
     return absl::OkStatus();
   });
 }

@@ -23,11 +23,19 @@ namespace gpb = ::google::protobuf;
 
 constexpr absl::string_view kColumnGap = "   ";
 
+// Code points shown, not counting colour escapes ("\x1b[32m"): only the
+// CLI's own Paint() puts those in cells (OneLine() strips ESC from user
+// text), and a coloured cell must line up like a plain one.
 size_t DisplayWidth(absl::string_view text) {
   size_t width = 0;
-  for (char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '[') {
+      i += 2;
+      while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
+      continue;
+    }
     // Count only the first byte of each UTF-8 sequence.
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++width;
   }
   return width;
 }
@@ -179,6 +187,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   return absl::InvalidArgumentError(absl::StrCat(
       "output format \"", text, "\": must be table, wide, json, yaml or name"));
 }
+
+std::vector<std::string> OutputFormatNames() { return {"table", "wide", "json", "yaml", "name"}; }
 
 std::string NamesOf(const nlohmann::ordered_json& doc) {
   std::string out;

@@ -37,12 +37,17 @@ enum class OutputFormat { kTable, kWide, kJson, kYaml, kName };
 // the choices.
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 
+// The -o choices ParseOutputFormat accepts, for the option check and shell
+// completion: {"table", "wide", "json", "yaml", "name"}.
+std::vector<std::string> OutputFormatNames();
+
 // ---------------------------------------------------------------------------
 // Tables and key/value blocks (human output).
 
 // Table
 //
-// Columns are padded to their widest cell (counted in UTF-8 code points) and
+// Columns are padded to their widest cell (counted in UTF-8 code points,
+// colour escapes from terminal.h's Paint() not counted) and
 // separated by three spaces; the last column is not padded, so no line ends
 // in blanks. Cells are printed as given: callers pass them through OneLine()
 // when they may hold user text.

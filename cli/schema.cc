@@ -92,7 +92,10 @@ std::string TypeText(const pb::FlagSchema& f) {
   return name;
 }
 
-std::string RenderSchema(const pb::CommandFlagSchema& s) {
+// The schema for people: a preamble (command, version, strictness) and the
+// flag table; with `rows_only` (--no-headers) only the table's rows, so
+// `schema get --no-headers | cut -d' ' -f1` lists flag names.
+std::string RenderSchema(const pb::CommandFlagSchema& s, bool rows_only) {
   std::string out = absl::StrCat(
       "Command: ", s.base_command(), "\n",
       s.inferred() ? "Inferred from existing experiments\n"
@@ -108,7 +111,9 @@ std::string RenderSchema(const pb::CommandFlagSchema& s) {
     t.AddRow({f.name(), TypeText(f), dflt, Bounds(f), f.required() ? "yes" : "",
               OneLine(f.description())});
   }
-  return absl::StrCat(out, t.Render());
+  std::string table = t.Render();
+  if (rows_only) return table.substr(table.find('\n') + 1);
+  return absl::StrCat(out, table);
 }
 
 absl::Status ApplyAndPrint(CommandContext* ctx, const FlagSchema& schema,
@@ -118,7 +123,7 @@ absl::Status ApplyAndPrint(CommandContext* ctx, const FlagSchema& schema,
   pb::ApplyFlagSchemaResponse resp;
   RETURN_IF_ERROR(ctx->client().Call(&Stub::ApplyFlagSchema, req, &resp));
   if (ctx->human()) {
-    std::string text = RenderSchema(resp.schema());
+    std::string text = RenderSchema(resp.schema(), ctx->options().no_headers);
     for (const std::string& s : skipped) absl::StrAppend(&text, "skipped: ", s, "\n");
     ctx->Write(text);
   } else {
@@ -185,9 +190,10 @@ void AddGet(CLI::App* parent, CommandContext* ctx) {
       ctx->WriteDocument(ProtoToJson(resp, ctx->int64_encoding()));
       return absl::OkStatus();
     }
+    bool rows_only = ctx->options().no_headers;
     std::vector<std::string> blocks;
-    for (const auto& s : resp.schemas()) blocks.push_back(RenderSchema(s));
-    ctx->Write(absl::StrJoin(blocks, "\n"));
+    for (const auto& s : resp.schemas()) blocks.push_back(RenderSchema(s, rows_only));
+    ctx->Write(absl::StrJoin(blocks, rows_only ? "" : "\n"));
     return absl::OkStatus();
   });
 }
@@ -222,6 +228,11 @@ void AddSchemaCommands(CLI::App* app, CommandContext* ctx) {
   AddApply(schema, ctx);
   AddGet(schema, ctx);
   AddDelete(schema, ctx);
+  SetExamples(schema, {
+      "skydeck schema import --cmd 'python train.py' schema.json --strict",
+      "skydeck schema get --cmd 'python train.py'",
+      "skydeck schema apply -f train-flags.yaml",
+  });
 }
 
 }  // namespace skydeck::cli

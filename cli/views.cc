@@ -4,7 +4,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "cli/terminal.h"
 #include "common/proto_convert.h"
 #include "common/time_util.h"
 
@@ -75,6 +77,25 @@ std::string JobStatusText(const pb::Job& job) {
   return StateName(job.status());
 }
 
+// What a state word means at a glance. Unknown words (a newer daemon's
+// state) stay plain.
+Color StateColor(absl::string_view word) {
+  if (absl::StrContains(word, "(stalled)") || absl::StartsWith(word, "FAILED") ||
+      word == "LOST") {
+    return Color::kRed;
+  }
+  if (word == "RUNNING" || word == "SUCCEEDED") return Color::kGreen;
+  for (absl::string_view w : {"LAUNCHING", "PENDING", "SUBMITTED", "STARTING", "RECOVERING",
+                              "STOPPING", "CANCELLING"}) {
+    if (word == w) return Color::kYellow;
+  }
+  if (absl::StartsWith(word, "UNKNOWN")) return Color::kYellow;
+  for (absl::string_view w : {"IDLE", "STOPPED", "TERMINATED", "CANCELLED"}) {
+    if (word == w) return Color::kDim;
+  }
+  return Color::kNone;
+}
+
 std::string ConditionTable(const pb::Experiment& e, int64_t now_ms) {
   Table table({"TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"});
   for (const pb::Condition& c : e.conditions()) {
@@ -115,12 +136,19 @@ std::string StateName(pb::JobStatus status) {
   return ShortEnumName(pb::JobStatus_descriptor(), status);
 }
 
-std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms) {
+std::string PaintState(absl::string_view word, bool color) {
+  return color ? Paint(word, StateColor(word)) : std::string(word);
+}
+
+std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
+                            bool color) {
   Table table(
       {"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "RESTARTS", "AGE", "FLAGS"});
   for (const pb::Experiment& e : experiments) {
-    table.AddRow({absl::StrCat(e.id()), ExperimentName(e), StateName(e.desired_state()),
-                  ObservedText(e), e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
+    table.AddRow({absl::StrCat(e.id()), ExperimentName(e),
+                  PaintState(StateName(e.desired_state()), color),
+                  PaintState(ObservedText(e), color),
+                  e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
                   NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())), Restarts(e),
                   FormatAge(MillisOf(e.create_time()), now_ms),
                   OrDash(Truncate(OneLine(FormatFlags(FlagsOf(e.flags()))), kMaxFlagsCell))});
@@ -128,7 +156,8 @@ std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int6
   return table.Render();
 }
 
-std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms) {
+std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
+                                bool color) {
   Table table({"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "INFRA", "SPOT",
                "RESTARTS", "AGE", "LABELS", "FLAGS"});
   for (const pb::Experiment& e : experiments) {
@@ -137,8 +166,10 @@ std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, 
     for (const auto& [k, v] : labels) {
       absl::StrAppend(&label_text, label_text.empty() ? "" : ",", k, "=", v);
     }
-    table.AddRow({absl::StrCat(e.id()), ExperimentName(e), StateName(e.desired_state()),
-                  ObservedText(e), e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
+    table.AddRow({absl::StrCat(e.id()), ExperimentName(e),
+                  PaintState(StateName(e.desired_state()), color),
+                  PaintState(ObservedText(e), color),
+                  e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
                   NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())),
                   OrDash(OneLine(e.infra())), e.spot() ? "yes" : "no", Restarts(e),
                   FormatAge(MillisOf(e.create_time()), now_ms), OrDash(OneLine(label_text)),
@@ -147,7 +178,7 @@ std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, 
   return table.Render();
 }
 
-KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms) {
+KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms, bool color) {
   std::vector<std::string> conditions;
   for (const pb::Condition& c : e.conditions()) {
     conditions.push_back(absl::StrCat(c.type(), "=", c.status() ? "True" : "False",
@@ -168,8 +199,8 @@ KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms) {
       {"Spot", e.spot() ? "yes" : "no"},
       {"Labels", Labels(e.labels())},
       {"Max restarts", e.has_max_restarts() ? absl::StrCat(e.max_restarts()) : ""},
-      {"Desired", StateName(e.desired_state())},
-      {"Observed", StateName(e.observed_state())},
+      {"Desired", PaintState(StateName(e.desired_state()), color)},
+      {"Observed", PaintState(StateName(e.observed_state()), color)},
       {"Generation", absl::StrCat(e.generation(), " (observed ", e.observed_generation(), ")")},
       {"Restarts", Restarts(e)},
       {"Next retry", TimeDetail(e.next_retry_time(), now_ms)},
@@ -191,11 +222,12 @@ std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& f
   return table.Render();
 }
 
-std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms) {
+std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool color) {
   Table table({"JOB", "ATTEMPT", "STATUS", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED",
                "ENDED", "EXIT", "REASON"});
   for (const pb::Job& j : jobs) {
-    table.AddRow({absl::StrCat(j.id()), absl::StrCat(j.attempt()), JobStatusText(j),
+    table.AddRow({absl::StrCat(j.id()), absl::StrCat(j.attempt()),
+                  PaintState(JobStatusText(j), color),
                   OrDash(OneLine(j.backend())), OrDash(OneLine(j.backend_job_id())),
                   FormatAge(MillisOf(j.submit_time()), now_ms),
                   FormatAge(MillisOf(j.start_time()), now_ms),
@@ -205,12 +237,12 @@ std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms) {
   return table.Render();
 }
 
-KeyValues JobDetails(const pb::Job& j, int64_t now_ms) {
+KeyValues JobDetails(const pb::Job& j, int64_t now_ms, bool color) {
   return {
       {"Job", absl::StrCat(j.id())},
       {"Experiment", absl::StrCat(j.experiment_id())},
       {"Attempt", absl::StrCat(j.attempt())},
-      {"Status", JobStatusText(j)},
+      {"Status", PaintState(JobStatusText(j), color)},
       {"Backend status", j.backend_status()},
       {"Backend", j.backend()},
       {"Backend name", j.backend_name()},
@@ -239,7 +271,8 @@ std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms) {
 }
 
 std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
-                               const std::vector<pb::Event>& events, int64_t now_ms) {
+                               const std::vector<pb::Event>& events, int64_t now_ms,
+                               bool color) {
   const pb::Experiment& e = status.experiment();
   std::string budget = e.has_max_restarts()
                            ? absl::StrCat(e.restart_count(), " of ", e.max_restarts(), " used")
@@ -265,7 +298,8 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
 
   // Desired and observed side by side: the gap between them is the story.
   Table state({"DESIRED", "OBSERVED", "GENERATION", "OBSERVED-GENERATION", "NEXT-RETRY"});
-  state.AddRow({StateName(e.desired_state()), StateName(e.observed_state()),
+  state.AddRow({PaintState(StateName(e.desired_state()), color),
+                PaintState(StateName(e.observed_state()), color),
                 absl::StrCat(e.generation()), absl::StrCat(e.observed_generation()),
                 FormatAge(MillisOf(e.next_retry_time()), now_ms)});
   absl::StrAppend(&out, Section("State", state.Render(), ""));
@@ -273,12 +307,15 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
                                 "none"));
 
   std::string current;
-  if (status.has_current_job()) current = RenderKeyValues(JobDetails(status.current_job(), now_ms));
+  if (status.has_current_job()) {
+    current = RenderKeyValues(JobDetails(status.current_job(), now_ms, color));
+  }
   absl::StrAppend(&out, Section("Current job", current, "none"));
 
   std::vector<pb::Job> recent(status.recent_jobs().begin(), status.recent_jobs().end());
   absl::StrAppend(&out,
-                  Section("Recent jobs", recent.empty() ? "" : JobTable(recent, now_ms), "none"));
+                  Section("Recent jobs", recent.empty() ? "" : JobTable(recent, now_ms, color),
+                          "none"));
   absl::StrAppend(&out, Section("Events", events.empty() ? "" : EventTable(events, now_ms), "none"));
   return out;
 }

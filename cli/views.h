@@ -4,7 +4,9 @@
 // blocks of experiments, jobs, events and health. Shared by every noun so an
 // experiment reads the same in `list`, `start` and `create`. Pure functions
 // of the protos and the current time (for ages); machine output does not
-// come through here (see output.h).
+// come through here (see output.h). With `color` (CommandContext::color():
+// a terminal that wants it), state words are coloured: green going well,
+// yellow on the way, red failed or stalled, dim at rest.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <google/protobuf/map.h>
 #include <google/protobuf/timestamp.pb.h>
 
+#include "absl/strings/string_view.h"
 #include "cli/output.h"
 #include "common/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
@@ -40,26 +43,33 @@ std::string StateName(pb::DesiredState state);
 std::string StateName(pb::ObservedState state);
 std::string StateName(pb::JobStatus status);
 
+// A state word as shown in a table ("RUNNING", "FAILED (stalled)",
+// "UNKNOWN(x)"), coloured by its meaning when `color`.
+std::string PaintState(absl::string_view word, bool color);
+
 // ID NAME DESIRED OBSERVED JOB NODESxGPUS RESTARTS AGE FLAGS. A deleted
 // experiment's name is marked "(deleted)", a stalled one's observed state
 // "(stalled)".
-std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms);
+std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
+                            bool color = false);
 
 // -o wide: ID NAME DESIRED OBSERVED JOB NODESxGPUS INFRA SPOT RESTARTS AGE
 // LABELS FLAGS, flags not truncated.
-std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms);
+std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
+                                bool color = false);
 
 // Every field of one experiment (`exp get`).
-KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms);
+KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms,
+                            bool color = false);
 
 // KEY TYPE VALUE, sorted by key.
 std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& flags);
 
 // JOB ATTEMPT STATUS BACKEND BACKEND-ID SUBMITTED STARTED ENDED EXIT REASON.
-std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms);
+std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool color = false);
 
 // Every field of one job (`job get`).
-KeyValues JobDetails(const pb::Job& job, int64_t now_ms);
+KeyValues JobDetails(const pb::Job& job, int64_t now_ms, bool color = false);
 
 // TIME TYPE REASON ACTOR MESSAGE; newest first, as the daemon sends them.
 std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms);
@@ -67,7 +77,8 @@ std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms);
 // `exp describe`: spec, flags, desired vs observed, conditions, current job,
 // recent jobs and events, as sections.
 std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
-                               const std::vector<pb::Event>& events, int64_t now_ms);
+                               const std::vector<pb::Event>& events, int64_t now_ms,
+                               bool color = false);
 
 // `health`: status, versions, backend, last poll, experiments by state.
 KeyValues HealthDetails(const pb::Health& health, int64_t now_ms);

@@ -11,7 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/progress.h"
 #include "cli/selection.h"
+#include "cli/terminal.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
 
@@ -39,6 +41,11 @@ absl::StatusOr<pb::ObservedState> ParseWaitCondition(absl::string_view text) {
   if (name == "FAILED") return pb::OBSERVED_STATE_FAILED;
   return absl::InvalidArgumentError(absl::StrCat(
       "--for \"", text, "\": must be state=RUNNING, SUCCEEDED, STOPPED, TERMINATED or FAILED"));
+}
+
+std::vector<std::string> WaitConditionChoices() {
+  return {"state=RUNNING", "state=SUCCEEDED", "state=STOPPED", "state=TERMINATED",
+          "state=FAILED"};
 }
 
 absl::StatusOr<absl::Duration> ParseWaitTimeout(absl::string_view text) {
@@ -89,18 +96,15 @@ absl::Status WaitForExperiments(CommandContext& ctx, std::vector<pb::Experiment>
     by_id[e.id()] = resp.experiment();
   }
   std::string target_name = StateName(target);
-  std::map<int64_t, std::string> shown;
+  WaitProgress progress(LineRedrawAllowedFor(stderr), stderr, target_name);
   absl::Status failure;
   // True when done (all reached or one failed).
   auto evaluate = [&]() {
     bool all = true;
     for (const auto& [id, e] : by_id) {
-      std::string state = StateName(e.observed_state());
-      if (shown[id] != state) {
-        std::fprintf(stderr, "%s: %s\n", e.name().c_str(), state.c_str());
-        shown[id] = state;
-      }
       WaitCheck check = CheckWait(e, target);
+      progress.Observe(e.name(), StateName(e.observed_state()),
+                       check.verdict == WaitVerdict::kReached);
       if (check.verdict == WaitVerdict::kFailed) {
         failure = absl::FailedPreconditionError(absl::StrCat(
             e.name(), " will not reach ", target_name, ": ", check.reason));

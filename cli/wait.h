@@ -27,6 +27,10 @@ namespace skydeck::cli {
 // "state=" may be left out). Errors: INVALID_ARGUMENT naming the choices.
 absl::StatusOr<pb::ObservedState> ParseWaitCondition(absl::string_view text);
 
+// The conditions ParseWaitCondition accepts, spelled in full for shell
+// completion: "state=RUNNING", "state=SUCCEEDED", ...
+std::vector<std::string> WaitConditionChoices();
+
 // "10m", "90s", "1h30m", "500ms", or a bare number of seconds; "0" means
 // no limit. Errors: INVALID_ARGUMENT for anything else or a negative value.
 absl::StatusOr<absl::Duration> ParseWaitTimeout(absl::string_view text);
@@ -52,8 +56,9 @@ WaitCheck CheckWait(const pb::Experiment& e, pb::ObservedState target);
 // WaitForExperiments()
 //
 // Waits until every experiment in `experiments` (as last read) reaches
-// `target`, watching for changes; prints a line on stderr for each state
-// change. `timeout` zero: no limit. Errors: WaitTimeoutError (exit 4) when
+// `target`, watching for changes; shows progress on stderr (progress.h: a
+// line redrawn in place on a terminal, else one line per state change).
+// `timeout` zero: no limit. Errors: WaitTimeoutError (exit 4) when
 // time runs out; FAILED_PRECONDITION naming the experiment when CheckWait
 // says kFailed; the daemon's status otherwise.
 absl::Status WaitForExperiments(CommandContext& ctx, std::vector<pb::Experiment> experiments,

@@ -10,6 +10,13 @@
 
 namespace skydeck {
 
+// Trailing metadata skydeckd attaches to every error status its handlers
+// return. A client tells "the daemon answered UNAVAILABLE" (its backend is
+// down) from "the daemon could not be reached" (gRPC's own UNAVAILABLE or
+// DEADLINE_EXCEEDED, with no server trailers) by its presence.
+inline constexpr char kDaemonStatusKey[] = "x-skydeck-status-source";
+inline constexpr char kDaemonStatusValue[] = "skydeckd";
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

@@ -48,8 +48,14 @@ SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane*
     : store_(store), hub_(hub), control_(control), version_(std::move(version)),
       start_ms_(start_ms), token_(std::move(token)) {}
 
-grpc::Status SkyDeckService::Handle(const grpc::ServerContext& ctx,
+grpc::Status SkyDeckService::Handle(grpc::ServerContext& ctx,
                                     const std::function<absl::Status()>& body) {
+  // Errors carry the daemon's mark, so a client can tell them from gRPC's
+  // own transport failures (same codes, no server behind them).
+  auto answer = [&ctx](grpc::Status status) {
+    if (!status.ok()) ctx.AddTrailingMetadata(kDaemonStatusKey, kDaemonStatusValue);
+    return status;
+  };
   if (!token_.empty()) {
     const auto& md = ctx.client_metadata();
     auto it = md.find("authorization");
@@ -59,11 +65,12 @@ grpc::Status SkyDeckService::Handle(const grpc::ServerContext& ctx,
     unsigned char diff = got.size() != want.size();
     for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) diff |= got[i] ^ want[i];
     if (diff != 0) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          "missing or wrong token (metadata authorization: Bearer <token>)");
+      return answer(grpc::Status(
+          grpc::StatusCode::UNAUTHENTICATED,
+          "missing or wrong token (metadata authorization: Bearer <token>)"));
     }
   }
-  return ToGrpcStatus(body());
+  return answer(ToGrpcStatus(body()));
 }
 
 absl::Status SkyDeckService::WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id) {

@@ -81,8 +81,9 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                 pb::DeleteFlagSchemaResponse* resp) override;
 
  private:
-  // Checks the caller's token, runs `body`, maps its status to gRPC.
-  grpc::Status Handle(const grpc::ServerContext& ctx, const std::function<absl::Status()>& body);
+  // Checks the caller's token, runs `body`, maps its status to gRPC and
+  // marks an error as the daemon's own (kDaemonStatusKey trailer).
+  grpc::Status Handle(grpc::ServerContext& ctx, const std::function<absl::Status()>& body);
   // Numeric id or live name -> record. Errors: INVALID_ARGUMENT, NOT_FOUND.
   absl::StatusOr<store::ExperimentRecord> Resolve(absl::string_view ref);
   // Waits until the experiment has no live job. Errors: DEADLINE_EXCEEDED

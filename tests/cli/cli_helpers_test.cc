@@ -90,14 +90,28 @@ TEST_CASE("flag and label arguments parse or fail as usage errors", "[cli]") {
   CHECK_FALSE(CheckLabelSelector("a in (b").ok());
   CHECK(CheckLabelSelector("").ok());
 }
-TEST_CASE("grpc codes map to cli exit codes", "[cli]") {
+TEST_CASE("statuses map to cli exit codes", "[cli]") {
   CHECK(ExitCodeFor(absl::OkStatus()) == 0);
   CHECK(ExitCodeFor(UsageError("x")) == 2);
   CHECK(ExitCodeFor(absl::InvalidArgumentError("x")) == 1);
-  CHECK(ExitCodeFor(absl::UnavailableError("x")) == 3);
-  CHECK(ExitCodeFor(absl::DeadlineExceededError("x")) == 3);
   CHECK(ExitCodeFor(absl::NotFoundError("x")) == 1);
-  CHECK(ExitCodeFor(grpc::Status(grpc::StatusCode::UNAVAILABLE, "")) == 3);
-  CHECK(ExitCodeFor(grpc::Status(grpc::StatusCode::NOT_FOUND, "")) == 1);
-  CHECK(ExitCodeFor(grpc::Status::OK) == 0);
+  CHECK(ExitCodeFor(WaitTimeoutError("x")) == 4);
+  // Only gRPC's own transport failures mean "unreachable"; the same codes
+  // sent by the daemon (its backend is down) are the daemon's answer.
+  CHECK(ExitCodeFor(UnreachableError("x", absl::StatusCode::kUnavailable)) == 3);
+  CHECK(ExitCodeFor(UnreachableError("x", absl::StatusCode::kDeadlineExceeded)) == 3);
+  CHECK(ExitCodeFor(absl::UnavailableError("x")) == 1);
+  CHECK(ExitCodeFor(absl::DeadlineExceededError("x")) == 1);
+}
+TEST_CASE("a bulk failure keeps the first failure's exit code", "[cli]") {
+  auto op = [](const std::string& ref) -> absl::Status {
+    if (ref == "ok") return absl::OkStatus();
+    return UnreachableError("down", absl::StatusCode::kUnavailable);
+  };
+  absl::Status all = RunForEach({"ok", "a", "b"}, op);
+  CHECK(all.message() == "2 of 3 failed");
+  CHECK(ExitCodeFor(all) == 3);
+  CHECK(ExitCodeFor(RunForEach({"a", "b"}, [](const std::string&) {
+          return absl::UnavailableError("backend down");
+        })) == 1);
 }

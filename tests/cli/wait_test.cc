@@ -26,6 +26,11 @@ TEST_CASE("wait conditions name observed states", "[cli][wait]") {
   CHECK(*ParseWaitCondition("State=stopped") == pb::OBSERVED_STATE_STOPPED);
   CHECK(ParseWaitCondition("state=PENDING").status().code() ==
         absl::StatusCode::kInvalidArgument);
+  // What completion offers is what parses.
+  CHECK(WaitConditionChoices().size() == 5);
+  for (const std::string& choice : WaitConditionChoices()) {
+    CHECK(ParseWaitCondition(choice).ok());
+  }
 }
 
 TEST_CASE("wait timeouts are durations or seconds", "[cli][wait]") {

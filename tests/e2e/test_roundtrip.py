@@ -1,6 +1,7 @@
 """The foundation round trip: the real skydeck CLI against a real skydeckd,
 through create/list/get/flags/start/stop/delete/undelete, then a daemon
-restart that finds everything still there; plus the CLI's exit codes."""
+restart that finds everything still there; plus the CLI's exit codes (3 only
+when the daemon cannot be reached, not when it answers UNAVAILABLE itself)."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import subprocess
 import unittest
 
 import harness
+from fake_skypilot import FakeSkyPilotTestCase
 
 
 class RoundTripTest(harness.E2ETestCase):
@@ -97,7 +99,8 @@ class RoundTripTest(harness.E2ETestCase):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             free = f"127.0.0.1:{s.getsockname()[1]}"
-        self.cli("exp", "list", server=free, expect=3)
+        err = self.cli("exp", "list", server=free, expect=3)
+        self.assertIn("cannot reach skydeckd at " + free, err.stderr)
 
     def test_server_from_environment(self):
         self.cli("exp", "create", "envsrv", "--cmd", "true")
@@ -106,6 +109,30 @@ class RoundTripTest(harness.E2ETestCase):
                                 env=dict(os.environ, SKYDECK_SERVER=self.daemon.address))
         self.assertEqual(direct.returncode, 0, direct.stderr)
         self.assertEqual(json.loads(direct.stdout)["name"], "envsrv")
+
+
+class DaemonUnavailableTest(FakeSkyPilotTestCase):
+    """UNAVAILABLE from the daemon itself (its SkyPilot API server is down)
+    is the daemon's answer, exit 1 with its message; only a daemon that
+    cannot be reached is exit 3."""
+
+    def test_backend_outage_is_exit_1_and_no_daemon_is_exit_3(self):
+        self.cli("exp", "create", "sky", "--cmd", "python train.py", "--start")
+        self.wait_experiment("sky", lambda e: e.get("observed_state") == "OBSERVED_STATE_RUNNING",
+                             what="sky to run on the fake SkyPilot")
+        self.assertIn("polled 1 job", self.cli("refresh").stdout)
+
+        self.fake.call("down")
+        err = self.cli("refresh", expect=1)
+        self.assertIn("skydeck: error:", err.stderr)
+        self.assertNotIn("cannot reach skydeckd", err.stderr)
+        # The daemon's own words about its backend reach the user.
+        self.assertIn("127.0.0.1:%d" % self.fake.port, err.stderr)
+
+        address = self.daemon.address
+        self.assertEqual(self.daemon.stop(), 0)
+        err = self.cli("refresh", server=address, expect=3)
+        self.assertIn("cannot reach skydeckd at " + address, err.stderr)
 
 
 if __name__ == "__main__":

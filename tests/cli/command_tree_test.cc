@@ -1,0 +1,47 @@
+// The whole skydeck command tree (cli/app.h), walked without a daemon:
+// every command, hidden ones included, shows examples in its --help.
+#include "cli/app.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+using namespace skydeck::cli;
+
+namespace {
+
+void Walk(const CLI::App* app, const std::string& path, std::vector<std::string>* paths,
+          std::vector<std::string>* without_examples) {
+  paths->push_back(path);
+  if (app->help().find("\nExamples:\n  ") == std::string::npos) {
+    without_examples->push_back(path);
+  }
+  for (const CLI::App* sub : app->get_subcommands({})) {
+    Walk(sub, path + " " + sub->get_name(), paths, without_examples);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every command's help has examples", "[cli][help]") {
+  CLI::App app(std::string(kAppDescription), "skydeck");
+  CommandContext ctx;
+  BuildCommandTree(&app, &ctx);
+  std::vector<std::string> paths, without_examples;
+  Walk(&app, "skydeck", &paths, &without_examples);
+  // The walk saw the tree, not just the root.
+  CHECK(paths.size() > 30);
+  CHECK(std::find(paths.begin(), paths.end(), "skydeck schema get") != paths.end());
+  CHECK(std::find(paths.begin(), paths.end(), "skydeck __complete-flags") != paths.end());
+  CHECK(without_examples == std::vector<std::string>{});
+}
+
+TEST_CASE("the completion helper is hidden from help", "[cli][help]") {
+  CLI::App app(std::string(kAppDescription), "skydeck");
+  CommandContext ctx;
+  BuildCommandTree(&app, &ctx);
+  CHECK(app.help().find("__complete-flags") == std::string::npos);
+  CHECK(app.help().find("completion") != std::string::npos);
+}
