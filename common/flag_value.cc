@@ -23,6 +23,12 @@ bool ParseInt64(absl::string_view text, int64_t* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// Digits with an optional sign: an integer, whether or not it fits int64.
+bool LooksIntegral(absl::string_view text) {
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
+  return !text.empty() && text.find_first_not_of("0123456789") == absl::string_view::npos;
+}
+
 bool LooksNumeric(absl::string_view text) {
   // from_chars accepts "inf", "nan" and hex; a flag value reading "nan" is
   // far more likely a string.
@@ -51,6 +57,9 @@ FlagValue ParseFlagValueText(absl::string_view text) {
   if (text == "false" || text == "False") return false;
   int64_t i;
   if (ParseInt64(text, &i)) return i;
+  // An integer too big for int64 keeps its exact digits (as text) rather
+  // than becoming a rounded float: 99999999999999999999 is not 1e+20.
+  if (LooksIntegral(text)) return std::string(text);
   double d;
   if (ParseDouble(text, &d)) return d;
   return std::string(text);
@@ -111,7 +120,8 @@ absl::string_view FlagTypeName(const FlagValue& value) {
 nlohmann::json FlagMapToJson(const FlagMap& flags) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, value] : flags) {
-    std::visit([&](const auto& v) { out[key] = v; }, value);
+    const std::string& name = key;  // clang < 16 cannot capture a structured binding
+    std::visit([&](const auto& v) { out[name] = v; }, value);
   }
   return out;
 }

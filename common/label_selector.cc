@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/validation.h"
 
 namespace skydeck {
 namespace {
@@ -26,7 +27,7 @@ absl::StatusOr<std::vector<absl::string_view>> SplitTopLevel(absl::string_view t
   }
   if (depth != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("label selector \"", text, "\": unbalanced parentheses"));
+        absl::StrCat("label selector ", QuoteForError(text), ": unbalanced parentheses"));
   }
   parts.push_back(text.substr(start));
   return parts;
@@ -48,7 +49,7 @@ absl::StatusOr<LabelSelector::Requirement> ParseSetRequirement(
   rest = absl::StripAsciiWhitespace(rest);
   if (!absl::ConsumePrefix(&rest, "(") || !absl::ConsumeSuffix(&rest, ")")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "label selector requirement \"", part, "\": expected a list like (a,b)"));
+        "label selector requirement ", QuoteForError(part), ": expected a list like (a,b)"));
   }
   LabelSelector::Requirement req{std::string(key), op, {}};
   for (absl::string_view v : absl::StrSplit(rest, ',')) {
@@ -57,7 +58,7 @@ absl::StatusOr<LabelSelector::Requirement> ParseSetRequirement(
   }
   if (req.values.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "label selector requirement \"", part, "\": empty value list"));
+        "label selector requirement ", QuoteForError(part), ": empty value list"));
   }
   return req;
 }
@@ -66,7 +67,7 @@ absl::StatusOr<LabelSelector::Requirement> ParseRequirement(absl::string_view pa
   using Op = LabelSelector::Op;
   auto bad_key = [&](absl::string_view key) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "label selector requirement \"", part, "\": bad key \"", key, "\""));
+        "label selector requirement ", QuoteForError(part), ": bad key ", QuoteForError(key)));
   };
   if (size_t pos = part.find("!="); pos != absl::string_view::npos) {
     absl::string_view key = absl::StripAsciiWhitespace(part.substr(0, pos));
@@ -108,13 +109,17 @@ absl::StatusOr<LabelSelector> LabelSelector::Parse(absl::string_view text) {
   LabelSelector selector;
   text = absl::StripAsciiWhitespace(text);
   if (text.empty()) return selector;
+  if (text.size() > kMaxSelectorBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("label selector: at most ", kMaxSelectorBytes, " bytes"));
+  }
   auto parts = SplitTopLevel(text);
   if (!parts.ok()) return parts.status();
   for (absl::string_view part : *parts) {
     part = absl::StripAsciiWhitespace(part);
     if (part.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("label selector \"", text, "\": empty requirement"));
+          absl::StrCat("label selector ", QuoteForError(text), ": empty requirement"));
     }
     auto req = ParseRequirement(part);
     if (!req.ok()) return req.status();

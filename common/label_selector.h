@@ -20,6 +20,9 @@
 
 namespace skydeck {
 
+// Longer selectors are refused (a selector is typed or generated, never data).
+inline constexpr size_t kMaxSelectorBytes = 4096;
+
 class LabelSelector {
  public:
   enum class Op { kEquals, kNotEquals, kIn, kNotIn, kExists, kNotExists };

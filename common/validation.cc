@@ -16,9 +16,9 @@ bool IsIdentChar(char c) {
   return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
 }
 
-// Quotes user text in an error message without letting it grow the message
-// or smuggle control characters into logs.
-std::string Shown(absl::string_view text) {
+}  // namespace
+
+std::string QuoteForError(absl::string_view text) {
   std::string out;
   for (char c : text.substr(0, 64)) {
     out += absl::ascii_isprint(c) ? c : '?';
@@ -27,19 +27,17 @@ std::string Shown(absl::string_view text) {
   return absl::StrCat("\"", out, "\"");
 }
 
-}  // namespace
-
 absl::Status ValidateExperimentName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("name: required");
   if (name.size() > kMaxNameBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "name ", Shown(name), ": at most ", kMaxNameBytes, " bytes"));
+        "name ", QuoteForError(name), ": at most ", kMaxNameBytes, " bytes"));
   }
   bool ok = absl::ascii_isalpha(name.front());
   for (char c : name) ok = ok && IsIdentChar(c);
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "name ", Shown(name),
+        "name ", QuoteForError(name),
         ": must start with a letter and contain only letters, digits, '.', "
         "'_' or '-'"));
   }
@@ -52,7 +50,7 @@ absl::Status ValidateFlagKey(absl::string_view key) {
   for (char c : key) ok = ok && IsIdentChar(c);
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "flag key ", Shown(key), ": must match [A-Za-z_][A-Za-z0-9_.-]* and be at most ",
+        "flag key ", QuoteForError(key), ": must match [A-Za-z_][A-Za-z0-9_.-]* and be at most ",
         kMaxFlagKeyBytes, " bytes"));
   }
   return absl::OkStatus();
@@ -100,7 +98,7 @@ absl::Status ValidateLabels(const std::map<std::string, std::string>& labels) {
     for (char c : key) ok = ok && (IsIdentChar(c) || c == '/');
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "label key ", Shown(key), ": must match [A-Za-z_][A-Za-z0-9_./-]* and be at most ",
+          "label key ", QuoteForError(key), ": must match [A-Za-z_][A-Za-z0-9_./-]* and be at most ",
           kMaxLabelKeyBytes, " bytes"));
     }
     bool value_ok = value.size() <= kMaxLabelValueBytes;
@@ -110,7 +108,7 @@ absl::Status ValidateLabels(const std::map<std::string, std::string>& labels) {
     }
     if (!value_ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "label ", key, " value ", Shown(value), ": at most ", kMaxLabelValueBytes,
+          "label ", key, " value ", QuoteForError(value), ": at most ", kMaxLabelValueBytes,
           " printable bytes without , = ! ( )"));
     }
   }
@@ -155,7 +153,7 @@ absl::StatusOr<int64_t> ParseId(absl::string_view field, absl::string_view text)
   if (!IsNumericRef(text) || ec != std::errc() || end != text.data() + text.size() ||
       id <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, " ", Shown(text), ": must be a positive integer id"));
+        absl::StrCat(field, " ", QuoteForError(text), ": must be a positive integer id"));
   }
   return id;
 }

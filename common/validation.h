@@ -33,10 +33,21 @@ inline constexpr int kMaxNodes = 512;
 inline constexpr int kMaxGpusPerNode = 64;
 inline constexpr int kMaxRestartsLimit = 100;
 inline constexpr int kMaxPageSize = 1000;
+// Experiments named one by one in a bulk request (SetDesiredState.ids); a
+// label selector reaches any number.
+inline constexpr size_t kMaxRefsPerRequest = 1000;
 // The rendered command (base command and quoted flags). The local backend
 // passes it as one argument to `/bin/sh -c`, which Linux caps at 128 KiB
 // (MAX_ARG_STRLEN); the margin covers schema normalisation after the check.
 inline constexpr size_t kMaxCommandLineBytes = 120 * 1024;
+
+// QuoteForError()
+//
+// User text quoted for an error message: at most 64 bytes (then "..."),
+// unprintable bytes as '?', so a hostile value can neither blow up the
+// message (gRPC caps trailers at 8 KiB) nor smuggle control characters into
+// logs. QuoteForError("a\nb") == "\"a?b\"".
+std::string QuoteForError(absl::string_view text);
 
 // Experiment names: a letter, then letters, digits, '.', '_' or '-'; at most
 // 63 bytes. Never all digits, so a name never looks like an id.

@@ -21,6 +21,10 @@ grpc::Status SkyDeckService::Watch(grpc::ServerContext* ctx, const pb::WatchRequ
     if (req->since_revision() < 0 || req->experiment_id() < 0) {
       return absl::InvalidArgumentError("since_revision and experiment_id must not be negative");
     }
+    if (req->experiment_id() != 0) {
+      // An unknown id would otherwise wait forever for events that never come.
+      RETURN_IF_ERROR(store_->GetExperiment(req->experiment_id()).status());
+    }
     int64_t seen = req->since_revision();
     while (!ctx->IsCancelled() && !hub_->closed()) {
       ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,

@@ -245,6 +245,10 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
     std::set<int64_t> ids;
     std::vector<std::string> refs(req->ids().begin(), req->ids().end());
     if (!req->id().empty()) refs.push_back(req->id());
+    if (refs.size() > kMaxRefsPerRequest) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "ids: at most ", kMaxRefsPerRequest, " per request; use a label selector for more"));
+    }
     for (const std::string& ref : refs) {
       ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(ref));
       if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", ref, " is deleted"));
@@ -261,6 +265,13 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("name experiments by id, ids or label_selector");
     }
     for (int64_t id : ids) {
+      // Each change commits on its own; a caller that gave up (deadline,
+      // Ctrl-C) stops the rest instead of leaving the daemon busy for it.
+      if (ctx->IsCancelled()) {
+        return absl::CancelledError(absl::StrCat(
+            "cancelled by the caller after ", resp->experiments_size(), " of ", ids.size(),
+            " experiments were changed"));
+      }
       ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->GetExperiment(id));
       if (desired == DesiredState::kRunning && r.spec.desired_state == DesiredState::kRunning) {
         // `start` on a finished (or stalled) experiment means "run it again".
@@ -287,6 +298,11 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
+    if (static_cast<size_t>(req->unset_size()) > kMaxFlags) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unset: at most ", kMaxFlags, " keys (an experiment has at most ",
+                       kMaxFlags, " flags)"));
+    }
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
     ASSIGN_OR_RETURN(CheckedChange change,

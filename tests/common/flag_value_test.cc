@@ -18,8 +18,13 @@ TEST_CASE("flag text is typed the way a person reads it", "[flags]") {
   CHECK(ParseFlagValueText("nan") == FlagValue(std::string("nan")));
   CHECK(ParseFlagValueText("inf") == FlagValue(std::string("inf")));
   CHECK(ParseFlagValueText("1e999") == FlagValue(std::string("1e999")));
+  // Integers beyond int64 keep their digits instead of rounding to a float.
   CHECK(ParseFlagValueText("99999999999999999999") ==
-        FlagValue(99999999999999999999.0));
+        FlagValue(std::string("99999999999999999999")));
+  CHECK(ParseFlagValueText("-9223372036854775809") ==
+        FlagValue(std::string("-9223372036854775809")));
+  CHECK(ParseFlagValueText("9223372036854775807") == FlagValue(INT64_MAX));
+  CHECK(ParseFlagValueText("1e20") == FlagValue(1e20));
   CHECK(ParseFlagValueText("\"42\"") == FlagValue(std::string("42")));
   CHECK(ParseFlagValueText("'true'") == FlagValue(std::string("true")));
   CHECK(ParseFlagValueText("") == FlagValue(std::string("")));

@@ -35,5 +35,19 @@ TEST_CASE("malformed selectors are INVALID_ARGUMENT", "[selector]") {
   }
 }
 
+TEST_CASE("huge selectors are refused with short messages", "[selector]") {
+  std::string huge(kMaxSelectorBytes + 1, 'a');
+  auto s = LabelSelector::Parse(huge);
+  CHECK(absl::IsInvalidArgument(s.status()));
+  CHECK_THAT(std::string(s.status().message()), Catch::Contains("at most 4096 bytes"));
+  // A bad selector just under the limit is echoed truncated, never whole.
+  std::string bad = std::string(4000, 'k') + " x=y";
+  s = LabelSelector::Parse(bad);
+  REQUIRE(absl::IsInvalidArgument(s.status()));
+  CHECK(s.status().message().size() < 300);
+  CHECK(absl::IsInvalidArgument(LabelSelector::Parse("a in (x\n").status()));
+  CHECK(LabelSelector::Parse("a in (x\n").status().message().find('\n') == std::string::npos);
+}
+
 }  // namespace
 }  // namespace skydeck

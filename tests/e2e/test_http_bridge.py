@@ -19,12 +19,31 @@ import harness
 from test_python_grpc_client import generate_stubs
 
 
+def proto_routes():
+    """Every "VERB /path/{param}" the proto declares, read from the
+    descriptors with generated Python stubs (not a hand-written list)."""
+    stubs = tempfile.mkdtemp(prefix="skydeck-pystubs-")
+    generate_stubs(stubs)
+    from skydeck.v1 import annotations_pb2, service_pb2
+    routes = set()
+    for method in service_pb2.DESCRIPTOR.services_by_name["SkyDeck"].methods:
+        routes.update(method.GetOptions().Extensions[annotations_pb2.http])
+    return routes
+
+
+def route_pattern(route):
+    verb, template = route.split(" ", 1)
+    return verb, re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)) + "$")
+
+
 class Http:
     def __init__(self, address, token=None):
         host, port = address.rsplit(":", 1)
         self.host, self.port, self.token = host, int(port), token
+        self.sent = []  # (method, path without query) of every request
 
     def request(self, method, path, body=None, content_type="application/json", headers=None):
+        self.sent.append((method, path.split("?", 1)[0]))
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         h = dict(headers or {})
         if self.token:
@@ -50,6 +69,7 @@ class Http:
         return parsed
 
     def open_stream(self, path):
+        self.sent.append(("GET", path.split("?", 1)[0]))
         sock = socket.create_connection((self.host, self.port), timeout=30)
         auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{auth}\r\n".encode())
@@ -126,6 +146,20 @@ class HttpBridgeTest(harness.E2ETestCase):
         h.ok("DELETE", "/api/experiments/web-a")
         h.ok("POST", f"/api/experiments/{eid}/undelete", {})
         self.assertEqual(h.ok("GET", "/api/experiments")["experiments"][0]["id"], eid)
+        schema = h.ok("POST", "/api/flag-schemas", {"schema": {
+            "base_command": "python web.py", "flags": [{"name": "lr", "type": "TYPE_FLOAT"}]}})
+        self.assertEqual(schema["schema"]["version"], "1")
+        self.assertEqual(h.ok("DELETE", "/api/flag-schemas?base_command=python%20web.py")
+                         ["version"], "2")
+
+        # Every route the proto declares was exercised above: a new RPC
+        # without a case here fails this test.
+        untested = []
+        for route in sorted(proto_routes()):
+            verb, pattern = route_pattern(route)
+            if not any(m == verb and pattern.match(p) for m, p in h.sent):
+                untested.append(route)
+        self.assertEqual(untested, [])
 
     def test_errors_map_to_http_codes(self):
         h = self.http

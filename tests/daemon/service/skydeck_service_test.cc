@@ -84,6 +84,31 @@ TEST_CASE("huge payloads are refused with INVALID_ARGUMENT", "[service][validati
   CHECK(CreateCode(f, many) == StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_CASE("bulk requests are bounded", "[service][validation]") {
+  ServiceFixture f;
+  f.Create("one");
+  pb::SetDesiredStateRequest set;
+  set.set_desired_state(pb::DESIRED_STATE_RUNNING);
+  for (int i = 0; i < 1001; ++i) set.add_ids("one");
+  pb::SetDesiredStateResponse set_resp;
+  grpc::Status s = f.stub().SetDesiredState(ServiceFixture::Ctx().get(), set, &set_resp);
+  CHECK(s.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(s.error_message(), Catch::Contains("label selector"));
+
+  pb::UpdateFlagsRequest flags;
+  flags.set_id("one");
+  for (int i = 0; i < 257; ++i) flags.add_unset("f" + std::to_string(i));
+  pb::UpdateFlagsResponse flags_resp;
+  CHECK(f.stub().UpdateFlags(ServiceFixture::Ctx().get(), flags, &flags_resp).error_code() ==
+        StatusCode::INVALID_ARGUMENT);
+
+  pb::ListExperimentsRequest list;
+  list.set_label_selector(std::string(5000, 'a') + "=b");
+  pb::ListExperimentsResponse list_resp;
+  s = f.stub().ListExperiments(ServiceFixture::Ctx().get(), list, &list_resp);
+  CHECK(s.error_code() == StatusCode::INVALID_ARGUMENT);  // not RESOURCE_EXHAUSTED
+}
+
 TEST_CASE("ids and names resolve and bad ids are INVALID_ARGUMENT and unknown NOT_FOUND",
           "[service][validation]") {
   ServiceFixture f;
@@ -308,6 +333,18 @@ TEST_CASE("watch streams history and then live changes", "[service][watch]") {
   while (reader->Read(&msg)) {
   }
   CHECK(reader->Finish().error_code() == StatusCode::CANCELLED);
+}
+
+TEST_CASE("watching an unknown experiment is NOT_FOUND, not a silent wait", "[service][watch]") {
+  ServiceFixture f;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  pb::WatchRequest req;
+  req.set_experiment_id(424242);
+  auto reader = f.stub().Watch(&ctx, req);
+  pb::WatchResponse msg;
+  CHECK_FALSE(reader->Read(&msg));
+  CHECK(reader->Finish().error_code() == StatusCode::NOT_FOUND);
 }
 
 TEST_CASE("health reports counts and the revision", "[service]") {
