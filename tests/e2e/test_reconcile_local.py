@@ -90,39 +90,58 @@ class ReconcileLocalTest(harness.E2ETestCase):
         self.assertEqual(jobs[0]["status"], "JOB_STATUS_CANCELLED")
 
     def test_kill9_during_launches_leaves_one_job_per_intent(self):
-        for i in range(10):
-            self.cli("exp", "create", f"crash-{i}", "--cmd", "sleep 300", "--label", "g=crash")
-        self.cli("exp", "start", "-l", "g=crash")
-        # Kill as soon as the first launch intent is durable.
+        """kill -9 while launch intents are unresolved (job row written, no
+        backend id yet), restart: every intent resolves to exactly one job
+        and one process tree. A round whose kill found every launch already
+        finished proves nothing, so rounds repeat until one caught at least
+        one intent in flight."""
         db = os.path.join(self.tmp, "skydeck.db")
+        caught = []
+        for round_no in range(6):
+            label = f"g=crash{round_no}"
+            names = [f"crash{round_no}-{i}" for i in range(10)]
+            for name in names:
+                self.cli("exp", "create", name, "--cmd", "sleep 300", "--label", label)
 
-        def intents():
-            with sqlite3.connect(db, timeout=5) as conn:
-                return conn.execute("SELECT count(*) FROM jobs").fetchone()[0]
+            def jobs():
+                with sqlite3.connect(db, timeout=5) as conn:
+                    return conn.execute(
+                        "SELECT count(*), sum(backend_job_id = '') FROM jobs j "
+                        "JOIN experiments e ON e.id = j.experiment_id "
+                        "WHERE e.name LIKE ?", (f"crash{round_no}-%",)).fetchone()
 
-        harness.wait_for(lambda: intents() > 0, what="a launch intent")
-        self.daemon.kill9()
-        self.daemon.start()
-        for i in range(10):
-            self.wait_experiment(f"crash-{i}",
-                                 lambda e: e.get("observed_state") == "OBSERVED_STATE_RUNNING",
-                                 timeout=60)
+            self.cli("exp", "start", "-l", label)
+            harness.wait_for(lambda: jobs()[0] > 0, what="a launch intent")
+            self.daemon.kill9()
+            total, unresolved = jobs()
+            caught.append(unresolved or 0)
+            self.daemon.start()
+            for name in names:
+                self.wait_experiment(name,
+                                     lambda e: e.get("observed_state") == "OBSERVED_STATE_RUNNING",
+                                     timeout=60)
+            self.check_one_job_and_one_process_tree_per_intent(db)
+            self.cli("exp", "stop", "-l", label)
+            for name in names:
+                self.wait_experiment(name,
+                                     lambda e: e.get("observed_state") == "OBSERVED_STATE_STOPPED",
+                                     timeout=60)
+            if unresolved:
+                break
+        print(f"unresolved intents at each kill: {caught}")
+        self.assertTrue(any(caught), f"no kill caught a launch in flight: {caught}")
+
+    def check_one_job_and_one_process_tree_per_intent(self, db):
         with sqlite3.connect(db, timeout=5) as conn:
             self.assertEqual(conn.execute("PRAGMA integrity_check").fetchone()[0], "ok")
             per_exp = conn.execute(
-                "SELECT experiment_id, count(*) FROM jobs GROUP BY experiment_id").fetchall()
-            self.assertEqual(len(per_exp), 10)
-            self.assertTrue(all(n == 1 for _, n in per_exp), per_exp)
-            names = conn.execute("SELECT backend_name FROM jobs").fetchall()
+                "SELECT e.name, count(j.id), sum(j.backend_job_id = '') FROM experiments e "
+                "LEFT JOIN jobs j ON j.experiment_id = e.id GROUP BY e.id").fetchall()
+            names = [n for (n,) in conn.execute("SELECT backend_name FROM jobs")]
+        self.assertTrue(all(n == 1 for _, n, _ in per_exp), per_exp)
+        self.assertTrue(all(u == 0 for _, _, u in per_exp), f"unresolved intents: {per_exp}")
         # Exactly one process tree per intent: one job directory each.
-        job_dirs = os.listdir(os.path.join(self.tmp, "jobs"))
-        self.assertEqual(sorted(job_dirs), sorted(n for (n,) in names))
-        self.cli("exp", "stop", "-l", "g=crash")
-        for i in range(10):
-            self.wait_experiment(f"crash-{i}",
-                                 lambda e: e.get("observed_state") == "OBSERVED_STATE_STOPPED",
-                                 timeout=60)
-
+        self.assertEqual(sorted(os.listdir(os.path.join(self.tmp, "jobs"))), sorted(names))
 
 if __name__ == "__main__":
     unittest.main()
