@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import unittest
 
 import harness
@@ -109,6 +110,44 @@ class RoundTripTest(harness.E2ETestCase):
                                 env=dict(os.environ, SKYDECK_SERVER=self.daemon.address))
         self.assertEqual(direct.returncode, 0, direct.stderr)
         self.assertEqual(json.loads(direct.stdout)["name"], "envsrv")
+
+
+class GracefulShutdownTest(harness.E2ETestCase):
+    """SIGTERM while clients are writing: every write the daemon
+    acknowledged is there after a restart."""
+
+    def test_sigterm_during_writes_loses_no_acknowledged_write(self):
+        acknowledged = []
+        stop = threading.Event()
+
+        def writer(worker):
+            for i in range(10000):
+                if stop.is_set():
+                    return
+                name = f"w{worker}-{i}"
+                proc = self.cli("exp", "create", name, "--cmd", "true", "--flag", f"i={i}",
+                                expect=None)
+                if proc.returncode != 0:
+                    return  # the daemon went away (exit 3) or refused during shutdown
+                acknowledged.append((name, i))
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)]
+        for t in threads:
+            t.start()
+        try:
+            harness.wait_for(lambda: len(acknowledged) >= 30, timeout=60,
+                             what="writes to be acknowledged")
+            self.assertEqual(self.daemon.stop(), 0)  # SIGTERM, graceful
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        self.daemon.start()
+        stored = {e["name"]: e for e in self.cli_json("exp", "list")["experiments"]}
+        missing = [n for n, _ in acknowledged if n not in stored]
+        self.assertEqual(missing, [])
+        for name, i in acknowledged:
+            self.assertEqual(stored[name]["flags"]["i"], {"int_value": str(i)})
 
 
 class DaemonUnavailableTest(FakeSkyPilotTestCase):
