@@ -22,12 +22,14 @@ namespace {
 
 using Stub = pb::SkyDeck::Stub;
 
-bool Stalled(const pb::Experiment& e) {
+const pb::Condition* TrueCondition(const pb::Experiment& e, absl::string_view type) {
   for (const pb::Condition& c : e.conditions()) {
-    if (c.type() == "Stalled" && c.status()) return true;
+    if (c.type() == type && c.status()) return &c;
   }
-  return false;
+  return nullptr;
 }
+
+bool Stalled(const pb::Experiment& e) { return TrueCondition(e, "Stalled") != nullptr; }
 
 }  // namespace
 
@@ -64,6 +66,13 @@ absl::StatusOr<absl::Duration> ParseWaitTimeout(absl::string_view text) {
 }
 
 WaitCheck CheckWait(const pb::Experiment& e, pb::ObservedState target) {
+  // A job running an older spec is not restarted for the change, so
+  // observed_generation stays behind until someone stops and starts it:
+  // waiting for RUNNING would only time out.
+  if (const pb::Condition* outdated = TrueCondition(e, "Outdated");
+      outdated != nullptr && target == pb::OBSERVED_STATE_RUNNING) {
+    return {WaitVerdict::kFailed, absl::StrCat("Outdated: ", outdated->message())};
+  }
   if (e.observed_generation() < e.generation()) return {};
   pb::ObservedState now = e.observed_state();
   if (now == target || (target == pb::OBSERVED_STATE_STOPPED && now == pb::OBSERVED_STATE_IDLE)) {

@@ -71,3 +71,18 @@ TEST_CASE("a wait is reached, pending or failed", "[cli][wait]") {
                   pb::OBSERVED_STATE_STOPPED)
             .verdict == V::kReached);
 }
+
+TEST_CASE("waiting for RUNNING on a job that runs an older spec fails fast", "[cli][wait]") {
+  // The spec changed while the job ran: the job is not restarted, so
+  // observed_generation stays behind and only stop+start applies it.
+  pb::Experiment e = At(pb::OBSERVED_STATE_RUNNING, pb::DESIRED_STATE_RUNNING, 3, 2);
+  pb::Condition* c = e.add_conditions();
+  c->set_type("Outdated");
+  c->set_status(true);
+  c->set_message("job 7 (attempt 1) runs the spec of generation 2");
+  WaitCheck check = CheckWait(e, pb::OBSERVED_STATE_RUNNING);
+  CHECK(check.verdict == WaitVerdict::kFailed);
+  CHECK(check.reason == "Outdated: job 7 (attempt 1) runs the spec of generation 2");
+  // Waiting for it to finish is fine: it will, with the older spec.
+  CHECK(CheckWait(e, pb::OBSERVED_STATE_SUCCEEDED).verdict == WaitVerdict::kWaiting);
+}
