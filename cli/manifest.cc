@@ -14,6 +14,7 @@
 #include "common/flag_value.h"
 #include "common/proto_convert.h"
 #include "common/status_macros.h"
+#include "common/yaml_load_all.h"
 
 namespace skydeck::cli {
 namespace {
@@ -101,7 +102,7 @@ std::string FlagText(const FlagMap& flags, const std::string& key) {
 absl::StatusOr<std::vector<Manifest>> ParseManifests(absl::string_view yaml) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(std::string(yaml));
+    docs = LoadAllYamlDocuments(std::string(yaml));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("line ", e.mark.line + 1, ": invalid YAML: ", e.msg));
@@ -204,7 +205,8 @@ nlohmann::ordered_json ManifestOf(const pb::Experiment& e) {
   if (!e.flags().empty()) {
     nlohmann::ordered_json flags = nlohmann::ordered_json::object();
     for (const auto& [key, value] : FlagsOf(e.flags())) {
-      std::visit([&](const auto& v) { flags[key] = v; }, value);
+      const std::string& name = key;  // clang < 16 cannot capture a structured binding
+      std::visit([&](const auto& v) { flags[name] = v; }, value);
     }
     doc["flags"] = std::move(flags);
   }

@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +18,23 @@ namespace {
 using json = nlohmann::json;
 
 constexpr int kMaxDepth = 32;
+// JSON nesting accepted at all. Copying or printing a json value recurses
+// once per level, so a file nested 10^5 deep would overflow the stack;
+// Pydantic nests a few levels per model and Walk stops at kMaxDepth models.
+constexpr int kMaxJsonNesting = 256;
+
+// Whether `root` nests deeper than `limit`, without recursing.
+bool NestedDeeperThan(const json& root, int limit) {
+  std::vector<std::pair<const json*, int>> stack = {{&root, 0}};
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (depth > limit) return true;
+    if (!node->is_structured()) continue;
+    for (const json& child : *node) stack.emplace_back(&child, depth + 1);
+  }
+  return false;
+}
 
 class Importer {
  public:
@@ -56,6 +75,7 @@ class Importer {
       }
       bool nullable = kept.size() < branches->size();
       if (kept.size() == 1) {
+        if (!kept[0]->is_object()) return Skip(name, absl::StrCat(key, " branch is not a schema"));
         json merged = *kept[0];
         if (!description.empty()) merged["description"] = description;
         if (default_value != nullptr) merged["default"] = *default_value;
@@ -223,11 +243,16 @@ class Importer {
       if (!absl::StartsWith(target, "#/")) {
         return absl::InvalidArgumentError(absl::StrCat("external $ref ", target));
       }
-      json::json_pointer pointer(target.substr(1));
-      if (!root_.contains(pointer)) {
-        return absl::InvalidArgumentError(absl::StrCat("unresolved $ref ", target));
+      // A malformed pointer ("#/a~x", an index too large) throws.
+      try {
+        json::json_pointer pointer(target.substr(1));
+        if (!root_.contains(pointer)) {
+          return absl::InvalidArgumentError(absl::StrCat("unresolved $ref ", target));
+        }
+        current = &root_.at(pointer);
+      } catch (const json::exception&) {
+        return absl::InvalidArgumentError(absl::StrCat("malformed $ref ", target));
       }
-      current = &root_.at(pointer);
     }
     return absl::InvalidArgumentError("$ref chain too long");
   }
@@ -272,6 +297,10 @@ absl::StatusOr<JsonSchemaImport> ImportJsonSchema(const json& json_schema,
   if (!json_schema.is_object() || !json_schema.contains("properties") ||
       !json_schema["properties"].is_object()) {
     return absl::InvalidArgumentError("JSON Schema: want an object schema with \"properties\"");
+  }
+  if (NestedDeeperThan(json_schema, kMaxJsonNesting)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON Schema: nested deeper than ", kMaxJsonNesting, " levels"));
   }
   JsonSchemaImport out;
   out.schema.base_command = base_command;

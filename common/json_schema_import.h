@@ -34,7 +34,8 @@ struct JsonSchemaImport {
 };
 
 // Errors: INVALID_ARGUMENT when `json_schema` is not an object schema with
-// properties, or when the result fails ValidateFlagSchema.
+// properties, nests deeper than 256 levels, or when the result fails
+// ValidateFlagSchema.
 absl::StatusOr<JsonSchemaImport> ImportJsonSchema(const nlohmann::json& json_schema,
                                                   const std::string& base_command,
                                                   bool strict);

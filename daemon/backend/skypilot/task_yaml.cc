@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/yaml_load_all.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
@@ -85,7 +86,7 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
 
 std::string TaskYamlName(absl::string_view yaml) {
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    std::vector<YAML::Node> docs = LoadAllYamlDocuments(std::string(yaml));
     if (docs.empty() || !docs.front().IsMap()) return "";
     YAML::Node name = docs.front()["name"];
     return name && name.IsScalar() ? name.as<std::string>() : "";
