@@ -63,15 +63,23 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   app.add_option("--skypilot-workdir", o.skypilot_workdir,
                  "Git repository for the task's workdir: URL or URL@REF");
   app.add_option("--backend", o.backend,
-                 "Where jobs run: local, skypilot, or auto (skypilot when its API server "
-                 "answers, else local)")
+                 "Where jobs run: local, skypilot, or auto (the backend this database "
+                 "already uses; on a new one skypilot when its API server answers within "
+                 "2s, else local)")
       ->capture_default_str()->envname("SKYDECK_BACKEND")
-      ->check(CLI::IsMember({"local", "skypilot", "auto"}));
+      ->check(CLI::IsMember({"local", "skypilot", "auto"}))
+      // The last one wins, so a wrapper's default can be overridden.
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-concurrent-launches", o.max_concurrent_launches,
                  "Reconcile workers (launches in flight at once)")
       ->capture_default_str()->envname("SKYDECK_MAX_CONCURRENT_LAUNCHES")
       ->check(CLI::Range(1, 256));
-  std::string grace = "10s", keepalive = "15s", token_file;
+  std::string grace = "10s", keepalive = "15s", settle = "30s", token_file;
+  app.add_option("--skypilot-launch-settle", settle,
+                 "SkyPilot: how long a launch may still reach the API server after the "
+                 "call that sent it failed or the daemon restarted; an unresolved launch is "
+                 "retried only after that")
+      ->capture_default_str();
   app.add_option("--local-cancel-grace", grace,
                  "Local backend: time between SIGTERM and SIGKILL on cancel")
       ->capture_default_str();
@@ -108,6 +116,11 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     auto g = ParseDurationFlag(grace);
     if (!g.ok()) throw CLI::ValidationError("--local-cancel-grace", std::string(g.status().message()));
     o.local_cancel_grace = *g;
+    auto s = ParseDurationFlag(settle);
+    if (!s.ok()) {
+      throw CLI::ValidationError("--skypilot-launch-settle", std::string(s.status().message()));
+    }
+    o.skypilot_launch_settle = *s;
     auto k = ParseDurationFlag(keepalive);
     if (!k.ok() || *k < absl::Milliseconds(10)) {
       throw CLI::ValidationError("--sse-keepalive", "must be a duration of at least 10ms");

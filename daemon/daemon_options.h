@@ -30,8 +30,12 @@ struct DaemonOptions {
   // holds the HTTP address.
   std::string ready_file;
 
-  // "local", "skypilot" or "auto" (skypilot when its API server answers).
-  std::string backend = "local";
+  // "local", "skypilot" or "auto": the backend recorded in the database,
+  // else skypilot when its API server answers, else local (see
+  // backend_factory.h).
+  std::string backend = "auto";
+  // How long `auto` waits for SkyPilot's GET /api/health on a new database.
+  absl::Duration backend_probe_timeout = absl::Seconds(2);
   int max_concurrent_launches = 4;
   // How long a cancelled local job gets between SIGTERM and SIGKILL.
   absl::Duration local_cancel_grace = absl::Seconds(10);
@@ -44,6 +48,9 @@ struct DaemonOptions {
   // Optional task setup commands and git workdir ("URL" or "URL@REF").
   std::string skypilot_setup;
   std::string skypilot_workdir;
+  // An unresolved launch intent is launched again only once a request for
+  // it can no longer reach the API server (SkyPilotOptions::launch_settle).
+  absl::Duration skypilot_launch_settle = absl::Seconds(30);
 
   // The HTTP/JSON bridge and dashboard.
   bool http = true;

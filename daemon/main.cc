@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -16,8 +17,10 @@
 #include "common/loopback.h"
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
-#include "daemon/daemon_metrics.h"
 #include "daemon/daemon_options.h"
+#include "daemon/metrics/daemon_metrics.h"
+#include "daemon/metrics/grpc_metrics_interceptor.h"
+#include "daemon/metrics/metered_backend.h"
 #include "daemon/reconcile/controller.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
@@ -93,12 +96,19 @@ int Run(const DaemonOptions& o) {
   service::WatchHub hub(*revision);
   (*store)->SetCommitListener([&hub](int64_t rev) { hub.Publish(rev); });
 
-  auto backend = MakeBackend(o, *installation);
-  if (!backend.ok()) {
-    LogError("cannot start backend", {{"backend", o.backend}, {"error", backend.status().ToString()}});
+  auto selected = MakeBackend(o, *installation, **store);
+  if (!selected.ok()) {
+    LogError("cannot start backend", {{"backend", o.backend}, {"error", selected.status().ToString()}});
     return 1;
   }
+  LogInfo("backend selected",
+          {{"backend", selected->backend->name()}, {"reason", selected->reason}});
+  // Every backend call is timed for /metrics, whichever component makes it.
+  metrics::BackendCallMetrics backend_calls;
+  absl::StatusOr<std::unique_ptr<backend::Backend>> backend = std::unique_ptr<backend::Backend>(
+      std::make_unique<metrics::MeteredBackend>(std::move(selected->backend), &backend_calls));
   reconcile::ControllerOptions copts;
+  copts.backend_reason = selected->reason;
   copts.workers = o.max_concurrent_launches;
   copts.poll_interval = o.poll_interval > absl::ZeroDuration()
                             ? o.poll_interval
@@ -111,11 +121,16 @@ int Run(const DaemonOptions& o) {
                               o.auth_token);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  metrics::GrpcServerMetrics grpc_metrics;  // outlives the server
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(HostPort(o.host, o.port), grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(&api);
+  // Counts every call on the server: CLI, Python, the bridge's in-process channel.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics::NewMetricsInterceptorFactory(&grpc_metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     LogError("cannot listen", {{"addr", HostPort(o.host, o.port)}});
@@ -139,7 +154,13 @@ int Run(const DaemonOptions& o) {
     bopts.web_root = o.web_root;
     bopts.embedded_files = web::EmbeddedDashboardFiles();
     bopts.keepalive = absl::ToChronoMilliseconds(o.sse_keepalive);
-    bopts.extra_metrics = [&] { return DaemonMetrics(*store->get(), controller, backend->get()); };
+    bopts.extra_metrics = [&] {
+      return metrics::DaemonMetrics({.store = store->get(),
+                                     .controller = &controller,
+                                     .backend_name = (*backend)->name(),
+                                     .grpc = &grpc_metrics,
+                                     .backend_calls = &backend_calls});
+    };
     bridge = std::make_unique<web::HttpBridge>(server->InProcessChannel(args), bopts);
     auto http_port = bridge->Start();
     if (!http_port.ok()) {

@@ -98,6 +98,8 @@ class Backend {
       const std::vector<std::string>& backend_job_ids) = 0;
 
   // Jobs launched under `name`, oldest first; empty when none exists.
+  // Errors: UNAVAILABLE also when the backend cannot tell yet (a launch of
+  // `name` may still be on its way to it): ask again later.
   virtual absl::StatusOr<std::vector<JobObservation>> Find(const std::string& name) = 0;
 
   // Asks the job to stop. Idempotent: cancelling a finished or unknown job

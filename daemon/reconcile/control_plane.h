@@ -18,6 +18,9 @@ namespace skydeck::reconcile {
 
 struct BackendHealth {
   std::string backend;  // "local" or "skypilot"
+  // Why this backend, e.g. "auto: recorded in the database at its first
+  // start"; empty when unknown.
+  std::string backend_reason;
   bool reachable = false;
   std::string api_version;
   std::string version;

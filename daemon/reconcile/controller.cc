@@ -7,14 +7,26 @@
 #include "common/time_util.h"
 
 namespace skydeck::reconcile {
+namespace {
+
+std::function<int64_t()> ClockOrNow(std::function<int64_t()> clock) {
+  return clock ? std::move(clock) : std::function<int64_t()>(NowMillis);
+}
+
+}  // namespace
+
+absl::Duration ErrorBackoff(int consecutive_errors, absl::Duration initial, absl::Duration max) {
+  int doublings = std::clamp(consecutive_errors - 1, 0, 20);
+  return std::min(initial * (int64_t{1} << doublings), max);
+}
 
 Controller::Controller(store::Store* store, backend::Backend* backend,
                        std::string installation_id, ControllerOptions options)
     : store_(store),
       backend_(backend),
-      options_(options),
-      reconciler_(store, backend, std::move(installation_id), NowMillis),
-      poller_(store, backend, NowMillis, [this](int64_t id) { Enqueue(id); }) {}
+      options_(std::move(options)),
+      reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock)),
+      poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -70,6 +82,7 @@ void Controller::ReconcileOne(int64_t id) {
       failures_.erase(id);
     }
     if (result->requeue_after > absl::ZeroDuration()) queue_.AddAfter(id, result->requeue_after);
+    if (options_.on_reconciled) options_.on_reconciled({id, absl::OkStatus()});
     return;
   }
   reconciles_error_++;
@@ -78,15 +91,17 @@ void Controller::ReconcileOne(int64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     failures = ++failures_[id];
   }
-  absl::Duration delay = std::min(
-      options_.error_backoff_initial * (1 << std::min(failures - 1, 20)), options_.error_backoff_max);
+  absl::Duration delay =
+      ErrorBackoff(failures, options_.error_backoff_initial, options_.error_backoff_max);
   LogWarn("reconcile failed", {{"experiment", std::to_string(id)},
                                {"error", result.status().ToString()},
                                {"retry_in", absl::FormatDuration(delay)}});
   queue_.AddAfter(id, delay);
+  if (options_.on_reconciled) options_.on_reconciled({id, result.status(), delay});
 }
 
 void Controller::PollLoop() {
+  bool was_failing = false;
   do {
     backend::BackendInfo info = backend_->Probe();
     {
@@ -97,14 +112,34 @@ void Controller::PollLoop() {
     if (!polled.ok()) {
       LogWarn("poll failed", {{"backend", backend_->name()}, {"error", polled.status().ToString()}});
     }
+    bool failing = !info.reachable || !polled.ok();
+    if (was_failing && !failing) {
+      // The backend is back: what backed off while it failed is retried
+      // now, not when each backoff (up to error_backoff_max) ends.
+      for (int64_t id : BackedOff()) queue_.Add(id);
+    }
+    was_failing = failing;
   } while (SleepFor(options_.poll_interval));
+}
+
+std::set<int64_t> Controller::BackedOff() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<int64_t> ids;
+  for (const auto& [id, failures] : failures_) ids.insert(id);
+  return ids;
 }
 
 void Controller::ResyncLoop() {
   while (SleepFor(options_.resync_interval)) {
     auto ids = store_->ListLiveExperimentIds();
     if (!ids.ok()) continue;
-    for (int64_t id : *ids) queue_.Add(id, ReconcileQueue::Priority::kResync);
+    // Experiments in error backoff wait for it: re-adding them here would
+    // retry every failing experiment at once each interval, a burst
+    // against a backend that is already failing.
+    std::set<int64_t> backed_off = BackedOff();
+    for (int64_t id : *ids) {
+      if (backed_off.count(id) == 0) queue_.Add(id, ReconcileQueue::Priority::kResync);
+    }
   }
 }
 
@@ -115,6 +150,7 @@ BackendHealth Controller::Health() {
   std::lock_guard<std::mutex> lock(mu_);
   BackendHealth h;
   h.backend = backend_->name();
+  h.backend_reason = options_.backend_reason;
   h.reachable = backend_info_.reachable;
   h.api_version = backend_info_.api_version;
   h.version = backend_info_.version;

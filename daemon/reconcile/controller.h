@@ -2,7 +2,9 @@
 //
 // Runs the reconciler: a work queue fed by API writes (Enqueue), the poller
 // (experiments whose jobs changed) and a periodic resync; a bounded pool of
-// workers; per-experiment exponential backoff after errors; a poll loop.
+// workers; per-experiment exponential backoff after errors (the resync
+// leaves experiments in backoff alone; they are retried at once when a poll
+// finds the backend healthy again after failing); a poll loop.
 // Business logic lives in Reconciler and Poller; this file owns threads.
 //
 //   Controller c(store, backend, installation_id, options);
@@ -16,9 +18,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,6 +37,14 @@
 
 namespace skydeck::reconcile {
 
+// What one reconcile did, for ControllerOptions::on_reconciled.
+struct ReconcileOutcome {
+  int64_t experiment_id = 0;
+  absl::Status status;
+  // After an error: the backoff before this id is reconciled again.
+  absl::Duration retry_in = absl::ZeroDuration();
+};
+
 struct ControllerOptions {
   // Reconcile workers, i.e. at most this many launches in flight at once.
   int workers = 4;
@@ -40,7 +53,22 @@ struct ControllerOptions {
   // Backoff after a reconcile error: initial, doubled per failure, capped.
   absl::Duration error_backoff_initial = absl::Seconds(1);
   absl::Duration error_backoff_max = absl::Minutes(5);
+  // Unix ms for the reconciler and poller (tests inject one); null: now.
+  std::function<int64_t()> clock;
+  // Called on the worker thread after every reconcile (tests, diagnostics).
+  // Must be quick and must not call back into the controller's queue.
+  std::function<void(const ReconcileOutcome&)> on_reconciled;
+  // Why this backend was chosen (backend_factory.h), shown in health.
+  std::string backend_reason;
 };
+
+// ErrorBackoff()
+//
+// The delay before reconciling an experiment again after its
+// `consecutive_errors`-th error in a row (>= 1): `initial`, doubled per
+// error, at most `max`.
+//   ErrorBackoff(3, absl::Seconds(1), absl::Minutes(5)) == absl::Seconds(4)
+absl::Duration ErrorBackoff(int consecutive_errors, absl::Duration initial, absl::Duration max);
 
 // Counters for /metrics and health.
 struct ControllerStats {
@@ -80,6 +108,8 @@ class Controller final : public ControlPlane {
   void PollLoop();
   void ResyncLoop();
   void ReconcileOne(int64_t id);
+  // Ids whose last reconcile failed (waiting out their error backoff).
+  std::set<int64_t> BackedOff() const;
   // Sleeps up to `d`; false when stopping.
   bool SleepFor(absl::Duration d);
 

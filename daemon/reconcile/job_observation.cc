@@ -44,13 +44,14 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
   }
 }
 
-void MarkLost(const std::string& reason, int64_t now_ms, const std::string& actor,
-              store::JobRecord& job, std::vector<store::NewEvent>* events) {
+void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::string& actor,
+                        store::JobRecord& job, std::vector<store::NewEvent>* events) {
   if (!job.live()) return;
   JobStatus before = job.status;
   job.status = JobStatus::kLost;
   job.ended_ms = now_ms;
   job.failure_reason = reason;
+  job.outcome_unknown = true;
   events->push_back(store::NewEvent{0, 0, "JobStatusChanged", "LOST",
                                     StatusChangeMessage(before, job), actor});
 }

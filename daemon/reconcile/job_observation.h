@@ -20,8 +20,12 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
                       const std::string& actor, store::JobRecord& job,
                       std::vector<store::NewEvent>* events);
 
-// Marks a live job LOST (the backend no longer knows it).
-void MarkLost(const std::string& reason, int64_t now_ms, const std::string& actor,
-              store::JobRecord& job, std::vector<store::NewEvent>* events);
+// Marks a live job LOST with an unknown outcome: the backend stopped
+// reporting it, so it may have ended in any way (SUCCEEDED included) while
+// nobody watched. The reconciler never relaunches such a job by itself.
+// (A job the backend itself reports LOST, e.g. a local process that
+// vanished without an exit code, did not finish and is retried.)
+void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::string& actor,
+                        store::JobRecord& job, std::vector<store::NewEvent>* events);
 
 }  // namespace skydeck::reconcile

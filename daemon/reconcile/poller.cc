@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "daemon/reconcile/job_observation.h"
@@ -43,11 +44,13 @@ PollHealth Poller::health() const {
 
 absl::StatusOr<int> Poller::PollLocked() {
   ASSIGN_OR_RETURN(std::vector<store::JobRecord> live, store_->ListLiveJobs());
+  std::vector<const store::JobRecord*> polled;
   std::vector<std::string> ids;
   for (const auto& job : live) {
     // Unresolved launch intents belong to the reconciler; jobs of another
     // backend (after a --backend switch) cannot be asked here.
     if (!job.backend_job_id.empty() && job.backend == backend_->name()) {
+      polled.push_back(&job);
       ids.push_back(job.backend_job_id);
     }
   }
@@ -60,32 +63,56 @@ absl::StatusOr<int> Poller::PollLocked() {
   std::map<std::string, const backend::JobObservation*> by_id;
   for (const auto& obs : observations) by_id[obs.backend_job_id] = &obs;
 
-  std::set<int64_t> changed;
   int64_t now = clock_();
-  for (const auto& job : live) {
-    if (job.backend_job_id.empty() || job.backend != backend_->name()) continue;
-    auto it = by_id.find(job.backend_job_id);
-    auto updated = store_->UpdateJob(
-        job.id, [&](store::JobRecord& j, std::vector<store::NewEvent>* events) {
-          // The reconciler may have moved the job on since we listed it.
-          if (j.backend_job_id != job.backend_job_id) return absl::OkStatus();
-          if (it == by_id.end()) {
-            MarkLost("the backend no longer reports this job", now, kActor, j, events);
-          } else {
-            ApplyObservation(*it->second, now, kActor, j, events);
-          }
-          return absl::OkStatus();
-        });
-    if (!updated.ok()) {
+  std::string missing_reason = absl::StrCat(
+      "the ", backend_->name(),
+      " backend no longer reports this job, so how it ended is unknown (it may have "
+      "finished while nobody was watching); it is not relaunched automatically");
+  // Folds this tick's answer into `j`: the same function decides whether a
+  // job changed and, inside the transaction, what is written.
+  auto fold = [&](store::JobRecord& j, std::vector<store::NewEvent>* events) {
+    auto it = by_id.find(j.backend_job_id);
+    if (it == by_id.end()) {
+      MarkOutcomeUnknown(missing_reason, now, kActor, j, events);
+    } else {
+      ApplyObservation(*it->second, now, kActor, j, events);
+    }
+  };
+  // Most jobs did not change since the last tick: those cost no write at
+  // all, and the others share one transaction.
+  std::map<int64_t, const store::JobRecord*> changed_jobs;
+  std::vector<int64_t> changed_ids;
+  for (const store::JobRecord* job : polled) {
+    store::JobRecord next = *job;
+    std::vector<store::NewEvent> events;
+    fold(next, &events);
+    if (next == *job && events.empty()) continue;
+    changed_jobs[job->id] = job;
+    changed_ids.push_back(job->id);
+  }
+  if (changed_ids.empty()) return static_cast<int>(ids.size());
+  ASSIGN_OR_RETURN(
+      auto results,
+      store_->UpdateJobs(changed_ids, [&](store::JobRecord& j,
+                                          std::vector<store::NewEvent>* events) {
+        // The reconciler may have moved the job on since we listed it.
+        if (j.backend_job_id != changed_jobs.at(j.id)->backend_job_id) return absl::OkStatus();
+        fold(j, events);
+        return absl::OkStatus();
+      }));
+  std::set<int64_t> changed_experiments;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const store::JobRecord& before = *changed_jobs.at(changed_ids[i]);
+    if (!results[i].ok()) {
       LogWarn("poll: cannot record job status",
-              {{"job", std::to_string(job.id)}, {"error", updated.status().ToString()}});
+              {{"job", std::to_string(before.id)}, {"error", results[i].status().ToString()}});
       continue;
     }
-    if (updated->status != job.status || updated->ended_ms != job.ended_ms) {
-      changed.insert(job.experiment_id);
+    if (results[i]->status != before.status || results[i]->ended_ms != before.ended_ms) {
+      changed_experiments.insert(before.experiment_id);
     }
   }
-  for (int64_t id : changed) enqueue_(id);
+  for (int64_t id : changed_experiments) enqueue_(id);
   return static_cast<int>(ids.size());
 }
 

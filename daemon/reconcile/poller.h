@@ -1,7 +1,11 @@
 // File: daemon/reconcile/poller.h
 //
 // Observes every live job with ONE backend query per tick, folds the answers
-// into the job rows, and tells the reconciler which experiments changed. It
+// into the job rows, and tells the reconciler which experiments changed.
+// Jobs whose row the answer leaves as it was are not written at all; the
+// changed ones are written together in one store transaction per tick. A
+// job the backend no longer reports becomes LOST with an unknown outcome
+// (job_observation.h: MarkOutcomeUnknown), never relaunched by itself. It
 // never decides anything about experiments itself: that is the reconciler's
 // job, from the job rows the poller writes.
 //

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/command_line.h"
 #include "common/status_macros.h"
 #include "daemon/reconcile/job_observation.h"
+#include "daemon/reconcile/launch_snapshot.h"
 #include "daemon/reconcile/restart_policy.h"
 
 namespace skydeck::reconcile {
@@ -54,6 +54,22 @@ const store::Condition* FindCondition(const std::vector<store::Condition>& condi
     if (c.type == type) return &c;
   }
   return nullptr;
+}
+
+// The live job runs an older spec than `generation`. Only experiments that
+// ever had an outdated job carry the condition.
+void MarkOutdated(store::ExperimentRecord& e, const store::JobRecord& job, int64_t generation,
+                  int64_t now_ms, std::vector<store::NewEvent>* events) {
+  const store::Condition* was = FindCondition(e.conditions, "Outdated");
+  bool outdated_before = was != nullptr && was->status;
+  std::string message = absl::StrCat(
+      "job ", job.id, " (attempt ", job.attempt, ") runs the spec of generation ",
+      e.observed_generation, "; stop and start the experiment to apply generation ", generation);
+  SetCondition(e.conditions, "Outdated", true, "SpecChangedWhileRunning", message, now_ms);
+  if (!outdated_before) {
+    events->push_back(store::NewEvent{0, job.id, "Outdated", "SpecChangedWhileRunning",
+                                      message, kActor});
+  }
 }
 
 std::string Describe(const store::JobRecord& job) {
@@ -158,8 +174,11 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
                                                              const std::optional<Job>& live) {
   if (live) {
     // A job cancelled by an earlier stop is still ending: wait for it; the
-    // poller enqueues us when it is gone.
-    RETURN_IF_ERROR(Observe(r, FromLiveJob(live->status), live, r.restart_count, 0, "", ""));
+    // poller enqueues us when it is gone. A job that runs an older spec is
+    // left running (restarting a training job on every flag edit would
+    // throw away its progress): Outdated says so until the user restarts.
+    RETURN_IF_ERROR(Observe(r, FromLiveJob(live->status), live, r.restart_count, 0, "", "",
+                            !RunsCurrentSpec(*live, r.spec)));
     return ReconcileResult{};
   }
   ASSIGN_OR_RETURN(std::vector<Job> jobs, store_->ListJobs(r.id, 0, kRunHistoryLimit));
@@ -184,6 +203,16 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
   }
   // Restarts used: each counted failure buys one, up to the budget.
   int restarts = std::min(counted, r.spec.max_restarts);
+  if (last.outcome_unknown) {
+    // It may have SUCCEEDED: relaunching could redo finished work or clobber
+    // its results. The user knows what the job left behind; SkyDeck does not.
+    RETURN_IF_ERROR(Observe(
+        r, ObservedState::kFailed, last, restarts, 0, "JobOutcomeUnknown",
+        absl::StrCat(Describe(last), "; SkyDeck cannot tell whether it succeeded, so it does not "
+                     "relaunch it: check the job's output, then start the experiment again to "
+                     "launch a new attempt")));
+    return ReconcileResult{};
+  }
   if (IsPermanentFailure(last.status)) {
     RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, 0, "LaunchRefused",
                             absl::StrCat(Describe(last), "; fix the experiment and start it again")));
@@ -230,18 +259,10 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
 }
 
 absl::Status Reconciler::LaunchNew(const Record& r) {
-  Job intent;
+  Job intent = LaunchSnapshot(r.spec);
   intent.experiment_id = r.id;
   intent.backend = backend_->name();
   intent.backend_name = absl::StrCat("skydeck-", installation_id_, "-", r.id, "-{attempt}");
-  intent.command = RenderCommand(r.spec.base_command, r.spec.flags);
-  intent.flags = r.spec.flags;
-  intent.nodes = r.spec.nodes;
-  intent.gpus = r.spec.gpus;
-  intent.gpu_type = r.spec.gpu_type;
-  intent.infra = r.spec.infra;
-  intent.spot = r.spec.spot;
-  intent.run_name = r.spec.run_name.empty() ? r.spec.name : r.spec.run_name;
   // The intent is durable before the backend hears of the job: after a
   // crash, ResolveIntent finds it and asks the backend by name.
   ASSIGN_OR_RETURN(Job job, store_->CreateLaunchIntent(intent, kActor));
@@ -313,7 +334,7 @@ absl::Status Reconciler::Cancel(const Record& r, const Job& live) {
 absl::Status Reconciler::Observe(const Record& r, ObservedState state,
                                  const std::optional<Job>& job, int restart_count,
                                  int64_t next_retry_ms, const std::string& stalled_reason,
-                                 const std::string& stalled_message) {
+                                 const std::string& stalled_message, bool job_outdated) {
   int64_t now = clock_();
   return store_
       ->UpdateObserved(
@@ -324,7 +345,14 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
             const store::Condition* was_stalled = FindCondition(e.conditions, "Stalled");
             bool stalled_before = was_stalled && was_stalled->status;
             e.observed_state = state;
-            e.observed_generation = r.generation;
+            // observed_generation is the newest spec the experiment's state
+            // reflects: a live job of an older spec does not reflect r's, so
+            // it stays where it was (below r.generation even for rows written
+            // before this rule), and generation != observed_generation keeps
+            // showing that the change has not been applied.
+            e.observed_generation = job_outdated
+                                        ? std::min(e.observed_generation, r.generation - 1)
+                                        : r.generation;
             e.restart_count = restart_count;
             if (next_retry_ms != e.next_retry_ms && next_retry_ms != 0) {
               events->push_back(store::NewEvent{
@@ -353,6 +381,11 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
             SetCondition(e.conditions, "Stalled", stalled, stalled ? stalled_reason : "NotStalled",
                          stalled_message, now);
             SetCondition(e.conditions, "Degraded", false, "BackendReachable", "", now);
+            if (job_outdated && job) {
+              MarkOutdated(e, *job, r.generation, now, events);
+            } else if (FindCondition(e.conditions, "Outdated") != nullptr) {
+              SetCondition(e.conditions, "Outdated", false, "UpToDate", "", now);
+            }
             if (stalled && !stalled_before) {
               events->push_back(
                   store::NewEvent{0, job ? job->id : 0, "Stalled", stalled_reason, stalled_message,
@@ -362,7 +395,7 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
               events->push_back(store::NewEvent{
                   0, job ? job->id : 0, "ObservedStateChanged", std::string(Name(state)),
                   absl::StrCat(Name(before), " -> ", Name(state)), kActor});
-            } else if (e.observed_generation != generation_before) {
+            } else if (e.observed_generation != generation_before && !job_outdated) {
               // Watchers learn that a spec change has been acted on even
               // when it changed nothing else (e.g. new flags while running).
               events->push_back(store::NewEvent{

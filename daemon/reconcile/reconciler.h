@@ -8,6 +8,12 @@
 //   desired RUNNING, no live job      -> write a launch intent, then launch
 //   desired RUNNING, last job failed  -> relaunch after backoff, or Stalled
 //   desired RUNNING, last job succeeded -> SUCCEEDED, nothing more
+//   desired RUNNING, last job's outcome unknown (the backend forgot it)
+//                                     -> Stalled (JobOutcomeUnknown), no relaunch
+//   desired RUNNING, live job of an older spec
+//                                     -> left running, Outdated; observed_generation
+//                                        stays at the spec the job runs until the
+//                                        job ends (the next attempt uses the new one)
 //   desired STOPPED / TERMINATED      -> cancel the live job; TERMINATED also
 //                                        tears down what the job owned
 //   an unresolved launch intent       -> ask the backend for its name first
@@ -68,9 +74,12 @@ class Reconciler {
   absl::Status Launch(const Record& r, const Job& intent);
   absl::Status Cancel(const Record& r, const Job& live);
   // Writes observed state and conditions; events only for real transitions.
+  // `job_outdated`: `job` is live and runs an older spec than r's: the
+  // Outdated condition, and observed_generation is not advanced.
   absl::Status Observe(const Record& r, ObservedState state, const std::optional<Job>& job,
                        int restart_count, int64_t next_retry_ms,
-                       const std::string& stalled_reason, const std::string& stalled_message);
+                       const std::string& stalled_reason, const std::string& stalled_message,
+                       bool job_outdated = false);
   absl::Status MarkDegraded(int64_t experiment_id, const absl::Status& error);
 
   store::Store* store_;

@@ -131,6 +131,7 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
     }
     BackendHealth b = control_->Health();
     h->set_backend(b.backend);
+    h->set_backend_reason(b.backend_reason);
     h->set_backend_reachable(b.reachable);
     h->set_backend_api_version(b.api_version);
     h->set_backend_version(b.version);

@@ -118,7 +118,15 @@ CREATE TABLE flag_schemas (
 ) STRICT;
 )sql";
 
-constexpr std::array<absl::string_view, 2> kMigrations = {kV1, kV2};
+// A live job the backend stopped reporting: it may have ended in any way
+// (e.g. SUCCEEDED while nobody watched, then SkyPilot's jobs controller
+// stopped and forgot it), so the reconciler must not relaunch it on its own.
+constexpr absl::string_view kV3 = R"sql(
+ALTER TABLE jobs ADD COLUMN outcome_unknown INTEGER NOT NULL DEFAULT 0
+  CHECK (outcome_unknown IN (0, 1));
+)sql";
+
+constexpr std::array<absl::string_view, 3> kMigrations = {kV1, kV2, kV3};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

@@ -96,6 +96,9 @@ struct JobRecord {
   std::optional<int> exit_code;
   std::string failure_reason;
   int recovery_count = 0;
+  // The backend stopped reporting this job while it was live (status LOST):
+  // how it ended is unknown, so it is never relaunched automatically.
+  bool outcome_unknown = false;
 
   bool live() const { return ended_ms == 0; }
   bool operator==(const JobRecord&) const = default;

@@ -58,7 +58,8 @@ const char kExperimentColumns[] =
 const char kJobColumns[] =
     "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
     "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
-    "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count";
+    "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count, "
+    "outcome_unknown";
 
 const char kEventColumns[] =
     "id, time, experiment_id, job_id, type, reason, message, actor";
@@ -94,6 +95,15 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   return r;
 }
 
+absl::StatusOr<ExperimentFilterFields> ReadExperimentFilterFields(const Statement& st) {
+  ExperimentFilterFields f;
+  f.name = st.ColumnText(1);
+  ASSIGN_OR_RETURN(f.labels, ReadLabels(st, 11));
+  ASSIGN_OR_RETURN(f.desired_state, ParseDesiredState(st.ColumnText(13)));
+  ASSIGN_OR_RETURN(f.observed_state, ParseObservedState(st.ColumnText(16)));
+  return f;
+}
+
 absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   JobRecord j;
   j.id = st.ColumnInt(0);
@@ -119,6 +129,7 @@ absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   if (auto code = st.ColumnOptionalInt(19)) j.exit_code = static_cast<int>(*code);
   j.failure_reason = st.ColumnText(20);
   j.recovery_count = static_cast<int>(st.ColumnInt(21));
+  j.outcome_unknown = st.ColumnInt(22) != 0;
   return j;
 }
 

@@ -20,6 +20,17 @@ extern const char kJobColumns[];
 extern const char kEventColumns[];
 
 absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st);
+
+// The columns of an experiment row (read with kExperimentColumns) that list
+// filters test. Reading only these lets a filter reject a row without
+// decoding its flags and conditions, which dominate a full read.
+struct ExperimentFilterFields {
+  std::string name;
+  Labels labels;
+  DesiredState desired_state = DesiredState::kStopped;
+  ObservedState observed_state = ObservedState::kIdle;
+};
+absl::StatusOr<ExperimentFilterFields> ReadExperimentFilterFields(const Statement& st);
 absl::StatusOr<JobRecord> ReadJob(const Statement& st);
 EventRecord ReadEvent(const Statement& st);
 

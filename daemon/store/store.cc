@@ -26,6 +26,7 @@ absl::Status Store::Transaction(const std::function<absl::Status()>& body, Write
   {
     std::lock_guard<std::mutex> lock(mu_);
     pending_revision_ = 0;
+    transactions_++;
     RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
     absl::Status status = body();
     if (status.ok() && mode == WriteMode::kDryRun) {
@@ -123,6 +124,28 @@ absl::StatusOr<std::string> Store::InstallationId() {
   std::string id = st->ColumnText(0);
   st->Reset();
   return id;
+}
+
+absl::StatusOr<std::optional<std::string>> Store::GetMeta(absl::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
+  st->Bind(1, std::string(key));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  std::optional<std::string> value;
+  if (row) value = st->ColumnText(0);
+  st->Reset();
+  return value;
+}
+
+absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
+  return Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                                  "ON CONFLICT (key) DO UPDATE SET value = ?2"));
+    st->Bind(1, std::string(key));
+    st->Bind(2, std::string(value));
+    return st->Run();
+  });
 }
 
 absl::Status Store::CheckIntegrity() {

@@ -17,6 +17,7 @@
 // constraint or the current state refuses the change.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -110,6 +111,11 @@ class Store {
 
   // The random tag of this database (see migrations.cc: meta).
   absl::StatusOr<std::string> InstallationId();
+  // Daemon facts kept with the database (table meta), e.g. "backend": the
+  // backend this database's jobs run on. No event is appended: these are
+  // configuration, not history. GetMeta is nullopt for an unset key.
+  absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view key);
+  absl::Status SetMeta(absl::string_view key, absl::string_view value);
 
   // Reconciler side: reads the record, lets `mutate` change the observed
   // fields (observed_generation, observed_state, conditions, restart_count,
@@ -154,6 +160,14 @@ class Store {
   // experiment a second live job.
   using JobMutation = std::function<absl::Status(JobRecord&, std::vector<NewEvent>* events)>;
   absl::StatusOr<JobRecord> UpdateJob(int64_t id, const JobMutation& mutate);
+  // UpdateJob for many jobs in ONE transaction (one commit however many
+  // jobs; the poller's batch): `mutate` runs for each id in order (the job
+  // tells which). A job whose mutation or write fails is left as it was,
+  // and its error is in its slot; the other jobs are still written.
+  // Returns one entry per id, in order. Errors: only for the transaction as
+  // a whole (e.g. a broken database).
+  absl::StatusOr<std::vector<absl::StatusOr<JobRecord>>> UpdateJobs(
+      const std::vector<int64_t>& ids, const JobMutation& mutate);
 
   // ---- Events ------------------------------------------------------------
 
@@ -191,6 +205,10 @@ class Store {
   // Runs SQLite's integrity check; OK when the file is sound.
   absl::Status CheckIntegrity();
 
+  // Write transactions begun so far (committed, rolled back or dry runs):
+  // what a caller that batches writes saves, for tests and metrics.
+  int64_t TransactionCount() const { return transactions_.load(); }
+
  private:
   Store(std::unique_ptr<Connection> db, Clock clock);
 
@@ -205,12 +223,15 @@ class Store {
   absl::Status WriteExperiment(const ExperimentRecord& record);
   absl::StatusOr<JobRecord> LoadJob(int64_t id);
   absl::Status WriteJob(const JobRecord& job);
+  // UpdateJob's body. REQUIRES: inside Transaction.
+  absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate);
   absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
   absl::StatusOr<int64_t> MaxFlagSchemaVersion(absl::string_view base_command);
 
   // Constant after construction.
   Clock clock_;
   CommitListener listener_;
+  std::atomic<int64_t> transactions_{0};
 
   // State below is protected by mu_.
   std::mutex mu_;

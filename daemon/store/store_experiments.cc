@@ -14,7 +14,9 @@ using internal::ConditionsToJson;
 using internal::FlagsToJson;
 using internal::kExperimentColumns;
 using internal::LabelsToJson;
+using internal::ExperimentFilterFields;
 using internal::ReadExperiment;
+using internal::ReadExperimentFilterFields;
 
 namespace {
 
@@ -158,7 +160,10 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
   std::lock_guard<std::mutex> lock(mu_);
   // Label, state and name filters run here rather than in SQL: labels are a
   // JSON column and selectors have set semantics. The scan stops as soon as
-  // the page is full, so a page costs O(rows skipped + limit).
+  // the page is full, so a page costs O(rows skipped + limit). A skipped row
+  // costs only the read of the filtered columns, not a full decode: a page
+  // of a label 1 in 100 experiments carry, out of 10,000, 119 -> 32 ms
+  // (bench/README.md).
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat("SELECT ", kExperimentColumns,
                                              " FROM experiments e WHERE e.id > ?1 AND "
@@ -169,16 +174,17 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(*st));
-    if (!Contains(q.desired_states, r.spec.desired_state) ||
-        !Contains(q.observed_states, r.observed_state) ||
-        !absl::StrContains(r.spec.name, q.name_contains) || !q.selector.Matches(r.spec.labels)) {
+    ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(*st));
+    if (!Contains(q.desired_states, f.desired_state) ||
+        !Contains(q.observed_states, f.observed_state) ||
+        !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels)) {
       continue;
     }
     if (static_cast<int>(page.experiments.size()) == q.limit) {
       page.next_after_id = page.experiments.back().id;
       break;
     }
+    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(*st));
     page.experiments.push_back(std::move(r));
   }
   st->Reset();

@@ -42,7 +42,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
       Statement * st,
       db_->Prepare("UPDATE jobs SET backend_job_id = ?2, status = ?3, backend_status = ?4, "
                    "started_at = ?5, ended_at = ?6, exit_code = ?7, failure_reason = ?8, "
-                   "recovery_count = ?9 WHERE id = ?1"));
+                   "recovery_count = ?9, outcome_unknown = ?10 WHERE id = ?1"));
   st->Bind(1, j.id);
   st->Bind(2, j.backend_job_id);
   st->Bind(3, Name(j.status));
@@ -52,6 +52,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(7, j.exit_code ? std::optional<int64_t>(*j.exit_code) : std::nullopt);
   st->Bind(8, j.failure_reason);
   st->Bind(9, j.recovery_count);
+  st->Bind(10, j.outcome_unknown);
   absl::Status status = st->Run();
   if (absl::IsFailedPrecondition(status)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -150,26 +151,49 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   return ReadAllJobs(st);
 }
 
+absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& mutate) {
+  ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
+  JobRecord before = job;
+  std::vector<NewEvent> events;
+  RETURN_IF_ERROR(mutate(job, &events));
+  job.id = id;
+  job.experiment_id = before.experiment_id;
+  if (job == before && events.empty()) return before;
+  RETURN_IF_ERROR(WriteJob(job));
+  for (NewEvent& e : events) {
+    if (e.experiment_id == 0) e.experiment_id = job.experiment_id;
+    if (e.job_id == 0) e.job_id = id;
+    RETURN_IF_ERROR(InsertEvent(e));
+  }
+  return job;
+}
+
 absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
-    JobRecord before = job;
-    std::vector<NewEvent> events;
-    RETURN_IF_ERROR(mutate(job, &events));
-    job.id = id;
-    job.experiment_id = before.experiment_id;
-    if (job == before && events.empty()) {
-      out = std::move(before);
-      return absl::OkStatus();
+    ASSIGN_OR_RETURN(out, MutateJobLocked(id, mutate));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<JobRecord>>> Store::UpdateJobs(
+    const std::vector<int64_t>& ids, const JobMutation& mutate) {
+  std::vector<absl::StatusOr<JobRecord>> out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    out.clear();
+    for (int64_t id : ids) {
+      // A savepoint per job: one refused change must not undo the others.
+      int64_t revision_before = pending_revision_;
+      RETURN_IF_ERROR(db_->Exec("SAVEPOINT update_job"));
+      absl::StatusOr<JobRecord> updated = MutateJobLocked(id, mutate);
+      if (!updated.ok()) {
+        RETURN_IF_ERROR(db_->Exec("ROLLBACK TO update_job"));
+        pending_revision_ = revision_before;  // its events are gone too
+      }
+      RETURN_IF_ERROR(db_->Exec("RELEASE update_job"));
+      out.push_back(std::move(updated));
     }
-    RETURN_IF_ERROR(WriteJob(job));
-    for (NewEvent& e : events) {
-      if (e.experiment_id == 0) e.experiment_id = job.experiment_id;
-      if (e.job_id == 0) e.job_id = id;
-      RETURN_IF_ERROR(InsertEvent(e));
-    }
-    out = std::move(job);
     return absl::OkStatus();
   }));
   return out;

@@ -52,9 +52,10 @@ class Daemon:
     """One skydeckd process. start() may be called again after stop()/kill()
     to restart on the same data directory (and a new free port)."""
 
-    def __init__(self, data_dir, extra_args=()):
+    def __init__(self, data_dir, extra_args=(), poll_interval="100ms"):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
+        self.poll_interval = poll_interval
         self.proc = None
         self.address = None
         self.log_path = os.path.join(data_dir, "skydeckd.log")
@@ -65,7 +66,8 @@ class Daemon:
             os.remove(ready)
         args = [SKYDECKD, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
                 "--ready-file", ready, "--log-level", "debug",
-                "--local-cancel-grace", "2s", "--poll-interval", "100ms"]
+                "--local-cancel-grace", "2s", "--poll-interval", self.poll_interval,
+                "--backend", "local"]
         args += self.extra_args + list(extra_args)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,

@@ -27,7 +27,8 @@ up while the main port is "down":
                         "malformed", "malformed_routes", "malformed_count",
                         "extra_fields", "queue_error"}   ({"clear": true} resets)
   POST /_fake/config   {"api_version", "advance_on_queue", "launch_hold",
-                        "controller_stopped", "heartbeat_s", "version"}
+                        "launch_delay_ms", "controller_stopped",
+                        "heartbeat_s", "version"}
   POST /_fake/tick     {"n": 1}
   POST /_fake/release_launches {"count": null}
   POST /_fake/job      {"job_id", "status"}    (force a status, e.g. preemption)
@@ -263,6 +264,9 @@ def _default_config(api_version, advance_on_queue):
         'api_version': api_version,
         'advance_on_queue': advance_on_queue,
         'launch_hold': False,
+        # > 0: a launch request stays RUNNING this long before it names its
+        # job, like a real launch that provisions for a while.
+        'launch_delay_ms': 0,
         'launch_error': None,
         'controller_stopped': False,
         'heartbeat_s': 0.2,
@@ -354,6 +358,8 @@ class FakeSkyPilot:
                 'stream_calls': 0, 'unauthorized': 0, 'authorized': 0,
                 'missing_version_headers': 0, 'client_api_versions': [],
                 'http500_sent': 0, 'malformed_sent': 0,
+                # Every request that reached the main port, faulty or not.
+                'api_requests': 0,
             }
             self.last_queue = None
             self.last_cancel = None
@@ -462,6 +468,29 @@ class FakeSkyPilot:
         self.config['controller_stopped'] = False
         req.finish({'job_id': job_id,
                     'handle': base64.b64encode(b'pickled-handle').decode()})
+
+    def _take_malformed_locked(self, path):
+        """The malformed mode to answer `path` with, or None; counts it."""
+        faults = self.faults
+        if not (faults['malformed'] and
+                _route_matches(path, faults['malformed_routes']) and
+                faults['malformed_count'] != 0):
+            return None
+        if faults['malformed_count'] > 0:
+            faults['malformed_count'] -= 1
+        self.counters['malformed_sent'] += 1
+        return faults['malformed']
+
+    def _complete_launch_later(self, req, delay_ms):
+        def complete():
+            with self.cv:
+                if req.status in REQUEST_ACTIVE:
+                    self._complete_launch_locked(req)
+                self.cv.notify_all()
+
+        timer = threading.Timer(delay_ms / 1000.0, complete)
+        timer.daemon = True
+        timer.start()
 
     def _controller_down(self):
         return self.config['controller_stopped'] or not self.jobs
@@ -577,6 +606,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _api(self, method, path, query):
         fake = self.fake
         with fake.cv:
+            fake.counters['api_requests'] += 1
             faults = dict(fake.faults)
             cfg = dict(fake.config)
         if faults['slow_ms'] and _route_matches(path, faults['slow_routes']):
@@ -658,6 +688,12 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.cv:
             fake.counters['health_calls'] += 1
+            malformed = fake._take_malformed_locked('/api/health')
+        if malformed in ('garbage', 'truncated'):
+            # Only when malformed_routes names /api/health (not the default).
+            text = '<html><body>502 Bad Gateway</body></html>' \
+                if malformed == 'garbage' else '{"status": "heal'
+            return self._send(200, raw=text, content_type='application/json')
         if not authorized and not sent_version:
             return self._send(200, {'status': 'healthy'})
         payload = {
@@ -692,14 +728,7 @@ class _Handler(BaseHTTPRequestHandler):
             while req.status in REQUEST_ACTIVE and time.time() < deadline:
                 fake.cv.wait(0.5)
             record = req.encode(readable=False)
-            malformed = None
-            if (fake.faults['malformed'] and
-                    _route_matches(path, fake.faults['malformed_routes']) and
-                    fake.faults['malformed_count'] != 0):
-                malformed = fake.faults['malformed']
-                if fake.faults['malformed_count'] > 0:
-                    fake.faults['malformed_count'] -= 1
-                fake.counters['malformed_sent'] += 1
+            malformed = fake._take_malformed_locked(path)
             extra = fake.faults['extra_fields']
         if extra:
             record['fake_unknown_field'] = ['x', {'y': None}]
@@ -788,6 +817,9 @@ class _Handler(BaseHTTPRequestHandler):
             script = fake._script_for(name)
             if fake.config['launch_hold'] or script.get('launch_hold'):
                 fake.held_launches.append(req)
+            elif fake.config['launch_delay_ms'] > 0:
+                fake._complete_launch_later(req,
+                                            fake.config['launch_delay_ms'])
             else:
                 fake._complete_launch_locked(req)
             fake.cv.notify_all()

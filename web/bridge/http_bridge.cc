@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "skydeck/v1/service.pb.h"
 #include "web/bridge/http_errors.h"
 #include "web/bridge/request_mapping.h"
@@ -114,7 +113,25 @@ absl::StatusOr<int> HttpBridge::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  listener_exited_ = false;
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listener_exited_ = true;
+  });
+  // httplib's stop() does nothing until the listen loop runs, so a Stop()
+  // right after Start() (a SIGTERM just after start-up) would join a thread
+  // that never ends. Wait for the loop to start (later httplib versions call
+  // this wait_until_ready()), or for the listener to give up on its own:
+  // httplib marks itself running first thing in the listen call, so this
+  // wait is short either way.
+  while (!server_->is_running() && !listener_exited_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (listener_exited_) {
+    thread_.join();
+    return absl::UnavailableError(
+        absl::StrCat("HTTP listener on ", options_.host, ":", port, " stopped at start-up"));
+  }
   return port;
 }
 
@@ -248,7 +265,7 @@ void HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
                              ErrorBody(status.error_code(), status.error_message()), "\n\n"));
         }
         Record(method->name(), !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED,
-               0);
+               std::nullopt);
         active_streams_--;
         if (!client_gone) sink.done();
         return !client_gone;
@@ -269,12 +286,11 @@ void HttpBridge::HandleStatic(const httplib::Request& req, httplib::Response& re
   res.set_content(std::move(file->body), file->content_type);
 }
 
-void HttpBridge::Record(const std::string& method, bool error, double seconds) {
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  RouteStats& s = stats_[method];
-  s.count++;
-  if (error) s.errors++;
-  s.seconds += seconds;
+void HttpBridge::Record(const std::string& method, bool error, std::optional<double> seconds) {
+  requests_.Add({method});
+  // Touched on success too, so every RPC's error series exists from 0.
+  errors_.Add({method}, error ? 1 : 0);
+  if (seconds) durations_.Observe({method}, *seconds);
 }
 
 void HttpBridge::HandleMetrics(const httplib::Request& req, httplib::Response& res) {
@@ -282,31 +298,15 @@ void HttpBridge::HandleMetrics(const httplib::Request& req, httplib::Response& r
     SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
     return;
   }
-  std::string out =
-      "# HELP skydeck_http_requests_total HTTP API requests by RPC.\n"
-      "# TYPE skydeck_http_requests_total counter\n";
-  std::string errors =
-      "# HELP skydeck_http_request_errors_total HTTP API requests that failed, by RPC.\n"
-      "# TYPE skydeck_http_request_errors_total counter\n";
-  std::string seconds =
-      "# HELP skydeck_http_request_seconds_total Time spent in HTTP API requests, by RPC.\n"
-      "# TYPE skydeck_http_request_seconds_total counter\n";
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    for (const auto& [method, s] : stats_) {
-      absl::StrAppend(&out, "skydeck_http_requests_total{rpc=\"", method, "\"} ", s.count, "\n");
-      absl::StrAppend(&errors, "skydeck_http_request_errors_total{rpc=\"", method, "\"} ",
-                      s.errors, "\n");
-      absl::StrAppend(&seconds, "skydeck_http_request_seconds_total{rpc=\"", method, "\"} ",
-                      absl::StrFormat("%.6f", s.seconds), "\n");
-    }
-  }
-  absl::StrAppend(&out, errors, seconds,
-                  "# HELP skydeck_http_open_streams Server-Sent Event streams open now.\n"
-                  "# TYPE skydeck_http_open_streams gauge\n",
-                  "skydeck_http_open_streams ", active_streams_.load(), "\n");
-  if (options_.extra_metrics) out += options_.extra_metrics();
-  res.set_content(out, "text/plain; version=0.0.4");
+  PrometheusText text;
+  requests_.Render(&text);
+  errors_.Render(&text);
+  durations_.Render(&text);
+  text.Family("skydeck_http_open_streams", MetricType::kGauge,
+              "Server-Sent Event streams open now.");
+  text.Sample("skydeck_http_open_streams", {}, active_streams_.load());
+  if (options_.extra_metrics) text.Append(options_.extra_metrics());
+  res.set_content(text.text(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace skydeck::web

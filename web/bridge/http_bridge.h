@@ -21,15 +21,15 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/metric_family.h"
 #include "web/bridge/grpc_caller.h"
 #include "web/bridge/route_table.h"
 #include "web/bridge/static_files.h"
@@ -82,19 +82,15 @@ class HttpBridge {
   int active_streams() const { return active_streams_.load(); }
 
  private:
-  struct RouteStats {
-    int64_t count = 0;
-    int64_t errors = 0;
-    double seconds = 0;
-  };
-
   void HandleApi(const httplib::Request& req, httplib::Response& res);
   void HandleStream(const RouteMatch& match, const std::string& request, CallOptions call,
                     httplib::Response& res);
   void HandleStatic(const httplib::Request& req, httplib::Response& res);
   void HandleMetrics(const httplib::Request& req, httplib::Response& res);
   bool Authorized(const httplib::Request& req, bool allow_query_token) const;
-  void Record(const std::string& method, bool error, double seconds);
+  // Counts a finished API request; `seconds` for unary calls only (a
+  // stream's length is the client's, not a latency).
+  void Record(const std::string& method, bool error, std::optional<double> seconds);
 
   BridgeOptions options_;
   GrpcCaller caller_;
@@ -105,8 +101,12 @@ class HttpBridge {
   std::thread thread_;
   std::atomic<int> active_streams_{0};
   std::atomic<bool> stopping_{false};
-  std::mutex stats_mu_;
-  std::map<std::string, RouteStats> stats_;  // guarded by stats_mu_
+  std::atomic<bool> listener_exited_{false};  // set when listen_after_bind returns
+  CounterFamily requests_{"skydeck_http_requests_total", "HTTP API requests by RPC.", {"rpc"}};
+  CounterFamily errors_{"skydeck_http_request_errors_total",
+                        "HTTP API requests that failed, by RPC.", {"rpc"}};
+  HistogramFamily durations_{"skydeck_http_request_duration_seconds",
+                             "Time to answer a unary HTTP API request, by RPC.", {"rpc"}};
 };
 
 }  // namespace skydeck::web

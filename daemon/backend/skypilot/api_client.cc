@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -36,6 +37,14 @@ std::string Snippet(absl::string_view body) {
   std::string text(absl::StripAsciiWhitespace(body.substr(0, kMaxErrorSnippet)));
   if (body.size() > kMaxErrorSnippet) text += "...";
   return absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}});
+}
+
+// Marks errors of calls that never left this process (ApiClient::NeverSent).
+constexpr char kNeverSentPayload[] = "type.skydeck.dev/skypilot.NeverSent";
+
+absl::Status MarkNeverSent(absl::Status status) {
+  status.SetPayload(kNeverSentPayload, absl::Cord("1"));
+  return status;
 }
 
 absl::Status TransportError(absl::string_view what, const std::string& endpoint,
@@ -190,7 +199,7 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
   std::string what = absl::StrCat(method, " ", path.substr(0, path.find('?')));
   if (!bypass_backoff) {
     if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
-      return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
+      return MarkNeverSent(absl::UnavailableError(absl::StrCat(what, ": ", open.message())));
     }
   }
   httplib::Client cli(scheme_host_port_);
@@ -219,6 +228,9 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
     absl::Status status =
         TransportError(what, config_.endpoint, err, now - start, config_.call_timeout);
     backoff_.Record(status, now);
+    if (err == httplib::Error::Connection || err == httplib::Error::ConnectionTimeout) {
+      status = MarkNeverSent(std::move(status));
+    }
     return status;
   }
   bool overloaded = res.status == 429 || res.status == 503;
@@ -228,6 +240,10 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
   reply.body = std::move(res.body);
   reply.request_id = res.get_header_value(kRequestIdHeader);
   return reply;
+}
+
+bool ApiClient::NeverSent(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kNeverSentPayload).has_value();
 }
 
 absl::Status ApiClient::CheckReachable() const {

@@ -105,6 +105,14 @@ class ApiClient {
   // unreachable (UNAVAILABLE then).
   absl::Status CheckReachable() const;
 
+  // ApiClient::NeverSent()
+  //
+  // True for the error of a call that certainly never reached the server:
+  // refused here by the unreachable backoff, or no connection could be
+  // opened. Any other failed call may have been, or may still be, acted on
+  // by the server (e.g. a launch whose answer timed out).
+  static bool NeverSent(const absl::Status& status);
+
   // POST `route` with `body` (env_vars identity added); the request id.
   absl::StatusOr<std::string> Submit(absl::string_view route, nlohmann::json body);
 

@@ -227,6 +227,7 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Query(
 
 absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::string& name) {
   if (!absl::StartsWith(name, kSkyDeckJobPrefix)) return std::vector<JobObservation>{};
+  absl::Time looked_at = absl::Now();
   ASSIGN_OR_RETURN(int version, ApiVersion());
   // Launch requests first: one that finishes before the queue lookup is
   // then in the queue answer; the other order could miss it.
@@ -259,6 +260,12 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::str
     out.push_back(std::move(obs));
     // Count it against the launch bound, even if another process sent it.
     in_flight_.try_emplace(r->request_id, InFlightLaunch{name, absl::Now()});
+  }
+  if (absl::Time conclusive = FindConclusiveAtLocked(name); out.empty() && looked_at < conclusive) {
+    return absl::UnavailableError(absl::StrCat(
+        "no launch request or managed job named ", name,
+        " yet, but a launch of it may still reach the SkyPilot API server; looking again until ",
+        absl::FormatTime("%H:%M:%S", conclusive, absl::UTCTimeZone()), " UTC"));
   }
   return out;
 }

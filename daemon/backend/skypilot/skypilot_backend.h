@@ -21,7 +21,11 @@
 // reported as "request:<uuid>" in LAUNCHING, and the managed jobs of that
 // name. A launch submitted just before a crash is therefore found, never
 // launched twice. Find reports an error, never "none", when either lookup
-// fails.
+// fails, and while a launch of the name may still be on its way to the
+// server (SkyPilotOptions::launch_settle): after a launch call that got no
+// answer (timed out, connection dropped), and, for names this process
+// never sent, during its first launch_settle (a request sent just before a
+// crash can reach the server after the restarted daemon looked).
 //
 // Cost. One Query is one queue request for all managed job ids (never with
 // `refresh: true`), plus, only while launches are unresolved, one
@@ -68,8 +72,8 @@ class SkyPilotBackend final : public Backend {
 
   std::string name() const override { return "skypilot"; }
   // SkyPilot answers a queue request in seconds and its controller is
-  // shared: poll every 20 s.
-  int64_t DefaultPollIntervalMs() const override { return 20000; }
+  // shared: poll every 30 s.
+  int64_t DefaultPollIntervalMs() const override { return 30000; }
 
   // Submits /jobs/launch and returns "request:<uuid>".
   // Errors: INVALID_ARGUMENT for a spec SkyPilot cannot take;
@@ -92,6 +96,9 @@ class SkyPilotBackend final : public Backend {
   // Streams `sky jobs logs` text without SkyPilot's control lines. With
   // `follow`, `tail_bytes` is approximated as tail_bytes / 100 lines (the
   // server tails by lines); without, the exact last bytes are returned.
+  // Without `follow` and with `tail_bytes` 0 the answer is still bounded:
+  // the last SkyPilotOptions::default_log_tail_lines lines, at most the
+  // last default_log_tail_bytes bytes of them.
   // `cancelled` may be called from another thread.
   // Errors: FAILED_PRECONDITION while the job is still launching;
   // NOT_FOUND when SkyPilot does not know the job.
@@ -143,10 +150,16 @@ class SkyPilotBackend final : public Backend {
   void RememberResolved(const std::string& request_id, int64_t job_id);
   std::optional<int64_t> CachedResolution(const std::string& request_id);
   std::string NameOfLaunch(const std::string& request_id, const nlohmann::json& body);
+  // Notes a launch of `name` by this process: `settled` when nothing of it
+  // can still reach the server, else the server may act on it later.
+  void RecordLaunchAttempt(const std::string& name, bool settled);
+  // From when an empty lookup of `name` can be trusted.
+  absl::Time FindConclusiveAtLocked(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SkyPilotOptions options_;
   const TaskYamlOptions yaml_options_;
   const std::unique_ptr<ApiClient> api_;
+  const absl::Time started_ = absl::Now();
 
   // Serialises Query: one poll in flight.
   std::mutex poll_mu_;
@@ -158,6 +171,9 @@ class SkyPilotBackend final : public Backend {
   int reserved_launch_slots_ ABSL_GUARDED_BY(mu_) = 0;
   // Launch request uuid -> managed job id, until the caller stores the id.
   std::map<std::string, int64_t> resolved_ ABSL_GUARDED_BY(mu_);
+  // Job name -> from when an empty Find of it is trusted, for names this
+  // process sent a launch for (entries that no longer matter are dropped).
+  std::map<std::string, absl::Time> launch_attempts_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace skydeck::backend::skypilot

@@ -1,5 +1,6 @@
 // SkyPilotBackend, part 2: submitting launches and following each launch
 // request until it names its managed job (see skypilot_backend.h).
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -60,12 +61,22 @@ absl::Status SkyPilotBackend::ReserveLaunchSlot() {
 }
 
 absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
+  // Nothing sent yet. (A predecessor's launch of this name was ruled out by
+  // a conclusive Find before the reconciler called Launch.)
+  RecordLaunchAttempt(spec.name, true);
   ASSIGN_OR_RETURN(std::string task, RenderTaskYaml(spec, yaml_options_));
   ASSIGN_OR_RETURN(int version, ApiVersion());
   (void)version;
   RETURN_IF_ERROR(ReserveLaunchSlot());
   absl::StatusOr<std::string> request =
       api_->Submit("/jobs/launch", {{"task", task}, {"name", spec.name}});
+  // No answer (a timeout, a dropped connection, a gateway error): the
+  // server may still act on it. Any answer from the server itself (even a
+  // 500) or a call that never left settles it.
+  if (UnreachableBackoff::IsUnreachable(request.status()) &&
+      !ApiClient::NeverSent(request.status())) {
+    RecordLaunchAttempt(spec.name, false);
+  }
   {
     absl::MutexLock lock(&mu_);
     --reserved_launch_slots_;
@@ -74,6 +85,24 @@ absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
   if (!request.ok()) return AnnotateStatus(request.status(), absl::StrCat("launching ", spec.name));
   LogInfo("skypilot launch submitted", {{"job", spec.name}, {"request", *request}});
   return LaunchId(*request);
+}
+
+void SkyPilotBackend::RecordLaunchAttempt(const std::string& name, bool settled) {
+  absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  bool startup_settled = now >= started_ + options_.launch_settle;
+  for (auto it = launch_attempts_.begin(); it != launch_attempts_.end();) {
+    // Once both are past, an entry says no more than its absence would.
+    it = startup_settled && it->second <= now ? launch_attempts_.erase(it) : std::next(it);
+  }
+  absl::Time conclusive = settled ? now : now + options_.launch_settle;
+  auto [it, inserted] = launch_attempts_.emplace(name, conclusive);
+  if (!inserted) it->second = std::max(it->second, conclusive);  // never shortened
+}
+
+absl::Time SkyPilotBackend::FindConclusiveAtLocked(const std::string& name) {
+  auto it = launch_attempts_.find(name);
+  return it != launch_attempts_.end() ? it->second : started_ + options_.launch_settle;
 }
 
 void SkyPilotBackend::ForgetLaunch(const std::string& request_id) {

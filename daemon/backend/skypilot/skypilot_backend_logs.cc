@@ -57,10 +57,15 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   // `tail_bytes` lines always cover the last `tail_bytes` bytes.
   if (tail_bytes > 0) {
     body["tail"] = follow ? std::max<int64_t>(1, tail_bytes / kAssumedLineBytes) : tail_bytes;
+  } else if (!follow) {
+    // No tail asked for: never the whole log (tail null), which for a long
+    // job is gigabytes read on the server and sent through the daemon.
+    body["tail"] = std::max<int64_t>(1, options_.default_log_tail_lines);
+    tail_bytes = std::max<int64_t>(1, options_.default_log_tail_bytes);
   }
   SkyPayloadFilter filter;
   std::optional<TailBuffer> tail;
-  if (!follow && tail_bytes > 0) tail.emplace(static_cast<size_t>(tail_bytes));
+  if (!follow) tail.emplace(static_cast<size_t>(tail_bytes));
   auto deliver = [&](const std::string& text) {
     if (text.empty()) return true;
     if (tail) {

@@ -12,6 +12,7 @@
 //   options.user_id = StableUserId(installation_id);
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -43,12 +44,25 @@ struct SkyPilotOptions {
   // Log streams wait this long for a byte; the server sends a heartbeat
   // line every 30 s while a followed job is quiet.
   absl::Duration logs_read_timeout = absl::Seconds(90);
+  // Logs read without `follow` and without a tail are bounded anyway: the
+  // server sends at most the last `default_log_tail_lines` lines (it tails
+  // by lines), of which at most the last `default_log_tail_bytes` bytes are
+  // passed on. A full log of a long job can be gigabytes.
+  int64_t default_log_tail_lines = 10000;
+  int64_t default_log_tail_bytes = 1 << 20;
   // Launch requests allowed in flight at once: each holds one of the
   // server's few long-request workers for minutes.
   int max_concurrent_launches = 4;
   // A launch request older than this is no longer counted as in flight
   // even if nobody saw it finish (the id was lost by the caller).
   absl::Duration launch_in_flight_ttl = absl::Hours(2);
+  // A launch request can reach the server after its sender gave up on it
+  // or died, so an empty Find(name) is trusted only this long after a
+  // launch of `name` that got no answer (timeout, dropped connection,
+  // gateway error; not "connection refused"), and, for names
+  // this process never sent, this long after it started (its crashed
+  // predecessor may have sent one). Until then Find says UNAVAILABLE.
+  absl::Duration launch_settle = absl::Seconds(30);
   // After the server is unreachable, calls fail fast for an exponentially
   // growing, jittered delay starting here; zero disables the backoff.
   absl::Duration unreachable_backoff_initial = absl::Seconds(1);

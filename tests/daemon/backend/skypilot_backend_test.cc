@@ -65,6 +65,8 @@ SkyPilotOptions Options(const SkyPilotFake& fake) {
   options.call_timeout = absl::Seconds(10);
   options.connect_timeout = absl::Seconds(2);
   options.unreachable_backoff_initial = absl::ZeroDuration();
+  // Find is conclusive at once unless a test is about launch_settle.
+  options.launch_settle = absl::ZeroDuration();
   return options;
 }
 
@@ -525,6 +527,89 @@ TEST_CASE("Find sees a launch in flight after a crash: no duplicate launch", "[s
   }
 }
 
+// Found by tests/chaos: a launch POST the server registers only after the
+// restarted daemon looked (a slow server, a delayed packet) was launched a
+// second time, and the first managed job ran on, owned by nobody.
+TEST_CASE("a launch that reaches the server after a crash is not launched twice",
+          "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  // The server acts on a launch 1 s after it arrived.
+  fake.Fault({{"slow_ms", 1000}, {"slow_routes", {"/jobs/launch"}}});
+  SkyPilotOptions options = Options(fake);
+  options.launch_settle = absl::Seconds(30);
+  const std::string name = "skydeck-late-1-1";
+  auto crashed = MakeBackend(options);
+  std::thread sender([&] { (void)crashed->Launch(Spec(name)); });
+  // The POST is at the server (after the version check's GET /api/health).
+  REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
+    return s["counters"]["api_requests"].get<int>() >= 2;
+  }));
+
+  auto restarted = MakeBackend(options);  // the daemon died and came back
+  absl::Status early = restarted->Find(name).status();
+  // Not "no such job": the reconciler would launch it again.
+  CHECK(absl::IsUnavailable(early));
+  CHECK_THAT(std::string(early.message()), Catch::Contains("may still reach"));
+  REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
+    return s["counters"]["launch_calls"].get<int>() == 1;
+  }));
+  auto found = restarted->Find(name);
+  REQUIRE(found.ok());
+  CHECK(found->size() == 1);
+  sender.join();
+  CHECK(fake.State()["counters"]["launches_by_name"][name] == 1);
+}
+
+TEST_CASE("a launch whose answer timed out is waited for, one answered or never sent is not",
+          "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  SkyPilotOptions options = Options(fake);
+  options.launch_settle = absl::Seconds(30);
+  options.call_timeout = absl::Milliseconds(400);
+  auto backend = MakeBackend(options);
+
+  SECTION("timed out: the server may still act on it") {
+    fake.Fault({{"slow_ms", 1500}, {"slow_routes", {"/jobs/launch"}}});
+    CHECK_FALSE(backend->Launch(Spec("skydeck-w-1-1")).ok());
+    CHECK(absl::IsUnavailable(backend->Find("skydeck-w-1-1").status()));
+    REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
+      return s["counters"]["launch_calls"].get<int>() == 1;
+    }));
+    auto found = backend->Find("skydeck-w-1-1");
+    REQUIRE(found.ok());
+    CHECK(found->size() == 1);
+  }
+  SECTION("answered, even with a 500: Find is conclusive at once") {
+    fake.Fault({{"http500", 1}, {"http500_routes", {"/jobs/launch"}}});
+    CHECK_FALSE(backend->Launch(Spec("skydeck-w-3-1")).ok());
+    auto none = backend->Find("skydeck-w-3-1");
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+  }
+  SECTION("connection refused: nothing can arrive, Find is conclusive at once") {
+    fake.Down();
+    CHECK(absl::IsUnavailable(backend->Launch(Spec("skydeck-w-2-1")).status()));
+    fake.Up();
+    auto none = backend->Find("skydeck-w-2-1");
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+  }
+}
+
+TEST_CASE("names a new process never sent are settled once launch_settle passed",
+          "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  SkyPilotOptions options = Options(fake);
+  options.launch_settle = absl::Milliseconds(300);
+  auto backend = MakeBackend(options);
+  // Its crashed predecessor may have sent this one just before dying.
+  CHECK(absl::IsUnavailable(backend->Find("skydeck-n-1-1").status()));
+  absl::SleepFor(absl::Milliseconds(400));  // the rule is about elapsed time
+  auto none = backend->Find("skydeck-n-1-1");
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+}
+
 TEST_CASE("Find only adopts SkyDeck's jobs, by exact name", "[skypilot]") {
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   auto backend = MakeBackend(Options(fake));
@@ -777,6 +862,38 @@ TEST_CASE("logs: control lines stripped, byte tail, follow, cancel", "[skypilot]
     CollectLogs(*backend, *launching, false, 0, &status);
     CHECK(absl::IsFailedPrecondition(status));
   }
+}
+
+TEST_CASE("logs without follow or tail are bounded by default", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  SkyPilotOptions options = Options(fake);
+  options.default_log_tail_lines = 2;
+  auto backend = MakeBackend(options);
+  std::string job = LaunchResolved(*backend, "skydeck-tail-1-1");
+  fake.Tick(2);  // three lines logged
+  const std::string line1 = "skydeck-tail-1-1: line 1\n";
+  const std::string last2 = "skydeck-tail-1-1: line 2\nskydeck-tail-1-1: line 3\n";
+
+  absl::Status status;
+  // The server was asked for a tail: only the last two lines come back.
+  CHECK(CollectLogs(*backend, job, false, 0, &status) == last2);
+  CHECK(status.ok());
+  // An explicit tail is still the caller's (here more than the default).
+  CHECK(CollectLogs(*backend, job, false, 1000, &status) == line1 + last2);
+  CHECK(status.ok());
+
+  // The byte bound applies on top of the line bound.
+  options.default_log_tail_bytes = 10;
+  auto bytes_bounded = MakeBackend(options);
+  CHECK(CollectLogs(*bytes_bounded, job, false, 0, &status) == last2.substr(last2.size() - 10));
+  CHECK(status.ok());
+}
+
+TEST_CASE("SkyPilot is polled every 30 s unless told otherwise", "[skypilot]") {
+  SkyPilotOptions options;
+  options.user_id = kUserId;
+  auto backend = MakeBackend(options);
+  CHECK(backend->DefaultPollIntervalMs() == 30000);
 }
 
 TEST_CASE("fault: server down is UNAVAILABLE and converges without duplicates", "[skypilot]") {

@@ -4,6 +4,8 @@
 // change status only when the test says so, and every call is counted.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -20,6 +22,14 @@ class FakeBackend : public backend::Backend {
   int64_t DefaultPollIntervalMs() const override { return 1000; }
 
   absl::StatusOr<std::string> Launch(const backend::JobSpec& spec) override {
+    // Outside the lock: a test may block here (a slow launch) or fail it.
+    if (before_launch) {
+      if (absl::Status s = before_launch(spec); !s.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        launch_calls++;
+        return s;
+      }
+    }
     std::lock_guard<std::mutex> lock(mu);
     launch_calls++;
     if (!launch_error.ok()) return launch_error;
@@ -50,6 +60,7 @@ class FakeBackend : public backend::Backend {
   absl::StatusOr<std::vector<backend::JobObservation>> Find(const std::string& name) override {
     std::lock_guard<std::mutex> lock(mu);
     find_calls++;
+    if (!find_error.ok()) return find_error;
     std::vector<backend::JobObservation> out;
     for (const auto& [id, obs] : jobs) {
       if (obs.name == name) out.push_back(obs);
@@ -62,6 +73,11 @@ class FakeBackend : public backend::Backend {
     cancel_calls++;
     if (!cancel_error.ok()) return cancel_error;
     cancelled.push_back(id);
+    auto it = jobs.find(id);
+    if (cancel_ends_jobs && it != jobs.end() && !IsTerminal(it->second.status)) {
+      it->second.status = JobStatus::kCancelled;
+      it->second.raw_status = "CANCELLED";
+    }
     return absl::OkStatus();
   }
 
@@ -78,7 +94,9 @@ class FakeBackend : public backend::Backend {
     return absl::OkStatus();
   }
 
-  backend::BackendInfo Probe() override { return {"fake", true, "1", "1", ""}; }
+  backend::BackendInfo Probe() override {
+    return {"fake", reachable.load(), "1", "1", reachable ? "" : "unreachable"};
+  }
 
   // Test controls.
   void Set(const std::string& id, JobStatus status, std::optional<int> exit_code = std::nullopt,
@@ -103,6 +121,14 @@ class FakeBackend : public backend::Backend {
     return id;
   }
 
+  // Runs first in every Launch, on the caller's thread, without `mu` held;
+  // a non-OK status fails the launch. Set before the backend is shared.
+  std::function<absl::Status(const backend::JobSpec&)> before_launch;
+  std::atomic<bool> reachable{true};
+  // Cancel ends a live job at once (CANCELLED), like a job that exits on
+  // SIGTERM. Set before the backend is shared.
+  bool cancel_ends_jobs = false;
+
   std::mutex mu;
   std::map<std::string, backend::JobObservation> jobs;
   std::map<std::string, backend::JobSpec> specs;
@@ -111,6 +137,7 @@ class FakeBackend : public backend::Backend {
   std::vector<std::string> torn_down;
   absl::Status launch_error;
   absl::Status query_error;
+  absl::Status find_error;
   absl::Status cancel_error;
   int launch_calls = 0;
   int query_calls = 0;

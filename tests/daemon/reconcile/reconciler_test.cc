@@ -86,7 +86,10 @@ struct ReconcileFixture {
   }
 
   bool HasEvent(int64_t id, const std::string& type) {
-    for (const auto& e : *store->ListEvents(id, 0, 1000)) {
+    // Named: a range-for over `*temporary` reads the StatusOr after it died.
+    auto events = store->ListEvents(id, 0, 1000);
+    REQUIRE(events.ok());
+    for (const auto& e : *events) {
       if (e.type == type) return true;
     }
     return false;
@@ -130,8 +133,9 @@ TEST_CASE_METHOD(ReconcileFixture, "acting on a spec change is visible to watche
   Poll();
   Reconcile(id);
   int64_t revision = *store->LatestRevision();
+  // A change the running job does not depend on is acted on at once.
   REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
-                  s.flags["extra"] = int64_t{1};
+                  s.labels["team"] = "vision";
                   return absl::OkStatus();
                 }, "u").ok());
   Reconcile(id);
@@ -237,11 +241,12 @@ TEST_CASE_METHOD(ReconcileFixture, "preemption and lost jobs are not counted",
   CHECK(Live(id)->recovery_count == 1);
   backend.Set(job->backend_job_id, JobStatus::kRunning, std::nullopt, 1);
   Poll();
-  // The job vanishes from the backend: LOST, retried without spending the
-  // (zero) budget.
-  backend.jobs.erase(job->backend_job_id);
+  // The backend reports the job LOST (e.g. a local process that vanished
+  // without an exit code): retried without spending the (zero) budget.
+  backend.Set(job->backend_job_id, JobStatus::kLost);
   Poll();
   CHECK(Jobs(id).front().status == JobStatus::kLost);
+  CHECK_FALSE(Jobs(id).front().outcome_unknown);
   ReconcileResult r = Reconcile(id);
   CHECK(r.requeue_after > absl::ZeroDuration());
   now_ms += absl::ToInt64Milliseconds(r.requeue_after);
@@ -314,6 +319,31 @@ TEST_CASE_METHOD(ReconcileFixture, "a crashed intent missing on the backend laun
   CHECK(backend.launch_calls == 1);
   CHECK(backend.launched_names == std::vector<std::string>{reconciler->JobName(id, 1)});
   CHECK(Jobs(id).size() == 1);  // same attempt, not a new one
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a crashed intent the backend cannot look up yet is neither launched nor "
+                 "cancelled",
+                 "[reconcile]") {
+  int64_t id = Create("unsettled");
+  WriteCrashedIntent(id);
+  // E.g. SkyPilot: a launch sent before the crash may still reach the server.
+  backend.find_error = absl::UnavailableError("a launch may still reach the server");
+  CHECK(absl::IsUnavailable(reconciler->Reconcile(id).status()));
+  SetDesired(id, DesiredState::kStopped);
+  CHECK(absl::IsUnavailable(reconciler->Reconcile(id).status()));
+  CHECK(backend.launch_calls == 0);
+  CHECK(backend.cancel_calls == 0);
+  REQUIRE(Live(id));
+  CHECK(Live(id)->status == JobStatus::kLaunching);
+  CHECK(Condition(Get(id), "Degraded")->status);
+
+  // The late launch arrives: adopted, then cancelled as desired.
+  backend.find_error = absl::OkStatus();
+  std::string planted = backend.Plant(reconciler->JobName(id, 1), JobStatus::kPending);
+  Reconcile(id);
+  CHECK(backend.launch_calls == 0);
+  CHECK(backend.cancelled == std::vector<std::string>{planted});
 }
 
 TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[reconcile]") {
@@ -392,6 +422,170 @@ TEST_CASE_METHOD(ReconcileFixture, "the poller makes one backend call for all jo
   CHECK(h.last_success_ms != 0);
 }
 
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a job the backend forgets has an unknown outcome and is not relaunched",
+                 "[reconcile][poller]") {
+  int64_t id = Create("forgotten");
+  Reconcile(id);
+  auto job = Live(id);
+  backend.Set(job->backend_job_id, JobStatus::kRunning);
+  Poll();
+  Reconcile(id);
+  // E.g. it SUCCEEDED while skydeckd was down, then SkyPilot's jobs
+  // controller stopped: the queue answers ClusterNotUpError, no jobs.
+  backend.jobs.erase(job->backend_job_id);
+  Poll();
+  JobRecord lost = Jobs(id).front();
+  CHECK(lost.status == JobStatus::kLost);
+  CHECK(lost.outcome_unknown);
+  CHECK(lost.failure_reason.find("unknown") != std::string::npos);
+  CHECK(enqueued.count(id));
+  ReconcileResult result = Reconcile(id);
+  CHECK(result.requeue_after == absl::ZeroDuration());
+  now_ms += 3600 * 1000;
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);  // never relaunched by itself
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_state == ObservedState::kFailed);
+  CHECK(r.restart_count == 0);
+  REQUIRE(Condition(r, "Stalled"));
+  CHECK(Condition(r, "Stalled")->status);
+  CHECK(Condition(r, "Stalled")->reason == "JobOutcomeUnknown");
+  CHECK(Condition(r, "Stalled")->message.find("start the experiment again") != std::string::npos);
+  CHECK(HasEvent(id, "Stalled"));
+  // The user checked the output and starts it again: a new attempt.
+  REQUIRE(store->RequestRun(id, "u").ok());
+  Reconcile(id);
+  CHECK(backend.launch_calls == 2);
+  CHECK(Live(id)->attempt == 2);
+  CHECK_FALSE(Condition(Get(id), "Stalled")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a flag change while running leaves the job running and Outdated",
+                 "[reconcile]") {
+  int64_t id = Create("edited");
+  Reconcile(id);
+  auto job = Live(id);
+  backend.Set(job->backend_job_id, JobStatus::kRunning);
+  Poll();
+  Reconcile(id);
+  int64_t launched_generation = Get(id).generation;
+  CHECK(Get(id).observed_generation == launched_generation);
+
+  auto set_lr = [&](double lr) {
+    REQUIRE(store->UpdateSpec(id, [lr](ExperimentSpec& s) {
+                    s.flags["trainer.lr"] = lr;
+                    return absl::OkStatus();
+                  }, "u").ok());
+  };
+  set_lr(1e-3);
+  Reconcile(id);
+  Reconcile(id);
+  CHECK(backend.cancel_calls == 0);  // not restarted behind the user's back
+  CHECK(backend.launch_calls == 1);
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_state == ObservedState::kRunning);
+  // Not acted on: observed_generation stays at the spec the job runs.
+  CHECK(r.observed_generation == launched_generation);
+  CHECK(r.generation == launched_generation + 1);
+  REQUIRE(Condition(r, "Outdated"));
+  CHECK(Condition(r, "Outdated")->status);
+  CHECK(Condition(r, "Outdated")->reason == "SpecChangedWhileRunning");
+  CHECK(Condition(r, "Outdated")->message ==
+        "job " + std::to_string(job->id) + " (attempt 1) runs the spec of generation " +
+            std::to_string(launched_generation) +
+            "; stop and start the experiment to apply generation " +
+            std::to_string(r.generation));
+  CHECK(Condition(r, "Running")->status);
+  int outdated_events = 0;
+  auto events = store->ListEvents(id, 0, 1000);
+  REQUIRE(events.ok());
+  for (const auto& e : *events) outdated_events += e.type == "Outdated";
+  CHECK(outdated_events == 1);  // once, not per reconcile
+
+  SECTION("changing it back makes the job current again") {
+    set_lr(3e-4);
+    Reconcile(id);
+    r = Get(id);
+    CHECK(r.observed_generation == r.generation);
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+  }
+  SECTION("stop and start launch the new spec") {
+    SetDesired(id, DesiredState::kStopped);
+    Reconcile(id);
+    Finish(id, JobStatus::kCancelled, 143);
+    Reconcile(id);
+    r = Get(id);
+    CHECK(r.observed_state == ObservedState::kStopped);
+    CHECK(r.observed_generation == r.generation);
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+    SetDesired(id, DesiredState::kRunning);
+    Reconcile(id);
+    CHECK(Live(id)->command == "python train.py 'trainer.lr=0.001'");
+    r = Get(id);
+    CHECK(r.observed_generation == r.generation);
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+  }
+  SECTION("a retry after a failure launches the new spec") {
+    Finish(id, JobStatus::kFailed, 1);
+    ReconcileResult retry = Reconcile(id);
+    r = Get(id);
+    CHECK(r.observed_generation == r.generation);  // the retry will apply it
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+    now_ms += absl::ToInt64Milliseconds(retry.requeue_after);
+    Reconcile(id);
+    CHECK(Live(id)->command == "python train.py 'trainer.lr=0.001'");
+  }
+  SECTION("once the job has ended, the next start runs the new spec") {
+    Finish(id, JobStatus::kSucceeded, 0);
+    Reconcile(id);
+    r = Get(id);
+    CHECK(r.observed_state == ObservedState::kSucceeded);
+    // Nothing runs an older spec any more: acted on, nothing to do.
+    CHECK(r.observed_generation == r.generation);
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+    REQUIRE(store->RequestRun(id, "u").ok());
+    Reconcile(id);
+    CHECK(Live(id)->command == "python train.py 'trainer.lr=0.001'");
+    r = Get(id);
+    CHECK(r.observed_generation == r.generation);
+    CHECK_FALSE(Condition(r, "Outdated")->status);
+  }
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "the poller writes nothing for unchanged jobs and batches the changed ones",
+                 "[reconcile][poller]") {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(Create("batch" + std::to_string(i)));
+    Reconcile(ids.back());
+  }
+  for (auto& [job_id, obs] : backend.jobs) backend.Set(job_id, JobStatus::kRunning);
+  int64_t transactions = store->TransactionCount();
+  Poll();
+  CHECK(store->TransactionCount() == transactions + 1);  // 20 changed jobs, one write
+  CHECK(enqueued.size() == 20);
+
+  enqueued.clear();
+  transactions = store->TransactionCount();
+  int64_t revision = *store->LatestRevision();
+  Poll();
+  Poll();
+  CHECK(store->TransactionCount() == transactions);  // nothing changed: no write at all
+  CHECK(*store->LatestRevision() == revision);
+  CHECK(enqueued.empty());
+
+  for (int i = 0; i < 5; ++i) backend.Set(Live(ids[i])->backend_job_id, JobStatus::kSucceeded, 0);
+  Poll();
+  CHECK(store->TransactionCount() == transactions + 1);
+  CHECK(enqueued == std::set<int64_t>(ids.begin(), ids.begin() + 5));
+  for (int i = 0; i < 20; ++i) {
+    INFO(i);
+    CHECK(Jobs(ids[i]).front().status == (i < 5 ? JobStatus::kSucceeded : JobStatus::kRunning));
+  }
+}
 
 }  // namespace
 }  // namespace skydeck::reconcile

@@ -215,6 +215,44 @@ TEST_CASE_METHOD(StoreFixture, "lists page by id and filter by labels and state"
   CHECK(store->ListExperiments(named)->experiments.size() == 6);  // e2, e20..e24
 }
 
+// Filters look only at the columns they test, so a row they reject is never
+// fully decoded: here a row whose flags cannot be decoded at all.
+TEST_CASE("list filters reject rows without decoding them", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-filter-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    ExperimentSpec keep = StoreFixture::Spec("keep");
+    keep.labels["keep"] = "yes";
+    REQUIRE((*store)->CreateExperiment(keep, "t").ok());
+    REQUIRE((*store)->CreateExperiment(StoreFixture::Spec("undecodable"), "t").ok());
+  }
+  {
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec("UPDATE experiments SET flags = '{' WHERE name = 'undecodable'").ok());
+  }
+  auto store = Store::Open(path.string());
+  REQUIRE(store.ok());
+  ExperimentQuery kept;
+  kept.selector = *LabelSelector::Parse("keep=yes");
+  auto page = (*store)->ListExperiments(kept);
+  REQUIRE(page.ok());
+  REQUIRE(page->experiments.size() == 1);
+  CHECK(page->experiments[0].spec.name == "keep");
+  ExperimentQuery named;
+  named.name_contains = "kee";
+  CHECK((*store)->ListExperiments(named).ok());
+  // Unfiltered, the damaged row is read in full and reported.
+  CHECK(absl::IsDataLoss((*store)->ListExperiments(ExperimentQuery{}).status()));
+  store->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
 TEST_CASE_METHOD(StoreFixture, "events are a gap-free log watchers can resume", "[store]") {
   int64_t notified = 0;
   store->SetCommitListener([&](int64_t rev) { notified = rev; });
@@ -291,6 +329,70 @@ TEST_CASE_METHOD(StoreFixture, "a new run starts after the jobs of the last one"
   CHECK(again->generation == running->generation + 1);
   CHECK(store->ListEvents(a.id, 0, 1)->front().reason == "RunRequested");
   CHECK(store->InstallationId()->size() == 8);
+}
+
+TEST_CASE_METHOD(StoreFixture, "UpdateJobs writes many jobs in one transaction", "[store]") {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    ExperimentRecord e = Create("batch-" + std::to_string(i));
+    auto job = store->CreateLaunchIntent(Intent(e.id), "r");
+    REQUIRE(job.ok());
+    ids.push_back(job->id);
+  }
+  int64_t revision = *store->LatestRevision();
+  int64_t transactions = store->TransactionCount();
+  auto results = store->UpdateJobs(ids, [&](JobRecord& j, std::vector<NewEvent>* events) {
+    if (j.id == ids[1]) return absl::FailedPreconditionError("refused");
+    j.status = JobStatus::kRunning;
+    events->push_back(NewEvent{0, 0, "JobStatusChanged", "RUNNING", "", "poller"});
+    return absl::OkStatus();
+  });
+  REQUIRE(results.ok());
+  CHECK(store->TransactionCount() == transactions + 1);
+  REQUIRE(results->size() == 3);
+  CHECK((*results)[0].ok());
+  CHECK(absl::IsFailedPrecondition((*results)[1].status()));
+  CHECK((*results)[2].ok());
+  // The refused job is untouched; the others are written with their events.
+  CHECK(store->GetJob(ids[0])->status == JobStatus::kRunning);
+  CHECK(store->GetJob(ids[1])->status == JobStatus::kLaunching);
+  CHECK(store->GetJob(ids[2])->status == JobStatus::kRunning);
+  auto events = *store->EventsAfter(revision, 0, 10);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].job_id == ids[0]);
+  CHECK(events[1].job_id == ids[2]);
+  CHECK(*store->LatestRevision() == events[1].id);
+
+  // Nothing changed: nothing written, no event.
+  revision = *store->LatestRevision();
+  auto same = store->UpdateJobs(ids, [](JobRecord&, std::vector<NewEvent>*) {
+    return absl::OkStatus();
+  });
+  REQUIRE(same.ok());
+  CHECK(*store->LatestRevision() == revision);
+}
+
+TEST_CASE_METHOD(StoreFixture, "a job's unknown outcome is stored", "[store]") {
+  ExperimentRecord e = Create("unknown-outcome");
+  auto job = store->CreateLaunchIntent(Intent(e.id), "r");
+  REQUIRE(job.ok());
+  CHECK_FALSE(job->outcome_unknown);
+  REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
+                  j.status = JobStatus::kLost;
+                  j.ended_ms = now_ms;
+                  j.outcome_unknown = true;
+                  return absl::OkStatus();
+                }).ok());
+  CHECK(store->GetJob(job->id)->outcome_unknown);
+}
+
+TEST_CASE_METHOD(StoreFixture, "meta keys are set, replaced and read back", "[store]") {
+  CHECK(store->GetMeta("backend")->has_value() == false);
+  REQUIRE(store->SetMeta("backend", "local").ok());
+  CHECK(**store->GetMeta("backend") == "local");
+  REQUIRE(store->SetMeta("backend", "skypilot").ok());
+  CHECK(**store->GetMeta("backend") == "skypilot");
+  CHECK(**store->GetMeta("installation_id") == *store->InstallationId());
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 
 #include <httplib.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "../../common/exposition_checker.h"
 #include "web/bridge/testdata/echo.grpc.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -176,6 +179,65 @@ TEST_CASE("metrics count requests per RPC", "[bridge][http]") {
   CHECK(metrics->body.find("skydeck_http_requests_total{rpc=\"Say\"} 2") != std::string::npos);
   CHECK(metrics->body.find("skydeck_http_request_errors_total{rpc=\"Say\"} 1") !=
         std::string::npos);
+}
+
+TEST_CASE("metrics time unary requests in a histogram, streams apart", "[bridge][http]") {
+  BridgeFixture f;
+  auto c = f.Client();
+  c.Get("/api/echo/a");
+  c.Get("/api/echo/missing");
+  REQUIRE(c.Get("/api/echo/x/count?times=2"));
+  auto metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->get_header_value("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  testing::Exposition e = testing::ParseExposition(metrics->body);
+  INFO(metrics->body);
+  CHECK(e.problems.empty());
+  CHECK(e.types["skydeck_http_request_duration_seconds"] == "histogram");
+  CHECK(e.Value("skydeck_http_request_duration_seconds_count", {{"rpc", "Say"}}) == 2);
+  CHECK(e.Value("skydeck_http_request_duration_seconds_bucket", {{"rpc", "Say"}, {"le", "+Inf"}}) ==
+        2);
+  // A stream is counted but not timed: its length is the client's.
+  CHECK(e.Value("skydeck_http_requests_total", {{"rpc", "Count"}}) == 1);
+  CHECK_FALSE(e.Value("skydeck_http_request_duration_seconds_count", {{"rpc", "Count"}}));
+  CHECK(e.Value("skydeck_http_open_streams") == 0);
+}
+
+// httplib's Server::stop() does nothing until the listener thread has
+// entered its accept loop. A Stop() racing that start (skydeckd given
+// SIGTERM right after writing its ready file) must still end the listener;
+// before the fix one in a few immediate stops hung in the join for good
+// (here the test would hang and hit ctest's timeout). Found by the
+// sanitizer suite: skydeckd under ASan hung 30 s on such a SIGTERM.
+TEST_CASE("Stop right after Start always returns", "[bridge][http]") {
+  EchoService service;
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  BridgeOptions options;
+  options.port = 0;
+  options.service = bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo");
+  // On one CPU (threads inherit it) the new listener thread usually runs
+  // only after this one has called Stop(): the window is then wide open.
+  cpu_set_t all, one;
+  REQUIRE(sched_getaffinity(0, sizeof(all), &all) == 0);
+  CPU_ZERO(&one);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &all)) {
+      CPU_SET(cpu, &one);
+      break;
+    }
+  }
+  REQUIRE(sched_setaffinity(0, sizeof(one), &one) == 0);
+  int started = 0;
+  for (int i = 0; i < 50; ++i) {
+    HttpBridge bridge(server->InProcessChannel(grpc::ChannelArguments()), options);
+    if (bridge.Start().ok()) ++started;
+    bridge.Stop();
+  }
+  sched_setaffinity(0, sizeof(all), &all);
+  CHECK(started == 50);
+  server->Shutdown();
 }
 
 }  // namespace

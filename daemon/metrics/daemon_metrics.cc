@@ -1,0 +1,71 @@
+#include "daemon/metrics/daemon_metrics.h"
+
+#include <map>
+
+#include "common/prometheus_text.h"
+#include "common/states.h"
+
+namespace skydeck::metrics {
+namespace {
+
+void RenderController(const reconcile::ControllerStats& stats, const std::string& backend,
+                      PrometheusText* out) {
+  out->Family("skydeck_reconciles_total", MetricType::kCounter, "Reconciles by outcome.");
+  out->Sample("skydeck_reconciles_total", {{"outcome", "ok"}},
+              static_cast<double>(stats.reconciles_ok));
+  out->Sample("skydeck_reconciles_total", {{"outcome", "error"}},
+              static_cast<double>(stats.reconciles_error));
+  out->Family("skydeck_reconcile_queue_depth", MetricType::kGauge,
+              "Experiments waiting to be reconciled.");
+  out->Sample("skydeck_reconcile_queue_depth", {}, static_cast<double>(stats.queue_depth));
+  out->Family("skydeck_reconcile_queue_delayed", MetricType::kGauge,
+              "Experiments with a scheduled retry.");
+  out->Sample("skydeck_reconcile_queue_delayed", {}, static_cast<double>(stats.queue_delayed));
+  out->Family("skydeck_backend_polls_total", MetricType::kCounter, "Backend polls by outcome.");
+  out->Sample("skydeck_backend_polls_total", {{"backend", backend}, {"outcome", "ok"}},
+              static_cast<double>(stats.polls_ok));
+  out->Sample("skydeck_backend_polls_total", {{"backend", backend}, {"outcome", "error"}},
+              static_cast<double>(stats.polls_error));
+  out->Family("skydeck_backend_poll_seconds_total", MetricType::kCounter,
+              "Time spent polling the backend.");
+  out->Sample("skydeck_backend_poll_seconds_total", {}, stats.poll_seconds);
+  out->Family("skydeck_backend_launches_total", MetricType::kCounter,
+              "Backend launch calls by outcome.");
+  out->Sample("skydeck_backend_launches_total", {{"outcome", "ok"}},
+              static_cast<double>(stats.launches_ok));
+  out->Sample("skydeck_backend_launches_total", {{"outcome", "error"}},
+              static_cast<double>(stats.launches_error));
+}
+
+void RenderLiveJobs(store::Store& store, PrometheusText* out) {
+  out->Family("skydeck_live_jobs", MetricType::kGauge, "Live jobs by status.");
+  auto live = store.ListLiveJobs();
+  if (!live.ok()) return;
+  // Every live status from 0, so a series does not vanish when its last job
+  // moves on (a vanished series reads as "no data", not as 0).
+  std::map<std::string, int> by_status;
+  for (int s = static_cast<int>(JobStatus::kLaunching); s <= static_cast<int>(JobStatus::kUnknown);
+       ++s) {
+    JobStatus status = static_cast<JobStatus>(s);
+    if (!IsTerminal(status)) by_status[std::string(Name(status))] = 0;
+  }
+  for (const auto& job : *live) by_status[std::string(Name(job.status))]++;
+  for (const auto& [status, n] : by_status) {
+    out->Sample("skydeck_live_jobs", {{"status", status}}, n);
+  }
+}
+
+}  // namespace
+
+std::string DaemonMetrics(const DaemonMetricSources& sources) {
+  PrometheusText out;
+  if (sources.grpc != nullptr) sources.grpc->Render(&out);
+  if (sources.backend_calls != nullptr) sources.backend_calls->Render(&out);
+  if (sources.controller != nullptr) {
+    RenderController(sources.controller->stats(), sources.backend_name, &out);
+  }
+  if (sources.store != nullptr) RenderLiveJobs(*sources.store, &out);
+  return out.text();
+}
+
+}  // namespace skydeck::metrics

@@ -1,0 +1,54 @@
+// File: daemon/metrics/daemon_metrics.h
+//
+// Everything skydeckd itself adds to GET /metrics (the HTTP bridge puts its
+// own skydeck_http_* families in front):
+//
+// - every gRPC call, any client (grpc_server_metrics.h): skydeck_grpc_*;
+// - every backend call (metered_backend.h): skydeck_backend_calls_total,
+//   skydeck_backend_call_duration_seconds;
+// - the controller's counters and the store's live jobs, read at scrape
+//   time:
+//     skydeck_reconciles_total{outcome="ok"|"error"}      counter
+//     skydeck_reconcile_queue_depth                       gauge: ids ready to
+//                                                         reconcile
+//     skydeck_reconcile_queue_delayed                     gauge: ids waiting
+//                                                         out a retry delay
+//     skydeck_backend_polls_total{backend,outcome}        counter: poll rounds
+//     skydeck_backend_poll_seconds_total                  counter: their time
+//                                                         (store work included)
+//     skydeck_backend_launches_total{outcome}             counter: the
+//                                                         reconciler's launches
+//     skydeck_live_jobs{status}                           gauge: jobs not ended,
+//                                                         every live status
+//                                                         listed, 0 included
+//
+// Thread-safety: safe to call concurrently with everything it reads.
+#pragma once
+
+#include <string>
+
+#include "daemon/metrics/grpc_server_metrics.h"
+#include "daemon/metrics/metered_backend.h"
+#include "daemon/reconcile/controller.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::metrics {
+
+// What the families are read from. Pointers are not owned; null ones are
+// left out.
+struct DaemonMetricSources {
+  store::Store* store = nullptr;
+  const reconcile::Controller* controller = nullptr;
+  // The backend's name() for skydeck_backend_polls_total.
+  std::string backend_name;
+  const GrpcServerMetrics* grpc = nullptr;
+  const BackendCallMetrics* backend_calls = nullptr;
+};
+
+// DaemonMetrics()
+//
+// The families above in Prometheus text format. When the store cannot list
+// live jobs, skydeck_live_jobs has no samples (never made-up zeros).
+std::string DaemonMetrics(const DaemonMetricSources& sources);
+
+}  // namespace skydeck::metrics

@@ -1,0 +1,27 @@
+#include "daemon/reconcile/launch_snapshot.h"
+
+#include "common/command_line.h"
+
+namespace skydeck::reconcile {
+
+store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec) {
+  store::JobRecord job;
+  job.command = RenderCommand(spec.base_command, spec.flags);
+  job.flags = spec.flags;
+  job.nodes = spec.nodes;
+  job.gpus = spec.gpus;
+  job.gpu_type = spec.gpu_type;
+  job.infra = spec.infra;
+  job.spot = spec.spot;
+  job.run_name = spec.run_name.empty() ? spec.name : spec.run_name;
+  return job;
+}
+
+bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& spec) {
+  store::JobRecord now = LaunchSnapshot(spec);
+  return job.command == now.command && job.flags == now.flags && job.nodes == now.nodes &&
+         job.gpus == now.gpus && job.gpu_type == now.gpu_type && job.infra == now.infra &&
+         job.spot == now.spot && job.run_name == now.run_name;
+}
+
+}  // namespace skydeck::reconcile

@@ -1,0 +1,32 @@
+// File: daemon/reconcile/launch_snapshot.h
+//
+// What a job runs is copied from the experiment's spec when its launch
+// intent is written (the rendered command line, flags, resources, run
+// name), so a later spec change never alters a job. These two functions
+// make that copy and tell whether a job still matches the spec.
+//
+//   store::JobRecord intent = LaunchSnapshot(experiment.spec);
+//   ...
+//   if (!RunsCurrentSpec(live_job, experiment.spec)) { /* Outdated */ }
+#pragma once
+
+#include "daemon/store/records.h"
+
+namespace skydeck::reconcile {
+
+// LaunchSnapshot()
+//
+// A job record holding what a launch of `spec` would run now: command
+// (flags rendered and shell-quoted), flags, nodes, GPUs, GPU type, infra,
+// spot and run name (the experiment's name when run_name is empty). Every
+// other field is left at its default.
+store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec);
+
+// RunsCurrentSpec()
+//
+// True when `job` runs exactly what LaunchSnapshot(spec) would. Only the
+// fields a job runs with count: changing labels, the description or the
+// restart budget never makes a running job outdated.
+bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& spec);
+
+}  // namespace skydeck::reconcile

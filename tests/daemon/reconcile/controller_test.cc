@@ -1,0 +1,541 @@
+// Tests of the Controller (threads, queue, backoff, resync) on an in-memory
+// store and the fake backend. Nothing here sleeps for a fixed time: every
+// wait is for a condition, bounded by kWaitLimit.
+#include "daemon/reconcile/controller.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/store/store.h"
+#include "fake_backend.h"
+
+namespace skydeck::reconcile {
+namespace {
+
+using store::ExperimentRecord;
+using store::ExperimentSpec;
+
+constexpr auto kWaitLimit = std::chrono::seconds(30);
+
+// Holds launches of chosen experiments inside FakeBackend::Launch until
+// released, and counts how many launches are held at once.
+class LaunchGate {
+ public:
+  void Hold(int64_t experiment_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.insert(experiment_id);
+  }
+  void HoldAll() {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_all_ = true;
+  }
+  void ReleaseAll() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_.clear();
+      hold_all_ = false;
+    }
+    cv_.notify_all();
+  }
+
+  // FakeBackend::before_launch.
+  absl::Status Enter(const backend::JobSpec& spec, const std::function<void()>& notify) {
+    int64_t id = std::stoll(spec.env.at("SKYDECK_EXPERIMENT_ID"));
+    std::unique_lock<std::mutex> lock(mu_);
+    if (++inside_per_experiment_[id] > 1) concurrent_same_experiment_++;
+    ++inside_;
+    max_inside_ = std::max(max_inside_, inside_);
+    waiting_.insert(id);
+    notify();
+    cv_.wait(lock, [&] { return !hold_all_ && held_.count(id) == 0; });
+    waiting_.erase(id);
+    --inside_;
+    --inside_per_experiment_[id];
+    return absl::OkStatus();
+  }
+
+  int inside() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inside_;
+  }
+  int max_inside() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_inside_;
+  }
+  std::set<int64_t> waiting() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return waiting_;
+  }
+  int concurrent_same_experiment() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return concurrent_same_experiment_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int64_t> held_;
+  bool hold_all_ = false;
+  int inside_ = 0;
+  int max_inside_ = 0;
+  std::set<int64_t> waiting_;
+  std::map<int64_t, int> inside_per_experiment_;
+  int concurrent_same_experiment_ = 0;
+};
+
+struct ControllerFixture {
+  std::atomic<int64_t> now_ms{1'700'000'000'000};
+  std::unique_ptr<store::Store> store;
+  FakeBackend backend;
+  LaunchGate gate;
+  std::unique_ptr<Controller> controller;
+
+  std::mutex mu;
+  std::condition_variable changed;
+  std::map<int64_t, std::vector<ReconcileOutcome>> outcomes;  // guarded by mu
+
+  ControllerFixture() {
+    auto opened = store::Store::Open(":memory:", [this] { return now_ms.load(); });
+    REQUIRE(opened.ok());
+    store = std::move(*opened);
+    backend.before_launch = [this](const backend::JobSpec& spec) {
+      return gate.Enter(spec, [this] { changed.notify_all(); });
+    };
+  }
+
+  ~ControllerFixture() {
+    gate.ReleaseAll();  // a held launch would keep Stop from joining
+    if (controller) controller->Stop();
+  }
+
+  // Background loops off unless a test turns them on.
+  ControllerOptions Options() {
+    ControllerOptions o;
+    o.workers = 2;
+    o.poll_interval = absl::Hours(1);
+    o.resync_interval = absl::Hours(1);
+    o.clock = [this] { return now_ms.load(); };
+    o.on_reconciled = [this](const ReconcileOutcome& outcome) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        outcomes[outcome.experiment_id].push_back(outcome);
+      }
+      changed.notify_all();
+    };
+    return o;
+  }
+
+  void Start(ControllerOptions options) {
+    controller = std::make_unique<Controller>(store.get(), &backend, "abcd1234", options);
+    controller->Start();
+  }
+
+  int64_t Create(const std::string& name, DesiredState desired = DesiredState::kRunning) {
+    ExperimentSpec s;
+    s.name = name;
+    s.base_command = "python train.py";
+    s.desired_state = desired;
+    auto r = store->CreateExperiment(s, "test");
+    REQUIRE(r.ok());
+    return r->id;
+  }
+
+  // Waits (bounded) until `done` holds; re-checked on every reconcile and
+  // held launch, and every few milliseconds for state only the store shows.
+  bool WaitFor(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + kWaitLimit;
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      lock.unlock();
+      bool ok = done();
+      lock.lock();
+      if (ok) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      changed.wait_for(lock, std::chrono::milliseconds(5));
+    }
+  }
+
+  size_t Reconciles(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu);
+    return outcomes[id].size();
+  }
+  std::vector<ReconcileOutcome> Outcomes(int64_t id) {
+    std::lock_guard<std::mutex> lock(mu);
+    return outcomes[id];
+  }
+
+  ExperimentRecord Get(int64_t id) { return *store->GetExperiment(id); }
+  std::optional<store::JobRecord> Live(int64_t id) { return *store->LiveJob(id); }
+
+  bool Launched(int64_t id) {
+    std::lock_guard<std::mutex> lock(backend.mu);
+    std::string prefix = absl::StrCat("skydeck-abcd1234-", id, "-");
+    for (const auto& name : backend.launched_names) {
+      if (name.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  }
+
+  static const store::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
+    for (const auto& c : r.conditions) {
+      if (c.type == type) return &c;
+    }
+    return nullptr;
+  }
+  bool ConditionIs(int64_t id, const std::string& type, bool status) {
+    ExperimentRecord r = Get(id);
+    const store::Condition* c = Condition(r, type);
+    return c != nullptr && c->status == status;
+  }
+
+  void SetAllJobs(JobStatus status) {
+    std::lock_guard<std::mutex> lock(backend.mu);
+    for (auto& [id, obs] : backend.jobs) {
+      obs.status = status;
+      obs.raw_status = std::string(Name(status));
+    }
+  }
+};
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "at most --max-concurrent-launches reconciles run; the rest wait queued",
+                 "[reconcile][controller]") {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Create("limit-" + std::to_string(i)));
+  gate.HoldAll();
+  ControllerOptions options = Options();
+  options.workers = 2;
+  Start(options);
+
+  // Two launches held by the two workers; the other three wait in the queue.
+  REQUIRE(WaitFor([&] { return gate.inside() == 2 && controller->stats().queue_depth == 3; }));
+  CHECK(gate.max_inside() == 2);
+  for (int64_t held : gate.waiting()) {
+    // The intent is written before the backend is called.
+    ExperimentRecord r = Get(held);
+    CHECK(r.observed_state == ObservedState::kLaunching);
+    CHECK(ConditionIs(held, "Reconciling", true));
+    CHECK(ConditionIs(held, "Running", false));
+  }
+
+  gate.ReleaseAll();
+  REQUIRE(WaitFor([&] {
+    for (int64_t id : ids) {
+      if (!Launched(id)) return false;
+    }
+    return true;
+  }));
+  CHECK(gate.max_inside() == 2);
+
+  // The jobs start: one poll, and every experiment settles as RUNNING.
+  SetAllJobs(JobStatus::kRunning);
+  REQUIRE(controller->Refresh().ok());
+  REQUIRE(WaitFor([&] {
+    for (int64_t id : ids) {
+      if (Get(id).observed_state != ObservedState::kRunning) return false;
+    }
+    return true;
+  }));
+  for (int64_t id : ids) {
+    CHECK(ConditionIs(id, "Running", true));
+    CHECK(ConditionIs(id, "Reconciling", false));
+  }
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "a slow launch holds one worker, never other experiments or the API",
+                 "[reconcile][controller]") {
+  int64_t slow = Create("slow");
+  gate.Hold(slow);
+  Start(Options());
+  REQUIRE(WaitFor([&] { return gate.waiting().count(slow) == 1; }));
+
+  int64_t b = Create("quick-b");
+  int64_t c = Create("quick-c");
+  controller->Enqueue(b);  // what the API does after a write
+  controller->Enqueue(c);
+  REQUIRE(WaitFor([&] { return Launched(b) && Launched(c); }));
+  CHECK_FALSE(Launched(slow));
+
+  // The API keeps answering while the launch is held.
+  controller->Enqueue(slow);
+  CHECK(controller->Health().backend == "fake");
+  absl::StatusOr<int> polled = controller->Refresh();
+  REQUIRE(polled.ok());
+  CHECK(*polled == 2);
+  std::string log;
+  REQUIRE(controller
+              ->StreamLogs(*Live(b), false, 0,
+                           [&](absl::string_view chunk) {
+                             log.append(chunk.data(), chunk.size());
+                             return true;
+                           },
+                           [] { return false; })
+              .ok());
+  CHECK_FALSE(log.empty());
+  REQUIRE(store->UpdateSpec(b, [](ExperimentSpec& s) {
+                  s.labels["touched"] = "yes";
+                  return absl::OkStatus();
+                }, "user").ok());
+  CHECK(ConditionIs(slow, "Reconciling", true));
+
+  gate.ReleaseAll();
+  REQUIRE(WaitFor([&] { return Launched(slow); }));
+  CHECK(Live(slow)->backend_job_id != "");
+}
+
+TEST_CASE_METHOD(ControllerFixture, "the periodic resync reconciles every live experiment",
+                 "[reconcile][controller]") {
+  ControllerOptions options = Options();
+  options.resync_interval = absl::Milliseconds(20);
+  Start(options);
+  // Written to the store without telling the controller: only a resync
+  // can find them.
+  int64_t running = Create("found-by-resync");
+  int64_t stopped = Create("stopped", DesiredState::kStopped);
+  REQUIRE(WaitFor([&] { return Launched(running); }));
+  // Every tick enqueues everything again, whatever its state.
+  REQUIRE(WaitFor([&] { return Reconciles(running) >= 3 && Reconciles(stopped) >= 3; }));
+  CHECK(Get(stopped).observed_state == ObservedState::kIdle);
+  CHECK(Live(running));
+  std::lock_guard<std::mutex> lock(backend.mu);
+  CHECK(backend.launched_names.size() == 1);
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "reconcile errors back off per experiment and mark only it Degraded",
+                 "[reconcile][controller]") {
+  int64_t failing = Create("failing");
+  int64_t fine = Create("fine");
+  std::atomic<bool> fail{true};
+  backend.before_launch = [&](const backend::JobSpec& spec) -> absl::Status {
+    if (fail && spec.env.at("SKYDECK_EXPERIMENT_ID") == std::to_string(failing)) {
+      return absl::UnavailableError("connection refused");
+    }
+    return absl::OkStatus();
+  };
+  ControllerOptions options = Options();
+  options.error_backoff_initial = absl::Milliseconds(1);
+  options.error_backoff_max = absl::Milliseconds(8);
+  Start(options);
+
+  REQUIRE(WaitFor([&] { return Reconciles(failing) >= 6; }));
+  std::vector<absl::Duration> delays;
+  for (const ReconcileOutcome& o : Outcomes(failing)) {
+    CHECK(absl::IsUnavailable(o.status));
+    delays.push_back(o.retry_in);
+  }
+  delays.resize(6);
+  // Doubling from the initial backoff, capped.
+  CHECK(delays == std::vector<absl::Duration>{absl::Milliseconds(1), absl::Milliseconds(2),
+                                              absl::Milliseconds(4), absl::Milliseconds(8),
+                                              absl::Milliseconds(8), absl::Milliseconds(8)});
+  CHECK(ConditionIs(failing, "Degraded", true));
+  CHECK(Condition(Get(failing), "Degraded")->reason == "BackendUnavailable");
+  // The other experiment is not held back or marked.
+  REQUIRE(WaitFor([&] { return Launched(fine); }));
+  for (const ReconcileOutcome& o : Outcomes(fine)) CHECK(o.status.ok());
+  CHECK_FALSE(ConditionIs(fine, "Degraded", true));
+
+  // The backend recovers: the next retry launches and clears Degraded.
+  fail = false;
+  REQUIRE(WaitFor([&] { return Launched(failing) && ConditionIs(failing, "Degraded", false); }));
+  CHECK(Outcomes(failing).back().status.ok());
+
+  // After a success the backoff starts over at the initial delay.
+  size_t before = Reconciles(failing);
+  {
+    std::lock_guard<std::mutex> lock(backend.mu);
+    backend.cancel_error = absl::UnavailableError("connection refused");
+  }
+  REQUIRE(store->UpdateSpec(failing, [](ExperimentSpec& s) {
+                  s.desired_state = DesiredState::kStopped;
+                  return absl::OkStatus();
+                }, "user").ok());
+  controller->Enqueue(failing);
+  REQUIRE(WaitFor([&] { return Reconciles(failing) > before; }));
+  ReconcileOutcome after_success = Outcomes(failing)[before];
+  CHECK(absl::IsUnavailable(after_success.status));
+  CHECK(after_success.retry_in == absl::Milliseconds(1));
+  controller->Stop();  // before the hook's locals go
+}
+
+TEST_CASE("ErrorBackoff doubles from the initial delay up to the cap", "[reconcile][controller]") {
+  CHECK(ErrorBackoff(1, absl::Seconds(1), absl::Minutes(5)) == absl::Seconds(1));
+  CHECK(ErrorBackoff(3, absl::Seconds(1), absl::Minutes(5)) == absl::Seconds(4));
+  CHECK(ErrorBackoff(9, absl::Seconds(1), absl::Minutes(5)) == absl::Seconds(256));
+  CHECK(ErrorBackoff(10, absl::Seconds(1), absl::Minutes(5)) == absl::Minutes(5));
+  CHECK(ErrorBackoff(1000, absl::Seconds(1), absl::Minutes(5)) == absl::Minutes(5));
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "many enqueues during a reconcile cause one more reconcile, not one each",
+                 "[reconcile][controller]") {
+  int64_t busy = Create("busy");
+  gate.Hold(busy);
+  ControllerOptions options = Options();
+  options.workers = 1;
+  Start(options);
+  // The poll loop's first poll must not land later and add a reconcile.
+  REQUIRE(WaitFor([&] { return controller->stats().polls_ok >= 1; }));
+  REQUIRE(WaitFor([&] { return gate.waiting().count(busy) == 1; }));
+  for (int i = 0; i < 100; ++i) controller->Enqueue(busy);  // e.g. 100 quick writes
+  CHECK(controller->stats().queue_depth == 0);  // marked dirty, not queued 100 times
+  gate.ReleaseAll();
+  REQUIRE(WaitFor([&] { return Reconciles(busy) >= 2; }));
+  // A later experiment through the one worker: everything queued before it
+  // has been served once it is reconciled.
+  int64_t barrier = Create("barrier");
+  controller->Enqueue(barrier);
+  REQUIRE(WaitFor([&] { return Reconciles(barrier) >= 1; }));
+  CHECK(Reconciles(busy) == 2);
+  std::lock_guard<std::mutex> lock(backend.mu);
+  CHECK(backend.launch_calls == 2);  // busy and barrier, once each
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "concurrent start and stop from many threads never run two jobs of one "
+                 "experiment",
+                 "[reconcile][controller]") {
+  backend.cancel_ends_jobs = true;
+  std::atomic<int> violations{0};
+  backend.before_launch = [&](const backend::JobSpec& spec) -> absl::Status {
+    std::string prefix = spec.name.substr(0, spec.name.rfind('-') + 1);
+    {
+      std::lock_guard<std::mutex> lock(backend.mu);
+      for (const auto& [id, obs] : backend.jobs) {
+        // Another job of this experiment still running on the backend.
+        if (obs.name.rfind(prefix, 0) == 0 && !IsTerminal(obs.status)) violations++;
+      }
+    }
+    return gate.Enter(spec, [] {});  // counts concurrent launches per experiment
+  };
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(Create("race-" + std::to_string(i)));
+  ControllerOptions options = Options();
+  options.workers = 4;
+  options.poll_interval = absl::Milliseconds(2);
+  options.error_backoff_initial = absl::Milliseconds(1);
+  options.error_backoff_max = absl::Milliseconds(10);
+  Start(options);
+
+  // What the SetDesiredState handler does: `start` of an experiment that is
+  // already desired RUNNING requests a new run; then it enqueues.
+  std::atomic<int> write_errors{0};  // Catch2 assertions are not thread-safe
+  auto set_desired = [&](int64_t id, DesiredState desired) {
+    auto r = store->GetExperiment(id);
+    absl::Status written = r.status();
+    if (!r.ok()) {
+    } else if (desired == DesiredState::kRunning &&
+               r->spec.desired_state == DesiredState::kRunning) {
+      written = store->RequestRun(id, "user").status();
+    } else {
+      written = store->UpdateSpec(id, [&](ExperimentSpec& s) {
+                        s.desired_state = desired;
+                        return absl::OkStatus();
+                      }, "user").status();
+    }
+    if (!written.ok()) write_errors++;
+    controller->Enqueue(id);
+  };
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      std::mt19937 rng(1234 + t);
+      for (int i = 0; i < 60; ++i) {
+        int64_t id = ids[rng() % ids.size()];
+        DesiredState desired = rng() % 3 == 0 ? DesiredState::kStopped : DesiredState::kRunning;
+        set_desired(id, desired);
+        if (desired == DesiredState::kRunning && rng() % 2 == 0) {
+          set_desired(id, desired);  // a double click
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int64_t id : ids) set_desired(id, DesiredState::kRunning);
+  CHECK(write_errors == 0);
+
+  // Converged: each experiment has exactly one job, and it is live on the
+  // backend too.
+  REQUIRE(WaitFor([&] {
+    for (int64_t id : ids) {
+      std::optional<store::JobRecord> live = Live(id);
+      if (!live || live->backend_job_id.empty()) return false;
+      if (Get(id).observed_state != ObservedState::kPending) return false;
+    }
+    return true;
+  }));
+  controller->Stop();  // before the hook's locals go
+  CHECK(violations == 0);
+  CHECK(gate.concurrent_same_experiment() == 0);
+  std::map<std::string, int> live_on_backend;
+  for (const auto& [id, obs] : backend.jobs) {
+    if (!IsTerminal(obs.status)) live_on_backend[obs.name.substr(0, obs.name.rfind('-'))]++;
+  }
+  CHECK(live_on_backend.size() == ids.size());
+  for (const auto& [experiment, n] : live_on_backend) {
+    INFO(experiment);
+    CHECK(n == 1);
+  }
+}
+
+// Found by tests/chaos (backend_faults.py): every resync retried every
+// experiment in error backoff at once, so a SkyPilot server answering 500s
+// got bursts of ~2 requests per failing experiment each interval.
+TEST_CASE_METHOD(ControllerFixture, "a resync leaves experiments in error backoff alone",
+                 "[reconcile][controller]") {
+  int64_t failing = Create("failing");
+  int64_t fine = Create("fine");
+  backend.before_launch = [&](const backend::JobSpec& spec) -> absl::Status {
+    if (spec.env.at("SKYDECK_EXPERIMENT_ID") == std::to_string(failing)) {
+      return absl::InternalError("HTTP 500");
+    }
+    return absl::OkStatus();
+  };
+  ControllerOptions options = Options();
+  options.error_backoff_initial = absl::Hours(1);
+  options.resync_interval = absl::Milliseconds(10);
+  Start(options);
+  // Many resyncs have passed...
+  REQUIRE(WaitFor([&] { return Reconciles(fine) >= 5; }));
+  // ...and the failing one was tried once, then left to its backoff.
+  CHECK(Reconciles(failing) == 1);
+  controller->Stop();  // before the hook's locals go
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "when the backend is healthy again, experiments in error backoff are retried "
+                 "at once",
+                 "[reconcile][controller]") {
+  int64_t id = Create("waits-for-backend");
+  std::atomic<bool> down{true};
+  backend.reachable = false;
+  backend.before_launch = [&](const backend::JobSpec&) -> absl::Status {
+    return down ? absl::UnavailableError("connection refused") : absl::OkStatus();
+  };
+  ControllerOptions options = Options();
+  options.error_backoff_initial = absl::Hours(1);
+  options.poll_interval = absl::Milliseconds(10);
+  Start(options);
+  REQUIRE(WaitFor([&] { return Reconciles(id) >= 1 && controller->stats().polls_ok >= 2; }));
+  CHECK_FALSE(Launched(id));
+  down = false;
+  backend.reachable = true;
+  // Not an hour later: the first healthy poll retries it.
+  REQUIRE(WaitFor([&] { return Launched(id); }));
+  controller->Stop();  // before the hook's locals go
+}
+
+}  // namespace
+}  // namespace skydeck::reconcile
