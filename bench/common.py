@@ -27,6 +27,12 @@ def machine():
     return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}"
 
 
+def load_average():
+    """The 1-minute load average (other work on a shared machine)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def percentile(values, p):
     if not values:
         return float("nan")
@@ -61,13 +67,14 @@ class Daemon:
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
-             "--ready-file", ready, "--log-level", "warn"] + list(extra_args),
+             "--ready-file", ready, "--log-level", "warn", "--backend", "local"]
+            + list(extra_args),
             stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 60
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("skydeckd did not start; see " + self.log.name)
-            time.sleep(0.005)
+            time.sleep(0.001)
         self.startup_seconds = time.monotonic() - self.started
         with open(ready) as f:
             lines = f.read().splitlines()
@@ -75,9 +82,25 @@ class Daemon:
         self.http = lines[1] if len(lines) > 1 else None
 
     def rss_kb(self):
+        return self._status_kb("VmRSS:")
+
+    def peak_rss_kb(self):
+        """Peak resident set size since the process started (VmHWM)."""
+        return self._status_kb("VmHWM:")
+
+    def pss_kb(self):
+        """Proportional set size: pages shared with other processes (e.g. the
+        local backend's forked job monitors) counted by share, not in full."""
+        with open(f"/proc/{self.proc.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+        return 0
+
+    def _status_kb(self, key):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key):
                     return int(line.split()[1])
         return 0
 

@@ -3,6 +3,7 @@
 // the gRPC counterpart of `wrk` against the HTTP bridge.
 //
 //   grpc_load --server 127.0.0.1:50051 --rpc list --page-size 100 --threads 16 --seconds 10
+//   grpc_load --server 127.0.0.1:50051 --rpc get --id 42 --threads 16 --seconds 10
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -19,11 +20,13 @@ namespace pb = ::skydeck::v1;
 
 int main(int argc, char** argv) {
   CLI::App app{"gRPC load generator for skydeckd"};
-  std::string server = "127.0.0.1:50051", rpc = "list";
+  std::string server = "127.0.0.1:50051", rpc = "list", id = "1";
   int threads = 16, page_size = 100;
   double seconds = 10;
   app.add_option("--server", server);
-  app.add_option("--rpc", rpc, "list or health")->check(CLI::IsMember({"list", "health"}));
+  app.add_option("--rpc", rpc, "list, get or health")
+      ->check(CLI::IsMember({"list", "get", "health"}));
+  app.add_option("--id", id, "experiment for --rpc get");
   app.add_option("--threads", threads);
   app.add_option("--page-size", page_size);
   app.add_option("--seconds", seconds);
@@ -48,6 +51,11 @@ int main(int argc, char** argv) {
           req.set_page_size(page_size);
           pb::ListExperimentsResponse resp;
           status = stub->ListExperiments(&ctx, req, &resp);
+        } else if (rpc == "get") {
+          pb::GetExperimentRequest req;
+          req.set_id(id);
+          pb::GetExperimentResponse resp;
+          status = stub->GetExperiment(&ctx, req, &resp);
         } else {
           pb::GetHealthResponse resp;
           status = stub->GetHealth(&ctx, pb::GetHealthRequest(), &resp);

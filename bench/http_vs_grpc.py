@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Requests/s and latency of listing experiments (a page of 100 out of
 10,000) through the HTTP bridge (wrk) and directly over gRPC (grpc_load),
-side by side in the same run on the same daemon.
+side by side in the same run on the same daemon; then the same for getting
+one experiment (a small response, where per-request overheads show).
 
   bench/http_vs_grpc.py --skydeckd build/release/daemon/skydeckd \
       --grpc-load build/release/bench/grpc_load [--experiments 10000]
@@ -49,12 +50,16 @@ def run_wrk(url, threads, connections, seconds):
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, ms("50"), ms("99"), int(errors.group(1)) if errors else 0
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       out)
+    return (rps, ms("50"), ms("99"),
+            (int(errors.group(1)) if errors else 0) +
+            (sum(int(g) for g in socket.groups()) if socket else 0))
 
 
-def run_grpc(tool, server, threads, seconds):
-    out = subprocess.run([tool, "--server", server, "--rpc", "list", "--page-size", "100",
-                          "--threads", str(threads), "--seconds", str(seconds)],
+def run_grpc(tool, server, threads, seconds, rpc_args=("--rpc", "list", "--page-size", "100")):
+    out = subprocess.run([tool, "--server", server] + list(rpc_args) +
+                         ["--threads", str(threads), "--seconds", str(seconds)],
                          capture_output=True, text=True, check=True).stdout
     f = dict(zip(out.split()[0::2], out.split()[1::2]))
     return float(f["req/s"]), float(f["p50_ms"]), float(f["p99_ms"]), int(f["errors"])
@@ -75,12 +80,20 @@ def main():
         url = f"http://{daemon.http}/api/experiments?page_size=100"
         http = run_wrk(url, 2, args.connections, args.seconds)
         direct = run_grpc(args.grpc_load, daemon.grpc, args.connections, args.seconds)
-        print(f"experiments={args.experiments} page_size=100 concurrency={args.connections} "
+        one = args.experiments // 2
+        http_get = run_wrk(f"http://{daemon.http}/api/experiments/{one}", 2, args.connections,
+                           args.seconds)
+        direct_get = run_grpc(args.grpc_load, daemon.grpc, args.connections, args.seconds,
+                              ("--rpc", "get", "--id", str(one)))
+        print(f"experiments={args.experiments} concurrency={args.connections} "
               f"duration={args.seconds}s")
-        for name, (rps, p50, p99, errors) in (("http bridge (wrk)", http), ("grpc direct", direct)):
-            print(f"  {name:18s} {rps:9.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
-                  f"errors {errors}")
-        print(f"  http/grpc throughput ratio: {http[0] / direct[0]:.2f}")
+        for title, pair in (("list, page_size=100", (http, direct)),
+                            (f"get experiment {one}", (http_get, direct_get))):
+            print(f" {title}")
+            for name, (rps, p50, p99, errors) in zip(("http bridge (wrk)", "grpc direct"), pair):
+                print(f"  {name:18s} {rps:9.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+                      f"errors {errors}")
+            print(f"  http/grpc throughput ratio: {pair[0][0] / pair[1][0]:.2f}")
         print(f"machine: {common.machine()}; date: {datetime.date.today()}")
     finally:
         daemon.stop()
