@@ -136,7 +136,10 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     o.log_level = *l;
   } catch (const CLI::ParseError& e) {
     parsed.exit_now = true;
-    parsed.exit_code = app.exit(e);
+    // --help and --version exit 0; any other parse error is a usage error
+    // (exit 2, as for the skydeck CLI), whatever code CLI11 would pick.
+    int cli11_code = app.exit(e);
+    parsed.exit_code = cli11_code == static_cast<int>(CLI::ExitCodes::Success) ? 0 : kExitUsage;
     return parsed;
   }
   if (o.data_dir.empty()) o.data_dir = DefaultDataDir();

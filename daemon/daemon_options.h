@@ -66,11 +66,15 @@ struct DaemonOptions {
   std::string auth_token;
 };
 
-// Parses argv. Returns nullopt-like OK with `exit_code` set for --help and
-// --version. Errors: INVALID_ARGUMENT with a usage message.
+// skydeckd's exit status for a bad command line (flag or environment).
+inline constexpr int kExitUsage = 2;
+
+// Parses argv (and SKYDECK_* variables). When `exit_now` is set, CLI11 has
+// printed help or version (exit_code 0) or the usage error (kExitUsage) and
+// the caller should exit with `exit_code`.
 struct ParsedOptions {
   DaemonOptions options;
-  bool exit_now = false;  // --help or --version printed
+  bool exit_now = false;
   int exit_code = 0;
 };
 ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& version);

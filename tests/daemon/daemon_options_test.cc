@@ -1,0 +1,160 @@
+// skydeckd's configuration: a flag beats its SKYDECK_* variable, which beats
+// the built-in default; a bad value of either is a usage error (exit 2).
+#include "daemon/daemon_options.h"
+
+#include <stdlib.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace skydeck {
+namespace {
+
+// Sets environment variables for one test and restores them afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, const char*>> vars) {
+    for (const auto& [name, value] : vars) {
+      const char* old = getenv(name);
+      saved_.push_back({name, old != nullptr, old ? old : ""});
+      if (value) {
+        setenv(name, value, 1);
+      } else {
+        unsetenv(name);
+      }
+    }
+  }
+  ~ScopedEnv() {
+    for (const auto& s : saved_) {
+      if (s.was_set) {
+        setenv(s.name.c_str(), s.value.c_str(), 1);
+      } else {
+        unsetenv(s.name.c_str());
+      }
+    }
+  }
+
+ private:
+  struct Saved {
+    std::string name;
+    bool was_set;
+    std::string value;
+  };
+  std::vector<Saved> saved_;
+};
+
+ParsedOptions Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "skydeckd");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return ParseDaemonOptions(static_cast<int>(args.size()), argv.data(), "test-version");
+}
+
+// Every variable the tests below read, unset, so the caller's environment
+// cannot leak in.
+ScopedEnv CleanEnv() {
+  return ScopedEnv({{"SKYDECK_HOST", nullptr},
+                    {"SKYDECK_PORT", nullptr},
+                    {"SKYDECK_DATA_DIR", nullptr},
+                    {"SKYDECK_DB_PATH", nullptr},
+                    {"SKYDECK_POLL_INTERVAL", nullptr},
+                    {"SKYDECK_BACKEND", nullptr},
+                    {"SKYDECK_HTTP_PORT", nullptr},
+                    {"SKYDECK_AUTH_TOKEN", nullptr}});
+}
+
+TEST_CASE("without flags or environment, the embedded defaults apply", "[daemon][options]") {
+  auto env = CleanEnv();
+  ParsedOptions p = Parse({});
+  REQUIRE_FALSE(p.exit_now);
+  CHECK(p.options.host == "127.0.0.1");
+  CHECK(p.options.port == 50051);
+  CHECK(p.options.http_host == "127.0.0.1");
+  CHECK(p.options.http_port == 8000);
+  CHECK(p.options.backend == "auto");
+  CHECK(p.options.poll_interval == absl::ZeroDuration());  // the backend's own default
+  CHECK(p.options.reconcile_interval == absl::Seconds(60));
+  CHECK(p.options.data_dir == DefaultDataDir());
+  CHECK(p.options.db_path == DefaultDataDir() + "/skydeck.db");
+  CHECK(p.options.auth_token.empty());
+}
+
+TEST_CASE("the environment beats the default and a flag beats the environment",
+          "[daemon][options]") {
+  auto env = CleanEnv();
+  ScopedEnv set({{"SKYDECK_PORT", "6000"},
+                 {"SKYDECK_POLL_INTERVAL", "2s"},
+                 {"SKYDECK_BACKEND", "local"},
+                 {"SKYDECK_DATA_DIR", "/tmp/from-env"}});
+  ParsedOptions from_env = Parse({});
+  REQUIRE_FALSE(from_env.exit_now);
+  CHECK(from_env.options.port == 6000);
+  CHECK(from_env.options.poll_interval == absl::Seconds(2));
+  CHECK(from_env.options.backend == "local");
+  CHECK(from_env.options.db_path == "/tmp/from-env/skydeck.db");
+
+  ParsedOptions from_flags = Parse({"--port", "7000", "--poll-interval", "500ms", "--backend",
+                                    "skypilot", "--data-dir", "/tmp/from-flag"});
+  REQUIRE_FALSE(from_flags.exit_now);
+  CHECK(from_flags.options.port == 7000);
+  CHECK(from_flags.options.poll_interval == absl::Milliseconds(500));
+  CHECK(from_flags.options.backend == "skypilot");
+  CHECK(from_flags.options.db_path == "/tmp/from-flag/skydeck.db");
+}
+
+TEST_CASE("bad flags and bad environment values are usage errors", "[daemon][options]") {
+  auto env = CleanEnv();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--no-such-flag"},
+           {"--port", "70000"},
+           {"--backend", "kubernetes"},
+           {"--poll-interval", "soon"},
+           {"--reconcile-interval", "500ms"},  // below 1 s
+           {"--log-level", "loud"},
+           {"--sse-keepalive", "1ms"}}) {
+    INFO(args.front());
+    ParsedOptions p = Parse(args);
+    CHECK(p.exit_now);
+    CHECK(p.exit_code == kExitUsage);
+  }
+  ScopedEnv bad_port({{"SKYDECK_PORT", "not-a-port"}});
+  ParsedOptions p = Parse({});
+  CHECK(p.exit_now);
+  CHECK(p.exit_code == kExitUsage);
+}
+
+TEST_CASE("--help and --version exit 0", "[daemon][options]") {
+  auto env = CleanEnv();
+  for (const char* flag : {"--help", "--version"}) {
+    INFO(flag);
+    ParsedOptions p = Parse({flag});
+    CHECK(p.exit_now);
+    CHECK(p.exit_code == 0);
+  }
+}
+
+TEST_CASE("an empty token file is refused, a token file is read", "[daemon][options]") {
+  auto env = CleanEnv();
+  auto dir = std::filesystem::temp_directory_path() /
+             ("skydeck-options-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "empty").close();
+  std::ofstream(dir / "token") << "s3cret-token\n";
+
+  ParsedOptions empty = Parse({"--auth-token-file", (dir / "empty").string()});
+  CHECK(empty.exit_now);
+  CHECK(empty.exit_code == kExitUsage);
+
+  ParsedOptions read = Parse({"--auth-token-file", (dir / "token").string()});
+  REQUIRE_FALSE(read.exit_now);
+  CHECK(read.options.auth_token == "s3cret-token");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace skydeck
