@@ -373,8 +373,13 @@ class Run:
         if name != "slow":
             if not degraded:
                 self.violate(f"{name}: health never reported DEGRADED during the fault")
-            if out["degraded_experiments_max"] == 0:
-                self.violate(f"{name}: no experiment showed the Degraded condition")
+            # Degraded marks an experiment whose reconcile failed on the
+            # backend. Garbage from /api/get alone may fail none (launch and
+            # cancel POSTs still answer; their results are resolved later),
+            # so a short fault can pass without any.
+            if out["degraded_experiments_max"] == 0 and out["reconcile_errors_per_s_max"]:
+                self.violate(f"{name}: reconciles failed but no experiment showed the "
+                             "Degraded condition")
         if name == "down" and out["backend_unreachable_share"] == 0:
             self.violate("down: health never reported the backend unreachable")
         peak = out["backend_requests_per_s_max"]
