@@ -5,14 +5,13 @@ closed, and the whole text is valid Prometheus exposition format."""
 
 import math
 import re
-import tempfile
 import unittest
 
 import grpc
 
 import harness
 from test_http_bridge import Http
-from test_python_grpc_client import generate_stubs
+from test_python_grpc_client import StubsTestCase
 
 SKYDECK = "skydeck.v1.SkyDeck/"
 
@@ -91,16 +90,7 @@ def check_histogram(family, samples):
     return problems
 
 
-class MetricsTest(harness.E2ETestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.stub_dir = tempfile.TemporaryDirectory(prefix="skydeck-pystubs-")
-        generate_stubs(cls.stub_dir.name)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stub_dir.cleanup()
+class MetricsTest(StubsTestCase):
 
     def setUp(self):
         super().setUp()

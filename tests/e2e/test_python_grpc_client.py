@@ -32,7 +32,8 @@ def generate_stubs(out_dir):
     sys.path.insert(0, out_dir)
 
 
-class PythonGrpcClientTest(harness.E2ETestCase):
+class StubsTestCase(harness.E2ETestCase):
+    """A test case with Python stubs generated once for the class."""
 
     @classmethod
     def setUpClass(cls):
@@ -42,6 +43,9 @@ class PythonGrpcClientTest(harness.E2ETestCase):
     @classmethod
     def tearDownClass(cls):
         cls.stub_dir.cleanup()
+
+
+class PythonGrpcClientTest(StubsTestCase):
 
     def test_reflection_lists_services(self):
         from foreign import reflection_pb2, reflection_pb2_grpc
