@@ -129,7 +129,11 @@ int Run(const DaemonOptions& o) {
   builder.RegisterService(&api);
   // Counts every call on the server: CLI, Python, the bridge's in-process channel.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(metrics::NewMetricsInterceptorFactory(&grpc_metrics));
+  // The API's methods by descriptor (a generated message ties them in).
+  metrics::ServedMethods served = metrics::MethodsOf(
+      *skydeck::v1::GetHealthRequest::descriptor()->file()->FindServiceByName("SkyDeck"));
+  served.merge(metrics::GrpcInfrastructureMethods());
+  interceptors.push_back(metrics::NewMetricsInterceptorFactory(&grpc_metrics, std::move(served)));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {

@@ -4,41 +4,37 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <string>
+#include <utility>
 
 namespace skydeck::metrics {
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-// gRPC's server hands every call to a method it does not serve to one
-// handler named "unknown" (and typed bidi-streaming), so whatever names
-// clients make up, they share one series; they are not streams.
+// Calls to methods the server does not serve share this label.
 constexpr char kUnknownMethod[] = "unknown";
 
-bool IsUnknown(const char* method) {
-  return method == nullptr || *method == '\0' || std::strcmp(method, kUnknownMethod) == 0;
+// "/pkg.Service/Method" -> "pkg.Service/Method"; anything not served ->
+// "unknown".
+std::string MethodLabel(const char* method, const ServedMethods& served) {
+  if (method == nullptr || served.count(method) == 0) return kUnknownMethod;
+  return std::string(method + 1);
 }
 
-// "/pkg.Service/Method" -> "pkg.Service/Method".
-std::string MethodLabel(const char* method) {
-  if (IsUnknown(method)) return kUnknownMethod;
-  return method[0] == '/' ? std::string(method + 1) : std::string(method);
-}
-
-bool IsStreaming(const grpc::experimental::ServerRpcInfo& info) {
-  return !IsUnknown(info.method()) &&
+bool IsStreaming(const grpc::experimental::ServerRpcInfo& info, const std::string& label) {
+  return label != kUnknownMethod &&
          info.type() != grpc::experimental::ServerRpcInfo::Type::UNARY;
 }
 
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcServerMetrics* metrics, grpc::experimental::ServerRpcInfo* info)
+  MetricsInterceptor(GrpcServerMetrics* metrics, const ServedMethods& served,
+                     grpc::experimental::ServerRpcInfo* info)
       : metrics_(metrics),
         context_(info->server_context()),
-        method_(MethodLabel(info->method())),
-        streaming_(IsStreaming(*info)),
+        method_(MethodLabel(info->method(), served)),
+        streaming_(IsStreaming(*info, method_)),
         started_(std::chrono::steady_clock::now()) {
     metrics_->CallStarted(method_, streaming_);
   }
@@ -82,22 +78,37 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
 class MetricsInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(GrpcServerMetrics* metrics) : metrics_(metrics) {}
+  MetricsInterceptorFactory(GrpcServerMetrics* metrics, ServedMethods served)
+      : metrics_(metrics), served_(std::move(served)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_, info);  // owned by gRPC (ServerRpcInfo)
+    return new MetricsInterceptor(metrics_, served_, info);  // owned by gRPC (ServerRpcInfo)
   }
 
  private:
   GrpcServerMetrics* const metrics_;
+  const ServedMethods served_;  // read-only once built: shared by gRPC's threads
 };
 
 }  // namespace
 
+ServedMethods MethodsOf(const google::protobuf::ServiceDescriptor& service) {
+  ServedMethods out;
+  for (int i = 0; i < service.method_count(); ++i) {
+    out.insert("/" + service.full_name() + "/" + service.method(i)->name());
+  }
+  return out;
+}
+
+ServedMethods GrpcInfrastructureMethods() {
+  return {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+          "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"};
+}
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewMetricsInterceptorFactory(GrpcServerMetrics* metrics) {
-  return std::make_unique<MetricsInterceptorFactory>(metrics);
+NewMetricsInterceptorFactory(GrpcServerMetrics* metrics, ServedMethods served) {
+  return std::make_unique<MetricsInterceptorFactory>(metrics, std::move(served));
 }
 
 }  // namespace skydeck::metrics

@@ -51,12 +51,18 @@ struct InterceptedServer {
   std::unique_ptr<grpc::Server> server;
   int port = 0;
 
-  InterceptedServer() {
+  // With `health`, gRPC's default health service too: a callback service,
+  // which changes how the server routes calls to unknown methods.
+  explicit InterceptedServer(bool health = false) {
+    grpc::EnableDefaultHealthCheckService(health);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service);
+    ServedMethods served =
+        MethodsOf(*bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo"));
+    served.merge(GrpcInfrastructureMethods());
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
-    f.push_back(NewMetricsInterceptorFactory(&metrics));
+    f.push_back(NewMetricsInterceptorFactory(&metrics, std::move(served)));
     builder.experimental().SetInterceptorCreators(std::move(f));
     server = builder.BuildAndStart();
     REQUIRE(server);
@@ -169,11 +175,17 @@ TEST_CASE("an open stream is counted open until its client cancels it", "[metric
   CHECK(s.metrics.streams_started().Value({kCount}) == 1);
 }
 
-// Made-up method names share one series, so clients cannot grow /metrics.
+// Made-up method names share one series, so clients cannot grow /metrics;
+// also on a server with a callback service (skydeckd has the default health
+// service), where gRPC hands the interceptor the client's own path, bytes
+// that are not UTF-8 included.
 TEST_CASE("calls to unknown methods share one UNIMPLEMENTED series", "[metrics][grpc]") {
-  InterceptedServer s;
+  bool health = GENERATE(false, true);
+  INFO("default health service: " << health);
+  InterceptedServer s(health);
   grpc::GenericStub stub(s.TcpChannel());
-  for (const char* method : {"/no.such.Service/Nope", "/bridgetest.Echo/Missing"}) {
+  for (const char* method :
+       {"/no.such.Service/Nope", "/bridgetest.Echo/Missing", "/evil.Svc/b\"2\xff\xfe"}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     grpc::Slice payload(std::string("x"));
@@ -187,13 +199,25 @@ TEST_CASE("calls to unknown methods share one UNIMPLEMENTED series", "[metrics][
     REQUIRE(Eventually([&] { return done.load(); }));
     CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
   }
-  CHECK(s.Requests("unknown", "UNIMPLEMENTED") == 2);
+  CHECK(s.Requests("unknown", "UNIMPLEMENTED") == 3);
   CHECK(s.metrics.streams_started().Value({"unknown"}) == 0);
   CHECK(s.metrics.streams_open().Value({"unknown"}) == 0);
   PrometheusText text;
   s.metrics.Render(&text);
   CHECK(text.text().find("Nope") == std::string::npos);
   CHECK(text.text().find("Missing") == std::string::npos);
+  CHECK(text.text().find("evil") == std::string::npos);
+  if (health) {  // the health service itself is a served method
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Slice empty(std::string(""));
+    grpc::ByteBuffer request(&empty, 1), response;
+    std::atomic<bool> done{false};
+    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status) { done = true; });
+    REQUIRE(Eventually([&] { return done.load(); }));
+    CHECK(Eventually([&] { return s.Requests("grpc.health.v1.Health/Check", "OK") == 1; }));
+  }
   CHECK(testing::ParseExposition(text.text()).problems.empty());
 }
 
