@@ -124,6 +124,14 @@ absl::StatusOr<BackendChoice> ChooseBackend(const BackendFacts& facts,
   if (std::string theirs = BackendOfLiveJobs(facts); !theirs.empty()) {
     return Choose(theirs, absl::StrCat("auto: this database has live jobs on ", theirs), facts);
   }
+  // A database with history but no record predates `auto`: keep it where
+  // its jobs ran, so their logs stay readable and a restart does not move
+  // the next run to another backend.
+  if (facts.newest_job_backend) {
+    return Choose(*facts.newest_job_backend,
+                  absl::StrCat("auto: this database's jobs ran on ", *facts.newest_job_backend),
+                  facts);
+  }
   backend::BackendInfo info = probe();
   if (info.reachable) {
     std::string details = info.api_version.empty()
@@ -148,6 +156,7 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
   ASSIGN_OR_RETURN(facts.recorded, store.GetMeta(kBackendMetaKey));
   ASSIGN_OR_RETURN(std::vector<store::JobRecord> live, store.ListLiveJobs());
   for (const store::JobRecord& job : live) facts.live_jobs[job.backend].push_back(job.id);
+  ASSIGN_OR_RETURN(facts.newest_job_backend, store.NewestJobBackend());
   facts.skypilot_endpoint = backend::skypilot::ResolveEndpoint(o.skypilot_endpoint);
   absl::Status probe_error;
   ASSIGN_OR_RETURN(BackendChoice choice, ChooseBackend(facts, [&] {

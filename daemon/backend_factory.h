@@ -9,8 +9,8 @@
 // chosen once per database and recorded in its meta table (key "backend"):
 //
 //   --backend auto (the default): the recorded backend. A database without
-//       a record takes the backend of its live jobs (databases from before
-//       the record), else probes GET /api/health at the SkyPilot endpoint
+//       a record (one from before the record) takes the backend of its
+//       live jobs, else that of its most recent job, else probes GET /api/health at the SkyPilot endpoint
 //       (bounded by DaemonOptions::backend_probe_timeout): skypilot when a
 //       server answers (even one that then refuses SkyDeck, e.g. without a
 //       token), else local. Once recorded, a SkyPilot server that is down
@@ -50,6 +50,9 @@ struct BackendFacts {
   std::optional<std::string> recorded;
   // Ids of the live jobs, by the backend they run on.
   std::map<std::string, std::vector<int64_t>> live_jobs;
+  // The backend of the database's most recent job, live or ended (a
+  // database from before the choice was recorded, whose default was local).
+  std::optional<std::string> newest_job_backend;
   // The SkyPilot API server probed by `auto`, for messages.
   std::string skypilot_endpoint;
 };

@@ -154,6 +154,8 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
+  // The backend of the most recent job, live or ended; nullopt without jobs.
+  absl::StatusOr<std::optional<std::string>> NewestJobBackend();
   // Reads the job, lets `mutate` change it and append events, and writes
   // only when something changed. Events default to the job's experiment and
   // id. Errors: FAILED_PRECONDITION when the change would give the

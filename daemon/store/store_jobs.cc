@@ -151,6 +151,16 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   return ReadAllJobs(st);
 }
 
+absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  std::optional<std::string> backend;
+  if (row) backend = st->ColumnText(0);
+  st->Reset();
+  return backend;
+}
+
 absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& mutate) {
   ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
   JobRecord before = job;

@@ -71,6 +71,19 @@ TEST_CASE("backend choice: auto keeps the recorded backend without probing", "[b
   CHECK(chosen->reason == "auto: this database has live jobs on local");
 }
 
+// Before `auto`, the default was local: such a database, with history but
+// no live job, must not move to a SkyPilot server that happens to answer
+// (its old jobs' logs would become unreadable, its next runs cloud jobs).
+TEST_CASE("backend choice: auto keeps a database without a record where its jobs ran",
+          "[backend]") {
+  BackendFacts facts = Facts("auto");
+  facts.newest_job_backend = "local";
+  auto chosen = ChooseBackend(facts, NoProbe);
+  REQUIRE(chosen.ok());
+  CHECK(chosen->backend == "local");
+  CHECK(chosen->reason == "auto: this database's jobs ran on local");
+}
+
 TEST_CASE("backend choice: an explicit backend is refused while jobs live on the other",
           "[backend]") {
   BackendFacts facts = Facts("local");
@@ -130,6 +143,24 @@ struct FactoryFixture {
     return MakeBackend(options, "abcd1234", *store);
   }
 
+  // A job that ran and ended, as in a database from before the record.
+  void AddEndedJob(const std::string& backend) {
+    AddLiveJob(backend);
+    std::unique_ptr<store::Store> store = OpenStore();
+    auto live = store->ListLiveJobs();
+    REQUIRE(live.ok());
+    for (const store::JobRecord& job : *live) {
+      REQUIRE(store
+                  ->UpdateJob(job.id,
+                              [](store::JobRecord& j, std::vector<store::NewEvent>*) {
+                                j.status = JobStatus::kSucceeded;
+                                j.ended_ms = 1;
+                                return absl::OkStatus();
+                              })
+                  .ok());
+    }
+  }
+
   void AddLiveJob(const std::string& backend) {
     std::unique_ptr<store::Store> store = OpenStore();
     store::ExperimentSpec spec;
@@ -165,6 +196,19 @@ TEST_CASE_METHOD(FactoryFixture,
   CHECK(again->backend->name() == "skypilot");  // not switched to local
   CHECK(again->reason.find("recorded") != std::string::npos);
   CHECK_FALSE(again->backend->Probe().reachable);  // health shows it unreachable
+}
+
+TEST_CASE_METHOD(FactoryFixture,
+                 "backend auto: a database whose jobs ran locally stays local when SkyPilot answers",
+                 "[backend]") {
+  SkyPilotFake fake;
+  options.skypilot_endpoint = fake.endpoint();
+  AddEndedJob("local");
+  auto chosen = StartWith("auto");
+  REQUIRE(chosen.ok());
+  CHECK(chosen->backend->name() == "local");
+  CHECK(chosen->reason == "auto: this database's jobs ran on local");
+  CHECK(Recorded() == "local");
 }
 
 TEST_CASE_METHOD(FactoryFixture,
