@@ -112,6 +112,14 @@ absl::StatusOr<ReconcileResult> Reconciler::Reconcile(int64_t experiment_id) {
   if (absl::IsNotFound(loaded.status())) return ReconcileResult{};  // purged
   ASSIGN_OR_RETURN(Record r, std::move(loaded));
   ASSIGN_OR_RETURN(std::optional<Job> live, store_->LiveJob(experiment_id));
+  if (live && live->backend != backend_->name()) {
+    // A job of the other backend (a database that had live jobs on both
+    // before its backend was recorded): this backend can neither find,
+    // cancel nor poll it, so launching or cancelling here could run the
+    // experiment twice or report a stop that never happened.
+    RETURN_IF_ERROR(MarkOnOtherBackend(experiment_id, *live));
+    return ReconcileResult{};
+  }
   if (live && live->status == JobStatus::kLaunching && live->backend_job_id.empty()) {
     // A launch that never recorded its outcome (crash, or a transient error).
     absl::Status resolved = ResolveIntent(r, *live);
@@ -404,6 +412,27 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
             }
             return absl::OkStatus();
           })
+      .status();
+}
+
+absl::Status Reconciler::MarkOnOtherBackend(int64_t experiment_id, const Job& live) {
+  int64_t now = clock_();
+  std::string message = absl::StrCat(
+      "job ", live.id, " runs on the ", live.backend, " backend and this daemon uses ",
+      backend_->name(), ": start skydeckd with --backend ", live.backend,
+      " to stop or follow it; until then nothing is launched or cancelled");
+  return store_
+      ->UpdateObserved(experiment_id,
+                       [&](Record& e, std::vector<store::NewEvent>* events) {
+                         const store::Condition* c = FindCondition(e.conditions, "Stalled");
+                         if (!(c && c->status && c->reason == "JobOnOtherBackend")) {
+                           events->push_back(store::NewEvent{0, 0, "Stalled", "JobOnOtherBackend",
+                                                             message, kActor});
+                         }
+                         SetCondition(e.conditions, "Stalled", true, "JobOnOtherBackend", message,
+                                      now);
+                         return absl::OkStatus();
+                       })
       .status();
 }
 

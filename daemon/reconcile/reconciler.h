@@ -80,6 +80,9 @@ class Reconciler {
                        int restart_count, int64_t next_retry_ms,
                        const std::string& stalled_reason, const std::string& stalled_message,
                        bool job_outdated = false);
+  // Stalled/JobOnOtherBackend: `live` belongs to a backend this daemon does
+  // not run, so the experiment is left alone until skydeckd uses that one.
+  absl::Status MarkOnOtherBackend(int64_t experiment_id, const Job& live);
   absl::Status MarkDegraded(int64_t experiment_id, const absl::Status& error);
 
   store::Store* store_;

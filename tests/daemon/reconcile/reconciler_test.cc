@@ -76,10 +76,10 @@ struct ReconcileFixture {
 
   // A launch intent as a daemon leaves it when it dies between writing the
   // intent and recording the backend's answer.
-  void WriteCrashedIntent(int64_t id) {
+  void WriteCrashedIntent(int64_t id, const std::string& backend_name = "fake") {
     JobRecord intent;
     intent.experiment_id = id;
-    intent.backend = "fake";
+    intent.backend = backend_name;
     intent.backend_name = reconciler->JobName(id, 1);
     intent.command = "python train.py";
     REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
@@ -459,6 +459,31 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(backend.launch_calls == 2);
   CHECK(Live(id)->attempt == 2);
   CHECK_FALSE(Condition(Get(id), "Stalled")->status);
+}
+
+// A database that had live jobs on both backends before its backend was
+// recorded: this daemon's backend cannot find, cancel or poll the other's
+// job, so looking it up (empty) and launching would run it twice.
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a live job of another backend is neither relaunched nor cancelled",
+                 "[reconcile]") {
+  int64_t id = Create("elsewhere");
+  WriteCrashedIntent(id, "skypilot");
+  Reconcile(id);
+  CHECK(backend.find_calls == 0);
+  CHECK(backend.launch_calls == 0);
+  ExperimentRecord r = Get(id);
+  REQUIRE(Condition(r, "Stalled"));
+  CHECK(Condition(r, "Stalled")->status);
+  CHECK(Condition(r, "Stalled")->reason == "JobOnOtherBackend");
+  CHECK(Condition(r, "Stalled")->message.find("--backend skypilot") != std::string::npos);
+  CHECK(HasEvent(id, "Stalled"));
+
+  SetDesired(id, DesiredState::kStopped);
+  Reconcile(id);
+  CHECK(backend.cancel_calls == 0);
+  REQUIRE(Live(id));
+  CHECK(Live(id)->backend == "skypilot");
 }
 
 TEST_CASE_METHOD(ReconcileFixture,
