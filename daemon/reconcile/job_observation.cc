@@ -56,4 +56,15 @@ void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::st
                                     StatusChangeMessage(before, job), actor});
 }
 
+void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
+                         store::JobRecord& job, std::vector<store::NewEvent>* events) {
+  if (!job.live() || job.status != JobStatus::kLaunching || job.backend_job_id.empty()) return;
+  events->push_back(store::NewEvent{
+      0, 0, "LaunchRequestForgotten", "NotReportedByBackend",
+      absl::StrCat("the ", backend_name, " backend no longer reports launch ", job.backend_job_id,
+                   "; whether it started a job is looked up by the job's name"),
+      actor});
+  job.backend_job_id.clear();
+}
+
 }  // namespace skydeck::reconcile

@@ -28,4 +28,11 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
 void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::string& actor,
                         store::JobRecord& job, std::vector<store::NewEvent>* events);
 
+// A job still LAUNCHING whose launch the backend no longer reports (SkyPilot
+// forgets finished requests after a while, e.g. while skydeckd was down):
+// its backend id is cleared so the reconciler resolves it by name, as an
+// intent left by a crash, rather than giving up on a job that may run.
+void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
+                         store::JobRecord& job, std::vector<store::NewEvent>* events);
+
 }  // namespace skydeck::reconcile

@@ -72,7 +72,9 @@ absl::StatusOr<int> Poller::PollLocked() {
   // job changed and, inside the transaction, what is written.
   auto fold = [&](store::JobRecord& j, std::vector<store::NewEvent>* events) {
     auto it = by_id.find(j.backend_job_id);
-    if (it == by_id.end()) {
+    if (it == by_id.end() && j.status == JobStatus::kLaunching) {
+      ForgetLaunchRequest(backend_->name(), kActor, j, events);
+    } else if (it == by_id.end()) {
       MarkOutcomeUnknown(missing_reason, now, kActor, j, events);
     } else {
       ApplyObservation(*it->second, now, kActor, j, events);
@@ -108,7 +110,8 @@ absl::StatusOr<int> Poller::PollLocked() {
               {{"job", std::to_string(before.id)}, {"error", results[i].status().ToString()}});
       continue;
     }
-    if (results[i]->status != before.status || results[i]->ended_ms != before.ended_ms) {
+    if (results[i]->status != before.status || results[i]->ended_ms != before.ended_ms ||
+        results[i]->backend_job_id != before.backend_job_id) {
       changed_experiments.insert(before.experiment_id);
     }
   }

@@ -461,6 +461,45 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK_FALSE(Condition(Get(id), "Stalled")->status);
 }
 
+// SkyPilot keeps finished requests only for a while: a daemon down longer
+// finds the launch request of a LAUNCHING job gone, though the job it
+// started may run. It is looked up by name (found: adopted, not launched
+// again), not marked LOST and left running unowned.
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a launch the backend forgot is resolved by name, not given up",
+                 "[reconcile][poller]") {
+  int64_t id = Create("forgotten-request");
+  Reconcile(id);
+  auto job = Live(id);
+  REQUIRE(job);
+  REQUIRE(job->status == JobStatus::kLaunching);
+  std::string request_id = job->backend_job_id;
+  // The request is gone; the managed job it created runs under its name.
+  backend::JobObservation started = backend.jobs.at(request_id);
+  backend.jobs.erase(request_id);
+  started.backend_job_id = "fake-managed-7";
+  started.status = JobStatus::kRunning;
+  started.raw_status = "RUNNING";
+  backend.jobs[started.backend_job_id] = started;
+
+  Poll();
+  job = Live(id);
+  REQUIRE(job);
+  CHECK(job->status == JobStatus::kLaunching);
+  CHECK(job->backend_job_id.empty());
+  CHECK_FALSE(job->outcome_unknown);
+  CHECK(enqueued.count(id));
+  CHECK(HasEvent(id, "LaunchRequestForgotten"));
+
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
+  job = Live(id);
+  REQUIRE(job);
+  CHECK(job->backend_job_id == "fake-managed-7");
+  Poll();
+  CHECK(Live(id)->status == JobStatus::kRunning);
+}
+
 // A database that had live jobs on both backends before its backend was
 // recorded: this daemon's backend cannot find, cancel or poll the other's
 // job, so looking it up (empty) and launching would run it twice.
