@@ -121,9 +121,13 @@ CREATE TABLE flag_schemas (
 // A live job the backend stopped reporting: it may have ended in any way
 // (e.g. SUCCEEDED while nobody watched, then SkyPilot's jobs controller
 // stopped and forgot it), so the reconciler must not relaunch it on its own.
+// Jobs the poller of v2 marked LOST for that reason (its exact message)
+// are such jobs too.
 constexpr absl::string_view kV3 = R"sql(
 ALTER TABLE jobs ADD COLUMN outcome_unknown INTEGER NOT NULL DEFAULT 0
   CHECK (outcome_unknown IN (0, 1));
+UPDATE jobs SET outcome_unknown = 1
+  WHERE status = 'LOST' AND failure_reason = 'the backend no longer reports this job';
 )sql";
 
 constexpr std::array<absl::string_view, 3> kMigrations = {kV1, kV2, kV3};

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/store/migrations.h"
 #include "store_fixture.h"
 
@@ -42,6 +43,49 @@ TEST_CASE("a new file is migrated to the latest schema and reopens", "[store]") 
   CHECK(r->spec == StoreFixture::Spec("persisted"));
   CHECK((*store)->CheckIntegrity().ok());
   store->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+// v2's poller marked a job it stopped seeing LOST with this exact reason;
+// v3 knows such a job's outcome is unknown and must not relaunch it.
+TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-v2-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  int64_t forgotten = 0, vanished = 0;
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    for (const char* name : {"forgotten", "vanished"}) {
+      auto e = (*store)->CreateExperiment(StoreFixture::Spec(name), "t");
+      REQUIRE(e.ok());
+      auto job = (*store)->CreateLaunchIntent(StoreFixture::Intent(e->id), "t");
+      REQUIRE(job.ok());
+      (std::string(name) == "forgotten" ? forgotten : vanished) = job->id;
+    }
+  }
+  {  // Back to v2 as that poller left it.
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec("ALTER TABLE jobs DROP COLUMN outcome_unknown").ok());
+    REQUIRE((*conn)->Exec(absl::StrCat(
+        "UPDATE jobs SET status = 'LOST', ended_at = 1, failure_reason = CASE id WHEN ",
+        forgotten, " THEN 'the backend no longer reports this job' ELSE "
+        "'node 0: processes vanished without an exit code' END")).ok());
+    REQUIRE((*conn)->Exec("PRAGMA user_version = 2").ok());
+  }
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto a = (*store)->GetJob(forgotten);
+    auto b = (*store)->GetJob(vanished);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(a->outcome_unknown);
+    CHECK_FALSE(b->outcome_unknown);  // the backend said it did not finish
+  }
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(path.string() + suffix);
   }
