@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "daemon/backend/retry_at.h"
 #include "daemon/reconcile/job_observation.h"
 #include "daemon/reconcile/launch_snapshot.h"
 #include "daemon/reconcile/restart_policy.h"
@@ -123,6 +124,11 @@ absl::StatusOr<ReconcileResult> Reconciler::Reconcile(int64_t experiment_id) {
   if (live && live->status == JobStatus::kLaunching && live->backend_job_id.empty()) {
     // A launch that never recorded its outcome (crash, or a transient error).
     absl::Status resolved = ResolveIntent(r, *live);
+    if (std::optional<absl::Time> at = backend::RetryAtOf(resolved)) {
+      // The backend cannot tell yet (a launch may still reach it): not a
+      // failure, so no backoff and no Degraded; ask again then.
+      return ReconcileResult{std::max(*at - absl::Now(), absl::Milliseconds(100))};
+    }
     if (!resolved.ok()) {
       if (IsTransient(resolved)) RETURN_IF_ERROR(MarkDegraded(experiment_id, resolved));
       return resolved;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "daemon/backend/retry_at.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "daemon/backend/skypilot/status_mapping.h"
@@ -262,10 +263,12 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::str
     in_flight_.try_emplace(r->request_id, InFlightLaunch{name, absl::Now()});
   }
   if (absl::Time conclusive = FindConclusiveAtLocked(name); out.empty() && looked_at < conclusive) {
-    return absl::UnavailableError(absl::StrCat(
-        "no launch request or managed job named ", name,
-        " yet, but a launch of it may still reach the SkyPilot API server; looking again until ",
-        absl::FormatTime("%H:%M:%S", conclusive, absl::UTCTimeZone()), " UTC"));
+    return RetryAtError(
+        absl::StrCat(
+            "no launch request or managed job named ", name,
+            " yet, but a launch of it may still reach the SkyPilot API server; looking again at ",
+            absl::FormatTime("%H:%M:%S", conclusive, absl::UTCTimeZone()), " UTC"),
+        conclusive);
   }
   return out;
 }

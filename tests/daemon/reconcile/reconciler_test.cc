@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "daemon/backend/retry_at.h"
 #include "daemon/reconcile/poller.h"
 #include "daemon/reconcile/restart_policy.h"
 #include "daemon/store/store.h"
@@ -344,6 +345,31 @@ TEST_CASE_METHOD(ReconcileFixture,
   Reconcile(id);
   CHECK(backend.launch_calls == 0);
   CHECK(backend.cancelled == std::vector<std::string>{planted});
+}
+
+// When the backend says when it can tell (SkyPilot's launch settle after
+// a restart), waiting is no failure: no backoff, no Degraded, asked again
+// then (a failure count carried over from an outage would otherwise delay
+// the intent by minutes after the settle ended).
+TEST_CASE_METHOD(ReconcileFixture,
+                 "an intent the backend can tell about later is requeued for then, not failed",
+                 "[reconcile]") {
+  int64_t id = Create("settling");
+  WriteCrashedIntent(id);
+  backend.find_error =
+      backend::RetryAtError("a launch may still reach the server", absl::Now() + absl::Seconds(5));
+  ReconcileResult result = Reconcile(id);  // OK, not an error
+  CHECK(result.requeue_after > absl::Seconds(3));
+  CHECK(result.requeue_after <= absl::Seconds(5));
+  CHECK(backend.launch_calls == 0);
+  const store::Condition* degraded = Condition(Get(id), "Degraded");
+  CHECK((degraded == nullptr || !degraded->status));
+  REQUIRE(Live(id));
+  CHECK(Live(id)->status == JobStatus::kLaunching);
+
+  backend.find_error = absl::OkStatus();  // settled: nothing arrived
+  Reconcile(id);
+  CHECK(backend.launch_calls == 1);
 }
 
 TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[reconcile]") {
