@@ -166,8 +166,13 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
   }
   if (r.spec.desired_state == DesiredState::kRunning && !r.deleted()) {
     // The backend has never seen this name: launching it now cannot
-    // duplicate anything.
-    return Launch(r, intent);
+    // duplicate anything. Nothing ran the intent's snapshot either, so it
+    // runs what the experiment says now (the user may have edited it since
+    // the intent was written), not a spec that would be Outdated at once.
+    if (RunsCurrentSpec(intent, r.spec)) return Launch(r, intent);
+    ASSIGN_OR_RETURN(Job current,
+                     store_->ReplaceIntentSnapshot(intent.id, LaunchSnapshot(r.spec), kActor));
+    return Launch(r, current);
   }
   return store_
       ->UpdateJob(intent.id,

@@ -154,6 +154,13 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
+  // Replaces what a launch intent will run (command, flags, resources, run
+  // name: the fields of reconcile::LaunchSnapshot) while nothing can have
+  // run it, i.e. it is LAUNCHING without a backend id; appends an
+  // IntentUpdated event. Errors: FAILED_PRECONDITION otherwise (a job's
+  // snapshot is history once it reached the backend); NOT_FOUND.
+  absl::StatusOr<JobRecord> ReplaceIntentSnapshot(int64_t id, const JobRecord& snapshot,
+                                                  absl::string_view actor);
   // The backend of the most recent job, live or ended; nullopt without jobs.
   absl::StatusOr<std::optional<std::string>> NewestJobBackend();
   // Reads the job, lets `mutate` change it and append events, and writes

@@ -113,6 +113,40 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
   return out;
 }
 
+absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobRecord& snapshot,
+                                                       absl::string_view actor) {
+  JobRecord out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(JobRecord before, LoadJob(id));
+    if (before.status != JobStatus::kLaunching || !before.backend_job_id.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("job ", id, " has reached its backend; what it runs is fixed"));
+    }
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare("UPDATE jobs SET command = ?2, flags = ?3, nodes = ?4, gpus = ?5, "
+                                  "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9 "
+                                  "WHERE id = ?1"));
+    st->Bind(1, id);
+    st->Bind(2, snapshot.command);
+    st->Bind(3, FlagsToJson(snapshot.flags));
+    st->Bind(4, snapshot.nodes);
+    st->Bind(5, snapshot.gpus);
+    st->Bind(6, snapshot.gpu_type);
+    st->Bind(7, snapshot.infra);
+    st->Bind(8, snapshot.spot);
+    st->Bind(9, snapshot.run_name);
+    RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(InsertEvent(NewEvent{
+        before.experiment_id, id, "IntentUpdated", "SpecChanged",
+        absl::StrCat("attempt ", before.attempt, " never reached the backend; it runs the "
+                     "current spec: ", snapshot.command),
+        std::string(actor)}));
+    ASSIGN_OR_RETURN(out, LoadJob(id));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
 absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   return LoadJob(id);

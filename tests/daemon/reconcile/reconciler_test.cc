@@ -372,6 +372,32 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(backend.launch_calls == 1);
 }
 
+// The crashed intent never reached the backend, so nothing ran its
+// snapshot: a flag edited since runs in the launch, not a stale spec that
+// would be Outdated from its first second.
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a crashed intent the backend never saw launches the current spec",
+                 "[reconcile]") {
+  int64_t id = Create("edited-while-down");
+  WriteCrashedIntent(id);
+  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
+                  s.flags["trainer.lr"] = 1e-3;
+                  return absl::OkStatus();
+                }, "test").ok());
+  Reconcile(id);
+  REQUIRE(backend.launch_calls == 1);
+  auto job = Live(id);
+  REQUIRE(job);
+  CHECK(backend.specs.at(job->backend_job_id).command.find("trainer.lr=0.001") !=
+        std::string::npos);
+  CHECK(job->command.find("trainer.lr=0.001") != std::string::npos);
+  Poll();
+  Reconcile(id);
+  const store::Condition* outdated = Condition(Get(id), "Outdated");
+  CHECK((outdated == nullptr || !outdated->status));
+  CHECK(Get(id).observed_generation == Get(id).generation);
+}
+
 TEST_CASE_METHOD(ReconcileFixture, "stop during LAUNCHING never launches", "[reconcile]") {
   int64_t id = Create("stop-early");
   WriteCrashedIntent(id);

@@ -122,6 +122,32 @@ TEST_CASE_METHOD(StoreFixture, "created experiments read back exactly", "[store]
   CHECK(absl::IsNotFound(store->FindExperimentByName("nope").status()));
 }
 
+TEST_CASE_METHOD(StoreFixture, "an intent's snapshot changes only until it reaches the backend",
+                 "[store]") {
+  ExperimentRecord e = Create("snap");
+  auto intent = store->CreateLaunchIntent(Intent(e.id), "reconciler");
+  REQUIRE(intent.ok());
+  JobRecord snapshot = *intent;
+  snapshot.command = "python train.py 'trainer.lr=0.001'";
+  snapshot.flags = {{"trainer.lr", 1e-3}};
+  snapshot.nodes = 2;
+  auto replaced = store->ReplaceIntentSnapshot(intent->id, snapshot, "reconciler");
+  REQUIRE(replaced.ok());
+  CHECK(replaced->command == snapshot.command);
+  CHECK(replaced->flags == snapshot.flags);
+  CHECK(replaced->nodes == 2);
+  CHECK(replaced->attempt == intent->attempt);
+  CHECK(replaced->backend_name == intent->backend_name);
+
+  REQUIRE(store->UpdateJob(intent->id, [](JobRecord& j, std::vector<NewEvent>*) {
+                  j.backend_job_id = "backend-1";
+                  return absl::OkStatus();
+                }).ok());
+  CHECK(absl::IsFailedPrecondition(
+      store->ReplaceIntentSnapshot(intent->id, *intent, "reconciler").status()));
+  CHECK(store->GetJob(intent->id)->command == snapshot.command);
+}
+
 TEST_CASE_METHOD(StoreFixture, "names are unique among live experiments only", "[store]") {
   ExperimentRecord a = Create("dup");
   CHECK(absl::IsAlreadyExists(store->CreateExperiment(Spec("dup"), "t").status()));
