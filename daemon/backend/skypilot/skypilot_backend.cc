@@ -228,7 +228,7 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Query(
 
 absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::string& name) {
   if (!absl::StartsWith(name, kSkyDeckJobPrefix)) return std::vector<JobObservation>{};
-  absl::Time looked_at = absl::Now();
+  absl::Time looked_at = SteadyNow();
   ASSIGN_OR_RETURN(int version, ApiVersion());
   // Launch requests first: one that finishes before the queue lookup is
   // then in the queue answer; the other order could miss it.
@@ -263,12 +263,13 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::str
     in_flight_.try_emplace(r->request_id, InFlightLaunch{name, absl::Now()});
   }
   if (absl::Time conclusive = FindConclusiveAtLocked(name); out.empty() && looked_at < conclusive) {
+    absl::Time at = absl::Now() + (conclusive - SteadyNow());  // back on the wall clock
     return RetryAtError(
         absl::StrCat(
             "no launch request or managed job named ", name,
             " yet, but a launch of it may still reach the SkyPilot API server; looking again at ",
-            absl::FormatTime("%H:%M:%S", conclusive, absl::UTCTimeZone()), " UTC"),
-        conclusive);
+            absl::FormatTime("%H:%M:%S", at, absl::UTCTimeZone()), " UTC"),
+        at);
   }
   return out;
 }

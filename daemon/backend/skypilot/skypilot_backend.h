@@ -42,6 +42,7 @@
 // Thread-safety: safe for concurrent use.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -153,13 +154,18 @@ class SkyPilotBackend final : public Backend {
   // Notes a launch of `name` by this process: `settled` when nothing of it
   // can still reach the server, else the server may act on it later.
   void RecordLaunchAttempt(const std::string& name, bool settled);
-  // From when an empty lookup of `name` can be trusted.
+  // From when (SteadyNow) an empty lookup of `name` can be trusted.
   absl::Time FindConclusiveAtLocked(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const SkyPilotOptions options_;
   const TaskYamlOptions yaml_options_;
   const std::unique_ptr<ApiClient> api_;
-  const absl::Time started_ = absl::Now();
+  // Launch-settle times are on the steady clock (SteadyNow), not the wall
+  // clock: a clock stepped back an hour must not hold Find off for an hour.
+  static absl::Time SteadyNow() {
+    return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+  }
+  const absl::Time started_ = SteadyNow();
 
   // Serialises Query: one poll in flight.
   std::mutex poll_mu_;

@@ -88,7 +88,7 @@ absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
 }
 
 void SkyPilotBackend::RecordLaunchAttempt(const std::string& name, bool settled) {
-  absl::Time now = absl::Now();
+  absl::Time now = SteadyNow();
   absl::MutexLock lock(&mu_);
   bool startup_settled = now >= started_ + options_.launch_settle;
   for (auto it = launch_attempts_.begin(); it != launch_attempts_.end();) {
