@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "skydeck/v1/service.pb.h"
@@ -12,6 +13,9 @@
 
 namespace skydeck::web {
 namespace {
+
+// The rpc label of API requests that match no route (404, 405).
+constexpr char kUnmatchedRoute[] = "unmatched";
 
 using google::protobuf::Message;
 using google::protobuf::MessageFactory;
@@ -154,6 +158,16 @@ bool HttpBridge::Authorized(const httplib::Request& req, bool allow_query_token)
 
 void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) {
   auto started = std::chrono::steady_clock::now();
+  // Every request is counted once, with its final HTTP status: refused ones
+  // (no route, no token, wrong content type, bad parameters) included. An
+  // opened stream is counted when it ends (HandleStream).
+  std::string rpc = kUnmatchedRoute;
+  bool stream_opened = false;
+  absl::Cleanup record = [&] {
+    if (stream_opened) return;
+    Record(rpc, res.status >= 400,
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  };
   auto match = routes_.Match(req.method, req.path);
   if (!match.ok()) {
     bool wrong_verb = absl::IsFailedPrecondition(match.status());
@@ -165,6 +179,7 @@ void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) 
     return;
   }
   const Route& route = *match->route;
+  rpc = route.method->name();
   if (!Authorized(req, route.server_streaming())) {
     res.set_header("WWW-Authenticate", "Bearer");
     SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
@@ -193,14 +208,11 @@ void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) 
   call.metadata.emplace("x-skydeck-actor", actor.empty() ? "web" : actor);
   std::string serialized = request->SerializeAsString();
   if (route.server_streaming()) {
-    HandleStream(*match, serialized, std::move(call), res);
+    stream_opened = HandleStream(*match, serialized, std::move(call), res);
     return;
   }
   std::string response_bytes;
   grpc::Status status = caller_.Unary(GrpcPath(route.method), serialized, call, &response_bytes);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  Record(route.method->name(), !status.ok(), seconds);
   if (!status.ok()) {
     SendError(res, status.error_code(), status.error_message());
     return;
@@ -219,13 +231,13 @@ void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) 
   res.set_content(*json, "application/json");
 }
 
-void HttpBridge::HandleStream(const RouteMatch& match, const std::string& request,
+bool HttpBridge::HandleStream(const RouteMatch& match, const std::string& request,
                               CallOptions call, httplib::Response& res) {
   int limit = std::max(options_.threads, 24) - 16;
   if (active_streams_.load() >= limit) {
     SendError(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
               absl::StrCat("too many open streams (", limit, "); try again later"));
-    return;
+    return false;
   }
   const google::protobuf::MethodDescriptor* method = match.route->method;
   res.set_header("Cache-Control", "no-store");
@@ -270,6 +282,7 @@ void HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
         if (!client_gone) sink.done();
         return !client_gone;
       });
+  return true;
 }
 
 void HttpBridge::HandleStatic(const httplib::Request& req, httplib::Response& res) {

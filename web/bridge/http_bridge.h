@@ -83,7 +83,9 @@ class HttpBridge {
 
  private:
   void HandleApi(const httplib::Request& req, httplib::Response& res);
-  void HandleStream(const RouteMatch& match, const std::string& request, CallOptions call,
+  // False when the stream was refused (the error is in `res`); an opened
+  // stream is counted by Record when it ends.
+  bool HandleStream(const RouteMatch& match, const std::string& request, CallOptions call,
                     httplib::Response& res);
   void HandleStatic(const httplib::Request& req, httplib::Response& res);
   void HandleMetrics(const httplib::Request& req, httplib::Response& res);

@@ -181,6 +181,28 @@ TEST_CASE("metrics count requests per RPC", "[bridge][http]") {
         std::string::npos);
 }
 
+// Refused requests are requests too: a probe of wrong paths or tokens, or
+// a client sending bad parameters, must show in the error counters.
+TEST_CASE("metrics count refused requests as errors", "[bridge][http]") {
+  BridgeFixture f("s3cret");
+  auto c = f.Client();
+  httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+  REQUIRE(c.Get("/api/echo/a")->status == 401);                        // no token
+  REQUIRE(c.Get("/api/echo/a?times=many", auth)->status == 400);       // bad parameter
+  REQUIRE(c.Get("/api/nope", auth)->status == 404);                    // no such route
+  REQUIRE(c.Post("/api/echo/a", auth, "{}", "application/json")->status == 405);  // wrong verb
+  REQUIRE(c.Get("/api/echo/a", auth)->status == 200);
+  auto metrics = c.Get("/metrics", auth);
+  REQUIRE(metrics);
+  testing::Exposition e = testing::ParseExposition(metrics->body);
+  INFO(metrics->body);
+  CHECK(e.problems.empty());
+  CHECK(e.Value("skydeck_http_requests_total", {{"rpc", "Say"}}) == 3);
+  CHECK(e.Value("skydeck_http_request_errors_total", {{"rpc", "Say"}}) == 2);
+  CHECK(e.Value("skydeck_http_requests_total", {{"rpc", "unmatched"}}) == 2);
+  CHECK(e.Value("skydeck_http_request_errors_total", {{"rpc", "unmatched"}}) == 2);
+}
+
 TEST_CASE("metrics time unary requests in a histogram, streams apart", "[bridge][http]") {
   BridgeFixture f;
   auto c = f.Client();
