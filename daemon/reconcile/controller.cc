@@ -1,6 +1,7 @@
 #include "daemon/reconcile/controller.h"
 
 #include <algorithm>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -115,8 +116,12 @@ void Controller::PollLoop() {
     bool failing = !info.reachable || !polled.ok();
     if (was_failing && !failing) {
       // The backend is back: what backed off while it failed is retried
-      // now, not when each backoff (up to error_backoff_max) ends.
-      for (int64_t id : BackedOff()) queue_.Add(id);
+      // now, not when each backoff (up to error_backoff_max) ends; spread
+      // over up to one poll interval (10 s at most), so that a backend
+      // that comes back, or flaps, does not get them all in one second.
+      absl::Duration spread = std::min(options_.poll_interval, absl::Seconds(10));
+      std::uniform_real_distribution<double> share(0, 1);
+      for (int64_t id : BackedOff()) queue_.AddAfter(id, spread * share(rng_));
     }
     was_failing = failing;
   } while (SleepFor(options_.poll_interval));

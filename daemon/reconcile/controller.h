@@ -3,8 +3,9 @@
 // Runs the reconciler: a work queue fed by API writes (Enqueue), the poller
 // (experiments whose jobs changed) and a periodic resync; a bounded pool of
 // workers; per-experiment exponential backoff after errors (the resync
-// leaves experiments in backoff alone; they are retried at once when a poll
-// finds the backend healthy again after failing); a poll loop.
+// leaves experiments in backoff alone; they are retried, spread over up to
+// one poll interval, when a poll finds the backend healthy again after
+// failing); a poll loop.
 // Business logic lives in Reconciler and Poller; this file owns threads.
 //
 //   Controller c(store, backend, installation_id, options);
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -127,6 +129,7 @@ class Controller final : public ControlPlane {
 
   mutable std::mutex mu_;
   std::map<int64_t, int> failures_;     // guarded by mu_: consecutive errors per id
+  std::mt19937 rng_{std::random_device{}()};  // poll thread only: retry spread
   backend::BackendInfo backend_info_;   // guarded by mu_: from the last probe
   std::atomic<int64_t> reconciles_ok_{0};
   std::atomic<int64_t> reconciles_error_{0};
