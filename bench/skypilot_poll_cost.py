@@ -30,68 +30,32 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import common  # noqa: E402
+import fake_skypilot  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 import grpc  # noqa: E402
 
-FAKE = os.path.join(common.REPO, "tests", "skypilot_fake", "skypilot_fake.py")
 ROUTES = [("queue", "queue_calls"), ("api/get", "api_get_calls"),
           ("api/status", "status_calls"), ("health", "health_calls")]
 OTHER = ["launch_calls", "cancel_calls", "api_cancel_calls", "logs_calls", "stream_calls"]
 
 
-def wait_for(condition, timeout, what, interval=0.02):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-class Fake:
-    """tests/skypilot_fake as a subprocess; counters via its control port."""
+class Fake(fake_skypilot.Fake):
+    """The tests' fake in explicit-tick mode, with its request counters."""
 
     def __init__(self, directory):
-        port_file = os.path.join(directory, "fake.port")
-        control_file = os.path.join(directory, "fake.control")
-        self.log = open(os.path.join(directory, "fake.log"), "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, FAKE, "--port-file", port_file, "--control-port-file",
-             control_file, "--tick-mode", "explicit"],
-            stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
-        try:
-            wait_for(lambda: self.proc.poll() is not None or os.path.exists(port_file),
-                     30, "the fake SkyPilot API server")
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the fake exited; see {self.log.name}")
-        except BaseException:
-            self.stop()
-            raise
-        with open(port_file) as f:
-            self.endpoint = f"http://127.0.0.1:{int(f.read())}"
-        with open(control_file) as f:
-            self.control = f"http://127.0.0.1:{int(f.read())}/_fake/"
-
-    def call(self, route, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.control + route, data=data,
-                                     method="GET" if data is None else "POST")
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read())
+        super().__init__(directory, extra_args=["--tick-mode", "explicit"])
 
     def counters(self):
-        return self.call("state")["counters"]
+        return self.state()["counters"]
 
     def queue_round_trip(self, route, body):
         """Seconds for one queue request and its /api/get, sent directly."""
@@ -105,16 +69,6 @@ class Fake:
         with urllib.request.urlopen(f"{api}/api/get?request_id={request_id}", timeout=60) as resp:
             resp.read()
         return time.monotonic() - start
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def metrics(daemon):
@@ -134,7 +88,7 @@ def metrics(daemon):
 def wait_tick(daemon, after, timeout=60):
     """Waits until the daemon has finished more than `after` polls."""
     return wait_for(lambda: (lambda m: m if m["polls"] > after else None)(metrics(daemon)),
-                    timeout, "a poll tick", interval=0.01)
+                    timeout=timeout, what="a poll tick", interval=0.01)
 
 
 def diff(after, before):
@@ -161,7 +115,8 @@ def measure(args, stubs, n):
         stub.SetDesiredState(service_pb2.SetDesiredStateRequest(
             label_selector="bench=poll", desired_state=resources_pb2.DESIRED_STATE_RUNNING),
             timeout=300)
-        wait_for(lambda: metrics(daemon)["running"] == n, 600, f"{n} jobs RUNNING", 0.2)
+        wait_for(lambda: metrics(daemon)["running"] == n, timeout=600,
+                 what=f"{n} jobs RUNNING", interval=0.2)
         ramp_seconds = time.monotonic() - ramp_start
         ramp = diff(fake.counters(), before_ramp)
 

@@ -24,14 +24,14 @@ class Fake:
     """The fake API server as a subprocess; driven through its control port,
     which stays up while the API port is "down"."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, extra_args=()):
         port_file = os.path.join(directory, "fake.port")
         control_file = os.path.join(directory, "fake.control")
         self.log_path = os.path.join(directory, "fake.log")
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, FAKE,
-             "--port-file", port_file, "--control-port-file", control_file],
+             "--port-file", port_file, "--control-port-file", control_file, *extra_args],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
 
