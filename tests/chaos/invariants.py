@@ -11,7 +11,11 @@ directory (DATA_DIR/jobs/<job name>/, see daemon/backend/local/job_dir.h).
 import os
 import re
 import sqlite3
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from harness import processes_under  # noqa: E402
 
 # skydeck-<installation>-<experiment id>-<attempt> (reconciler.cc, JobName).
 JOB_NAME = re.compile(r"^skydeck-([0-9a-f]+)-(\d+)-(\d+)$")
@@ -84,22 +88,14 @@ def _proc_stat(pid):
 def job_processes(data_dir):
     """{job name: {pgid: [pids]}} of live processes whose cwd is in a job
     directory (DATA_DIR/jobs/<name>/...); zombies excluded."""
-    root = os.path.realpath(os.path.join(data_dir, "jobs")) + os.sep
+    root = os.path.realpath(os.path.join(data_dir, "jobs"))
     out = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            continue
-        if not cwd.startswith(root):
-            continue
+    for pid, cwd in processes_under(root):
         stat = _proc_stat(pid)
-        if stat is None or stat[0] in ("Z", "X"):
+        if cwd == root or stat is None or stat[0] in ("Z", "X"):
             continue
-        name = cwd[len(root):].split(os.sep)[0]
-        out.setdefault(name, {}).setdefault(stat[1], []).append(int(pid))
+        name = cwd[len(root) + 1:].split(os.sep)[0]
+        out.setdefault(name, {}).setdefault(stat[1], []).append(pid)
     return out
 
 

@@ -30,22 +30,29 @@ def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
-def kill_processes_under(directory):
-    """Kills every process whose working directory is inside `directory`
-    (jobs the local backend started for this test), so nothing outlives it."""
+def processes_under(directory):
+    """[(pid, cwd)] of the processes whose working directory is `directory`
+    or inside it (local-backend jobs run in the data directory)."""
     directory = os.path.realpath(directory)
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
             continue
         if cwd == directory or cwd.startswith(directory + os.sep):
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except OSError:
-                pass
+            out.append((int(pid), cwd))
+    return out
+
+
+def kill_processes_under(directory):
+    """Kills every process whose working directory is inside `directory`
+    (jobs the local backend started for this test), so nothing outlives it."""
+    for pid, _ in processes_under(directory):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 class Daemon:
