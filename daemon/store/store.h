@@ -154,6 +154,8 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
+  // Live jobs per status (counted in SQL: no row is decoded).
+  absl::StatusOr<std::map<JobStatus, int64_t>> CountLiveJobsByStatus();
   // Replaces what a launch intent will run (command, flags, resources, run
   // name: the fields of reconcile::LaunchSnapshot) while nothing can have
   // run it, i.e. it is LAUNCHING without a backend id; appends an

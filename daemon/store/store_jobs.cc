@@ -185,6 +185,22 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   return ReadAllJobs(st);
 }
 
+absl::StatusOr<std::map<JobStatus, int64_t>> Store::CountLiveJobsByStatus() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
+                                "GROUP BY status"));
+  std::map<JobStatus, int64_t> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    auto status = ParseJobStatus(st->ColumnText(0));
+    if (status.ok()) out[*status] = st->ColumnInt(1);
+  }
+  st->Reset();
+  return out;
+}
+
 absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
