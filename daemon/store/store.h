@@ -217,7 +217,7 @@ class Store {
   absl::Status CheckIntegrity();
 
   // Write transactions begun so far (committed, rolled back or dry runs):
-  // what a caller that batches writes saves, for tests and metrics.
+  // what a caller that batches writes saves (tests count them).
   int64_t TransactionCount() const { return transactions_.load(); }
 
  private:
