@@ -26,6 +26,7 @@ void BuildCommandTree(CLI::App* app, CommandContext* ctx) {
   AddJobCommands(app, ctx);
   AddSystemCommands(app, ctx);
   AddSchemaCommands(app, ctx);
+  AddTemplateCommands(app, ctx);
   AddSweepCommands(app, ctx);
   AddWaitCommand(app, ctx);
   AddApplyCommands(app, ctx);

@@ -8,6 +8,7 @@
 // with a field diff / unchanged) is printed either way; `--dry-run` and
 // `diff` write nothing: the daemon checks each document (validate_only,
 // cli/preview.h), so a dry run fails where the real apply would.
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -21,6 +22,7 @@
 #include "cli/command.h"
 #include "cli/manifest.h"
 #include "cli/preview.h"
+#include "cli/workload_args.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {
@@ -85,9 +87,33 @@ absl::StatusOr<std::vector<FieldChange>> PlanChanges(CommandContext& ctx, const 
   return DiffManifest(normalised, have);
 }
 
+// The directory sent as default_workdir when creating from `m`: the current
+// one, unless the manifest says where the code is.
+std::string DefaultWorkdirFor(const Manifest& m) {
+  if (m.fields.contains("workdir")) return "";
+  absl::StatusOr<std::string> cwd = CurrentDirectory();
+  return cwd.ok() ? *cwd : "";
+}
+
+// A relative workdir is relative to the manifest file (to the current
+// directory for stdin), as a path in the file reads.
+absl::Status ResolveWorkdirs(std::vector<Manifest>& manifests, const std::string& file) {
+  for (Manifest& m : manifests) {
+    if (!m.fields.contains("workdir") || m.spec.workdir().empty()) continue;
+    ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
+    std::filesystem::path base(cwd);
+    if (file != "-") base = (base / file).parent_path();
+    ASSIGN_OR_RETURN(std::string resolved, ResolveWorkdir(m.spec.workdir(), base.string()));
+    m.spec.set_workdir(resolved);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Create(CommandContext& ctx, const Manifest& m) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = m.spec;
+  req.set_default_workdir(DefaultWorkdirFor(m));
+  if (!m.fields.contains("template")) req.mutable_experiment()->clear_template_();
   req.mutable_experiment()->clear_desired_state();
   req.set_start(m.spec.desired_state() == pb::DESIRED_STATE_RUNNING);
   pb::CreateExperimentResponse resp;
@@ -182,6 +208,7 @@ void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan, bool dry_
 absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
   ASSIGN_OR_RETURN(std::string text, ReadInput(args.file));
   ASSIGN_OR_RETURN(std::vector<Manifest> manifests, AsUsage(ParseManifests(text)));
+  RETURN_IF_ERROR(AsUsageError(ResolveWorkdirs(manifests, args.file)));
   std::vector<PlanItem> plan;
   bool differs = false;
   absl::Status failure;
@@ -194,7 +221,10 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
     if (found.code() == absl::StatusCode::kNotFound) {
       differs = true;
       item.action = Action::kCreate;
-      failure = args.dry_run ? PreviewCreate(ctx, m.spec).status() : Create(ctx, m);
+      pb::Experiment preview = m.spec;
+      if (!m.fields.contains("template")) preview.clear_template_();
+      failure = args.dry_run ? PreviewCreate(ctx, preview, DefaultWorkdirFor(m)).status()
+                             : Create(ctx, m);
     } else if (!found.ok()) {
       failure = found;
     } else {
@@ -239,8 +269,11 @@ void AddApplyCommands(CLI::App* app, CommandContext* ctx) {
                 "\n\nFields (snake_case, as the API): name (required), description, "
                 "base_command, run_name, flags (map; plain scalars typed like --flag, quoted "
                 "ones stay strings), nodes, gpus, gpu_type, infra, spot, labels, max_restarts, "
-                "desired_state (RUNNING, STOPPED, TERMINATED). Fields left out are left "
-                "alone. An unknown field is an error naming its line.");
+                "desired_state (RUNNING, STOPPED, TERMINATED), template, envs (map), secrets "
+                "(list of names), workdir (a directory, relative to the file, or a git "
+                "URL[@REF]). Fields left out are left alone; creating without workdir sends "
+                "the current directory, as exp create does. An unknown field is an error "
+                "naming its line.");
   OnParsed(apply, ctx, [ctx, args]() -> absl::Status {
     return RunApplyPlan(*ctx, *args).status();
   });

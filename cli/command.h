@@ -139,6 +139,8 @@ void AddSystemCommands(CLI::App* app, CommandContext* ctx);
 void AddSchemaCommands(CLI::App* app, CommandContext* ctx);
 // sweep (cli/sweep.cc).
 void AddSweepCommands(CLI::App* app, CommandContext* ctx);
+// template apply|get|list|delete (cli/template.cc).
+void AddTemplateCommands(CLI::App* app, CommandContext* ctx);
 // apply, diff (cli/apply.cc).
 void AddApplyCommands(CLI::App* app, CommandContext* ctx);
 // completion (cli/completion.cc): describes the whole tree when run.

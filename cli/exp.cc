@@ -16,6 +16,7 @@
 #include "cli/manifest.h"
 #include "cli/selection.h"
 #include "cli/wait.h"
+#include "cli/workload_args.h"
 #include "common/label_selector.h"
 #include "cli/views.h"
 #include "common/proto_convert.h"
@@ -107,6 +108,7 @@ struct CreateArgs {
   int32_t nodes = 0, gpus = 0, max_restarts = 0;
   bool spot = false, start = false;
   const CLI::Option* max_restarts_option = nullptr;
+  WorkloadArgs workload;
 };
 
 absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
@@ -127,6 +129,9 @@ absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
   e->mutable_labels()->insert(labels.begin(), labels.end());
   // Unset means the daemon's default (3); 0 is a real budget.
   if (args.max_restarts_option->count() > 0) e->set_max_restarts(args.max_restarts);
+  ASSIGN_OR_RETURN(std::string default_workdir,
+                   AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kCreate, e, nullptr)));
+  req.set_default_workdir(default_workdir);
   req.set_start(args.start);
   pb::CreateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));
@@ -157,10 +162,13 @@ void AddCreate(CLI::App* exp, CommandContext* ctx) {
   cmd->add_option("--label", args->labels, "Label k=v. Repeatable")->allow_extra_args(false);
   args->max_restarts_option = cmd->add_option(
       "--max-restarts", args->max_restarts, "Relaunch failed jobs at most N times (default 3)");
+  AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kCreate);
   cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
   SetExamples(cmd, {
       "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 "
       "--flag model.layers=4 --start",
+      "skydeck exp create big --cmd 'torchrun train.py' --template h100 --env "
+      "WANDB_PROJECT=llm --secret WANDB_API_KEY --nodes 2",
       "skydeck exp create big --cmd 'torchrun train.py' --nodes 2 --gpus 8 --gpu-type H100 "
       "--infra aws --spot --label sweep=big",
       "skydeck exp create tagged --cmd ./run.sh --flag tag:=42   # tag is the string \"42\"",
@@ -536,6 +544,7 @@ struct UpdateArgs {
                     *gpu_type_opt = nullptr, *infra_opt = nullptr, *spot_opt = nullptr,
                     *run_name_opt = nullptr, *description_opt = nullptr,
                     *labels_opt = nullptr, *max_restarts_opt = nullptr, *name_opt = nullptr;
+  WorkloadArgs workload;
 };
 
 absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
@@ -561,6 +570,11 @@ absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
     ASSIGN_OR_RETURN(auto labels, AsUsage(ParseLabels(args.labels)));
     e->mutable_labels()->insert(labels.begin(), labels.end());
   }
+  std::vector<std::string> workload_paths;
+  RETURN_IF_ERROR(AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kUpdate, e,
+                                            &workload_paths))
+                      .status());
+  for (const std::string& path : workload_paths) req.mutable_update_mask()->add_paths(path);
   if (req.update_mask().paths().empty()) {
     return UsageError("update: nothing to change; give at least one option (see --help)");
   }
@@ -591,7 +605,10 @@ void AddUpdate(CLI::App* exp, CommandContext* ctx) {
   args->max_restarts_opt =
       cmd->add_option("--max-restarts", args->max_restarts, "Restart budget");
   args->name_opt = cmd->add_option("--name", args->name, "New name");
+  AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kUpdate);
   SetExamples(cmd, {
+      "skydeck exp update lr-3e-4 --workdir .   # run the code of this directory next time",
+      "skydeck exp update lr-3e-4 --template h100 --env NCCL_DEBUG=INFO",
       "skydeck exp update lr-3e-4 --gpus 8 --gpu-type H100",
       "skydeck exp update 42 --no-spot --label sweep=lr --label team=nlp",
       "skydeck exp update lr-3e-4 --name lr-3e-4-old",

@@ -19,10 +19,11 @@
 namespace skydeck::cli {
 namespace {
 
-constexpr const char* kFields[] = {"name",  "description", "base_command", "run_name",
-                                   "flags", "nodes",       "gpus",         "gpu_type",
-                                   "infra", "spot",        "labels",       "max_restarts",
-                                   "desired_state"};
+constexpr const char* kFields[] = {"name",     "description", "base_command", "run_name",
+                                   "flags",    "nodes",       "gpus",         "gpu_type",
+                                   "infra",    "spot",        "labels",       "max_restarts",
+                                   "desired_state", "template", "envs",       "secrets",
+                                   "workdir"};
 
 absl::Status At(const YAML::Node& node, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat("line ", node.Mark().line + 1, ": ", message));
@@ -51,10 +52,30 @@ absl::StatusOr<FlagValue> Flag(const YAML::Node& node, absl::string_view key) {
 absl::Status ParseField(const std::string& field, const YAML::Node& value, Manifest& m) {
   pb::Experiment& e = m.spec;
   if (field == "name" || field == "description" || field == "base_command" ||
-      field == "run_name" || field == "gpu_type" || field == "infra") {
-    ASSIGN_OR_RETURN(std::string text, String(value, field));
+      field == "run_name" || field == "gpu_type" || field == "infra" || field == "workdir" ||
+      field == "template") {
+    // A bare `template:` (null) means none, as "" does.
+    std::string text;
+    if (!(field == "template" && value.IsNull())) {
+      ASSIGN_OR_RETURN(text, String(value, field));
+    }
     const auto* descriptor = e.GetDescriptor()->FindFieldByName(field);
     e.GetReflection()->SetString(&e, descriptor, text);
+  } else if (field == "envs") {
+    if (!value.IsMap() && !value.IsNull()) return At(value, "envs: must be a map");
+    for (const auto& entry : value) {
+      std::string key = entry.first.Scalar();
+      ASSIGN_OR_RETURN(std::string text, String(entry.second, "envs." + key));
+      (*e.mutable_envs())[key] = text;
+    }
+  } else if (field == "secrets") {
+    if (!value.IsSequence() && !value.IsNull()) {
+      return At(value, "secrets: must be a list of names");
+    }
+    for (const auto& item : value) {
+      ASSIGN_OR_RETURN(std::string name, String(item, "secrets"));
+      e.add_secrets(name);
+    }
   } else if (field == "nodes" || field == "gpus" || field == "max_restarts") {
     ASSIGN_OR_RETURN(int32_t n, Int(value, field));
     if (field == "nodes") e.set_nodes(n);
@@ -182,6 +203,28 @@ std::vector<FieldChange> DiffManifest(const Manifest& want, const pb::Experiment
       }
     }
   }
+  text("template", w.template_(), have.template_());
+  if (given("envs")) {
+    std::map<std::string, std::string> a(w.envs().begin(), w.envs().end());
+    std::map<std::string, std::string> b(have.envs().begin(), have.envs().end());
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a) keys.insert(k);
+    for (const auto& [k, v] : b) keys.insert(k);
+    for (const std::string& k : keys) {
+      std::string from = b.count(k) ? b.at(k) : "<none>", to = a.count(k) ? a.at(k) : "<none>";
+      if (a.count(k) != b.count(k) || from != to) {
+        changes.push_back({"envs." + k, from, to, "envs"});
+      }
+    }
+  }
+  if (given("secrets")) {
+    std::string a = absl::StrJoin(w.secrets(), ","), b = absl::StrJoin(have.secrets(), ",");
+    if (a != b) {
+      changes.push_back({"secrets", b.empty() ? "<none>" : b, a.empty() ? "<none>" : a,
+                         "secrets"});
+    }
+  }
+  text("workdir", w.workdir(), have.workdir());
   if (given("max_restarts") && w.max_restarts() != have.max_restarts()) {
     changes.push_back({"max_restarts", absl::StrCat(have.max_restarts()),
                        absl::StrCat(w.max_restarts()), "max_restarts"});
@@ -221,6 +264,15 @@ nlohmann::ordered_json ManifestOf(const pb::Experiment& e) {
   }
   if (e.has_max_restarts()) doc["max_restarts"] = e.max_restarts();
   doc["desired_state"] = StateName(e.desired_state());
+  text("template", e.template_());
+  if (!e.envs().empty()) {
+    std::map<std::string, std::string> envs(e.envs().begin(), e.envs().end());
+    doc["envs"] = envs;
+  }
+  if (!e.secrets().empty()) {
+    doc["secrets"] = std::vector<std::string>(e.secrets().begin(), e.secrets().end());
+  }
+  text("workdir", e.workdir());
   return doc;
 }
 

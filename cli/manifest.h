@@ -3,9 +3,11 @@
 // Experiment manifests: the YAML `skydeck apply -f` reads and `skydeck exp
 // get -o yaml` writes. A manifest holds only spec fields, in the API's
 // snake_case names (name, description, base_command, run_name, flags,
-// nodes, gpus, gpu_type, infra, spot, labels, max_restarts, desired_state),
-// with flags as plain YAML scalars typed like `--flag k=v` (a quoted scalar
-// stays a string). Pure: parsing, rendering and diffing need no daemon.
+// nodes, gpus, gpu_type, infra, spot, labels, max_restarts, desired_state,
+// template, envs (a map), secrets (a list of names), workdir), with flags
+// as plain YAML scalars typed like `--flag k=v` (a quoted scalar stays a
+// string). Pure: parsing, rendering and diffing need no daemon (a relative
+// workdir is resolved by the caller).
 //
 //   ASSIGN_OR_RETURN(std::vector<Manifest> docs, ParseManifests(text));
 //   for (const FieldChange& c : DiffManifest(docs[0], current)) ...

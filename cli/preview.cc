@@ -7,9 +7,11 @@ namespace skydeck::cli {
 
 using Stub = pb::SkyDeck::Stub;
 
-absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e) {
+absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e,
+                                             const std::string& default_workdir) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = e;
+  req.set_default_workdir(default_workdir);
   req.set_validate_only(true);
   pb::CreateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));

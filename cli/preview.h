@@ -16,8 +16,10 @@
 
 namespace skydeck::cli {
 
-// The experiment CreateExperiment would store for `e` (id 0).
-absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e);
+// The experiment CreateExperiment would store for `e` (id 0), given the
+// client's directory `default_workdir` (CreateExperimentRequest).
+absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e,
+                                             const std::string& default_workdir = "");
 
 // The experiment `have` would become if the fields `paths` (update-mask
 // names) were set from `want`. Its generation differs from have's exactly

@@ -17,6 +17,7 @@
 #include "cli/preview.h"
 #include "cli/sweep_plan.h"
 #include "cli/views.h"
+#include "cli/workload_args.h"
 #include "common/proto_convert.h"
 #include "common/status_macros.h"
 
@@ -30,10 +31,21 @@ struct SweepArgs {
   std::vector<std::string> grids, flags, labels;
   int32_t nodes = 0, gpus = 0;
   bool spot = false, start = false, dry_run = false;
+  WorkloadArgs workload;
 };
 
-pb::Experiment ExperimentFor(const SweepArgs& args, const SweepPoint& point) {
-  pb::Experiment e;
+// The fields every point shares besides those of ExperimentFor: template,
+// envs, secrets, workdir (as the options give them), the mask paths they
+// set, and the directory sent as default_workdir.
+struct SharedWorkload {
+  pb::Experiment fields;
+  std::vector<std::string> paths;
+  std::string default_workdir;
+};
+
+pb::Experiment ExperimentFor(const SweepArgs& args, const SweepPoint& point,
+                             const SharedWorkload& shared) {
+  pb::Experiment e = shared.fields;
   e.set_name(point.name);
   e.set_base_command(args.cmd);
   ToProto(point.flags, e.mutable_flags());
@@ -46,17 +58,20 @@ pb::Experiment ExperimentFor(const SweepArgs& args, const SweepPoint& point) {
   return e;
 }
 
-// The fields a sweep sets, as update-mask paths.
+// The fields a sweep always sets, as update-mask paths (the workload
+// options add theirs when given).
 const std::vector<std::string> kSweepFields = {"base_command", "flags", "nodes", "gpus",
                                                "gpu_type",     "infra", "spot",  "labels"};
 
 // "created", "unchanged" or an error. An existing experiment is unchanged
 // when setting the sweep's fields would change nothing, as the daemon
 // judges it (flags normalised by a declared schema compare equal).
-absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment& e, bool start) {
+absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment& e, bool start,
+                                      const SharedWorkload& shared) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = e;
   req.set_start(start);
+  req.set_default_workdir(shared.default_workdir);
   pb::CreateExperimentResponse resp;
   absl::Status status = ctx.client().Call(&Stub::CreateExperiment, req, &resp);
   if (status.ok()) return std::string("created");
@@ -67,8 +82,10 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
   RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperiment, get, &existing));
   pb::Experiment want = e;
   if (want.nodes() == 0) want.set_nodes(1);  // the daemon's default on create
+  std::vector<std::string> fields = kSweepFields;
+  fields.insert(fields.end(), shared.paths.begin(), shared.paths.end());
   ASSIGN_OR_RETURN(pb::Experiment would_be,
-                   PreviewUpdate(ctx, existing.experiment(), want, kSweepFields));
+                   PreviewUpdate(ctx, existing.experiment(), want, fields));
   if (would_be.generation() != existing.experiment().generation()) {
     return absl::AlreadyExistsError("exists with a different spec; rename the sweep or "
                                     "delete it first");
@@ -77,8 +94,9 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
 }
 
 // For --dry-run: "would create", "exists", or the daemon's refusal.
-absl::StatusOr<std::string> PreviewOne(CommandContext& ctx, const pb::Experiment& e) {
-  absl::StatusOr<pb::Experiment> preview = PreviewCreate(ctx, e);
+absl::StatusOr<std::string> PreviewOne(CommandContext& ctx, const pb::Experiment& e,
+                                       const SharedWorkload& shared) {
+  absl::StatusOr<pb::Experiment> preview = PreviewCreate(ctx, e, shared.default_workdir);
   if (preview.ok()) return std::string("would create");
   if (preview.status().code() == absl::StatusCode::kAlreadyExists) return std::string("exists");
   return preview.status();
@@ -90,15 +108,19 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
   ASSIGN_OR_RETURN(auto labels, AsUsage(ParseLabels(args.labels)));
   ASSIGN_OR_RETURN(std::vector<SweepPoint> points,
                    AsUsage(ExpandSweep(args.name, axes, flags, labels)));
+  SharedWorkload shared;
+  ASSIGN_OR_RETURN(shared.default_workdir,
+                   AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kCreate, &shared.fields,
+                                             &shared.paths)));
 
   int created = 0, unchanged = 0, failed = 0;
   nlohmann::ordered_json items = nlohmann::ordered_json::array();
   absl::Status first_error;
   for (const SweepPoint& point : points) {
-    pb::Experiment e = ExperimentFor(args, point);
+    pb::Experiment e = ExperimentFor(args, point, shared);
     std::string action, error;
     absl::StatusOr<std::string> result =
-        args.dry_run ? PreviewOne(ctx, e) : CreateOne(ctx, e, args.start);
+        args.dry_run ? PreviewOne(ctx, e, shared) : CreateOne(ctx, e, args.start, shared);
     if (result.ok()) {
       action = *result;
       // Dry runs count what they would do in the same columns.
@@ -171,6 +193,7 @@ void AddSweepCommands(CLI::App* app, CommandContext* ctx) {
   cmd->add_flag("--spot", args->spot, "Use spot/preemptible instances");
   cmd->add_option("--label", args->labels, "Extra label k=v on every point. Repeatable")
       ->allow_extra_args(false);
+  AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kCreate);
   cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
   cmd->add_flag("--dry-run", args->dry_run,
                 "List what would be created, checked by the daemon; write nothing");

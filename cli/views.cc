@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "cli/terminal.h"
 #include "common/proto_convert.h"
 #include "common/time_util.h"
@@ -64,6 +66,21 @@ std::string Restarts(const pb::Experiment& e) {
 std::string Labels(const google::protobuf::Map<std::string, std::string>& labels) {
   std::map<std::string, std::string> sorted(labels.begin(), labels.end());
   return absl::StrJoin(sorted, ",", absl::PairFormatter("="));
+}
+
+std::string Secrets(const google::protobuf::RepeatedPtrField<std::string>& names) {
+  return absl::StrJoin(names, ", ");
+}
+
+std::string TemplateText(const std::string& name, int64_t version) {
+  if (name.empty()) return "";
+  return version > 0 ? absl::StrCat(name, " (version ", version, ")") : name;
+}
+
+// "3f2a9c1e4b5d (uncommitted changes)": the commit a job's code was at.
+std::string CodeText(const pb::Job& job) {
+  if (job.code_commit().empty()) return job.workdir().empty() ? "" : "not a git commit";
+  return absl::StrCat(job.code_commit(), job.code_dirty() ? " (uncommitted changes)" : "");
 }
 
 std::string ExitCode(const pb::Job& job) {
@@ -198,6 +215,10 @@ KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms, bool color)
       {"Infra", e.infra()},
       {"Spot", e.spot() ? "yes" : "no"},
       {"Labels", Labels(e.labels())},
+      {"Template", e.template_()},
+      {"Envs", Labels(e.envs())},
+      {"Secrets", Secrets(e.secrets())},
+      {"Workdir", e.workdir()},
       {"Max restarts", e.has_max_restarts() ? absl::StrCat(e.max_restarts()) : ""},
       {"Desired", PaintState(StateName(e.desired_state()), color)},
       {"Observed", PaintState(StateName(e.observed_state()), color)},
@@ -251,12 +272,19 @@ KeyValues JobDetails(const pb::Job& j, int64_t now_ms, bool color) {
       {"Flags", FormatFlags(FlagsOf(j.flags()), "\n")},
       {"Resources", Resources(j.nodes(), j.gpus(), j.gpu_type(), j.infra(), j.spot())},
       {"Run name", j.run_name()},
+      {"Template", TemplateText(j.template_(), j.template_version())},
+      {"Envs", Labels(j.envs())},
+      {"Secrets", Secrets(j.secrets())},
+      {"Workdir", j.workdir()},
+      {"Code", CodeText(j)},
       {"Submitted", TimeDetail(j.submit_time(), now_ms)},
       {"Started", TimeDetail(j.start_time(), now_ms)},
       {"Ended", TimeDetail(j.end_time(), now_ms)},
       {"Exit code", j.has_exit_code() ? absl::StrCat(j.exit_code()) : ""},
       {"Failure reason", j.failure_reason()},
       {"Recoveries", absl::StrCat(j.recovery_count())},
+      // The last row: it is long, and multi-line.
+      {"Task", std::string(absl::StripTrailingAsciiWhitespace(j.rendered_task()))},
   };
 }
 
@@ -284,6 +312,10 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
       {"Command", e.base_command()},
       {"Run name", e.run_name().empty() ? e.name() : e.run_name()},
       {"Resources", Resources(e.nodes(), e.gpus(), e.gpu_type(), e.infra(), e.spot())},
+      {"Template", e.template_()},
+      {"Envs", Labels(e.envs())},
+      {"Secrets", Secrets(e.secrets())},
+      {"Workdir", e.workdir()},
       {"Labels", Labels(e.labels())},
       {"Restarts", budget},
       {"Created", TimeDetail(e.create_time(), now_ms)},

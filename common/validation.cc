@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/command_line.h"
 
@@ -110,6 +111,62 @@ absl::Status ValidateLabels(const std::map<std::string, std::string>& labels) {
       return absl::InvalidArgumentError(absl::StrCat(
           "label ", key, " value ", QuoteForError(value), ": at most ", kMaxLabelValueBytes,
           " printable bytes without , = ! ( )"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsReservedEnvName(absl::string_view name) {
+  if (name == "SKYPILOT_DOCKER_USERNAME" || name == "SKYPILOT_DOCKER_PASSWORD" ||
+      name == "SKYPILOT_DOCKER_SERVER") {
+    return false;
+  }
+  return absl::StartsWith(name, "SKYDECK_") || absl::StartsWith(name, "SKYPILOT_");
+}
+
+absl::Status ValidateEnvName(absl::string_view field, absl::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxEnvNameBytes &&
+            (absl::ascii_isalpha(name.front()) || name.front() == '_');
+  for (char c : name) ok = ok && (absl::ascii_isalnum(c) || c == '_');
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": name ", QuoteForError(name), " must match [A-Za-z_][A-Za-z0-9_]* and be at most ",
+        kMaxEnvNameBytes, " bytes"));
+  }
+  if (IsReservedEnvName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", name, " is reserved (SKYDECK_* and SKYPILOT_* are set by SkyDeck and "
+        "SkyPilot); pick another name"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEnvs(const std::map<std::string, std::string>& envs) {
+  if (envs.size() > kMaxEnvs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("envs: at most ", kMaxEnvs, " per experiment, got ", envs.size()));
+  }
+  for (const auto& [name, value] : envs) {
+    if (absl::Status s = ValidateEnvName("envs", name); !s.ok()) return s;
+    if (absl::Status s = ValidateText(absl::StrCat("envs.", name), value, kMaxEnvValueBytes);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSecretNames(const std::vector<std::string>& names) {
+  if (names.size() > kMaxSecrets) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("secrets: at most ", kMaxSecrets, " per experiment, got ", names.size()));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (absl::Status s = ValidateEnvName("secrets", names[i]); !s.ok()) return s;
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) {
+        return absl::InvalidArgumentError(absl::StrCat("secrets: ", names[i], " given twice"));
+      }
     }
   }
   return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -36,6 +37,11 @@ inline constexpr int kMaxPageSize = 1000;
 // Experiments named one by one in a bulk request (SetDesiredState.ids); a
 // label selector reaches any number.
 inline constexpr size_t kMaxRefsPerRequest = 1000;
+// Environment variables and secret names of one experiment.
+inline constexpr size_t kMaxEnvs = 64;
+inline constexpr size_t kMaxEnvValueBytes = 4096;
+inline constexpr size_t kMaxSecrets = 64;
+inline constexpr size_t kMaxEnvNameBytes = 128;
 // The rendered command (base command and quoted flags). The local backend
 // passes it as one argument to `/bin/sh -c`, which Linux caps at 128 KiB
 // (MAX_ARG_STRLEN); the margin covers schema normalisation after the check.
@@ -67,6 +73,29 @@ absl::Status ValidateCommandLine(absl::string_view base_command, const FlagMap& 
 // Label keys as flag keys plus '/', values printable ASCII without ',' '='
 // '(' ')' (selector syntax) and at most 256 bytes; at most 64 labels.
 absl::Status ValidateLabels(const std::map<std::string, std::string>& labels);
+
+// IsReservedEnvName()
+//
+// Names SkyDeck or SkyPilot set, or that would hand a job a credential of
+// the daemon (a secret named SKYDECK_AUTH_TOKEN or
+// SKYPILOT_SERVICE_ACCOUNT_TOKEN read from the daemon's environment):
+// SKYDECK_* and SKYPILOT_*, except SKYPILOT_DOCKER_USERNAME,
+// SKYPILOT_DOCKER_PASSWORD and SKYPILOT_DOCKER_SERVER (SkyPilot's login to
+// a private image registry, which a task may list).
+bool IsReservedEnvName(absl::string_view name);
+
+// ValidateEnvName()
+//
+// An environment variable or secret name: [A-Za-z_][A-Za-z0-9_]*, at most
+// 128 bytes, and not reserved (IsReservedEnvName). `field` names it in the
+// error ("envs", "secrets").
+absl::Status ValidateEnvName(absl::string_view field, absl::string_view name);
+
+// Names as ValidateEnvName, values text of at most 4 KiB, at most 64.
+absl::Status ValidateEnvs(const std::map<std::string, std::string>& envs);
+
+// Names as ValidateEnvName, no name twice, at most 64.
+absl::Status ValidateSecretNames(const std::vector<std::string>& names);
 
 // Printable text (no control characters but tab and newline), at most
 // `max_bytes` bytes. `field` names it in the error.

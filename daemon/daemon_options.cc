@@ -98,6 +98,15 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->allow_extra_args(false);
   app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
       ->capture_default_str();
+  app.add_option("--default-template", o.default_template,
+                 "Task template of experiments created without --template (they record its "
+                 "name; an explicit --template '' opts out)")
+      ->envname("SKYDECK_DEFAULT_TEMPLATE");
+  app.add_option("--secrets-file", o.secrets_file,
+                 "KEY=VALUE lines with the values of secrets that experiments list by name "
+                 "(mode 0600 or stricter; read at each launch). Without it, secrets come from "
+                 "skydeckd's environment")
+      ->envname("SKYDECK_SECRETS_FILE");
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");

@@ -64,6 +64,12 @@ struct DaemonOptions {
 
   // Bearer token required on gRPC and HTTP when non-empty (never logged).
   std::string auth_token;
+
+  // The task template of experiments created without one; "" for none.
+  std::string default_template;
+  // KEY=VALUE lines holding secret values (mode 0600 or stricter); empty:
+  // secrets come from skydeckd's own environment.
+  std::string secrets_file;
 };
 
 // skydeckd's exit status for a bad command line (flag or environment).

@@ -25,6 +25,7 @@
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
 #include "daemon/store/store.h"
+#include "daemon/workload/secret_source.h"
 #include "web/bridge/http_bridge.h"
 
 namespace skydeck {
@@ -107,8 +108,32 @@ int Run(const DaemonOptions& o) {
   metrics::BackendCallMetrics backend_calls;
   absl::StatusOr<std::unique_ptr<backend::Backend>> backend = std::unique_ptr<backend::Backend>(
       std::make_unique<metrics::MeteredBackend>(std::move(selected->backend), &backend_calls));
+  // Secret values: read at each launch, never stored (secret_source.h).
+  std::unique_ptr<workload::SecretSource> secrets;
+  if (!o.secrets_file.empty()) {
+    if (absl::Status s = workload::CheckSecretsFile(o.secrets_file); !s.ok()) {
+      LogError("cannot use the secrets file", {{"error", std::string(s.message())}});
+      return 1;
+    }
+    secrets = workload::FileSecretSource(o.secrets_file);
+  } else {
+    secrets = workload::EnvironmentSecretSource();
+  }
+  if (!o.default_template.empty()) {
+    auto t = (*store)->GetTaskTemplate(o.default_template);
+    if (t.ok() && !*t) {
+      LogWarn("the default task template does not exist yet; experiments created without "
+              "--template are refused until it is applied",
+              {{"template", o.default_template}});
+    }
+  }
   reconcile::ControllerOptions copts;
   copts.backend_reason = selected->reason;
+  copts.secrets = secrets.get();
+  if ((*backend)->name() == "skypilot" && !o.skypilot_workdir.empty()) {
+    copts.backend_default_workdir = absl::StrCat(
+        "skydeckd runs jobs that name no workdir in its --skypilot-workdir ", o.skypilot_workdir);
+  }
   copts.workers = o.max_concurrent_launches;
   copts.poll_interval = o.poll_interval > absl::ZeroDuration()
                             ? o.poll_interval
@@ -119,6 +144,7 @@ int Run(const DaemonOptions& o) {
 
   service::SkyDeckService api(store->get(), &hub, &controller, SKYDECK_VERSION, NowMillis(),
                               o.auth_token);
+  api.set_default_template(o.default_template);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   metrics::GrpcServerMetrics grpc_metrics;  // outlives the server
@@ -180,7 +206,9 @@ int Run(const DaemonOptions& o) {
            {"http", o.http ? http_address : "off"}, {"backend", (*backend)->name()},
            {"db", o.db_path}, {"data_dir", o.data_dir},
            {"dashboard", o.web_root.empty() ? (web::EmbeddedDashboardFiles().empty() ? "not built" : "embedded") : o.web_root},
-           {"auth", o.auth_token.empty() ? "off" : "token"}});
+           {"auth", o.auth_token.empty() ? "off" : "token"},
+           {"secrets", secrets->Describe()},
+           {"default_template", o.default_template.empty() ? "none" : o.default_template}});
   if (!o.ready_file.empty() &&
       !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address, "\n", http_address, "\n"))) {
     LogError("cannot write ready file", {{"path", o.ready_file}});

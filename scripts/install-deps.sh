@@ -18,7 +18,10 @@ if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic sqlite3 chromium)
+  # python3-yaml: the e2e tests read the task YAML SkyDeck sends as SkyPilot
+  # (PyYAML) does; git: workdir commit tests.
+  packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic python3-yaml git
+             sqlite3 chromium)
 fi
 
 missing=()

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/states.h"
+#include "common/workdir.h"
 
 namespace skydeck::backend {
 
@@ -41,10 +42,30 @@ struct JobSpec {
   std::string gpu_type;
   std::string infra;
   bool spot = false;
-  // Extra environment: SKYDECK_EXPERIMENT, SKYDECK_JOB, SKYDECK_ATTEMPT,
-  // SKYDECK_RUN_NAME.
+  // The job's environment variables: the template's envs, then the
+  // experiment's, then SKYDECK_EXPERIMENT, SKYDECK_EXPERIMENT_ID,
+  // SKYDECK_JOB, SKYDECK_ATTEMPT, SKYDECK_RUN_NAME.
   std::map<std::string, std::string> env;
+  // Secret values by name, also environment variables of the job. A
+  // backend passes them only to the job (SkyPilot: the task's `secrets`;
+  // local: the node's environment) and never writes them to disk, a log or
+  // an error message.
+  std::map<std::string, std::string> secrets;
+  // Commands run on every node before `command` (the template's setup);
+  // empty: the backend's default (SkyPilot: --skypilot-setup).
+  std::string setup;
+  // Where the code is: a local directory or a git repository; kNone: the
+  // backend's default.
+  Workdir workdir;
+  // The task template's YAML (common/task_template.h) whose SkyPilot-only
+  // fields (resources, file_mounts, volumes, config) the task starts from;
+  // its envs, secrets, setup and workdir are already merged into the
+  // fields above. Empty: no template.
+  std::string template_yaml;
 };
+
+// What RenderTask puts where a secret's value goes.
+inline constexpr char kRedactedSecret[] = "<redacted>";
 
 // What the backend knows about one job.
 struct JobObservation {
@@ -84,6 +105,15 @@ class Backend {
 
   // Suggested poll interval when the user did not set one, in ms.
   virtual int64_t DefaultPollIntervalMs() const = 0;
+
+  // The task exactly as Launch would give it to the backend (SkyPilot's
+  // task YAML; the local backend describes what it runs in the same
+  // shape), every secret value replaced by kRedactedSecret: recorded on
+  // the job and shown by `skydeck job get`. Pure: no I/O beyond reading
+  // the spec. Errors: INVALID_ARGUMENT when this backend can never run
+  // `spec` (Launch would refuse it the same way), e.g. GPUs without a type
+  // on SkyPilot, or a git workdir on the local backend.
+  virtual absl::StatusOr<std::string> RenderTask(const JobSpec& spec) = 0;
 
   // Starts a job and returns its backend id. Returns quickly: a backend
   // whose launches are slow returns a provisional id and reports the final

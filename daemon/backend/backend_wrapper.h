@@ -32,6 +32,9 @@ class BackendWrapper : public Backend {
 
   std::string name() const override { return target_->name(); }
   int64_t DefaultPollIntervalMs() const override { return target_->DefaultPollIntervalMs(); }
+  absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override {
+    return target_->RenderTask(spec);
+  }
   absl::StatusOr<std::string> Launch(const JobSpec& spec) override {
     return target_->Launch(spec);
   }

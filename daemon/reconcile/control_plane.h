@@ -42,6 +42,20 @@ class ControlPlane {
 
   virtual BackendHealth Health() = 0;
 
+  // Whether a launch of `spec` could start now: its template exists, its
+  // secrets are in the daemon's secrets source, its workdir exists, the
+  // values its template requires are set, and the backend can run it
+  // (launch_planner.h). Reads no secret value beyond this call.
+  // Errors: FAILED_PRECONDITION (something is missing) or INVALID_ARGUMENT
+  // (this backend can never run it), with a message that says how to fix
+  // it; the store's.
+  virtual absl::Status CheckLaunchable(const store::ExperimentSpec& spec) = 0;
+
+  // Why a client's working directory should not become a new experiment's
+  // workdir by default (CreateExperimentRequest.default_workdir), e.g. the
+  // SkyPilot API server is on another machine; "" when it should.
+  virtual std::string DefaultWorkdirRefusal() = 0;
+
   // Streams the job's log to `sink` (which returns false to stop). With
   // `follow`, keeps going until the job ends or `cancelled()` is true.
   // `tail_bytes` > 0 starts that many bytes from the end.

@@ -26,7 +26,9 @@ Controller::Controller(store::Store* store, backend::Backend* backend,
     : store_(store),
       backend_(backend),
       options_(std::move(options)),
-      reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock)),
+      reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
+                  options_.secrets, options_.inspect_code),
+      planner_(store, backend, options_.secrets, options_.inspect_code),
       poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
 
 Controller::~Controller() { Stop(); }
@@ -163,6 +165,22 @@ BackendHealth Controller::Health() {
   h.last_poll_error = poll.last_error;
   if (!backend_info_.reachable && h.last_poll_error.empty()) h.last_poll_error = backend_info_.error;
   return h;
+}
+
+absl::Status Controller::CheckLaunchable(const store::ExperimentSpec& spec) {
+  return planner_.Check(spec);
+}
+
+std::string Controller::DefaultWorkdirRefusal() {
+  if (!options_.backend_default_workdir.empty()) return options_.backend_default_workdir;
+  // Ask the backend the way a launch would: can it run a local directory?
+  backend::JobSpec probe;
+  probe.name = "skydeck-check-0-1";
+  probe.command = "true";
+  probe.workdir.kind = Workdir::Kind::kLocal;
+  probe.workdir.path = "/";
+  absl::Status rendered = backend_->RenderTask(probe).status();
+  return rendered.ok() ? "" : std::string(rendered.message());
 }
 
 absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,

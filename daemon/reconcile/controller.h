@@ -62,6 +62,14 @@ struct ControllerOptions {
   std::function<void(const ReconcileOutcome&)> on_reconciled;
   // Why this backend was chosen (backend_factory.h), shown in health.
   std::string backend_reason;
+  // Where secret values come from (not owned; null: nowhere).
+  workload::SecretSource* secrets = nullptr;
+  // The git version of a local workdir (null: workload::InspectCode).
+  LaunchPlanner::CodeInspector inspect_code;
+  // Set when the backend has a workdir of its own for jobs that name none
+  // (skydeckd --skypilot-workdir): a client's directory is then not used
+  // by default. Says so, for the warning.
+  std::string backend_default_workdir;
 };
 
 // ErrorBackoff()
@@ -99,6 +107,8 @@ class Controller final : public ControlPlane {
   void Enqueue(int64_t experiment_id) override;
   absl::StatusOr<int> Refresh() override;
   BackendHealth Health() override;
+  absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;
+  std::string DefaultWorkdirRefusal() override;
   absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
@@ -119,6 +129,7 @@ class Controller final : public ControlPlane {
   backend::Backend* backend_;
   ControllerOptions options_;
   Reconciler reconciler_;
+  LaunchPlanner planner_;  // for CheckLaunchable
   Poller poller_;
   ReconcileQueue queue_;
 

@@ -14,6 +14,10 @@ store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec) {
   job.infra = spec.infra;
   job.spot = spec.spot;
   job.run_name = spec.run_name.empty() ? spec.name : spec.run_name;
+  job.template_name = spec.template_name;
+  job.envs = spec.envs;
+  job.secrets = spec.secrets;
+  job.workdir = spec.workdir;
   return job;
 }
 
@@ -21,7 +25,9 @@ bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& s
   store::JobRecord now = LaunchSnapshot(spec);
   return job.command == now.command && job.flags == now.flags && job.nodes == now.nodes &&
          job.gpus == now.gpus && job.gpu_type == now.gpu_type && job.infra == now.infra &&
-         job.spot == now.spot && job.run_name == now.run_name;
+         job.spot == now.spot && job.run_name == now.run_name &&
+         job.template_name == now.template_name && job.envs == now.envs &&
+         job.secrets == now.secrets && job.workdir == now.workdir;
 }
 
 }  // namespace skydeck::reconcile

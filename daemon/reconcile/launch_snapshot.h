@@ -18,15 +18,19 @@ namespace skydeck::reconcile {
 //
 // A job record holding what a launch of `spec` would run now: command
 // (flags rendered and shell-quoted), flags, nodes, GPUs, GPU type, infra,
-// spot and run name (the experiment's name when run_name is empty). Every
-// other field is left at its default.
+// spot, run name (the experiment's name when run_name is empty), template
+// name, envs, secret names and workdir. Every other field is left at its
+// default (the template version and code version are the planner's:
+// launch_planner.h).
 store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec);
 
 // RunsCurrentSpec()
 //
 // True when `job` runs exactly what LaunchSnapshot(spec) would. Only the
 // fields a job runs with count: changing labels, the description or the
-// restart budget never makes a running job outdated.
+// restart budget never makes a running job outdated. A new version of the
+// template does not either (the next attempt runs it; the job records the
+// version it ran).
 bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& spec);
 
 }  // namespace skydeck::reconcile

@@ -82,27 +82,20 @@ std::string Describe(const store::JobRecord& job) {
 
 }  // namespace
 
-backend::JobSpec SpecForJob(const store::ExperimentRecord& e, const store::JobRecord& job) {
-  backend::JobSpec spec;
-  spec.name = job.backend_name;
-  spec.command = job.command;
-  spec.nodes = job.nodes;
-  spec.gpus_per_node = job.gpus;
-  spec.gpu_type = job.gpu_type;
-  spec.infra = job.infra;
-  spec.spot = job.spot;
-  spec.env = {{"SKYDECK_EXPERIMENT", e.spec.name},
-              {"SKYDECK_EXPERIMENT_ID", std::to_string(e.id)},
-              {"SKYDECK_JOB", std::to_string(job.id)},
-              {"SKYDECK_ATTEMPT", std::to_string(job.attempt)},
-              {"SKYDECK_RUN_NAME", job.run_name}};
-  return spec;
-}
-
 Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
-                       std::string installation_id, Clock clock)
+                       std::string installation_id, Clock clock,
+                       workload::SecretSource* secrets,
+                       LaunchPlanner::CodeInspector inspect_code)
     : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)), planner_(store, backend, secrets, std::move(inspect_code)) {}
+
+store::Store::RenderIntent Reconciler::RenderWith(backend::JobSpec spec) {
+  // Runs under the store's lock: no store call in here.
+  return [this, spec = std::move(spec)](const Job& job) mutable -> absl::StatusOr<std::string> {
+    LaunchPlanner::StampJob(job, spec);
+    return backend_->RenderTask(spec);
+  };
+}
 
 std::string Reconciler::JobName(int64_t experiment_id, int attempt) const {
   return absl::StrCat("skydeck-", installation_id_, "-", experiment_id, "-", attempt);
@@ -169,10 +162,17 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
     // duplicate anything. Nothing ran the intent's snapshot either, so it
     // runs what the experiment says now (the user may have edited it since
     // the intent was written), not a spec that would be Outdated at once.
-    if (RunsCurrentSpec(intent, r.spec)) return Launch(r, intent);
-    ASSIGN_OR_RETURN(Job current,
-                     store_->ReplaceIntentSnapshot(intent.id, LaunchSnapshot(r.spec), kActor));
-    return Launch(r, current);
+    // (The caller reads the outcome back from the store.)
+    if (RunsCurrentSpec(intent, r.spec)) return Launch(r, intent).status();
+    absl::StatusOr<Job> snapshot = planner_.Snapshot(r.spec, LaunchPlanner::Code::kInspect);
+    absl::StatusOr<backend::JobSpec> shown =
+        snapshot.ok() ? planner_.SpecFor(r, *snapshot, LaunchPlanner::Secrets::kRedacted)
+                      : snapshot.status();
+    if (IsLaunchBlocked(shown.status())) return RefuseIntent(intent, shown.status().message());
+    RETURN_IF_ERROR(shown.status());
+    ASSIGN_OR_RETURN(Job current, store_->ReplaceIntentSnapshot(intent.id, *snapshot, kActor,
+                                                                RenderWith(*std::move(shown))));
+    return Launch(r, current).status();
   }
   return store_
       ->UpdateJob(intent.id,
@@ -190,7 +190,8 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
 }
 
 absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
-                                                             const std::optional<Job>& live) {
+                                                             const std::optional<Job>& live,
+                                                             bool after_refusal) {
   if (live) {
     // A job cancelled by an earlier stop is still ending: wait for it; the
     // poller enqueues us when it is gone. A job that runs an older spec is
@@ -205,10 +206,18 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
   for (Job& j : jobs) {
     if (j.id > r.run_after_job_id) run.push_back(std::move(j));
   }
-  if (run.empty()) {
-    RETURN_IF_ERROR(LaunchNew(r));
+  // A refused launch shows its outcome in the same reconcile (the next one
+  // might be a periodic resync away): read the run again, never launch.
+  auto launch = [&]() -> absl::StatusOr<ReconcileResult> {
+    if (after_refusal) {
+      return absl::InternalError(
+          absl::StrCat("experiment ", r.id, ": a refused launch would be launched again"));
+    }
+    ASSIGN_OR_RETURN(LaunchOutcome outcome, LaunchNew(r));
+    if (outcome == LaunchOutcome::kRefused) return ReconcileRunning(r, std::nullopt, true);
     return ReconcileResult{};
-  }
+  };
+  if (run.empty()) return launch();
   const Job& last = run.front();
   if (last.status == JobStatus::kSucceeded) {
     RETURN_IF_ERROR(Observe(r, ObservedState::kSucceeded, last, r.restart_count, 0, "", ""));
@@ -251,8 +260,7 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
     RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, due, "", ""));
     return ReconcileResult{absl::Milliseconds(due - now)};
   }
-  RETURN_IF_ERROR(LaunchNew(r));
-  return ReconcileResult{};
+  return launch();
 }
 
 absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
@@ -277,36 +285,86 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
   return ReconcileResult{};
 }
 
-absl::Status Reconciler::LaunchNew(const Record& r) {
-  Job intent = LaunchSnapshot(r.spec);
+absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(const Record& r) {
+  // What can be known before anything is written (a template, a secret, a
+  // workdir that is missing; a spec the backend refuses) stalls the
+  // experiment at once, without a job: nothing would run.
+  absl::StatusOr<Job> snapshot = planner_.Snapshot(r.spec, LaunchPlanner::Code::kInspect);
+  absl::Status ready = snapshot.status();
+  if (snapshot.ok()) {
+    // The job's id and attempt are not known before the intent is written:
+    // stand-ins of the same shape.
+    Job probe = *snapshot;
+    probe.id = 1;
+    probe.attempt = 1;
+    probe.backend_name = JobName(r.id, 1);
+    ready = planner_.CheckReady(r, probe);
+  }
+  if (IsLaunchBlocked(ready)) {
+    ASSIGN_OR_RETURN(std::vector<Job> last, store_->ListJobs(r.id, 0, 1));
+    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed,
+                            last.empty() ? std::nullopt : std::optional<Job>(last.front()),
+                            r.restart_count, 0, BlockedReason(ready),
+                            absl::StrCat("cannot launch: ", ready.message())));
+    return LaunchOutcome::kBlocked;
+  }
+  RETURN_IF_ERROR(ready);
+  ASSIGN_OR_RETURN(backend::JobSpec shown,
+                   planner_.SpecFor(r, *snapshot, LaunchPlanner::Secrets::kRedacted));
+  Job intent = *std::move(snapshot);
   intent.experiment_id = r.id;
   intent.backend = backend_->name();
   intent.backend_name = absl::StrCat("skydeck-", installation_id_, "-", r.id, "-{attempt}");
   // The intent is durable before the backend hears of the job: after a
   // crash, ResolveIntent finds it and asks the backend by name.
-  ASSIGN_OR_RETURN(Job job, store_->CreateLaunchIntent(intent, kActor));
+  ASSIGN_OR_RETURN(Job job,
+                   store_->CreateLaunchIntent(intent, kActor, RenderWith(std::move(shown))));
   RETURN_IF_ERROR(Observe(r, ObservedState::kLaunching, job, r.restart_count, 0, "", ""));
   return Launch(r, job);
 }
 
-absl::Status Reconciler::Launch(const Record& r, const Job& intent) {
-  absl::StatusOr<std::string> launched = backend_->Launch(SpecForJob(r, intent));
+absl::Status Reconciler::RefuseIntent(const Job& intent, absl::string_view reason) {
+  return store_
+      ->UpdateJob(intent.id,
+                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                    job.status = JobStatus::kFailedPrechecks;
+                    job.ended_ms = clock_();
+                    job.failure_reason = absl::StrCat("launch refused: ", reason);
+                    events->push_back(store::NewEvent{0, 0, "LaunchFailed", "LaunchRefused",
+                                                      job.failure_reason, kActor});
+                    return absl::OkStatus();
+                  })
+      .status();
+}
+
+absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, const Job& intent) {
+  absl::StatusOr<backend::JobSpec> spec =
+      planner_.SpecFor(r, intent, LaunchPlanner::Secrets::kValues);
+  if (IsLaunchBlocked(spec.status())) {
+    // E.g. a secret removed since the intent was written: nothing ran.
+    RETURN_IF_ERROR(RefuseIntent(intent, spec.status().message()));
+    return LaunchOutcome::kRefused;
+  }
+  RETURN_IF_ERROR(spec.status());
+  absl::StatusOr<std::string> launched = backend_->Launch(*spec);
   (launched.ok() ? launches_ok_ : launches_error_)++;
   if (launched.ok()) {
-    return store_
-        ->UpdateJob(intent.id,
-                    [&](Job& job, std::vector<store::NewEvent>* events) {
-                      // Status stays LAUNCHING until the backend reports
-                      // one: a slow launch is still launching.
-                      job.backend_job_id = *launched;
-                      events->push_back(store::NewEvent{
-                          0, 0, "Launched", "Launched",
-                          absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,
-                                       " as ", *launched),
-                          kActor});
-                      return absl::OkStatus();
-                    })
-        .status();
+    RETURN_IF_ERROR(
+        store_
+            ->UpdateJob(intent.id,
+                        [&](Job& job, std::vector<store::NewEvent>* events) {
+                          // Status stays LAUNCHING until the backend reports
+                          // one: a slow launch is still launching.
+                          job.backend_job_id = *launched;
+                          events->push_back(store::NewEvent{
+                              0, 0, "Launched", "Launched",
+                              absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,
+                                           " as ", *launched),
+                              kActor});
+                          return absl::OkStatus();
+                        })
+            .status());
+    return LaunchOutcome::kLaunched;
   }
   if (IsTransient(launched.status())) {
     // Keep the intent: the backend may have started the job anyway. The
@@ -319,18 +377,8 @@ absl::Status Reconciler::Launch(const Record& r, const Job& intent) {
     return launched.status();
   }
   // The backend refused the job itself: retrying the same spec cannot help.
-  return store_
-      ->UpdateJob(intent.id,
-                  [&](Job& job, std::vector<store::NewEvent>* events) {
-                    job.status = JobStatus::kFailedPrechecks;
-                    job.ended_ms = clock_();
-                    job.failure_reason =
-                        absl::StrCat("launch refused: ", launched.status().message());
-                    events->push_back(store::NewEvent{0, 0, "LaunchFailed", "LaunchRefused",
-                                                      job.failure_reason, kActor});
-                    return absl::OkStatus();
-                  })
-      .status();
+  RETURN_IF_ERROR(RefuseIntent(intent, launched.status().message()));
+  return LaunchOutcome::kRefused;
 }
 
 absl::Status Reconciler::Cancel(const Record& r, const Job& live) {

@@ -6,6 +6,12 @@
 // the call — so running it twice, late, or after a crash is always safe.
 //
 //   desired RUNNING, no live job      -> write a launch intent, then launch
+//   ... but the launch cannot start   -> Stalled at once (a missing template,
+//       (launch_planner.h)               secret, workdir or env value; a spec
+//                                        the backend refuses), no job written;
+//                                        tried again on every reconcile
+//   a launch the backend refuses      -> the job ends FAILED_PRECHECKS and the
+//                                        experiment is Stalled in the same call
 //   desired RUNNING, last job failed  -> relaunch after backoff, or Stalled
 //   desired RUNNING, last job succeeded -> SUCCEEDED, nothing more
 //   desired RUNNING, last job's outcome unknown (the backend forgot it)
@@ -35,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/backend/backend.h"
+#include "daemon/reconcile/launch_planner.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::reconcile {
@@ -49,9 +56,12 @@ class Reconciler {
   using Clock = std::function<int64_t()>;  // unix ms
 
   // `installation_id` goes into backend job names so that two databases
-  // never claim each other's jobs. Pointers are not owned.
+  // never claim each other's jobs. Pointers are not owned; `secrets` may
+  // be null (experiments listing secrets then stall); `inspect_code`
+  // defaults to workload::InspectCode.
   Reconciler(store::Store* store, backend::Backend* backend, std::string installation_id,
-             Clock clock);
+             Clock clock, workload::SecretSource* secrets = nullptr,
+             LaunchPlanner::CodeInspector inspect_code = nullptr);
 
   // Errors: the backend's (UNAVAILABLE etc.) when an action failed; the
   // caller retries with backoff. A purged experiment is OK (nothing to do).
@@ -67,11 +77,26 @@ class Reconciler {
   using Record = store::ExperimentRecord;
   using Job = store::JobRecord;
 
+  // What a launch attempt came to.
+  enum class LaunchOutcome {
+    kLaunched,  // the backend has it (or may have it: the intent is kept)
+    kRefused,   // the intent ended FAILED_PRECHECKS: nothing ran
+    kBlocked,   // nothing was written: the experiment is Stalled
+  };
+
   absl::Status ResolveIntent(const Record& r, const Job& intent);
-  absl::StatusOr<ReconcileResult> ReconcileRunning(const Record& r, const std::optional<Job>& live);
+  // `after_refusal`: called again right after a launch was refused, so
+  // that the experiment shows why at once; it never launches again then.
+  absl::StatusOr<ReconcileResult> ReconcileRunning(const Record& r, const std::optional<Job>& live,
+                                                   bool after_refusal = false);
   absl::StatusOr<ReconcileResult> ReconcileStopped(const Record& r, const std::optional<Job>& live);
-  absl::Status LaunchNew(const Record& r);
-  absl::Status Launch(const Record& r, const Job& intent);
+  absl::StatusOr<LaunchOutcome> LaunchNew(const Record& r);
+  absl::StatusOr<LaunchOutcome> Launch(const Record& r, const Job& intent);
+  // Ends an intent nothing ran as FAILED_PRECHECKS with `reason`.
+  absl::Status RefuseIntent(const Job& intent, absl::string_view reason);
+  // Renders an intent's task as recorded: `spec` (secrets redacted, read
+  // before the store's transaction) with the intent's name and ids.
+  store::Store::RenderIntent RenderWith(backend::JobSpec spec);
   absl::Status Cancel(const Record& r, const Job& live);
   // Writes observed state and conditions; events only for real transitions.
   // `job_outdated`: `job` is live and runs an older spec than r's: the
@@ -89,12 +114,10 @@ class Reconciler {
   backend::Backend* backend_;
   std::string installation_id_;
   Clock clock_;
+  LaunchPlanner planner_;
   std::atomic<int64_t> launches_ok_{0};
   std::atomic<int64_t> launches_error_{0};
 };
 
-// The JobSpec a backend runs for a launch intent: everything comes from the
-// job row (the snapshot taken when the intent was written).
-backend::JobSpec SpecForJob(const store::ExperimentRecord& experiment, const store::JobRecord& job);
 
 }  // namespace skydeck::reconcile

@@ -5,6 +5,7 @@
 #include "common/proto_convert.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "common/workdir.h"
 
 namespace skydeck::service {
 namespace {
@@ -50,6 +51,10 @@ void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
   out->mutable_labels()->insert(r.spec.labels.begin(), r.spec.labels.end());
   out->set_max_restarts(r.spec.max_restarts);
   out->set_desired_state(skydeck::ToProto(r.spec.desired_state));
+  out->set_template_(r.spec.template_name);
+  out->mutable_envs()->insert(r.spec.envs.begin(), r.spec.envs.end());
+  for (const std::string& name : r.spec.secrets) out->add_secrets(name);
+  out->set_workdir(r.spec.workdir);
   out->set_generation(r.generation);
   out->set_observed_generation(r.observed_generation);
   out->set_observed_state(skydeck::ToProto(r.observed_state));
@@ -93,6 +98,14 @@ void ToProto(const store::JobRecord& j, pb::Job* out) {
   if (j.exit_code) out->set_exit_code(*j.exit_code);
   out->set_failure_reason(j.failure_reason);
   out->set_recovery_count(j.recovery_count);
+  out->set_template_(j.template_name);
+  out->set_template_version(j.template_version);
+  out->mutable_envs()->insert(j.envs.begin(), j.envs.end());
+  for (const std::string& name : j.secrets) out->add_secrets(name);
+  out->set_workdir(j.workdir);
+  out->set_code_commit(j.code_commit);
+  out->set_code_dirty(j.code_dirty);
+  out->set_rendered_task(j.rendered_task);
 }
 
 void ToProto(const store::EventRecord& e, pb::Event* out) {
@@ -125,7 +138,21 @@ absl::Status ValidateSpec(const store::ExperimentSpec& s) {
   RETURN_IF_ERROR(ValidateToken("infra", s.infra));
   RETURN_IF_ERROR(ValidateLabels(s.labels));
   RETURN_IF_ERROR(ValidateRange("max_restarts", s.max_restarts, 0, kMaxRestartsLimit));
-  return absl::OkStatus();
+  if (!s.template_name.empty()) {
+    absl::Status name = ValidateExperimentName(s.template_name);
+    if (!name.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("template: ", name.message()));
+    }
+  }
+  RETURN_IF_ERROR(ValidateEnvs(s.envs));
+  RETURN_IF_ERROR(ValidateSecretNames(s.secrets));
+  for (const std::string& name : s.secrets) {
+    if (s.envs.count(name) > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " is both an env and a secret; keep one"));
+    }
+  }
+  return ParseWorkdir(s.workdir).status();
 }
 
 absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
@@ -145,6 +172,10 @@ absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
   if (e.desired_state() != pb::DESIRED_STATE_UNSPECIFIED) {
     ASSIGN_OR_RETURN(s.desired_state, FromProto(e.desired_state()));
   }
+  s.template_name = e.template_();
+  s.envs.insert(e.envs().begin(), e.envs().end());
+  s.secrets.assign(e.secrets().begin(), e.secrets().end());
+  s.workdir = e.workdir();
   RETURN_IF_ERROR(ValidateSpec(s));
   return s;
 }
@@ -182,11 +213,19 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
       s->max_restarts = e.has_max_restarts() ? e.max_restarts() : 3;
     } else if (path == "desired_state") {
       ASSIGN_OR_RETURN(s->desired_state, FromProto(e.desired_state()));
+    } else if (path == "template") {
+      s->template_name = e.template_();
+    } else if (path == "envs") {
+      s->envs = std::map<std::string, std::string>(e.envs().begin(), e.envs().end());
+    } else if (path == "secrets") {
+      s->secrets.assign(e.secrets().begin(), e.secrets().end());
+    } else if (path == "workdir") {
+      s->workdir = e.workdir();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: \"", path, "\" is not an updatable field (name, description, "
           "base_command, flags, run_name, nodes, gpus, gpu_type, infra, spot, labels, "
-          "max_restarts, desired_state)"));
+          "max_restarts, desired_state, template, envs, secrets, workdir)"));
     }
   }
   return absl::OkStatus();

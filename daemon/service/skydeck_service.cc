@@ -145,8 +145,16 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
+    if (!req->experiment().has_template_() && !default_template_.empty()) {
+      RETURN_IF_ERROR(CheckDefaultTemplate());
+      spec.template_name = default_template_;
+    }
     if (req->start()) spec.desired_state = DesiredState::kRunning;
     ASSIGN_OR_RETURN(std::vector<std::string> warnings, CheckSpecFlags(spec));
+    ASSIGN_OR_RETURN(std::string workdir_note, ApplyDefaultWorkdir(spec, req->default_workdir()));
+    if (!workdir_note.empty()) warnings.push_back(workdir_note);
+    RETURN_IF_ERROR(ValidateSpec(spec));
+    RETURN_IF_ERROR(CheckLaunch(spec));
     store::WriteMode mode = WriteModeOf(req->validate_only());
     ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor, mode));
     if (mode == store::WriteMode::kCommit) {
@@ -175,15 +183,17 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    auto mutate = [&](store::ExperimentSpec& spec) -> absl::Status {
+      RETURN_IF_ERROR(ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
+      return ValidateSpec(spec);
+    };
+    // What the next launch needs must be there (checked on a preview: the
+    // store runs `mutate` under its lock).
+    store::ExperimentSpec preview = r.spec;
+    RETURN_IF_ERROR(mutate(preview));
+    if (LaunchFieldsChanged(r.spec, preview)) RETURN_IF_ERROR(CheckLaunch(preview));
     ASSIGN_OR_RETURN(CheckedChange change,
-                     ChangeSpecChecked(
-                         r,
-                         [&](store::ExperimentSpec& spec) -> absl::Status {
-                           RETURN_IF_ERROR(
-                               ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
-                           return ValidateSpec(spec);
-                         },
-                         actor, WriteModeOf(req->validate_only())));
+                     ChangeSpecChecked(r, mutate, actor, WriteModeOf(req->validate_only())));
     ToProto(change.record, resp->mutable_experiment());
     for (std::string& w : change.warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();

@@ -79,6 +79,20 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                pb::ApplyFlagSchemaResponse* resp) override;
   grpc::Status DeleteFlagSchema(grpc::ServerContext* ctx, const pb::DeleteFlagSchemaRequest* req,
                                 pb::DeleteFlagSchemaResponse* resp) override;
+  grpc::Status ApplyTaskTemplate(grpc::ServerContext* ctx, const pb::ApplyTaskTemplateRequest* req,
+                                 pb::ApplyTaskTemplateResponse* resp) override;
+  grpc::Status GetTaskTemplate(grpc::ServerContext* ctx, const pb::GetTaskTemplateRequest* req,
+                               pb::GetTaskTemplateResponse* resp) override;
+  grpc::Status ListTaskTemplates(grpc::ServerContext* ctx, const pb::ListTaskTemplatesRequest* req,
+                                 pb::ListTaskTemplatesResponse* resp) override;
+  grpc::Status DeleteTaskTemplate(grpc::ServerContext* ctx,
+                                  const pb::DeleteTaskTemplateRequest* req,
+                                  pb::DeleteTaskTemplateResponse* resp) override;
+
+  // The template an experiment gets when its create request names none
+  // (skydeckd --default-template); "" for none. REQUIRES: called before
+  // the service is serving.
+  void set_default_template(std::string name) { default_template_ = std::move(name); }
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and
@@ -114,12 +128,31 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   void RecordFlagWarnings(int64_t experiment_id, const std::vector<std::string>& warnings,
                           absl::string_view actor);
 
+  // ---- Workloads (service_templates.cc) ----
+  // The daemon's default template exists. Errors: FAILED_PRECONDITION
+  // saying it is the daemon's default and how to proceed.
+  absl::Status CheckDefaultTemplate();
+  // Whether a launch of `spec` could start (ControlPlane::CheckLaunchable;
+  // without a control plane only that its template exists).
+  absl::Status CheckLaunch(const store::ExperimentSpec& spec);
+  // Makes the client's directory `dir` spec's workdir when the spec has
+  // none, its template has none and the backend can run it there; returns
+  // a warning saying why not otherwise ("" when used or not needed).
+  // Errors: INVALID_ARGUMENT for a `dir` that is not absolute.
+  absl::StatusOr<std::string> ApplyDefaultWorkdir(store::ExperimentSpec& spec,
+                                                  const std::string& dir);
+  // Whether `after` launches differently from `before` (what CheckLaunch
+  // is for: an edit of labels alone is never refused).
+  static bool LaunchFieldsChanged(const store::ExperimentSpec& before,
+                                  const store::ExperimentSpec& after);
+
   store::Store* store_;
   WatchHub* hub_;
   ControlPlane* control_;
   std::string version_;
   int64_t start_ms_;
   std::string token_;
+  std::string default_template_;
 };
 
 // The caller's name from metadata `x-skydeck-actor`, "anonymous" when absent.

@@ -130,7 +130,40 @@ UPDATE jobs SET outcome_unknown = 1
   WHERE status = 'LOST' AND failure_reason = 'the backend no longer reports this job';
 )sql";
 
-constexpr std::array<absl::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// Workloads: an experiment names a task template and has envs, secret
+// names (never values) and a workdir; a job records what it ran with, the
+// template version, the code's git commit and the rendered task (secrets
+// redacted). Task templates are versioned like flag schemas (v2): every
+// changed apply adds a row, a delete adds a row with deleted = 1, and the
+// current template is the highest version unless deleted. envs is a JSON
+// object of strings, secrets a JSON array of names.
+constexpr absl::string_view kV4 = R"sql(
+ALTER TABLE experiments ADD COLUMN template TEXT NOT NULL DEFAULT '';
+ALTER TABLE experiments ADD COLUMN envs TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE experiments ADD COLUMN secrets TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE experiments ADD COLUMN workdir TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN template TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN template_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN envs TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE jobs ADD COLUMN secrets TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE jobs ADD COLUMN workdir TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN code_commit TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN code_dirty INTEGER NOT NULL DEFAULT 0 CHECK (code_dirty IN (0, 1));
+ALTER TABLE jobs ADD COLUMN rendered_task TEXT NOT NULL DEFAULT '';
+CREATE TABLE task_templates (
+  name        TEXT NOT NULL,
+  version     INTEGER NOT NULL CHECK (version >= 1),
+  -- The task YAML as applied; '' for a deletion marker.
+  yaml        TEXT NOT NULL,
+  deleted     INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  actor       TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+) STRICT;
+CREATE INDEX experiments_by_template ON experiments (template) WHERE template != '';
+)sql";
+
+constexpr std::array<absl::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

@@ -32,6 +32,13 @@ struct ExperimentSpec {
   Labels labels;
   int max_restarts = 3;
   DesiredState desired_state = DesiredState::kStopped;
+  // Task template name; "" for none.
+  std::string template_name;
+  // Environment variables and secret names (never values) of the job.
+  std::map<std::string, std::string> envs;
+  std::vector<std::string> secrets;
+  // Local directory or git URL[@REF] (common/workdir.h); "" for none.
+  std::string workdir;
 
   bool operator==(const ExperimentSpec&) const = default;
 };
@@ -99,9 +106,30 @@ struct JobRecord {
   // The backend stopped reporting this job while it was live (status LOST):
   // how it ended is unknown, so it is never relaunched automatically.
   bool outcome_unknown = false;
+  // What it ran besides the command (the spec's fields of the same names),
+  // and the template version at launch.
+  std::string template_name;
+  int64_t template_version = 0;
+  std::map<std::string, std::string> envs;
+  std::vector<std::string> secrets;
+  std::string workdir;
+  // The local workdir's git commit and whether it had changes, at launch.
+  std::string code_commit;
+  bool code_dirty = false;
+  // The task as given to the backend, secret values redacted.
+  std::string rendered_task;
 
   bool live() const { return ended_ms == 0; }
   bool operator==(const JobRecord&) const = default;
+};
+
+// One stored version of a task template (common/task_template.h).
+struct TaskTemplateRecord {
+  std::string name;
+  int64_t version = 0;
+  std::string yaml;
+  std::string actor;
+  int64_t created_ms = 0;
 };
 
 // An event to append; the store assigns id and time.

@@ -44,6 +44,16 @@ absl::StatusOr<std::vector<Condition>> ReadConditions(const Statement& st, int c
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> ReadNames(const Statement& st, int col) {
+  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "names"));
+  std::vector<std::string> out;
+  for (const auto& v : json) {
+    if (!v.is_string()) return absl::DataLossError("stored name is not a string");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
 
 const char kExperimentColumns[] =
@@ -53,13 +63,15 @@ const char kExperimentColumns[] =
     "e.conditions, e.restart_count, e.next_retry_at, e.created_at, e.updated_at, "
     "e.deleted_at, e.run_after_job_id, "
     "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
-    "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id)";
+    "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id), "
+    "e.template, e.envs, e.secrets, e.workdir";
 
 const char kJobColumns[] =
     "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
     "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
     "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count, "
-    "outcome_unknown";
+    "outcome_unknown, template, template_version, envs, secrets, workdir, code_commit, "
+    "code_dirty, rendered_task";
 
 const char kEventColumns[] =
     "id, time, experiment_id, job_id, type, reason, message, actor";
@@ -92,6 +104,10 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   r.run_after_job_id = st.ColumnInt(23);
   r.current_job_id = st.ColumnOptionalInt(24).value_or(0);
   r.job_count = static_cast<int>(st.ColumnInt(25));
+  r.spec.template_name = st.ColumnText(26);
+  ASSIGN_OR_RETURN(r.spec.envs, ReadLabels(st, 27));
+  ASSIGN_OR_RETURN(r.spec.secrets, ReadNames(st, 28));
+  r.spec.workdir = st.ColumnText(29);
   return r;
 }
 
@@ -130,6 +146,14 @@ absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   j.failure_reason = st.ColumnText(20);
   j.recovery_count = static_cast<int>(st.ColumnInt(21));
   j.outcome_unknown = st.ColumnInt(22) != 0;
+  j.template_name = st.ColumnText(23);
+  j.template_version = st.ColumnInt(24);
+  ASSIGN_OR_RETURN(j.envs, ReadLabels(st, 25));
+  ASSIGN_OR_RETURN(j.secrets, ReadNames(st, 26));
+  j.workdir = st.ColumnText(27);
+  j.code_commit = st.ColumnText(28);
+  j.code_dirty = st.ColumnInt(29) != 0;
+  j.rendered_task = st.ColumnText(30);
   return j;
 }
 
@@ -152,6 +176,14 @@ std::string DumpJson(const nlohmann::json& json) {
 std::string LabelsToJson(const Labels& labels) { return DumpJson(nlohmann::json(labels)); }
 
 std::string FlagsToJson(const FlagMap& flags) { return DumpJson(FlagMapToJson(flags)); }
+
+std::string EnvsToJson(const std::map<std::string, std::string>& envs) {
+  return DumpJson(nlohmann::json(envs));
+}
+
+std::string NamesToJson(const std::vector<std::string>& names) {
+  return DumpJson(nlohmann::json(names));
+}
 
 std::string ConditionsToJson(const std::vector<Condition>& conditions) {
   nlohmann::json out = nlohmann::json::array();

@@ -40,5 +40,7 @@ std::string DumpJson(const nlohmann::json& json);
 std::string LabelsToJson(const Labels& labels);
 std::string FlagsToJson(const FlagMap& flags);
 std::string ConditionsToJson(const std::vector<Condition>& conditions);
+std::string EnvsToJson(const std::map<std::string, std::string>& envs);
+std::string NamesToJson(const std::vector<std::string>& names);
 
 }  // namespace skydeck::store::internal

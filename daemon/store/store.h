@@ -141,11 +141,18 @@ class Store {
 
   // ---- Jobs --------------------------------------------------------------
 
+  // Renders what a launch intent will run once its id and attempt are
+  // known (JobRecord.rendered_task). Runs inside the store's transaction:
+  // it must be quick and must not call the store. An error aborts the write.
+  using RenderIntent = std::function<absl::StatusOr<std::string>(const JobRecord&)>;
+
   // Writes a launch intent: `job` with status LAUNCHING and the next attempt
-  // number (job.attempt is ignored), plus a "LaunchIntent" event.
+  // number (job.attempt is ignored), plus a "LaunchIntent" event. `finish`,
+  // when given, fills rendered_task in the same transaction.
   // Errors: FAILED_PRECONDITION when the experiment already has a live job
-  // (enforced by the schema's partial unique index).
-  absl::StatusOr<JobRecord> CreateLaunchIntent(const JobRecord& job, absl::string_view actor);
+  // (enforced by the schema's partial unique index); `finish`'s.
+  absl::StatusOr<JobRecord> CreateLaunchIntent(const JobRecord& job, absl::string_view actor,
+                                               const RenderIntent& finish = nullptr);
   // Errors: NOT_FOUND.
   absl::StatusOr<JobRecord> GetJob(int64_t id);
   absl::StatusOr<std::optional<JobRecord>> LiveJob(int64_t experiment_id);
@@ -157,12 +164,15 @@ class Store {
   // Live jobs per status (counted in SQL: no row is decoded).
   absl::StatusOr<std::map<JobStatus, int64_t>> CountLiveJobsByStatus();
   // Replaces what a launch intent will run (command, flags, resources, run
-  // name: the fields of reconcile::LaunchSnapshot) while nothing can have
-  // run it, i.e. it is LAUNCHING without a backend id; appends an
-  // IntentUpdated event. Errors: FAILED_PRECONDITION otherwise (a job's
-  // snapshot is history once it reached the backend); NOT_FOUND.
+  // name, template, envs, secret names, workdir and code version: the
+  // fields of reconcile::LaunchSnapshot) while nothing can have run it,
+  // i.e. it is LAUNCHING without a backend id; `finish` renders its task
+  // again. Appends an IntentUpdated event. Errors: FAILED_PRECONDITION
+  // otherwise (a job's snapshot is history once it reached the backend);
+  // NOT_FOUND.
   absl::StatusOr<JobRecord> ReplaceIntentSnapshot(int64_t id, const JobRecord& snapshot,
-                                                  absl::string_view actor);
+                                                  absl::string_view actor,
+                                                  const RenderIntent& finish = nullptr);
   // The backend of the most recent job, live or ended; nullopt without jobs.
   absl::StatusOr<std::optional<std::string>> NewestJobBackend();
   // Reads the job, lets `mutate` change it and append events, and writes
@@ -213,6 +223,34 @@ class Store {
   absl::StatusOr<int64_t> DeleteFlagSchema(absl::string_view base_command,
                                            absl::string_view actor);
 
+  // ---- Task templates (store_templates.cc) -------------------------------
+
+  // Stores `yaml` as the next version of template `name` (1 for a new
+  // name, else one more than any version before, deleted ones included),
+  // unless it equals the current version's text: then nothing is written
+  // and `changed` is false. The caller has checked the YAML
+  // (common/task_template.h). A dry run returns the version it would get.
+  struct AppliedTemplate {
+    TaskTemplateRecord record;
+    bool changed = false;
+  };
+  absl::StatusOr<AppliedTemplate> ApplyTaskTemplate(absl::string_view name,
+                                                    absl::string_view yaml,
+                                                    absl::string_view actor,
+                                                    WriteMode mode = WriteMode::kCommit);
+  // The current version; nullopt when none exists or the last was deleted.
+  absl::StatusOr<std::optional<TaskTemplateRecord>> GetTaskTemplate(absl::string_view name);
+  // One stored version. Errors: NOT_FOUND (also for a deletion marker).
+  absl::StatusOr<TaskTemplateRecord> GetTaskTemplateVersion(absl::string_view name,
+                                                            int64_t version);
+  // The current version of every template, by name.
+  absl::StatusOr<std::vector<TaskTemplateRecord>> ListTaskTemplates();
+  // Records a deletion as the next version and returns that version.
+  // Errors: NOT_FOUND when no such template exists; FAILED_PRECONDITION
+  // while experiments that are not deleted name it (the message lists up
+  // to five).
+  absl::StatusOr<int64_t> DeleteTaskTemplate(absl::string_view name, absl::string_view actor);
+
   // Runs SQLite's integrity check; OK when the file is sound.
   absl::Status CheckIntegrity();
 
@@ -238,6 +276,11 @@ class Store {
   absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate);
   absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
   absl::StatusOr<int64_t> MaxFlagSchemaVersion(absl::string_view base_command);
+  absl::StatusOr<int64_t> MaxTaskTemplateVersion(absl::string_view name);
+  absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplateLocked(
+      absl::string_view name);
+  // REQUIRES: inside Transaction.
+  absl::Status SetRenderedTask(int64_t id, const std::string& rendered);
 
   // Constant after construction.
   Clock clock_;

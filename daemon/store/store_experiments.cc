@@ -35,6 +35,10 @@ std::vector<std::string> ChangedFields(const ExperimentSpec& a, const Experiment
   if (a.spot != b.spot) out.push_back("spot");
   if (a.labels != b.labels) out.push_back("labels");
   if (a.max_restarts != b.max_restarts) out.push_back("max_restarts");
+  if (a.template_name != b.template_name) out.push_back("template");
+  if (a.envs != b.envs) out.push_back("envs");
+  if (a.secrets != b.secrets) out.push_back("secrets");
+  if (a.workdir != b.workdir) out.push_back("workdir");
   return out;
 }
 
@@ -69,7 +73,9 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
                    "infra = ?10, spot = ?11, labels = ?12, max_restarts = ?13, "
                    "desired_state = ?14, generation = ?15, observed_generation = ?16, "
                    "observed_state = ?17, conditions = ?18, restart_count = ?19, "
-                   "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22, run_after_job_id = ?23 "
+                   "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22, "
+                   "run_after_job_id = ?23, template = ?24, envs = ?25, secrets = ?26, "
+                   "workdir = ?27 "
                    "WHERE id = ?1"));
   st->Bind(1, r.id);
   st->Bind(2, r.spec.name);
@@ -94,6 +100,10 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(21, r.updated_ms);
   st->Bind(22, r.deleted_ms ? std::optional<int64_t>(r.deleted_ms) : std::nullopt);
   st->Bind(23, r.run_after_job_id);
+  st->Bind(24, r.spec.template_name);
+  st->Bind(25, internal::EnvsToJson(r.spec.envs));
+  st->Bind(26, internal::NamesToJson(r.spec.secrets));
+  st->Bind(27, r.spec.workdir);
   absl::Status status = st->Run();
   if (absl::IsFailedPrecondition(status) &&
       absl::StrContains(status.message(), "experiments.name")) {

@@ -61,8 +61,17 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   return status;
 }
 
+absl::Status Store::SetRenderedTask(int64_t id, const std::string& rendered) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("UPDATE jobs SET rendered_task = ?2 WHERE id = ?1"));
+  st->Bind(1, id);
+  st->Bind(2, rendered);
+  return st->Run();
+}
+
 absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
-                                                    absl::string_view actor) {
+                                                    absl::string_view actor,
+                                                    const RenderIntent& finish) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Statement * next,
@@ -77,7 +86,10 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
         Statement * st,
         db_->Prepare("INSERT INTO jobs (experiment_id, attempt, backend, backend_name, status, "
                      "command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
-                     "submitted_at) VALUES (?, ?, ?, ?, 'LAUNCHING', ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                     "submitted_at, template, template_version, envs, secrets, workdir, "
+                     "code_commit, code_dirty) "
+                     "VALUES (?, ?, ?, ?, 'LAUNCHING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?)"));
     st->Bind(1, job.experiment_id);
     st->Bind(2, attempt);
     st->Bind(3, job.backend);
@@ -96,6 +108,13 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     st->Bind(11, job.spot);
     st->Bind(12, job.run_name);
     st->Bind(13, clock_());
+    st->Bind(14, job.template_name);
+    st->Bind(15, job.template_version);
+    st->Bind(16, internal::EnvsToJson(job.envs));
+    st->Bind(17, internal::NamesToJson(job.secrets));
+    st->Bind(18, job.workdir);
+    st->Bind(19, job.code_commit);
+    st->Bind(20, job.code_dirty);
     absl::Status inserted = st->Run();
     if (absl::IsFailedPrecondition(inserted)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -103,6 +122,12 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     }
     RETURN_IF_ERROR(inserted);
     int64_t id = db_->LastInsertRowId();
+    if (finish) {
+      // What depends on the job's id and attempt (its name, SKYDECK_JOB).
+      ASSIGN_OR_RETURN(JobRecord inserted_job, LoadJob(id));
+      ASSIGN_OR_RETURN(std::string rendered, finish(inserted_job));
+      RETURN_IF_ERROR(SetRenderedTask(id, rendered));
+    }
     RETURN_IF_ERROR(InsertEvent(NewEvent{
         job.experiment_id, id, "LaunchIntent", "Launching",
         absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend),
@@ -114,7 +139,8 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
 }
 
 absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobRecord& snapshot,
-                                                       absl::string_view actor) {
+                                                       absl::string_view actor,
+                                                       const RenderIntent& finish) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(JobRecord before, LoadJob(id));
@@ -124,8 +150,10 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
     }
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("UPDATE jobs SET command = ?2, flags = ?3, nodes = ?4, gpus = ?5, "
-                                  "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9 "
-                                  "WHERE id = ?1"));
+                                  "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9, "
+                                  "template = ?10, template_version = ?11, envs = ?12, "
+                                  "secrets = ?13, workdir = ?14, code_commit = ?15, "
+                                  "code_dirty = ?16, rendered_task = '' WHERE id = ?1"));
     st->Bind(1, id);
     st->Bind(2, snapshot.command);
     st->Bind(3, FlagsToJson(snapshot.flags));
@@ -135,7 +163,19 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
     st->Bind(7, snapshot.infra);
     st->Bind(8, snapshot.spot);
     st->Bind(9, snapshot.run_name);
+    st->Bind(10, snapshot.template_name);
+    st->Bind(11, snapshot.template_version);
+    st->Bind(12, internal::EnvsToJson(snapshot.envs));
+    st->Bind(13, internal::NamesToJson(snapshot.secrets));
+    st->Bind(14, snapshot.workdir);
+    st->Bind(15, snapshot.code_commit);
+    st->Bind(16, snapshot.code_dirty);
     RETURN_IF_ERROR(st->Run());
+    if (finish) {
+      ASSIGN_OR_RETURN(JobRecord replaced, LoadJob(id));
+      ASSIGN_OR_RETURN(std::string rendered, finish(replaced));
+      RETURN_IF_ERROR(SetRenderedTask(id, rendered));
+    }
     RETURN_IF_ERROR(InsertEvent(NewEvent{
         before.experiment_id, id, "IntentUpdated", "SpecChanged",
         absl::StrCat("attempt ", before.attempt, " never reached the backend; it runs the "

@@ -195,6 +195,51 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await shot("05-jobs");
   });
 
+  await t.test("creates with a template, an env and a secret; shows the task the job ran", { timeout: STEP_TIMEOUT }, async () => {
+    await api("POST", "/api/templates", {
+      template: { name: "ui-tmpl", yaml: "envs:\n  FROM_TEMPLATE: from-template\nsecrets:\n  UI_TEST_SECRET: null\n" },
+    });
+    await page.click("[data-testid=new-experiment]");
+    const dialog = page.locator("[data-testid=create-dialog]");
+    await dialog.waitFor();
+    await dialog.locator("#new-name").fill("ui-work");
+    await dialog.locator("#new-command").fill(`sh -c 'echo "$FROM_TEMPLATE $UI_ENV \${#UI_TEST_SECRET}"'`);
+    await dialog.locator("#new-template").fill("ui-tmpl");
+    await dialog.locator("#new-envs").fill("UI_ENV=from-form");
+    await dialog.locator("#new-secrets").fill("SKYDECK_AUTH_TOKEN");
+    await dialog.locator(".hint.bad-text", { hasText: "reserved" }).waitFor();
+    await dialog.locator("#new-secrets").fill("");
+    await dialog.locator("[data-testid=start-now]").check();
+    await shot("05b-create-workload");
+    await dialog.locator("[data-testid=create-submit]").click();
+    await page.locator("[data-testid=details] h2", { hasText: "ui-work" }).waitFor();
+    await page.waitForSelector(rowIn("ui-work", "SUCCEEDED"), { timeout: 30_000 });
+    const created = (await api("GET", "/api/experiments/ui-work")).experiment;
+    assert.equal(created.template, "ui-tmpl");
+    assert.deepEqual(created.envs, { UI_ENV: "from-form" });
+    await page.locator("[data-testid=fact-template]", { hasText: "ui-tmpl v1" }).waitFor();
+    await page.click("#tab-logs");
+    await page.locator("[data-testid=log]", { hasText: "from-template from-form 9" }).waitFor();
+    await page.click("#tab-jobs");
+    await page.locator("[data-testid=job-template]", { hasText: "ui-tmpl v1" }).waitFor();
+    await page.click("[data-testid=show-task]");
+    const task = page.locator("[data-testid=rendered-task]");
+    await task.waitFor();
+    const text = await task.innerText();
+    assert.match(text, /UI_TEST_SECRET: "<redacted>"/);
+    assert.match(text, /UI_ENV: "from-form"/);
+    assert.ok(!text.includes("ui-s3cr3t"), "the secret's value is shown");
+    await shot("05c-job-task");
+    // A duplicate carries the workload fields.
+    await page.click("[data-testid=details] [data-testid=duplicate]");
+    const dup = page.locator("[data-testid=create-dialog]");
+    assert.equal(await dup.locator("#new-template").inputValue(), "ui-tmpl");
+    assert.equal(await dup.locator("#new-envs").inputValue(), "UI_ENV=from-form");
+    await dup.getByRole("button", { name: "Cancel" }).click();
+    const id = (await api("GET", "/api/experiments/ui-hello")).experiment.id;
+    await go(`#/exp/${id}/flags`);
+  });
+
   await t.test("edits a flag with typeahead from the flag schemas", { timeout: STEP_TIMEOUT }, async () => {
     await page.click("#tab-flags");
     const editor = page.locator("[data-testid=details] [data-testid=flags-editor]");

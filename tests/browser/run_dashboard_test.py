@@ -177,6 +177,9 @@ def main():
         skip(f"dashboard not built in {web_root} (npm run build in web/ui)")
 
     tmp = tempfile.mkdtemp(prefix="skydeck-browser-")
+    # A secret the daemons read from their environment (the test's job
+    # prints only its length).
+    os.environ["UI_TEST_SECRET"] = "ui-s3cr3t"
     token = "browser-test-token"
     with open(os.path.join(tmp, "token"), "w") as f:
         f.write(token)

@@ -103,3 +103,39 @@ TEST_CASE("exp get -o yaml reads back as the same spec", "[cli][manifest]") {
   CHECK(FlagsOf((*back)[0].spec.flags()) == FlagsOf(e.flags()));
   CHECK((*back)[0].spec.has_max_restarts());
 }
+
+TEST_CASE("manifests carry template, envs, secrets and workdir", "[cli][manifest]") {
+  auto docs = ParseManifests(
+      "name: a\nbase_command: x\ntemplate: h100\nenvs:\n  WANDB_PROJECT: llm\n  N: 4\n"
+      "secrets: [WANDB_API_KEY, HF_TOKEN]\nworkdir: ../code\n---\nname: b\ntemplate:\n");
+  REQUIRE(docs.ok());
+  const pb::Experiment& a = (*docs)[0].spec;
+  CHECK(a.template_() == "h100");
+  CHECK(a.envs().at("N") == "4");
+  REQUIRE(a.secrets_size() == 2);
+  CHECK(a.secrets(1) == "HF_TOKEN");
+  CHECK(a.workdir() == "../code");  // the caller resolves it
+  CHECK((*docs)[1].spec.has_template_());  // `template:` means none
+  CHECK((*docs)[1].spec.template_().empty());
+  CHECK(ParseManifests("name: a\nsecrets: WANDB_API_KEY\n").status().message().find(
+            "line 2: secrets: must be a list") != std::string::npos);
+
+  pb::Experiment have = a;
+  (*have.mutable_envs())["N"] = "8";
+  have.clear_secrets();
+  have.set_template_("a100");
+  std::vector<FieldChange> changes = DiffManifest((*docs)[0], have);
+  std::vector<std::string> fields;
+  for (const FieldChange& c : changes) fields.push_back(c.field + ":" + c.from + "->" + c.to);
+  CHECK(fields == std::vector<std::string>{"template:a100->h100", "envs.N:8->4",
+                                           "secrets:<none>->WANDB_API_KEY,HF_TOKEN"});
+
+  // exp get -o yaml reads back through apply.
+  pb::Experiment stored = a;  // as the daemon answers: every field set
+  stored.set_nodes(1);
+  stored.set_desired_state(pb::DESIRED_STATE_STOPPED);
+  auto back = ParseManifests(RenderYaml(ManifestOf(stored)));
+  REQUIRE(back.ok());
+  CHECK(DiffManifest((*back)[0], stored).empty());
+  CHECK((*back)[0].fields.count("workdir") == 1);
+}

@@ -64,3 +64,26 @@ TEST_CASE("ranges name the field and the bounds", "[validation]") {
 
 }  // namespace
 }  // namespace skydeck
+
+namespace skydeck {
+namespace {
+
+TEST_CASE("env and secret names are shell names, not SkyDeck's or SkyPilot's", "[validation]") {
+  CHECK(ValidateEnvName("envs", "WANDB_PROJECT").ok());
+  CHECK(ValidateEnvName("envs", "_x1").ok());
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("envs", "1X")));
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("envs", "A-B")));
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("envs", "")));
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("secrets", "SKYDECK_AUTH_TOKEN")));
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("secrets", "SKYPILOT_SERVICE_ACCOUNT_TOKEN")));
+  CHECK(absl::IsInvalidArgument(ValidateEnvName("envs", "SKYPILOT_NODE_RANK")));
+  CHECK(ValidateEnvName("secrets", "SKYPILOT_DOCKER_PASSWORD").ok());
+
+  CHECK(ValidateEnvs({{"A", "1"}, {"B", "multi\nline"}}).ok());
+  CHECK(absl::IsInvalidArgument(ValidateEnvs({{"A", std::string(5000, 'x')}})));
+  CHECK(ValidateSecretNames({"A", "B"}).ok());
+  CHECK(absl::IsInvalidArgument(ValidateSecretNames({"A", "A"})));
+}
+
+}  // namespace
+}  // namespace skydeck

@@ -96,16 +96,19 @@ class Fake:
 
 
 class FakeSkyPilotTestCase(harness.E2ETestCase):
-    """A daemon with `--backend skypilot` against a fresh fake per test,
-    whose jobs follow STEADY unless the test scripts otherwise. On failure,
-    the fake's state and log are printed."""
+    """A daemon with `--backend skypilot` (and `extra_daemon_args`) against
+    a fresh fake per test, whose jobs follow STEADY unless the test scripts
+    otherwise. On failure, the fake's state and log are printed."""
+
+    extra_daemon_args = ()
 
     def setUp(self):
         self.fake_dir = tempfile.mkdtemp(prefix="skydeck-e2e-fake-")
         try:
             self.fake = Fake(self.fake_dir)
             self.daemon_args = ["--backend", "skypilot",
-                                "--skypilot-endpoint", self.fake.endpoint]
+                                "--skypilot-endpoint", self.fake.endpoint,
+                                *self.extra_daemon_args]
             try:
                 super().setUp()
             except BaseException:

@@ -126,6 +126,11 @@ class E2ETestCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="skydeck-e2e-")
+        # The CLI's current directory: `exp create` sends it as the job's
+        # workdir, so local jobs run here, inside the test's directory
+        # (never in the source tree, and found by kill_processes_under).
+        self.workdir = os.path.join(self.tmp, "work")
+        os.makedirs(self.workdir)
         self.daemon = Daemon(self.tmp, self.daemon_args).start()
 
     def tearDown(self):
@@ -145,20 +150,21 @@ class E2ETestCase(unittest.TestCase):
             return False
         return bool(result.failures or result.errors)
 
-    def cli(self, *args, expect=0, stdin=None, server=None, env=None, timeout=60):
-        """Runs skydeck; asserts its exit code is `expect` (None: any)."""
+    def cli(self, *args, expect=0, stdin=None, server=None, env=None, timeout=60, cwd=None):
+        """Runs skydeck in `cwd` (default self.workdir); asserts its exit
+        code is `expect` (None: any)."""
         cmd = [SKYDECK, "--server", server or self.daemon.address] + list(args)
         full_env = dict(os.environ)
         full_env.update(env or {})
         proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True,
-                              timeout=timeout, env=full_env)
+                              timeout=timeout, env=full_env, cwd=cwd or self.workdir)
         if expect is not None and proc.returncode != expect:
             self.fail(f"{' '.join(cmd)} exited {proc.returncode}, expected {expect}\n"
                       f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
         return proc
 
-    def cli_json(self, *args):
-        proc = self.cli(*args, "-o", "json")
+    def cli_json(self, *args, cwd=None):
+        proc = self.cli(*args, "-o", "json", cwd=cwd)
         return json.loads(proc.stdout)
 
     def wait_experiment(self, ref, predicate, timeout=30, what=None):

@@ -151,6 +151,17 @@ class HttpBridgeTest(harness.E2ETestCase):
         self.assertEqual(schema["schema"]["version"], "1")
         self.assertEqual(h.ok("DELETE", "/api/flag-schemas?base_command=python%20web.py")
                          ["version"], "2")
+        template = h.ok("POST", "/api/templates", {"template": {
+            "name": "web", "yaml": "resources:\n  accelerators: H100:8\n"}})["template"]
+        self.assertEqual((template["version"], template["accelerators"]), ("1", ["H100:8"]))
+        self.assertEqual(h.ok("GET", "/api/templates")["templates"][0]["name"], "web")
+        self.assertEqual(h.ok("GET", "/api/templates/web?version=1")["template"]["yaml"],
+                         "resources:\n  accelerators: H100:8\n")
+        self.assertEqual(h.ok("DELETE", "/api/templates/web")["version"], "2")
+        status, refused, _ = h.request("POST", "/api/templates", {"template": {
+            "name": "bad", "yaml": "run: python x.py\n"}})
+        self.assertEqual((status, refused["code"]), (400, "INVALID_ARGUMENT"))
+        self.assertTrue(refused["message"].startswith("line 1: run:"), refused)
 
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.

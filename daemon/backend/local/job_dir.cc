@@ -95,8 +95,14 @@ absl::Status JobDir::WriteSpec(const JobSpec& spec) const {
                                  "gpu_type=", absl::CEscape(spec.gpu_type), "\n",
                                  "infra=", absl::CEscape(spec.infra), "\n",
                                  "spot=", spec.spot ? 1 : 0, "\n");
+  absl::StrAppend(&out, "workdir=", absl::CEscape(FormatWorkdir(spec.workdir)), "\n", "setup=",
+                  absl::CEscape(spec.setup), "\n");
   for (const auto& [key, value] : spec.env) {
     absl::StrAppend(&out, "env.", absl::CEscape(key), "=", absl::CEscape(value), "\n");
+  }
+  // Secrets by name only: their values never touch the disk.
+  for (const auto& [key, value] : spec.secrets) {
+    absl::StrAppend(&out, "secret.", absl::CEscape(key), "\n");
   }
   return WriteFileAtomically(path_ / kSpec, out);
 }

@@ -2,10 +2,12 @@
 //
 // The on-disk record of one local job: DATA_DIR/jobs/<job name>/. It is the
 // only state the local backend keeps, so a restarted skydeckd knows every
-// job it ever launched. The directory is also the job's working directory;
-// any other file in it is the job's scratch.
+// job it ever launched. The directory is also the job's working directory
+// when the experiment has no workdir; any other file in it is the job's
+// scratch.
 //
-//   spec              what was launched ("key=value", values C-escaped)
+//   spec              what was launched ("key=value", values C-escaped;
+//                     secrets by name only, never their values)
 //   launched          launch time (unix ms); written before any node may
 //                     run the command, so its absence means none ever did
 //   node-<r>.pid      "<monitor pid> <start> <job pid> <start>" of node r;

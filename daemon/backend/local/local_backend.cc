@@ -19,6 +19,7 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "daemon/backend/local/job_state.h"
+#include "daemon/backend/local/local_task.h"
 #include "daemon/backend/local/log_stream.h"
 #include "daemon/backend/local/process_launcher.h"
 
@@ -67,36 +68,28 @@ absl::Status ValidateSpec(const JobSpec& spec) {
   if (spec.command.empty() || spec.command.find('\0') != std::string::npos) {
     return absl::InvalidArgumentError("the command must be non-empty and contain no NUL byte");
   }
-  for (const auto& [key, value] : spec.env) {
-    if (key.empty() || key.find_first_of(std::string("=\0", 2)) != std::string::npos ||
-        value.find('\0') != std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "environment variable \"", absl::CHexEscape(key),
-          "\": names must be non-empty without '=' or NUL, values without NUL"));
+  for (const auto* vars : {&spec.env, &spec.secrets}) {
+    for (const auto& [key, value] : *vars) {
+      if (key.empty() || key.find_first_of(std::string("=\0", 2)) != std::string::npos ||
+          value.find('\0') != std::string::npos) {
+        // Never the value: it may be a secret's.
+        return absl::InvalidArgumentError(absl::StrCat(
+            "environment variable \"", absl::CHexEscape(key),
+            "\": names must be non-empty without '=' or NUL, values without NUL"));
+      }
     }
   }
-  return absl::OkStatus();
+  if (spec.setup.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError("the setup must contain no NUL byte");
+  }
+  return local::LocalWorkdir(spec).status();
 }
 
-// The daemon's environment, then the spec's, then what SkyPilot sets for
-// every node (which the spec cannot override). Rank is added per node.
-std::vector<std::string> NodeEnvironment(const JobSpec& spec) {
-  std::map<std::string, std::string> env;
-  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    absl::string_view kv(*entry);
-    size_t eq = kv.find('=');
-    if (eq == absl::string_view::npos) continue;
-    env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
-  }
-  for (const auto& [key, value] : spec.env) env[key] = value;
-  env["SKYPILOT_NUM_NODES"] = absl::StrCat(spec.nodes);
-  env["SKYPILOT_NODE_IPS"] = absl::StrJoin(std::vector<std::string>(spec.nodes, "127.0.0.1"), "\n");
-  env["SKYPILOT_NUM_GPUS_PER_NODE"] = absl::StrCat(spec.gpus_per_node);
-  env["SKYPILOT_TASK_ID"] = spec.name;
-  env.erase("SKYPILOT_NODE_RANK");
+std::vector<std::string> DaemonEnvironment() {
   std::vector<std::string> out;
-  out.reserve(env.size() + 1);
-  for (const auto& [key, value] : env) out.push_back(absl::StrCat(key, "=", value));
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    out.emplace_back(*entry);
+  }
   return out;
 }
 
@@ -133,8 +126,19 @@ LocalBackend::~LocalBackend() {
 
 JobDir LocalBackend::DirOf(const std::string& id) const { return JobDir(jobs_root_ / id); }
 
+absl::StatusOr<std::string> LocalBackend::RenderTask(const JobSpec& spec) {
+  RETURN_IF_ERROR(ValidateSpec(spec));
+  return local::RenderLocalTask(spec);
+}
+
 absl::StatusOr<std::string> LocalBackend::Launch(const JobSpec& spec) {
   RETURN_IF_ERROR(ValidateSpec(spec));
+  ASSIGN_OR_RETURN(std::string workdir, local::LocalWorkdir(spec));
+  if (std::error_code ec; !workdir.empty() && !fs::is_directory(workdir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workdir ", workdir, " is not a directory on this machine",
+        ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
+  }
   {
     absl::MutexLock lock(&mu_);
     if (!launching_.insert(spec.name).second) {
@@ -179,17 +183,25 @@ absl::Status LocalBackend::StartNodes(const JobSpec& spec, const JobDir& dir) {
   RETURN_IF_ERROR(dir.WriteSpec(spec));
   UniqueFd dir_fd(open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0) return ErrnoUnavailable("opening", dir.path());
+  ASSIGN_OR_RETURN(std::string workdir, local::LocalWorkdir(spec));
+  UniqueFd work_fd(workdir.empty() ? -1
+                                   : open(workdir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!workdir.empty() && work_fd.get() < 0) {
+    // The same spec can never run: not a retry.
+    return absl::InvalidArgumentError(
+        absl::StrCat("workdir ", workdir, ": ", std::strerror(errno)));
+  }
   UniqueFd log_fd(open(dir.LogPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log_fd.get() < 0) return ErrnoUnavailable("opening", dir.LogPath());
   UniqueFd stdin_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (stdin_fd.get() < 0) return ErrnoUnavailable("opening", "/dev/null");
 
-  std::vector<std::string> env = NodeEnvironment(spec);
+  std::vector<std::string> env = local::NodeEnvironment(spec, DaemonEnvironment());
   std::vector<local::PendingNode> nodes;
   nodes.reserve(static_cast<size_t>(spec.nodes));
   for (int rank = 0; rank < spec.nodes; ++rank) {
-    local::NodeCommand command{spec.command, env, dir_fd.get(), log_fd.get(), stdin_fd.get(),
-                               JobDir::NodeResultName(rank)};
+    local::NodeCommand command{local::NodeArgv(spec), env,           dir_fd.get(), work_fd.get(),
+                               log_fd.get(),          stdin_fd.get(), JobDir::NodeResultName(rank)};
     command.env.push_back(absl::StrCat("SKYPILOT_NODE_RANK=", rank));
     ASSIGN_OR_RETURN(local::PendingNode node, local::ForkNode(command));
     // Both processes are certainly alive here: the shell waits for Release.

@@ -1,11 +1,13 @@
 // File: daemon/backend/local/local_backend.h
 //
 // The embedded default backend: runs each job as real processes on this
-// machine, one per node, each `/bin/sh -c COMMAND` with the environment
+// machine, one per node, each `/bin/sh -c COMMAND` (after the setup, when
+// there is one) in the job's workdir, else its job directory, with a clean
+// environment (local_task.h): a few of the daemon's variables (PATH, HOME,
+// LANG, ...; never its tokens), JobSpec.env and .secrets, and what
 // SkyPilot gives a node (SKYPILOT_NODE_RANK, SKYPILOT_NUM_NODES,
-// SKYPILOT_NODE_IPS, SKYPILOT_NUM_GPUS_PER_NODE, SKYPILOT_TASK_ID) on top of
-// the daemon's environment and JobSpec.env. Values travel in the
-// environment, never through the command line.
+// SKYPILOT_NODE_IPS, SKYPILOT_NUM_GPUS_PER_NODE, SKYPILOT_TASK_ID). Values
+// travel in the environment, never through the command line.
 //
 // All state is on disk under DATA_DIR/jobs/<job name>/ (job_dir.h), and each
 // node is watched by a monitor process that outlives skydeckd
@@ -63,10 +65,14 @@ class LocalBackend final : public Backend {
   std::string name() const override { return "local"; }
   int64_t DefaultPollIntervalMs() const override { return 1000; }
 
+  // The task as local_task.h renders it. Errors: as Launch's
+  // INVALID_ARGUMENT, except that the workdir's existence is not checked.
+  absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override;
   // Starts spec.nodes processes and returns spec.name. No node runs the
   // command before the job directory records all of them.
   // Errors: INVALID_ARGUMENT for an unsafe name (job_dir.h), nodes < 1, an
-  // empty command, or env keys that are empty or contain '='/NUL;
+  // empty command, env keys that are empty or contain '='/NUL, a git
+  // workdir, or a workdir that is not a directory;
   // FAILED_PRECONDITION when the name was already launched; UNAVAILABLE
   // when processes or files could not be created (nothing ran; the name is
   // free for a retry).

@@ -98,6 +98,7 @@ void KeepOnlyDescriptors(int* fds, int n) {
 struct ChildArgs {
   int control_fd;
   int dir_fd;
+  int work_fd;  // -1: dir_fd
   int log_fd;
   int stdin_fd;
   const char* result_name;
@@ -125,7 +126,7 @@ struct ChildArgs {
     _exit(kAbortedExitCode);
   }
   if (dup2(a.stdin_fd, 0) < 0 || dup2(a.log_fd, 1) < 0 || dup2(a.log_fd, 2) < 0 ||
-      fchdir(a.dir_fd) != 0) {
+      fchdir(a.work_fd >= 0 ? a.work_fd : a.dir_fd) != 0) {
     WriteMessage(a.log_fd, "skydeck: could not set up the node's stdio or working directory\n");
     _exit(126);
   }
@@ -133,8 +134,8 @@ struct ChildArgs {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   // The remaining descriptors are close-on-exec.
-  execve("/bin/sh", a.argv, a.envp);
-  WriteMessage(2, "skydeck: could not exec /bin/sh\n");
+  execve(a.argv[0], a.argv, a.envp);
+  WriteMessage(2, "skydeck: could not exec the node's shell\n");
   _exit(127);
 }
 
@@ -166,6 +167,7 @@ struct ChildArgs {
   dup2(a.stdin_fd, 2);
   close(a.log_fd);
   close(a.stdin_fd);
+  if (a.work_fd >= 0) close(a.work_fd);
   Report report{getpid(), job};
   const char* bytes = reinterpret_cast<const char*>(&report);
   size_t left = sizeof(report);
@@ -247,16 +249,20 @@ absl::StatusOr<PendingNode> ForkNode(const NodeCommand& node) {
   std::vector<char*> envp;
   for (std::string& s : env) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string sh = "sh", dash_c = "-c", command = node.command;
-  std::vector<char*> argv = {sh.data(), dash_c.data(), command.data(), nullptr};
+  std::vector<std::string> args = node.argv;
+  if (args.empty()) return absl::InvalidArgumentError("a node needs a command to run");
+  std::vector<char*> argv;
+  for (std::string& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
   std::string result_tmp = node.result_name + ".tmp";
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return absl::UnavailableError(absl::StrCat("socketpair: ", std::strerror(errno)));
   }
-  ChildArgs args{sv[1], node.dir_fd, node.log_fd, node.stdin_fd, node.result_name.c_str(),
-                 result_tmp.c_str(), argv.data(), envp.data()};
+  ChildArgs child{sv[1],         node.dir_fd,        node.work_fd, node.log_fd,
+                  node.stdin_fd, node.result_name.c_str(), result_tmp.c_str(), argv.data(),
+                  envp.data()};
   // _Fork, not fork: no atfork handlers (other libraries' locks) run in a
   // child of this multithreaded process.
   pid_t launcher = _Fork();
@@ -267,14 +273,15 @@ absl::StatusOr<PendingNode> ForkNode(const NodeCommand& node) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(err)));
   }
   if (launcher == 0) {
-    int keep[4] = {args.control_fd, args.dir_fd, args.log_fd, args.stdin_fd};
-    KeepOnlyDescriptors(keep, 4);
-    args.control_fd = keep[0];
-    args.dir_fd = keep[1];
-    args.log_fd = keep[2];
-    args.stdin_fd = keep[3];
+    int keep[5] = {child.control_fd, child.dir_fd, child.log_fd, child.stdin_fd, child.work_fd};
+    KeepOnlyDescriptors(keep, child.work_fd >= 0 ? 5 : 4);
+    child.control_fd = keep[0];
+    child.dir_fd = keep[1];
+    child.log_fd = keep[2];
+    child.stdin_fd = keep[3];
+    if (child.work_fd >= 0) child.work_fd = keep[4];
     pid_t monitor = _Fork();
-    if (monitor == 0) RunMonitor(args);
+    if (monitor == 0) RunMonitor(child);
     _exit(monitor < 0 ? 1 : 0);
   }
   close(sv[1]);

@@ -5,9 +5,10 @@
 //
 //   skydeckd ─fork─► launcher ─fork─► monitor ─fork─► /bin/sh -c COMMAND
 //                    (exits at once,  (setsid: own    (own process group,
-//                     reaped by        session; is     cwd = job dir, stdin
-//                     ForkNode)        not in the      /dev/null, stdout and
-//                                      job's group)    stderr to the log)
+//                     reaped by        session; is     cwd = the workdir or
+//                     ForkNode)        not in the      the job dir, stdin
+//                                      job's group)    /dev/null, stdout and
+//                                                      stderr to the log)
 //
 // The launcher exiting makes the monitor an orphan (re-parented to init or
 // the nearest subreaper), so skydeckd has no child left to reap and a kill
@@ -27,7 +28,7 @@
 // is multithreaded): _Fork, setsid, setpgid, sigaction, sigprocmask, read,
 // send, dup2, fchdir, close_range, waitid, waitpid, kill, clock_gettime,
 // openat, renameat, _exit. All strings are built before forking. The monitor and the shell
-// keep no descriptor of the caller's except the four passed here; the
+// keep no descriptor of the caller's except the ones passed here; the
 // monitor's stdio is /dev/null.
 #pragma once
 
@@ -42,12 +43,15 @@
 namespace skydeck::backend::local {
 
 struct NodeCommand {
-  // Run as `/bin/sh -c command`.
-  std::string command;
+  // The shell's argv, e.g. {"/bin/sh", "-c", command} (argv[0] is exec'ed).
+  std::vector<std::string> argv;
   // The complete environment, "KEY=value" each.
   std::vector<std::string> env;
-  // The job directory: the shell's cwd and where the result is written.
+  // The job directory: where the result is written, and the shell's cwd
+  // unless work_fd is set.
   int dir_fd = -1;
+  // The shell's cwd (the experiment's workdir); -1: dir_fd.
+  int work_fd = -1;
   // stdout and stderr (opened O_APPEND by the caller).
   int log_fd = -1;
   // stdin.

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/loopback.h"
 #include "common/status_macros.h"
 #include "daemon/backend/retry_at.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
@@ -51,10 +52,32 @@ absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(
   return std::unique_ptr<SkyPilotBackend>(new SkyPilotBackend(std::move(options), std::move(api)));
 }
 
+namespace {
+
+// SkyPilot reads a local workdir from the API server's own file system.
+std::string LocalWorkdirRefusal(const std::string& endpoint) {
+  size_t scheme = endpoint.find("://");
+  std::string rest = scheme == std::string::npos ? endpoint : endpoint.substr(scheme + 3);
+  std::string host = HostOfAuthority(rest.substr(0, rest.find('/')));
+  if (IsLoopbackHost(host)) return "";
+  return absl::StrCat(
+      "a local directory, but the SkyPilot API server at ", endpoint,
+      " is not on this machine and cannot read it (SkyDeck does not upload code snapshots "
+      "yet); use a git repository (--workdir https://host/org/repo.git@REF, or a template "
+      "with workdir: {url, ref}) or --no-workdir");
+}
+
+}  // namespace
+
 SkyPilotBackend::SkyPilotBackend(SkyPilotOptions options, std::unique_ptr<ApiClient> api)
     : options_(std::move(options)),
-      yaml_options_{options_.setup, options_.workdir, options_.job_recovery_strategy},
+      yaml_options_{options_.setup, options_.workdir, options_.job_recovery_strategy,
+                    LocalWorkdirRefusal(options_.endpoint)},
       api_(std::move(api)) {}
+
+absl::StatusOr<std::string> SkyPilotBackend::RenderTask(const JobSpec& spec) {
+  return RenderTaskYaml(spec, yaml_options_, SecretMode::kRedacted);
+}
 
 // ----- versions -------------------------------------------------------------
 

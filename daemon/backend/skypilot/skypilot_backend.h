@@ -76,6 +76,10 @@ class SkyPilotBackend final : public Backend {
   // shared: poll every 30 s.
   int64_t DefaultPollIntervalMs() const override { return 30000; }
 
+  // The task YAML Launch sends (task_yaml.h), secrets redacted. A local
+  // workdir is refused unless the endpoint is on this machine (SkyPilot
+  // reads it from the API server's file system).
+  absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override;
   // Submits /jobs/launch and returns "request:<uuid>".
   // Errors: INVALID_ARGUMENT for a spec SkyPilot cannot take;
   // RESOURCE_EXHAUSTED when max_concurrent_launches are in flight;

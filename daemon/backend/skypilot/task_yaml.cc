@@ -1,69 +1,208 @@
 #include "daemon/backend/skypilot/task_yaml.h"
 
 #include <exception>
+#include <functional>
+#include <set>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "common/task_template.h"
+#include "common/workdir.h"
 #include "common/yaml_load_all.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
 
-// Emits `key: "value"` with the value always double-quoted.
-void QuotedEntry(YAML::Emitter& out, const char* key, const std::string& value) {
-  out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+// "NAME" or "NAME:COUNT" with the spec's type and/or count put in.
+struct AcceleratorEdit {
+  std::string type;  // "" keeps the template's
+  int count = 0;     // 0 keeps the template's
+};
+
+std::string EditOne(absl::string_view item, const AcceleratorEdit& edit) {
+  item = absl::StripAsciiWhitespace(item);
+  size_t colon = item.rfind(':');
+  std::string name(colon == absl::string_view::npos ? item : item.substr(0, colon));
+  std::string count = colon == absl::string_view::npos ? "" : std::string(item.substr(colon + 1));
+  if (!edit.type.empty()) name = edit.type;
+  if (edit.count > 0) count = absl::StrCat(edit.count);
+  return count.empty() ? name : absl::StrCat(name, ":", count);
+}
+
+// A scalar accelerator text: "H100", "H100:8" or the set form
+// "{A100:8, H100:8}".
+std::string EditText(absl::string_view text, const AcceleratorEdit& edit) {
+  absl::string_view stripped = absl::StripAsciiWhitespace(text);
+  if (!absl::ConsumePrefix(&stripped, "{") || !absl::ConsumeSuffix(&stripped, "}")) {
+    return EditOne(text, edit);
+  }
+  std::vector<std::string> items;
+  std::set<std::string> seen;
+  for (absl::string_view item : absl::StrSplit(stripped, ',')) {
+    std::string edited = EditOne(item, edit);
+    if (seen.insert(edited).second) items.push_back(edited);
+  }
+  return absl::StrCat("{", absl::StrJoin(items, ", "), "}");
+}
+
+// Rewrites an `accelerators` value in place; false when it has none.
+bool EditAccelerators(YAML::Node& value, const AcceleratorEdit& edit) {
+  if (value.IsScalar()) {
+    value = QuotedScalar(EditText(value.Scalar(), edit));
+    return true;
+  }
+  if (value.IsSequence()) {
+    YAML::Node out(YAML::NodeType::Sequence);
+    for (const auto& item : value) {
+      out.push_back(item.IsScalar() ? QuotedScalar(EditText(item.Scalar(), edit))
+                                    : YAML::Node(item));
+    }
+    value = out;
+    return out.size() > 0;
+  }
+  if (value.IsMap()) {
+    YAML::Node out(YAML::NodeType::Map);
+    for (const auto& entry : value) {
+      std::string name = edit.type.empty() ? entry.first.Scalar() : edit.type;
+      YAML::Node count = entry.second;
+      if (edit.count > 0) count = YAML::Node(edit.count);
+      out[QuotedScalar(name)] = count;
+    }
+    value = out;
+    return out.size() > 0;
+  }
+  return false;
+}
+
+// Calls `fn` on the top-level resources and on each any_of/ordered entry.
+// Lookups go through a const view: yaml-cpp's non-const operator[] would
+// add the key it looks for.
+void ForEachResources(YAML::Node& resources, const std::function<void(YAML::Node&)>& fn) {
+  fn(resources);
+  const YAML::Node& view = resources;
+  for (const char* list : {"any_of", "ordered"}) {
+    YAML::Node entries = view[list];
+    if (!entries || !entries.IsSequence()) continue;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      YAML::Node entry = entries[i];
+      if (entry.IsMap()) fn(entry);
+    }
+  }
+}
+
+absl::Status ApplyAccelerators(YAML::Node& resources, const JobSpec& spec) {
+  bool has_type = !spec.gpu_type.empty();
+  bool has_count = spec.gpus_per_node > 0;
+  if (has_type && has_count) {
+    ForEachResources(resources, [](YAML::Node& r) { r.remove("accelerators"); });
+    resources["accelerators"] = QuotedScalar(absl::StrCat(spec.gpu_type, ":", spec.gpus_per_node));
+    return absl::OkStatus();
+  }
+  if (!has_type && !has_count) return absl::OkStatus();
+  AcceleratorEdit edit{spec.gpu_type, spec.gpus_per_node};
+  int edited = 0;
+  ForEachResources(resources, [&](YAML::Node& r) {
+    const YAML::Node& view = r;
+    if (!view["accelerators"]) return;
+    YAML::Node value = YAML::Clone(view["accelerators"]);
+    if (EditAccelerators(value, edit)) {
+      r["accelerators"] = value;
+      ++edited;
+    }
+  });
+  if (edited == 0 && has_count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task YAML for ", spec.name, ": ", spec.gpus_per_node,
+        " GPUs per node requested without a GPU type (e.g. --gpu-type H100), and no template "
+        "accelerators to take one from"));
+  }
+  return absl::OkStatus();
+}
+
+// The strategy the template asks for, else the daemon's.
+std::string RecoveryStrategy(const YAML::Node& resources, const TaskYamlOptions& options) {
+  const YAML::Node jr = resources["job_recovery"];
+  if (jr && jr.IsScalar()) return jr.Scalar();
+  if (jr && jr.IsMap() && jr["strategy"] && jr["strategy"].IsScalar()) {
+    return jr["strategy"].Scalar();
+  }
+  return options.job_recovery_strategy;
+}
+
+absl::StatusOr<YAML::Node> Resources(const JobSpec& spec, const std::optional<YAML::Node>& base,
+                                     const TaskYamlOptions& options) {
+  YAML::Node resources =
+      base && base->IsMap() ? YAML::Clone(*base) : YAML::Node(YAML::NodeType::Map);
+  RETURN_IF_ERROR(ApplyAccelerators(resources, spec));
+  if (!spec.infra.empty()) {
+    for (const char* k : {"cloud", "region", "zone"}) resources.remove(k);
+    resources["infra"] = QuotedScalar(spec.infra);
+  }
+  const YAML::Node& view = resources;
+  if (spec.spot || !view["use_spot"]) resources["use_spot"] = spec.spot;
+  std::string strategy = RecoveryStrategy(resources, options);
+  YAML::Node recovery(YAML::NodeType::Map);
+  if (!strategy.empty()) recovery["strategy"] = QuotedScalar(strategy);
+  recovery["max_restarts_on_errors"] = 0;
+  resources["job_recovery"] = recovery;
+  return resources;
+}
+
+// nullopt: no workdir.
+absl::StatusOr<std::optional<YAML::Node>> WorkdirNode(const JobSpec& spec,
+                                                      const TaskYamlOptions& options) {
+  const Workdir& w = spec.workdir;
+  if (w.kind == Workdir::Kind::kLocal) {
+    if (!options.local_workdir_refusal.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("workdir ", w.path, ": ", options.local_workdir_refusal));
+    }
+    return QuotedScalar(w.path);
+  }
+  std::string url = w.url, ref = w.ref;
+  if (w.kind == Workdir::Kind::kNone) {
+    if (!options.workdir || options.workdir->url.empty()) return std::nullopt;
+    url = options.workdir->url;
+    ref = options.workdir->ref;
+  }
+  YAML::Node git(YAML::NodeType::Map);
+  git["url"] = QuotedScalar(url);
+  if (!ref.empty()) git["ref"] = QuotedScalar(ref);
+  return git;
 }
 
 std::string NameDocument(const std::string& name) {
   YAML::Emitter out;
-  out << YAML::BeginMap;
-  QuotedEntry(out, "name", name);
-  out << YAML::EndMap;
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << name
+      << YAML::EndMap;
   return out.c_str();
 }
 
-std::string TaskDocument(const JobSpec& spec, const TaskYamlOptions& options) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  QuotedEntry(out, "name", spec.name);
-  out << YAML::Key << "num_nodes" << YAML::Value << spec.nodes;
-
-  out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
-  if (spec.gpus_per_node > 0) {
-    QuotedEntry(out, "accelerators", absl::StrCat(spec.gpu_type, ":", spec.gpus_per_node));
-  }
-  if (!spec.infra.empty()) QuotedEntry(out, "infra", spec.infra);
-  out << YAML::Key << "use_spot" << YAML::Value << spec.spot;
-  out << YAML::Key << "job_recovery" << YAML::Value << YAML::BeginMap;
-  if (!options.job_recovery_strategy.empty()) {
-    QuotedEntry(out, "strategy", options.job_recovery_strategy);
-  }
-  out << YAML::Key << "max_restarts_on_errors" << YAML::Value << 0;
-  out << YAML::EndMap;  // job_recovery
-  out << YAML::EndMap;  // resources
-
-  if (!spec.env.empty()) {
-    out << YAML::Key << "envs" << YAML::Value << YAML::BeginMap;
-    for (const auto& [key, value] : spec.env) QuotedEntry(out, key.c_str(), value);
-    out << YAML::EndMap;
-  }
-  if (options.workdir && !options.workdir->url.empty()) {
-    out << YAML::Key << "workdir" << YAML::Value << YAML::BeginMap;
-    QuotedEntry(out, "url", options.workdir->url);
-    if (!options.workdir->ref.empty()) QuotedEntry(out, "ref", options.workdir->ref);
-    out << YAML::EndMap;
-  }
-  if (!options.setup.empty()) QuotedEntry(out, "setup", options.setup);
-  QuotedEntry(out, "run", spec.command);
-  out << YAML::EndMap;
-  return out.c_str();
+void Entry(YAML::Emitter& out, const char* key, const YAML::Node& value) {
+  out << YAML::Key << key << YAML::Value;
+  EmitYamlNode(out, value);
 }
 
-}  // namespace
+void StringMap(YAML::Emitter& out, const char* key,
+               const std::map<std::string, std::string>& values, bool redact) {
+  if (values.empty()) return;
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, value] : values) {
+    out << YAML::Key << name << YAML::Value << YAML::DoubleQuoted
+        << (redact ? std::string(kRedactedSecret) : value);
+  }
+  out << YAML::EndMap;
+}
 
-absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOptions& options) {
+absl::Status CheckSpec(const JobSpec& spec) {
   if (spec.name.empty()) return absl::InvalidArgumentError("task YAML: the job has no name");
   if (spec.command.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("task YAML for ", spec.name, ": empty command"));
@@ -76,12 +215,54 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
     return absl::InvalidArgumentError(absl::StrCat(
         "task YAML for ", spec.name, ": gpus per node must be >= 0, got ", spec.gpus_per_node));
   }
-  if (spec.gpus_per_node > 0 && spec.gpu_type.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "task YAML for ", spec.name, ": ", spec.gpus_per_node,
-        " GPUs per node requested without a GPU type (e.g. H100)"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOptions& options,
+                                           SecretMode secrets) {
+  RETURN_IF_ERROR(CheckSpec(spec));
+  std::optional<TaskTemplate> tmpl;
+  if (!spec.template_yaml.empty()) {
+    absl::StatusOr<TaskTemplate> parsed = ParseTaskTemplate(spec.template_yaml);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("task template of ", spec.name, ": ", parsed.status().message()));
+    }
+    tmpl = *std::move(parsed);
   }
-  return absl::StrCat(NameDocument(spec.name), "\n---\n", TaskDocument(spec, options), "\n");
+  // Read-only lookups (see ForEachResources).
+  auto field = [&](const char* key) -> std::optional<YAML::Node> {
+    if (!tmpl) return std::nullopt;
+    const YAML::Node& root = tmpl->root;
+    YAML::Node value = root[key];
+    if (!value || value.IsNull()) return std::nullopt;
+    return value;
+  };
+  ASSIGN_OR_RETURN(YAML::Node resources, Resources(spec, field("resources"), options));
+  ASSIGN_OR_RETURN(std::optional<YAML::Node> workdir, WorkdirNode(spec, options));
+
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << spec.name;
+  out << YAML::Key << "num_nodes" << YAML::Value << spec.nodes;
+  Entry(out, "resources", resources);
+  StringMap(out, "envs", spec.env, /*redact=*/false);
+  StringMap(out, "secrets", spec.secrets, secrets == SecretMode::kRedacted);
+  for (const char* key : {"file_mounts", "volumes", "config"}) {
+    if (std::optional<YAML::Node> value = field(key)) Entry(out, key, *value);
+  }
+  if (workdir) Entry(out, "workdir", *workdir);
+  const std::string& setup = spec.setup.empty() ? options.setup : spec.setup;
+  if (!setup.empty()) out << YAML::Key << "setup" << YAML::Value << YAML::DoubleQuoted << setup;
+  out << YAML::Key << "run" << YAML::Value << YAML::DoubleQuoted << spec.command;
+  out << YAML::EndMap;
+  if (!out.good()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task YAML for ", spec.name, ": ", out.GetLastError()));
+  }
+  return absl::StrCat(NameDocument(spec.name), "\n---\n", out.c_str(), "\n");
 }
 
 std::string TaskYamlName(absl::string_view yaml) {

@@ -18,10 +18,24 @@
 //       max_restarts_on_errors: 0
 //   envs:
 //     SKYDECK_ATTEMPT: "3"
+//   secrets:
+//     WANDB_API_KEY: "..."
 //   run: "python train.py 'trainer.lr=0.0003'"
 //
-// Every string is double-quoted so that values like "yes", "1e3" or "null"
-// reach SkyPilot as strings, not booleans, numbers or nulls.
+// With a task template (JobSpec.template_yaml), the template's resources,
+// file_mounts, volumes and config come first, as written, and the
+// experiment's fields go on top: `accelerators` becomes "<gpu_type>:<gpus>"
+// when both are set (also replacing those of any_of/ordered entries);
+// gpus alone replaces the count of every accelerator of the template, a
+// GPU type alone its type; infra replaces the template's (and its cloud,
+// region and zone); spot forces use_spot; job_recovery keeps the
+// template's strategy but SkyPilot never retries user-code failures
+// (max_restarts_on_errors: 0: the restart budget is SkyDeck's). envs,
+// secrets, setup and workdir come merged in the JobSpec.
+//
+// Every string SkyDeck writes is double-quoted so that values like "yes",
+// "1e3" or "null" reach SkyPilot as strings, not booleans, numbers or
+// nulls; the template's own values keep the style they were written in.
 #pragma once
 
 #include <optional>
@@ -35,20 +49,31 @@
 namespace skydeck::backend::skypilot {
 
 struct TaskYamlOptions {
+  // Used when the spec has no setup / workdir of its own.
   std::string setup;
   std::optional<WorkdirSource> workdir;
   std::string job_recovery_strategy;  // empty: SkyPilot's default strategy
+  // Why a local directory cannot be the workdir (SkyPilot reads it from
+  // the API server's file system, so only a server on this machine can);
+  // empty: it can.
+  std::string local_workdir_refusal;
+};
+
+enum class SecretMode {
+  kValues,    // the secrets' values: what is sent
+  kRedacted,  // kRedactedSecret instead: what is recorded and shown
 };
 
 // RenderTaskYaml(spec, options)
 //
-// `accelerators` is "<gpu_type>:<gpus_per_node>" when gpus_per_node > 0;
-// `infra` is omitted when empty (SkyPilot chooses). SkyPilot never retries
-// user-code failures (max_restarts_on_errors: 0): the restart budget is
-// SkyDeck's.
+// `infra` is omitted when neither the spec nor the template sets it
+// (SkyPilot chooses).
 // Errors: INVALID_ARGUMENT for an empty name or command, nodes < 1,
-// gpus_per_node < 0, or GPUs without a GPU type.
-absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOptions& options);
+// gpus_per_node < 0, GPUs without a GPU type when the template has no
+// accelerators either, a template that does not parse, or a local workdir
+// while local_workdir_refusal is set.
+absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOptions& options,
+                                           SecretMode secrets = SecretMode::kValues);
 
 // TaskYamlName(yaml)
 //

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/backend/local/job_dir.h"
 #include "daemon/backend/local/job_state.h"
+#include "daemon/backend/local/local_task.h"
 #include "daemon/backend/local/process_launcher.h"
 
 namespace skydeck::backend {
@@ -272,6 +273,114 @@ TEST_CASE_METHOD(LocalFixture, "environment values are data, never shell syntax"
   std::string rank_id = Launch(rank);
   WaitTerminal(rank_id);
   CHECK(Log(rank_id) == "0\n");
+}
+
+// Issue 14, item 7: a job used the daemon's token to call its API.
+TEST_CASE_METHOD(LocalFixture, "a job's environment is an allow-list, never the daemon's",
+                 "[local]") {
+  setenv("SKYDECK_AUTH_TOKEN", "daemon-token-123", 1);
+  setenv("SKYPILOT_SERVICE_ACCOUNT_TOKEN", "sky-token-456", 1);
+  setenv("SOME_DAEMON_SETTING", "x", 1);
+  setenv("LC_TIME", "C", 1);
+  JobSpec spec = Spec("env-clean", "env | sort");
+  spec.env = {{"WANDB_PROJECT", "llm"}};
+  spec.secrets = {{"WANDB_API_KEY", "s3cr3t-value"}};
+  std::string id = Launch(spec);
+  unsetenv("SKYDECK_AUTH_TOKEN");
+  unsetenv("SKYPILOT_SERVICE_ACCOUNT_TOKEN");
+  unsetenv("SOME_DAEMON_SETTING");
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  std::string log = Log(id);
+  INFO(log);
+  CHECK(log.find("daemon-token-123") == std::string::npos);
+  CHECK(log.find("sky-token-456") == std::string::npos);
+  CHECK(log.find("SOME_DAEMON_SETTING") == std::string::npos);
+  CHECK(log.find("\nWANDB_PROJECT=llm\n") != std::string::npos);
+  CHECK(log.find("\nWANDB_API_KEY=s3cr3t-value\n") != std::string::npos);
+  CHECK(log.find("\nLC_TIME=C\n") != std::string::npos);
+  CHECK(log.find(absl::StrCat("\nPATH=", getenv("PATH"), "\n")) != std::string::npos);
+  // The job directory's record names the secret, never its value.
+  std::string record = ReadAll(JobPath(id) / "spec");
+  CHECK(record.find("secret.WANDB_API_KEY") != std::string::npos);
+  CHECK(record.find("s3cr3t-value") == std::string::npos);
+}
+
+TEST_CASE("the inherited environment is the documented list", "[local]") {
+  JobSpec spec;
+  spec.name = "n";
+  spec.nodes = 2;
+  spec.env = {{"A", "from-spec"}, {"HOME", "/spec-home"}};
+  spec.secrets = {{"A", "secret-wins"}};
+  std::vector<std::string> env = local::NodeEnvironment(
+      spec, {"PATH=/bin", "HOME=/home/d", "LC_ALL=C", "LANG=C.UTF-8", "TZ=UTC", "TMPDIR=/t",
+             "SHELL=/bin/sh", "USER=d", "LOGNAME=d", "LANGUAGE=en", "SKYDECK_AUTH_TOKEN=t",
+             "AWS_SECRET_ACCESS_KEY=k", "SKYPILOT_NODE_RANK=7", "NOEQUALS"});
+  CHECK(env == std::vector<std::string>{
+                   "A=secret-wins", "HOME=/spec-home", "LANG=C.UTF-8", "LANGUAGE=en", "LC_ALL=C",
+                   "LOGNAME=d", "PATH=/bin", "SHELL=/bin/sh",
+                   "SKYPILOT_NODE_IPS=127.0.0.1\n127.0.0.1",
+                   "SKYPILOT_NUM_GPUS_PER_NODE=0", "SKYPILOT_NUM_NODES=2", "SKYPILOT_TASK_ID=n",
+                   "TMPDIR=/t", "TZ=UTC", "USER=d"});
+}
+
+TEST_CASE_METHOD(LocalFixture, "a job runs in its workdir; its directory keeps log and state",
+                 "[local]") {
+  fs::path work = root / "code";
+  fs::create_directories(work);
+  std::ofstream(work / "train.sh") << "echo trained in $(pwd)\n";
+  JobSpec spec = Spec("wd-1", "sh train.sh; echo out > result.txt");
+  spec.workdir = {Workdir::Kind::kLocal, work.string(), "", ""};
+  std::string id = Launch(spec);
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  CHECK(Log(id) == absl::StrCat("trained in ", fs::canonical(work).string(), "\n"));
+  CHECK(fs::exists(work / "result.txt"));
+  CHECK(fs::exists(JobPath(id) / "run.log"));
+  CHECK(fs::exists(JobPath(id) / "node-0.exit"));
+
+  JobSpec missing = Spec("wd-2", "true");
+  missing.workdir = {Workdir::Kind::kLocal, (root / "nope").string(), "", ""};
+  absl::StatusOr<std::string> refused = backend->Launch(missing);
+  CHECK(absl::IsInvalidArgument(refused.status()));
+  CHECK_FALSE(fs::exists(JobPath("wd-2")));
+
+  JobSpec git = Spec("wd-3", "true");
+  git.workdir = {Workdir::Kind::kGit, "", "https://github.com/org/repo.git", "main"};
+  CHECK(absl::IsInvalidArgument(backend->Launch(git).status()));
+  CHECK(absl::IsInvalidArgument(backend->RenderTask(git).status()));
+}
+
+TEST_CASE_METHOD(LocalFixture, "setup runs before the command; a failing setup fails the node",
+                 "[local]") {
+  JobSpec spec = Spec("setup-1", "echo run; cat marker");
+  spec.setup = "echo setup; echo made > marker; exit 0";
+  std::string id = Launch(spec);
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+  CHECK(Log(id) == "setup\nrun\nmade\n");
+
+  JobSpec failing = Spec("setup-2", "echo never");
+  failing.setup = "echo broken; exit 3";
+  std::string bad = Launch(failing);
+  JobObservation obs = WaitTerminal(bad);
+  CHECK(obs.status == JobStatus::kFailed);
+  CHECK(obs.exit_code == 3);
+  CHECK(Log(bad) == "broken\n");
+}
+
+TEST_CASE("the local task shows what runs, secrets redacted", "[local]") {
+  JobSpec spec;
+  spec.name = "skydeck-a-1-1";
+  spec.command = "python train.py 'lr=1'";
+  spec.nodes = 2;
+  spec.env = {{"WANDB_PROJECT", "yes"}};
+  spec.secrets = {{"WANDB_API_KEY", "s3cr3t"}};
+  spec.setup = "pip install x";
+  spec.workdir = {Workdir::Kind::kLocal, "/home/me/p", "", ""};
+  absl::StatusOr<std::string> task = local::RenderLocalTask(spec);
+  REQUIRE(task.ok());
+  CHECK(*task ==
+        "name: \"skydeck-a-1-1\"\nnum_nodes: 2\nworkdir: \"/home/me/p\"\nenvs:\n  WANDB_PROJECT: "
+        "\"yes\"\nsecrets:\n  WANDB_API_KEY: \"<redacted>\"\nsetup: \"pip install x\"\nrun: "
+        "\"python train.py 'lr=1'\"\n");
 }
 
 TEST_CASE_METHOD(LocalFixture, "a failing node fails the job and stops its peers", "[local]") {

@@ -212,6 +212,160 @@ TEST_CASE("task YAML carries every field of the spec", "[skypilot]") {
   CHECK(TaskYamlName("{{{not yaml") == "");
 }
 
+constexpr char kTemplate[] = R"yaml(name: h100-train
+resources:
+  accelerators: H100:8
+  cloud: aws
+  region: us-east-1
+  image_id: docker:nvcr.io/nvidia/pytorch:24.01-py3
+  disk_size: 512
+  job_recovery: FAILOVER
+  any_of:
+    - infra: aws
+    - infra: gcp
+      accelerators: {A100-80GB: 8}
+envs:
+  WANDB_PROJECT: llm
+file_mounts:
+  /data: s3://bucket/data
+  /ckpt:
+    name: ckpts
+    store: gcs
+volumes:
+  /mnt/v: vol-1
+config:
+  kubernetes:
+    provision_timeout: 600
+)yaml";
+
+// The task document of a rendering.
+YAML::Node Task(const JobSpec& spec, const TaskYamlOptions& options = {},
+                SecretMode secrets = SecretMode::kValues) {
+  absl::StatusOr<std::string> yaml = RenderTaskYaml(spec, options, secrets);
+  REQUIRE(yaml.ok());
+  INFO(*yaml);
+  std::vector<YAML::Node> docs = YAML::LoadAll(*yaml);
+  REQUIRE(docs.size() == 2);
+  return docs[1];
+}
+
+TEST_CASE("a template's fields come first, the experiment's on top", "[skypilot][template]") {
+  JobSpec spec = Spec("skydeck-a1-7-2");
+  spec.template_yaml = kTemplate;
+  spec.gpus_per_node = 0;
+  spec.gpu_type.clear();
+  spec.infra.clear();
+  spec.spot = false;
+  spec.env["WANDB_PROJECT"] = "from-experiment";  // the planner merged these
+  spec.secrets = {{"WANDB_API_KEY", "s3cr3t"}};
+  YAML::Node task = Task(spec);
+  const YAML::Node& r = task["resources"];
+  CHECK(r["accelerators"].as<std::string>() == "H100:8");
+  CHECK(r["cloud"].as<std::string>() == "aws");
+  CHECK(r["image_id"].as<std::string>() == "docker:nvcr.io/nvidia/pytorch:24.01-py3");
+  CHECK(r["disk_size"].as<int>() == 512);
+  CHECK(r["any_of"].size() == 2);
+  CHECK(r["any_of"][1]["accelerators"]["A100-80GB"].as<int>() == 8);
+  CHECK_FALSE(r["use_spot"].as<bool>());
+  CHECK(r["job_recovery"]["strategy"].as<std::string>() == "FAILOVER");
+  CHECK(r["job_recovery"]["max_restarts_on_errors"].as<int>() == 0);
+  CHECK(task["envs"]["WANDB_PROJECT"].as<std::string>() == "from-experiment");
+  CHECK(task["secrets"]["WANDB_API_KEY"].as<std::string>() == "s3cr3t");
+  CHECK(task["file_mounts"]["/data"].as<std::string>() == "s3://bucket/data");
+  CHECK(task["file_mounts"]["/ckpt"]["store"].as<std::string>() == "gcs");
+  CHECK(task["volumes"]["/mnt/v"].as<std::string>() == "vol-1");
+  CHECK(task["config"]["kubernetes"]["provision_timeout"].as<int>() == 600);
+  CHECK(task["num_nodes"].as<int>() == 2);
+  CHECK(task["name"].as<std::string>() == "skydeck-a1-7-2");  // never the template's
+  CHECK(task["run"].as<std::string>() == spec.command);
+
+  SECTION("gpu type and count set every accelerator") {
+    spec.gpus_per_node = 4;
+    spec.gpu_type = "H200";
+    YAML::Node t = Task(spec);
+    CHECK(t["resources"]["accelerators"].as<std::string>() == "H200:4");
+    CHECK_FALSE(t["resources"]["any_of"][1]["accelerators"]);
+  }
+  SECTION("a count alone changes the count of the template's accelerators") {
+    spec.gpus_per_node = 2;
+    YAML::Node t = Task(spec);
+    CHECK(t["resources"]["accelerators"].as<std::string>() == "H100:2");
+    CHECK(t["resources"]["any_of"][1]["accelerators"]["A100-80GB"].as<int>() == 2);
+  }
+  SECTION("a type alone changes the type, keeping the count") {
+    spec.gpu_type = "H200";
+    YAML::Node t = Task(spec);
+    CHECK(t["resources"]["accelerators"].as<std::string>() == "H200:8");
+  }
+  SECTION("infra replaces the template's cloud and region; spot forces use_spot") {
+    spec.infra = "gcp/us-central1";
+    spec.spot = true;
+    YAML::Node t = Task(spec);
+    CHECK(t["resources"]["infra"].as<std::string>() == "gcp/us-central1");
+    CHECK_FALSE(t["resources"]["cloud"]);
+    CHECK_FALSE(t["resources"]["region"]);
+    CHECK(t["resources"]["use_spot"].as<bool>());
+  }
+  SECTION("recorded tasks show no secret value") {
+    absl::StatusOr<std::string> shown = RenderTaskYaml(spec, {}, SecretMode::kRedacted);
+    REQUIRE(shown.ok());
+    CHECK_FALSE(absl::StrContains(*shown, "s3cr3t"));
+    CHECK(YAML::LoadAll(*shown)[1]["secrets"]["WANDB_API_KEY"].as<std::string>() == "<redacted>");
+  }
+}
+
+TEST_CASE("set-form and list-form accelerators get the experiment's count",
+          "[skypilot][template]") {
+  JobSpec spec = Spec("skydeck-a1-7-2");
+  spec.gpu_type.clear();
+  spec.gpus_per_node = 4;
+  spec.template_yaml = "resources:\n  accelerators: '{A100:8, H100:8}'\n";
+  CHECK(Task(spec)["resources"]["accelerators"].as<std::string>() == "{A100:4, H100:4}");
+  spec.template_yaml = "resources:\n  accelerators: [A100:8, H100]\n";
+  YAML::Node list = Task(spec)["resources"]["accelerators"];
+  CHECK(list[0].as<std::string>() == "A100:4");
+  CHECK(list[1].as<std::string>() == "H100:4");
+}
+
+TEST_CASE("GPUs without a type need a template accelerator", "[skypilot][template]") {
+  JobSpec spec = Spec("skydeck-a1-7-2");
+  spec.gpu_type.clear();
+  spec.template_yaml = "resources:\n  cpus: 8\n";
+  absl::Status refused = RenderTaskYaml(spec, {}).status();
+  CHECK(absl::IsInvalidArgument(refused));
+  CHECK(absl::StrContains(refused.message(), "--gpu-type"));
+}
+
+TEST_CASE("a local workdir is sent only to an API server on this machine",
+          "[skypilot][template]") {
+  JobSpec spec = Spec("skydeck-a1-7-2");
+  spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
+  CHECK(Task(spec)["workdir"].as<std::string>() == "/home/me/project");
+  TaskYamlOptions remote;
+  remote.local_workdir_refusal = "not on this machine";
+  absl::Status refused = RenderTaskYaml(spec, remote).status();
+  CHECK(absl::IsInvalidArgument(refused));
+  CHECK(refused.message() == "workdir /home/me/project: not on this machine");
+  // A git workdir goes anywhere; the experiment's beats the daemon's.
+  spec.workdir = {Workdir::Kind::kGit, "", "https://github.com/org/exp.git", "feature/x"};
+  remote.workdir = WorkdirSource{"https://github.com/org/daemon.git", "main"};
+  YAML::Node git = Task(spec, remote)["workdir"];
+  CHECK(git["url"].as<std::string>() == "https://github.com/org/exp.git");
+  CHECK(git["ref"].as<std::string>() == "feature/x");
+
+  auto backend = SkyPilotBackend::Create({.endpoint = "http://10.1.2.3:46580",
+                                          .user_id = kUserId});
+  REQUIRE(backend.ok());
+  spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
+  absl::Status remote_refusal = (*backend)->RenderTask(spec).status();
+  CHECK(absl::IsInvalidArgument(remote_refusal));
+  CHECK(absl::StrContains(remote_refusal.message(),
+                          "http://10.1.2.3:46580 is not on this machine"));
+  auto local = SkyPilotBackend::Create({.endpoint = "http://127.0.0.1:46580", .user_id = kUserId});
+  REQUIRE(local.ok());
+  CHECK((*local)->RenderTask(spec).ok());
+}
+
 TEST_CASE("every managed-job status maps, unknown strings are live", "[skypilot]") {
   const std::vector<std::pair<std::string, JobStatus>> table = {
       {"PENDING", JobStatus::kPending},

@@ -21,6 +21,15 @@ class FakeBackend : public backend::Backend {
   std::string name() const override { return "fake"; }
   int64_t DefaultPollIntervalMs() const override { return 1000; }
 
+  // A one-line description, refused like Launch when render_error is set.
+  absl::StatusOr<std::string> RenderTask(const backend::JobSpec& spec) override {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!render_error.ok()) return render_error;
+    std::string out = absl::StrCat("name: ", spec.name, "\nrun: ", spec.command, "\n");
+    for (const auto& [k, v] : spec.secrets) absl::StrAppend(&out, "secret ", k, ": ", v, "\n");
+    return out;
+  }
+
   absl::StatusOr<std::string> Launch(const backend::JobSpec& spec) override {
     // Outside the lock: a test may block here (a slow launch) or fail it.
     if (before_launch) {
@@ -136,6 +145,7 @@ class FakeBackend : public backend::Backend {
   std::vector<std::string> cancelled;
   std::vector<std::string> torn_down;
   absl::Status launch_error;
+  absl::Status render_error;
   absl::Status query_error;
   absl::Status find_error;
   absl::Status cancel_error;

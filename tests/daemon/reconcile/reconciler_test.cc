@@ -8,101 +8,11 @@
 #include "daemon/reconcile/restart_policy.h"
 #include "daemon/store/store.h"
 #include "fake_backend.h"
+#include "reconcile_fixture.h"
 
 namespace skydeck::reconcile {
 namespace {
 
-using store::ExperimentRecord;
-using store::ExperimentSpec;
-using store::JobRecord;
-
-// Store + fake backend + reconciler + poller, all on one fake clock.
-struct ReconcileFixture {
-  int64_t now_ms = 1'700'000'000'000;
-  std::unique_ptr<store::Store> store;
-  FakeBackend backend;
-  std::unique_ptr<Reconciler> reconciler;
-  std::unique_ptr<Poller> poller;
-  std::set<int64_t> enqueued;
-
-  ReconcileFixture() {
-    auto opened = store::Store::Open(":memory:", [this] { return now_ms; });
-    REQUIRE(opened.ok());
-    store = std::move(*opened);
-    reconciler = std::make_unique<Reconciler>(store.get(), &backend, "abcd1234",
-                                              [this] { return now_ms; });
-    poller = std::make_unique<Poller>(store.get(), &backend, [this] { return now_ms; },
-                                      [this](int64_t id) { enqueued.insert(id); });
-  }
-
-  int64_t Create(const std::string& name, DesiredState desired = DesiredState::kRunning,
-                 int max_restarts = 3) {
-    ExperimentSpec s;
-    s.name = name;
-    s.base_command = "python train.py";
-    s.flags = {{"trainer.lr", 3e-4}};
-    s.desired_state = desired;
-    s.max_restarts = max_restarts;
-    auto r = store->CreateExperiment(s, "test");
-    REQUIRE(r.ok());
-    return r->id;
-  }
-
-  ReconcileResult Reconcile(int64_t id) {
-    auto result = reconciler->Reconcile(id);
-    REQUIRE(result.ok());
-    return *result;
-  }
-
-  void SetDesired(int64_t id, DesiredState d) {
-    REQUIRE(store->UpdateSpec(id, [d](ExperimentSpec& s) {
-                    s.desired_state = d;
-                    return absl::OkStatus();
-                  }, "test").ok());
-  }
-
-  ExperimentRecord Get(int64_t id) { return *store->GetExperiment(id); }
-  std::optional<JobRecord> Live(int64_t id) { return *store->LiveJob(id); }
-  std::vector<JobRecord> Jobs(int64_t id) { return *store->ListJobs(id, 0, 100); }
-
-  void Poll() { REQUIRE(poller->PollOnce().ok()); }
-
-  // Makes the live job end with `status` and lets the reconciler see it.
-  void Finish(int64_t id, JobStatus status, int exit_code) {
-    auto live = Live(id);
-    REQUIRE(live);
-    backend.Set(live->backend_job_id, status, exit_code);
-    Poll();
-  }
-
-  // A launch intent as a daemon leaves it when it dies between writing the
-  // intent and recording the backend's answer.
-  void WriteCrashedIntent(int64_t id, const std::string& backend_name = "fake") {
-    JobRecord intent;
-    intent.experiment_id = id;
-    intent.backend = backend_name;
-    intent.backend_name = reconciler->JobName(id, 1);
-    intent.command = "python train.py";
-    REQUIRE(store->CreateLaunchIntent(intent, "reconciler").ok());
-  }
-
-  bool HasEvent(int64_t id, const std::string& type) {
-    // Named: a range-for over `*temporary` reads the StatusOr after it died.
-    auto events = store->ListEvents(id, 0, 1000);
-    REQUIRE(events.ok());
-    for (const auto& e : *events) {
-      if (e.type == type) return true;
-    }
-    return false;
-  }
-
-  const store::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
-    for (const auto& c : r.conditions) {
-      if (c.type == type) return &c;
-    }
-    return nullptr;
-  }
-};
 
 TEST_CASE_METHOD(ReconcileFixture, "desired RUNNING launches one job from an intent",
                  "[reconcile]") {

@@ -67,6 +67,7 @@ class ServiceFixture {
   }
 
   WatchHub& hub() { return hub_; }
+  SkyDeckService& service() { return *service_; }
 
  private:
   std::unique_ptr<store::Store> store_;

@@ -50,6 +50,57 @@ TEST_CASE("a new file is migrated to the latest schema and reopens", "[store]") 
 
 // v2's poller marked a job it stopped seeing LOST with this exact reason;
 // v3 knows such a job's outcome is unknown and must not relaunch it.
+// Takes a database of schema version 4 back to 3.
+constexpr char kUndoV4[] =
+    "DROP INDEX experiments_by_template; DROP TABLE task_templates; "
+    "ALTER TABLE experiments DROP COLUMN template; ALTER TABLE experiments DROP COLUMN envs; "
+    "ALTER TABLE experiments DROP COLUMN secrets; ALTER TABLE experiments DROP COLUMN workdir; "
+    "ALTER TABLE jobs DROP COLUMN template; ALTER TABLE jobs DROP COLUMN template_version; "
+    "ALTER TABLE jobs DROP COLUMN envs; ALTER TABLE jobs DROP COLUMN secrets; "
+    "ALTER TABLE jobs DROP COLUMN workdir; ALTER TABLE jobs DROP COLUMN code_commit; "
+    "ALTER TABLE jobs DROP COLUMN code_dirty; ALTER TABLE jobs DROP COLUMN rendered_task; "
+    "PRAGMA user_version = 3";
+
+TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-v3-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  int64_t experiment = 0, job = 0;
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto e = (*store)->CreateExperiment(StoreFixture::Spec("old"), "t");
+    REQUIRE(e.ok());
+    auto j = (*store)->CreateLaunchIntent(StoreFixture::Intent(e->id), "t");
+    REQUIRE(j.ok());
+    experiment = e->id;
+    job = j->id;
+  }
+  {
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV4).ok());
+  }
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto e = (*store)->GetExperiment(experiment);
+    REQUIRE(e.ok());
+    CHECK(e->spec.template_name.empty());
+    CHECK(e->spec.envs.empty());
+    CHECK(e->spec.secrets.empty());
+    CHECK(e->spec.workdir.empty());
+    auto j = (*store)->GetJob(job);
+    REQUIRE(j.ok());
+    CHECK(j->template_version == 0);
+    CHECK(j->rendered_task.empty());
+    CHECK((*store)->ListTaskTemplates()->empty());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
 TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[store]") {
   auto path = std::filesystem::temp_directory_path() /
               ("skydeck-v2-" + std::to_string(getpid()) + ".db");
@@ -69,6 +120,7 @@ TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[stor
   {  // Back to v2 as that poller left it.
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV4).ok());
     REQUIRE((*conn)->Exec("ALTER TABLE jobs DROP COLUMN outcome_unknown").ok());
     REQUIRE((*conn)->Exec(absl::StrCat(
         "UPDATE jobs SET status = 'LOST', ended_at = 1, failure_reason = CASE id WHEN ",

@@ -15,6 +15,7 @@ import type {
   Health,
   Job,
   SkyEvent,
+  TaskTemplate,
 } from "./types";
 
 export class ApiError extends Error {
@@ -183,7 +184,11 @@ export type MaskField =
   | "spot"
   | "labels"
   | "max_restarts"
-  | "desired_state";
+  | "desired_state"
+  | "template"
+  | "envs"
+  | "secrets"
+  | "workdir";
 
 export const api = {
   async listExperiments(includeDeleted = false): Promise<Experiment[]> {
@@ -270,5 +275,8 @@ export const api = {
   },
   async flagSchemas(): Promise<CommandFlagSchema[]> {
     return (await request<{ schemas?: CommandFlagSchema[] }>("GET", "/api/flag-schemas")).schemas ?? [];
+  },
+  async templates(): Promise<TaskTemplate[]> {
+    return (await request<{ templates?: TaskTemplate[] }>("GET", "/api/templates")).templates ?? [];
   },
 };

@@ -70,6 +70,13 @@ export interface Experiment {
   create_time?: string;
   update_time?: string;
   delete_time?: string;
+  /** Task template name; absent or "" for none. */
+  template?: string;
+  envs?: Record<string, string>;
+  /** Secret names; values are never sent by the daemon. */
+  secrets?: string[];
+  /** An absolute directory on the daemon's machine, or a git URL[@REF]. */
+  workdir?: string;
 }
 
 export interface Job {
@@ -95,6 +102,26 @@ export interface Job {
   exit_code?: number;
   failure_reason?: string;
   recovery_count?: number;
+  template?: string;
+  template_version?: string;
+  envs?: Record<string, string>;
+  secrets?: string[];
+  workdir?: string;
+  code_commit?: string;
+  code_dirty?: boolean;
+  /** The task as the backend got it, secret values "<redacted>". */
+  rendered_task?: string;
+}
+
+/** A SkyPilot task YAML stored under a name (skydeck template apply). */
+export interface TaskTemplate {
+  name?: string;
+  version?: string;
+  yaml?: string;
+  create_time?: string;
+  actor?: string;
+  secrets?: string[];
+  accelerators?: string[];
 }
 
 export interface SkyEvent {

@@ -8,14 +8,34 @@
 import type { MaskField } from "../api/client";
 import type { Experiment } from "../api/types";
 import { formatLabels, parseLabels } from "./flagText";
+import { formatEnvs, formatSecretNames, parseEnvs, parseSecretNames } from "./workloadText";
 
-export type Field = "name" | "description" | "base_command" | "run_name" | "nodes" | "gpus" | "gpu_type" | "infra" | "spot" | "labels" | "max_restarts";
+export type Field =
+  | "name"
+  | "description"
+  | "base_command"
+  | "run_name"
+  | "nodes"
+  | "gpus"
+  | "gpu_type"
+  | "infra"
+  | "spot"
+  | "labels"
+  | "max_restarts"
+  | "template"
+  | "workdir"
+  | "envs"
+  | "secrets";
 
 /** The text form of each field (what the input shows). */
 export function fieldText(e: Experiment, f: Field): string {
   switch (f) {
     case "labels":
       return formatLabels(e.labels);
+    case "envs":
+      return formatEnvs(e.envs);
+    case "secrets":
+      return formatSecretNames(e.secrets);
     case "spot":
       return e.spot ? "true" : "false";
     case "nodes":
@@ -41,6 +61,14 @@ export function fieldHint(f: Field, text: string): string {
       return /^\d+$/.test(text) && +text <= 100 ? "" : "0–100";
     case "labels":
       return parseLabels(text).errors.join("; ");
+    case "envs":
+      return parseEnvs(text).errors.join("; ");
+    case "secrets":
+      return parseSecretNames(text).errors.join("; ");
+    case "workdir":
+      return text === "" || text.startsWith("/") || text.includes("://") || /^[^/@]+@[^:]+:/.test(text)
+        ? ""
+        : "an absolute directory on the daemon's machine, or a git URL[@REF]";
     case "base_command":
       return text.trim() ? "" : "required";
   }
@@ -56,6 +84,12 @@ export function patchFrom(draft: Partial<Record<Field, string>>): { patch: Exper
     switch (f) {
       case "labels":
         patch.labels = parseLabels(text).labels;
+        break;
+      case "envs":
+        patch.envs = parseEnvs(text).envs;
+        break;
+      case "secrets":
+        patch.secrets = parseSecretNames(text).names;
         break;
       case "spot":
         patch.spot = text === "true";

@@ -24,6 +24,10 @@ const FIELDS: { f: Field; label: string; kind?: "area" | "number" | "check" | "m
   { f: "max_restarts", label: "Max restarts", kind: "number" },
   { f: "spot", label: "Spot instances", kind: "check" },
   { f: "labels", label: "Labels (k=v, …)", wide: true },
+  { f: "template", label: "Task template" },
+  { f: "workdir", label: "Workdir (directory or git URL)", kind: "mono" },
+  { f: "envs", label: "Envs (NAME=value per line)", kind: "mono", wide: true },
+  { f: "secrets", label: "Secrets (names; values stay on the daemon)", wide: true },
   { f: "description", label: "Description", kind: "area", wide: true },
 ];
 

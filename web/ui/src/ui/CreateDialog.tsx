@@ -12,6 +12,7 @@ import { store } from "../app";
 import type { Experiment, FlagMap } from "../api/types";
 import { declaredSchemaVersion } from "../logic/flagDraft";
 import { formatLabels, parseLabels } from "../logic/flagText";
+import { formatEnvs, formatSecretNames, parseEnvs, parseSecretNames } from "../logic/workloadText";
 import { nextFreeName } from "../logic/names";
 import { configOf, createExperiment } from "./actions";
 import { DaemonVerdict, useDaemonCheck } from "./DaemonVerdict";
@@ -31,6 +32,11 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
   const [maxRestarts, setMaxRestarts] = useState(init?.max_restarts === undefined ? "" : String(init.max_restarts));
   const [labels, setLabels] = useState(formatLabels(init?.labels));
   const [description, setDescription] = useState(init?.description ?? "");
+  const [template, setTemplate] = useState(init?.template ?? "");
+  const [workdir, setWorkdir] = useState(init?.workdir ?? "");
+  const [envs, setEnvs] = useState(formatEnvs(init?.envs));
+  const [secretNames, setSecretNames] = useState(formatSecretNames(init?.secrets));
+  const [templates, setTemplates] = useState<string[]>([]);
   const [start, setStart] = useState(false);
   const [flags, setFlags] = useState<FlagMap>(init?.flags ?? {});
   const [flagErrors, setFlagErrors] = useState<string[]>([]);
@@ -40,12 +46,22 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
   const opener = useRef<Element | null>(document.activeElement);
 
   useEffect(() => {
+    // For the template field's suggestions; the daemon checks the name anyway.
+    api.templates().then(
+      (all) => setTemplates(all.map((t) => t.name ?? "").filter(Boolean)),
+      () => setTemplates([]),
+    );
+  }, []);
+
+  useEffect(() => {
     dialogRef.current?.querySelector<HTMLInputElement>("input")?.focus();
     const back = opener.current;
     return () => (back as HTMLElement | null)?.focus?.();
   }, []);
 
   const labelParse = parseLabels(labels);
+  const envParse = parseEnvs(envs);
+  const secretParse = parseSecretNames(secretNames);
   const exp: Experiment = {
     name: name.trim(),
     base_command: command,
@@ -57,8 +73,14 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
     spot,
     labels: labelParse.labels,
     flags,
+    envs: envParse.envs,
+    secrets: secretParse.names,
+    workdir: workdir.trim(),
   };
   if (maxRestarts.trim() !== "") exp.max_restarts = Number(maxRestarts);
+  // Left empty, a new experiment gets the daemon's default template (if
+  // any); a duplicate keeps its source's, none included.
+  if (template.trim() !== "" || source) exp.template = template.trim();
   const checkable = Object.keys(flags).length > 0 && !!exp.name && !!command.trim();
   const verdict = useDaemonCheck(
     checkable ? JSON.stringify([declaredSchemaVersion(store.schemas, command), exp]) : null,
@@ -141,6 +163,29 @@ export function CreateDialog({ fromId, onClose }: { fromId?: string; onClose: ()
                 <label class="check">
                   <input type="checkbox" checked={spot} onChange={(e) => setSpot(e.currentTarget.checked)} /> Spot instances
                 </label>
+              </div>
+              <div class="form-row">
+                <label for="new-template">Task template</label>
+                <input id="new-template" name="template" list="new-template-names" value={template} onInput={(e) => setTemplate(e.currentTarget.value)} placeholder={source ? "none" : "the daemon's default"} autocomplete="off" spellcheck={false} />
+                <datalist id="new-template-names">
+                  {templates.map((t) => (
+                    <option key={t} value={t} />
+                  ))}
+                </datalist>
+              </div>
+              <div class="form-row">
+                <label for="new-workdir">Workdir (directory or git URL)</label>
+                <input id="new-workdir" name="workdir" class="mono" value={workdir} onInput={(e) => setWorkdir(e.currentTarget.value)} placeholder="/home/me/project" spellcheck={false} />
+              </div>
+              <div class="form-row wide">
+                <label for="new-envs">Envs (NAME=value per line)</label>
+                <textarea id="new-envs" name="envs" class="mono" rows={2} value={envs} onInput={(e) => setEnvs(e.currentTarget.value)} aria-invalid={envParse.errors.length > 0} placeholder="WANDB_PROJECT=llm" spellcheck={false} />
+                {envParse.errors.length > 0 && <div class="hint bad-text">{envParse.errors.join("; ")}</div>}
+              </div>
+              <div class="form-row wide">
+                <label for="new-secrets">Secrets (names; values stay on the daemon)</label>
+                <input id="new-secrets" name="secrets" value={secretNames} onInput={(e) => setSecretNames(e.currentTarget.value)} aria-invalid={secretParse.errors.length > 0} placeholder="WANDB_API_KEY, HF_TOKEN" spellcheck={false} />
+                {secretParse.errors.length > 0 && <div class="hint bad-text">{secretParse.errors.join("; ")}</div>}
               </div>
               <div class="form-row wide">
                 <label for="new-description">Description</label>

@@ -11,6 +11,7 @@ import type { Experiment, Job, SkyEvent } from "../api/types";
 import { formatTimestamp, stateLabel } from "../logic/format";
 import { declaredSchemaVersion } from "../logic/flagDraft";
 import { renderCommand } from "../logic/flagText";
+import { codeLabel, templateLabel } from "../logic/workloadText";
 import { deleteExperiments, setDesiredState, cancelJob, undelete, updateFlags } from "./actions";
 import { Ago, CopyButton, StatePair } from "./bits";
 import { ConfigForm } from "./ConfigForm";
@@ -250,6 +251,26 @@ function Overview({ e, latest }: { e: Experiment; latest: Job | undefined }) {
             <Ago ts={e.create_time} />
           </dd>
         </div>
+        <div>
+          <dt>Template</dt>
+          <dd data-testid="fact-template">
+            {e.template || "—"}
+            {latest?.template ? <span class="muted"> (job {latest.id}: {templateLabel(latest.template, latest.template_version)})</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>Code</dt>
+          <dd class="mono small" title={e.workdir}>
+            {e.workdir || "—"}
+            {latest?.code_commit ? <span class="muted"> @ {codeLabel(latest.code_commit, latest.code_dirty)}</span> : null}
+          </dd>
+        </div>
+        {(e.secrets ?? []).length > 0 && (
+          <div>
+            <dt>Secrets</dt>
+            <dd class="mono small">{(e.secrets ?? []).join(", ")}</dd>
+          </div>
+        )}
       </dl>
       {conds.length > 0 && (
         <table class="conditions">

@@ -172,6 +172,11 @@ export function configOf(e: Experiment): Experiment {
     spot: e.spot,
     labels: { ...(e.labels ?? {}) },
     max_restarts: e.max_restarts,
+    // A duplicate runs the same workload (an absent template means none).
+    template: e.template ?? "",
+    envs: { ...(e.envs ?? {}) },
+    secrets: [...(e.secrets ?? [])],
+    workdir: e.workdir,
   };
 }
 

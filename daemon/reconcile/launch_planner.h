@@ -1,0 +1,107 @@
+// File: daemon/reconcile/launch_planner.h
+//
+// Everything a launch needs besides the experiment's own fields, resolved
+// in one place for the reconciler (at launch) and for the API edge (when
+// an experiment is created or changed): the task template and its current
+// version, the values of the secrets, the workdir and the version of the
+// code in it, and whether the backend can run the result at all.
+//
+//   ASSIGN_OR_RETURN(store::JobRecord snapshot, planner.Snapshot(spec, Code::kInspect));
+//   ...write the intent...
+//   ASSIGN_OR_RETURN(backend::JobSpec job, planner.SpecFor(experiment, intent, Secrets::kValues));
+//
+// What stops a launch comes back as a *blocked* status (IsLaunchBlocked):
+// FAILED_PRECONDITION (something is missing: a template, a secret, a
+// workdir, a value the template requires) or INVALID_ARGUMENT (the backend
+// can never run it as specified), with a CamelCase reason for the
+// experiment's Stalled condition (BlockedReason) and a message that says
+// how to fix it. Other errors (the store, a transient backend problem) are
+// not blocked.
+//
+// Thread-safety: safe for concurrent use (the store, the secret source and
+// the backend are).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/backend/backend.h"
+#include "daemon/store/records.h"
+#include "daemon/store/store.h"
+#include "daemon/workload/code_version.h"
+#include "daemon/workload/secret_source.h"
+
+namespace skydeck::reconcile {
+
+// Reasons of blocked statuses (the Stalled condition's reason).
+inline constexpr char kTemplateNotFound[] = "TemplateNotFound";
+inline constexpr char kSecretMissing[] = "SecretMissing";
+inline constexpr char kWorkdirMissing[] = "WorkdirMissing";
+inline constexpr char kEnvMissing[] = "EnvMissing";
+inline constexpr char kLaunchRefused[] = "LaunchRefused";
+
+// A status that stops a launch until the user (or the environment)
+// changes something; see above.
+absl::Status LaunchBlocked(absl::StatusCode code, absl::string_view reason,
+                           absl::string_view message);
+bool IsLaunchBlocked(const absl::Status& status);
+// The reason of a blocked status; "" otherwise.
+std::string BlockedReason(const absl::Status& status);
+
+class LaunchPlanner {
+ public:
+  using CodeInspector = std::function<workload::CodeVersion(const std::string& dir)>;
+  enum class Code { kSkip, kInspect };
+  enum class Secrets {
+    kValues,    // read from the secret source: what the backend is given
+    kRedacted,  // backend::kRedactedSecret: for rendering what is recorded
+  };
+
+  // None of the pointers are owned. `secrets` may be null (no secret can
+  // be resolved). `inspect` defaults to workload::InspectCode.
+  LaunchPlanner(store::Store* store, backend::Backend* backend, workload::SecretSource* secrets,
+                CodeInspector inspect = nullptr);
+
+  // What a launch of `spec` would record now: LaunchSnapshot(spec), the
+  // template's current version and, with Code::kInspect, the local
+  // workdir's git commit and dirty flag.
+  // Errors: blocked (TemplateNotFound, WorkdirMissing); the store's.
+  absl::StatusOr<store::JobRecord> Snapshot(const store::ExperimentSpec& spec, Code code);
+
+  // The JobSpec of launch intent `job` of `experiment`: the job's own
+  // fields, the template of the job's version (its envs, then the job's;
+  // its secrets and the job's; its setup; its git workdir unless the job
+  // has a workdir), SkyDeck's SKYDECK_* variables, and the secrets' values
+  // (or placeholders).
+  // Errors: blocked (TemplateNotFound, EnvMissing, SecretMissing); the
+  // store's.
+  absl::StatusOr<backend::JobSpec> SpecFor(const store::ExperimentRecord& experiment,
+                                           const store::JobRecord& job, Secrets secrets);
+
+  // Puts what depends on the job's row into `spec`: its name and
+  // SKYDECK_JOB, SKYDECK_ATTEMPT (SpecFor does it too). Pure, so it may
+  // run inside a store transaction (Store::RenderIntent).
+  static void StampJob(const store::JobRecord& job, backend::JobSpec& spec);
+
+  // Whether a launch of `job` (a snapshot) could start now: SpecFor with
+  // the secrets' values read, and the backend renders it.
+  // Errors: blocked (the above, LaunchRefused); the store's.
+  absl::Status CheckReady(const store::ExperimentRecord& experiment,
+                          const store::JobRecord& job);
+
+  // Snapshot + CheckReady for a spec that is not stored yet (the API
+  // edge; no code inspection, no secret value kept), plus the rules that
+  // span the experiment and its template (a name both an env and a secret).
+  // Errors: blocked; the store's.
+  absl::Status Check(const store::ExperimentSpec& spec);
+
+ private:
+  store::Store* store_;
+  backend::Backend* backend_;
+  workload::SecretSource* secrets_;
+  CodeInspector inspect_;
+};
+
+}  // namespace skydeck::reconcile

@@ -1,0 +1,159 @@
+// Store methods for task templates. See store.h for the contracts and
+// migrations.cc (v4) for the table.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "daemon/store/store.h"
+
+namespace skydeck::store {
+namespace {
+
+// Current (highest, not deleted) version per name.
+constexpr absl::string_view kCurrentTemplates =
+    "SELECT t.name, t.version, t.yaml, t.actor, t.created_at FROM task_templates t "
+    "WHERE t.deleted = 0 AND t.version = (SELECT MAX(version) FROM task_templates m "
+    "WHERE m.name = t.name)";
+
+TaskTemplateRecord ReadTemplate(const Statement& st) {
+  return TaskTemplateRecord{st.ColumnText(0), st.ColumnInt(1), st.ColumnText(2),
+                            st.ColumnText(3), st.ColumnInt(4)};
+}
+
+absl::Status NoSuchTemplate(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat(
+      "task template \"", name, "\" not found (skydeck template list shows them)"));
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> Store::MaxTaskTemplateVersion(absl::string_view name) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM "
+                                                "task_templates WHERE name = ?"));
+  st->Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t version = row ? st->ColumnInt(0) : 0;
+  st->Reset();
+  return version;
+}
+
+absl::StatusOr<std::optional<TaskTemplateRecord>> Store::CurrentTaskTemplateLocked(
+    absl::string_view name) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " AND t.name = ?")));
+  st->Bind(1, name);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  std::optional<TaskTemplateRecord> out;
+  if (row) out = ReadTemplate(*st);
+  st->Reset();
+  return out;
+}
+
+absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(absl::string_view name,
+                                                                absl::string_view yaml,
+                                                                absl::string_view actor,
+                                                                WriteMode mode) {
+  AppliedTemplate out;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
+    if (current && current->yaml == yaml) {
+      out = AppliedTemplate{*current, false};
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(int64_t latest, MaxTaskTemplateVersion(name));
+    TaskTemplateRecord r{std::string(name), latest + 1, std::string(yaml), std::string(actor),
+                         clock_()};
+    ASSIGN_OR_RETURN(Statement * st,
+                     db_->Prepare("INSERT INTO task_templates (name, version, yaml, actor, "
+                                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+    st->Bind(1, r.name);
+    st->Bind(2, r.version);
+    st->Bind(3, r.yaml);
+    st->Bind(4, r.actor);
+    st->Bind(5, r.created_ms);
+    RETURN_IF_ERROR(st->Run());
+    out = AppliedTemplate{r, true};
+    // Daemon-wide, so watchers (the dashboard's template list) learn of it.
+    return InsertEvent(NewEvent{0, 0, "TaskTemplateApplied", "TemplateApplied",
+                                absl::StrCat("task template \"", name, "\" version ", r.version),
+                                std::string(actor)});
+  }, mode));
+  return out;
+}
+
+absl::StatusOr<std::optional<TaskTemplateRecord>> Store::GetTaskTemplate(absl::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return CurrentTaskTemplateLocked(name);
+}
+
+absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_view name,
+                                                                 int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("SELECT name, version, yaml, actor, created_at FROM "
+                                "task_templates WHERE name = ? AND version = ? AND deleted = 0"));
+  st->Bind(1, name);
+  st->Bind(2, version);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("task template \"", name, "\" version ", version, " not found"));
+  }
+  TaskTemplateRecord r = ReadTemplate(*st);
+  st->Reset();
+  return r;
+}
+
+absl::StatusOr<std::vector<TaskTemplateRecord>> Store::ListTaskTemplates() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
+  std::vector<TaskTemplateRecord> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    out.push_back(ReadTemplate(*st));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
+                                                  absl::string_view actor) {
+  int64_t version = 0;
+  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
+    if (!current) return NoSuchTemplate(name);
+    // An experiment naming a deleted template could never launch again.
+    ASSIGN_OR_RETURN(Statement * users,
+                     db_->Prepare("SELECT name FROM experiments WHERE template = ? AND "
+                                  "deleted_at IS NULL ORDER BY id LIMIT 6"));
+    users->Bind(1, name);
+    std::vector<std::string> names;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, users->Step());
+      if (!row) break;
+      names.push_back(users->ColumnText(0));
+    }
+    if (!names.empty()) {
+      std::string listed = absl::StrJoin(names.begin(), names.begin() + std::min<size_t>(5, names.size()), ", ");
+      return absl::FailedPreconditionError(absl::StrCat(
+          "task template \"", name, "\" is used by experiment", names.size() > 1 ? "s " : " ",
+          listed, names.size() > 5 ? ", ..." : "",
+          "; change their template (skydeck exp update ID --template OTHER) or delete them first"));
+    }
+    ASSIGN_OR_RETURN(int64_t latest, MaxTaskTemplateVersion(name));
+    version = latest + 1;
+    ASSIGN_OR_RETURN(Statement * ins,
+                     db_->Prepare("INSERT INTO task_templates (name, version, yaml, deleted, "
+                                  "actor, created_at) VALUES (?, ?, '', 1, ?, ?)"));
+    ins->Bind(1, name);
+    ins->Bind(2, version);
+    ins->Bind(3, actor);
+    ins->Bind(4, clock_());
+    RETURN_IF_ERROR(ins->Run());
+    return InsertEvent(NewEvent{0, 0, "TaskTemplateDeleted", "TemplateDeleted",
+                                absl::StrCat("task template \"", name, "\" deleted (version ",
+                                             version, ")"),
+                                std::string(actor)});
+  }));
+  return version;
+}
+
+}  // namespace skydeck::store
