@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/bearer_token.h"
+#include "web/bridge/http_limit_flags.h"
 
 namespace skydeck {
 
@@ -98,6 +99,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->allow_extra_args(false);
   app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
       ->capture_default_str();
+  web::AddHttpLimitFlags(app, &o.http_limits);
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");
