@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/bearer_token.h"
+#include "web/bridge/http_limit_flags.h"
 
 namespace skydeck {
 
@@ -107,6 +108,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "(mode 0600 or stricter; read at each launch). Without it, secrets come from "
                  "skydeckd's environment")
       ->envname("SKYDECK_SECRETS_FILE");
+  web::AddHttpLimitFlags(app, &o.http_limits);
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");

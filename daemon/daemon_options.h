@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/log.h"
+#include "web/bridge/http_limits.h"
 
 namespace skydeck {
 
@@ -61,6 +62,8 @@ struct DaemonOptions {
   // (DNS rebinding protection; web/bridge/request_origin.h).
   std::vector<std::string> http_allowed_hosts;
   absl::Duration sse_keepalive = absl::Seconds(15);
+  // Connections, slow headers, idle connections, open streams.
+  web::HttpLimits http_limits;
 
   // Bearer token required on gRPC and HTTP when non-empty (never logged).
   std::string auth_token;

@@ -184,6 +184,7 @@ int Run(const DaemonOptions& o) {
     bopts.web_root = o.web_root;
     bopts.embedded_files = web::EmbeddedDashboardFiles();
     bopts.keepalive = absl::ToChronoMilliseconds(o.sse_keepalive);
+    bopts.limits = o.http_limits;
     bopts.extra_metrics = [&] {
       return metrics::DaemonMetrics({.store = store->get(),
                                      .controller = &controller,

@@ -116,7 +116,9 @@ TEST_CASE("bad flags and bad environment values are usage errors", "[daemon][opt
            {"--poll-interval", "soon"},
            {"--reconcile-interval", "500ms"},  // below 1 s
            {"--log-level", "loud"},
-           {"--sse-keepalive", "1ms"}}) {
+           {"--sse-keepalive", "1ms"},
+           {"--http-header-timeout", "10"},  // no unit
+           {"--http-max-streams", "0"}}) {
     INFO(args.front());
     ParsedOptions p = Parse(args);
     CHECK(p.exit_now);
@@ -126,6 +128,19 @@ TEST_CASE("bad flags and bad environment values are usage errors", "[daemon][opt
   ParsedOptions p = Parse({});
   CHECK(p.exit_now);
   CHECK(p.exit_code == kExitUsage);
+}
+
+TEST_CASE("the HTTP limit flags reach the options", "[daemon][options]") {
+  ScopedEnv env = CleanEnv();
+  ParsedOptions p = Parse({"--http-max-connections", "100", "--http-max-connections-per-client",
+                           "8", "--http-max-streams", "5", "--http-header-timeout", "2s",
+                           "--http-idle-timeout", "30s"});
+  REQUIRE_FALSE(p.exit_now);
+  CHECK(p.options.http_limits.max_connections == 100);
+  CHECK(p.options.http_limits.max_connections_per_client == 8);
+  CHECK(p.options.http_limits.max_streams == 5);
+  CHECK(p.options.http_limits.header_timeout == std::chrono::seconds(2));
+  CHECK(p.options.http_limits.idle_timeout == std::chrono::seconds(30));
 }
 
 TEST_CASE("--help and --version exit 0", "[daemon][options]") {

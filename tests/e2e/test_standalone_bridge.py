@@ -48,6 +48,17 @@ class StandaloneBridgeTest(harness.E2ETestCase):
         self.assertEqual(self.web.wait(timeout=10), 0)
         stream.close()
 
+    def test_a_busy_port_is_refused(self):
+        # skydeck-web used to share a busy port (SO_REUSEPORT) with whoever
+        # held it; now it says so and exits.
+        port = self.http.port
+        proc = subprocess.run([SKYDECK_WEB, "--target", self.daemon.address, "--port", str(port)],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(proc.returncode, 1, proc.stderr)
+        self.assertIn(f"127.0.0.1:{port}", proc.stderr)
+        self.assertIn("in use by another process", proc.stderr)
+        self.http.ok("GET", "/api/health")
+
 
 if __name__ == "__main__":
     unittest.main()

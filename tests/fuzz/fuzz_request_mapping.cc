@@ -7,9 +7,10 @@
 //   VERB /api/path/{param}?query=string\n
 //   JSON body...
 //
-// and goes through the steps HttpBridge::HandleApi takes: cpp-httplib's own
-// path decoding and query parsing, RouteTable::Match, then FillRequest into
-// the method's request message.
+// and goes through the steps HttpBridge::HandleApi takes: the path as sent
+// (percent-encoded; RouteTable::Match decodes each segment), the query
+// parsed by ParseQueryString, then FillRequest into the method's request
+// message.
 //
 // Properties (beyond "never crashes, never throws"):
 // - failures are NOT_FOUND / FAILED_PRECONDITION (no route, wrong verb) or
@@ -22,7 +23,6 @@
 #include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-#include <httplib.h>
 
 #include <memory>
 #include <string>
@@ -30,6 +30,7 @@
 #include "fuzz_check.h"
 #include "fuzz_util.h"
 #include "skydeck/v1/service.pb.h"
+#include "web/bridge/query_string.h"
 #include "web/bridge/request_mapping.h"
 #include "web/bridge/route_table.h"
 
@@ -111,14 +112,12 @@ void MapRequest(absl::string_view input) {
   std::string verb(line.substr(0, space));
   std::string target(line.substr(space + 1));
 
-  // As httplib's parse_request_line: the path is URL-decoded, the query
-  // split into parameters.
+  // As the bridge's HTTP server hands them over (http_exchange.h): the path
+  // as sent, the query after '?'.
   size_t question = target.find('?');
-  std::string path = httplib::detail::decode_url(target.substr(0, question), false);
-  httplib::Params params;
-  if (question != std::string::npos) {
-    httplib::detail::parse_query_text(target.substr(question + 1), params);
-  }
+  std::string path = target.substr(0, question);
+  QueryParams params =
+      ParseQueryString(question == std::string::npos ? "" : target.substr(question + 1));
 
   auto match = Routes().Match(verb, path);
   if (!match.ok()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "../common/grpc_callback_queue_pin.h"
 #include "absl/strings/str_cat.h"
 #include "cli/manifest.h"
 #include "common/command_line.h"
@@ -127,6 +128,7 @@ TEST_CASE("deeply nested request bodies are INVALID_ARGUMENT", "[fuzz][oversized
 class EdgeFixture {
  public:
   EdgeFixture() {
+    testing::PinGrpcCallbackQueue();  // the bridge calls gRPC's callback API
     auto opened = store::Store::Open(":memory:");
     REQUIRE(opened.ok());
     store_ = std::move(*opened);

@@ -26,96 +26,220 @@ void Prepare(grpc::ClientContext* ctx, const CallOptions& options, bool with_dea
   if (with_deadline) ctx->set_deadline(std::chrono::system_clock::now() + options.timeout);
 }
 
-// Waits for the one operation outstanding on `cq`.
-bool Await(grpc::CompletionQueue& cq) {
-  void* tag;
-  bool ok = false;
-  return cq.Next(&tag, &ok) && ok;
-}
+// One unary call: gRPC needs the context and both buffers until it
+// completes.
+class UnaryCall final : public GrpcCaller::Call {
+ public:
+  explicit UnaryCall(const std::string& request) : request_(ToBuffer(request)) {}
+  void Cancel() override { ctx_.TryCancel(); }
+
+  grpc::ClientContext ctx_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+};
+
+// One server-streaming call, driven as gRPC's generic bidi reactor (the
+// generic stub has no server-streaming reactor): write the request and
+// half-close, then read one message at a time when the observer asks.
+//
+// A hold keeps OnDone away while RequestNext may still start a read from
+// outside a reaction; it is released when no read will follow (the stream
+// ended or was cancelled).
+class StreamCall final : public GrpcCaller::Call,
+                         public ServerStreamCall,
+                         public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  StreamCall(grpc::GenericStub* stub, std::string method, const std::string& request,
+             const CallOptions& options, std::shared_ptr<StreamObserver> observer)
+      : stub_(stub),
+        method_(std::move(method)),
+        request_(ToBuffer(request)),
+        options_(options),
+        observer_(std::move(observer)) {}
+
+  // Set once registered; without it (the caller shut down) Start refuses.
+  void SetFinished(std::function<void()> finished) { finished_ = std::move(finished); }
+
+  void Start() override {
+    if (!finished_) {
+      Refuse();
+      return;
+    }
+    Prepare(&ctx_, options_, /*with_deadline=*/false);
+    stub_->PrepareBidiStreamingCall(&ctx_, method_, grpc::StubOptions(), this);
+    StartWriteLast(&request_, grpc::WriteOptions());
+    AddHold();
+    StartRead(&message_);
+    StartCall();
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      started_ = true;
+      cancelled = cancelled_;
+    }
+    // Cancelled while starting (shutdown): the first read then fails and
+    // releases the hold.
+    if (cancelled) ctx_.TryCancel();
+  }
+
+  // Never started (the caller shut down): report it, and make
+  // RequestNext and Cancel no-ops.
+  void Refuse() {
+    if (!observer_) return;  // Start() twice
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      holding_ = false;
+      read_pending_ = false;
+    }
+    std::shared_ptr<StreamObserver> observer = std::move(observer_);
+    observer->OnDone(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the bridge is shutting down"));
+  }
+
+  void RequestNext() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_ || !holding_ || read_pending_) return;
+      read_pending_ = true;
+    }
+    StartRead(&message_);
+  }
+
+  void Cancel() override {
+    bool release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) return;
+      cancelled_ = true;
+      if (!started_) return;  // Start() sees cancelled_
+      // With a read outstanding, the cancelled read releases the hold.
+      release = holding_ && !read_pending_;
+      if (release) holding_ = false;
+    }
+    ctx_.TryCancel();
+    if (release) RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    bool deliver = false, release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      read_pending_ = false;
+      deliver = ok && !cancelled_;
+      release = !deliver && holding_;
+      if (release) holding_ = false;
+    }
+    if (deliver) observer_->OnMessage(FromBuffer(message_));
+    if (release) RemoveHold();
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled = cancelled_;
+    }
+    std::shared_ptr<StreamObserver> observer = std::move(observer_);
+    observer->OnDone(cancelled ? grpc::Status(grpc::StatusCode::CANCELLED, "stopped by the client")
+                               : status);
+    std::function<void()> finished = std::move(finished_);
+    finished();  // may destroy this object: nothing after it
+  }
+
+ private:
+  grpc::GenericStub* const stub_;
+  const std::string method_;
+  grpc::ClientContext ctx_;
+  grpc::ByteBuffer request_;
+  const CallOptions options_;
+  grpc::ByteBuffer message_;
+  std::shared_ptr<StreamObserver> observer_;
+  std::function<void()> finished_;
+  absl::Mutex mu_;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool holding_ ABSL_GUARDED_BY(mu_) = true;
+  bool read_pending_ ABSL_GUARDED_BY(mu_) = true;  // Start() reads the first message
+};
 
 }  // namespace
 
 GrpcCaller::GrpcCaller(std::shared_ptr<grpc::Channel> channel)
     : channel_(std::move(channel)), stub_(channel_) {}
 
-grpc::Status GrpcCaller::Unary(const std::string& method, const std::string& request,
-                               const CallOptions& options, std::string* response) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx, options, /*with_deadline=*/true);
-  grpc::CompletionQueue cq;
-  grpc::ByteBuffer req = ToBuffer(request);
-  auto call = stub_.PrepareUnaryCall(&ctx, method, req, &cq);
-  call->StartCall();
-  grpc::ByteBuffer resp;
-  grpc::Status status;
-  call->Finish(&resp, &status, reinterpret_cast<void*>(1));
-  Await(cq);
-  cq.Shutdown();
-  void* tag;
-  bool ok;
-  while (cq.Next(&tag, &ok)) {
-  }
-  if (status.ok()) *response = FromBuffer(resp);
-  return status;
+GrpcCaller::~GrpcCaller() {
+  Shutdown();
+  WaitIdle();
 }
 
-grpc::Status GrpcCaller::ServerStream(const std::string& method, const std::string& request,
-                                      const CallOptions& options,
-                                      const std::function<bool(const std::string&)>& on_message,
-                                      const std::function<bool()>& keep_going,
-                                      std::chrono::milliseconds tick) {
-  grpc::ClientContext ctx;
-  Prepare(&ctx, options, /*with_deadline=*/false);
-  grpc::CompletionQueue cq;
-  auto call = stub_.PrepareCall(&ctx, method, &cq);
-  void* tag;
-  bool ok = false;
-  auto drain = [&] {
-    cq.Shutdown();
-    while (cq.Next(&tag, &ok)) {
-    }
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  bool started = Await(cq);
-  grpc::ByteBuffer req = ToBuffer(request);
-  if (started) {
-    call->WriteLast(req, grpc::WriteOptions(), reinterpret_cast<void*>(2));
-    started = Await(cq);
+uint64_t GrpcCaller::Register(std::shared_ptr<Call> call) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return 0;
+  uint64_t id = next_id_++;
+  running_.emplace(id, std::move(call));
+  return id;
+}
+
+void GrpcCaller::Finished(uint64_t id) {
+  std::shared_ptr<Call> call;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = running_.find(id);
+    if (it == running_.end()) return;
+    call = std::move(it->second);
+    running_.erase(it);
   }
-  bool stopped_by_us = false;
-  while (started) {
-    grpc::ByteBuffer msg;
-    call->Read(&msg, reinterpret_cast<void*>(3));
-    bool got = false;
-    while (true) {
-      auto deadline = std::chrono::system_clock::now() + tick;
-      auto next = cq.AsyncNext(&tag, &ok, deadline);
-      if (next == grpc::CompletionQueue::GOT_EVENT) {
-        got = ok;
-        break;
-      }
-      if (next == grpc::CompletionQueue::SHUTDOWN) break;
-      if (!keep_going()) {
-        stopped_by_us = true;
-        ctx.TryCancel();  // the pending Read then completes with !ok
-      }
-    }
-    if (!got) break;
-    if (!stopped_by_us && !on_message(FromBuffer(msg))) {
-      stopped_by_us = true;
-      ctx.TryCancel();
-    }
-    if (stopped_by_us) {
-      // Let the cancelled Read (if any) complete before finishing.
-      continue;
-    }
+  // `call` may be the last reference: it goes here, outside the lock.
+}
+
+void GrpcCaller::StartUnary(const std::string& method, const std::string& request,
+                            const CallOptions& options, UnaryDone done) {
+  auto call = std::make_shared<UnaryCall>(request);
+  Prepare(&call->ctx_, options, /*with_deadline=*/true);
+  uint64_t id = Register(call);
+  if (id == 0) {
+    done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the bridge is shutting down"), "");
+    return;
   }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(4));
-  Await(cq);
-  drain();
-  if (stopped_by_us) return grpc::Status(grpc::StatusCode::CANCELLED, "stopped by the client");
-  return status;
+  stub_.UnaryCall(&call->ctx_, method, grpc::StubOptions(), &call->request_, &call->response_,
+                  [this, id, call, done = std::move(done)](grpc::Status status) mutable {
+                    std::string bytes;
+                    if (status.ok()) bytes = FromBuffer(call->response_);
+                    done(std::move(status), std::move(bytes));
+                    call.reset();
+                    Finished(id);
+                  });
+}
+
+std::shared_ptr<ServerStreamCall> GrpcCaller::PrepareServerStream(
+    const std::string& method, const std::string& request, const CallOptions& options,
+    std::shared_ptr<StreamObserver> observer) {
+  auto call = std::make_shared<StreamCall>(&stub_, method, request, options, std::move(observer));
+  uint64_t id = Register(call);
+  if (id != 0) call->SetFinished([this, id] { Finished(id); });
+  return call;
+}
+
+void GrpcCaller::Shutdown() {
+  std::vector<std::shared_ptr<Call>> calls;
+  {
+    absl::MutexLock lock(&mu_);
+    shut_down_ = true;
+    for (auto& [id, call] : running_) calls.push_back(call);
+  }
+  for (auto& call : calls) call->Cancel();
+}
+
+void GrpcCaller::WaitIdle() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(this, &GrpcCaller::Idle));
+}
+
+bool GrpcCaller::Idle() const { return running_.empty(); }
+
+int GrpcCaller::running() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(running_.size());
 }
 
 }  // namespace skydeck::web

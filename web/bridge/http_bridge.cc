@@ -1,28 +1,25 @@
 #include "web/bridge/http_bridge.h"
 
-#include <httplib.h>
-
-
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "skydeck/v1/service.pb.h"
+#include "web/bridge/compression.h"
 #include "web/bridge/http_errors.h"
-#include "web/bridge/request_mapping.h"
-#include "web/bridge/request_origin.h"
+#include "web/bridge/query_string.h"
+#include "web/bridge/sse_stream.h"
 
 namespace skydeck::web {
 namespace {
 
-// The rpc label of API requests that match no route (404, 405).
-constexpr char kUnmatchedRoute[] = "unmatched";
-
+using Clock = std::chrono::steady_clock;
 using google::protobuf::Message;
 using google::protobuf::MessageFactory;
 
-void SendError(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
-  res.status = HttpStatusFor(code);
-  res.set_content(ErrorBody(code, message), "application/json");
+// The rpc label of API requests that match no route (404, 405).
+constexpr char kUnmatchedRoute[] = "unmatched";
+
+HttpResponse JsonError(grpc::StatusCode code, const std::string& message) {
+  return HttpResponse{HttpStatusFor(code), "application/json", {}, ErrorBody(code, message)};
 }
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
@@ -36,17 +33,22 @@ std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
   return std::unique_ptr<Message>(MessageFactory::generated_factory()->GetPrototype(type)->New());
 }
 
-// How often an idle stream checks for shutdown.
-constexpr std::chrono::milliseconds kStreamTick{250};
-
 std::string GrpcPath(const google::protobuf::MethodDescriptor* m) {
   return absl::StrCat("/", m->service()->full_name(), "/", m->name());
+}
+
+bool IsApiPath(const std::string& path) { return absl::StartsWith(path, "/api/"); }
+
+double SecondsSince(Clock::time_point started) {
+  return std::chrono::duration<double>(Clock::now() - started).count();
 }
 
 }  // namespace
 
 HttpBridge::HttpBridge(std::shared_ptr<grpc::Channel> channel, BridgeOptions options)
-    : options_(std::move(options)), caller_(std::move(channel)) {
+    : options_(std::move(options)),
+      origin_policy_{!options_.token.empty(), options_.allowed_hosts},
+      caller_(std::make_unique<GrpcCaller>(std::move(channel))) {
   static_files_ = options_.web_root.empty() ? StaticFiles::FromEmbedded(options_.embedded_files)
                                             : StaticFiles::FromDirectory(options_.web_root);
   // Touching a generated message ties service.proto's descriptors into the
@@ -67,236 +69,224 @@ HttpBridge::~HttpBridge() { Stop(); }
 
 absl::StatusOr<int> HttpBridge::Start() {
   if (!routes_status_.ok()) return routes_status_;
-  server_ = std::make_unique<httplib::Server>();
-  int threads = std::max(options_.threads, 24);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_payload_max_length(options_.max_body_bytes);
-  // httplib writes a response's headers and body separately; with Nagle on,
-  // the body of a keep-alive response waits for the client's delayed ACK
-  // (~40 ms a request; bench/README.md has the before/after figures).
-  server_->set_tcp_nodelay(true);
-  server_->set_read_timeout(std::chrono::seconds(30));
-  server_->set_write_timeout(std::chrono::seconds(30));
-  // Host and Origin are checked before any route: see request_origin.h.
-  OriginPolicy policy{!options_.token.empty(), options_.allowed_hosts};
-  server_->set_pre_routing_handler([policy](const httplib::Request& req, httplib::Response& res) {
-    absl::Status allowed = CheckRequestOrigin(policy, req.method, req.get_header_value("Host"),
-                                              req.get_header_value("Origin"));
-    if (allowed.ok()) return httplib::Server::HandlerResponse::Unhandled;
-    SendError(res, grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  auto api = [this](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res); };
-  server_->Get(R"(/api/.*)", api);
-  server_->Post(R"(/api/.*)", api);
-  server_->Patch(R"(/api/.*)", api);
-  server_->Put(R"(/api/.*)", api);
-  server_->Delete(R"(/api/.*)", api);
-  server_->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleMetrics(req, res);
-  });
-  server_->Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-    HandleStatic(req, res);
-  });
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      grpc::StatusCode code = res.status == 413   ? grpc::StatusCode::RESOURCE_EXHAUSTED
-                              : res.status == 404 ? grpc::StatusCode::NOT_FOUND
-                                                  : grpc::StatusCode::INVALID_ARGUMENT;
-      std::string message = res.status == 413 ? "request body too large" : "not found";
-      int status = res.status;
-      res.set_content(ErrorBody(code, message), "application/json");
-      res.status = status;
-    }
-  });
-  int port = options_.port == 0 ? server_->bind_to_any_port(options_.host)
-                                : (server_->bind_to_port(options_.host, options_.port)
-                                       ? options_.port
-                                       : -1);
-  if (port <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
-  }
-  listener_exited_ = false;
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    listener_exited_ = true;
-  });
-  // httplib's stop() does nothing until the listen loop runs, so a Stop()
-  // right after Start() (a SIGTERM just after start-up) would join a thread
-  // that never ends. Wait for the loop to start (later httplib versions call
-  // this wait_until_ready()), or for the listener to give up on its own:
-  // httplib marks itself running first thing in the listen call, so this
-  // wait is short either way.
-  while (!server_->is_running() && !listener_exited_) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (listener_exited_) {
-    thread_.join();
-    return absl::UnavailableError(
-        absl::StrCat("HTTP listener on ", options_.host, ":", port, " stopped at start-up"));
+  pool_ = std::make_unique<WorkPool>(std::max(1, options_.work_threads));
+  HttpServerOptions server_options;
+  server_options.host = options_.host;
+  server_options.port = options_.port;
+  server_options.limits = options_.limits;
+  server_options.max_body_bytes = options_.max_body_bytes;
+  server_options.event_threads = options_.event_threads;
+  server_ = std::make_unique<HttpServer>(server_options, static_cast<HttpHandler*>(this));
+  absl::StatusOr<int> port = server_->Start();
+  if (!port.ok()) {
+    server_.reset();
+    pool_->Stop();
   }
   return port;
 }
 
 void HttpBridge::Stop() {
-  stopping_ = true;  // open streams end at their next tick
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();  // streams' on_closed cancel their calls
+  caller_->Shutdown();           // cancels unary calls in flight, refuses new ones
+  caller_->WaitIdle();           // every completion has been handed to the pool
+  if (pool_) pool_->Stop();      // and has run (answers to closed exchanges are dropped)
 }
 
-bool HttpBridge::Authorized(const httplib::Request& req, bool allow_query_token) const {
+bool HttpBridge::Authorized(const HttpRequest& req, bool allow_query_token) const {
   if (options_.token.empty()) return true;
-  std::string header = req.get_header_value("Authorization");
+  std::string header = req.Header("Authorization");
   if (absl::StartsWith(header, "Bearer ") &&
       ConstantTimeEquals(header.substr(7), options_.token)) {
     return true;
   }
-  return allow_query_token && req.has_param("access_token") &&
-         ConstantTimeEquals(req.get_param_value("access_token"), options_.token);
+  if (!allow_query_token) return false;
+  for (const auto& [key, value] : ParseQueryString(req.query)) {
+    if (key == "access_token" && ConstantTimeEquals(value, options_.token)) return true;
+  }
+  return false;
 }
 
-void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) {
-  auto started = std::chrono::steady_clock::now();
+std::optional<HttpResponse> HttpBridge::OnHeaders(const HttpRequest& req) {
+  // Host and Origin are checked before any route: see request_origin.h.
+  absl::Status allowed =
+      CheckRequestOrigin(origin_policy_, req.method, req.Header("Host"), req.Header("Origin"));
+  if (!allowed.ok()) {
+    return JsonError(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+  }
+  if (IsApiPath(req.path)) return RefuseApiRequest(req);
+  bool read_only = req.method == "GET" || req.method == "HEAD";
+  if (req.path == "/metrics" && read_only) {
+    if (Authorized(req, false)) return std::nullopt;  // rendered on the pool
+    return JsonError(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+  }
+  if (!read_only) return JsonError(grpc::StatusCode::NOT_FOUND, "not found");
+  // Embedded files are in memory: served right here. A --web-root
+  // directory is read on the pool.
+  if (options_.web_root.empty()) return Static(req);
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> HttpBridge::RefuseApiRequest(const HttpRequest& req) {
   // Every request is counted once, with its final HTTP status: refused ones
-  // (no route, no token, wrong content type, bad parameters) included. An
-  // opened stream is counted when it ends (HandleStream).
-  std::string rpc = kUnmatchedRoute;
-  bool stream_opened = false;
-  absl::Cleanup record = [&] {
-    if (stream_opened) return;
-    Record(rpc, res.status >= 400,
-           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  };
+  // (no route, no token, wrong content type) here, the others when they
+  // are answered or their stream ends.
   auto match = routes_.Match(req.method, req.path);
   if (!match.ok()) {
+    Record(kUnmatchedRoute, true, 0.0);
     bool wrong_verb = absl::IsFailedPrecondition(match.status());
+    HttpResponse res = JsonError(
+        wrong_verb ? grpc::StatusCode::UNIMPLEMENTED : grpc::StatusCode::NOT_FOUND,
+        std::string(match.status().message()));
     res.status = wrong_verb ? 405 : 404;
-    res.set_content(ErrorBody(wrong_verb ? grpc::StatusCode::UNIMPLEMENTED
-                                         : grpc::StatusCode::NOT_FOUND,
-                              std::string(match.status().message())),
-                    "application/json");
-    return;
+    return res;
   }
   const Route& route = *match->route;
-  rpc = route.method->name();
   if (!Authorized(req, route.server_streaming())) {
-    res.set_header("WWW-Authenticate", "Bearer");
-    SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
-    return;
+    Record(route.method->name(), true, 0.0);
+    HttpResponse res =
+        JsonError(grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return res;
   }
   bool changes_state = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
-  if (changes_state && !absl::StartsWith(req.get_header_value("Content-Type"), "application/json")) {
+  if (changes_state && !absl::StartsWith(req.Header("Content-Type"), "application/json")) {
+    Record(route.method->name(), true, 0.0);
+    HttpResponse res =
+        JsonError(grpc::StatusCode::INVALID_ARGUMENT,
+                  "state-changing requests must have Content-Type: application/json");
     res.status = 415;
-    res.set_content(ErrorBody(grpc::StatusCode::INVALID_ARGUMENT,
-                              "state-changing requests must have Content-Type: application/json"),
-                    "application/json");
+    return res;
+  }
+  return std::nullopt;
+}
+
+void HttpBridge::OnRequest(std::shared_ptr<HttpExchange> exchange) {
+  Clock::time_point started = Clock::now();
+  const std::string& path = exchange->request().path;
+  if (IsApiPath(path)) {
+    pool_->Post([this, exchange, started] { HandleApi(exchange, started); });
+  } else if (path == "/metrics") {
+    pool_->Post([this, exchange] { RespondCompressed(*exchange, Metrics()); });
+  } else {
+    pool_->Post([this, exchange] { exchange->Respond(Static(exchange->request())); });
+  }
+}
+
+void HttpBridge::HandleApi(std::shared_ptr<HttpExchange> exchange, Clock::time_point started) {
+  const HttpRequest& req = exchange->request();
+  auto match = routes_.Match(req.method, req.path);  // matched at the headers already
+  if (!match.ok()) {
+    exchange->Respond(
+        JsonError(grpc::StatusCode::NOT_FOUND, std::string(match.status().message())));
     return;
   }
-  std::unique_ptr<Message> request = NewMessage(route.method->input_type());
+  const google::protobuf::MethodDescriptor* method = match->route->method;
+  std::unique_ptr<Message> request = NewMessage(method->input_type());
   QueryParams query;
-  for (const auto& [k, v] : req.params) {
-    if (k != "access_token") query.emplace_back(k, v);
+  for (auto& [k, v] : ParseQueryString(req.query)) {
+    if (k != "access_token") query.emplace_back(std::move(k), std::move(v));
   }
   if (absl::Status s = FillRequest(match->path_params, query, req.body, request.get()); !s.ok()) {
-    SendError(res, grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
+    Record(method->name(), true, SecondsSince(started));
+    exchange->Respond(JsonError(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message())));
     return;
   }
   CallOptions call;
   if (!options_.token.empty()) call.metadata.emplace("authorization", "Bearer " + options_.token);
-  std::string actor = req.get_header_value("X-SkyDeck-Actor");
+  std::string actor = req.Header("X-SkyDeck-Actor");
   call.metadata.emplace("x-skydeck-actor", actor.empty() ? "web" : actor);
-  std::string serialized = request->SerializeAsString();
-  if (route.server_streaming()) {
-    stream_opened = HandleStream(*match, serialized, std::move(call), res);
+  if (method->server_streaming()) {
+    StartStream(std::move(exchange), method, request->SerializeAsString(), std::move(call),
+                started);
     return;
   }
-  std::string response_bytes;
-  grpc::Status status = caller_.Unary(GrpcPath(route.method), serialized, call, &response_bytes);
-  if (!status.ok()) {
-    SendError(res, status.error_code(), status.error_message());
-    return;
-  }
-  std::unique_ptr<Message> response = NewMessage(route.method->output_type());
-  if (!response->ParseFromString(response_bytes)) {
-    SendError(res, grpc::StatusCode::INTERNAL, "unparsable response from the daemon");
-    return;
-  }
-  auto json = MessageToJson(*response);
-  if (!json.ok()) {
-    SendError(res, grpc::StatusCode::INTERNAL, std::string(json.status().message()));
-    return;
-  }
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(*json, "application/json");
-}
-
-bool HttpBridge::HandleStream(const RouteMatch& match, const std::string& request,
-                              CallOptions call, httplib::Response& res) {
-  int limit = std::max(options_.threads, 24) - 16;
-  if (active_streams_.load() >= limit) {
-    SendError(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
-              absl::StrCat("too many open streams (", limit, "); try again later"));
-    return false;
-  }
-  const google::protobuf::MethodDescriptor* method = match.route->method;
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, method, request, call](size_t offset, httplib::DataSink& sink) {
-        if (offset != 0) return false;  // the stream ran to completion already
-        active_streams_++;
-        bool client_gone = false;
-        auto last_write = std::chrono::steady_clock::now();
-        auto write = [&](const std::string& text) {
-          if (client_gone) return false;
-          client_gone = !sink.write(text.data(), text.size());
-          last_write = std::chrono::steady_clock::now();
-          return !client_gone;
-        };
-        write(": connected\n\n");
-        grpc::Status status = caller_.ServerStream(
-            GrpcPath(method), request, call,
-            [&](const std::string& bytes) {
-              std::unique_ptr<Message> msg = NewMessage(method->output_type());
-              if (!msg->ParseFromString(bytes)) return false;
-              auto json = MessageToJson(*msg);
-              return json.ok() && write(absl::StrCat("data: ", *json, "\n\n"));
-            },
-            [&] {
-              // Called every tick while no message arrives: end on shutdown,
-              // and probe the client with a comment once per keep-alive.
-              if (stopping_) return false;
-              if (std::chrono::steady_clock::now() - last_write < options_.keepalive) return true;
-              return write(": ping\n\n");
-            },
-            std::min<std::chrono::milliseconds>(options_.keepalive, kStreamTick));
-        if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
-          write(absl::StrCat("event: error\ndata: ",
-                             ErrorBody(status.error_code(), status.error_message()), "\n\n"));
-        }
-        Record(method->name(), !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED,
-               std::nullopt);
-        active_streams_--;
-        if (!client_gone) sink.done();
-        return !client_gone;
+  caller_->StartUnary(
+      GrpcPath(method), request->SerializeAsString(), call,
+      [this, exchange, method, started](grpc::Status status, std::string bytes) {
+        pool_->Post([this, exchange, method, started, status = std::move(status),
+                     bytes = std::move(bytes)] {
+          FinishUnary(exchange, method, started, status, bytes);
+        });
       });
-  return true;
 }
 
-void HttpBridge::HandleStatic(const httplib::Request& req, httplib::Response& res) {
-  auto file = static_files_.Resolve(req.path);
-  if (!file) {
-    res.status = 404;
-    res.set_content(static_files_.available() ? "not found\n"
-                                              : "the dashboard is not built; the API is at /api\n",
-                    "text/plain; charset=utf-8");
+void HttpBridge::StartStream(std::shared_ptr<HttpExchange> exchange,
+                             const google::protobuf::MethodDescriptor* method,
+                             std::string request, CallOptions call, Clock::time_point started) {
+  int limit = options_.limits.max_streams;
+  if (active_streams_.fetch_add(1) >= limit) {
+    active_streams_--;
+    Record(method->name(), true, SecondsSince(started));
+    exchange->Respond(JsonError(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                absl::StrCat("too many open streams (", limit,
+                                             "); try again later")));
     return;
   }
-  res.set_header("Cache-Control", file->cache_control);
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(std::move(file->body), file->content_type);
+  auto stream = std::make_shared<SseStream>(exchange, method, pool_.get(),
+                                            [this, rpc = method->name()](bool error) {
+                                              Record(rpc, error, std::nullopt);
+                                              active_streams_--;
+                                            });
+  if (!stream->Start(*caller_, GrpcPath(method), request, call, options_.keepalive)) {
+    active_streams_--;  // the client left before its stream opened
+    Record(method->name(), false, std::nullopt);
+  }
+}
+
+void HttpBridge::FinishUnary(const std::shared_ptr<HttpExchange>& exchange,
+                             const google::protobuf::MethodDescriptor* method,
+                             Clock::time_point started, const grpc::Status& status,
+                             const std::string& response_bytes) {
+  HttpResponse res;
+  if (!status.ok()) {
+    res = JsonError(status.error_code(), status.error_message());
+  } else {
+    std::unique_ptr<Message> response = NewMessage(method->output_type());
+    absl::StatusOr<std::string> json =
+        response->ParseFromString(response_bytes)
+            ? MessageToJson(*response)
+            : absl::InternalError("unparsable response from the daemon");
+    res = json.ok() ? HttpResponse{200, "application/json", {{"Cache-Control", "no-store"}},
+                                   *std::move(json)}
+                    : JsonError(grpc::StatusCode::INTERNAL, std::string(json.status().message()));
+  }
+  // Counted before the answer goes out: a client that reads /metrics next
+  // sees its request.
+  Record(method->name(), res.status >= 400, SecondsSince(started));
+  RespondCompressed(*exchange, std::move(res));
+}
+
+void HttpBridge::RespondCompressed(HttpExchange& exchange, HttpResponse res) {
+  if (res.body.size() >= kMinCompressBytes) {
+    res.headers.emplace_back("Vary", "Accept-Encoding");
+    ContentCoding coding = ChooseCoding(exchange.request().Header("Accept-Encoding"));
+    if (coding != ContentCoding::kIdentity) {
+      absl::StatusOr<std::string> compressed = Compress(res.body, coding);
+      if (compressed.ok()) {
+        res.body = *std::move(compressed);
+        res.headers.emplace_back("Content-Encoding", std::string(CodingName(coding)));
+      }
+    }
+  }
+  exchange.Respond(std::move(res));
+}
+
+HttpResponse HttpBridge::Static(const HttpRequest& req) const {
+  auto file = static_files_.Resolve(req.path, AcceptsGzip(req.Header("Accept-Encoding")));
+  if (!file) {
+    return HttpResponse{404, "text/plain; charset=utf-8", {},
+                        static_files_.available()
+                            ? "not found\n"
+                            : "the dashboard is not built; the API is at /api\n"};
+  }
+  HttpResponse res{200, file->content_type,
+                   {{"Cache-Control", file->cache_control}, {"X-Content-Type-Options", "nosniff"}},
+                   std::move(file->body)};
+  if (file->has_gzip_twin) res.headers.emplace_back("Vary", "Accept-Encoding");
+  if (!file->content_encoding.empty()) {
+    res.headers.emplace_back("Content-Encoding", file->content_encoding);
+  }
+  return res;
 }
 
 void HttpBridge::Record(const std::string& method, bool error, std::optional<double> seconds) {
@@ -306,11 +296,7 @@ void HttpBridge::Record(const std::string& method, bool error, std::optional<dou
   if (seconds) durations_.Observe({method}, *seconds);
 }
 
-void HttpBridge::HandleMetrics(const httplib::Request& req, httplib::Response& res) {
-  if (!Authorized(req, false)) {
-    SendError(res, grpc::StatusCode::UNAUTHENTICATED, "missing or wrong bearer token");
-    return;
-  }
+HttpResponse HttpBridge::Metrics() {
   PrometheusText text;
   requests_.Render(&text);
   errors_.Render(&text);
@@ -318,8 +304,15 @@ void HttpBridge::HandleMetrics(const httplib::Request& req, httplib::Response& r
   text.Family("skydeck_http_open_streams", MetricType::kGauge,
               "Server-Sent Event streams open now.");
   text.Sample("skydeck_http_open_streams", {}, active_streams_.load());
+  text.Family("skydeck_http_open_connections", MetricType::kGauge,
+              "HTTP connections open now (streams, requests, idle keep-alive).");
+  text.Sample("skydeck_http_open_connections", {}, server_->open_connections());
+  text.Family("skydeck_http_header_timeouts_total", MetricType::kCounter,
+              "HTTP connections closed because a request's headers were not complete in time.");
+  text.Sample("skydeck_http_header_timeouts_total", {},
+              static_cast<double>(server_->header_timeouts()));
   if (options_.extra_metrics) text.Append(options_.extra_metrics());
-  res.set_content(text.text(), "text/plain; version=0.0.4; charset=utf-8");
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {}, text.text()};
 }
 
 }  // namespace skydeck::web

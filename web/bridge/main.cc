@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/loopback.h"
 #include "web/bridge/http_bridge.h"
+#include "web/bridge/http_limit_flags.h"
 
 int main(int argc, char** argv) {
   using namespace skydeck;
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
                  "addresses. Repeatable")
       ->allow_extra_args(false);
   app.add_option("--ready-file", ready_file, "Write host:port here once listening");
+  web::AddHttpLimitFlags(app, &options.limits);
   CLI11_PARSE(app, argc, argv);
   for (std::string& h : options.allowed_hosts) h = absl::AsciiStrToLower(h);
   options.embedded_files = web::EmbeddedDashboardFiles();

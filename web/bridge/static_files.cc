@@ -65,7 +65,8 @@ std::optional<std::string> StaticFiles::Read(const fs::path& relative) const {
   return std::move(body).str();
 }
 
-std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path) const {
+std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path,
+                                               bool accept_gzip) const {
   if (!available()) return std::nullopt;
   auto decoded = PercentDecode(url_path);
   if (!decoded.ok()) return std::nullopt;
@@ -92,6 +93,12 @@ std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path) const
   file.relative_path = relative.generic_string();
   file.body = *std::move(body);
   file.content_type = ContentTypeFor(relative);
+  std::optional<std::string> gzipped = Read(fs::path(file.relative_path + ".gz"));
+  file.has_gzip_twin = gzipped.has_value();
+  if (gzipped && accept_gzip) {
+    file.body = *std::move(gzipped);
+    file.content_encoding = "gzip";
+  }
   bool hashed_asset = absl::StartsWith(file.relative_path, "assets/");
   file.cache_control = hashed_asset ? "public, max-age=31536000, immutable" : "no-cache";
   return file;

@@ -6,7 +6,9 @@
 // encoded forms decoded first), with a content type from the extension and
 // caching headers (hashed assets cached for a year, everything else
 // revalidated). Unknown paths without an extension get index.html, for the
-// app's client-side routes.
+// app's client-side routes. A file built with a gzip twin ("x.js.gz", made
+// at build time by web/ui/build.sh) is served compressed to clients that
+// accept gzip, so no request compresses a static file.
 //
 // Thread-safety: const after construction; Resolve may be called
 // concurrently.
@@ -28,6 +30,9 @@ struct StaticFile {
   std::string body;
   std::string content_type;
   std::string cache_control;
+  std::string content_encoding;  // "gzip" when body is the .gz twin; else empty
+  // The file has a gzip twin: caches must key on Accept-Encoding.
+  bool has_gzip_twin = false;
 };
 
 class StaticFiles {
@@ -38,8 +43,9 @@ class StaticFiles {
   static StaticFiles FromDirectory(const std::filesystem::path& root);
   static StaticFiles FromEmbedded(std::span<const EmbeddedFile> files);
 
-  // The file for `url_path`; nullopt: 404.
-  std::optional<StaticFile> Resolve(absl::string_view url_path) const;
+  // The file for `url_path` (percent-encoded, as sent); nullopt: 404. With
+  // `accept_gzip`, the file's gzip twin when it has one.
+  std::optional<StaticFile> Resolve(absl::string_view url_path, bool accept_gzip = false) const;
 
   bool available() const { return !root_.empty() || !embedded_.empty(); }
   // For the start-up log: the directory, "embedded", or "none".

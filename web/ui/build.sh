@@ -17,3 +17,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 npx --no-install tsc --noEmit
 npx --no-install vite build --logLevel warn --outDir "$out" --emptyOutDir
+# Precompressed twins ("x.js.gz") for clients that accept gzip: the bridge
+# serves them as they are (web/bridge/static_files.h), so no request pays
+# for compressing a static file. -n: no name or time, same bytes each build.
+find "$out" -type f \( -name '*.js' -o -name '*.css' -o -name '*.html' -o -name '*.svg' \
+  -o -name '*.json' -o -name '*.txt' \) -size +1k -exec gzip -9 -n -k -f {} +

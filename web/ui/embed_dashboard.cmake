@@ -1,5 +1,6 @@
 # Writes a C++ source that embeds every file of the built dashboard (except
-# source maps) for web/bridge/embedded_file.h. Run as a script:
+# source maps, and with the gzip twins build.sh made) for
+# web/bridge/embedded_file.h. Run as a script:
 #
 #   cmake -DDIST=<dir> -DOUT=<file.cc> -P embed_dashboard.cmake
 #

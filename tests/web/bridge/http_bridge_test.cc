@@ -3,20 +3,29 @@
 // and auth all come from descriptors.
 #include "web/bridge/http_bridge.h"
 
+#include <brotli/decode.h>
+#include <dirent.h>
 #include <httplib.h>
-
 #include <sched.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
 
 #include "../../common/exposition_checker.h"
-#include "web/bridge/testdata/echo.grpc.pb.h"
+#include "../../common/grpc_callback_queue_pin.h"
+#include "echo_callback_service.h"
 #include "nlohmann/json.hpp"
+#include "raw_http_client.h"
+#include "web/bridge/testdata/echo.grpc.pb.h"
 
 namespace skydeck::web {
 namespace {
+
+using namespace std::chrono_literals;
+using test_support::Eventually;
+using test_support::RawClient;
 
 class EchoService final : public bridgetest::Echo::Service {
  public:
@@ -48,19 +57,30 @@ class EchoService final : public bridgetest::Echo::Service {
 
 struct BridgeFixture {
   EchoService service;
+  test_support::CallbackEcho callback_service;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HttpBridge> bridge;
   int port = 0;
 
-  explicit BridgeFixture(std::string token = "") {
+  // `callback`: serve Echo on gRPC's callback API (streams hold no server
+  // thread); `tweak` adjusts the bridge's options.
+  explicit BridgeFixture(std::string token = "",
+                         std::function<void(BridgeOptions&)> tweak = nullptr,
+                         bool callback = false) {
+    skydeck::testing::PinGrpcCallbackQueue();
     grpc::ServerBuilder builder;
-    builder.RegisterService(&service);
+    if (callback) {
+      builder.RegisterService(&callback_service);
+    } else {
+      builder.RegisterService(&service);
+    }
     server = builder.BuildAndStart();
     BridgeOptions options;
     options.port = 0;
     options.token = std::move(token);
     options.keepalive = std::chrono::milliseconds(50);
     options.service = bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo");
+    if (tweak) tweak(options);
     bridge = std::make_unique<HttpBridge>(server->InProcessChannel(grpc::ChannelArguments()),
                                           options);
     auto started = bridge->Start();
@@ -225,13 +245,14 @@ TEST_CASE("metrics time unary requests in a histogram, streams apart", "[bridge]
   CHECK(e.Value("skydeck_http_open_streams") == 0);
 }
 
-// httplib's Server::stop() does nothing until the listener thread has
-// entered its accept loop. A Stop() racing that start (skydeckd given
-// SIGTERM right after writing its ready file) must still end the listener;
-// before the fix one in a few immediate stops hung in the join for good
-// (here the test would hang and hit ctest's timeout). Found by the
-// sanitizer suite: skydeckd under ASan hung 30 s on such a SIGTERM.
+// A Stop() racing the server's start (skydeckd given SIGTERM right after
+// writing its ready file) must still end it. With cpp-httplib, whose stop()
+// did nothing until its listener thread had entered the accept loop, one in
+// a few immediate stops hung in the join for good (here the test would hang
+// and hit ctest's timeout). Found by the sanitizer suite: skydeckd under
+// ASan hung 30 s on such a SIGTERM. Kept for the event-driven server.
 TEST_CASE("Stop right after Start always returns", "[bridge][http]") {
+  skydeck::testing::PinGrpcCallbackQueue();
   EchoService service;
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
@@ -260,6 +281,154 @@ TEST_CASE("Stop right after Start always returns", "[bridge][http]") {
   sched_setaffinity(0, sizeof(all), &all);
   CHECK(started == 50);
   server->Shutdown();
+}
+
+std::string Gunzip(const std::string& data) {
+  z_stream zs{};
+  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
+  std::string out(data.size() * 50 + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  inflateEnd(&zs);
+  REQUIRE(rc == Z_STREAM_END);
+  out.resize(zs.total_out);
+  return out;
+}
+
+std::string Unbrotli(const std::string& data) {
+  std::string out(data.size() * 100 + 64, '\0');
+  size_t size = out.size();
+  REQUIRE(BrotliDecoderDecompress(data.size(), reinterpret_cast<const uint8_t*>(data.data()),
+                                  &size, reinterpret_cast<uint8_t*>(out.data())) ==
+          BROTLI_DECODER_RESULT_SUCCESS);
+  out.resize(size);
+  return out;
+}
+
+int ThreadCount() {
+  int n = 0;
+  DIR* dir = opendir("/proc/self/task");
+  while (dirent* e = readdir(dir)) n += e->d_name[0] != '.';
+  closedir(dir);
+  return n;
+}
+
+// The audit's attack: with a token set, unauthenticated chunked POSTs that
+// never end. cpp-httplib read them whole (1.09 GB RSS for three 300 MB
+// bodies); now the 401 goes out at the headers and the body is never read.
+TEST_CASE("a request without the token is refused before its body", "[bridge][http][auth]") {
+  BridgeFixture f("s3cret");
+  RawClient raw(f.port);
+  // Echo has GET routes only; a GET may carry a body as well as a POST.
+  REQUIRE(raw.Send("GET /api/echo/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "100000\r\n" + std::string(0x100000, ' ')));
+  CHECK_THAT(raw.ReadUntil("UNAUTHENTICATED"), Catch::StartsWith("HTTP/1.1 401"));
+  CHECK(raw.WaitClosed());
+}
+
+TEST_CASE("JSON answers are compressed for clients that accept it", "[bridge][http][gzip]") {
+  BridgeFixture f;
+  std::string expected = nlohmann::json{{"text", std::string(2000, 'z')}}.dump();
+  RawClient raw(f.port);
+  REQUIRE(raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Accept-Encoding: gzip\r\n\r\n"));
+  auto [head, body] = raw.ReadResponse();
+  CHECK_THAT(head, Catch::StartsWith("HTTP/1.1 200") && Catch::Contains("Content-Encoding: gzip") &&
+                       Catch::Contains("Vary: Accept-Encoding"));
+  CHECK(body.size() < expected.size() / 10);
+  CHECK(Gunzip(body) == expected);
+  // What a browser sends: brotli wins.
+  REQUIRE(raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Accept-Encoding: gzip, deflate, br\r\n\r\n"));
+  auto [br_head, br_body] = raw.ReadResponse();
+  CHECK_THAT(br_head, Catch::Contains("Content-Encoding: br"));
+  CHECK(Unbrotli(br_body) == expected);
+  // Same connection, no Accept-Encoding: plain JSON.
+  REQUIRE(raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto [plain_head, plain] = raw.ReadResponse();
+  CHECK_THAT(plain_head, !Catch::Contains("Content-Encoding"));
+  CHECK(plain == expected);
+  // Small answers are not worth it.
+  REQUIRE(raw.Send(
+      "GET /api/echo/hi HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n"));
+  auto [small_head, small] = raw.ReadResponse();
+  CHECK_THAT(small_head, !Catch::Contains("Content-Encoding"));
+  CHECK(small == R"({"text":"hi"})");
+}
+
+TEST_CASE("streams over the cap get 429 with a clear message", "[bridge][http][sse]") {
+  BridgeFixture f("", [](BridgeOptions& o) { o.limits.max_streams = 2; });
+  RawClient a(f.port), b(f.port);
+  REQUIRE(a.Send("GET /api/echo/a/count HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  REQUIRE(b.Send("GET /api/echo/b/count HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  a.ReadUntil("a0");
+  b.ReadUntil("b0");
+  auto c = f.Client();
+  auto third = c.Get("/api/echo/c/count");
+  REQUIRE(third);
+  CHECK(third->status == 429);
+  auto body = nlohmann::json::parse(third->body);
+  CHECK(body["code"] == "RESOURCE_EXHAUSTED");
+  CHECK(body["message"] == "too many open streams (2); try again later");
+  CHECK(f.bridge->active_streams() == 2);
+}
+
+// cpp-httplib held a pool thread per stream and allowed threads - 16 = 80
+// streams; stream 81 got 429.
+TEST_CASE("a thousand open SSE streams hold no thread each", "[bridge][http][sse]") {
+  BridgeFixture f("", [](BridgeOptions& o) { o.limits.max_connections_per_client = 0; },
+                  /*callback=*/true);
+  int threads_before = ThreadCount();
+  std::vector<std::unique_ptr<RawClient>> streams;
+  for (int i = 0; i < 1000; ++i) {
+    streams.push_back(std::make_unique<RawClient>(f.port));
+    REQUIRE(
+        streams.back()->Send("GET /api/echo/t/count HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  }
+  for (auto& s : streams) CHECK_THAT(s->ReadUntil("t0"), Catch::Contains(R"(data: {"text":"t0"})"));
+  CHECK(f.bridge->active_streams() == 1000);
+  INFO("threads before " << threads_before << ", with 1000 streams " << ThreadCount());
+  CHECK(ThreadCount() - threads_before < 50);
+  auto c = f.Client();
+  auto unary = c.Get("/api/echo/still");
+  REQUIRE(unary);
+  CHECK(unary->status == 200);
+  streams.clear();  // the keep-alive probes notice, the calls are cancelled
+  CHECK(Eventually([&] { return f.callback_service.cancelled() == 1000; }, 30s));
+  CHECK(Eventually([&] { return f.bridge->active_streams() == 0; }));
+}
+
+// 100 slow clients took all 96 threads of cpp-httplib's pool: nothing was
+// answered for 30 s.
+TEST_CASE("slow clients do not keep others waiting", "[bridge][http]") {
+  BridgeFixture f("", [](BridgeOptions& o) { o.limits.max_connections_per_client = 0; });
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.push_back(std::make_unique<RawClient>(f.port));
+    REQUIRE(slow.back()->Send("GET /api/echo/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
+  }
+  httplib::Client c("127.0.0.1", f.port);
+  c.set_read_timeout(5s);
+  c.set_connection_timeout(5s);
+  auto res = c.Get("/api/echo/fast");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+}
+
+TEST_CASE("a busy port is refused, not shared", "[bridge][http]") {
+  BridgeFixture f;
+  BridgeOptions options;
+  options.port = f.port;
+  options.service = bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo");
+  HttpBridge second(f.server->InProcessChannel(grpc::ChannelArguments()), options);
+  auto started = second.Start();
+  REQUIRE_FALSE(started.ok());
+  CHECK(absl::IsUnavailable(started.status()));
+  CHECK_THAT(std::string(started.status().message()), Catch::Contains("in use by another process"));
 }
 
 }  // namespace

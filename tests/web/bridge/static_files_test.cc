@@ -54,6 +54,32 @@ TEST_CASE("path traversal in any form is refused", "[bridge][static]") {
   }
 }
 
+TEST_CASE("a file's gzip twin goes to clients that accept gzip", "[bridge][static][gzip]") {
+  WebRoot w;
+  std::ofstream(w.root / "assets" / "app-1234.js.gz") << "GZ";
+  StaticFiles files = StaticFiles::FromDirectory(w.root);
+  auto plain = files.Resolve("/assets/app-1234.js");
+  REQUIRE(plain);
+  CHECK(plain->body == "console.log(1)");
+  CHECK(plain->content_encoding.empty());
+  CHECK(plain->has_gzip_twin);
+  auto gz = files.Resolve("/assets/app-1234.js", /*accept_gzip=*/true);
+  REQUIRE(gz);
+  CHECK(gz->body == "GZ");
+  CHECK(gz->content_encoding == "gzip");
+  CHECK(gz->content_type == "text/javascript; charset=utf-8");  // of what it decodes to
+  auto index = files.Resolve("/", true);  // no twin: as it is
+  REQUIRE(index);
+  CHECK(index->body == "<html></html>");
+  CHECK(index->content_encoding.empty());
+  CHECK_FALSE(index->has_gzip_twin);
+
+  EmbeddedFile embedded[] = {{"index.html", "<html>"}, {"a.js", "plain"}, {"a.js.gz", "packed"}};
+  StaticFiles built = StaticFiles::FromEmbedded(embedded);
+  CHECK(built.Resolve("/a.js", true)->body == "packed");
+  CHECK(built.Resolve("/a.js", false)->body == "plain");
+}
+
 TEST_CASE("a missing root serves nothing", "[bridge][static]") {
   StaticFiles files = StaticFiles::FromDirectory("/nonexistent/dir");
   CHECK_FALSE(files.available());

@@ -1,0 +1,109 @@
+#include "web/bridge/sse_stream.h"
+
+#include <google/protobuf/message.h>
+
+#include "absl/strings/str_cat.h"
+#include "web/bridge/http_errors.h"
+#include "web/bridge/request_mapping.h"
+
+namespace skydeck::web {
+
+SseStream::SseStream(std::shared_ptr<HttpExchange> exchange,
+                     const google::protobuf::MethodDescriptor* method, WorkPool* pool,
+                     std::function<void(bool error)> on_end)
+    : exchange_(std::move(exchange)), method_(method), pool_(pool), on_end_(std::move(on_end)) {}
+
+bool SseStream::Start(GrpcCaller& caller, const std::string& grpc_path, const std::string& request,
+                      const CallOptions& options, std::chrono::milliseconds keepalive) {
+  std::weak_ptr<SseStream> weak = weak_from_this();
+  StreamHooks hooks;
+  hooks.on_drained = [weak] {
+    if (auto self = weak.lock()) self->Drained();
+  };
+  hooks.on_closed = [weak] {
+    if (auto self = weak.lock()) self->Cancel();
+  };
+  hooks.keepalive = keepalive;
+  hooks.keepalive_text = ": ping\n\n";
+  HttpResponse head{200, "text/event-stream", {{"Cache-Control", "no-store"},
+                                                {"X-Accel-Buffering", "no"}}, ""};
+  if (!exchange_->OpenStream(std::move(head), std::move(hooks))) return false;
+  // The headers and this comment go out at once, before the first event.
+  exchange_->Write(": connected\n\n");
+  // The handle is kept before the call starts: its first message may be
+  // written (and drained, asking for the next) before Start returns.
+  std::shared_ptr<ServerStreamCall> call =
+      caller.PrepareServerStream(grpc_path, request, options, shared_from_this());
+  bool cancel;
+  {
+    absl::MutexLock lock(&mu_);
+    call_ = call;
+    cancel = cancelled_;  // the client has left already
+  }
+  call->Start();
+  if (cancel) call->Cancel();
+  return true;
+}
+
+std::shared_ptr<ServerStreamCall> SseStream::call() const {
+  absl::MutexLock lock(&mu_);
+  return call_;
+}
+
+void SseStream::Cancel() {
+  std::shared_ptr<ServerStreamCall> call;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    call = call_;
+  }
+  if (call) call->Cancel();
+}
+
+void SseStream::OnMessage(std::string bytes) {
+  pool_->Post([self = shared_from_this(), bytes = std::move(bytes)] { self->WriteEvent(bytes); });
+}
+
+void SseStream::WriteEvent(const std::string& bytes) {
+  std::unique_ptr<google::protobuf::Message> msg(
+      google::protobuf::MessageFactory::generated_factory()
+          ->GetPrototype(method_->output_type())
+          ->New());
+  absl::StatusOr<std::string> json =
+      msg->ParseFromString(bytes) ? MessageToJson(*msg)
+                                  : absl::InternalError("unparsable message from the daemon");
+  if (!json.ok()) {
+    Cancel();
+    return;
+  }
+  paused_ = true;  // before the write: a drain that follows it must see it
+  std::optional<size_t> buffered = exchange_->Write(absl::StrCat("data: ", *json, "\n\n"));
+  if (!buffered) {
+    Cancel();  // the client left
+    return;
+  }
+  if (*buffered < kHighWaterBytes && paused_.exchange(false)) {
+    if (auto c = call()) c->RequestNext();
+  }
+}
+
+void SseStream::Drained() {
+  if (paused_.exchange(false)) {
+    if (auto c = call()) c->RequestNext();
+  }
+}
+
+void SseStream::OnDone(grpc::Status status) {
+  pool_->Post([self = shared_from_this(), status = std::move(status)] {
+    bool error = !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED;
+    if (error) {
+      self->exchange_->Write(absl::StrCat("event: error\ndata: ",
+                                          ErrorBody(status.error_code(), status.error_message()),
+                                          "\n\n"));
+    }
+    self->on_end_(error);  // before the end reaches the client (metrics)
+    self->exchange_->Finish();
+  });
+}
+
+}  // namespace skydeck::web
