@@ -28,6 +28,7 @@ void BuildCommandTree(CLI::App* app, CommandContext* ctx) {
   AddSchemaCommands(app, ctx);
   AddSweepCommands(app, ctx);
   AddWaitCommand(app, ctx);
+  AddBackupCommand(app, ctx);
   AddApplyCommands(app, ctx);
   AddCompletionCommand(app, ctx);
   AddCompleteFlagsCommand(app, ctx);

@@ -4,7 +4,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -17,8 +19,10 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
+#include "daemon/bind_problem.h"
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/metrics/grpc_metrics_interceptor.h"
+#include "daemon/store/restore.h"
 #include "web/bridge/embedded_file.h"
 #include "web/bridge/http_bridge.h"
 
@@ -73,6 +77,8 @@ absl::Status Daemon::Start() {
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckExposure());
     RETURN_IF_ERROR(CreateDataDir());
+    RETURN_IF_ERROR(AcquireLocks());
+    RETURN_IF_ERROR(RestoreDatabase());
     RETURN_IF_ERROR(OpenStore());
     RETURN_IF_ERROR(StartBackend());
     RETURN_IF_ERROR(StartController());
@@ -123,8 +129,62 @@ absl::Status Daemon::CreateDataDir() const {
   return absl::OkStatus();
 }
 
+// Before anything reads the database or touches the backend: a second
+// daemon must not get as far as reconciling (issue: two daemons launched
+// the same attempt twice).
+absl::Status Daemon::AcquireLocks() {
+  std::string data_dir_lock = absl::StrCat(options_.data_dir, "/skydeckd.lock");
+  std::string db_lock = absl::StrCat(options_.db_path, ".lock");
+  auto in_use = [](absl::Status status) {
+    return absl::IsAlreadyExists(status) ? WithExitCode(std::move(status), kExitInUse) : status;
+  };
+  auto data = InstanceLock::Acquire(data_dir_lock,
+                                    absl::StrCat("data directory ", options_.data_dir));
+  if (!data.ok()) return in_use(data.status());
+  data_dir_lock_ = *std::move(data);
+  OnStop([this] { data_dir_lock_.reset(); });
+  // Locks are per process: taking one file twice would "succeed" twice.
+  std::error_code ec;
+  if (std::filesystem::equivalent(data_dir_lock, db_lock, ec)) return absl::OkStatus();
+  auto db = InstanceLock::Acquire(db_lock, absl::StrCat("database ", options_.db_path));
+  if (!db.ok()) return in_use(db.status());
+  db_lock_ = *std::move(db);
+  OnStop([this] { db_lock_.reset(); });
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::RestoreDatabase() const {
+  if (options_.restore_from.empty()) return absl::OkStatus();
+  // A restore is rare and deliberate: the backup is checked whole,
+  // however long that takes, before it replaces anything.
+  auto restored =
+      store::RestoreDatabase(options_.restore_from, options_.db_path, absl::Hours(24));
+  if (!restored.ok()) {
+    return absl::Status(restored.status().code(),
+                        absl::StrCat("cannot restore ", options_.restore_from, ": ",
+                                     restored.status().message()));
+  }
+  LogInfo("database restored", {{"from", options_.restore_from},
+                                {"db", options_.db_path},
+                                {"revision", absl::StrCat(restored->revision)},
+                                {"previous", restored->previous.empty() ? "none"
+                                                                        : restored->previous}});
+  return absl::OkStatus();
+}
+
 absl::Status Daemon::OpenStore() {
-  auto store = store::Store::Open(options_.db_path);
+  store::OpenOptions open;
+  open.integrity_check_budget = options_.db_check_timeout;
+  auto store = store::Store::Open(options_.db_path, open);
+  if (absl::IsDataLoss(store.status())) {
+    return WithExitCode(
+        absl::DataLossError(absl::StrCat(
+            "database ", options_.db_path, " is damaged (", store.status().message(),
+            "). Restore the latest backup made with `skydeck backup FILE`: start skydeckd "
+            "with --restore-from FILE (the damaged file is kept beside it); without a "
+            "backup, `sqlite3 ", options_.db_path, " .recover` may save part of it")),
+        kExitDatabaseDamaged);
+  }
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("cannot open database ", options_.db_path, ": ",
@@ -181,6 +241,9 @@ absl::Status Daemon::StartGrpc() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second daemon on the same port
+  // would start and take half of the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(HostPort(options_.host, options_.port),
                            grpc::InsecureServerCredentials(), &port);
@@ -202,8 +265,13 @@ absl::Status Daemon::StartGrpc() {
     });
   }
   if (!server_ || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", HostPort(options_.host, options_.port)));
+    std::string why = BindProblem(options_.host, options_.port);
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", HostPort(options_.host, options_.port),
+        why.empty() ? "" : absl::StrCat(": ", why),
+        why == std::strerror(EADDRINUSE)
+            ? " (another process, perhaps another skydeckd, has it; choose another --port)"
+            : ""));
   }
   grpc_address_ = HostPort(options_.host, port);
   return absl::OkStatus();
@@ -241,8 +309,15 @@ absl::Status Daemon::StartHttp() {
   return absl::OkStatus();
 }
 
-void Daemon::AnnounceReady() const {
+void Daemon::AnnounceReady() {
   const DaemonOptions& o = options_;
+  // So that a second daemon can say where this one answers.
+  for (InstanceLock* lock : {data_dir_lock_.get(), db_lock_.get()}) {
+    if (!lock) continue;
+    if (absl::Status s = lock->RecordAddresses(grpc_address_, http_address_); !s.ok()) {
+      LogWarn("cannot record the addresses in the lock file", {{"error", std::string(s.message())}});
+    }
+  }
   std::string dashboard = !o.web_root.empty()                         ? o.web_root
                           : web::EmbeddedDashboardFiles().empty() ? "not built"
                                                                   : "embedded";

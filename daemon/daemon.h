@@ -1,8 +1,9 @@
 // File: daemon/daemon.h
 //
 // skydeckd's components wired together. Start() brings them up in
-// dependency order, one short step each (data directory, store, backend,
-// controller, gRPC server, HTTP bridge); every step that started something
+// dependency order, one short step each (data directory, the instance
+// locks, a restore when asked, store, backend, controller, gRPC server,
+// HTTP bridge); every step that started something
 // registers how to stop it, and Stop() (or the destructor) runs those in
 // reverse order. A step that fails leaves only the earlier ones running,
 // and they are stopped the same way, so no error path tears anything down
@@ -26,6 +27,7 @@
 #include "absl/status/status.h"
 #include "daemon/backend/backend.h"
 #include "daemon/daemon_options.h"
+#include "daemon/instance_lock.h"
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
 #include "daemon/reconcile/controller.h"
@@ -43,7 +45,12 @@ class HttpBridge;
 namespace skydeck {
 
 // skydeckd's exit statuses besides 0 and kExitUsage (daemon_options.h).
+// Scripts and service managers branch on them, so they never change.
 inline constexpr int kExitStartFailed = 1;
+// Another skydeckd holds this data directory or database (instance_lock.h).
+inline constexpr int kExitInUse = 3;
+// The database failed its integrity check: restore it from a backup.
+inline constexpr int kExitDatabaseDamaged = 4;
 
 // The exit status a failed Start() asks for: the one attached with
 // WithExitCode, else kExitStartFailed.
@@ -84,12 +91,14 @@ class Daemon {
   // The start steps, in order.
   absl::Status CheckExposure() const;
   absl::Status CreateDataDir() const;
+  absl::Status AcquireLocks();
+  absl::Status RestoreDatabase() const;
   absl::Status OpenStore();
   absl::Status StartBackend();
   absl::Status StartController();
   absl::Status StartGrpc();
   absl::Status StartHttp();
-  void AnnounceReady() const;
+  void AnnounceReady();
 
   // Registers how to undo a step that succeeded; Stop() runs these last
   // first.
@@ -99,6 +108,8 @@ class Daemon {
   std::vector<std::function<void()>> stops_;
 
   // Components, in start order (destroyed in reverse).
+  std::unique_ptr<InstanceLock> data_dir_lock_;
+  std::unique_ptr<InstanceLock> db_lock_;  // null when it is the same file
   std::unique_ptr<store::Store> store_;
   std::string installation_id_;
   std::unique_ptr<service::WatchHub> hub_;

@@ -79,6 +79,9 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                pb::ApplyFlagSchemaResponse* resp) override;
   grpc::Status DeleteFlagSchema(grpc::ServerContext* ctx, const pb::DeleteFlagSchemaRequest* req,
                                 pb::DeleteFlagSchemaResponse* resp) override;
+  // service_backup.cc.
+  grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
+                      grpc::ServerWriter<pb::BackupResponse>* writer) override;
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and

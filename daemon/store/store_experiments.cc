@@ -95,8 +95,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(22, r.deleted_ms ? std::optional<int64_t>(r.deleted_ms) : std::nullopt);
   st->Bind(23, r.run_after_job_id);
   absl::Status status = st->Run();
-  if (absl::IsFailedPrecondition(status) &&
-      absl::StrContains(status.message(), "experiments.name")) {
+  if (IsConstraintViolation(status) && absl::StrContains(status.message(), "experiments.name")) {
     return NameTaken(r.spec.name);
   }
   return status;
@@ -117,7 +116,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
     st->Bind(4, now);
     st->Bind(5, now);
     absl::Status inserted = st->Run();
-    if (absl::IsFailedPrecondition(inserted)) return NameTaken(spec.name);
+    if (IsConstraintViolation(inserted)) return NameTaken(spec.name);
     RETURN_IF_ERROR(inserted);
     ExperimentRecord r;
     r.id = db_->LastInsertRowId();

@@ -54,7 +54,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(9, j.recovery_count);
   st->Bind(10, j.outcome_unknown);
   absl::Status status = st->Run();
-  if (absl::IsFailedPrecondition(status)) {
+  if (IsConstraintViolation(status)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", j.id, ": experiment ", j.experiment_id, " already has a live job"));
   }
@@ -97,7 +97,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     st->Bind(12, job.run_name);
     st->Bind(13, clock_());
     absl::Status inserted = st->Run();
-    if (absl::IsFailedPrecondition(inserted)) {
+    if (IsConstraintViolation(inserted)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "experiment ", job.experiment_id, " already has a live job; not launching another"));
     }
