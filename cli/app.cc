@@ -29,6 +29,7 @@ void BuildCommandTree(CLI::App* app, CommandContext* ctx) {
   AddTemplateCommands(app, ctx);
   AddSweepCommands(app, ctx);
   AddWaitCommand(app, ctx);
+  AddBackupCommand(app, ctx);
   AddApplyCommands(app, ctx);
   AddCompletionCommand(app, ctx);
   AddCompleteFlagsCommand(app, ctx);

@@ -100,6 +100,23 @@ absl::Status Client::StreamLogs(const pb::GetJobLogsRequest& request,
   return ToStatus(status, *context);
 }
 
+absl::Status Client::Backup(
+    const std::function<absl::Status(const pb::BackupResponse&)>& on_message) {
+  auto context = NewContext(/*with_deadline=*/false);
+  std::unique_ptr<grpc::ClientReader<pb::BackupResponse>> reader =
+      stub_->Backup(context.get(), pb::BackupRequest());
+  pb::BackupResponse response;
+  while (reader->Read(&response)) {
+    if (absl::Status status = on_message(response); !status.ok()) {
+      context->TryCancel();
+      reader->Finish().IgnoreError();
+      return status;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  return ToStatus(status, *context);
+}
+
 absl::Status Client::Watch(const pb::WatchRequest& request,
                            std::chrono::system_clock::time_point deadline,
                            const std::function<bool(const pb::WatchResponse&)>& on_change) {

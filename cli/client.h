@@ -93,6 +93,14 @@ class Client {
   absl::Status StreamLogs(const pb::GetJobLogsRequest& request,
                           const std::function<void(const std::string&)>& on_data);
 
+  // Client::Backup()
+  //
+  // Runs the Backup stream and hands every message to `on_message`; an
+  // error from `on_message` cancels the stream and is returned. No
+  // deadline: a large database takes as long as it takes to send.
+  // Errors: as Call(), or `on_message`'s.
+  absl::Status Backup(const std::function<absl::Status(const pb::BackupResponse&)>& on_message);
+
   // Client::Watch()
   //
   // Runs the Watch stream and hands every response to `on_change` until it

@@ -147,6 +147,8 @@ void AddApplyCommands(CLI::App* app, CommandContext* ctx);
 void AddCompletionCommand(CLI::App* app, CommandContext* ctx);
 // wait (cli/wait.cc).
 void AddWaitCommand(CLI::App* app, CommandContext* ctx);
+// backup (cli/backup.cc).
+void AddBackupCommand(CLI::App* app, CommandContext* ctx);
 // __complete-flags (cli/complete_flags.cc): hidden, for the completion scripts.
 void AddCompleteFlagsCommand(CLI::App* app, CommandContext* ctx);
 

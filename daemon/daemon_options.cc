@@ -112,6 +112,15 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");
+  std::string db_check = "10s";
+  app.add_option("--db-check-timeout", db_check,
+                 "Time for the start-up integrity check (PRAGMA quick_check) of the database, "
+                 "table by table; tables left unchecked are logged; 0 skips it")
+      ->capture_default_str();
+  app.add_option("--restore-from", o.restore_from,
+                 "Replace the database with this backup (made by `skydeck backup`) before "
+                 "starting; the old database is kept beside it. Use once, not in a unit file")
+      ->check(CLI::ExistingFile);
   try {
     app.parse(argc, argv);
     if (poll != "auto") {
@@ -145,6 +154,15 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     auto l = ParseLogLevel(level);
     if (!l.ok()) throw CLI::ValidationError("--log-level", std::string(l.status().message()));
     o.log_level = *l;
+    auto c = ParseDurationFlag(db_check);
+    if (!c.ok()) throw CLI::ValidationError("--db-check-timeout", std::string(c.status().message()));
+    o.db_check_timeout = *c;
+    // Two listeners on one port: the second bind fails, or with port
+    // sharing the two would split the requests between them.
+    if (o.http && o.port != 0 && o.port == o.http_port) {
+      throw CLI::ValidationError(
+          "--http-port", absl::StrCat("must differ from --port (both are ", o.port, ")"));
+    }
   } catch (const CLI::ParseError& e) {
     parsed.exit_now = true;
     // --help and --version exit 0; any other parse error is a usage error

@@ -73,6 +73,14 @@ struct DaemonOptions {
   // KEY=VALUE lines holding secret values (mode 0600 or stricter); empty:
   // secrets come from skydeckd's own environment.
   std::string secrets_file;
+  // How long the start-up integrity check of an existing database may take
+  // (store/integrity.h); zero: no check. Tables it could not check in time
+  // are logged and start-up goes on: a daemon on a large database or a
+  // slow disk must still start.
+  absl::Duration db_check_timeout = absl::Seconds(10);
+  // A backup (`skydeck backup`) to put in place of the database before
+  // starting (store/restore.h); "" for none.
+  std::string restore_from;
 };
 
 // skydeckd's exit status for a bad command line (flag or environment).
@@ -80,7 +88,9 @@ inline constexpr int kExitUsage = 2;
 
 // Parses argv (and SKYDECK_* variables). When `exit_now` is set, CLI11 has
 // printed help or version (exit_code 0) or the usage error (kExitUsage) and
-// the caller should exit with `exit_code`.
+// the caller should exit with `exit_code`. Besides each value's own rules,
+// `--port` and `--http-port` must differ (unless 0, or HTTP is off): the
+// two listeners cannot share a port.
 struct ParsedOptions {
   DaemonOptions options;
   bool exit_now = false;

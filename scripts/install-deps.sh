@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libcli11-dev libsqlite3-dev libcpp-httplib-dev libyaml-cpp-dev
-  nlohmann-json3-dev libmicrohttpd-dev libbrotli-dev zlib1g-dev
+  nlohmann-json3-dev libmicrohttpd-dev libbrotli-dev zlib1g-dev libssl-dev
 )
 # The dashboard is built with node and npm; any node >= 18.19 already on
 # the machine will do, else Debian's (18.20).

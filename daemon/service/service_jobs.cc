@@ -125,6 +125,10 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
       (*h->mutable_experiments_by_state())[std::string(Name(state))] = n;
     }
     h->set_status(pb::Health::STATUS_SERVING);
+    if (std::string problem = store_->WriteProblem(); !problem.empty()) {
+      h->set_database_problem(problem);
+      h->set_status(pb::Health::STATUS_DEGRADED);
+    }
     if (!control_) {
       h->set_backend("none");
       return absl::OkStatus();

@@ -93,6 +93,9 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // (skydeckd --default-template); "" for none. REQUIRES: called before
   // the service is serving.
   void set_default_template(std::string name) { default_template_ = std::move(name); }
+  // service_backup.cc.
+  grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
+                      grpc::ServerWriter<pb::BackupResponse>* writer) override;
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and

@@ -1,23 +1,48 @@
 #include "daemon/store/sqlite.h"
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace skydeck::store {
+namespace {
+
+constexpr char kResultCodePayload[] = "type.skydeck.dev/sqlite.result_code";
+
+absl::StatusCode CodeFor(int primary_rc) {
+  switch (primary_rc) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_READONLY:
+      return absl::StatusCode::kFailedPrecondition;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::StatusCode::kUnavailable;
+    case SQLITE_FULL:
+    case SQLITE_NOMEM:
+      return absl::StatusCode::kResourceExhausted;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::StatusCode::kDataLoss;
+    default:
+      return absl::StatusCode::kInternal;
+  }
+}
+
+}  // namespace
 
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view context) {
   std::string msg = absl::StrCat(context, ": ", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-  switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-      return absl::FailedPreconditionError(msg);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::UnavailableError(msg);
-    case SQLITE_FULL:
-    case SQLITE_NOMEM:
-      return absl::ResourceExhaustedError(msg);
-    default:
-      return absl::InternalError(msg);
+  absl::Status status(CodeFor(rc & 0xff), msg);
+  status.SetPayload(kResultCodePayload, absl::Cord(absl::StrCat(rc & 0xff)));
+  return status;
+}
+
+int SqliteResultCode(const absl::Status& status) {
+  int rc = 0;
+  if (auto payload = status.GetPayload(kResultCodePayload)) {
+    if (!absl::SimpleAtoi(std::string(*payload), &rc)) rc = 0;
   }
+  return rc;
 }
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
@@ -74,13 +99,26 @@ std::optional<int64_t> Statement::ColumnOptionalInt(int col) const {
   return ColumnInt(col);
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
+                                                             OpenMode mode) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status status = SqliteError(db, rc, absl::StrCat("opening database ", path));
     sqlite3_close(db);
+    return status;
+  }
+  // SQLite falls back to read-only when the file cannot be opened for
+  // writing, and reads nothing until the first statement: refuse here,
+  // before a read creates the "-shm" file with the database's read-only
+  // mode (see the header).
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    sqlite3_close(db);
+    absl::Status status = absl::FailedPreconditionError(
+        absl::StrCat("database ", path, " is read-only for this process"));
+    status.SetPayload(kResultCodePayload, absl::Cord(absl::StrCat(SQLITE_READONLY)));
     return status;
   }
   std::unique_ptr<Connection> conn(new Connection(db));
@@ -107,8 +145,13 @@ absl::Status Connection::Exec(absl::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string message = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    absl::Status status = SqliteError(nullptr, rc, "sqlite exec");
-    return absl::Status(status.code(), absl::StrCat("sqlite exec: ", message));
+    // SqliteError's code and payload, with sqlite3_exec's fuller message.
+    absl::Status coded = SqliteError(nullptr, rc, "sqlite exec");
+    absl::Status status(coded.code(), absl::StrCat("sqlite exec: ", message));
+    coded.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+      status.SetPayload(url, payload);
+    });
+    return status;
   }
   return absl::OkStatus();
 }

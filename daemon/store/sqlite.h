@@ -64,11 +64,23 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// Whether Connection::Open may create the database file.
+enum class OpenMode { kCreate, kExisting };
+
 class Connection {
  public:
-  // Opens (creating if needed) the database at `path`; ":memory:" for a
-  // private in-memory database. Sets WAL, foreign keys, a busy timeout.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path);
+  // Opens the database at `path` for reading and writing (creating it with
+  // kCreate); ":memory:" for a private in-memory database. Sets WAL,
+  // foreign keys, a busy timeout.
+  // Errors: FAILED_PRECONDITION when the file can only be opened read-only
+  // (its mode, owner or file system), found before anything is read: a
+  // read-only connection to a WAL database would leave a read-only "-shm"
+  // file behind, which keeps the database unwritable for every later
+  // connection even once the file itself is writable again. DATA_LOSS for
+  // a file that is not a database. INTERNAL otherwise (e.g. a missing
+  // file with kExisting).
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path,
+                                                          OpenMode mode = OpenMode::kCreate);
   ~Connection();
 
   // Runs one or more statements with no parameters (DDL, PRAGMAs).
@@ -87,7 +99,22 @@ class Connection {
   std::map<std::string, std::unique_ptr<Statement>> cache_;
 };
 
-// Maps an SQLite result code (and message) to a canonical status.
+// Maps an SQLite result code (and message) to a canonical status:
+// constraint violations FAILED_PRECONDITION, BUSY/LOCKED UNAVAILABLE,
+// FULL/NOMEM RESOURCE_EXHAUSTED, READONLY FAILED_PRECONDITION (the database
+// or its "-shm" file cannot be written: fixed by the operator, not by a
+// retry), CORRUPT/NOTADB DATA_LOSS, anything else INTERNAL. The primary
+// result code rides along (SqliteResultCode).
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view context);
+
+// The primary SQLite result code (e.g. SQLITE_READONLY) of a status made by
+// SqliteError, or 0 for any other status.
+int SqliteResultCode(const absl::Status& status);
+
+// Whether `status` is a constraint SQLite enforced (UNIQUE, CHECK, ...):
+// not every FAILED_PRECONDITION is one (a read-only database is too).
+inline bool IsConstraintViolation(const absl::Status& status) {
+  return SqliteResultCode(status) == SQLITE_CONSTRAINT;
+}
 
 }  // namespace skydeck::store

@@ -1,8 +1,13 @@
 #include "daemon/store/store.h"
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "daemon/store/integrity.h"
 #include "daemon/store/migrations.h"
 #include "daemon/store/rows.h"
 
@@ -11,15 +16,81 @@ namespace skydeck::store {
 using internal::kEventColumns;
 using internal::ReadEvent;
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock clock) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path));
-  RETURN_IF_ERROR(Migrate(*db));
-  if (!clock) clock = NowMillis;
-  return std::unique_ptr<Store>(new Store(std::move(db), std::move(clock)));
+namespace {
+
+// Takes the write lock and lets it go. Opening for writing is not proof
+// enough: a "-shm" file left read-only (by a read-only connection of
+// another user, or of a daemon started on a read-only file) makes every
+// write fail while the database file itself is writable.
+absl::Status ProbeWritable(Connection& db) {
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  return db.Exec("ROLLBACK");
 }
 
-Store::Store(std::unique_ptr<Connection> db, Clock clock)
-    : clock_(std::move(clock)), db_(std::move(db)) {}
+// A read-only refusal from SQLite, with what to do about it.
+absl::Status WithWriteAccessHint(absl::Status status, const std::string& path) {
+  if (SqliteResultCode(status) != SQLITE_READONLY) return status;
+  return absl::FailedPreconditionError(absl::StrCat(
+      status.message(), ": skydeckd (uid ", geteuid(), ") must be able to write ", path,
+      " and its directory, and ", path, "-wal and ", path, "-shm where they exist; a "
+      "read-only -wal or -shm left by a read-only reader can be removed while no process "
+      "has the database open"));
+}
+
+absl::StatusOr<std::string> ReadInstallationId(Connection& db) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Prepare("SELECT value FROM meta WHERE key = 'installation_id'"));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return absl::DataLossError("meta.installation_id is missing");
+  std::string id = st->ColumnText(0);
+  st->Reset();
+  return id;
+}
+
+bool IsFile(const std::string& path) { return path != ":memory:" && !path.empty(); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Clock clock) {
+  OpenOptions options;
+  options.clock = std::move(clock);
+  return Open(path, options);
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const OpenOptions& options) {
+  bool existed = IsFile(path) && access(path.c_str(), F_OK) == 0;
+  auto db = Connection::Open(path);
+  if (!db.ok()) return WithWriteAccessHint(db.status(), path);
+  // Before migrations write to it: a damaged file must not be changed.
+  if (existed && options.integrity_check_budget > absl::ZeroDuration()) {
+    ASSIGN_OR_RETURN(IntegrityReport report, QuickCheck(**db, options.integrity_check_budget));
+    LogInfo("database checked", {{"db", path},
+                                 {"tables", absl::StrJoin(report.checked, ",")},
+                                 {"took", absl::FormatDuration(report.took)}});
+    if (!report.unchecked.empty()) {
+      LogWarn("database check incomplete: it ran out of time",
+              {{"db", path},
+               {"unchecked", absl::StrJoin(report.unchecked, ",")},
+               {"budget", absl::FormatDuration(options.integrity_check_budget)},
+               {"hint", "raise --db-check-timeout to check them at start"}});
+    }
+  }
+  RETURN_IF_ERROR(WithWriteAccessHint(ProbeWritable(**db), path));
+  RETURN_IF_ERROR(WithWriteAccessHint(Migrate(**db), path));
+  if (IsFile(path)) RemoveBackupLeftovers(path);
+  ASSIGN_OR_RETURN(std::string installation_id, ReadInstallationId(**db));
+  Clock clock = options.clock ? options.clock : NowMillis;
+  return std::unique_ptr<Store>(
+      new Store(path, *std::move(db), std::move(clock), std::move(installation_id)));
+}
+
+Store::Store(std::string path, std::unique_ptr<Connection> db, Clock clock,
+             std::string installation_id)
+    : path_(std::move(path)),
+      installation_id_(std::move(installation_id)),
+      clock_(std::move(clock)),
+      db_(std::move(db)) {}
 
 absl::Status Store::Transaction(const std::function<absl::Status()>& body, WriteMode mode) {
   int64_t revision = 0;
@@ -27,8 +98,13 @@ absl::Status Store::Transaction(const std::function<absl::Status()>& body, Write
     std::lock_guard<std::mutex> lock(mu_);
     pending_revision_ = 0;
     transactions_++;
-    RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-    absl::Status status = body();
+    RETURN_IF_ERROR(RecoverWritesLocked());
+    absl::Status status = db_->Exec("BEGIN IMMEDIATE");
+    if (!status.ok()) {
+      NoteWriteFailureLocked(status);
+      return status;
+    }
+    status = body();
     if (status.ok() && mode == WriteMode::kDryRun) {
       RETURN_IF_ERROR(db_->Exec("ROLLBACK"));
       return absl::OkStatus();
@@ -36,12 +112,58 @@ absl::Status Store::Transaction(const std::function<absl::Status()>& body, Write
     if (status.ok()) status = db_->Exec("COMMIT");
     if (!status.ok()) {
       (void)db_->Exec("ROLLBACK");
+      NoteWriteFailureLocked(status);
       return status;
     }
     revision = pending_revision_;
   }
   if (revision != 0 && listener_) listener_(revision);
   return absl::OkStatus();
+}
+
+void Store::NoteWriteFailureLocked(const absl::Status& status) {
+  if (SqliteResultCode(status) != SQLITE_READONLY || !write_problem_.empty()) return;
+  write_problem_ = absl::StrCat("the database ", path_, " became read-only (",
+                                status.message(), ")");
+  LogError("database writes fail", {{"path", path_}, {"error", std::string(status.message())}});
+}
+
+absl::Status Store::RecoverWritesLocked() {
+  if (write_problem_.empty()) return absl::OkStatus();
+  // A fresh connection sees the file as it is now; the old one keeps
+  // serving reads until the new one is proven able to write.
+  auto fresh = Connection::Open(path_, OpenMode::kExisting);
+  absl::Status ready = fresh.status();
+  if (ready.ok()) ready = ProbeWritable(**fresh);
+  if (ready.ok()) {
+    // The same database, not a new file put in its place.
+    absl::StatusOr<std::string> id = ReadInstallationId(**fresh);
+    if (!id.ok() || *id != installation_id_) {
+      ready = absl::FailedPreconditionError(absl::StrCat(
+          path_, " is now another database (installation id ", id.ok() ? *id : "unreadable",
+          ", was ", installation_id_, "): restart skydeckd"));
+    }
+  }
+  if (!ready.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        write_problem_, "; writes are refused until it can be written again (", ready.message(),
+        "); no restart is needed"));
+  }
+  db_ = *std::move(fresh);
+  LogInfo("database writable again", {{"path", path_}});
+  write_problem_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Store::ExecForTesting(absl::string_view sql) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return db_->Exec(sql);
+}
+
+std::string Store::WriteProblem() {
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::Status status = RecoverWritesLocked();
+  return status.ok() ? "" : std::string(status.message());
 }
 
 absl::Status Store::InsertEvent(const NewEvent& event) {
@@ -115,16 +237,7 @@ absl::StatusOr<int64_t> Store::LatestRevision() {
   return revision;
 }
 
-absl::StatusOr<std::string> Store::InstallationId() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT value FROM meta WHERE key = 'installation_id'"));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return absl::DataLossError("meta.installation_id is missing");
-  std::string id = st->ColumnText(0);
-  st->Reset();
-  return id;
-}
+absl::StatusOr<std::string> Store::InstallationId() { return installation_id_; }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(absl::string_view key) {
   std::lock_guard<std::mutex> lock(mu_);

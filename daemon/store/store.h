@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/flag_schema.h"
 #include "common/label_selector.h"
 #include "daemon/store/records.h"
@@ -56,6 +57,39 @@ struct ExperimentPage {
   int64_t next_after_id = 0;
 };
 
+// What Store::Open does besides opening and migrating.
+struct OpenOptions {
+  // Unix ms (tests inject one); null: now.
+  std::function<int64_t()> clock;
+  // Check an existing file with QuickCheck (integrity.h) before migrating
+  // it, allowing at most this long (what it could not check is logged);
+  // zero: no check.
+  absl::Duration integrity_check_budget = absl::ZeroDuration();
+};
+
+// A consistent copy of the database, made by Store::Backup: a file already
+// unlinked from its directory (so nothing is left behind whatever happens
+// to the process), read through `fd`, closed by the destructor.
+class BackupFile {
+ public:
+  BackupFile(int fd, int64_t size_bytes, int64_t revision)
+      : fd_(fd), size_bytes_(size_bytes), revision_(revision) {}
+  ~BackupFile();
+  BackupFile(const BackupFile&) = delete;
+  BackupFile& operator=(const BackupFile&) = delete;
+
+  int fd() const { return fd_; }
+  int64_t size_bytes() const { return size_bytes_; }
+  // The newest event id in the copy: every write acknowledged before the
+  // backup began is in it, and nothing committed after this revision.
+  int64_t revision() const { return revision_; }
+
+ private:
+  const int fd_;
+  const int64_t size_bytes_;
+  const int64_t revision_;
+};
+
 // How a write ends. kDryRun runs every statement and check of the write
 // (constraints included), then rolls it back: the caller gets what would be
 // stored, and nothing is written, announced or given an id.
@@ -69,8 +103,14 @@ class Store {
 
   // Opens or creates the database at `path` (":memory:" for tests) and
   // migrates it. `clock` returns unix ms (tests inject one).
+  // Errors: FAILED_PRECONDITION when the database cannot be written (the
+  // file, or its "-shm" file, is read-only for this process: found before
+  // anything is changed), or is newer than this binary; DATA_LOSS when
+  // the integrity check finds damage.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      Clock clock = nullptr);
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                                     const OpenOptions& options);
 
   // REQUIRES: called before the store is shared between threads.
   void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
@@ -254,12 +294,43 @@ class Store {
   // Runs SQLite's integrity check; OK when the file is sound.
   absl::Status CheckIntegrity();
 
+  // ---- Availability -------------------------------------------------------
+
+  // Why writes fail right now, "" when they work. A write that SQLite
+  // refuses as read-only (SQLITE_READONLY: e.g. the file system went
+  // read-only) puts the store in this state: every later write first opens
+  // a fresh connection and takes over when that one can write to the same
+  // database (same installation id), so the store recovers without a
+  // restart once the cause is fixed; until then writes fail at once with
+  // FAILED_PRECONDITION and this message, and reads are served. Asking
+  // tries that recovery too.
+  std::string WriteProblem();
+
+  // ---- Backups (store_backup.cc) -----------------------------------------
+
+  // Store::Backup()
+  //
+  // Copies the database with SQLite's online backup API, in one read
+  // transaction on a connection of its own: the copy is one consistent
+  // snapshot, and writers are not blocked meanwhile (WAL; only the
+  // checkpoint waits for the copy). The copy is written next to the
+  // database (same file system and permissions: it needs as much free
+  // space as the database) and unlinked once complete. One backup at a
+  // time.
+  // Errors: UNAVAILABLE while another backup runs; RESOURCE_EXHAUSTED when
+  // the disk is full; the store's.
+  absl::StatusOr<std::unique_ptr<BackupFile>> Backup();
+
+  // Runs `sql` on the store's current connection, e.g. "PRAGMA
+  // query_only=1", which makes SQLite refuse writes as read-only.
+  absl::Status ExecForTesting(absl::string_view sql);
+
   // Write transactions begun so far (committed, rolled back or dry runs):
   // what a caller that batches writes saves (tests count them).
   int64_t TransactionCount() const { return transactions_.load(); }
 
  private:
-  Store(std::unique_ptr<Connection> db, Clock clock);
+  Store(std::string path, std::unique_ptr<Connection> db, Clock clock, std::string installation_id);
 
   // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
   // returns OK, rolls back otherwise, then notifies the listener if events
@@ -281,16 +352,28 @@ class Store {
       absl::string_view name);
   // REQUIRES: inside Transaction.
   absl::Status SetRenderedTask(int64_t id, const std::string& rendered);
+  // Deletes the copies an interrupted Backup left next to `db_path`.
+  static void RemoveBackupLeftovers(const std::string& db_path);
+  // OK when a write may be tried: after a read-only failure, first swaps in
+  // a fresh connection that can write (see WriteProblem). REQUIRES: mu_ held.
+  absl::Status RecoverWritesLocked();
+  // Puts the store in the read-only state when `status` is SQLite's
+  // READONLY. REQUIRES: mu_ held.
+  void NoteWriteFailureLocked(const absl::Status& status);
 
   // Constant after construction.
+  const std::string path_;
+  const std::string installation_id_;
   Clock clock_;
   CommitListener listener_;
   std::atomic<int64_t> transactions_{0};
+  std::mutex backup_mu_;  // held (try_lock) while a backup runs
 
   // State below is protected by mu_.
   std::mutex mu_;
   std::unique_ptr<Connection> db_;
   int64_t pending_revision_ = 0;  // newest event id of the open transaction
+  std::string write_problem_;     // non-empty: writes are refused (read-only)
 };
 
 }  // namespace skydeck::store

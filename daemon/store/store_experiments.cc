@@ -105,8 +105,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(26, internal::NamesToJson(r.spec.secrets));
   st->Bind(27, r.spec.workdir);
   absl::Status status = st->Run();
-  if (absl::IsFailedPrecondition(status) &&
-      absl::StrContains(status.message(), "experiments.name")) {
+  if (IsConstraintViolation(status) && absl::StrContains(status.message(), "experiments.name")) {
     return NameTaken(r.spec.name);
   }
   return status;
@@ -127,7 +126,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
     st->Bind(4, now);
     st->Bind(5, now);
     absl::Status inserted = st->Run();
-    if (absl::IsFailedPrecondition(inserted)) return NameTaken(spec.name);
+    if (IsConstraintViolation(inserted)) return NameTaken(spec.name);
     RETURN_IF_ERROR(inserted);
     ExperimentRecord r;
     r.id = db_->LastInsertRowId();

@@ -54,7 +54,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(9, j.recovery_count);
   st->Bind(10, j.outcome_unknown);
   absl::Status status = st->Run();
-  if (absl::IsFailedPrecondition(status)) {
+  if (IsConstraintViolation(status)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", j.id, ": experiment ", j.experiment_id, " already has a live job"));
   }
@@ -116,7 +116,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     st->Bind(19, job.code_commit);
     st->Bind(20, job.code_dirty);
     absl::Status inserted = st->Run();
-    if (absl::IsFailedPrecondition(inserted)) {
+    if (IsConstraintViolation(inserted)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "experiment ", job.experiment_id, " already has a live job; not launching another"));
     }

@@ -143,6 +143,37 @@ TEST_CASE("the HTTP limit flags reach the options", "[daemon][options]") {
   CHECK(p.options.http_limits.idle_timeout == std::chrono::seconds(30));
 }
 
+TEST_CASE("the gRPC and HTTP ports must differ", "[daemon][options]") {
+  auto env = CleanEnv();
+  // Two listeners cannot share one port: refused before anything starts.
+  ParsedOptions same = Parse({"--port", "9000", "--http-port", "9000"});
+  CHECK(same.exit_now);
+  CHECK(same.exit_code == kExitUsage);
+  {
+    ScopedEnv from_env({{"SKYDECK_PORT", "9001"}, {"SKYDECK_HTTP_PORT", "9001"}});
+    ParsedOptions p = Parse({});
+    CHECK(p.exit_now);
+    CHECK(p.exit_code == kExitUsage);
+  }
+  // 0 picks a free port for each; without HTTP there is no second listener.
+  CHECK_FALSE(Parse({"--port", "0", "--http-port", "0"}).exit_now);
+  CHECK_FALSE(Parse({"--port", "9000", "--http-port", "9000", "--no-http"}).exit_now);
+  CHECK_FALSE(Parse({"--port", "9000", "--http-port", "9002"}).exit_now);
+}
+
+TEST_CASE("the start-up check's time limit and a restore are options", "[daemon][options]") {
+  auto env = CleanEnv();
+  CHECK(Parse({}).options.db_check_timeout == absl::Seconds(10));
+  CHECK(Parse({}).options.restore_from.empty());
+  CHECK(Parse({"--db-check-timeout", "0"}).options.db_check_timeout == absl::ZeroDuration());
+  CHECK(Parse({"--db-check-timeout", "5m"}).options.db_check_timeout == absl::Minutes(5));
+  CHECK(Parse({"--db-check-timeout", "never"}).exit_code == kExitUsage);
+  // A backup that is not there is a typo, caught before anything is locked.
+  ParsedOptions missing = Parse({"--restore-from", "/nonexistent/backup.db"});
+  CHECK(missing.exit_now);
+  CHECK(missing.exit_code == kExitUsage);
+}
+
 TEST_CASE("--help and --version exit 0", "[daemon][options]") {
   auto env = CleanEnv();
   for (const char* flag : {"--help", "--version"}) {

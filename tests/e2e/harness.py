@@ -55,14 +55,45 @@ def kill_processes_under(directory):
             pass
 
 
+NOBODY = 65534
+
+
+def unprivileged(directory):
+    """subprocess.Popen arguments that run a process as nobody when this runs
+    as root (root may write any file, so a 0444 database is only read-only
+    to someone else), with `directory` handed to that user; {} otherwise."""
+    if os.geteuid() != 0:
+        return {}
+    for root, dirs, files in os.walk(directory):
+        for name in [root] + [os.path.join(root, f) for f in dirs + files]:
+            os.chown(name, NOBODY, NOBODY)
+    return {"user": NOBODY, "group": NOBODY, "extra_groups": []}
+
+
+def damage_table(db_path, table):
+    """Overwrites the b-tree header of `table`'s root page in the closed
+    database at `db_path`, as a bad sector or a stray write would."""
+    import sqlite3
+    conn = sqlite3.connect(db_path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = ?",
+                        (table,)).fetchone()[0]
+    conn.close()
+    with open(db_path, "r+b") as f:
+        f.seek((root - 1) * page_size)
+        f.write(b"\x5a" * 64)
+
+
 class Daemon:
     """One skydeckd process. start() may be called again after stop()/kill()
     to restart on the same data directory (and a new free port)."""
 
-    def __init__(self, data_dir, extra_args=(), poll_interval="100ms"):
+    def __init__(self, data_dir, extra_args=(), poll_interval="100ms", popen_kwargs=None):
         self.data_dir = data_dir
         self.extra_args = list(extra_args)
         self.poll_interval = poll_interval
+        # Extra subprocess.Popen arguments, e.g. user= to run unprivileged.
+        self.popen_kwargs = dict(popen_kwargs or {})
         self.proc = None
         self.address = None
         self.log_path = os.path.join(data_dir, "skydeckd.log")
@@ -78,7 +109,7 @@ class Daemon:
         args += self.extra_args + list(extra_args)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, **self.popen_kwargs)
         log.close()
 
         def is_ready():

@@ -138,6 +138,9 @@ class HttpBridgeTest(harness.E2ETestCase):
         sock = h.open_stream("/api/watch?since_revision=0")
         read_until(sock, '"type":"Created"')
         sock.close()
+        sock = h.open_stream("/api/backup")  # the whole check: test_db_safety.py
+        read_until(sock, '"sha256"')
+        sock.close()
         cancelled = h.ok("POST", f"/api/jobs/{job_id}/cancel", {"reason": "web test"})
         self.assertEqual(cancelled["job"]["id"], job_id)
         self.wait_experiment("web-a", lambda e: e["observed_state"] == "OBSERVED_STATE_STOPPED")

@@ -175,6 +175,8 @@ export interface Health {
   start_time?: string;
   experiments_by_state?: Record<string, string>;
   revision?: string;
+  /** Why writes to the database fail right now; absent when they work. */
+  database_problem?: string;
 }
 
 /** One message of the Watch stream. */

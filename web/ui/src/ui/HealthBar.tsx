@@ -101,6 +101,13 @@ export function Banner() {
       </div>
     );
   }
+  if (h?.database_problem) {
+    return (
+      <div class="banner bad" role="alert" data-testid="database-problem">
+        <b>Changes cannot be saved.</b> {h.database_problem}
+      </div>
+    );
+  }
   if (h && (!h.backend_reachable || h.status === "STATUS_DEGRADED")) {
     return (
       <div class="banner bad" role="alert" data-testid="backend-down">
