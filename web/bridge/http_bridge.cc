@@ -10,6 +10,7 @@
 #include "web/bridge/http_errors.h"
 #include "web/bridge/request_mapping.h"
 #include "web/bridge/request_origin.h"
+#include "web/bridge/sse_encoder.h"
 
 namespace skydeck::web {
 namespace {
@@ -79,12 +80,30 @@ absl::StatusOr<int> HttpBridge::Start() {
   server_->set_write_timeout(std::chrono::seconds(30));
   // Host and Origin are checked before any route: see request_origin.h.
   OriginPolicy policy{!options_.token.empty(), options_.allowed_hosts};
-  server_->set_pre_routing_handler([policy](const httplib::Request& req, httplib::Response& res) {
+  server_->set_pre_routing_handler([this, policy](const httplib::Request& req,
+                                                  httplib::Response& res) {
     absl::Status allowed = CheckRequestOrigin(policy, req.method, req.get_header_value("Host"),
                                               req.get_header_value("Origin"));
-    if (allowed.ok()) return httplib::Server::HandlerResponse::Unhandled;
-    SendError(res, grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
-    return httplib::Server::HandlerResponse::Handled;
+    if (!allowed.ok()) {
+      SendError(res, grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // A request with neither Content-Length nor Transfer-Encoding has no
+    // body (RFC 9112 6.3), but httplib 0.11 reads a POST/PUT/PATCH/DELETE
+    // without them until the client closes: `curl -X POST` waited 30 s for
+    // a 400. Serve it here, before httplib starts reading.
+    bool may_have_body = req.method == "POST" || req.method == "PUT" || req.method == "PATCH" ||
+                         req.method == "DELETE";
+    if (may_have_body && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      if (absl::StartsWith(req.path, "/api/")) {
+        HandleApi(req, res);
+      } else {
+        SendError(res, grpc::StatusCode::NOT_FOUND, "no such path");
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   auto api = [this](const httplib::Request& req, httplib::Response& res) { HandleApi(req, res); };
   server_->Get(R"(/api/.*)", api);
@@ -100,12 +119,9 @@ absl::StatusOr<int> HttpBridge::Start() {
   });
   server_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
-      grpc::StatusCode code = res.status == 413   ? grpc::StatusCode::RESOURCE_EXHAUSTED
-                              : res.status == 404 ? grpc::StatusCode::NOT_FOUND
-                                                  : grpc::StatusCode::INVALID_ARGUMENT;
-      std::string message = res.status == 413 ? "request body too large" : "not found";
+      HttpServerError error = HttpServerErrorFor(res.status);
       int status = res.status;
-      res.set_content(ErrorBody(code, message), "application/json");
+      res.set_content(ErrorBody(error.code, error.message), "application/json");
       res.status = status;
     }
   });
@@ -186,7 +202,12 @@ void HttpBridge::HandleApi(const httplib::Request& req, httplib::Response& res) 
     return;
   }
   bool changes_state = req.method == "POST" || req.method == "PATCH" || req.method == "PUT";
-  if (changes_state && !absl::StartsWith(req.get_header_value("Content-Type"), "application/json")) {
+  // No body and no Content-Type (`curl -X POST`) is the empty request `{}`;
+  // a cross-site page cannot forge that either: it would carry an Origin.
+  std::string content_type = req.get_header_value("Content-Type");
+  bool json_or_nothing = absl::StartsWith(content_type, "application/json") ||
+                         (content_type.empty() && req.body.empty());
+  if (changes_state && !json_or_nothing) {
     res.status = 415;
     res.set_content(ErrorBody(grpc::StatusCode::INVALID_ARGUMENT,
                               "state-changing requests must have Content-Type: application/json"),
@@ -256,13 +277,14 @@ bool HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
           return !client_gone;
         };
         write(": connected\n\n");
+        SseEncoder encoder(method->output_type());
         grpc::Status status = caller_.ServerStream(
             GrpcPath(method), request, call,
             [&](const std::string& bytes) {
               std::unique_ptr<Message> msg = NewMessage(method->output_type());
               if (!msg->ParseFromString(bytes)) return false;
-              auto json = MessageToJson(*msg);
-              return json.ok() && write(absl::StrCat("data: ", *json, "\n\n"));
+              auto event = encoder.Encode(*msg);
+              return event.ok() && (event->empty() || write(*event));
             },
             [&] {
               // Called every tick while no message arrives: end on shutdown,
@@ -272,6 +294,7 @@ bool HttpBridge::HandleStream(const RouteMatch& match, const std::string& reques
               return write(": ping\n\n");
             },
             std::min<std::chrono::milliseconds>(options_.keepalive, kStreamTick));
+        if (std::string rest = encoder.Finish(); !rest.empty()) write(rest);
         if (!client_gone && !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
           write(absl::StrCat("event: error\ndata: ",
                              ErrorBody(status.error_code(), status.error_message()), "\n\n"));
