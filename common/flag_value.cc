@@ -2,10 +2,12 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <system_error>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace skydeck {
@@ -117,12 +119,67 @@ absl::string_view FlagTypeName(const FlagValue& value) {
   }
 }
 
+nlohmann::json FlagValueToJson(const FlagValue& value) {
+  return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
+}
+
+absl::StatusOr<FlagValue> FlagValueFromJson(const nlohmann::json& json) {
+  if (json.is_string()) return FlagValue(json.get<std::string>());
+  if (json.is_boolean()) return FlagValue(json.get<bool>());
+  if (json.is_number_unsigned() && json.get<uint64_t>() > uint64_t{INT64_MAX}) {
+    return FlagValue(std::to_string(json.get<uint64_t>()));
+  }
+  if (json.is_number_integer()) return FlagValue(json.get<int64_t>());
+  if (json.is_number_float()) return FlagValue(json.get<double>());
+  return absl::InvalidArgumentError(
+      absl::StrCat("a flag value is a string, number or bool, not ", json.type_name()));
+}
+
+namespace {
+
+// Integers a double holds exactly: what a JavaScript client reads unharmed.
+constexpr int64_t kMaxExactDouble = int64_t{1} << 53;
+
+bool BeyondDouble(int64_t i) { return i > kMaxExactDouble || i < -kMaxExactDouble; }
+
+}  // namespace
+
+std::optional<std::string> FlagValueToPlainJsonText(const FlagValue& value) {
+  struct Printer {
+    std::optional<std::string> operator()(bool b) const { return b ? "true" : "false"; }
+    std::optional<std::string> operator()(int64_t i) const {
+      return BeyondDouble(i) ? absl::StrCat("\"", i, "\"") : std::to_string(i);
+    }
+    std::optional<std::string> operator()(double d) const {
+      if (!std::isfinite(d)) return std::nullopt;  // JSON has no number for it
+      return FormatFlagValue(d);
+    }
+    std::optional<std::string> operator()(const std::string& s) const {
+      // Only text that starts like a number can read back as an integer.
+      if (!s.empty() && (absl::ascii_isdigit(s[0]) || s[0] == '+' || s[0] == '-')) {
+        FlagValue typed = ParseFlagValueText(s);
+        const int64_t* i = std::get_if<int64_t>(&typed);
+        if (i != nullptr && BeyondDouble(*i)) return std::nullopt;
+      }
+      return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  };
+  return std::visit(Printer{}, value);
+}
+
+absl::StatusOr<FlagValue> FlagValueFromPlainJson(const nlohmann::json& json) {
+  if (json.is_string()) {
+    FlagValue typed = ParseFlagValueText(json.get_ref<const std::string&>());
+    if (const int64_t* i = std::get_if<int64_t>(&typed); i != nullptr && BeyondDouble(*i)) {
+      return typed;
+    }
+  }
+  return FlagValueFromJson(json);
+}
+
 nlohmann::json FlagMapToJson(const FlagMap& flags) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : flags) {
-    const std::string& name = key;  // clang < 16 cannot capture a structured binding
-    std::visit([&](const auto& v) { out[name] = v; }, value);
-  }
+  for (const auto& [key, value] : flags) out[key] = FlagValueToJson(value);
   return out;
 }
 
@@ -132,18 +189,12 @@ absl::StatusOr<FlagMap> FlagMapFromJson(const nlohmann::json& json) {
   }
   FlagMap flags;
   for (const auto& [key, v] : json.items()) {
-    if (v.is_string()) {
-      flags[key] = v.get<std::string>();
-    } else if (v.is_boolean()) {
-      flags[key] = v.get<bool>();
-    } else if (v.is_number_integer()) {
-      flags[key] = v.get<int64_t>();
-    } else if (v.is_number_float()) {
-      flags[key] = v.get<double>();
-    } else {
+    auto value = FlagValueFromJson(v);
+    if (!value.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("flag \"", key, "\" is not a string, number or bool"));
     }
+    flags[key] = *std::move(value);
   }
   return flags;
 }

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <utility>
@@ -45,8 +46,32 @@ std::string FormatFlagValue(const FlagValue& value);
 // "string", "int", "float" or "bool".
 absl::string_view FlagTypeName(const FlagValue& value);
 
-// JSON encoding used by the store: an object whose numbers keep their kind
-// (integers print without a decimal point, doubles always with one).
+// One value as JSON, typed like its text (ParseFlagValueText): a string, a
+// bool, an integer (printed without a decimal point) or a double (printed
+// always with one or with an exponent: 4.0, 0.0003, 1e-05), so the kind
+// survives a round trip through JSON text.
+nlohmann::json FlagValueToJson(const FlagValue& value);
+// The inverse. A JSON integer beyond int64 keeps its exact digits as a
+// string, as ParseFlagValueText does with such text. Errors:
+// INVALID_ARGUMENT when `json` is not a string, number or bool.
+absl::StatusOr<FlagValue> FlagValueFromJson(const nlohmann::json& json);
+
+// For JSON read by clients whose numbers are doubles (JavaScript): the JSON
+// text of the value as FlagValueToJson has it (doubles as FormatFlagValue
+// writes them: 4.0, 1e-05), but an int64 beyond +-2^53 as a string of its
+// digits, so it is not rounded on the way. nullopt when no JSON scalar
+// reads back (FlagValueFromPlainJson) as this value: a string that reads as
+// such an int64, a NaN or infinite double.
+//   FlagValueToPlainJsonText(int64_t{4})   -> "4"
+//   FlagValueToPlainJsonText(1.0)          -> "1.0"
+//   FlagValueToPlainJsonText(int64_t{1} << 60) -> "\"1152921504606846976\""
+std::optional<std::string> FlagValueToPlainJsonText(const FlagValue& value);
+// Its inverse: as FlagValueFromJson, but a string that ParseFlagValueText
+// reads as an int64 beyond +-2^53 is that int64. A string of smaller digits
+// stays a string ("42" is text; a JSON client writes the number 42).
+absl::StatusOr<FlagValue> FlagValueFromPlainJson(const nlohmann::json& json);
+
+// JSON encoding used by the store: an object of FlagValueToJson values.
 nlohmann::json FlagMapToJson(const FlagMap& flags);
 // Errors: INVALID_ARGUMENT when `json` is not an object of scalars.
 absl::StatusOr<FlagMap> FlagMapFromJson(const nlohmann::json& json);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/load/api_client.h"
 #include "nlohmann/json.hpp"
+#include "web/bridge/plain_json.h"
 
 namespace skydeck::bench {
 namespace {
@@ -116,9 +117,11 @@ class HttpApiClient final : public ApiClient {
                           : method == "PATCH" ? http_.Patch(path.c_str(), json, "application/json")
                                               : http_.Post(path.c_str(), json, "application/json");
     if (!res || res->status != 200) return ErrorFromResponse(res);
-    google::protobuf::util::JsonParseOptions parse;
+    // Requests go out in protobuf's JSON mapping, which the bridge accepts
+    // besides its plain JSON; answers come back plain.
+    web::PlainJsonParseOptions parse;
     parse.ignore_unknown_fields = true;
-    if (auto s = google::protobuf::util::JsonStringToMessage(res->body, resp, parse); !s.ok()) {
+    if (auto s = web::PlainJsonTextToMessage(res->body, resp, parse); !s.ok()) {
       return absl::DataLossError(
           absl::StrCat("decoding response of ", method, " ", path, ": ", s.ToString()));
     }

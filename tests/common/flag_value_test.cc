@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "common/command_line.h"
 
 namespace skydeck {
@@ -73,6 +75,56 @@ TEST_CASE("JSON encoding keeps each flag type apart", "[flags]") {
   CHECK(absl::IsInvalidArgument(FlagMapFromJson(nlohmann::json::array()).status()));
   CHECK(absl::IsInvalidArgument(
       FlagMapFromJson(nlohmann::json::parse(R"({"a": [1]})")).status()));
+}
+
+TEST_CASE("a JSON integer beyond int64 keeps its digits, as --flag text does", "[flags]") {
+  auto big = FlagValueFromJson(nlohmann::json::parse("18446744073709551615"));
+  REQUIRE(big.ok());
+  CHECK(*big == FlagValue(std::string("18446744073709551615")));
+  CHECK(*big == ParseFlagValueText("18446744073709551615"));
+  auto max = FlagValueFromJson(nlohmann::json::parse("9223372036854775807"));
+  REQUIRE(max.ok());
+  CHECK(*max == FlagValue(int64_t{INT64_MAX}));
+}
+
+TEST_CASE("plain JSON keeps int64 beyond 2^53 exact as a string", "[flags]") {
+  constexpr int64_t kBig = (int64_t{1} << 53) + 1;  // 9007199254740993
+  CHECK(FlagValueToPlainJsonText(int64_t{1} << 53) == "9007199254740992");
+  CHECK(FlagValueToPlainJsonText(kBig) == "\"9007199254740993\"");
+  CHECK(FlagValueToPlainJsonText(-kBig) == "\"-9007199254740993\"");
+  CHECK(FlagValueToPlainJsonText(4.0) == "4.0");
+  CHECK(FlagValueToPlainJsonText(1e-5) == "1e-05");
+  CHECK(FlagValueToPlainJsonText(true) == "true");
+  CHECK(FlagValueToPlainJsonText(std::string("a \"b\"\n")) == R"("a \"b\"\n")");
+  CHECK(FlagValueToPlainJsonText(std::string("42")) == "\"42\"");
+  // No scalar reads back as these: the caller needs another form.
+  CHECK(FlagValueToPlainJsonText(std::string("9007199254740993")) == std::nullopt);
+  CHECK(FlagValueToPlainJsonText(std::string("+9007199254740993")) == std::nullopt);
+  CHECK(FlagValueToPlainJsonText(std::nan("")) == std::nullopt);
+  CHECK(FlagValueToPlainJsonText(-HUGE_VAL) == std::nullopt);
+  // Every text that is printed reads back as the same value.
+  for (FlagValue v : {FlagValue(kBig), FlagValue(-kBig), FlagValue(int64_t{7}), FlagValue(1.0),
+                      FlagValue(3e-4), FlagValue(1e16), FlagValue(false),
+                      FlagValue(std::string("'9007199254740993'")), FlagValue(std::string("1.0")),
+                      FlagValue(std::string("99999999999999999999"))}) {
+    auto text = FlagValueToPlainJsonText(v);
+    REQUIRE(text.has_value());
+    auto back = FlagValueFromPlainJson(nlohmann::json::parse(*text));
+    REQUIRE(back.ok());
+    CHECK(*back == v);
+  }
+
+  // Back: such a string is that integer; smaller digits stay text.
+  CHECK(*FlagValueFromPlainJson(nlohmann::json("9007199254740993")) == FlagValue(kBig));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json("-9007199254740993")) == FlagValue(-kBig));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json("42")) == FlagValue(std::string("42")));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json("'9007199254740993'")) ==
+        FlagValue(std::string("'9007199254740993'")));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json::parse("9007199254740993")) == FlagValue(kBig));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json::parse("1.0")) == FlagValue(1.0));
+  CHECK(*FlagValueFromPlainJson(nlohmann::json::parse("4")) == FlagValue(int64_t{4}));
+  CHECK(absl::IsInvalidArgument(FlagValueFromPlainJson(nlohmann::json::array()).status()));
+  CHECK(absl::IsInvalidArgument(FlagValueFromPlainJson(nullptr).status()));
 }
 
 TEST_CASE("rendered commands quote every flag as one shell word", "[flags]") {

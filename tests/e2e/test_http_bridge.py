@@ -105,7 +105,7 @@ class HttpBridgeTest(harness.E2ETestCase):
                            "flags": {"lr": {"double_value": 0.001}, "layers": {"int_value": 4}},
                            "labels": {"sweep": "web"}}})["experiment"]
         eid = created["id"]
-        self.assertEqual(created["flags"]["layers"], {"int_value": "4"})
+        self.assertEqual(created["flags"], {"lr": 0.001, "layers": 4})
         self.assertEqual(h.ok("GET", "/api/experiments?label_selector=sweep%3Dweb")
                          ["experiments"][0]["name"], "web-a")
         self.assertEqual(h.ok("GET", f"/api/experiments/{eid}")["experiment"]["name"], "web-a")
@@ -119,9 +119,9 @@ class HttpBridgeTest(harness.E2ETestCase):
         h.ok("GET", "/api/flag-schemas")
         started = h.ok("POST", "/api/experiments/web-a/state",
                        {"desired_state": "DESIRED_STATE_RUNNING"})["experiments"]
-        self.assertEqual(started[0]["desired_state"], "DESIRED_STATE_RUNNING")
+        self.assertEqual(started[0]["desired_state"], "RUNNING")
         status = harness.wait_for(
-            lambda: (lambda s: s if s.get("current_job", {}).get("status") == "JOB_STATUS_RUNNING"
+            lambda: (lambda s: s if s.get("current_job", {}).get("status") == "RUNNING"
                      else None)(h.ok("GET", "/api/experiments/web-a/status")),
             what="a running job")
         job_id = status["current_job"]["id"]
@@ -135,6 +135,11 @@ class HttpBridgeTest(harness.E2ETestCase):
         sock = h.open_stream(f"/api/jobs/{job_id}/logs")
         read_until(sock, "text/event-stream")
         sock.close()
+        # No body at all (curl -X POST): the empty request, answered at once.
+        with socket.create_connection((h.host, h.port), timeout=10) as raw:
+            raw.sendall(f"POST /api/refresh HTTP/1.1\r\nHost: {h.host}:{h.port}\r\n"
+                        "Connection: close\r\n\r\n".encode())
+            self.assertIn('"jobs_polled"', read_until(raw, "}"))
         sock = h.open_stream("/api/watch?since_revision=0")
         read_until(sock, '"type":"Created"')
         sock.close()
@@ -194,8 +199,17 @@ class HttpBridgeTest(harness.E2ETestCase):
         status, body, _ = h.request("POST", "/api/experiments", "name=x",
                                     content_type="application/x-www-form-urlencoded")
         self.assertEqual(status, 415)
-        status, _, _ = h.request("POST", "/api/experiments", "x" * (2 << 20))
-        self.assertEqual(status, 413)
+        status, body, _ = h.request("POST", "/api/experiments", "x" * (2 << 20))
+        self.assertEqual((status, body["message"]), (413, "request body too large"))
+        # A body the server cannot read (broken chunked encoding): the error
+        # says so rather than "not found".
+        with socket.create_connection((h.host, h.port), timeout=10) as raw:
+            raw.sendall(f"POST /api/refresh HTTP/1.1\r\nHost: {h.host}:{h.port}\r\n"
+                        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "zz\r\n".encode())
+            reply = read_until(raw, "}")
+        self.assertIn(" 400 ", reply.split("\r\n", 1)[0])
+        self.assertIn("could not be read", reply)
         _, _, resp = h.request("GET", "/api/health")
         self.assertIsNone(resp.getheader("Access-Control-Allow-Origin"))
 
@@ -361,6 +375,10 @@ class DnsRebindingTest(harness.E2ETestCase):
                              403, path)
         # Same host, foreign origin: a cross-site write.
         status, err, _ = h.request("POST", "/api/experiments", body,
+                                   headers={"Origin": "http://attacker.example"})
+        self.assertEqual(status, 403, err)
+        # A body-less POST needs no JSON Content-Type, but not cross-site.
+        status, err, _ = h.request("POST", "/api/reconcile",
                                    headers={"Origin": "http://attacker.example"})
         self.assertEqual(status, 403, err)
         self.cli("exp", "get", "pwned", expect=1)

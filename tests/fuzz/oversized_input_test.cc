@@ -117,7 +117,10 @@ TEST_CASE("deeply nested request bodies are INVALID_ARGUMENT", "[fuzz][oversized
   for (const std::string& body :
        {NestedArrays(kDeep), Repeat(R"({"experiment": )", kDeep) + Repeat("}", kDeep),
         R"({"experiment": {"flags": {"a": )" + NestedArrays(kDeep) + "}}}",
-        R"({"experiment": {"labels": )" + Repeat(R"({"a": )", kDeep) + Repeat("}", kDeep + 2)}) {
+        R"({"experiment": {"labels": )" + Repeat(R"({"a": )", kDeep) + Repeat("}", kDeep + 2),
+        // The experiment's fields at the top level (json_inline), as the seed sends them.
+        R"({"labels": )" + NestedArrays(kDeep) + "}",
+        R"({"name": "a", "flags": {"a": )" + NestedArrays(kDeep) + "}}"}) {
     pb::CreateExperimentRequest req;
     absl::Status s = web::FillRequest({}, {}, body, &req);
     CHECK(absl::IsInvalidArgument(s));

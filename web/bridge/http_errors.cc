@@ -52,4 +52,21 @@ std::string ErrorBody(grpc::StatusCode code, const std::string& message) {
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+HttpServerError HttpServerErrorFor(int http_status) {
+  switch (http_status) {
+    case 400:
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "the HTTP request could not be read: a malformed request line or header, or a "
+              "body shorter than its Content-Length or not valid chunked encoding"};
+    case 404: return {grpc::StatusCode::NOT_FOUND, "no such path"};
+    case 413: return {grpc::StatusCode::RESOURCE_EXHAUSTED, "request body too large"};
+    case 414: return {grpc::StatusCode::INVALID_ARGUMENT, "request URI too long"};
+    case 416: return {grpc::StatusCode::OUT_OF_RANGE, "requested range not satisfiable"};
+    case 500: return {grpc::StatusCode::INTERNAL, "the request handler failed"};
+    default:
+      return {grpc::StatusCode::UNKNOWN,
+              "the HTTP server answered " + std::to_string(http_status)};
+  }
+}
+
 }  // namespace skydeck::web

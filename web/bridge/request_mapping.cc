@@ -1,15 +1,14 @@
 #include "web/bridge/request_mapping.h"
 
-#include <google/protobuf/util/json_util.h>
-
-#include <charconv>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "web/bridge/json_descriptors.h"
+#include "web/bridge/plain_json.h"
 
 namespace skydeck::web {
 namespace {
@@ -17,30 +16,12 @@ namespace {
 using google::protobuf::FieldDescriptor;
 
 const FieldDescriptor* FindField(const google::protobuf::Descriptor* d, absl::string_view name) {
-  std::string n(name);
-  if (const FieldDescriptor* f = d->FindFieldByName(n)) return f;
-  return d->FindFieldByCamelcaseName(n);
+  return JsonMessageInfo::For(d).FindField(name);
 }
 
 absl::Status Bad(const FieldDescriptor* f, absl::string_view value, absl::string_view want) {
   return absl::InvalidArgumentError(
       absl::StrCat(f->name(), ": \"", value.substr(0, 64), "\" is not ", want));
-}
-
-// Enum values by full name or by suffix after the type's prefix:
-// "RUNNING" finds DESIRED_STATE_RUNNING.
-const google::protobuf::EnumValueDescriptor* FindEnumValue(const FieldDescriptor* f,
-                                                          absl::string_view text) {
-  std::string upper = absl::AsciiStrToUpper(text);
-  const auto* type = f->enum_type();
-  if (const auto* v = type->FindValueByName(upper)) return v;
-  for (int i = 0; i < type->value_count(); ++i) {
-    const auto* v = type->value(i);
-    if (absl::EndsWith(v->name(), absl::StrCat("_", upper))) return v;
-  }
-  int number;
-  if (absl::SimpleAtoi(text, &number)) return type->FindValueByNumber(number);
-  return nullptr;
 }
 
 absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
@@ -100,9 +81,9 @@ absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
-      const auto* v = FindEnumValue(f, value);
-      if (v == nullptr) return Bad(f, value, absl::StrCat("a ", f->enum_type()->name()));
-      repeated ? r->AddEnum(m, f, v) : r->SetEnum(m, f, v);
+      auto v = JsonEnumInfo::For(f->enum_type()).Find(value);
+      if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(f->name(), ": ", v.status().message()));
+      repeated ? r->AddEnum(m, f, *v) : r->SetEnum(m, f, *v);
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -119,7 +100,8 @@ absl::Status SetFieldFromText(absl::string_view name, absl::string_view value,
   const FieldDescriptor* f = FindField(message->GetDescriptor(), name);
   if (f == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "unknown parameter \"", name.substr(0, 64), "\" for ", message->GetDescriptor()->name()));
+        "unknown parameter \"", name.substr(0, 64), "\" for ", message->GetDescriptor()->name(),
+        "; its fields are ", JsonMessageInfo::For(message->GetDescriptor()).field_names()));
   }
   if (f->is_repeated() && !f->is_map()) {
     for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipEmpty())) {
@@ -133,15 +115,9 @@ absl::Status SetFieldFromText(absl::string_view name, absl::string_view value,
 absl::Status FillRequest(const std::map<std::string, std::string>& path_params,
                          const QueryParams& query, absl::string_view body,
                          google::protobuf::Message* request) {
+  // No body is the empty request, `{}`.
   if (!absl::StripAsciiWhitespace(body).empty()) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = false;
-    auto status = google::protobuf::util::JsonStringToMessage(
-        google::protobuf::StringPiece(body.data(), body.size()), request, options);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request body: ", std::string(status.message())));
-    }
+    RETURN_IF_ERROR(PlainJsonTextToMessage(body, request));
   }
   for (const auto& [name, value] : query) {
     if (absl::Status s = SetFieldFromText(name, value, request); !s.ok()) return s;
@@ -155,12 +131,7 @@ absl::Status FillRequest(const std::map<std::string, std::string>& path_params,
 }
 
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string out;
-  auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!status.ok()) return absl::InternalError(std::string(status.message()));
-  return out;
+  return MessageToPlainJson(message);
 }
 
 }  // namespace skydeck::web

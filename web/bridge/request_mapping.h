@@ -1,15 +1,13 @@
 // File: web/bridge/request_mapping.h
 //
 // Builds a gRPC request message from an HTTP request, generically through
-// protobuf reflection: the JSON body (protobuf's JSON mapping; proto or
-// camelCase names), then query parameters, then `{field}` path parameters
-// (which win). Query and path values are text: numbers, bools ("true",
-// "false", "1", "0"), enum names with or without their prefix
-// ("RUNNING" or "DESIRED_STATE_RUNNING"); a repeated field takes repeated
-// parameters or a comma-separated list.
+// protobuf reflection: the JSON body (plain JSON, plain_json.h; no body is
+// `{}`), then query parameters, then `{field}` path parameters (which win).
+// Query and path values are text: numbers, bools ("true", "false", "1",
+// "0"), enum names short or full ("RUNNING" or "DESIRED_STATE_RUNNING"); a
+// repeated field takes repeated parameters or a comma-separated list.
 //
-// And back: responses print as JSON with proto field names (snake_case),
-// enums as names, int64 as strings (protobuf's JSON mapping).
+// And back: responses print as plain JSON (plain_json.h).
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -27,7 +25,8 @@ namespace skydeck::web {
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
-// Errors: INVALID_ARGUMENT naming the field or the JSON problem.
+// Errors: INVALID_ARGUMENT naming the field (and, for an enum, its valid
+// names) or where the body stops being JSON.
 absl::Status FillRequest(const std::map<std::string, std::string>& path_params,
                          const QueryParams& query, absl::string_view body,
                          google::protobuf::Message* request);
@@ -37,6 +36,7 @@ absl::Status FillRequest(const std::map<std::string, std::string>& path_params,
 absl::Status SetFieldFromText(absl::string_view name, absl::string_view value,
                               google::protobuf::Message* message);
 
+// The response as plain JSON. Errors: INTERNAL (see MessageToPlainJson).
 absl::StatusOr<std::string> MessageToJson(const google::protobuf::Message& message);
 
 }  // namespace skydeck::web

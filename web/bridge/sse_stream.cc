@@ -4,14 +4,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "web/bridge/http_errors.h"
-#include "web/bridge/request_mapping.h"
 
 namespace skydeck::web {
 
 SseStream::SseStream(std::shared_ptr<HttpExchange> exchange,
                      const google::protobuf::MethodDescriptor* method, WorkPool* pool,
                      std::function<void(bool error)> on_end)
-    : exchange_(std::move(exchange)), method_(method), pool_(pool), on_end_(std::move(on_end)) {}
+    : exchange_(std::move(exchange)),
+      method_(method),
+      pool_(pool),
+      on_end_(std::move(on_end)),
+      encoder_(method->output_type()) {}
 
 bool SseStream::Start(GrpcCaller& caller, const std::string& grpc_path, const std::string& request,
                       const CallOptions& options, std::chrono::milliseconds keepalive) {
@@ -69,15 +72,21 @@ void SseStream::WriteEvent(const std::string& bytes) {
       google::protobuf::MessageFactory::generated_factory()
           ->GetPrototype(method_->output_type())
           ->New());
-  absl::StatusOr<std::string> json =
-      msg->ParseFromString(bytes) ? MessageToJson(*msg)
-                                  : absl::InternalError("unparsable message from the daemon");
-  if (!json.ok()) {
+  absl::StatusOr<std::string> event = absl::InternalError("unparsable message from the daemon");
+  if (msg->ParseFromString(bytes)) {
+    absl::MutexLock lock(&encoder_mu_);
+    event = encoder_.Encode(*msg);
+  }
+  if (!event.ok()) {
     Cancel();
     return;
   }
+  if (event->empty()) {  // nothing to send yet (a held-back carriage return)
+    if (auto c = call()) c->RequestNext();
+    return;
+  }
   paused_ = true;  // before the write: a drain that follows it must see it
-  std::optional<size_t> buffered = exchange_->Write(absl::StrCat("data: ", *json, "\n\n"));
+  std::optional<size_t> buffered = exchange_->Write(*event);
   if (!buffered) {
     Cancel();  // the client left
     return;
@@ -96,6 +105,12 @@ void SseStream::Drained() {
 void SseStream::OnDone(grpc::Status status) {
   pool_->Post([self = shared_from_this(), status = std::move(status)] {
     bool error = !status.ok() && status.error_code() != grpc::StatusCode::CANCELLED;
+    std::string rest;
+    {
+      absl::MutexLock lock(&self->encoder_mu_);
+      rest = self->encoder_.Finish();
+    }
+    if (!rest.empty()) self->exchange_->Write(rest);
     if (error) {
       self->exchange_->Write(absl::StrCat("event: error\ndata: ",
                                           ErrorBody(status.error_code(), status.error_message()),

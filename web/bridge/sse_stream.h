@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "web/bridge/grpc_caller.h"
 #include "web/bridge/http_exchange.h"
+#include "web/bridge/sse_encoder.h"
 #include "web/bridge/work_pool.h"
 
 namespace skydeck::web {
@@ -67,6 +68,10 @@ class SseStream final : public StreamObserver, public std::enable_shared_from_th
   mutable absl::Mutex mu_;
   std::shared_ptr<ServerStreamCall> call_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // Messages are encoded one at a time (the next is read only after the
+  // last is written), but on whichever pool thread runs them.
+  absl::Mutex encoder_mu_;
+  SseEncoder encoder_ ABSL_GUARDED_BY(encoder_mu_);
 };
 
 }  // namespace skydeck::web

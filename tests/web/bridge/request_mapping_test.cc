@@ -53,13 +53,57 @@ TEST_CASE("bodies use the JSON mapping and path parameters win", "[bridge]") {
   CHECK(absl::IsInvalidArgument(FillRequest({{"id", "x"}}, {}, "", &job)));
 }
 
-TEST_CASE("responses print with proto field names", "[bridge]") {
+TEST_CASE("bodies may be plain JSON, the seed clients' shapes", "[bridge]") {
+  pb::UpdateFlagsRequest flags;
+  REQUIRE(FillRequest({{"id", "lr-a"}}, {}, R"({"flags": {"lr": 0.001, "layers": 4}})", &flags)
+              .ok());
+  CHECK(flags.set().at("lr").double_value() == 0.001);
+  CHECK(flags.set().at("layers").int_value() == 4);
+
+  pb::SetDesiredStateRequest state;
+  REQUIRE(FillRequest({{"id", "lr-a"}}, {}, R"({"desired_state": "STOPPED"})", &state).ok());
+  CHECK(state.desired_state() == pb::DESIRED_STATE_STOPPED);
+
+  pb::CreateExperimentRequest create;
+  REQUIRE(FillRequest({}, {}, R"({"name": "a", "base_command": "lt", "flags": {"x": true}})",
+                      &create)
+              .ok());
+  CHECK(create.experiment().name() == "a");
+  CHECK(create.experiment().flags().at("x").bool_value());
+}
+
+TEST_CASE("no body is the empty request", "[bridge]") {
+  pb::RefreshRequest refresh;
+  CHECK(FillRequest({}, {}, "", &refresh).ok());
+  CHECK(FillRequest({}, {}, " \r\n", &refresh).ok());
+  pb::ReconcileRequest reconcile;
+  CHECK(FillRequest({}, {}, "{}", &reconcile).ok());
+  CHECK(reconcile.id().empty());
+}
+
+TEST_CASE("enum errors list the valid names, in queries and bodies", "[bridge]") {
+  pb::ListExperimentsRequest list;
+  auto q = FillRequest({}, {{"desired_states", "SLEEPING"}}, "", &list);
+  CHECK(q.message() == "desired_states: \"SLEEPING\" is not one of RUNNING, STOPPED, TERMINATED");
+  pb::SetDesiredStateRequest state;
+  auto b = FillRequest({}, {}, R"({"desired_state": "SLEEPING"})", &state);
+  CHECK(b.message() == "desired_state: \"SLEEPING\" is not one of RUNNING, STOPPED, TERMINATED");
+  auto p = FillRequest({}, {{"nope", "1"}}, "", &list);
+  CHECK(p.message().find("its fields are page_size, page_token,") != absl::string_view::npos);
+}
+
+TEST_CASE("responses print as plain JSON", "[bridge]") {
   pb::GetExperimentResponse resp;
   resp.mutable_experiment()->set_base_command("python x.py");
   resp.mutable_experiment()->set_id(5);
+  resp.mutable_experiment()->set_desired_state(pb::DESIRED_STATE_STOPPED);
+  (*resp.mutable_experiment()->mutable_flags())["layers"].set_int_value(4);
   auto json = MessageToJson(resp);
   REQUIRE(json.ok());
-  CHECK(*json == R"({"experiment":{"id":"5","base_command":"python x.py"}})");
+  CHECK(json->rfind(R"({"experiment":{"id":"5","name":"","description":"",)"
+                    R"("base_command":"python x.py","flags":{"layers":4},)", 0) == 0);
+  CHECK(json->find(R"("desired_state":"STOPPED")") != std::string::npos);
+  CHECK(json->find(R"("conditions":[])") != std::string::npos);
 }
 
 }  // namespace

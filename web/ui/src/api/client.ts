@@ -4,8 +4,9 @@
 // response or throws ApiError carrying the server's canonical code and
 // message ({"code": "INVALID_ARGUMENT", "message": "..."}), so the UI can show
 // exactly why a request was refused. State-changing requests are JSON (the
-// bridge refuses anything else). When the daemon requires a token, it is read
-// from localStorage; a 401 asks the registered prompt for one and retries once.
+// bridge refuses anything else). Flag values cross the wire as plain scalars
+// (api/wire.ts). When the daemon requires a token, it is read from
+// localStorage; a 401 asks the registered prompt for one and retries once.
 
 import type {
   CommandFlagSchema,
@@ -17,6 +18,7 @@ import type {
   SkyEvent,
   TaskTemplate,
 } from "./types";
+import { flagsToWire, parseApiJson } from "./wire";
 
 export class ApiError extends Error {
   constructor(
@@ -133,7 +135,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     if (res.status === 401 && attempt === 0 && (await askForToken())) continue;
     if (!res.ok) throw await errorFromResponse(res);
     const text = await res.text();
-    return (text ? JSON.parse(text) : {}) as T;
+    return (text ? parseApiJson(text) : {}) as T;
   }
 }
 
@@ -159,6 +161,10 @@ interface WriteResponse {
 
 function writeResult(r: WriteResponse): WriteResult {
   return { experiment: r.experiment ?? {}, warnings: r.warnings ?? [] };
+}
+
+function experimentToWire(e: Experiment): unknown {
+  return e.flags ? { ...e, flags: flagsToWire(e.flags) } : e;
 }
 
 export function query(params: Record<string, string | number | boolean | undefined>): string {
@@ -211,7 +217,7 @@ export const api = {
   async createExperiment(experiment: Experiment, start: boolean, opts: WriteOptions = {}): Promise<WriteResult> {
     return writeResult(
       await request<WriteResponse>("POST", "/api/experiments", {
-        experiment,
+        experiment: experimentToWire(experiment),
         start,
         validate_only: opts.validateOnly || undefined,
       }),
@@ -220,7 +226,7 @@ export const api = {
   async updateExperiment(id: string, experiment: Experiment, mask: MaskField[], opts: WriteOptions = {}): Promise<WriteResult> {
     return writeResult(
       await request<WriteResponse>("PATCH", `/api/experiments/${enc(id)}`, {
-        experiment,
+        experiment: experimentToWire(experiment),
         update_mask: mask.join(","),
         validate_only: opts.validateOnly || undefined,
       }),
@@ -229,7 +235,7 @@ export const api = {
   async updateFlags(id: string, set: FlagMap, unset: string[], opts: WriteOptions = {}): Promise<WriteResult> {
     return writeResult(
       await request<WriteResponse>("POST", `/api/experiments/${enc(id)}/flags`, {
-        set,
+        set: flagsToWire(set),
         unset,
         validate_only: opts.validateOnly || undefined,
       }),

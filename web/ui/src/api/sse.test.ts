@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { base64ToBytes, SseParser } from "./sse";
+import { SseParser } from "./sse";
 
 describe("SseParser", () => {
   it("parses messages, drops comments", () => {
@@ -31,8 +31,10 @@ describe("SseParser", () => {
   });
 });
 
-describe("base64ToBytes", () => {
-  it("decodes proto bytes", () => {
-    expect(new TextDecoder().decode(base64ToBytes("aGkK"))).toBe("hi\n");
+describe("log streams", () => {
+  it("are text: an event's data lines are the log's lines", () => {
+    const p = new SseParser();
+    const got = p.feed("data: step 1\ndata: step 2\ndata: \n\ndata:  indented\n\n");
+    expect(got.map((m) => m.data).join("")).toBe("step 1\nstep 2\n indented");
   });
 });

@@ -121,11 +121,3 @@ export async function streamSse(url: string, opts: StreamOptions): Promise<void>
     reader.releaseLock();
   }
 }
-
-/** Decodes the bytes of a base64 string (the proto JSON form of `bytes`). */
-export function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}

@@ -1,32 +1,34 @@
 // File: api/types.ts
 //
-// The SkyDeck v1 resources as the HTTP bridge encodes them (proto JSON with
-// snake_case field names): enums are their full names, int64 fields are
-// strings, timestamps are RFC 3339 strings, and fields at their default
-// value are omitted, hence every field is optional.
+// The SkyDeck v1 resources as the dashboard holds them. The HTTP API speaks
+// plain JSON (snake_case field names, every field present except unset
+// optional ones, enums by short name "RUNNING", int64 fields as strings,
+// timestamps as RFC 3339 strings); flag values arrive as plain scalars and
+// are typed into FlagValue by api/wire.ts. Fields stay optional: the
+// dashboard also builds partial objects (drafts, tests).
 
-export type DesiredState =
-  | "DESIRED_STATE_UNSPECIFIED"
-  | "DESIRED_STATE_RUNNING"
-  | "DESIRED_STATE_STOPPED"
-  | "DESIRED_STATE_TERMINATED";
+export type DesiredState = "UNSPECIFIED" | "RUNNING" | "STOPPED" | "TERMINATED";
 
 export type ObservedState =
-  | "OBSERVED_STATE_UNSPECIFIED"
-  | "OBSERVED_STATE_IDLE"
-  | "OBSERVED_STATE_LAUNCHING"
-  | "OBSERVED_STATE_PENDING"
-  | "OBSERVED_STATE_RUNNING"
-  | "OBSERVED_STATE_STOPPING"
-  | "OBSERVED_STATE_STOPPED"
-  | "OBSERVED_STATE_SUCCEEDED"
-  | "OBSERVED_STATE_FAILED"
-  | "OBSERVED_STATE_TERMINATED";
+  | "UNSPECIFIED"
+  | "IDLE"
+  | "LAUNCHING"
+  | "PENDING"
+  | "RUNNING"
+  | "STOPPING"
+  | "STOPPED"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "TERMINATED";
 
-/** JOB_STATUS_* names; unknown future values still type-check as strings. */
+/** Job statuses ("RUNNING", "FAILED_SETUP"); unknown future values still type-check. */
 export type JobStatus = string;
 
-/** Exactly one member is set. int_value is an int64, hence a string. */
+/**
+ * A typed flag value (the dashboard's model; api/wire.ts converts from and to
+ * the wire's plain scalars). Exactly one member is set. int_value is an int64,
+ * hence a string.
+ */
 export interface FlagValue {
   string_value?: string;
   int_value?: string;
@@ -135,13 +137,7 @@ export interface SkyEvent {
   actor?: string;
 }
 
-export type FlagSchemaType =
-  | "TYPE_UNSPECIFIED"
-  | "TYPE_STRING"
-  | "TYPE_INT"
-  | "TYPE_FLOAT"
-  | "TYPE_BOOL"
-  | "TYPE_CHOICE";
+export type FlagSchemaType = "UNSPECIFIED" | "STRING" | "INT" | "FLOAT" | "BOOL" | "CHOICE";
 
 export interface FlagSchema {
   name?: string;
@@ -164,7 +160,7 @@ export interface CommandFlagSchema {
 }
 
 export interface Health {
-  status?: "STATUS_UNSPECIFIED" | "STATUS_SERVING" | "STATUS_DEGRADED";
+  status?: "UNSPECIFIED" | "SERVING" | "DEGRADED";
   version?: string;
   backend?: string;
   backend_reachable?: boolean;
@@ -185,20 +181,16 @@ export interface WatchMessage {
   experiment?: Experiment;
 }
 
-export const DESIRED_STATES: DesiredState[] = [
-  "DESIRED_STATE_RUNNING",
-  "DESIRED_STATE_STOPPED",
-  "DESIRED_STATE_TERMINATED",
-];
+export const DESIRED_STATES: DesiredState[] = ["RUNNING", "STOPPED", "TERMINATED"];
 
 export const OBSERVED_STATES: ObservedState[] = [
-  "OBSERVED_STATE_IDLE",
-  "OBSERVED_STATE_LAUNCHING",
-  "OBSERVED_STATE_PENDING",
-  "OBSERVED_STATE_RUNNING",
-  "OBSERVED_STATE_STOPPING",
-  "OBSERVED_STATE_STOPPED",
-  "OBSERVED_STATE_SUCCEEDED",
-  "OBSERVED_STATE_FAILED",
-  "OBSERVED_STATE_TERMINATED",
+  "IDLE",
+  "LAUNCHING",
+  "PENDING",
+  "RUNNING",
+  "STOPPING",
+  "STOPPED",
+  "SUCCEEDED",
+  "FAILED",
+  "TERMINATED",
 ];

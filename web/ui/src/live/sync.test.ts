@@ -8,7 +8,7 @@ import { until } from "./testing/until";
 const declared: CommandFlagSchema = {
   base_command: "python train.py",
   version: "1",
-  flags: [{ name: "model.layers", type: "TYPE_INT", description: "Transformer blocks" }],
+  flags: [{ name: "model.layers", type: "INT", description: "Transformer blocks" }],
 };
 
 describe("schemaRefreshDelay", () => {
@@ -62,7 +62,7 @@ describe("Sync", () => {
   });
 
   it("resumes after a reconnect without loading everything again", async () => {
-    daemon.health = { status: "STATUS_SERVING", revision: "10" };
+    daemon.health = { status: "SERVING", revision: "10" };
     daemon.experiments = [{ id: "1", name: "a", update_time: "2026-01-01T00:00:00Z" }];
     void sync.start();
     await until(() => daemon.streams.length === 1, "watch opened");

@@ -9,6 +9,7 @@
 import { ApiError } from "../api/client";
 import { streamSse } from "../api/sse";
 import type { WatchMessage } from "../api/types";
+import { parseApiJson } from "../api/wire";
 
 export interface WatchHandlers {
   /** The revision to resume after (read at every (re)connect). */
@@ -74,7 +75,7 @@ export class WatchConnection {
           },
           onMessage: (m) => {
             try {
-              this.handlers.onMessage(JSON.parse(m.data) as WatchMessage);
+              this.handlers.onMessage(parseApiJson(m.data) as WatchMessage);
             } catch (err) {
               console.error("skydeck: bad watch message", err, m.data);
             }

@@ -8,18 +8,18 @@ const schemas: CommandFlagSchema[] = [
     base_command: "python train.py",
     version: "1",
     flags: [
-      { name: "trainer.lr", type: "TYPE_FLOAT" },
-      { name: "layers", type: "TYPE_INT" },
-      { name: "trainer.warmup", type: "TYPE_INT", description: "warmup steps" },
+      { name: "trainer.lr", type: "FLOAT" },
+      { name: "layers", type: "INT" },
+      { name: "trainer.warmup", type: "INT", description: "warmup steps" },
     ],
   },
-  { base_command: "python eval.py", flags: [{ name: "eval.split", type: "TYPE_STRING" }, { name: "layers", type: "TYPE_STRING" }] },
+  { base_command: "python eval.py", flags: [{ name: "eval.split", type: "STRING" }, { name: "layers", type: "STRING" }] },
   {
     base_command: "python infer.py",
     inferred: true,
     flags: [
-      { name: "layers", type: "TYPE_INT", seen_values: [{ int_value: "4" }] },
-      { name: "infer.batch", type: "TYPE_INT", seen_values: [{ int_value: "32" }] },
+      { name: "layers", type: "INT", seen_values: [{ int_value: "4" }] },
+      { name: "infer.batch", type: "INT", seen_values: [{ int_value: "32" }] },
     ],
   },
 ];
@@ -72,12 +72,12 @@ describe("evaluateDraft", () => {
 describe("suggestions", () => {
   const all = flagSuggestions(schemas, "python train.py");
   it("prefers the experiment's own command's schema", () => {
-    expect(all.find((s) => s.schema.name === "layers")?.schema.type).toBe("TYPE_INT");
+    expect(all.find((s) => s.schema.name === "layers")?.schema.type).toBe("INT");
     expect(all.find((s) => s.schema.name === "eval.split")?.sameCommand).toBe(false);
   });
   it("types only with the own command's schema", () => {
     const lookup = schemaLookup(all);
-    expect(lookup("layers")?.type).toBe("TYPE_INT");
+    expect(lookup("layers")?.type).toBe("INT");
     expect(lookup("eval.split")).toBeUndefined();
   });
   it("offers inferred flags for typeahead, marked as inferred", () => {

@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import type { FlagSchema, FlagValue } from "../api/types";
 import { checkFlagValue } from "./flagSchemaCheck";
 
-const layers: FlagSchema = { name: "model.layers", type: "TYPE_INT", min: 1, max: 96 };
-const lr: FlagSchema = { name: "trainer.lr", type: "TYPE_FLOAT", min: 0 };
-const enabled: FlagSchema = { name: "ppo.enabled", type: "TYPE_BOOL" };
-const optim: FlagSchema = { name: "optim", type: "TYPE_CHOICE", choices: ["adam", "sgd"] };
-const tag: FlagSchema = { name: "run.tag", type: "TYPE_STRING" };
+const layers: FlagSchema = { name: "model.layers", type: "INT", min: 1, max: 96 };
+const lr: FlagSchema = { name: "trainer.lr", type: "FLOAT", min: 0 };
+const enabled: FlagSchema = { name: "ppo.enabled", type: "BOOL" };
+const optim: FlagSchema = { name: "optim", type: "CHOICE", choices: ["adam", "sgd"] };
+const tag: FlagSchema = { name: "run.tag", type: "STRING" };
 
 const ok = (spec: FlagSchema, v: FlagValue) => {
   const r = checkFlagValue(spec, v);
@@ -29,7 +29,7 @@ describe("checkFlagValue follows the daemon's CheckFlags", () => {
   });
 
   it("int refuses floats beyond exact integers and text beyond int64", () => {
-    const big: FlagSchema = { name: "n", type: "TYPE_INT" };
+    const big: FlagSchema = { name: "n", type: "INT" };
     expect(ok(big, { double_value: 2 ** 53 })).toEqual({ int_value: "9007199254740992" });
     expect(checkFlagValue(big, { double_value: 2 ** 54 }).error).toMatch(/expected int/);
     expect(ok(big, { string_value: "9223372036854775807" })).toEqual({ int_value: "9223372036854775807" });
@@ -62,7 +62,7 @@ describe("checkFlagValue follows the daemon's CheckFlags", () => {
   it("choice accepts only the listed values, compared by text", () => {
     expect(ok(optim, { string_value: "sgd" })).toEqual({ string_value: "sgd" });
     expect(checkFlagValue(optim, { string_value: "adamw" }).error).toBe('flag optim: expected one of {adam, sgd}, got string "adamw"');
-    const bits: FlagSchema = { name: "bits", type: "TYPE_CHOICE", choices: ["8", "16"] };
+    const bits: FlagSchema = { name: "bits", type: "CHOICE", choices: ["8", "16"] };
     expect(ok(bits, { int_value: "16" })).toEqual({ string_value: "16" });
   });
 

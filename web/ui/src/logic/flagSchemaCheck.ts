@@ -11,9 +11,9 @@
 //   string  the value's text
 //   min/max inclusive, for int and float flags
 //
-//   checkFlagValue({name: "layers", type: "TYPE_INT"}, {double_value: 4})
+//   checkFlagValue({name: "layers", type: "INT"}, {double_value: 4})
 //     -> {value: {int_value: "4"}, error: ""}
-//   checkFlagValue({name: "layers", type: "TYPE_INT"}, {string_value: "four"})
+//   checkFlagValue({name: "layers", type: "INT"}, {string_value: "four"})
 //     -> {error: 'flag layers: expected int, got string "four"'}
 //
 // Only declared schemas check anything: inferred ones are hints for the
@@ -36,11 +36,11 @@ const INT64_MAX = 2n ** 63n - 1n;
 const MAX_EXACT_INT = 2 ** 53;
 
 export const SCHEMA_TYPE_NAME: Record<string, string> = {
-  TYPE_STRING: "string",
-  TYPE_INT: "int",
-  TYPE_FLOAT: "float",
-  TYPE_BOOL: "bool",
-  TYPE_CHOICE: "choice",
+  STRING: "string",
+  INT: "int",
+  FLOAT: "float",
+  BOOL: "bool",
+  CHOICE: "choice",
 };
 
 /** `float 0.5`, `string "x"`: how the daemon names a value in its messages. */

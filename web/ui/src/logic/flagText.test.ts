@@ -79,8 +79,8 @@ describe("flagEditText round-trips through typing", () => {
 });
 
 describe("typeFlagText against a declared schema", () => {
-  const lr = { name: "lr", type: "TYPE_FLOAT" as const };
-  const layers = { name: "layers", type: "TYPE_INT" as const, min: 1, max: 96 };
+  const lr = { name: "lr", type: "FLOAT" as const };
+  const layers = { name: "layers", type: "INT" as const, min: 1, max: 96 };
   it("types like the CLI without a schema", () => {
     expect(typeFlagText("4")).toEqual({ value: { int_value: "4" }, error: "" });
     expect(typeFlagText("four")).toEqual({ value: { string_value: "four" }, error: "" });
@@ -91,27 +91,27 @@ describe("typeFlagText against a declared schema", () => {
     expect(typeFlagText('"4"', layers)).toEqual({ value: { int_value: "4" }, error: "" });
     expect(typeFlagText("4", layers, true)).toEqual({ value: { int_value: "4" }, error: "" });
     expect(typeFlagText("'0.5'", lr)).toEqual({ value: { double_value: 0.5 }, error: "" });
-    expect(typeFlagText("TRUE", { name: "amp", type: "TYPE_BOOL" })).toEqual({ value: { bool_value: true }, error: "" });
-    expect(typeFlagText("0", { name: "amp", type: "TYPE_BOOL" })).toEqual({ value: { bool_value: false }, error: "" });
+    expect(typeFlagText("TRUE", { name: "amp", type: "BOOL" })).toEqual({ value: { bool_value: true }, error: "" });
+    expect(typeFlagText("0", { name: "amp", type: "BOOL" })).toEqual({ value: { bool_value: false }, error: "" });
   });
   it("reports what the daemon would refuse, in its words", () => {
     expect(typeFlagText("four", layers).error).toBe('flag layers: expected int, got string "four"');
     expect(typeFlagText("0.5", layers).error).toBe("flag layers: expected int, got float 0.5");
     expect(typeFlagText("fast", lr).error).toBe('flag lr: expected float, got string "fast"');
-    expect(typeFlagText("yes", { name: "amp", type: "TYPE_BOOL" }).error).toMatch(/expected bool/);
+    expect(typeFlagText("yes", { name: "amp", type: "BOOL" }).error).toMatch(/expected bool/);
   });
   it("checks ranges and choices", () => {
     expect(typeFlagText("0", layers).error).toBe("flag layers: expected int in [1.0, 96.0], got int 0");
     expect(typeFlagText("97", layers).error).toMatch(/in \[1\.0, 96\.0\], got int 97/);
     expect(typeFlagText("96", layers).error).toBe("");
-    const opt = { name: "opt", type: "TYPE_CHOICE" as const, choices: ["adam", "sgd", "1e-3"] };
+    const opt = { name: "opt", type: "CHOICE" as const, choices: ["adam", "sgd", "1e-3"] };
     expect(typeFlagText("adam", opt)).toEqual({ value: { string_value: "adam" }, error: "" });
     expect(typeFlagText("1e-3", opt)).toEqual({ value: { string_value: "1e-3" }, error: "" });
     expect(typeFlagText("rmsprop", opt).error).toBe('flag opt: expected one of {adam, sgd, 1e-3}, got string "rmsprop"');
   });
   it("keeps the typed text for a string flag", () => {
-    expect(typeFlagText("42", { name: "tag", type: "TYPE_STRING" })).toEqual({ value: { string_value: "42" }, error: "" });
-    expect(typeFlagText("3e-4", { name: "tag", type: "TYPE_STRING" })).toEqual({ value: { string_value: "3e-4" }, error: "" });
+    expect(typeFlagText("42", { name: "tag", type: "STRING" })).toEqual({ value: { string_value: "42" }, error: "" });
+    expect(typeFlagText("3e-4", { name: "tag", type: "STRING" })).toEqual({ value: { string_value: "3e-4" }, error: "" });
   });
   it("honours := (force string)", () => {
     expect(typeFlagText("42", undefined, true)).toEqual({ value: { string_value: "42" }, error: "" });

@@ -115,7 +115,7 @@ export function flagEditText(v: FlagValue | undefined): string {
 export function typeFlagText(text: string, schema?: FlagSchema, forceString = false): TypedFlag {
   const parsed = forceString ? { string_value: text } : parseFlagValueText(text);
   if (!schema?.type || !SCHEMA_TYPE_NAME[schema.type]) return { value: parsed, error: "" };
-  const textual = schema.type === "TYPE_STRING" || schema.type === "TYPE_CHOICE";
+  const textual = schema.type === "STRING" || schema.type === "CHOICE";
   const raw = forceString ? text : isQuoted(text) ? text.slice(1, -1) : text;
   return checkFlagValue(schema, textual ? { string_value: raw } : parsed);
 }

@@ -13,11 +13,11 @@ import {
 } from "./format";
 
 describe("stateName / stateLabel", () => {
-  it("strips the enum prefix", () => {
-    expect(stateName("OBSERVED_STATE_RUNNING")).toBe("RUNNING");
-    expect(stateName("DESIRED_STATE_STOPPED")).toBe("STOPPED");
-    expect(stateName("JOB_STATUS_FAILED_SETUP")).toBe("FAILED_SETUP");
-    expect(stateLabel("JOB_STATUS_FAILED_NO_RESOURCE")).toBe("failed no resource");
+  it("passes the API's short names through and reads them as words", () => {
+    expect(stateName("RUNNING")).toBe("RUNNING");
+    expect(stateName("STOPPED")).toBe("STOPPED");
+    expect(stateName("FAILED_SETUP")).toBe("FAILED_SETUP");
+    expect(stateLabel("FAILED_NO_RESOURCE")).toBe("failed no resource");
     expect(stateName(undefined)).toBe("");
   });
 });

@@ -7,15 +7,14 @@
 
 import type { FlagValue } from "../api/types";
 
-/** "OBSERVED_STATE_RUNNING" -> "RUNNING"; "JOB_STATUS_FAILED_SETUP" -> "FAILED_SETUP". */
-export function stateName(full: string | undefined): string {
-  if (!full) return "";
-  return full.replace(/^(DESIRED_STATE_|OBSERVED_STATE_|JOB_STATUS_|STATUS_|TYPE_)/, "");
+/** A state or status name as the API sends it ("RUNNING", "FAILED_SETUP"); "" when unset. */
+export function stateName(name: string | undefined): string {
+  return name ?? "";
 }
 
 /** "FAILED_SETUP" -> "failed setup". */
-export function stateLabel(full: string | undefined): string {
-  return stateName(full).toLowerCase().replace(/_/g, " ");
+export function stateLabel(name: string | undefined): string {
+  return stateName(name).toLowerCase().replace(/_/g, " ");
 }
 
 /**

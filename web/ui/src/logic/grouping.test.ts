@@ -4,12 +4,12 @@ import { countByState, EMPTY_FILTER, filterExperiments, groupByLabel, labelKeys,
 import { parseLabelSelector } from "./labelSelector";
 
 function exp(id: number, name: string, labels: Record<string, string> = {}, extra: Experiment = {}): Experiment {
-  return { id: String(id), name, labels, desired_state: "DESIRED_STATE_STOPPED", observed_state: "OBSERVED_STATE_IDLE", ...extra };
+  return { id: String(id), name, labels, desired_state: "STOPPED", observed_state: "IDLE", ...extra };
 }
 
 const exps = [
   exp(1, "lr-10", { sweep: "lr", team: "nlp" }, { flags: { lr: { double_value: 0.1 } } }),
-  exp(2, "lr-2", { sweep: "lr" }, { observed_state: "OBSERVED_STATE_RUNNING", desired_state: "DESIRED_STATE_RUNNING" }),
+  exp(2, "lr-2", { sweep: "lr" }, { observed_state: "RUNNING", desired_state: "RUNNING" }),
   exp(3, "bs-1", { sweep: "bs" }, { base_command: "python train.py" }),
   exp(4, "solo"),
   exp(5, "gone", { sweep: "lr" }, { delete_time: "2026-01-01T00:00:00Z" }),
@@ -50,8 +50,8 @@ describe("filterExperiments", () => {
     expect(names({ text: "lr nomatch" })).toEqual([]);
   });
   it("filters by desired and observed state", () => {
-    expect(names({ desired: "DESIRED_STATE_RUNNING" })).toEqual(["lr-2"]);
-    expect(names({ observed: "OBSERVED_STATE_IDLE" })).toEqual(["lr-10", "bs-1", "solo"]);
+    expect(names({ desired: "RUNNING" })).toEqual(["lr-2"]);
+    expect(names({ observed: "IDLE" })).toEqual(["lr-10", "bs-1", "solo"]);
   });
   it("filters by label selector and reports a bad one", () => {
     expect(names({ labelSelector: "sweep=lr" })).toEqual(["lr-10", "lr-2"]);
@@ -83,8 +83,8 @@ describe("parseLabelSelector", () => {
 
 describe("sortExperiments", () => {
   const jobs: Record<string, Job> = {
-    "1": { id: "10", status: "JOB_STATUS_SUCCEEDED", start_time: "2026-01-01T00:00:00Z", end_time: "2026-01-01T01:00:00Z" },
-    "2": { id: "11", status: "JOB_STATUS_RUNNING", start_time: "2026-01-01T00:30:00Z" },
+    "1": { id: "10", status: "SUCCEEDED", start_time: "2026-01-01T00:00:00Z", end_time: "2026-01-01T01:00:00Z" },
+    "2": { id: "11", status: "RUNNING", start_time: "2026-01-01T00:30:00Z" },
   };
   const ctx = { jobOf: (e: Experiment) => jobs[e.id!], now: Date.parse("2026-01-01T02:00:00Z") };
   const live = exps.slice(0, 4);
@@ -102,7 +102,7 @@ describe("sortExperiments", () => {
     expect(sortExperiments(live, { key: "state", dir: 1 }, ctx)[0].name).toBe("lr-2");
   });
   it("counts by observed state, ignoring archived", () => {
-    expect(countByState(exps)).toEqual({ OBSERVED_STATE_IDLE: 3, OBSERVED_STATE_RUNNING: 1 });
+    expect(countByState(exps)).toEqual({ IDLE: 3, RUNNING: 1 });
   });
   it("compares naturally", () => {
     expect(naturalCompare("run-2", "run-10")).toBeLessThan(0);

@@ -12,8 +12,8 @@ import { parseLabelSelector } from "./labelSelector";
 export interface Filter {
   text: string;
   labelSelector: string;
-  desired: string; // a DESIRED_STATE_* name, or "" for any
-  observed: string; // an OBSERVED_STATE_* name, or "" for any
+  desired: string; // a desired state ("RUNNING"), or "" for any
+  observed: string; // an observed state ("FAILED"), or "" for any
   showDeleted: boolean;
 }
 
@@ -115,15 +115,15 @@ export interface SortContext {
 }
 
 const OBSERVED_ORDER = [
-  "OBSERVED_STATE_FAILED",
-  "OBSERVED_STATE_RUNNING",
-  "OBSERVED_STATE_PENDING",
-  "OBSERVED_STATE_LAUNCHING",
-  "OBSERVED_STATE_STOPPING",
-  "OBSERVED_STATE_IDLE",
-  "OBSERVED_STATE_STOPPED",
-  "OBSERVED_STATE_SUCCEEDED",
-  "OBSERVED_STATE_TERMINATED",
+  "FAILED",
+  "RUNNING",
+  "PENDING",
+  "LAUNCHING",
+  "STOPPING",
+  "IDLE",
+  "STOPPED",
+  "SUCCEEDED",
+  "TERMINATED",
 ];
 
 export function jobDurationMs(job: Job | undefined, now: number): number {
@@ -191,7 +191,7 @@ export function countByState(exps: Experiment[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const e of exps) {
     if (e.delete_time) continue;
-    const s = e.observed_state ?? "OBSERVED_STATE_UNSPECIFIED";
+    const s = e.observed_state ?? "UNSPECIFIED";
     counts[s] = (counts[s] ?? 0) + 1;
   }
   return counts;

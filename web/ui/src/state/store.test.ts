@@ -41,10 +41,10 @@ describe("Store", () => {
   });
   it("never replaces a snapshot with an older one", () => {
     const { store } = makeStore();
-    store.upsertExperiment(exp("1", "2026-01-01T00:00:10Z", { observed_state: "OBSERVED_STATE_SUCCEEDED" }));
-    expect(store.upsertExperiment(exp("1", "2026-01-01T00:00:05Z", { observed_state: "OBSERVED_STATE_RUNNING" }))).toBe(false);
-    expect(store.get("1")?.observed_state).toBe("OBSERVED_STATE_SUCCEEDED");
-    expect(store.upsertExperiment(exp("1", "2026-01-01T00:00:10Z", { observed_state: "OBSERVED_STATE_IDLE" }))).toBe(true);
+    store.upsertExperiment(exp("1", "2026-01-01T00:00:10Z", { observed_state: "SUCCEEDED" }));
+    expect(store.upsertExperiment(exp("1", "2026-01-01T00:00:05Z", { observed_state: "RUNNING" }))).toBe(false);
+    expect(store.get("1")?.observed_state).toBe("SUCCEEDED");
+    expect(store.upsertExperiment(exp("1", "2026-01-01T00:00:10Z", { observed_state: "IDLE" }))).toBe(true);
   });
   it("keeps deleted experiments (for undo) and removes purged ones", () => {
     const { store } = makeStore();
@@ -58,10 +58,10 @@ describe("Store", () => {
   it("shows a job's new status from the event before the job is re-read", () => {
     const { store } = makeStore();
     store.applyWatch({ event: ev(1, "7", "LaunchIntent", { job_id: "3", time: "2026-01-01T00:00:00Z" }) });
-    expect(store.jobs.get("7")?.status).toBe("JOB_STATUS_LAUNCHING");
+    expect(store.jobs.get("7")?.status).toBe("LAUNCHING");
     store.applyWatch({ event: ev(2, "7", "JobStatusChanged", { job_id: "3", reason: "RUNNING" }) });
-    expect(store.jobs.get("7")?.status).toBe("JOB_STATUS_RUNNING");
-    store.setJob("7", { id: "2", status: "JOB_STATUS_FAILED" });
+    expect(store.jobs.get("7")?.status).toBe("RUNNING");
+    store.setJob("7", { id: "2", status: "FAILED" });
     expect(store.jobs.get("7")?.id).toBe("3");
   });
   it("merges listed and streamed events newest first, capped", () => {

@@ -129,12 +129,12 @@ export class Store {
     if (!ev?.experiment_id || !ev.job_id || ev.job_id === "0") return;
     const job = this.jobs.get(ev.experiment_id);
     if (ev.type === "JobStatusChanged" && job?.id === ev.job_id && ev.reason) {
-      this.jobs.set(ev.experiment_id, { ...job, status: `JOB_STATUS_${ev.reason}` });
+      this.jobs.set(ev.experiment_id, { ...job, status: ev.reason });
     } else if (ev.type === "LaunchIntent" && (!job || Number(job.id) < Number(ev.job_id))) {
       this.jobs.set(ev.experiment_id, {
         id: ev.job_id,
         experiment_id: ev.experiment_id,
-        status: "JOB_STATUS_LAUNCHING",
+        status: "LAUNCHING",
         submit_time: ev.time,
       });
     }

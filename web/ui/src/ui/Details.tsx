@@ -90,20 +90,20 @@ function ExperimentDetails({ e, tab, jobParam, onClose }: { e: Experiment; tab: 
           </button>
         ) : (
           <>
-            {e.desired_state !== "DESIRED_STATE_RUNNING" ? (
-              <button type="button" class="btn primary" onClick={() => void setDesiredState([id], "DESIRED_STATE_RUNNING")} data-testid="start">
+            {e.desired_state !== "RUNNING" ? (
+              <button type="button" class="btn primary" onClick={() => void setDesiredState([id], "RUNNING")} data-testid="start">
                 Start
               </button>
             ) : (
-              <button type="button" class="btn" onClick={() => void setDesiredState([id], "DESIRED_STATE_STOPPED")} data-testid="stop">
+              <button type="button" class="btn" onClick={() => void setDesiredState([id], "STOPPED")} data-testid="stop">
                 Stop
               </button>
             )}
             <button
               type="button"
               class="btn"
-              onClick={() => void setDesiredState([id], "DESIRED_STATE_TERMINATED")}
-              disabled={e.desired_state === "DESIRED_STATE_TERMINATED"}
+              onClick={() => void setDesiredState([id], "TERMINATED")}
+              disabled={e.desired_state === "TERMINATED"}
               title="Cancel the job and tear down everything it owns on the backend"
             >
               Terminate

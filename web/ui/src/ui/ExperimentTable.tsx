@@ -178,7 +178,7 @@ function Row({ e, p, columns, grouped }: { e: Experiment; p: TableProps; columns
   const selected = p.selected.has(id);
   const open = p.openId === id;
   const labels = Object.entries(e.labels ?? {}).filter(([k]) => !grouped || k !== p.groupBy);
-  const running = e.desired_state === "DESIRED_STATE_RUNNING";
+  const running = e.desired_state === "RUNNING";
   const restarts = e.max_restarts !== undefined ? `${e.restart_count ?? 0}/${e.max_restarts}` : `${e.restart_count ?? 0}`;
   return (
     <tr
@@ -248,11 +248,11 @@ function Row({ e, p, columns, grouped }: { e: Experiment; p: TableProps; columns
       <td class="actions-col">
         {!e.delete_time &&
           (running ? (
-            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "DESIRED_STATE_STOPPED")} aria-label={`Stop ${e.name}`}>
+            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "STOPPED")} aria-label={`Stop ${e.name}`}>
               Stop
             </button>
           ) : (
-            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "DESIRED_STATE_RUNNING")} aria-label={`Start ${e.name}`}>
+            <button type="button" class="btn small" onClick={() => void setDesiredState([id], "RUNNING")} aria-label={`Start ${e.name}`}>
               Start
             </button>
           ))}

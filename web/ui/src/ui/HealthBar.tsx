@@ -108,7 +108,7 @@ export function Banner() {
       </div>
     );
   }
-  if (h && (!h.backend_reachable || h.status === "STATUS_DEGRADED")) {
+  if (h && (!h.backend_reachable || h.status === "DEGRADED")) {
     return (
       <div class="banner bad" role="alert" data-testid="backend-down">
         <b>Backend {h.backend || ""} is unreachable.</b>{" "}

@@ -1,15 +1,16 @@
 // File: ui/LogViewer.tsx
 //
 // A job's log, live. It streams GetJobLogs with follow (starting at most
-// TAIL_BYTES from the end, so a huge log opens instantly), decodes UTF-8
-// across chunk boundaries, and appends once per frame. The page keeps at
+// TAIL_BYTES from the end, so a huge log opens instantly); each event's data
+// is the next piece of the log's text (the bridge sends logs as text lines,
+// web/bridge/sse_encoder.h), appended once per frame. The page keeps at
 // most MAX_LINES lines (logic/logBuffer.ts drops whole blocks from the
 // front), so memory and DOM stay bounded however long the job runs. The
 // view sticks to the bottom until the user scrolls up. Download saves the
 // whole log.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { base64ToBytes, streamSse } from "../api/sse";
+import { streamSse } from "../api/sse";
 import { ApiError } from "../api/client";
 import { cleanLogText, LogBuffer } from "../logic/logBuffer";
 import { plural } from "../logic/format";
@@ -35,7 +36,6 @@ export function LogViewer({ jobId, live, fileName }: { jobId: string; live: bool
     pre.textContent = "";
     const abort = new AbortController();
     const buffer = new LogBuffer(MAX_LINES);
-    const decoder = new TextDecoder("utf-8");
     let pending = "";
     let frame = 0;
     const flush = () => {
@@ -59,14 +59,12 @@ export function LogViewer({ jobId, live, fileName }: { jobId: string; live: bool
       signal: abort.signal,
       onOpen: () => setStatus("streaming"),
       onMessage: (m) => {
-        const { data } = JSON.parse(m.data) as { data?: string };
-        if (data) pending += decoder.decode(base64ToBytes(data), { stream: true });
+        pending += m.data;
         schedule();
       },
     }).then(
       () => {
         if (abort.signal.aborted) return;
-        pending += decoder.decode();
         flush();
         setStatus("ended");
       },
@@ -95,10 +93,7 @@ export function LogViewer({ jobId, live, fileName }: { jobId: string; live: bool
     try {
       await streamSse(`/api/jobs/${encodeURIComponent(jobId)}/logs`, {
         signal: new AbortController().signal,
-        onMessage: (m) => {
-          const { data } = JSON.parse(m.data) as { data?: string };
-          if (data) parts.push(base64ToBytes(data) as BlobPart);
-        },
+        onMessage: (m) => parts.push(m.data),
       });
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));

@@ -112,16 +112,16 @@ export function BulkBar({ ids, onClear }: { ids: string[]; onClear: () => void }
   return (
     <div class="bulkbar" role="toolbar" aria-label="Bulk actions" data-testid="bulkbar">
       <b>{plural(ids.length, "selected", "selected")}</b>
-      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "DESIRED_STATE_RUNNING"))}>
+      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "RUNNING"))}>
         Start
       </button>
-      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "DESIRED_STATE_STOPPED"))}>
+      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "STOPPED"))}>
         Stop
       </button>
       <button
         type="button"
         class="btn"
-        onClick={run(() => setDesiredState(ids, "DESIRED_STATE_TERMINATED"))}
+        onClick={run(() => setDesiredState(ids, "TERMINATED"))}
         title="Cancel and tear down everything on the backend"
       >
         Terminate

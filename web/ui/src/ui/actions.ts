@@ -30,9 +30,9 @@ function nameOf(id: string): string {
 }
 
 const VERB: Record<string, string> = {
-  DESIRED_STATE_RUNNING: "Started",
-  DESIRED_STATE_STOPPED: "Stopped",
-  DESIRED_STATE_TERMINATED: "Terminated",
+  RUNNING: "Started",
+  STOPPED: "Stopped",
+  TERMINATED: "Terminated",
 };
 
 export async function setDesiredState(ids: string[], desired: DesiredState): Promise<Outcome> {

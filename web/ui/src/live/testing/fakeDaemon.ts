@@ -62,7 +62,7 @@ export class FakeDaemon {
   /** "GET /api/health", in order. */
   readonly requests: string[] = [];
   readonly streams: FakeWatchStream[] = [];
-  health: Health = { status: "STATUS_SERVING", revision: "0" };
+  health: Health = { status: "SERVING", revision: "0" };
   experiments: Experiment[] = [];
   events: SkyEvent[] = [];
   schemas: CommandFlagSchema[] = [];
