@@ -114,6 +114,7 @@ int Run(const DaemonOptions& o) {
                             ? o.poll_interval
                             : absl::Milliseconds((*backend)->DefaultPollIntervalMs());
   copts.resync_interval = o.reconcile_interval;
+  copts.environment_retry_limit = o.environment_retry_limit;
   reconcile::Controller controller(store->get(), backend->get(), *installation, copts);
   controller.Start();
 

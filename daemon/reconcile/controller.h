@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -62,6 +63,10 @@ struct ControllerOptions {
   std::function<void(const ReconcileOutcome&)> on_reconciled;
   // Why this backend was chosen (backend_factory.h), shown in health.
   std::string backend_reason;
+  // How long environment failures are retried (ReconcilerOptions).
+  absl::Duration environment_retry_limit = absl::Minutes(30);
+  // How often a log stream waiting for its job to start looks again.
+  absl::Duration log_wait_check = absl::Milliseconds(500);
 };
 
 // ErrorBackoff()
@@ -99,9 +104,9 @@ class Controller final : public ControlPlane {
   void Enqueue(int64_t experiment_id) override;
   absl::StatusOr<int> Refresh() override;
   BackendHealth Health() override;
-  absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
-                          const std::function<bool(absl::string_view)>& sink,
-                          const std::function<bool()>& cancelled) override;
+  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
+                                              int64_t tail_bytes, const LogSinks& sinks,
+                                              const std::function<bool()>& cancelled) override;
 
   ControllerStats stats() const;
 
@@ -114,6 +119,11 @@ class Controller final : public ControlPlane {
   std::set<int64_t> BackedOff() const;
   // Sleeps up to `d`; false when stopping.
   bool SleepFor(absl::Duration d);
+  // Waits (following logs) until `job` has another status in the store or
+  // ended: the job as it is then; nullopt when `cancelled()` or the daemon
+  // stops first.
+  absl::StatusOr<std::optional<store::JobRecord>> WaitForStatusChange(
+      const store::JobRecord& job, const std::function<bool()>& cancelled);
 
   store::Store* store_;
   backend::Backend* backend_;

@@ -100,12 +100,16 @@ class FakeSkyPilotTestCase(harness.E2ETestCase):
     whose jobs follow STEADY unless the test scripts otherwise. On failure,
     the fake's state and log are printed."""
 
+    # More skydeckd flags, for a test class or a test (set before setUp).
+    extra_daemon_args = ()
+
     def setUp(self):
         self.fake_dir = tempfile.mkdtemp(prefix="skydeck-e2e-fake-")
         try:
             self.fake = Fake(self.fake_dir)
             self.daemon_args = ["--backend", "skypilot",
-                                "--skypilot-endpoint", self.fake.endpoint]
+                                "--skypilot-endpoint", self.fake.endpoint,
+                                *self.extra_daemon_args]
             try:
                 super().setUp()
             except BaseException:
