@@ -62,9 +62,9 @@ Client::Client(std::string target)
       channel_(grpc::CreateChannel(target_, grpc::InsecureChannelCredentials())),
       stub_(pb::SkyDeck::NewStub(channel_)) {}
 
-std::unique_ptr<grpc::ClientContext> Client::NewContext(bool with_deadline) const {
+std::unique_ptr<grpc::ClientContext> Client::NewContext(std::chrono::seconds deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  if (with_deadline) context->set_deadline(std::chrono::system_clock::now() + kCallDeadline);
+  if (deadline.count() > 0) context->set_deadline(std::chrono::system_clock::now() + deadline);
   context->AddMetadata("x-skydeck-actor", actor_);
   if (!token_.empty()) context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
   return context;
@@ -81,28 +81,29 @@ absl::Status Client::ToStatus(const grpc::Status& status,
                        status.error_message()),
           absl::StatusCode::kUnavailable);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return UnreachableError(absl::StrCat("skydeckd at ", target_, " did not answer within ",
-                                           kCallDeadline.count(), "s"),
+      return UnreachableError(absl::StrCat("skydeckd at ", target_, " did not answer in time"),
                               absl::StatusCode::kDeadlineExceeded);
     default:
       return FromGrpcStatus(status);
   }
 }
 
-absl::Status Client::StreamLogs(const pb::GetJobLogsRequest& request,
-                                const std::function<void(const std::string&)>& on_data) {
-  auto context = NewContext(/*with_deadline=*/!request.follow());
+absl::Status Client::StreamLogs(
+    const pb::GetJobLogsRequest& request,
+    const std::function<void(const pb::GetJobLogsResponse&)>& on_message) {
+  auto context =
+      NewContext(request.follow() ? std::chrono::seconds(0) : kBackendCallDeadline);
   std::unique_ptr<grpc::ClientReader<pb::GetJobLogsResponse>> reader =
       stub_->GetJobLogs(context.get(), request);
-  pb::GetJobLogsResponse chunk;
-  while (reader->Read(&chunk)) on_data(chunk.data());
+  pb::GetJobLogsResponse message;
+  while (reader->Read(&message)) on_message(message);
   grpc::Status status = reader->Finish();
   return ToStatus(status, *context);
 }
 
 absl::Status Client::Backup(
     const std::function<absl::Status(const pb::BackupResponse&)>& on_message) {
-  auto context = NewContext(/*with_deadline=*/false);
+  auto context = NewContext(std::chrono::seconds(0));  // a backup takes as long as it takes
   std::unique_ptr<grpc::ClientReader<pb::BackupResponse>> reader =
       stub_->Backup(context.get(), pb::BackupRequest());
   pb::BackupResponse response;
@@ -120,7 +121,7 @@ absl::Status Client::Backup(
 absl::Status Client::Watch(const pb::WatchRequest& request,
                            std::chrono::system_clock::time_point deadline,
                            const std::function<bool(const pb::WatchResponse&)>& on_change) {
-  auto context = NewContext(/*with_deadline=*/false);
+  auto context = NewContext(std::chrono::seconds(0));
   if (deadline != std::chrono::system_clock::time_point()) context->set_deadline(deadline);
   std::unique_ptr<grpc::ClientReader<pb::WatchResponse>> reader =
       stub_->Watch(context.get(), request);

@@ -29,6 +29,10 @@ namespace pb = ::skydeck::v1;
 
 inline constexpr absl::string_view kDefaultServer = "127.0.0.1:50051";
 inline constexpr std::chrono::seconds kCallDeadline{30};
+// Calls that wait for the backend on purpose (a poll now, a log read
+// without follow) get longer: the daemon bounds them itself, per operation,
+// and a slow backend must not look like an unreachable daemon.
+inline constexpr std::chrono::seconds kBackendCallDeadline{300};
 
 // The daemon address: `flag_value` when not empty, else $SKYDECK_SERVER when
 // set and not empty, else kDefaultServer.
@@ -46,6 +50,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad command line or local input; nothing was sent
   kExitUnreachable = 3,  // the daemon could not be reached or did not answer
   kExitTimeout = 4,      // `wait` (or --wait) gave up before the state was reached
+  kExitJobFailed = 5,    // `logs`: the job ended in failure (like `sky jobs logs`)
 };
 
 // UnreachableError()
@@ -79,19 +84,21 @@ class Client {
   template <typename Request, typename Response>
   absl::Status Call(grpc::Status (pb::SkyDeck::Stub::*method)(grpc::ClientContext*,
                                                               const Request&, Response*),
-                    const Request& request, Response* response) {
-    auto context = NewContext(/*with_deadline=*/true);
+                    const Request& request, Response* response,
+                    std::chrono::seconds deadline = kCallDeadline) {
+    auto context = NewContext(deadline);
     grpc::Status status = (stub_.get()->*method)(context.get(), request, response);
     return ToStatus(status, *context);
   }
 
   // Client::StreamLogs()
   //
-  // Runs GetJobLogs and hands every chunk to `on_data` as it arrives. With
+  // Runs GetJobLogs and hands every message (log data, progress lines, the
+  // final job status) to `on_message` as it arrives. With
   // `request.follow()` the stream has no deadline: following a job for hours
-  // is the point. Errors: as Call().
+  // is the point; without, kBackendCallDeadline. Errors: as Call().
   absl::Status StreamLogs(const pb::GetJobLogsRequest& request,
-                          const std::function<void(const std::string&)>& on_data);
+                          const std::function<void(const pb::GetJobLogsResponse&)>& on_message);
 
   // Client::Backup()
   //
@@ -113,7 +120,8 @@ class Client {
                      const std::function<bool(const pb::WatchResponse&)>& on_change);
 
  private:
-  std::unique_ptr<grpc::ClientContext> NewContext(bool with_deadline) const;
+  // A zero `deadline` means none.
+  std::unique_ptr<grpc::ClientContext> NewContext(std::chrono::seconds deadline) const;
   // `status` as an absl::Status; `context` (after the call) says whether
   // the daemon sent it (kDaemonStatusKey trailer) or gRPC made it up.
   absl::Status ToStatus(const grpc::Status& status, const grpc::ClientContext& context) const;

@@ -17,6 +17,7 @@ namespace {
 // unique; it is never sent anywhere.
 constexpr absl::string_view kUsagePayload = "type.skydeck.dev/cli.UsageError";
 constexpr absl::string_view kWaitTimeoutPayload = "type.skydeck.dev/cli.WaitTimeout";
+constexpr absl::string_view kJobFailedPayload = "type.skydeck.dev/cli.JobFailed";
 
 }  // namespace
 
@@ -92,10 +93,21 @@ bool IsWaitTimeout(const absl::Status& status) {
   return status.GetPayload(kWaitTimeoutPayload).has_value();
 }
 
+absl::Status JobFailedError(absl::string_view message) {
+  absl::Status status = absl::FailedPreconditionError(message);
+  status.SetPayload(kJobFailedPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsJobFailed(const absl::Status& status) {
+  return status.GetPayload(kJobFailedPayload).has_value();
+}
+
 int ExitCodeFor(const absl::Status& status) {
   if (status.ok()) return kExitOk;
   if (IsUsageError(status)) return kExitUsage;
   if (IsWaitTimeout(status)) return kExitTimeout;
+  if (IsJobFailed(status)) return kExitJobFailed;
   if (IsUnreachable(status)) return kExitUnreachable;
   return kExitServerError;
 }

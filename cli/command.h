@@ -93,6 +93,11 @@ bool IsUsageError(const absl::Status& status);
 absl::Status WaitTimeoutError(absl::string_view message);
 bool IsWaitTimeout(const absl::Status& status);
 
+// `logs` of a job that ended in failure, after its log was printed: exit
+// code 5, as `sky jobs logs` exits non-zero for a failed job.
+absl::Status JobFailedError(absl::string_view message);
+bool IsJobFailed(const absl::Status& status);
+
 // The value, or its error turned into a usage error (for argument parsing).
 template <typename T>
 absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
@@ -102,7 +107,8 @@ absl::StatusOr<T> AsUsage(absl::StatusOr<T> value) {
 
 // ExitCodeFor(absl::Status)
 //
-// OK -> 0; a UsageError -> 2; a WaitTimeoutError -> 4; an UnreachableError
+// OK -> 0; a UsageError -> 2; a WaitTimeoutError -> 4; a JobFailedError
+// -> 5; an UnreachableError
 // (client.h: gRPC could not reach the daemon or it never answered) -> 3;
 // anything else, including an UNAVAILABLE the daemon itself sent, -> 1.
 int ExitCodeFor(const absl::Status& status);

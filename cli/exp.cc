@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
 #include "cli/command.h"
+#include "cli/logs.h"
 #include "cli/manifest.h"
 #include "cli/selection.h"
 #include "cli/wait.h"
@@ -699,19 +700,17 @@ absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
     return absl::NotFoundError(
         absl::StrCat("experiment ", args.ref, " has no jobs yet; start it first"));
   }
-  pb::GetJobLogsRequest logs;
-  logs.set_id(job_id);
-  logs.set_follow(args.follow);
-  logs.set_tail_bytes(args.tail);
-  return ctx.client().StreamLogs(logs, [&](const std::string& data) { ctx.Write(data); });
+  return PrintJobLogs(ctx, job_id, args.follow, args.tail);
 }
 
 void AddLogs(CLI::App* exp, CommandContext* ctx) {
   auto args = std::make_shared<LogsArgs>();
   CLI::App* cmd = exp->add_subcommand(
-      "logs", "Print the log of the experiment's current (or most recent) job");
+      "logs",
+      "Print the log of the experiment's current (or most recent) job; exit code 5 when it failed");
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
-  cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
+  cmd->add_flag("-f,--follow", args->follow,
+                "Keep printing until the job ends (waiting for it to start first)");
   cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
       ->check(CLI::NonNegativeNumber);
   SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 4096"});

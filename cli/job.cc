@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
+#include "cli/logs.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -113,19 +114,17 @@ struct LogsArgs {
 
 void AddLogs(CLI::App* job, CommandContext* ctx) {
   auto args = std::make_shared<LogsArgs>();
-  CLI::App* cmd = job->add_subcommand("logs", "Print a job's log (stdout and stderr)");
+  CLI::App* cmd = job->add_subcommand(
+      "logs", "Print a job's log (stdout and stderr); exit code 5 when the job failed");
   cmd->add_option("JOB_ID", args->ref, "Numeric job id")->required();
-  cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
+  cmd->add_flag("-f,--follow", args->follow,
+                "Keep printing until the job ends (waiting for it to start first)");
   cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
       ->check(CLI::NonNegativeNumber);
   SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 65536"});
   OnParsed(cmd, ctx, [ctx, args]() -> absl::Status {
     ASSIGN_OR_RETURN(int64_t id, AsUsage(ParseId("job id", args->ref)));
-    pb::GetJobLogsRequest req;
-    req.set_id(id);
-    req.set_follow(args->follow);
-    req.set_tail_bytes(args->tail);
-    return ctx->client().StreamLogs(req, [&](const std::string& data) { ctx->Write(data); });
+    return PrintJobLogs(*ctx, id, args->follow, args->tail);
   });
 }
 

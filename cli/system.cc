@@ -65,7 +65,9 @@ void AddRefresh(CLI::App* app, CommandContext* ctx) {
   SetExamples(cmd, {"skydeck refresh"});
   OnParsed(cmd, ctx, [ctx]() -> absl::Status {
     pb::RefreshResponse resp;
-    RETURN_IF_ERROR(ctx->client().Call(&Stub::Refresh, pb::RefreshRequest(), &resp));
+    // A poll waits for the backend (the daemon bounds it per operation).
+    RETURN_IF_ERROR(
+        ctx->client().Call(&Stub::Refresh, pb::RefreshRequest(), &resp, kBackendCallDeadline));
     if (ctx->human()) {
       ctx->Write(absl::StrCat("polled ", resp.jobs_polled(), resp.jobs_polled() == 1 ? " job" : " jobs",
                               "\n"));

@@ -369,6 +369,7 @@ KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
       {"Version", h.version()},
       {"Backend", backend},
       {"Backend chosen", h.backend_reason()},
+      {"Backend endpoint", h.backend_endpoint()},
       {"Backend version", backend_version},
       {"Last poll", TimeDetail(h.last_successful_poll_time(), now_ms)},
       {"Last poll error", h.last_poll_error()},

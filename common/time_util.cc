@@ -13,4 +13,13 @@ std::string FormatRfc3339(int64_t unix_millis) {
                           absl::UTCTimeZone());
 }
 
+std::string FormatDurationRounded(absl::Duration d) {
+  absl::Duration magnitude = absl::AbsDuration(d);
+  absl::Duration unit = magnitude >= absl::Seconds(10)  ? absl::Seconds(1)
+                        : magnitude >= absl::Seconds(1) ? absl::Milliseconds(100)
+                                                        : absl::Milliseconds(1);
+  absl::Duration half = unit / 2;
+  return absl::FormatDuration(absl::Trunc(d < absl::ZeroDuration() ? d - half : d + half, unit));
+}
+
 }  // namespace skydeck

@@ -29,9 +29,12 @@ absl::StatusOr<std::unique_ptr<backend::Backend>> MakeSkyPilot(
   namespace sky = backend::skypilot;
   sky::SkyPilotOptions options;
   options.endpoint = sky::ResolveEndpoint(o.skypilot_endpoint);
+  for (const auto& [operation, timeout] : o.skypilot_timeouts) {
+    RETURN_IF_ERROR(sky::SetTimeout(options.timeouts, operation, timeout));
+  }
   if (probe_timeout) {
-    options.call_timeout = *probe_timeout;
-    options.connect_timeout = std::min(options.connect_timeout, *probe_timeout);
+    options.timeouts.SetCalls(*probe_timeout);
+    options.timeouts.connect = std::min(options.timeouts.connect, *probe_timeout);
     options.unreachable_backoff_initial = absl::ZeroDuration();
   }
   ASSIGN_OR_RETURN(options.token, sky::LoadToken(o.skypilot_token_file));
@@ -164,7 +167,11 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
         MakeSkyPilot(o, installation_id, o.backend_probe_timeout);
     if (!prober.ok()) {
       probe_error = prober.status();  // e.g. an unreadable token file
-      return backend::BackendInfo{"skypilot", false, "", "", std::string(probe_error.message())};
+      backend::BackendInfo unreachable;
+      unreachable.name = "skypilot";
+      unreachable.error = std::string(probe_error.message());
+      unreachable.endpoint = facts.skypilot_endpoint;
+      return unreachable;
     }
     return (*prober)->Probe();
   }));

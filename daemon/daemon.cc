@@ -247,6 +247,7 @@ absl::Status Daemon::StartController() {
                             ? options_.poll_interval
                             : absl::Milliseconds(backend_->DefaultPollIntervalMs());
   copts.resync_interval = options_.reconcile_interval;
+  copts.environment_retry_limit = options_.environment_retry_limit;
   controller_ = std::make_unique<reconcile::Controller>(store_.get(), backend_.get(),
                                                         installation_id_, copts);
   controller_->Start();

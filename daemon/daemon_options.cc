@@ -81,6 +81,17 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "call that sent it failed or the daemon restarted; an unresolved launch is "
                  "retried only after that")
       ->capture_default_str();
+  std::vector<std::string> sky_timeouts;
+  app.add_option("--skypilot-timeout", sky_timeouts,
+                 "SkyPilot: how long one kind of call may take, OP=DURATION (OP: connect, "
+                 "health, submit, status, queue, cancel, logs, logs-read; defaults 5s, 10s, "
+                 "30s, 30s, 2m, 2m, 60s, 90s). Repeatable")
+      ->allow_extra_args(false);
+  std::string env_retry = "30m";
+  app.add_option("--environment-retry-limit", env_retry,
+                 "How long failures only a person can fix (e.g. SkyPilot without cloud "
+                 "access) are retried before the experiment is Stalled")
+      ->capture_default_str()->envname("SKYDECK_ENVIRONMENT_RETRY_LIMIT");
   app.add_option("--local-cancel-grace", grace,
                  "Local backend: time between SIGTERM and SIGKILL on cancel")
       ->capture_default_str();
@@ -141,6 +152,23 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--skypilot-launch-settle", std::string(s.status().message()));
     }
     o.skypilot_launch_settle = *s;
+    for (const std::string& entry : sky_timeouts) {
+      size_t eq = entry.find('=');
+      auto d = eq == std::string::npos ? absl::StatusOr<absl::Duration>(absl::InvalidArgumentError(
+                                             "use OP=DURATION, e.g. queue=2m"))
+                                       : ParseDurationFlag(entry.substr(eq + 1));
+      if (!d.ok() || *d <= absl::ZeroDuration()) {
+        throw CLI::ValidationError("--skypilot-timeout",
+                                   absl::StrCat(entry, ": ", d.ok() ? "must be longer than 0"
+                                                                    : d.status().message()));
+      }
+      o.skypilot_timeouts.emplace_back(entry.substr(0, eq), *d);
+    }
+    auto e = ParseDurationFlag(env_retry);
+    if (!e.ok()) {
+      throw CLI::ValidationError("--environment-retry-limit", std::string(e.status().message()));
+    }
+    o.environment_retry_limit = *e;
     auto k = ParseDurationFlag(keepalive);
     if (!k.ok() || *k < absl::Milliseconds(10)) {
       throw CLI::ValidationError("--sse-keepalive", "must be a duration of at least 10ms");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,6 +53,13 @@ struct DaemonOptions {
   // An unresolved launch intent is launched again only once a request for
   // it can no longer reach the API server (SkyPilotOptions::launch_settle).
   absl::Duration skypilot_launch_settle = absl::Seconds(30);
+  // Per-operation timeouts of calls to the API server, in the order given
+  // ("queue" -> 2m); names are checked when the backend is made
+  // (backend/skypilot/skypilot_options.h SetTimeout).
+  std::vector<std::pair<std::string, absl::Duration>> skypilot_timeouts;
+  // How long failures only a person can fix (e.g. SkyPilot without cloud
+  // access) are retried before the experiment is Stalled.
+  absl::Duration environment_retry_limit = absl::Minutes(30);
 
   // The HTTP/JSON bridge and dashboard.
   bool http = true;

@@ -94,7 +94,53 @@ struct BackendInfo {
   std::string version;
   // Why it is unreachable, when it is.
   std::string error;
+  // Where the backend is, e.g. "http://127.0.0.1:46580"; empty for local.
+  std::string endpoint;
 };
+
+// Why a job ended without succeeding, as the backend that ran it
+// understands its failure; the reconciler's handling follows from the kind
+// alone (daemon/reconcile/restart_policy.h), so one cause is handled one way
+// whichever way the backend reported it.
+enum class FailureKind {
+  kNone,         // succeeded, or still live
+  kUserCode,     // the job's own command or setup failed
+  kInvalidSpec,  // the backend refused the job as specified: the same spec fails again
+  kEnvironment,  // the backend's environment is not set up (cloud access,
+                 // credentials): a person must fix it outside SkyDeck
+  kCapacity,     // no machines right now (capacity, quota, preemption limits)
+  kBackend,      // the backend's own machinery failed (e.g. its controller)
+  kCancelled,    // cancelled, by SkyDeck or someone else
+  kLost,         // the backend lost the job (it did not finish)
+};
+
+struct FailureClass {
+  FailureKind kind = FailureKind::kNone;
+  // A CamelCase word for conditions and events, e.g. "NoCloudAccess";
+  // empty means the reconciler's default for the kind.
+  std::string reason;
+  // What a person should do about it, e.g. "run `sky check` ..."; may be empty.
+  std::string hint;
+};
+
+// DefaultFailureClass()
+//
+// The kind a job status implies by itself: FAILED and FAILED_SETUP are the
+// user's code, FAILED_PRECHECKS an invalid spec, FAILED_NO_RESOURCE
+// capacity, FAILED_CONTROLLER the backend, CANCELLED and LOST themselves;
+// everything else kNone.
+inline FailureClass DefaultFailureClass(JobStatus status) {
+  switch (status) {
+    case JobStatus::kFailed:
+    case JobStatus::kFailedSetup: return {FailureKind::kUserCode, "", ""};
+    case JobStatus::kFailedPrechecks: return {FailureKind::kInvalidSpec, "", ""};
+    case JobStatus::kFailedNoResource: return {FailureKind::kCapacity, "", ""};
+    case JobStatus::kFailedController: return {FailureKind::kBackend, "", ""};
+    case JobStatus::kCancelled: return {FailureKind::kCancelled, "", ""};
+    case JobStatus::kLost: return {FailureKind::kLost, "", ""};
+    default: return {FailureKind::kNone, "", ""};
+  }
+}
 
 class Backend {
  public:
@@ -150,6 +196,15 @@ class Backend {
 
   // Cheap reachability and version check.
   virtual BackendInfo Probe() = 0;
+
+  // What a job that ended with `status` and `failure_reason` (both as this
+  // backend reported them) failed of. Pure: no I/O. The default is
+  // DefaultFailureClass(status); backends whose statuses carry less than
+  // their failure reasons override it.
+  virtual FailureClass ClassifyFailure(JobStatus status, absl::string_view failure_reason) const {
+    (void)failure_reason;
+    return DefaultFailureClass(status);
+  }
 };
 
 }  // namespace skydeck::backend

@@ -57,6 +57,9 @@ class BackendWrapper : public Backend {
     return target_->StreamLogs(backend_job_id, follow, tail_bytes, sink, cancelled);
   }
   BackendInfo Probe() override { return target_->Probe(); }
+  FailureClass ClassifyFailure(JobStatus status, absl::string_view failure_reason) const override {
+    return target_->ClassifyFailure(status, failure_reason);
+  }
 
  private:
   std::unique_ptr<Backend> target_;

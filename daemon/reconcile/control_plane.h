@@ -24,8 +24,21 @@ struct BackendHealth {
   bool reachable = false;
   std::string api_version;
   std::string version;
+  // Where the backend is, e.g. "http://127.0.0.1:46580"; empty for local.
+  std::string endpoint;
+  // The last successful exchange with the backend: a poll of the live
+  // jobs, or with none live, a health check that answered.
   int64_t last_successful_poll_ms = 0;
   std::string last_poll_error;
+};
+
+// Where a log stream goes: the log itself, and lines for people about it
+// (e.g. that the job has not started and the stream waits for it), which
+// clients show apart from the log (the CLI on stderr). Either returns false
+// to stop the stream.
+struct LogSinks {
+  std::function<bool(absl::string_view)> data;
+  std::function<bool(absl::string_view)> progress;
 };
 
 class ControlPlane {
@@ -56,12 +69,20 @@ class ControlPlane {
   // SkyPilot API server is on another machine; "" when it should.
   virtual std::string DefaultWorkdirRefusal() = 0;
 
-  // Streams the job's log to `sink` (which returns false to stop). With
-  // `follow`, keeps going until the job ends or `cancelled()` is true.
-  // `tail_bytes` > 0 starts that many bytes from the end.
-  virtual absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
-                                  const std::function<bool(absl::string_view)>& sink,
-                                  const std::function<bool()>& cancelled) = 0;
+  // Streams the job's log to `sinks.data`. With `follow`, keeps going until
+  // the job ends or `cancelled()` is true; a job that has not started yet
+  // (launching, pending, recovering from a preemption) is waited for, with
+  // a progress line each time its status changes. `tail_bytes` > 0 starts
+  // that many bytes from the end. Returns the job as known when the stream
+  // ended (its final status once it has ended), so the caller can tell how
+  // it ended.
+  // Errors: FAILED_PRECONDITION without `follow` for a job that has not
+  // started (its status in the message), and for a job that ended without
+  // a log on the backend (its recorded failure in the message); the
+  // backend's.
+  virtual absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
+                                                      int64_t tail_bytes, const LogSinks& sinks,
+                                                      const std::function<bool()>& cancelled) = 0;
 };
 
 }  // namespace skydeck::reconcile

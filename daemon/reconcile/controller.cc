@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/status_macros.h"
+#include "common/status_text.h"
 #include "common/time_util.h"
 
 namespace skydeck::reconcile {
@@ -12,6 +14,45 @@ namespace {
 
 std::function<int64_t()> ClockOrNow(std::function<int64_t()> clock) {
   return clock ? std::move(clock) : std::function<int64_t()>(NowMillis);
+}
+
+// Whether a job's log can be read now. Before it runs (and while it is
+// recovering from a preemption) SkyPilot holds a log request open sending
+// only spinner lines, so a reader would wait without a word.
+bool HasStarted(const store::JobRecord& job) {
+  if (!job.live()) return true;
+  switch (job.status) {
+    case JobStatus::kLaunching:
+    case JobStatus::kPending:
+    case JobStatus::kSubmitted:
+    case JobStatus::kStarting:
+    case JobStatus::kRecovering:
+      return false;
+    default:
+      return true;  // RUNNING, CANCELLING, UNKNOWN (never assumed not to run)
+  }
+}
+
+std::string JobWords(const store::JobRecord& job) {
+  return absl::StrCat("job ", job.id, " (attempt ", job.attempt, ")");
+}
+
+std::string NotStartedYet(const store::JobRecord& job) {
+  if (job.status == JobStatus::kRecovering) {
+    return absl::StrCat(JobWords(job), " is RECOVERING: the backend is recovering it from a "
+                        "preemption, and its log continues when it runs again");
+  }
+  return absl::StrCat(JobWords(job), " has not started yet: it is ", Name(job.status),
+                      ", and its log begins when it runs");
+}
+
+ReconcilerOptions ReconcilerOptionsFor(const ControllerOptions& options, const Poller* poller) {
+  ReconcilerOptions r;
+  r.environment_retry_limit = options.environment_retry_limit;
+  r.poll_failure = [poller] { return poller->Failure(); };
+  r.secrets = options.secrets;
+  r.inspect_code = options.inspect_code;
+  return r;
 }
 
 }  // namespace
@@ -27,7 +68,7 @@ Controller::Controller(store::Store* store, backend::Backend* backend,
       backend_(backend),
       options_(std::move(options)),
       reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
-                  options_.secrets, options_.inspect_code),
+                  ReconcilerOptionsFor(options_, &poller_)),
       planner_(store, backend, options_.secrets, options_.inspect_code),
       poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
 
@@ -97,8 +138,8 @@ void Controller::ReconcileOne(int64_t id) {
   absl::Duration delay =
       ErrorBackoff(failures, options_.error_backoff_initial, options_.error_backoff_max);
   LogWarn("reconcile failed", {{"experiment", std::to_string(id)},
-                               {"error", result.status().ToString()},
-                               {"retry_in", absl::FormatDuration(delay)}});
+                               {"error", StatusText(result.status())},
+                               {"retry_in", FormatDurationRounded(delay)}});
   queue_.AddAfter(id, delay);
   if (options_.on_reconciled) options_.on_reconciled({id, result.status(), delay});
 }
@@ -111,9 +152,9 @@ void Controller::PollLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       backend_info_ = info;
     }
-    absl::StatusOr<int> polled = poller_.PollOnce();
+    absl::StatusOr<int> polled = poller_.PollOnce(info);
     if (!polled.ok()) {
-      LogWarn("poll failed", {{"backend", backend_->name()}, {"error", polled.status().ToString()}});
+      LogWarn("poll failed", {{"backend", backend_->name()}, {"error", StatusText(polled.status())}});
     }
     bool failing = !info.reachable || !polled.ok();
     if (was_failing && !failing) {
@@ -161,6 +202,7 @@ BackendHealth Controller::Health() {
   h.reachable = backend_info_.reachable;
   h.api_version = backend_info_.api_version;
   h.version = backend_info_.version;
+  h.endpoint = backend_info_.endpoint;
   h.last_successful_poll_ms = poll.last_success_ms;
   h.last_poll_error = poll.last_error;
   if (!backend_info_.reachable && h.last_poll_error.empty()) h.last_poll_error = backend_info_.error;
@@ -183,18 +225,76 @@ std::string Controller::DefaultWorkdirRefusal() {
   return rendered.ok() ? "" : std::string(rendered.message());
 }
 
-absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
-                                    const std::function<bool(absl::string_view)>& sink,
-                                    const std::function<bool()>& cancelled) {
+absl::StatusOr<std::optional<store::JobRecord>> Controller::WaitForStatusChange(
+    const store::JobRecord& job, const std::function<bool()>& cancelled) {
+  // The poller moves the job on; the store is where it shows.
+  while (SleepFor(options_.log_wait_check) && !(cancelled && cancelled())) {
+    ASSIGN_OR_RETURN(store::JobRecord now, store_->GetJob(job.id));
+    if (now.status != job.status || !now.live()) return std::optional<store::JobRecord>(now);
+  }
+  return std::optional<store::JobRecord>();
+}
+
+absl::StatusOr<store::JobRecord> Controller::StreamLogs(const store::JobRecord& requested,
+                                                        bool follow, int64_t tail_bytes,
+                                                        const LogSinks& sinks,
+                                                        const std::function<bool()>& cancelled) {
+  store::JobRecord job = requested;
   if (job.backend != backend_->name()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", job.id, " ran on backend ", job.backend, "; this daemon uses ", backend_->name()));
   }
-  if (job.backend_job_id.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("job ", job.id, " has not reached the backend yet; no logs"));
+  auto stopped = [&] { return cancelled && cancelled(); };
+  bool waited = false;
+  while (!HasStarted(job)) {
+    if (!follow) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(NotStartedYet(job), ": use -f (follow) to wait for it"));
+    }
+    if (sinks.progress &&
+        !sinks.progress(absl::StrCat(NotStartedYet(job), "; waiting for it..."))) {
+      return job;
+    }
+    waited = true;
+    ASSIGN_OR_RETURN(std::optional<store::JobRecord> next, WaitForStatusChange(job, cancelled));
+    if (!next) return job;  // the reader went away, or the daemon stops
+    job = *std::move(next);
   }
-  return backend_->StreamLogs(job.backend_job_id, follow, tail_bytes, sink, cancelled);
+  if (waited && job.live() && sinks.progress &&
+      !sinks.progress(absl::StrCat(JobWords(job), " is ", Name(job.status), "; its log follows"))) {
+    return job;
+  }
+  if (job.backend_job_id.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        JobWords(job), " ended ", Name(job.status), " before it reached the backend",
+        job.failure_reason.empty() ? "" : ": ", job.failure_reason, "; it has no log"));
+  }
+  absl::Status streamed =
+      backend_->StreamLogs(job.backend_job_id, follow, tail_bytes, sinks.data, cancelled);
+  if (!streamed.ok()) {
+    if (job.live() || job.failure_reason.empty()) return streamed;
+    if (absl::IsNotFound(streamed) || absl::IsFailedPrecondition(streamed)) {
+      // E.g. a launch that failed, asked about after the API server
+      // restarted and forgot it: what SkyDeck recorded is the answer.
+      return absl::FailedPreconditionError(
+          absl::StrCat(JobWords(job), " ended ", Name(job.status), " without a log: ",
+                       job.failure_reason, " (", streamed.message(), ")"));
+    }
+    // The backend cannot answer now (retry later), but how the job ended
+    // is known here.
+    return absl::Status(streamed.code(),
+                        absl::StrCat(streamed.message(), "; ", JobWords(job), " ended ",
+                                     Name(job.status), ": ", job.failure_reason));
+  }
+  if (stopped()) return job;
+  // How it ended: a followed job that just ended may not be polled yet.
+  ASSIGN_OR_RETURN(job, store_->GetJob(job.id));
+  if (follow && job.live()) {
+    if (absl::StatusOr<int> polled = poller_.PollOnce(); polled.ok()) {
+      ASSIGN_OR_RETURN(job, store_->GetJob(job.id));
+    }
+  }
+  return job;
 }
 
 ControllerStats Controller::stats() const {

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -70,6 +71,10 @@ struct ControllerOptions {
   // (skydeckd --skypilot-workdir): a client's directory is then not used
   // by default. Says so, for the warning.
   std::string backend_default_workdir;
+  // How long environment failures are retried (ReconcilerOptions).
+  absl::Duration environment_retry_limit = absl::Minutes(30);
+  // How often a log stream waiting for its job to start looks again.
+  absl::Duration log_wait_check = absl::Milliseconds(500);
 };
 
 // ErrorBackoff()
@@ -109,9 +114,9 @@ class Controller final : public ControlPlane {
   BackendHealth Health() override;
   absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;
   std::string DefaultWorkdirRefusal() override;
-  absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
-                          const std::function<bool(absl::string_view)>& sink,
-                          const std::function<bool()>& cancelled) override;
+  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
+                                              int64_t tail_bytes, const LogSinks& sinks,
+                                              const std::function<bool()>& cancelled) override;
 
   ControllerStats stats() const;
 
@@ -124,6 +129,11 @@ class Controller final : public ControlPlane {
   std::set<int64_t> BackedOff() const;
   // Sleeps up to `d`; false when stopping.
   bool SleepFor(absl::Duration d);
+  // Waits (following logs) until `job` has another status in the store or
+  // ended: the job as it is then; nullopt when `cancelled()` or the daemon
+  // stops first.
+  absl::StatusOr<std::optional<store::JobRecord>> WaitForStatusChange(
+      const store::JobRecord& job, const std::function<bool()>& cancelled);
 
   store::Store* store_;
   backend::Backend* backend_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/status_text.h"
 #include "daemon/reconcile/job_observation.h"
 
 namespace skydeck::reconcile {
@@ -17,23 +18,35 @@ constexpr char kActor[] = "poller";
 Poller::Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue)
     : store_(store), backend_(backend), clock_(std::move(clock)), enqueue_(std::move(enqueue)) {}
 
-absl::StatusOr<int> Poller::PollOnce() {
+absl::StatusOr<int> Poller::PollOnce(const std::optional<backend::BackendInfo>& probe) {
   std::lock_guard<std::mutex> lock(poll_mu_);
   int64_t started = clock_();
   auto timer = std::chrono::steady_clock::now();
-  absl::StatusOr<int> polled = PollLocked();
-  std::lock_guard<std::mutex> health_lock(health_mu_);
-  health_.last_attempt_ms = started;
-  health_.poll_seconds +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - timer).count();
-  if (polled.ok()) {
-    health_.polls_ok++;
-    health_.last_success_ms = started;
-    health_.last_error.clear();
-  } else {
-    health_.polls_error++;
-    health_.last_error = polled.status().ToString();
+  absl::StatusOr<int> polled = PollLocked(probe);
+  bool was_failing;
+  {
+    std::lock_guard<std::mutex> health_lock(health_mu_);
+    was_failing = health_.failing_since_ms != 0;
+    health_.last_attempt_ms = started;
+    health_.poll_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - timer).count();
+    if (polled.ok()) {
+      health_.polls_ok++;
+      health_.last_success_ms = started;
+      health_.last_error.clear();
+      health_.failing_since_ms = 0;
+    } else {
+      health_.polls_error++;
+      health_.last_error = StatusText(polled.status());
+      if (health_.failing_since_ms == 0) health_.failing_since_ms = started;
+    }
   }
+  // Polls started or stopped failing: the experiments whose jobs they
+  // observe show it (Degraded PollFailing) or stop showing it.
+  if (was_failing != !polled.ok()) {
+    for (int64_t id : polled_experiments_) enqueue_(id);
+  }
+  if (polled.ok()) polled_experiments_ = current_experiments_;
   return polled;
 }
 
@@ -42,19 +55,39 @@ PollHealth Poller::health() const {
   return health_;
 }
 
-absl::StatusOr<int> Poller::PollLocked() {
+std::optional<PollFailure> Poller::Failure() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (health_.failing_since_ms == 0) return std::nullopt;
+  return PollFailure{health_.last_error, health_.failing_since_ms, health_.last_success_ms};
+}
+
+absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>& probe) {
   ASSIGN_OR_RETURN(std::vector<store::JobRecord> live, store_->ListLiveJobs());
   std::vector<const store::JobRecord*> polled;
   std::vector<std::string> ids;
+  std::set<int64_t> experiments;
   for (const auto& job : live) {
     // Unresolved launch intents belong to the reconciler; jobs of another
     // backend (after a --backend switch) cannot be asked here.
     if (!job.backend_job_id.empty() && job.backend == backend_->name()) {
       polled.push_back(&job);
       ids.push_back(job.backend_job_id);
+      experiments.insert(job.experiment_id);
     }
   }
-  if (ids.empty()) return 0;
+  // Those that start or stop showing a failure are the ones asked about,
+  // plus those asked about before (their jobs may have ended since).
+  polled_experiments_.insert(experiments.begin(), experiments.end());
+  current_experiments_ = std::move(experiments);
+  if (ids.empty()) {
+    // Nothing to ask: the health check is this tick's only exchange.
+    backend::BackendInfo info = probe ? *probe : backend_->Probe();
+    if (!info.reachable) {
+      return absl::UnavailableError(absl::StrCat(
+          "the ", backend_->name(), " backend did not answer its health check: ", info.error));
+    }
+    return 0;
+  }
   {
     std::lock_guard<std::mutex> lock(health_mu_);
     health_.backend_calls++;

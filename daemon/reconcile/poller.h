@@ -9,8 +9,12 @@
 // never decides anything about experiments itself: that is the reconciler's
 // job, from the job rows the poller writes.
 //
-// Health: the time of the last *successful* poll and the last error are
-// kept, so a failing backend never looks healthy.
+// Health: the time of the last *successful* poll — the last successful
+// exchange with the backend: a tick with no live jobs counts only when the
+// backend answered its health check — and the last error are kept, so a
+// failing backend never looks healthy. When polls start failing, and when
+// they work again, the experiments whose jobs they should observe are
+// enqueued, so their Degraded condition follows (reconciler.h).
 //
 // Thread-safety: PollOnce may be called from any thread; polls never
 // overlap (a second caller waits for the first to finish).
@@ -19,10 +23,13 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "daemon/backend/backend.h"
+#include "daemon/reconcile/reconciler.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::reconcile {
@@ -32,6 +39,8 @@ struct PollHealth {
   int64_t last_attempt_ms = 0;
   // Empty when the last poll succeeded.
   std::string last_error;
+  // When the current streak of failed polls began; 0 when the last succeeded.
+  int64_t failing_since_ms = 0;
   int64_t polls_ok = 0;
   int64_t polls_error = 0;
   // Backend Query calls made (at most one per poll).
@@ -46,13 +55,18 @@ class Poller {
 
   Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue);
 
-  // Returns the number of jobs queried. Errors: the backend's.
-  absl::StatusOr<int> PollOnce();
+  // Returns the number of jobs queried. `probe`: the backend's health check
+  // of this tick, if the caller made one; with no live job to query it is
+  // the only exchange with the backend (made here when not given), and an
+  // unreachable backend fails the poll. Errors: the backend's.
+  absl::StatusOr<int> PollOnce(const std::optional<backend::BackendInfo>& probe = std::nullopt);
 
   PollHealth health() const;
+  // The current failure when the last poll failed, else nullopt.
+  std::optional<PollFailure> Failure() const;
 
  private:
-  absl::StatusOr<int> PollLocked();
+  absl::StatusOr<int> PollLocked(const std::optional<backend::BackendInfo>& probe);
 
   store::Store* store_;
   backend::Backend* backend_;
@@ -62,6 +76,10 @@ class Poller {
   std::mutex poll_mu_;  // one poll in flight
   mutable std::mutex health_mu_;
   PollHealth health_;  // guarded by health_mu_
+  // Experiments whose live jobs polls asked about since the last good one,
+  // and those of the last poll (both only under poll_mu_).
+  std::set<int64_t> polled_experiments_;
+  std::set<int64_t> current_experiments_;
 };
 
 }  // namespace skydeck::reconcile

@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/status_text.h"
+#include "common/time_util.h"
+#include "daemon/backend/never_sent.h"
 #include "daemon/backend/retry_at.h"
 #include "daemon/reconcile/job_observation.h"
 #include "daemon/reconcile/launch_snapshot.h"
@@ -13,6 +16,17 @@ namespace skydeck::reconcile {
 namespace {
 
 constexpr char kActor[] = "reconciler";
+// Degraded reasons the reconciler itself writes (environment failures use
+// the backend's reason, e.g. "NoCloudAccess").
+constexpr char kPollFailing[] = "PollFailing";
+constexpr char kBackendUnavailable[] = "BackendUnavailable";
+
+// "14:03:07 UTC": times in condition and event messages.
+std::string ClockTime(int64_t unix_ms) {
+  return absl::StrCat(absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(unix_ms),
+                                       absl::UTCTimeZone()),
+                      " UTC");
+}
 // Failed jobs of the current run read to decide on restarts; the budget is
 // at most 100, so this covers it with room for uncounted losses.
 constexpr int kRunHistoryLimit = 1000;
@@ -83,11 +97,10 @@ std::string Describe(const store::JobRecord& job) {
 }  // namespace
 
 Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
-                       std::string installation_id, Clock clock,
-                       workload::SecretSource* secrets,
-                       LaunchPlanner::CodeInspector inspect_code)
+                       std::string installation_id, Clock clock, ReconcilerOptions options)
     : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
-      clock_(std::move(clock)), planner_(store, backend, secrets, std::move(inspect_code)) {}
+      clock_(std::move(clock)), options_(std::move(options)),
+      planner_(store, backend, options_.secrets, options_.inspect_code) {}
 
 store::Store::RenderIntent Reconciler::RenderWith(backend::JobSpec spec) {
   // Runs under the store's lock: no store call in here.
@@ -95,6 +108,26 @@ store::Store::RenderIntent Reconciler::RenderWith(backend::JobSpec spec) {
     LaunchPlanner::StampJob(job, spec);
     return backend_->RenderTask(spec);
   };
+}
+
+backend::FailureClass Reconciler::Classify(const Job& job) const {
+  // Only the backend that ran a job can read its failure reason.
+  if (job.backend != backend_->name()) return backend::DefaultFailureClass(job.status);
+  return backend_->ClassifyFailure(job.status, job.failure_reason);
+}
+
+bool Reconciler::KnownUnsent(int64_t job_id) {
+  std::lock_guard<std::mutex> lock(unsent_mu_);
+  return unsent_intents_.count(job_id) > 0;
+}
+
+void Reconciler::SetKnownUnsent(int64_t job_id, bool unsent) {
+  std::lock_guard<std::mutex> lock(unsent_mu_);
+  if (unsent) {
+    unsent_intents_.insert(job_id);
+  } else {
+    unsent_intents_.erase(job_id);
+  }
 }
 
 std::string Reconciler::JobName(int64_t experiment_id, int attempt) const {
@@ -140,7 +173,13 @@ absl::StatusOr<ReconcileResult> Reconciler::Reconcile(int64_t experiment_id) {
 }
 
 absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
-  ASSIGN_OR_RETURN(std::vector<backend::JobObservation> found, backend_->Find(intent.backend_name));
+  // An intent this process knows never reached the backend (its launches
+  // were refused before anything was sent, e.g. at the bound on launches in
+  // flight) needs no lookup: it was not started.
+  std::vector<backend::JobObservation> found;
+  if (!KnownUnsent(intent.id)) {
+    ASSIGN_OR_RETURN(found, backend_->Find(intent.backend_name));
+  }
   if (!found.empty()) {
     const backend::JobObservation& obs = found.back();
     return store_
@@ -174,6 +213,7 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
                                                                 RenderWith(*std::move(shown))));
     return Launch(r, current).status();
   }
+  SetKnownUnsent(intent.id, false);
   return store_
       ->UpdateJob(intent.id,
                   [&](Job& job, std::vector<store::NewEvent>* events) {
@@ -197,8 +237,16 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
     // poller enqueues us when it is gone. A job that runs an older spec is
     // left running (restarting a training job on every flag edit would
     // throw away its progress): Outdated says so until the user restarts.
-    RETURN_IF_ERROR(Observe(r, FromLiveJob(live->status), live, r.restart_count, 0, "", "",
-                            !RunsCurrentSpec(*live, r.spec)));
+    // Until an attempt runs, a Degraded from the failure it retries stays:
+    // the cause has not been shown fixed (a real SkyPilot job without cloud
+    // access went PENDING, STARTING, then FAILED_PRECHECKS).
+    Observation o;
+    o.state = FromLiveJob(live->status);
+    o.job = live;
+    o.restart_count = r.restart_count;
+    o.job_outdated = !RunsCurrentSpec(*live, r.spec);
+    o.keep_degraded = o.state == ObservedState::kLaunching || o.state == ObservedState::kPending;
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
   ASSIGN_OR_RETURN(std::vector<Job> jobs, store_->ListJobs(r.id, 0, kRunHistoryLimit));
@@ -206,61 +254,103 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
   for (Job& j : jobs) {
     if (j.id > r.run_after_job_id) run.push_back(std::move(j));
   }
-  // A refused launch shows its outcome in the same reconcile (the next one
-  // might be a periodic resync away): read the run again, never launch.
-  auto launch = [&]() -> absl::StatusOr<ReconcileResult> {
-    if (after_refusal) {
-      return absl::InternalError(
-          absl::StrCat("experiment ", r.id, ": a refused launch would be launched again"));
-    }
-    ASSIGN_OR_RETURN(LaunchOutcome outcome, LaunchNew(r));
-    if (outcome == LaunchOutcome::kRefused) return ReconcileRunning(r, std::nullopt, true);
-    return ReconcileResult{};
-  };
-  if (run.empty()) return launch();
+  if (run.empty()) return LaunchAndShow(r, after_refusal);
   const Job& last = run.front();
   if (last.status == JobStatus::kSucceeded) {
-    RETURN_IF_ERROR(Observe(r, ObservedState::kSucceeded, last, r.restart_count, 0, "", ""));
+    Observation o;
+    o.state = ObservedState::kSucceeded;
+    o.job = last;
+    o.restart_count = r.restart_count;
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
-  int counted = static_cast<int>(std::count_if(
-      run.begin(), run.end(), [](const Job& j) { return CountsAgainstBudget(j.status); }));
+  return ReconcileFailure(r, run, after_refusal);
+}
+
+absl::StatusOr<ReconcileResult> Reconciler::ReconcileFailure(const Record& r,
+                                                             const std::vector<Job>& run,
+                                                             bool after_refusal) {
+  const Job& last = run.front();
+  std::vector<backend::FailureClass> kinds;
+  kinds.reserve(run.size());
+  for (const Job& j : run) kinds.push_back(Classify(j));
+  int counted = static_cast<int>(std::count_if(kinds.begin(), kinds.end(), [](const auto& c) {
+    return CountsAgainstBudget(c.kind);
+  }));
   int consecutive = 0;
-  while (consecutive < static_cast<int>(run.size()) && run[consecutive].status != JobStatus::kSucceeded) {
+  while (consecutive < static_cast<int>(run.size()) &&
+         run[consecutive].status != JobStatus::kSucceeded) {
     ++consecutive;
   }
   // Restarts used: each counted failure buys one, up to the budget.
   int restarts = std::min(counted, r.spec.max_restarts);
+  const backend::FailureClass& failure = kinds.front();
+  Observation o;
+  o.state = ObservedState::kFailed;
+  o.job = last;
+  o.restart_count = restarts;
   if (last.outcome_unknown) {
     // It may have SUCCEEDED: relaunching could redo finished work or clobber
     // its results. The user knows what the job left behind; SkyDeck does not.
-    RETURN_IF_ERROR(Observe(
-        r, ObservedState::kFailed, last, restarts, 0, "JobOutcomeUnknown",
-        absl::StrCat(Describe(last), "; SkyDeck cannot tell whether it succeeded, so it does not "
-                     "relaunch it: check the job's output, then start the experiment again to "
-                     "launch a new attempt")));
+    o.stalled_reason = "JobOutcomeUnknown";
+    o.stalled_message = absl::StrCat(
+        Describe(last), "; SkyDeck cannot tell whether it succeeded, so it does not relaunch it: "
+        "check the job's output, then start the experiment again to launch a new attempt");
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
-  if (IsPermanentFailure(last.status)) {
-    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, 0, "LaunchRefused",
-                            absl::StrCat(Describe(last), "; fix the experiment and start it again")));
+  if (failure.kind == backend::FailureKind::kInvalidSpec) {
+    o.stalled_reason = failure.reason.empty() ? "LaunchRefused" : failure.reason;
+    o.stalled_message = absl::StrCat(Describe(last), "; fix the experiment and start it again");
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
-  if (CountsAgainstBudget(last.status) && counted > r.spec.max_restarts) {
-    RETURN_IF_ERROR(Observe(
-        r, ObservedState::kFailed, last, restarts, 0, "RestartBudgetExhausted",
+  if (CountsAgainstBudget(failure.kind) && counted > r.spec.max_restarts) {
+    o.stalled_reason = "RestartBudgetExhausted";
+    o.stalled_message =
         absl::StrCat(Describe(last), "; ", counted, " failed attempts used the budget of ",
-                     r.spec.max_restarts, " restarts; start it again to retry")));
+                     r.spec.max_restarts, " restarts; start it again to retry");
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
+  int64_t now = clock_();
   int64_t due = last.ended_ms + absl::ToInt64Milliseconds(RestartBackoff(
                                     consecutive, static_cast<uint64_t>(r.id) * 7919 + last.attempt));
-  int64_t now = clock_();
+  o.retry_counted = CountsAgainstBudget(failure.kind);
+  if (failure.kind == backend::FailureKind::kEnvironment) {
+    // Only a person can fix it (e.g. `sky check` where SkyPilot runs): keep
+    // trying for a while, visibly, then say so and stop.
+    int64_t since = last.ended_ms;
+    for (size_t i = 0; i < run.size() && kinds[i].kind == backend::FailureKind::kEnvironment;
+         ++i) {
+      since = std::min(since, run[i].ended_ms);
+    }
+    int64_t give_up = since + absl::ToInt64Milliseconds(options_.environment_retry_limit);
+    std::string reason = failure.reason.empty() ? "EnvironmentNotReady" : failure.reason;
+    std::string what = absl::StrCat(Describe(last), failure.hint.empty() ? "" : "; ", failure.hint);
+    if (now >= give_up) {
+      o.stalled_reason = reason;
+      o.stalled_message = absl::StrCat(what, "; retried since ", ClockTime(since),
+                                       " without success: start the experiment again once fixed");
+      RETURN_IF_ERROR(Observe(r, o));
+      return ReconcileResult{};
+    }
+    due = std::min(due, give_up);
+    o.degraded_reason = reason;
+    o.degraded_message = absl::StrCat(what, "; not counted against the restart budget; retrying "
+                                      "until ", ClockTime(give_up));
+    if (now >= due) {
+      // Said while the retry launches (it may be due at once: SkyPilot's
+      // end time can be older than the poll that brought it).
+      return LaunchAndShow(r, after_refusal, o.degraded_reason, o.degraded_message);
+    }
+  }
   if (now < due) {
-    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, due, "", ""));
+    o.next_retry_ms = due;
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{absl::Milliseconds(due - now)};
   }
-  return launch();
+  return LaunchAndShow(r, after_refusal);
 }
 
 absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
@@ -268,7 +358,11 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
   if (live) {
     if (live->status != JobStatus::kCancelling) RETURN_IF_ERROR(Cancel(r, *live));
     ASSIGN_OR_RETURN(std::optional<Job> now_live, store_->LiveJob(r.id));
-    RETURN_IF_ERROR(Observe(r, ObservedState::kStopping, now_live, r.restart_count, 0, "", ""));
+    Observation o;
+    o.state = ObservedState::kStopping;
+    o.job = now_live;
+    o.restart_count = r.restart_count;
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
   ASSIGN_OR_RETURN(std::vector<Job> last, store_->ListJobs(r.id, 0, 1));
@@ -277,15 +371,33 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
         !last.front().backend_job_id.empty()) {
       RETURN_IF_ERROR(backend_->Teardown(last.front().backend_job_id));
     }
-    RETURN_IF_ERROR(Observe(r, ObservedState::kTerminated, std::nullopt, r.restart_count, 0, "", ""));
+    Observation o;
+    o.state = ObservedState::kTerminated;
+    o.restart_count = r.restart_count;
+    RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
-  ObservedState state = last.empty() ? ObservedState::kIdle : ObservedState::kStopped;
-  RETURN_IF_ERROR(Observe(r, state, std::nullopt, r.restart_count, 0, "", ""));
+  Observation o;
+  o.state = last.empty() ? ObservedState::kIdle : ObservedState::kStopped;
+  o.restart_count = r.restart_count;
+  RETURN_IF_ERROR(Observe(r, o));
   return ReconcileResult{};
 }
 
-absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(const Record& r) {
+absl::StatusOr<ReconcileResult> Reconciler::LaunchAndShow(const Record& r, bool after_refusal,
+                                                          const std::string& degraded_reason,
+                                                          const std::string& degraded_message) {
+  if (after_refusal) {
+    return absl::InternalError(
+        absl::StrCat("experiment ", r.id, ": a refused launch would be launched again"));
+  }
+  ASSIGN_OR_RETURN(LaunchOutcome outcome, LaunchNew(r, degraded_reason, degraded_message));
+  if (outcome == LaunchOutcome::kRefused) return ReconcileRunning(r, std::nullopt, true);
+  return ReconcileResult{};
+}
+
+absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(
+    const Record& r, const std::string& degraded_reason, const std::string& degraded_message) {
   // What can be known before anything is written (a template, a secret, a
   // workdir that is missing; a spec the backend refuses) stalls the
   // experiment at once, without a job: nothing would run.
@@ -302,10 +414,13 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(const Record& r)
   }
   if (IsLaunchBlocked(ready)) {
     ASSIGN_OR_RETURN(std::vector<Job> last, store_->ListJobs(r.id, 0, 1));
-    RETURN_IF_ERROR(Observe(r, ObservedState::kFailed,
-                            last.empty() ? std::nullopt : std::optional<Job>(last.front()),
-                            r.restart_count, 0, BlockedReason(ready),
-                            absl::StrCat("cannot launch: ", ready.message())));
+    Observation o;
+    o.state = ObservedState::kFailed;
+    if (!last.empty()) o.job = last.front();
+    o.restart_count = r.restart_count;
+    o.stalled_reason = BlockedReason(ready);
+    o.stalled_message = absl::StrCat("cannot launch: ", ready.message());
+    RETURN_IF_ERROR(Observe(r, o));
     return LaunchOutcome::kBlocked;
   }
   RETURN_IF_ERROR(ready);
@@ -319,11 +434,18 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(const Record& r)
   // crash, ResolveIntent finds it and asks the backend by name.
   ASSIGN_OR_RETURN(Job job,
                    store_->CreateLaunchIntent(intent, kActor, RenderWith(std::move(shown))));
-  RETURN_IF_ERROR(Observe(r, ObservedState::kLaunching, job, r.restart_count, 0, "", ""));
+  Observation o;
+  o.state = ObservedState::kLaunching;
+  o.job = job;
+  o.restart_count = r.restart_count;
+  o.degraded_reason = degraded_reason;
+  o.degraded_message = degraded_message;
+  RETURN_IF_ERROR(Observe(r, o));
   return Launch(r, job);
 }
 
 absl::Status Reconciler::RefuseIntent(const Job& intent, absl::string_view reason) {
+  SetKnownUnsent(intent.id, false);
   return store_
       ->UpdateJob(intent.id,
                   [&](Job& job, std::vector<store::NewEvent>* events) {
@@ -348,6 +470,7 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, co
   RETURN_IF_ERROR(spec.status());
   absl::StatusOr<std::string> launched = backend_->Launch(*spec);
   (launched.ok() ? launches_ok_ : launches_error_)++;
+  SetKnownUnsent(intent.id, backend::WasNeverSent(launched.status()));
   if (launched.ok()) {
     RETURN_IF_ERROR(
         store_
@@ -371,7 +494,7 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, co
     // retry resolves it by name before launching again.
     RETURN_IF_ERROR(store_->AppendEvent(store::NewEvent{
         r.id, intent.id, "LaunchFailed", "BackendUnavailable",
-        absl::StrCat("launching attempt ", intent.attempt, ": ", launched.status().ToString(),
+        absl::StrCat("launching attempt ", intent.attempt, ": ", StatusText(launched.status()),
                      "; will retry"),
         kActor}));
     return launched.status();
@@ -398,11 +521,23 @@ absl::Status Reconciler::Cancel(const Record& r, const Job& live) {
       .status();
 }
 
-absl::Status Reconciler::Observe(const Record& r, ObservedState state,
-                                 const std::optional<Job>& job, int restart_count,
-                                 int64_t next_retry_ms, const std::string& stalled_reason,
-                                 const std::string& stalled_message, bool job_outdated) {
+absl::Status Reconciler::Observe(const Record& r, const Observation& o) {
   int64_t now = clock_();
+  // A live job the poller cannot observe: its status is as of the last
+  // good poll, and the experiment says so until a poll succeeds.
+  std::string poll_failing;
+  if (o.job && o.job->live() && !o.job->backend_job_id.empty() &&
+      o.job->backend == backend_->name() && options_.poll_failure) {
+    if (std::optional<PollFailure> failure = options_.poll_failure()) {
+      poll_failing = absl::StrCat(
+          "cannot observe job ", o.job->id, " (attempt ", o.job->attempt, "), shown as ",
+          Name(o.job->status), ": ", failure->error, "; polls failing since ",
+          ClockTime(failure->since_ms), ", ",
+          failure->last_success_ms != 0
+              ? absl::StrCat("last successful poll ", ClockTime(failure->last_success_ms))
+              : std::string("no successful poll yet"));
+    }
+  }
   return store_
       ->UpdateObserved(
           r.id,
@@ -411,58 +546,81 @@ absl::Status Reconciler::Observe(const Record& r, ObservedState state,
             int64_t generation_before = e.observed_generation;
             const store::Condition* was_stalled = FindCondition(e.conditions, "Stalled");
             bool stalled_before = was_stalled && was_stalled->status;
-            e.observed_state = state;
+            const store::Condition* was_degraded = FindCondition(e.conditions, "Degraded");
+            bool degraded_before = was_degraded && was_degraded->status;
+            std::string degraded_reason_before = degraded_before ? was_degraded->reason : "";
+            e.observed_state = o.state;
             // observed_generation is the newest spec the experiment's state
             // reflects: a live job of an older spec does not reflect r's, so
             // it stays where it was (below r.generation even for rows written
             // before this rule), and generation != observed_generation keeps
             // showing that the change has not been applied.
-            e.observed_generation = job_outdated
+            e.observed_generation = o.job_outdated
                                         ? std::min(e.observed_generation, r.generation - 1)
                                         : r.generation;
-            e.restart_count = restart_count;
-            if (next_retry_ms != e.next_retry_ms && next_retry_ms != 0) {
+            e.restart_count = o.restart_count;
+            if (o.next_retry_ms != e.next_retry_ms && o.next_retry_ms != 0) {
+              std::string at = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                                                absl::FromUnixMillis(o.next_retry_ms),
+                                                absl::UTCTimeZone());
               events->push_back(store::NewEvent{
-                  0, job ? job->id : 0, "RetryScheduled", "BackoffAfterFailure",
-                  absl::StrCat(job ? Describe(*job) : "last job failed", "; retry ",
-                               restart_count, "/", e.spec.max_restarts, " at ",
-                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                                absl::FromUnixMillis(next_retry_ms),
-                                                absl::UTCTimeZone())),
+                  0, o.job ? o.job->id : 0, "RetryScheduled", "BackoffAfterFailure",
+                  absl::StrCat(o.job ? Describe(*o.job) : "last job failed", "; ",
+                               o.retry_counted
+                                   ? absl::StrCat("retry ", o.restart_count, "/",
+                                                  e.spec.max_restarts, " at ", at)
+                                   : absl::StrCat("not counted against the restart budget; "
+                                                  "next attempt at ", at)),
                   kActor});
             }
-            e.next_retry_ms = next_retry_ms;
-            bool stalled = !stalled_reason.empty();
-            bool transitional = state == ObservedState::kLaunching ||
-                                state == ObservedState::kPending ||
-                                state == ObservedState::kStopping || next_retry_ms != 0;
+            e.next_retry_ms = o.next_retry_ms;
+            bool stalled = !o.stalled_reason.empty();
+            bool transitional = o.state == ObservedState::kLaunching ||
+                                o.state == ObservedState::kPending ||
+                                o.state == ObservedState::kStopping || o.next_retry_ms != 0;
             SetCondition(e.conditions, "Reconciling", transitional,
                          transitional ? "InProgress" : "Settled",
                          transitional ? "working towards the desired state" : "", now);
-            SetCondition(e.conditions, "Running", state == ObservedState::kRunning,
-                         state == ObservedState::kRunning ? "JobRunning" : "NoRunningJob",
-                         job && state == ObservedState::kRunning
-                             ? absl::StrCat("job ", job->id, " is running")
+            SetCondition(e.conditions, "Running", o.state == ObservedState::kRunning,
+                         o.state == ObservedState::kRunning ? "JobRunning" : "NoRunningJob",
+                         o.job && o.state == ObservedState::kRunning
+                             ? absl::StrCat("job ", o.job->id, " is running")
                              : "",
                          now);
-            SetCondition(e.conditions, "Stalled", stalled, stalled ? stalled_reason : "NotStalled",
-                         stalled_message, now);
-            SetCondition(e.conditions, "Degraded", false, "BackendReachable", "", now);
-            if (job_outdated && job) {
-              MarkOutdated(e, *job, r.generation, now, events);
+            SetCondition(e.conditions, "Stalled", stalled,
+                         stalled ? o.stalled_reason : "NotStalled", o.stalled_message, now);
+            if (!poll_failing.empty()) {
+              SetCondition(e.conditions, "Degraded", true, kPollFailing, poll_failing, now);
+            } else if (!o.degraded_reason.empty()) {
+              SetCondition(e.conditions, "Degraded", true, o.degraded_reason, o.degraded_message,
+                           now);
+            } else if (!(o.keep_degraded && degraded_before &&
+                         degraded_reason_before != kPollFailing &&
+                         degraded_reason_before != kBackendUnavailable)) {
+              // Kept: a failure of the environment being retried. Cleared:
+              // what this reconcile has just shown to work again.
+              SetCondition(e.conditions, "Degraded", false, "BackendReachable", "", now);
+            }
+            const store::Condition* degraded = FindCondition(e.conditions, "Degraded");
+            if (degraded && degraded->status &&
+                (!degraded_before || degraded->reason != degraded_reason_before)) {
+              events->push_back(store::NewEvent{0, o.job ? o.job->id : 0, "Degraded",
+                                                degraded->reason, degraded->message, kActor});
+            }
+            if (o.job_outdated && o.job) {
+              MarkOutdated(e, *o.job, r.generation, now, events);
             } else if (FindCondition(e.conditions, "Outdated") != nullptr) {
               SetCondition(e.conditions, "Outdated", false, "UpToDate", "", now);
             }
             if (stalled && !stalled_before) {
-              events->push_back(
-                  store::NewEvent{0, job ? job->id : 0, "Stalled", stalled_reason, stalled_message,
-                                  kActor});
+              events->push_back(store::NewEvent{0, o.job ? o.job->id : 0, "Stalled",
+                                                o.stalled_reason, o.stalled_message, kActor});
             }
-            if (state != before) {
+            if (o.state != before) {
               events->push_back(store::NewEvent{
-                  0, job ? job->id : 0, "ObservedStateChanged", std::string(Name(state)),
-                  absl::StrCat(Name(before), " -> ", Name(state)), kActor});
-            } else if (e.observed_generation != generation_before && !job_outdated) {
+                  0, o.job ? o.job->id : 0, "ObservedStateChanged", std::string(Name(o.state)),
+                  absl::StrCat(Name(before), " -> ", Name(o.state)), kActor});
+            } else if (e.observed_generation != generation_before && !o.job_outdated) {
               // Watchers learn that a spec change has been acted on even
               // when it changed nothing else (e.g. new flags while running).
               events->push_back(store::NewEvent{
@@ -503,12 +661,12 @@ absl::Status Reconciler::MarkDegraded(int64_t experiment_id, const absl::Status&
                          const store::Condition* c = FindCondition(e.conditions, "Degraded");
                          if (!(c && c->status)) {
                            events->push_back(store::NewEvent{
-                               0, 0, "Degraded", "BackendUnavailable",
+                               0, 0, "Degraded", kBackendUnavailable,
                                absl::StrCat("backend error: ", error.message(),
                                             "; retrying with backoff"),
                                kActor});
                          }
-                         SetCondition(e.conditions, "Degraded", true, "BackendUnavailable",
+                         SetCondition(e.conditions, "Degraded", true, kBackendUnavailable,
                                       std::string(error.message()), now);
                          return absl::OkStatus();
                        })

@@ -12,7 +12,8 @@
 //                                        tried again on every reconcile
 //   a launch the backend refuses      -> the job ends FAILED_PRECHECKS and the
 //                                        experiment is Stalled in the same call
-//   desired RUNNING, last job failed  -> relaunch after backoff, or Stalled
+//   desired RUNNING, last job failed  -> by the failure's kind (restart_policy.h):
+//                                        relaunch after backoff, or Stalled
 //   desired RUNNING, last job succeeded -> SUCCEEDED, nothing more
 //   desired RUNNING, last job's outcome unknown (the backend forgot it)
 //                                     -> Stalled (JobOutcomeUnknown), no relaunch
@@ -34,7 +35,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +49,30 @@
 
 namespace skydeck::reconcile {
 
+// The poller's last poll failed: the jobs it should have observed are seen
+// as of the last successful one.
+struct PollFailure {
+  std::string error;
+  int64_t since_ms = 0;         // first failure of the current streak (unix ms)
+  int64_t last_success_ms = 0;  // 0: none yet
+};
+
+struct ReconcilerOptions {
+  // How long failures only a person can fix outside SkyDeck (cloud access,
+  // credentials: backend::FailureKind::kEnvironment) are retried, counted
+  // from the first of a streak, before the experiment is Stalled.
+  absl::Duration environment_retry_limit = absl::Minutes(30);
+  // The poller's current failure, if any (Poller::Failure). Experiments
+  // whose live jobs polls cannot observe are Degraded (reason PollFailing)
+  // until a poll succeeds. Null: polls are assumed to work.
+  std::function<std::optional<PollFailure>()> poll_failure;
+  // Where secret values come from (not owned). Null: nowhere, so
+  // experiments that list secrets stall.
+  workload::SecretSource* secrets = nullptr;
+  // The git version of a local workdir (null: workload::InspectCode).
+  LaunchPlanner::CodeInspector inspect_code;
+};
+
 struct ReconcileResult {
   // > 0: reconcile this id again after this long (a retry is due then).
   absl::Duration requeue_after = absl::ZeroDuration();
@@ -56,12 +83,9 @@ class Reconciler {
   using Clock = std::function<int64_t()>;  // unix ms
 
   // `installation_id` goes into backend job names so that two databases
-  // never claim each other's jobs. Pointers are not owned; `secrets` may
-  // be null (experiments listing secrets then stall); `inspect_code`
-  // defaults to workload::InspectCode.
+  // never claim each other's jobs. Pointers are not owned.
   Reconciler(store::Store* store, backend::Backend* backend, std::string installation_id,
-             Clock clock, workload::SecretSource* secrets = nullptr,
-             LaunchPlanner::CodeInspector inspect_code = nullptr);
+             Clock clock, ReconcilerOptions options = {});
 
   // Errors: the backend's (UNAVAILABLE etc.) when an action failed; the
   // caller retries with backoff. A purged experiment is OK (nothing to do).
@@ -90,7 +114,20 @@ class Reconciler {
   absl::StatusOr<ReconcileResult> ReconcileRunning(const Record& r, const std::optional<Job>& live,
                                                    bool after_refusal = false);
   absl::StatusOr<ReconcileResult> ReconcileStopped(const Record& r, const std::optional<Job>& live);
-  absl::StatusOr<LaunchOutcome> LaunchNew(const Record& r);
+  // The last job of the run failed (`run` newest first, run[0] the last).
+  absl::StatusOr<ReconcileResult> ReconcileFailure(const Record& r, const std::vector<Job>& run,
+                                                   bool after_refusal);
+  // Launches a new attempt; a refused launch is shown in the same call (the
+  // next reconcile may be a periodic resync away) by reconciling again.
+  // `degraded_reason` non-empty: the experiment is Degraded so while this
+  // attempt launches (it retries a failure of the environment).
+  absl::StatusOr<ReconcileResult> LaunchAndShow(const Record& r, bool after_refusal,
+                                                const std::string& degraded_reason = "",
+                                                const std::string& degraded_message = "");
+  absl::StatusOr<LaunchOutcome> LaunchNew(const Record& r, const std::string& degraded_reason,
+                                          const std::string& degraded_message);
+  // REQUIRES: the backend has never seen intent's name (a fresh intent or a
+  // conclusive lookup). A launch that never left keeps that true.
   absl::StatusOr<LaunchOutcome> Launch(const Record& r, const Job& intent);
   // Ends an intent nothing ran as FAILED_PRECHECKS with `reason`.
   absl::Status RefuseIntent(const Job& intent, absl::string_view reason);
@@ -98,23 +135,54 @@ class Reconciler {
   // before the store's transaction) with the intent's name and ids.
   store::Store::RenderIntent RenderWith(backend::JobSpec spec);
   absl::Status Cancel(const Record& r, const Job& live);
-  // Writes observed state and conditions; events only for real transitions.
-  // `job_outdated`: `job` is live and runs an older spec than r's: the
-  // Outdated condition, and observed_generation is not advanced.
-  absl::Status Observe(const Record& r, ObservedState state, const std::optional<Job>& job,
-                       int restart_count, int64_t next_retry_ms,
-                       const std::string& stalled_reason, const std::string& stalled_message,
-                       bool job_outdated = false);
+  backend::FailureClass Classify(const Job& job) const;
+
+  // What Observe writes: observed state and conditions; events only for
+  // real transitions.
+  struct Observation {
+    ObservedState state = ObservedState::kIdle;
+    std::optional<Job> job;
+    int restart_count = 0;
+    // Non-zero: the next attempt is due then (RetryScheduled on change).
+    int64_t next_retry_ms = 0;
+    // The next attempt spends the restart budget (wording of RetryScheduled).
+    bool retry_counted = true;
+    // Non-empty: Stalled with this reason and message.
+    std::string stalled_reason;
+    std::string stalled_message;
+    // `job` is live and runs an older spec than r's: the Outdated
+    // condition, and observed_generation is not advanced.
+    bool job_outdated = false;
+    // Non-empty: Degraded with this reason and message. Else Degraded is
+    // false, unless keep_degraded leaves the present one when it is an
+    // environment failure being retried (not BackendUnavailable: this
+    // reconcile reached the backend), or polls cannot observe `job`
+    // (PollFailing).
+    std::string degraded_reason;
+    std::string degraded_message;
+    bool keep_degraded = false;
+  };
+  absl::Status Observe(const Record& r, const Observation& o);
   // Stalled/JobOnOtherBackend: `live` belongs to a backend this daemon does
   // not run, so the experiment is left alone until skydeckd uses that one.
   absl::Status MarkOnOtherBackend(int64_t experiment_id, const Job& live);
   absl::Status MarkDegraded(int64_t experiment_id, const absl::Status& error);
 
+  // Launch intents (job ids) whose name this process knows was never sent
+  // to the backend: a conclusive lookup or a fresh intent, then only
+  // launches that never left (backend/never_sent.h). Their retries launch
+  // without looking the name up again.
+  bool KnownUnsent(int64_t job_id);
+  void SetKnownUnsent(int64_t job_id, bool unsent);
+
   store::Store* store_;
   backend::Backend* backend_;
   std::string installation_id_;
   Clock clock_;
-  LaunchPlanner planner_;
+  ReconcilerOptions options_;
+  LaunchPlanner planner_;  // after options_: built from it
+  std::mutex unsent_mu_;
+  std::set<int64_t> unsent_intents_;  // guarded by unsent_mu_
   std::atomic<int64_t> launches_ok_{0};
   std::atomic<int64_t> launches_error_{0};
 };

@@ -4,19 +4,16 @@
 
 namespace skydeck::reconcile {
 
-bool CountsAgainstBudget(JobStatus status) {
-  switch (status) {
-    case JobStatus::kFailed:
-    case JobStatus::kFailedSetup:
-    case JobStatus::kFailedPrechecks:
-    case JobStatus::kCancelled:
+bool CountsAgainstBudget(backend::FailureKind kind) {
+  switch (kind) {
+    case backend::FailureKind::kUserCode:
+    case backend::FailureKind::kInvalidSpec:
+    case backend::FailureKind::kCancelled:
       return true;
     default:
       return false;
   }
 }
-
-bool IsPermanentFailure(JobStatus status) { return status == JobStatus::kFailedPrechecks; }
 
 absl::Duration RestartBackoff(int consecutive_failures, uint64_t seed) {
   constexpr double kBaseSeconds = 10;

@@ -139,6 +139,7 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
     h->set_backend_reachable(b.reachable);
     h->set_backend_api_version(b.api_version);
     h->set_backend_version(b.version);
+    h->set_backend_endpoint(b.endpoint);
     if (b.last_successful_poll_ms) {
       ToProtoTime(b.last_successful_poll_ms, h->mutable_last_successful_poll_time());
     }

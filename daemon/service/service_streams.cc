@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
+#include "common/proto_convert.h"
 #include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
@@ -53,14 +54,30 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
     if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
     if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
     ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
-    return control_->StreamLogs(
-        job, req->follow(), req->tail_bytes(),
-        [&](absl::string_view chunk) {
-          pb::GetJobLogsResponse resp;
-          resp.set_data(std::string(chunk));
-          return writer->Write(resp);
-        },
-        [&] { return ctx->IsCancelled() || hub_->closed(); });
+    reconcile::LogSinks sinks;
+    sinks.data = [&](absl::string_view chunk) {
+      pb::GetJobLogsResponse resp;
+      resp.set_data(std::string(chunk));
+      return writer->Write(resp);
+    };
+    sinks.progress = [&](absl::string_view line) {
+      pb::GetJobLogsResponse resp;
+      resp.set_progress(std::string(line));
+      return writer->Write(resp);
+    };
+    auto cancelled = [&] { return ctx->IsCancelled() || hub_->closed(); };
+    ASSIGN_OR_RETURN(store::JobRecord last,
+                     control_->StreamLogs(job, req->follow(), req->tail_bytes(), sinks, cancelled));
+    if (cancelled()) return absl::OkStatus();
+    pb::GetJobLogsResponse end;
+    end.set_job_status(ToProto(last.status));
+    if (!last.live() && last.status != JobStatus::kSucceeded) {
+      end.set_progress(absl::StrCat("job ", last.id, " (attempt ", last.attempt, ") ended ",
+                                    Name(last.status), last.failure_reason.empty() ? "" : ": ",
+                                    last.failure_reason));
+    }
+    writer->Write(end);
+    return absl::OkStatus();
   });
 }
 

@@ -4,6 +4,7 @@
 #include "cli/arguments.h"
 #include "cli/views.h"
 #include "cli/command.h"
+#include "cli/logs.h"
 using namespace skydeck::cli;
 TEST_CASE("tables align columns by display width", "[cli]") {
   Table t({"ID", "NAME", "X"});
@@ -96,6 +97,7 @@ TEST_CASE("statuses map to cli exit codes", "[cli]") {
   CHECK(ExitCodeFor(absl::InvalidArgumentError("x")) == 1);
   CHECK(ExitCodeFor(absl::NotFoundError("x")) == 1);
   CHECK(ExitCodeFor(WaitTimeoutError("x")) == 4);
+  CHECK(ExitCodeFor(JobFailedError("job 7 ended FAILED")) == 5);
   // Only gRPC's own transport failures mean "unreachable"; the same codes
   // sent by the daemon (its backend is down) are the daemon's answer.
   CHECK(ExitCodeFor(UnreachableError("x", absl::StatusCode::kUnavailable)) == 3);
@@ -114,4 +116,24 @@ TEST_CASE("a bulk failure keeps the first failure's exit code", "[cli]") {
   CHECK(ExitCodeFor(RunForEach({"a", "b"}, [](const std::string&) {
           return absl::UnavailableError("backend down");
         })) == 1);
+}
+TEST_CASE("logs exit 5 for the statuses of a failed job", "[cli]") {
+  using skydeck::v1::JobStatus;
+  for (JobStatus s : {skydeck::v1::JOB_STATUS_FAILED, skydeck::v1::JOB_STATUS_FAILED_SETUP,
+                      skydeck::v1::JOB_STATUS_FAILED_PRECHECKS,
+                      skydeck::v1::JOB_STATUS_FAILED_NO_RESOURCE,
+                      skydeck::v1::JOB_STATUS_FAILED_CONTROLLER, skydeck::v1::JOB_STATUS_LOST}) {
+    CHECK(IsFailedJobStatus(s));
+  }
+  for (JobStatus s : {skydeck::v1::JOB_STATUS_SUCCEEDED, skydeck::v1::JOB_STATUS_CANCELLED,
+                      skydeck::v1::JOB_STATUS_RUNNING, skydeck::v1::JOB_STATUS_UNSPECIFIED}) {
+    CHECK_FALSE(IsFailedJobStatus(s));
+  }
+}
+TEST_CASE("health shows the backend's endpoint", "[cli]") {
+  skydeck::v1::Health h;
+  h.set_backend("skypilot");
+  h.set_backend_endpoint("http://127.0.0.1:46580");
+  std::string text = RenderKeyValues(HealthDetails(h, 0));
+  CHECK(text.find("Backend endpoint:  http://127.0.0.1:46580\n") != std::string::npos);
 }

@@ -102,6 +102,9 @@ class FakeSkyPilotTestCase(harness.E2ETestCase):
 
     extra_daemon_args = ()
 
+    # More skydeckd flags, for a test class or a test (set before setUp).
+    extra_daemon_args = ()
+
     def setUp(self):
         self.fake_dir = tempfile.mkdtemp(prefix="skydeck-e2e-fake-")
         try:

@@ -28,11 +28,14 @@ up while the main port is "down":
                         "extra_fields", "queue_error"}   ({"clear": true} resets)
   POST /_fake/config   {"api_version", "advance_on_queue", "launch_hold",
                         "launch_delay_ms", "controller_stopped",
-                        "heartbeat_s", "version"}
+                        "launch_cancel_leaves_job", "queue_delay_ms",
+                        "queue_delay_count", "heartbeat_s", "version"}
   POST /_fake/tick     {"n": 1}
   POST /_fake/release_launches {"count": null}
   POST /_fake/job      {"job_id", "status"}    (force a status, e.g. preemption)
   POST /_fake/down, POST /_fake/up, POST /_fake/reset
+  POST /_fake/restart  {"queue_delay_ms", "queue_delay_count"} (forgets
+                        finished requests, like a real server restart)
   GET  /_fake/state    counters, jobs, requests, launches
 
 Run: python3 skypilot_fake.py --port-file F [--control-port-file G]
@@ -103,6 +106,31 @@ def encode_payload(payload, payload_type=''):
     return f'<sky-payload{type_attr}>{json.dumps(payload)}</sky-payload>\n'
 
 
+def control_line(tag, text=''):
+    """A control line as a real server (API 31) sends it: a JSON string
+    holding <tag>text</tag> inside <sky-payload>, no type attribute."""
+    return encode_payload(f'<{tag}>{text}</{tag}>')
+
+
+# What a real server printed for a job that ended before it ran (it had no
+# log file), colours and all: `sky jobs logs` of a FAILED_PRECHECKS job.
+def never_ran_message(job):
+    text = (f'\x1b[33mJob {job.job_id} is already in terminal state '
+            f'{job.status}. For more details, run: sky jobs logs --controller '
+            f'{job.job_id}\x1b[0m')
+    if job.status.startswith('FAILED'):
+        text += f'\nFailure reason: {job.failure_reason}'
+    return text + '\n'
+
+
+def waiting_message(job):
+    status = '' if job.status == 'PENDING' and job.submitted_at is None \
+        else f' (status: {job.status})'
+    return (f'[bold cyan]Waiting for task to start[/]{status}. It may take a '
+            f'few minutes.\\n  [dim]View controller logs: sky jobs logs '
+            f'--controller {job.job_id}[/]')
+
+
 class Request:
     """One API request, as SkyPilot's request table holds it."""
 
@@ -152,7 +180,7 @@ class Request:
             'return_value': json.dumps(None if readable else self.value),
             'error': json.dumps(None if readable else error),
             'pid': None,
-            'schedule_type': 'long' if self.name == 'jobs.launch' else 'short',
+            'schedule_type': 'long' if self.name == 'sky.jobs.launch' else 'short',
             'user_name': None,
             'cluster_name': None,
             'status_msg': None,
@@ -269,6 +297,19 @@ def _default_config(api_version, advance_on_queue):
         'launch_delay_ms': 0,
         'launch_error': None,
         'controller_stopped': False,
+        # /api/cancel of a launch request still running creates its managed
+        # job first, left PENDING for good: a real server (API 31, jobs
+        # controller in the server) cancelled mid-launch kept job 21
+        # PENDING, submitted_at null, for 15+ minutes.
+        'launch_cancel_leaves_job': False,
+        # > 0: each queue request stays RUNNING this long before its answer
+        # (POST answered at once, /api/get blocks), for the next
+        # `queue_delay_count` requests (-1: all). The first queue request
+        # after a real server restarted took 24-38 s (65 s on a loaded host).
+        'queue_delay_ms': 0,
+        'queue_delay_count': -1,
+        # Seconds between heartbeat lines of a logs request that waits
+        # (30 on a real server).
         'heartbeat_s': 0.2,
         'version': '1.0.0-dev0',
         'commit': 'fakecommit0000',
@@ -353,11 +394,15 @@ class FakeSkyPilot:
             self.counters = {
                 'launch_calls': 0, 'launches_by_name': {}, 'queue_calls': 0,
                 'queue_v1_calls': 0, 'queue_v2_calls': 0, 'refresh_calls': 0,
+                # Queue calls looking a job up by name (name_match).
+                'queue_name_lookups': 0,
                 'cancel_calls': 0, 'api_cancel_calls': 0, 'logs_calls': 0,
                 'api_get_calls': 0, 'status_calls': 0, 'health_calls': 0,
                 'stream_calls': 0, 'unauthorized': 0, 'authorized': 0,
                 'missing_version_headers': 0, 'client_api_versions': [],
                 'http500_sent': 0, 'malformed_sent': 0,
+                # job_ids of each /jobs/cancel request, in order.
+                'cancel_requests': [],
                 # Every request that reached the main port, faulty or not.
                 'api_requests': 0,
             }
@@ -495,6 +540,47 @@ class FakeSkyPilot:
     def _controller_down(self):
         return self.config['controller_stopped'] or not self.jobs
 
+    def _leave_job_of_cancelled_launch_locked(self, req):
+        task = req.body.get('task', '')
+        name = first_document_name(task) or req.body.get('name') or 'sky-cmd'
+        job_id = self.next_job_id
+        self.next_job_id += 1
+        user_hash = (req.body.get('env_vars') or {}).get('SKYPILOT_USER_ID')
+        job = Job(job_id, name, {'steps': ['PENDING']}, user_hash, task)
+        job.submitted_at = None
+        self.jobs[job_id] = job
+        self.config['controller_stopped'] = False
+
+    def _take_queue_delay_locked(self):
+        cfg = self.config
+        if cfg['queue_delay_ms'] <= 0 or cfg['queue_delay_count'] == 0:
+            return 0
+        if cfg['queue_delay_count'] > 0:
+            cfg['queue_delay_count'] -= 1
+        return cfg['queue_delay_ms']
+
+    def _finish_later(self, req, value, delay_ms):
+        def finish():
+            with self.cv:
+                if req.status in REQUEST_ACTIVE:
+                    req.finish(value)
+                self.cv.notify_all()
+
+        timer = threading.Timer(delay_ms / 1000.0, finish)
+        timer.daemon = True
+        timer.start()
+
+    def restart(self, queue_delay_ms=0, queue_delay_count=1):
+        """Like a real server restart: down, finished requests forgotten,
+        then up, the first queue answers slow while workers warm up."""
+        self.go_down()
+        with self.cv:
+            self.requests = {rid: r for rid, r in self.requests.items()
+                             if r.status in REQUEST_ACTIVE}
+            self.config['queue_delay_ms'] = queue_delay_ms
+            self.config['queue_delay_count'] = queue_delay_count
+        self.go_up()
+
 
 def _route_matches(path, routes):
     return routes is None or any(path.startswith(r) for r in routes)
@@ -593,6 +679,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return None
             elif path == '/_fake/up':
                 fake.go_up()
+            elif path == '/_fake/restart':
+                fake.restart(int(body.get('queue_delay_ms', 0)),
+                             int(body.get('queue_delay_count', 1)))
             elif path == '/_fake/reset':
                 fake.reset()
             else:
@@ -781,13 +870,18 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.cv:
             fake.counters['api_cancel_calls'] += 1
-            req = fake._new_request('api_cancel', body, self._user_id(body))
+            req = fake._new_request('sky.api_cancel', body, self._user_id(body))
             cancelled = []
             for prefix in body.get('request_ids') or []:
                 for rid, target in fake.requests.items():
                     if rid.startswith(prefix) and target.status in \
                             REQUEST_ACTIVE:
+                        if (target.name == 'sky.jobs.launch' and
+                                fake.config['launch_cancel_leaves_job']):
+                            fake._leave_job_of_cancelled_launch_locked(target)
                         target.cancel()
+                        if target in fake.held_launches:
+                            fake.held_launches.remove(target)
                         cancelled.append(rid)
             req.finish(cancelled)
             fake.cv.notify_all()
@@ -812,7 +906,7 @@ class _Handler(BaseHTTPRequestHandler):
             c['launches_by_name'][name] = c['launches_by_name'].get(name,
                                                                     0) + 1
             fake.launches.append({'name': name, 'body': body})
-            req = fake._new_request('jobs.launch', body, self._user_id(body))
+            req = fake._new_request('sky.jobs.launch', body, self._user_id(body))
             req.status = 'RUNNING'
             script = fake._script_for(name)
             if fake.config['launch_hold'] or script.get('launch_hold'):
@@ -834,15 +928,22 @@ class _Handler(BaseHTTPRequestHandler):
             c['queue_v2_calls' if v2 else 'queue_v1_calls'] += 1
             if body.get('refresh'):
                 c['refresh_calls'] += 1
+            if body.get('name_match'):
+                c['queue_name_lookups'] += 1
             fake.last_queue = {'route': path, 'body': body}
-            req = fake._new_request('jobs.queue_v2' if v2 else 'jobs.queue',
+            req = fake._new_request('sky.jobs.queue_v2' if v2 else 'sky.jobs.queue',
                                     body, self._user_id(body))
+            delay_ms = fake._take_queue_delay_locked()
             if fake._controller_down():
                 req.fail('ClusterNotUpError', 'No in-progress managed jobs.')
             elif fake.faults['queue_error']:
                 err = fake.faults['queue_error']
                 req.fail(err.get('type', 'RuntimeError'),
                          err.get('message', 'queue failed'))
+            elif delay_ms > 0:
+                req.status = 'RUNNING'
+                result = self._queue_result(body, v2)
+                fake._finish_later(req, result, delay_ms)
             else:
                 req.finish(self._queue_result(body, v2))
             if fake.config['advance_on_queue']:
@@ -885,8 +986,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         with fake.cv:
             fake.counters['cancel_calls'] += 1
+            fake.counters['cancel_requests'].append(body.get('job_ids'))
             fake.last_cancel = body
-            req = fake._new_request('jobs.cancel', body, self._user_id(body))
+            req = fake._new_request('sky.jobs.cancel', body, self._user_id(body))
             job_ids = body.get('job_ids')
             if job_ids is not None and body.get('name') is not None:
                 req.fail('ValueError',
@@ -908,12 +1010,21 @@ class _Handler(BaseHTTPRequestHandler):
                         job.set_status('CANCELLED')
                     elif job.status != 'CANCELLING':
                         job.set_status('CANCELLING')
-                if targets:
-                    req.log = ('Cancelling managed job(s) with ID ' +
-                               ', '.join(str(j.job_id) for j in targets) +
-                               '...\n')
-                else:
-                    req.log = 'No job to cancel.\n'
+                # What a real server (API 31) logged for job_ids [3, 99].
+                lines = [control_line(tag, '[bold cyan]Cancelling managed '
+                                      'jobs[/]')
+                         for tag in ('rich_init', 'rich_update', 'rich_start')]
+                known = {j.job_id for j in targets}
+                for jid in job_ids or []:
+                    if int(jid) in known:
+                        lines.append(f'Job with ID {int(jid)} is scheduled to '
+                                     'be cancelled.\n')
+                    else:
+                        lines.append(f'Job {int(jid)} not found. Skipped.\r\n')
+                if body.get('name') is not None and not targets:
+                    lines.append('No job to cancel.\n')
+                lines.append(control_line('rich_exit'))
+                req.log = ''.join(lines)
                 req.finish(None)
             fake.cv.notify_all()
         return self._send_request_id(req)
@@ -932,7 +1043,7 @@ class _Handler(BaseHTTPRequestHandler):
         tail = body.get('tail')
         with fake.cv:
             fake.counters['logs_calls'] += 1
-            req = fake._new_request('jobs.logs', body, self._user_id(body))
+            req = fake._new_request('sky.jobs.logs', body, self._user_id(body))
             req.status = 'RUNNING'
             job = None
             if fake._controller_down():
@@ -966,8 +1077,36 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream_job(self, req, job, follow, tail):
         fake = self.fake
-        self._write_chunk(encode_payload({'msg': 'Waiting for job'},
-                                         'rich_status'))
+
+        def runs():
+            return job.terminal() or job.status in ('RUNNING', 'CANCELLING')
+
+        # Spinner lines first, like a real server (API 31).
+        with fake.cv:
+            message = waiting_message(job)
+        for tag in ('rich_init', 'rich_update', 'rich_start'):
+            self._write_chunk(control_line(tag, message))
+        # A job that does not run yet (PENDING ... STARTING, RECOVERING):
+        # the server waits for it, followed or not, sending nothing but
+        # heartbeats (every 30 s on a real server) and status updates.
+        while True:
+            with fake.cv:
+                fake.cv.wait_for(runs, timeout=fake.config['heartbeat_s'])
+                if runs():
+                    break
+                now = waiting_message(job)
+            if now != message:
+                message = now
+                self._write_chunk(control_line('rich_update', message))
+            else:
+                self._write_chunk(control_line('heartbeat'))
+        self._write_chunk(control_line('rich_exit'))
+        with fake.cv:
+            never_ran = job.terminal() and job.start_at is None
+            text = never_ran_message(job) if never_ran else ''
+        if never_ran:
+            self._write_chunk(text)
+            return self._finish_logs(req, job)
         with fake.cv:
             lines = list(job.lines)
         sent = len(lines)
@@ -994,9 +1133,13 @@ class _Handler(BaseHTTPRequestHandler):
             if new:
                 self._write_chunk(''.join(line + '\n' for line in new))
             elif not done:
-                self._write_chunk(encode_payload('', 'heartbeat'))
+                self._write_chunk(control_line('heartbeat'))
             if done and not new:
                 break
+        return self._finish_logs(req, job)
+
+    def _finish_logs(self, req, job):
+        fake = self.fake
         with fake.cv:
             if job.status == 'SUCCEEDED':
                 code = EXIT_SUCCEEDED

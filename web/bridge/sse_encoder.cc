@@ -1,5 +1,7 @@
 #include "web/bridge/sse_encoder.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "web/bridge/json_descriptors.h"
@@ -29,6 +31,16 @@ Lead LeadOf(unsigned char b) {
   return {0, 0, 0};
 }
 
+bool HasFieldsBesides(const google::protobuf::Message& message,
+                      const google::protobuf::FieldDescriptor* field) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  message.GetReflection()->ListFields(message, &set);
+  for (const google::protobuf::FieldDescriptor* f : set) {
+    if (f != field) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SseEncoder::SseEncoder(const google::protobuf::Descriptor* type)
@@ -43,6 +55,14 @@ absl::StatusOr<std::string> SseEncoder::Encode(const google::protobuf::Message& 
   std::string scratch;
   const std::string& bytes =
       message.GetReflection()->GetStringReference(message, text_field_, &scratch);
+  if (bytes.empty() && HasFieldsBesides(message, text_field_)) {
+    // Not log text (e.g. the job log's `progress` and final `job_status`):
+    // a named event, so an EventSource's plain "message" listener still
+    // sees only the log, and `curl -N` shows what it says.
+    absl::StatusOr<std::string> json = MessageToPlainJson(message);
+    if (!json.ok()) return json.status();
+    return absl::StrCat("event: status\ndata: ", *json, "\n\n");
+  }
   return TextEvent(ResolveCarriageReturns(DecodeUtf8(bytes, false)));
 }
 

@@ -14,7 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "common/ansi_text.h"
 #include "common/status_macros.h"
+#include "common/time_util.h"
+#include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "httplib.h"
 
@@ -34,18 +37,13 @@ void SetTimeouts(httplib::Client& cli, absl::Duration connect, absl::Duration re
 }
 
 std::string Snippet(absl::string_view body) {
-  std::string text(absl::StripAsciiWhitespace(body.substr(0, kMaxErrorSnippet)));
+  std::string text(absl::StripAsciiWhitespace(StripAnsi(body.substr(0, kMaxErrorSnippet))));
   if (body.size() > kMaxErrorSnippet) text += "...";
   return absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}});
 }
 
-// Marks errors of calls that never left this process (ApiClient::NeverSent).
-constexpr char kNeverSentPayload[] = "type.skydeck.dev/skypilot.NeverSent";
-
-absl::Status MarkNeverSent(absl::Status status) {
-  status.SetPayload(kNeverSentPayload, absl::Cord("1"));
-  return status;
-}
+// Errors of calls that never left this process (ApiClient::NeverSent).
+absl::Status MarkNeverSent(absl::Status status) { return NeverSentError(std::move(status)); }
 
 absl::Status TransportError(absl::string_view what, const std::string& endpoint,
                             httplib::Error err, absl::Duration elapsed, absl::Duration timeout) {
@@ -58,13 +56,13 @@ absl::Status TransportError(absl::string_view what, const std::string& endpoint,
       return absl::UnavailableError(
           absl::StrCat(where, ": timed out connecting to the SkyPilot API server"));
     case httplib::Error::Canceled:
-      return absl::DeadlineExceededError(
-          absl::StrCat(where, ": no complete answer within ", absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          where, ": no complete answer within ", FormatDurationRounded(timeout)));
     case httplib::Error::Read:
       // cpp-httplib reports a read timeout and a dropped connection alike.
       if (elapsed + absl::Milliseconds(50) >= timeout) {
         return absl::DeadlineExceededError(
-            absl::StrCat(where, ": no answer within ", absl::FormatDuration(timeout)));
+            absl::StrCat(where, ": no answer within ", FormatDurationRounded(timeout)));
       }
       return absl::UnavailableError(
           absl::StrCat(where, ": the connection was closed before the answer was complete"));
@@ -130,7 +128,10 @@ const RequestRecord* FindRequest(const std::vector<RequestRecord>& records,
 }
 
 bool IsJobsLaunch(const RequestRecord& record) {
-  return record.name == "jobs.launch" || record.name == "jobs/launch";
+  // A real server (API 31) names it "sky.jobs.launch"; the bare names are
+  // kept for servers and proxies that drop the prefix.
+  return record.name == "sky.jobs.launch" || record.name == "jobs.launch" ||
+         record.name == "jobs/launch";
 }
 
 absl::StatusOr<std::unique_ptr<ApiClient>> ApiClient::Create(Config config) {
@@ -195,7 +196,8 @@ absl::Status ApiClient::HttpError(absl::string_view what, int status,
 absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
                                                      const std::string& path,
                                                      const std::string* body,
-                                                     bool bypass_backoff) {
+                                                     bool bypass_backoff,
+                                                     absl::Duration timeout) {
   std::string what = absl::StrCat(method, " ", path.substr(0, path.find('?')));
   if (!bypass_backoff) {
     if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
@@ -203,7 +205,7 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
     }
   }
   httplib::Client cli(scheme_host_port_);
-  SetTimeouts(cli, config_.connect_timeout, config_.call_timeout);
+  SetTimeouts(cli, config_.timeouts.connect, timeout);
 
   httplib::Request req;
   req.method = method;
@@ -217,7 +219,7 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
     req.set_header("Content-Type", "application/json");
   }
   absl::Time start = absl::Now();
-  absl::Time deadline = start + config_.call_timeout;
+  absl::Time deadline = start + timeout;
   req.progress = [deadline](uint64_t, uint64_t) { return absl::Now() < deadline; };
 
   httplib::Response res;
@@ -225,8 +227,7 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
   bool sent = cli.send(req, res, err);
   absl::Time now = absl::Now();
   if (!sent) {
-    absl::Status status =
-        TransportError(what, config_.endpoint, err, now - start, config_.call_timeout);
+    absl::Status status = TransportError(what, config_.endpoint, err, now - start, timeout);
     backoff_.Record(status, now);
     if (err == httplib::Error::Connection || err == httplib::Error::ConnectionTimeout) {
       status = MarkNeverSent(std::move(status));
@@ -242,9 +243,7 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
   return reply;
 }
 
-bool ApiClient::NeverSent(const absl::Status& status) {
-  return !status.ok() && status.GetPayload(kNeverSentPayload).has_value();
-}
+bool ApiClient::NeverSent(const absl::Status& status) { return WasNeverSent(status); }
 
 absl::Status ApiClient::CheckReachable() const {
   absl::Status open = backoff_.Check(absl::Now());
@@ -254,7 +253,8 @@ absl::Status ApiClient::CheckReachable() const {
 }
 
 absl::StatusOr<nlohmann::json> ApiClient::Health() {
-  ASSIGN_OR_RETURN(Reply reply, Exchange("GET", "/api/health", nullptr, /*bypass_backoff=*/true));
+  ASSIGN_OR_RETURN(Reply reply, Exchange("GET", "/api/health", nullptr, /*bypass_backoff=*/true,
+                                         config_.timeouts.health));
   if (reply.status != 200) return HttpError("GET /api/health", reply.status, reply.body);
   nlohmann::json parsed = ParseJsonOrDiscarded(reply.body);
   if (!parsed.is_object()) {
@@ -268,7 +268,7 @@ absl::StatusOr<std::string> ApiClient::Submit(absl::string_view route, nlohmann:
   AddIdentity(body);
   std::string text = body.dump();
   std::string path(route);
-  ASSIGN_OR_RETURN(Reply reply, Exchange("POST", path, &text, false));
+  ASSIGN_OR_RETURN(Reply reply, Exchange("POST", path, &text, false, config_.timeouts.submit));
   std::string what = absl::StrCat("POST ", route);
   if (reply.status != 200) return HttpError(what, reply.status, reply.body);
   if (reply.request_id.empty()) {
@@ -278,9 +278,19 @@ absl::StatusOr<std::string> ApiClient::Submit(absl::string_view route, nlohmann:
   return reply.request_id;
 }
 
-absl::StatusOr<RequestResult> ApiClient::Await(absl::string_view request_id) {
+absl::StatusOr<RequestResult> ApiClient::Await(absl::string_view request_id,
+                                               absl::Duration timeout) {
   std::string path = absl::StrCat("/api/get?request_id=", request_id);
-  ASSIGN_OR_RETURN(Reply reply, Exchange("GET", path, nullptr, false));
+  absl::StatusOr<Reply> answered = Exchange("GET", path, nullptr, false, timeout);
+  if (absl::IsDeadlineExceeded(answered.status())) {
+    // The server took the request and is working on it: slow (e.g. its
+    // workers warming up after a restart), not gone.
+    return absl::DeadlineExceededError(absl::StrCat(
+        "the SkyPilot API server at ", config_.endpoint, " accepted request ", request_id,
+        " but did not finish it within ", FormatDurationRounded(timeout),
+        " (slow, e.g. starting up or busy; raise --skypilot-timeout if this is normal)"));
+  }
+  ASSIGN_OR_RETURN(Reply reply, std::move(answered));
   std::string what = absl::StrCat("GET /api/get (request ", request_id, ")");
   auto malformed = [&](absl::string_view why) {
     return absl::InternalError(Redact(absl::StrCat(what, " at ", config_.endpoint, ": ", why,
@@ -301,7 +311,7 @@ absl::StatusOr<RequestResult> ApiClient::Await(absl::string_view request_id) {
     RequestResult result;
     result.phase = RequestPhase::kFailed;
     result.error_type = JsonString(error, "type", "UnknownError");
-    result.error_message = Redact(JsonString(error, "message"));
+    result.error_message = Redact(StripAnsi(JsonString(error, "message")));
     return result;
   }
   if (reply.status != 200) return HttpError(what, reply.status, reply.body);
@@ -333,7 +343,7 @@ absl::StatusOr<std::vector<RequestRecord>> ApiClient::Statuses(
       absl::StrAppend(&path, i == next ? "?" : "&", "request_ids=", request_ids[i]);
     }
     next = end;
-    ASSIGN_OR_RETURN(Reply reply, Exchange("GET", path, nullptr, false));
+    ASSIGN_OR_RETURN(Reply reply, Exchange("GET", path, nullptr, false, config_.timeouts.status));
     if (reply.status != 200) return HttpError("GET /api/status", reply.status, reply.body);
     nlohmann::json rows = ParseJsonOrDiscarded(reply.body);
     if (!rows.is_array()) {
@@ -352,14 +362,14 @@ absl::StatusOr<std::vector<RequestRecord>> ApiClient::Statuses(
 absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
     absl::string_view route, nlohmann::json body,
     const std::function<bool(absl::string_view)>& on_chunk,
-    const std::function<bool()>& cancelled, absl::Duration read_timeout) {
+    const std::function<bool()>& cancelled, absl::Duration read_timeout, absl::Time deadline) {
   std::string what = absl::StrCat("POST ", route);
   if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
     return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
   }
   AddIdentity(body);
   httplib::Client cli(scheme_host_port_);
-  SetTimeouts(cli, config_.connect_timeout, read_timeout);
+  SetTimeouts(cli, config_.timeouts.connect, read_timeout);
 
   httplib::Request req;
   req.method = "POST";
@@ -374,6 +384,7 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
   std::string error_body;
   StreamResult result;
   std::atomic<bool> stopped{false};
+  std::atomic<bool> overdue{false};
   req.response_handler = [&](const httplib::Response& res) {
     status = res.status;
     result.request_id = res.get_header_value(kRequestIdHeader);
@@ -384,6 +395,7 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
       if (error_body.size() < kMaxErrorBody) error_body.append(data, len);
       return true;
     }
+    if (overdue.load()) return false;
     if (stopped.load() || !on_chunk(absl::string_view(data, len))) {
       stopped.store(true);
       return false;
@@ -402,6 +414,8 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
       if (cancelled && cancelled()) {
         stopped.store(true);
         cli.stop();
+      } else if (absl::Now() >= deadline && !overdue.exchange(true)) {
+        cli.stop();
       }
     }
   });
@@ -418,6 +432,12 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
 
   result.stopped = stopped.load();
   if (result.stopped) return result;
+  if (overdue.load()) {
+    // The server answered and kept the stream open: slow or waiting, not gone.
+    return absl::DeadlineExceededError(absl::StrCat(
+        what, " at ", config_.endpoint, ": the answer did not end within ",
+        FormatDurationRounded(deadline - start)));
+  }
   absl::Time now = absl::Now();
   if (!sent) {
     absl::Status s = TransportError(what, config_.endpoint, err, now - start, read_timeout);

@@ -16,12 +16,14 @@
 //
 // Codes: UNAVAILABLE when the server cannot be reached, drops the
 // connection or says it is overloaded (and, for a while after that, without
-// trying: see unreachable_backoff.h); DEADLINE_EXCEEDED when it does not
-// answer within the call timeout; UNAUTHENTICATED / PERMISSION_DENIED for
+// trying: see unreachable_backoff.h); DEADLINE_EXCEEDED when it accepted
+// the connection but did not answer within the operation's timeout (slow,
+// not unreachable: it does not start the backoff); UNAUTHENTICATED / PERMISSION_DENIED for
 // 401 / 403; FAILED_PRECONDITION when it refuses our API version; NOT_FOUND
 // for 404; INVALID_ARGUMENT for 400 / 422; INTERNAL for a plain 500 or an
 // answer that is not the JSON expected. The bearer token never appears in a
-// message or a log line.
+// message or a log line, and SkyPilot's terminal colour codes never appear
+// in an error message (common/ansi_text.h).
 //
 // Thread-safety: safe for concurrent use; each call has its own connection.
 #pragma once
@@ -36,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "daemon/backend/skypilot/skypilot_options.h"
 #include "daemon/backend/skypilot/status_mapping.h"
 #include "daemon/backend/skypilot/unreachable_backoff.h"
 #include "nlohmann/json.hpp"
@@ -57,7 +60,7 @@ struct RequestRecord {
 const RequestRecord* FindRequest(const std::vector<RequestRecord>& records,
                                  const std::string& request_id);
 
-// True for a managed-job launch request ("jobs.launch").
+// True for a managed-job launch request ("sky.jobs.launch").
 bool IsJobsLaunch(const RequestRecord& record);
 
 // The outcome of a terminal request, from /api/get.
@@ -82,8 +85,7 @@ class ApiClient {
     std::string user_id;    // SKYPILOT_USER_ID in every body's env_vars
     std::string user_name;  // SKYPILOT_USER
     std::string client_version;
-    absl::Duration connect_timeout = absl::Seconds(5);
-    absl::Duration call_timeout = absl::Seconds(30);
+    SkyPilotTimeouts timeouts;
     absl::Duration backoff_initial = absl::Seconds(1);
     absl::Duration backoff_max = absl::Seconds(30);
   };
@@ -95,10 +97,12 @@ class ApiClient {
   // version this code was checked against).
   void SetApiVersion(int version) { api_version_.store(version); }
   const std::string& endpoint() const { return config_.endpoint; }
+  const SkyPilotTimeouts& timeouts() const { return config_.timeouts; }
   // See UnreachableBackoff::failure_epoch.
   uint64_t failure_epoch() const { return backoff_.failure_epoch(); }
 
-  // GET /api/health, parsed. Bypasses the unreachable backoff.
+  // GET /api/health, parsed, within timeouts().health. Bypasses the
+  // unreachable backoff.
   absl::StatusOr<nlohmann::json> Health();
 
   // OK unless calls are being refused locally after the server was
@@ -113,24 +117,29 @@ class ApiClient {
   // by the server (e.g. a launch whose answer timed out).
   static bool NeverSent(const absl::Status& status);
 
-  // POST `route` with `body` (env_vars identity added); the request id.
+  // POST `route` with `body` (env_vars identity added); the request id,
+  // within timeouts().submit.
   absl::StatusOr<std::string> Submit(absl::string_view route, nlohmann::json body);
 
-  // Blocks (up to the call timeout) until the request is terminal.
-  absl::StatusOr<RequestResult> Await(absl::string_view request_id);
+  // Blocks until the request is terminal, at most `timeout` (the
+  // operation's: queue, cancel, or status for a request known to be done).
+  absl::StatusOr<RequestResult> Await(absl::string_view request_id, absl::Duration timeout);
 
   // GET /api/status for these request ids (prefixes allowed; at most 100
   // per call), or the active requests when `request_ids` is empty. Does not
-  // block.
+  // block; each call within timeouts().status.
   absl::StatusOr<std::vector<RequestRecord>> Statuses(const std::vector<std::string>& request_ids);
 
   // POSTs `route` and hands each chunk of the streamed answer to
   // `on_chunk` (false stops). `cancelled` is polled from another thread
-  // every 100 ms; true stops. Each read waits at most `read_timeout`.
+  // every 100 ms; true stops. Each read waits at most `read_timeout`, and
+  // the whole stream ends DEADLINE_EXCEEDED at `deadline` (heartbeats keep
+  // reads alive, so only the deadline ends a stream that never finishes).
   absl::StatusOr<StreamResult> SubmitStreaming(
       absl::string_view route, nlohmann::json body,
       const std::function<bool(absl::string_view)>& on_chunk,
-      const std::function<bool()>& cancelled, absl::Duration read_timeout);
+      const std::function<bool()>& cancelled, absl::Duration read_timeout,
+      absl::Time deadline = absl::InfiniteFuture());
 
   // `text` with the token replaced by "<redacted>".
   std::string Redact(std::string text) const;
@@ -145,7 +154,8 @@ class ApiClient {
   ApiClient(Config config, std::string scheme_host_port, std::string base_path);
 
   absl::StatusOr<Reply> Exchange(const std::string& method, const std::string& path,
-                                 const std::string* body, bool bypass_backoff);
+                                 const std::string* body, bool bypass_backoff,
+                                 absl::Duration timeout);
   void AddIdentity(nlohmann::json& body) const;
   absl::Status HttpError(absl::string_view what, int status, const std::string& body) const;
 

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/status/status.h"
+#include "common/ansi_text.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "daemon/backend/skypilot/status_mapping.h"
 
@@ -33,7 +34,8 @@ ManagedJobRecord ParseRecord(const nlohmann::json& row) {
   r.submitted_at = JsonDouble(row, "submitted_at");
   r.start_at = JsonDouble(row, "start_at");
   r.end_at = JsonDouble(row, "end_at");
-  r.failure_reason = JsonString(row, "failure_reason");
+  // SkyPilot colours it for a terminal ("Run: \x1b[1msky check\x1b[0m").
+  r.failure_reason = StripAnsi(JsonString(row, "failure_reason"));
   return r;
 }
 

@@ -11,11 +11,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/status_macros.h"
 #include "daemon/backend/retry_at.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
+#include "daemon/backend/skypilot/failure_mapping.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "daemon/backend/skypilot/status_mapping.h"
 
@@ -40,8 +42,7 @@ absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(
   config.user_id = options.user_id;
   config.user_name = options.user_name;
   config.client_version = options.client_version;
-  config.connect_timeout = options.connect_timeout;
-  config.call_timeout = options.call_timeout;
+  config.timeouts = options.timeouts;
   config.backoff_initial = options.unreachable_backoff_initial;
   config.backoff_max = options.unreachable_backoff_max;
   ASSIGN_OR_RETURN(std::unique_ptr<ApiClient> api, ApiClient::Create(std::move(config)));
@@ -73,7 +74,14 @@ SkyPilotBackend::SkyPilotBackend(SkyPilotOptions options, std::unique_ptr<ApiCli
     : options_(std::move(options)),
       yaml_options_{options_.setup, options_.workdir, options_.job_recovery_strategy,
                     LocalWorkdirRefusal(options_.endpoint)},
-      api_(std::move(api)) {}
+      api_(std::move(api)),
+      cancels_([this](const std::vector<int64_t>& ids) { return SendCancel(ids); },
+               options_.cancel_batch_linger) {}
+
+FailureClass SkyPilotBackend::ClassifyFailure(JobStatus status,
+                                              absl::string_view failure_reason) const {
+  return ClassifySkyPilotFailure(status, failure_reason);
+}
 
 absl::StatusOr<std::string> SkyPilotBackend::RenderTask(const JobSpec& spec) {
   return RenderTaskYaml(spec, yaml_options_, SecretMode::kRedacted);
@@ -143,6 +151,7 @@ absl::StatusOr<int> SkyPilotBackend::AdoptHealth(const nlohmann::json& health, u
 BackendInfo SkyPilotBackend::Probe() {
   BackendInfo info;
   info.name = name();
+  info.endpoint = api_->endpoint();
   uint64_t epoch = api_->failure_epoch();
   absl::StatusOr<nlohmann::json> health = api_->Health();
   if (!health.ok()) {
@@ -167,7 +176,7 @@ absl::StatusOr<std::vector<ManagedJobRecord>> SkyPilotBackend::ListJobs(
   QueueCall call = BuildQueueCall(api_version, job_ids, name);
   absl::StatusOr<std::string> request = api_->Submit(call.route, call.body);
   if (!request.ok()) return AnnotateStatus(request.status(), kWhat);
-  absl::StatusOr<RequestResult> result = api_->Await(*request);
+  absl::StatusOr<RequestResult> result = api_->Await(*request, api_->timeouts().queue);
   if (!result.ok()) return AnnotateStatus(result.status(), kWhat);
   switch (result->phase) {
     case RequestPhase::kFailed:
@@ -299,12 +308,13 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::str
 
 // ----- cancel and teardown ----------------------------------------------------
 
-absl::Status SkyPilotBackend::CancelJob(int64_t job_id) {
-  std::string what = absl::StrCat("cancelling SkyPilot managed job ", job_id);
-  nlohmann::json ids = nlohmann::json::array({job_id});
-  absl::StatusOr<std::string> request = api_->Submit("/jobs/cancel", {{"job_ids", ids}});
+absl::Status SkyPilotBackend::SendCancel(const std::vector<int64_t>& job_ids) {
+  std::string what = absl::StrCat("cancelling SkyPilot managed job",
+                                  job_ids.size() == 1 ? " " : "s ", absl::StrJoin(job_ids, ", "));
+  absl::StatusOr<std::string> request =
+      api_->Submit("/jobs/cancel", {{"job_ids", nlohmann::json(job_ids)}});
   if (!request.ok()) return AnnotateStatus(request.status(), what);
-  absl::StatusOr<RequestResult> result = api_->Await(*request);
+  absl::StatusOr<RequestResult> result = api_->Await(*request, api_->timeouts().cancel);
   if (!result.ok()) return AnnotateStatus(result.status(), what);
   switch (result->phase) {
     case RequestPhase::kFailed:
@@ -315,26 +325,36 @@ absl::Status SkyPilotBackend::CancelJob(int64_t job_id) {
       return absl::UnavailableError(
           absl::StrCat(what, ": the request was cancelled on the server"));
     default:
-      // The answer is null whether a job was cancelled or there was "No job
-      // to cancel.": both mean the job will not keep running.
-      LogInfo("skypilot cancel requested", {{"job_id", std::to_string(job_id)}});
+      // The answer is null whether a job was cancelled or was "not found.
+      // Skipped.": both mean the job will not keep running.
+      LogInfo("skypilot cancel requested", {{"job_ids", absl::StrJoin(job_ids, ",")}});
       return absl::OkStatus();
   }
 }
 
+absl::StatusOr<std::vector<ManagedJobRecord>> SkyPilotBackend::JobsNamed(const std::string& name) {
+  ASSIGN_OR_RETURN(int version, ApiVersion());
+  ASSIGN_OR_RETURN(std::vector<ManagedJobRecord> records, ListJobs(version, std::nullopt, name));
+  std::vector<ManagedJobRecord> named;
+  for (ManagedJobRecord& r : records) {  // ascending job ids
+    if (r.name == name) named.push_back(std::move(r));
+  }
+  return named;
+}
+
 absl::Status SkyPilotBackend::CancelLaunch(const std::string& request_id) {
-  if (std::optional<int64_t> job = CachedResolution(request_id)) return CancelJob(*job);
+  if (std::optional<int64_t> job = CachedResolution(request_id)) return cancels_.Cancel(*job);
   std::string what = absl::StrCat("cancelling launch request ", request_id);
   absl::StatusOr<std::vector<RequestRecord>> records = api_->Statuses({request_id});
   if (!records.ok()) return AnnotateStatus(records.status(), what);
   const RequestRecord* record = FindRequest(*records, request_id);
-  if (record == nullptr) return absl::OkStatus();  // unknown: nothing to stop
-  RequestPhase phase = MapRequestPhase(record->status);
+  std::string name = NameOfLaunch(request_id, record != nullptr ? record->body : nlohmann::json());
+  RequestPhase phase = record != nullptr ? MapRequestPhase(record->status) : RequestPhase::kFailed;
   if (phase == RequestPhase::kActive) {
     absl::StatusOr<std::string> cancel =
         api_->Submit("/api/cancel", {{"request_ids", nlohmann::json::array({request_id})}});
     if (!cancel.ok()) return AnnotateStatus(cancel.status(), what);
-    absl::StatusOr<RequestResult> done = api_->Await(*cancel);
+    absl::StatusOr<RequestResult> done = api_->Await(*cancel, api_->timeouts().cancel);
     if (!done.ok()) return AnnotateStatus(done.status(), what);
     if (done->phase == RequestPhase::kFailed) {
       return StatusFromRequestError(what, done->error_type, done->error_message);
@@ -343,19 +363,31 @@ absl::Status SkyPilotBackend::CancelLaunch(const std::string& request_id) {
     records = api_->Statuses({request_id});
     if (!records.ok()) return AnnotateStatus(records.status(), what);
     record = FindRequest(*records, request_id);
-    if (record == nullptr) return absl::OkStatus();
-    phase = MapRequestPhase(record->status);
+    phase = record != nullptr ? MapRequestPhase(record->status) : RequestPhase::kFailed;
     if (phase == RequestPhase::kActive) {
       return absl::UnavailableError(absl::StrCat(what, ": still running after /api/cancel"));
     }
   }
-  if (phase != RequestPhase::kSucceeded) {
-    ForgetLaunch(request_id);
-    return absl::OkStatus();
+  if (phase == RequestPhase::kSucceeded) {
+    JobObservation ended;
+    ended.name = name;
+    ASSIGN_OR_RETURN(std::optional<int64_t> job, ResolveFinishedLaunch(request_id, &ended));
+    return job ? cancels_.Cancel(*job) : absl::OkStatus();  // it looked by name too
   }
-  JobObservation ignored;
-  ASSIGN_OR_RETURN(std::optional<int64_t> job, ResolveFinishedLaunch(request_id, &ignored));
-  return job ? CancelJob(*job) : absl::OkStatus();
+  ForgetLaunch(request_id);
+  // Cancelled or failed (or forgotten by the server): the request may have
+  // created its managed job before it ended. A real server cancelled mid-
+  // launch left job 21 PENDING for 15+ minutes; nothing of it may be left.
+  if (!absl::StartsWith(name, kSkyDeckJobPrefix)) return absl::OkStatus();
+  absl::StatusOr<std::vector<ManagedJobRecord>> named = JobsNamed(name);
+  if (!named.ok()) {
+    return AnnotateStatus(named.status(), absl::StrCat(what, ": looking for its job by name"));
+  }
+  absl::Status status;
+  for (const ManagedJobRecord& r : *named) {
+    if (!IsTerminal(MapManagedJobStatus(r.status))) status.Update(cancels_.Cancel(r.job_id));
+  }
+  return status;
 }
 
 absl::Status SkyPilotBackend::Cancel(const std::string& backend_job_id) {
@@ -364,7 +396,9 @@ absl::Status SkyPilotBackend::Cancel(const std::string& backend_job_id) {
   if (std::optional<std::string> request = ParseLaunchRequestId(backend_job_id)) {
     return CancelLaunch(*request);
   }
-  if (std::optional<int64_t> job = ParseManagedJobId(backend_job_id)) return CancelJob(*job);
+  if (std::optional<int64_t> job = ParseManagedJobId(backend_job_id)) {
+    return cancels_.Cancel(*job);
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("\"", backend_job_id, "\" is not a SkyPilot managed job id"));
 }

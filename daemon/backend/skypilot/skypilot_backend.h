@@ -11,7 +11,11 @@
 // "request:<launch request uuid>" at once. Query, given that id, reports the
 // launch as LAUNCHING while the request runs, then the managed job's status
 // with JobObservation.resolved_job_id = "17" once it finished, or a terminal
-// status with the reason if the launch failed (see MapLaunchFailure).
+// status with the reason if the launch failed (see failure_mapping.h). A
+// launch request that was cancelled or failed may still have created its
+// managed job first (a real server cancelled mid-launch left one PENDING),
+// so before reporting it ended, the queue is asked for a job of its name:
+// one found is reported, under resolved_job_id, instead.
 // Resolution needs no state in this process: a restarted daemon resolves
 // provisional ids it finds in its store the same way.
 //
@@ -29,8 +33,10 @@
 //
 // Cost. One Query is one queue request for all managed job ids (never with
 // `refresh: true`), plus, only while launches are unresolved, one
-// /api/status call for all of them and one /api/get per launch that just
-// finished. Queries are serialised: one poll in flight. At most
+// /api/status call for all of them, one /api/get per launch that just
+// finished and one queue request by name per launch that was cancelled or
+// failed. Queries are serialised: one poll in flight. Concurrent cancels
+// share one /jobs/cancel request (cancel_batcher.h). At most
 // max_concurrent_launches launch requests are in flight; beyond that Launch
 // returns RESOURCE_EXHAUSTED before contacting the server.
 //
@@ -56,6 +62,7 @@
 #include "daemon/backend/backend.h"
 #include "daemon/backend/skypilot/api_client.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
+#include "daemon/backend/skypilot/cancel_batcher.h"
 #include "daemon/backend/skypilot/managed_job_queue.h"
 #include "daemon/backend/skypilot/skypilot_options.h"
 #include "daemon/backend/skypilot/task_yaml.h"
@@ -93,8 +100,10 @@ class SkyPilotBackend final : public Backend {
       const std::vector<std::string>& backend_job_ids) override;
   // Names not starting with "skydeck-" are never SkyDeck's: none found.
   absl::StatusOr<std::vector<JobObservation>> Find(const std::string& name) override;
-  // A managed job: /jobs/cancel. A launch still in flight: /api/cancel,
-  // then /jobs/cancel if it completed meanwhile.
+  // A managed job: /jobs/cancel (batched with concurrent cancels). A
+  // launch: /api/cancel while it runs; then its managed job, found from
+  // its result or else by its name, is cancelled too, so nothing is left
+  // running on the server. OK means nothing of it will keep running.
   absl::Status Cancel(const std::string& backend_job_id) override;
   // Managed jobs own their clusters: nothing to do.
   absl::Status Teardown(const std::string& backend_job_id) override;
@@ -111,6 +120,8 @@ class SkyPilotBackend final : public Backend {
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
   BackendInfo Probe() override;
+  // failure_mapping.h: ClassifySkyPilotFailure.
+  FailureClass ClassifyFailure(JobStatus status, absl::string_view failure_reason) const override;
 
  private:
   struct InFlightLaunch {
@@ -142,13 +153,18 @@ class SkyPilotBackend final : public Backend {
   // the resolved ones (their jobs still need a queue lookup).
   absl::StatusOr<std::vector<ResolvedLaunch>> ObserveLaunches(
       const std::vector<std::string>& request_ids, std::vector<JobObservation>& out);
-  // The managed job a finished launch request produced, from /api/get;
-  // nullopt with `failure` set when the launch failed or was cancelled.
+  // The managed job a finished launch request produced: from /api/get,
+  // else (cancelled or failed) the newest managed job of `failure->name`,
+  // which the request may have created before it ended; nullopt with
+  // `failure` set when there is none.
   absl::StatusOr<std::optional<int64_t>> ResolveFinishedLaunch(const std::string& request_id,
                                                                 JobObservation* failure);
+  // The managed jobs named exactly `name`, oldest first.
+  absl::StatusOr<std::vector<ManagedJobRecord>> JobsNamed(const std::string& name);
   absl::StatusOr<int64_t> JobIdForLogs(const std::string& backend_job_id);
   absl::Status CancelLaunch(const std::string& request_id);
-  absl::Status CancelJob(int64_t job_id);
+  // One /jobs/cancel request for all of `job_ids` (CancelBatcher's sender).
+  absl::Status SendCancel(const std::vector<int64_t>& job_ids);
 
   absl::Status ReserveLaunchSlot();
   void ForgetLaunch(const std::string& request_id);
@@ -173,6 +189,7 @@ class SkyPilotBackend final : public Backend {
 
   // Serialises Query: one poll in flight.
   std::mutex poll_mu_;
+  CancelBatcher cancels_;
 
   absl::Mutex mu_;
   int api_version_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not negotiated

@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "absl/strings/match.h"
+#include "daemon/backend/never_sent.h"
+#include "daemon/backend/skypilot/failure_mapping.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "daemon/backend/skypilot/skypilot_backend.h"
 #include "daemon/backend/skypilot/status_mapping.h"
@@ -65,9 +68,14 @@ absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
   // a conclusive Find before the reconciler called Launch.)
   RecordLaunchAttempt(spec.name, true);
   ASSIGN_OR_RETURN(std::string task, RenderTaskYaml(spec, yaml_options_));
-  ASSIGN_OR_RETURN(int version, ApiVersion());
-  (void)version;
-  RETURN_IF_ERROR(ReserveLaunchSlot());
+  if (absl::StatusOr<int> version = ApiVersion(); !version.ok()) {
+    return NeverSentError(AnnotateStatus(version.status(), absl::StrCat("launching ", spec.name)));
+  }
+  // Refused here, before anything is sent: the caller need not look the
+  // name up before trying again.
+  if (absl::Status slot = ReserveLaunchSlot(); !slot.ok()) {
+    return NeverSentError(AnnotateStatus(slot, absl::StrCat("launching ", spec.name)));
+  }
   absl::StatusOr<std::string> request =
       api_->Submit("/jobs/launch", {{"task", task}, {"name", spec.name}});
   // No answer (a timeout, a dropped connection, a gateway error): the
@@ -136,7 +144,7 @@ std::string SkyPilotBackend::NameOfLaunch(const std::string& request_id,
 
 absl::StatusOr<std::optional<int64_t>> SkyPilotBackend::ResolveFinishedLaunch(
     const std::string& request_id, JobObservation* failure) {
-  ASSIGN_OR_RETURN(RequestResult result, api_->Await(request_id));
+  ASSIGN_OR_RETURN(RequestResult result, api_->Await(request_id, api_->timeouts().status));
   switch (result.phase) {
     case RequestPhase::kSucceeded:
       if (std::optional<int64_t> job = JobIdFromLaunchResult(result.value)) {
@@ -148,16 +156,29 @@ absl::StatusOr<std::optional<int64_t>> SkyPilotBackend::ResolveFinishedLaunch(
       failure->failure_reason = "the launch request finished without a managed job id";
       break;
     case RequestPhase::kFailed:
-      failure->status = MapLaunchFailure(result.error_type);
+      failure->status = LaunchFailureStatus(result.error_type);
       failure->raw_status = "LAUNCH_FAILED";
-      failure->failure_reason =
-          absl::StrCat("launch failed: ", result.error_type, ": ", result.error_message);
+      failure->failure_reason = LaunchFailureReason(result.error_type, result.error_message);
       break;
     default:
       failure->status = JobStatus::kCancelled;
       failure->raw_status = "LAUNCH_CANCELLED";
       failure->failure_reason = "the launch request was cancelled before the job was submitted";
       break;
+  }
+  // Ended without naming a job, yet it may have created one first (a real
+  // server cancelled mid-launch left one PENDING): the job counts, not the
+  // request's outcome.
+  if (absl::StartsWith(failure->name, kSkyDeckJobPrefix)) {
+    ASSIGN_OR_RETURN(std::vector<ManagedJobRecord> named, JobsNamed(failure->name));
+    if (!named.empty()) {
+      LogInfo("skypilot launch ended but left a managed job",
+              {{"request", request_id},
+               {"outcome", failure->raw_status},
+               {"job_id", std::to_string(named.back().job_id)}});
+      RememberResolved(request_id, named.back().job_id);
+      return std::optional<int64_t>(named.back().job_id);
+    }
   }
   ForgetLaunch(request_id);
   return std::optional<int64_t>();

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "daemon/backend/skypilot/failure_mapping.h"
 #include "daemon/backend/skypilot/log_filter.h"
 #include "daemon/backend/skypilot/skypilot_backend.h"
 #include "daemon/backend/skypilot/status_mapping.h"
@@ -35,6 +36,7 @@ absl::StatusOr<int64_t> SkyPilotBackend::JobIdForLogs(const std::string& backend
         absl::StrCat("no logs yet: launch request ", *request, " is still ", record->status));
   }
   JobObservation failure;
+  failure.name = NameOfLaunch(*request, record->body);
   ASSIGN_OR_RETURN(std::optional<int64_t> job, ResolveFinishedLaunch(*request, &failure));
   if (!job) {
     return absl::FailedPreconditionError(
@@ -77,9 +79,12 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   auto on_chunk = [&](absl::string_view chunk) {
     return deliver(filter.Feed(chunk)) && !(cancelled && cancelled());
   };
-  absl::StatusOr<StreamResult> stream =
-      api_->SubmitStreaming("/jobs/logs", body, on_chunk, cancelled,
-                            follow ? options_.logs_read_timeout : options_.call_timeout);
+  // Without follow the whole answer is bounded: the server sends heartbeats
+  // while it waits for a job that does not run, which no read timeout ends.
+  const SkyPilotTimeouts& timeouts = api_->timeouts();
+  absl::StatusOr<StreamResult> stream = api_->SubmitStreaming(
+      "/jobs/logs", body, on_chunk, cancelled, follow ? timeouts.logs_read : timeouts.logs,
+      follow ? absl::InfiniteFuture() : absl::Now() + timeouts.logs);
   if (!stream.ok()) return AnnotateStatus(stream.status(), what);
   if (stream->stopped) return absl::OkStatus();  // the reader went away
   if (!deliver(filter.Finish())) return absl::OkStatus();
@@ -87,7 +92,7 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
     if (std::string text = tail->Take(); !text.empty() && !sink(text)) return absl::OkStatus();
   }
   // The stream answers 200 even on failure: the outcome is the request's.
-  absl::StatusOr<RequestResult> result = api_->Await(stream->request_id);
+  absl::StatusOr<RequestResult> result = api_->Await(stream->request_id, timeouts.status);
   if (!result.ok()) return AnnotateStatus(result.status(), what);
   switch (result->phase) {
     case RequestPhase::kFailed:

@@ -25,6 +25,31 @@ std::string CleanEndpoint(absl::string_view text) {
 
 }  // namespace
 
+absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation,
+                        absl::Duration d) {
+  constexpr char kOperations[] =
+      "connect, health, submit, status, queue, cancel, logs, logs-read";
+  absl::Duration* slot = operation == "connect"     ? &timeouts.connect
+                         : operation == "health"    ? &timeouts.health
+                         : operation == "submit"    ? &timeouts.submit
+                         : operation == "status"    ? &timeouts.status
+                         : operation == "queue"     ? &timeouts.queue
+                         : operation == "cancel"    ? &timeouts.cancel
+                         : operation == "logs"      ? &timeouts.logs
+                         : operation == "logs-read" ? &timeouts.logs_read
+                                                    : nullptr;
+  if (slot == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("SkyPilot timeout \"", operation,
+                                                   "\": the operations are ", kOperations));
+  }
+  if (d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SkyPilot timeout ", operation, ": must be longer than 0"));
+  }
+  *slot = d;
+  return absl::OkStatus();
+}
+
 std::string ResolveEndpoint(absl::string_view flag_value, const char* env_value) {
   if (std::string flag = CleanEndpoint(flag_value); !flag.empty()) return flag;
   if (env_value != nullptr) {

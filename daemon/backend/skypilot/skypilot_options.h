@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -32,24 +33,55 @@ struct WorkdirSource {
   std::string ref;  // branch, tag or commit; empty = the default branch
 };
 
+// How long each kind of exchange with the API server may take. They differ
+// because the server's answers do: a health check is instant, while the
+// first queue request after a server restart took 24-38 s on a real one
+// (its workers warm up). A request the server accepted but did not finish
+// in time fails DEADLINE_EXCEEDED ("slow"), never as the server being
+// unreachable. Overridden with --skypilot-timeout OP=DURATION.
+struct SkyPilotTimeouts {
+  absl::Duration connect = absl::Seconds(5);  // opening a connection
+  absl::Duration health = absl::Seconds(10);  // GET /api/health
+  // A POST until the server answers with its request id (launches too:
+  // their outcome is followed by polling, never awaited).
+  absl::Duration submit = absl::Seconds(30);
+  // GET /api/status, and GET /api/get of a request already finished.
+  absl::Duration status = absl::Seconds(30);
+  // A queue request until its answer (/api/get blocks until it is done).
+  absl::Duration queue = absl::Minutes(2);
+  // /jobs/cancel or /api/cancel until done.
+  absl::Duration cancel = absl::Minutes(2);
+  // Reading logs without following, the whole answer.
+  absl::Duration logs = absl::Seconds(60);
+  // Following logs: the longest wait for a byte (the server sends a
+  // heartbeat line every 30 s while a followed job is quiet).
+  absl::Duration logs_read = absl::Seconds(90);
+
+  // Every timeout except connect and logs_read set to `d` (for tests).
+  void SetCalls(absl::Duration d) { health = submit = status = queue = cancel = logs = d; }
+};
+
+// SetTimeout(timeouts, "queue", d)
+//
+// Sets the timeout named `operation` (connect, health, submit, status,
+// queue, cancel, logs, logs-read). Errors: INVALID_ARGUMENT naming the
+// operations for an unknown name or a duration that is not positive.
+absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation, absl::Duration d);
+
 struct SkyPilotOptions {
   // Base URL of the API server: scheme, host, optional port and path prefix.
   std::string endpoint = kDefaultEndpoint;
   // Service-account bearer token; empty sends none. Never logged.
   std::string token;
-  // Bound on every request/response exchange, including the blocking
-  // /api/get that waits for a queue or cancel request to finish.
-  absl::Duration call_timeout = absl::Seconds(30);
-  absl::Duration connect_timeout = absl::Seconds(5);
-  // Log streams wait this long for a byte; the server sends a heartbeat
-  // line every 30 s while a followed job is quiet.
-  absl::Duration logs_read_timeout = absl::Seconds(90);
+  SkyPilotTimeouts timeouts;
   // Logs read without `follow` and without a tail are bounded anyway: the
   // server sends at most the last `default_log_tail_lines` lines (it tails
   // by lines), of which at most the last `default_log_tail_bytes` bytes are
   // passed on. A full log of a long job can be gigabytes.
   int64_t default_log_tail_lines = 10000;
   int64_t default_log_tail_bytes = 1 << 20;
+  // A cancel waits this long for concurrent ones to share its request.
+  absl::Duration cancel_batch_linger = absl::Milliseconds(100);
   // Launch requests allowed in flight at once: each holds one of the
   // server's few long-request workers for minutes.
   int max_concurrent_launches = 4;

@@ -1,8 +1,8 @@
 // File: daemon/backend/skypilot/status_mapping.h
 //
-// What SkyPilot's status strings and error types mean to SkyDeck: managed
-// job statuses, API request statuses, failed launch requests, and errors of
-// other requests turned into absl codes.
+// What SkyPilot's status strings mean to SkyDeck: managed job statuses and
+// API request statuses. What its failures mean (exception types, failure
+// reasons) is in failure_mapping.h.
 //
 //   MapManagedJobStatus("RECOVERING") == JobStatus::kRecovering
 //   MapManagedJobStatus("SOMETHING_NEW") == JobStatus::kUnknown  // live
@@ -29,23 +29,8 @@ enum class RequestPhase { kActive, kSucceeded, kFailed, kCancelled };
 // never assumed finished.
 RequestPhase MapRequestPhase(absl::string_view raw);
 
-// The terminal job status for a launch request that failed with the
-// exception type `error_type`:
-//   resources or cloud access missing  -> kFailedNoResource (retried later,
-//                                         not counted against the budget);
-//   the task or config is invalid      -> kFailedPrechecks (not retried);
-//   cancelled                          -> kCancelled;
-//   anything else                      -> kFailed (counted, retried).
-JobStatus MapLaunchFailure(absl::string_view error_type);
-
-// A status for a non-launch request that failed on the server, e.g.
-// "listing managed jobs: ValueError: ...". Invalid input maps to
-// INVALID_ARGUMENT, permission errors to PERMISSION_DENIED, unknown types to
-// INTERNAL (retried by callers).
-absl::Status StatusFromRequestError(absl::string_view what, absl::string_view error_type,
-                                    absl::string_view message);
-
-// `s` with "<context>: " before its message; OK stays OK.
+// `s` with "<context>: " before its message, code and payloads kept; OK
+// stays OK.
 absl::Status AnnotateStatus(const absl::Status& s, absl::string_view context);
 
 // `sky jobs logs` exit codes returned through /api/get for a logs request.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/time_util.h"
 
 namespace skydeck::backend::skypilot {
 
@@ -18,12 +19,14 @@ absl::Status UnreachableBackoff::Check(absl::Time now) const {
   if (initial_ <= absl::ZeroDuration() || now >= retry_at_) return absl::OkStatus();
   return absl::UnavailableError(absl::StrCat(
       last_error_.message(), " (", consecutive_failures_,
-      " consecutive failures; not retrying for ", absl::FormatDuration(retry_at_ - now), ")"));
+      " consecutive failures; not retrying for ", FormatDurationRounded(retry_at_ - now), ")"));
 }
 
 void UnreachableBackoff::Record(const absl::Status& result, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  if (!IsUnreachable(result)) {
+  // A deadline means the server took the connection and is working: slow,
+  // not gone, so it neither extends nor starts the backoff.
+  if (!absl::IsUnavailable(result)) {
     consecutive_failures_ = 0;
     retry_at_ = absl::InfinitePast();
     return;

@@ -33,15 +33,18 @@ class UnreachableBackoff {
   // OK, or UNAVAILABLE naming the last error and when calls resume.
   absl::Status Check(absl::Time now) const;
 
-  // Counts `result` of a call: UNAVAILABLE and DEADLINE_EXCEEDED extend
-  // the backoff; anything else (an answer, even an error) clears it.
+  // Counts `result` of a call: UNAVAILABLE (no connection, a dropped one,
+  // 429/503) extends the backoff; anything else clears it: an answer, even
+  // an error, and DEADLINE_EXCEEDED (the server accepted the call and is
+  // slow, e.g. warming up after a restart: not an outage).
   void Record(const absl::Status& result, absl::Time now);
 
   // Bumped on every failure: callers re-validate what they learnt from the
   // server (its API version) once this changes.
   uint64_t failure_epoch() const;
 
-  // True for the codes that mean the server was not reached or overloaded.
+  // True for the codes of a call that got no answer (UNAVAILABLE,
+  // DEADLINE_EXCEEDED): the server may still act on what it was sent.
   static bool IsUnreachable(const absl::Status& status);
 
  private:

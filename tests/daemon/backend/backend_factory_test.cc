@@ -35,11 +35,11 @@ TEST_CASE("backend choice: auto on a new database probes SkyPilot once", "[backe
   int probes = 0;
   auto answered = [&] {
     ++probes;
-    return backend::BackendInfo{"skypilot", true, "31", "1.0.0", ""};
+    return backend::BackendInfo{"skypilot", true, "31", "1.0.0", "", "http://127.0.0.1:46580"};
   };
   auto silent = [&] {
     ++probes;
-    return backend::BackendInfo{"skypilot", false, "", "", "connection refused"};
+    return backend::BackendInfo{"skypilot", false, "", "", "connection refused", "http://127.0.0.1:46580"};
   };
   auto sky = ChooseBackend(Facts("auto"), answered);
   REQUIRE(sky.ok());

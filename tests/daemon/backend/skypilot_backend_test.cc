@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
+#include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
 #include "daemon/backend/skypilot/log_filter.h"
 #include "daemon/backend/skypilot/managed_job_queue.h"
@@ -62,8 +63,8 @@ SkyPilotOptions Options(const SkyPilotFake& fake) {
   options.endpoint = fake.endpoint();
   options.user_id = kUserId;
   options.user_name = "skydeck-test";
-  options.call_timeout = absl::Seconds(10);
-  options.connect_timeout = absl::Seconds(2);
+  options.timeouts.SetCalls(absl::Seconds(10));
+  options.timeouts.connect = absl::Seconds(2);
   options.unreachable_backoff_initial = absl::ZeroDuration();
   // Find is conclusive at once unless a test is about launch_settle.
   options.launch_settle = absl::ZeroDuration();
@@ -399,10 +400,6 @@ TEST_CASE("every managed-job status maps, unknown strings are live", "[skypilot]
   CHECK(MapRequestPhase("WAITING") == RequestPhase::kActive);
   CHECK(MapRequestPhase("NEW_STATE") == RequestPhase::kActive);
   CHECK(MapRequestPhase("SUCCEEDED") == RequestPhase::kSucceeded);
-  CHECK(MapLaunchFailure("ResourcesUnavailableError") == JobStatus::kFailedNoResource);
-  CHECK(MapLaunchFailure("NoCloudAccessError") == JobStatus::kFailedNoResource);
-  CHECK(MapLaunchFailure("InvalidSkyPilotConfigError") == JobStatus::kFailedPrechecks);
-  CHECK(MapLaunchFailure("SomethingElse") == JobStatus::kFailed);
 }
 
 TEST_CASE("sky-payload control lines are stripped across chunk boundaries", "[skypilot]") {
@@ -724,7 +721,7 @@ TEST_CASE("a launch whose answer timed out is waited for, one answered or never 
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   SkyPilotOptions options = Options(fake);
   options.launch_settle = absl::Seconds(30);
-  options.call_timeout = absl::Milliseconds(400);
+  options.timeouts.SetCalls(absl::Milliseconds(400));
   auto backend = MakeBackend(options);
 
   SECTION("timed out: the server may still act on it") {
@@ -1162,7 +1159,7 @@ TEST_CASE("fault: unknown fields are ignored", "[skypilot]") {
 TEST_CASE("fault: slow answers time out instead of hanging", "[skypilot]") {
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   SkyPilotOptions options = Options(fake);
-  options.call_timeout = absl::Milliseconds(400);
+  options.timeouts.SetCalls(absl::Milliseconds(400));
   auto backend = MakeBackend(options);
   std::string job = LaunchResolved(*backend, "skydeck-s-1-1");
 
@@ -1262,6 +1259,186 @@ TEST_CASE("launch requests in flight are bounded", "[skypilot]") {
   REQUIRE(fake.Control("/_fake/release_launches", {{"count", 1}})["released"] == 1);
   CHECK(backend->Launch(Spec("skydeck-q-3-1")).ok());
   CHECK(fake.Counter("launch_calls") == 3);
+}
+
+// ----- what a real API server did (issue 16), reproduced by the fake ---------
+
+constexpr char kNoCloudReason[] =
+    "[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: \x1b[1msky check\x1b[0m";
+
+TEST_CASE("a launch cancelled mid-way leaves no managed job on the server", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  // A real server had created the job when /api/cancel landed; it stayed
+  // PENDING for 15+ minutes.
+  fake.Configure({{"launch_hold", true}, {"launch_cancel_leaves_job", true}});
+  auto backend = MakeBackend(Options(fake));
+  absl::StatusOr<std::string> id = backend->Launch(Spec("skydeck-lc-1-1"));
+  REQUIRE(id.ok());
+  REQUIRE(backend->Cancel(*id).ok());
+  nlohmann::json jobs = fake.State()["jobs"];
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["status"] == "CANCELLED");  // not PENDING
+  // The SkyDeck job follows the managed job, not the request.
+  JobObservation obs = QueryOne(*backend, *id);
+  CHECK(obs.resolved_job_id == std::to_string(jobs[0]["job_id"].get<int>()));
+  CHECK(obs.status == JobStatus::kCancelled);
+}
+
+TEST_CASE("a launch request cancelled by someone else is reported as the job it left",
+          "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  fake.Configure({{"launch_hold", true}, {"launch_cancel_leaves_job", true}});
+  auto backend = MakeBackend(Options(fake));
+  absl::StatusOr<std::string> id = backend->Launch(Spec("skydeck-lc-2-1"));
+  REQUIRE(id.ok());
+  // `sky api cancel` from elsewhere.
+  httplib::Client cli("127.0.0.1", fake.port());
+  httplib::Headers headers = {{"X-SkyPilot-API-Version", "31"}, {"X-SkyPilot-Version", "x"}};
+  nlohmann::json body = {{"request_ids", {ParseLaunchRequestId(*id).value()}},
+                         {"env_vars", {{"SKYPILOT_USER_ID", "x"}, {"SKYPILOT_USER", "x"}}}};
+  REQUIRE(cli.Post("/api/cancel", headers, body.dump(), "application/json"));
+  JobObservation obs = QueryOne(*backend, *id);
+  CHECK_FALSE(obs.resolved_job_id.empty());
+  CHECK(obs.status == JobStatus::kPending);  // live on the server: not CANCELLED
+}
+
+TEST_CASE("logs of a job that does not run are bounded without follow", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  fake.Script("skydeck-lp-", {"PENDING"});
+  SkyPilotOptions options = Options(fake);
+  options.timeouts.logs = absl::Milliseconds(800);
+  auto backend = MakeBackend(options);
+  std::string job = LaunchResolved(*backend, "skydeck-lp-1-1");
+  // The server waits for the job, sending heartbeats, and never ends the
+  // answer: only the whole-read deadline does.
+  auto started = Clock::now();
+  absl::Status status;
+  std::string text = CollectLogs(*backend, job, false, 0, &status);
+  CHECK(absl::IsDeadlineExceeded(status));
+  CHECK(Clock::now() - started < std::chrono::seconds(8));
+  CHECK(text.find("sky-payload") == std::string::npos);
+}
+
+TEST_CASE("logs of a job that ended before it ran carry SkyPilot's message", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  fake.Script("skydeck-lf-", {"PENDING", "STARTING", "FAILED_PRECHECKS"},
+              {{"failure_reason", kNoCloudReason}});
+  auto backend = MakeBackend(Options(fake));
+  std::string job = LaunchResolved(*backend, "skydeck-lf-1-1");
+  fake.Tick(2);
+  JobObservation obs = QueryOne(*backend, job);
+  REQUIRE(obs.status == JobStatus::kFailedPrechecks);
+  // Stored without SkyPilot's colour codes.
+  CHECK(obs.failure_reason ==
+        "[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: sky check");
+  absl::Status status;
+  std::string text = CollectLogs(*backend, job, false, 0, &status);
+  CHECK(status.ok());  // how it ended is the job's status, not the stream's
+  CHECK(text.find("is already in terminal state FAILED_PRECHECKS") != std::string::npos);
+}
+
+TEST_CASE("NoCloudAccessError from the launch and from the controller are one failure",
+          "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  // Default mode: the launch request fails.
+  fake.Script("skydeck-nc-1-", {"PENDING"},
+              {{"launch_error",
+                {{"type", "NoCloudAccessError"},
+                 {"message", "Cloud access is not set up. Run: \x1b[1msky check\x1b[0m"}}}});
+  // Consolidation mode: the controller ends the job FAILED_PRECHECKS.
+  fake.Script("skydeck-nc-2-", {"PENDING", "STARTING", "FAILED_PRECHECKS"},
+              {{"failure_reason", kNoCloudReason}});
+  auto backend = MakeBackend(Options(fake));
+  absl::StatusOr<std::string> launched = backend->Launch(Spec("skydeck-nc-1-1"));
+  REQUIRE(launched.ok());
+  JobObservation at_launch = QueryOne(*backend, *launched);
+  std::string job = LaunchResolved(*backend, "skydeck-nc-2-1");
+  fake.Tick(2);
+  JobObservation in_controller = QueryOne(*backend, job);
+  for (const JobObservation& obs : {at_launch, in_controller}) {
+    INFO(obs.raw_status << ": " << obs.failure_reason);
+    CHECK(obs.status == JobStatus::kFailedPrechecks);
+    CHECK(obs.failure_reason.find('\x1b') == std::string::npos);
+    FailureClass c = backend->ClassifyFailure(obs.status, obs.failure_reason);
+    CHECK(c.kind == FailureKind::kEnvironment);
+    CHECK(c.reason == "NoCloudAccess");
+  }
+}
+
+TEST_CASE("a slow queue answer is slow, not an outage", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  SkyPilotOptions options = Options(fake);
+  options.unreachable_backoff_initial = absl::Seconds(5);
+  auto backend = MakeBackend(options);
+  std::string job = LaunchResolved(*backend, "skydeck-sq-1-1");
+  // The first queue answers after a real server restarted took 24-38 s.
+  fake.Control("/_fake/restart", {{"queue_delay_ms", 1500}, {"queue_delay_count", 2}});
+  SECTION("within the queue timeout it is only slow") {
+    CHECK(QueryOne(*backend, job).status == JobStatus::kPending);
+  }
+  SECTION("past it: DEADLINE_EXCEEDED saying so, and the next call still goes out") {
+    // A fresh backend so only the queue timeout is short.
+    SkyPilotOptions short_queue = options;
+    short_queue.timeouts.queue = absl::Milliseconds(300);
+    auto impatient = MakeBackend(short_queue);
+    absl::Status slow = impatient->Query({job}).status();
+    REQUIRE(absl::IsDeadlineExceeded(slow));
+    CHECK(slow.message().find("accepted request") != absl::string_view::npos);
+    CHECK(slow.message().find("did not finish it within 300ms") != absl::string_view::npos);
+    int before = fake.Counter("queue_calls");
+    // Not refused locally by the unreachable backoff: the server answers.
+    CHECK(absl::IsDeadlineExceeded(impatient->Query({job}).status()));
+    CHECK(fake.Counter("queue_calls") == before + 1);
+    CHECK(impatient->Probe().reachable);
+  }
+}
+
+TEST_CASE("SkyPilot's request names and endpoint", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  auto backend = MakeBackend(Options(fake));
+  CHECK(backend->Probe().endpoint == fake.endpoint());
+  RequestRecord real;
+  real.name = "sky.jobs.launch";  // as a real server (API 31) lists it
+  CHECK(IsJobsLaunch(real));
+  real.name = "sky.jobs.queue_v2";
+  CHECK_FALSE(IsJobsLaunch(real));
+}
+
+TEST_CASE("a launch refused at the bound is marked never sent", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  fake.Configure({{"launch_hold", true}});
+  SkyPilotOptions options = Options(fake);
+  options.max_concurrent_launches = 1;
+  auto backend = MakeBackend(options);
+  REQUIRE(backend->Launch(Spec("skydeck-nb-1-1")).ok());
+  absl::StatusOr<std::string> refused = backend->Launch(Spec("skydeck-nb-2-1"));
+  REQUIRE(absl::IsResourceExhausted(refused.status()));
+  CHECK(WasNeverSent(refused.status()));
+  CHECK(fake.Counter("launch_calls") == 1);
+}
+
+TEST_CASE("concurrent cancels share one /jobs/cancel request", "[skypilot]") {
+  SkyPilotFake fake(FakeArgs(31, "explicit"));
+  SkyPilotOptions options = Options(fake);
+  options.cancel_batch_linger = absl::Milliseconds(500);
+  auto backend = MakeBackend(options);
+  std::vector<std::string> jobs;
+  for (int i = 1; i <= 4; ++i) {
+    jobs.push_back(LaunchResolved(*backend, "skydeck-cb-" + std::to_string(i) + "-1"));
+  }
+  std::vector<std::future<absl::Status>> cancels;
+  for (const std::string& job : jobs) {
+    cancels.push_back(std::async(std::launch::async, [&, job] { return backend->Cancel(job); }));
+  }
+  for (auto& c : cancels) CHECK(c.get().ok());
+  nlohmann::json requests = fake.State()["counters"]["cancel_requests"];
+  INFO(requests.dump());
+  CHECK(requests.size() < jobs.size());
+  std::set<int> ids;
+  for (const auto& r : requests) {
+    for (const auto& id : r) ids.insert(id.get<int>());
+  }
+  CHECK(ids.size() == jobs.size());
 }
 
 }  // namespace

@@ -271,18 +271,17 @@ TEST_CASE_METHOD(ControllerFixture,
   // The API keeps answering while the launch is held.
   controller->Enqueue(slow);
   CHECK(controller->Health().backend == "fake");
+  backend.Set(Live(b)->backend_job_id, JobStatus::kRunning);
   absl::StatusOr<int> polled = controller->Refresh();
   REQUIRE(polled.ok());
   CHECK(*polled == 2);
   std::string log;
-  REQUIRE(controller
-              ->StreamLogs(*Live(b), false, 0,
-                           [&](absl::string_view chunk) {
-                             log.append(chunk.data(), chunk.size());
-                             return true;
-                           },
-                           [] { return false; })
-              .ok());
+  LogSinks sinks;
+  sinks.data = [&](absl::string_view chunk) {
+    log.append(chunk.data(), chunk.size());
+    return true;
+  };
+  REQUIRE(controller->StreamLogs(*Live(b), false, 0, sinks, [] { return false; }).ok());
   CHECK_FALSE(log.empty());
   REQUIRE(store->UpdateSpec(b, [](ExperimentSpec& s) {
                   s.labels["touched"] = "yes";
@@ -529,7 +528,10 @@ TEST_CASE_METHOD(ControllerFixture,
   options.error_backoff_initial = absl::Hours(1);
   options.poll_interval = absl::Milliseconds(10);
   Start(options);
-  REQUIRE(WaitFor([&] { return Reconciles(id) >= 1 && controller->stats().polls_ok >= 2; }));
+  // Polls while the backend is down fail (a health check that does not
+  // answer is no successful exchange).
+  REQUIRE(WaitFor([&] { return Reconciles(id) >= 1 && controller->stats().polls_error >= 2; }));
+  CHECK(controller->stats().polls_ok == 0);
   CHECK_FALSE(Launched(id));
   down = false;
   backend.reachable = true;
@@ -577,6 +579,114 @@ TEST_CASE_METHOD(ControllerFixture,
   // Ten uniform delays in [0, 1 s] span less than 0.2 s with p < 1e-5; all
   // at once (the old behaviour) take a few milliseconds.
   CHECK(*last - *first > std::chrono::milliseconds(200));
+}
+
+// ----- logs of jobs that do not run (issue 16) --------------------------------
+
+struct LogCapture {
+  std::mutex mu;
+  std::string data;
+  std::vector<std::string> progress;
+  LogSinks Sinks() {
+    LogSinks sinks;
+    sinks.data = [this](absl::string_view chunk) {
+      std::lock_guard<std::mutex> lock(mu);
+      data.append(chunk.data(), chunk.size());
+      return true;
+    };
+    sinks.progress = [this](absl::string_view line) {
+      std::lock_guard<std::mutex> lock(mu);
+      progress.emplace_back(line);
+      return true;
+    };
+    return sinks;
+  }
+  size_t ProgressLines() {
+    std::lock_guard<std::mutex> lock(mu);
+    return progress.size();
+  }
+};
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "logs of a job that has not started: at once without follow, waited for with",
+                 "[reconcile][controller]") {
+  ControllerOptions options = Options();
+  options.log_wait_check = absl::Milliseconds(10);
+  Start(options);
+  int64_t id = Create("pending");
+  controller->Enqueue(id);
+  REQUIRE(WaitFor([&] { return Live(id) && !Live(id)->backend_job_id.empty(); }));
+  REQUIRE(controller->Refresh().ok());  // the fake reports PENDING
+  REQUIRE(Live(id)->status == JobStatus::kPending);
+
+  // Without follow: at once, naming the status, and the backend is not asked
+  // (SkyPilot would hold the request open with only spinner lines).
+  LogCapture capture;
+  auto started = std::chrono::steady_clock::now();
+  absl::StatusOr<store::JobRecord> now =
+      controller->StreamLogs(*Live(id), false, 0, capture.Sinks(), [] { return false; });
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+  REQUIRE(absl::IsFailedPrecondition(now.status()));
+  CHECK(now.status().message().find("PENDING") != absl::string_view::npos);
+  CHECK(now.status().message().find("-f") != absl::string_view::npos);
+  CHECK(backend.logs_calls == 0);
+
+  // With follow: says it waits, then streams once the job runs.
+  std::atomic<bool> done{false};
+  absl::StatusOr<store::JobRecord> followed = absl::UnknownError("not yet");
+  std::thread reader([&] {
+    followed = controller->StreamLogs(*Live(id), true, 0, capture.Sinks(), [] { return false; });
+    done = true;
+  });
+  REQUIRE(WaitFor([&] { return capture.ProgressLines() >= 1; }));
+  CHECK(capture.progress[0].find("PENDING") != std::string::npos);
+  CHECK(capture.progress[0].find("waiting") != std::string::npos);
+  CHECK(backend.logs_calls == 0);
+  backend.Set(Live(id)->backend_job_id, JobStatus::kRunning);
+  REQUIRE(controller->Refresh().ok());
+  REQUIRE(WaitFor([&] { return done.load(); }));
+  reader.join();
+  REQUIRE(followed.ok());
+  CHECK(backend.logs_calls == 1);
+  CHECK(capture.data.find("log of") != std::string::npos);
+  CHECK(capture.progress.back().find("RUNNING") != std::string::npos);
+}
+
+TEST_CASE_METHOD(ControllerFixture,
+                 "logs of a job the backend forgot show its recorded failure",
+                 "[reconcile][controller]") {
+  Start(Options());
+  int64_t id = Create("forgotten-launch");
+  controller->Enqueue(id);
+  REQUIRE(WaitFor([&] { return Live(id) && !Live(id)->backend_job_id.empty(); }));
+  backend.Set(Live(id)->backend_job_id, JobStatus::kFailedPrechecks, std::nullopt, 0,
+              "launch failed: NoCloudAccessError: Cloud access is not set up.");
+  REQUIRE(controller->Refresh().ok());
+  auto jobs = store->ListJobs(id, 0, 1);
+  REQUIRE(jobs.ok());
+  REQUIRE_FALSE(jobs->front().live());
+  // E.g. SkyPilot after a restart: "does not know launch request ...".
+  backend.logs_error = absl::NotFoundError("SkyPilot does not know launch request 3f2a");
+  LogCapture capture;
+  absl::StatusOr<store::JobRecord> logs =
+      controller->StreamLogs(jobs->front(), false, 0, capture.Sinks(), [] { return false; });
+  REQUIRE(absl::IsFailedPrecondition(logs.status()));
+  CHECK(logs.status().message().find("FAILED_PRECHECKS") != absl::string_view::npos);
+  CHECK(logs.status().message().find("NoCloudAccessError: Cloud access is not set up.") !=
+        absl::string_view::npos);
+  // Unreachable now: still retryable, and still says how the job ended.
+  backend.logs_error = absl::UnavailableError("cannot connect");
+  logs = controller->StreamLogs(jobs->front(), false, 0, capture.Sinks(), [] { return false; });
+  REQUIRE(absl::IsUnavailable(logs.status()));
+  CHECK(logs.status().message().find("cannot connect") != absl::string_view::npos);
+  CHECK(logs.status().message().find("ended FAILED_PRECHECKS: launch failed") !=
+        absl::string_view::npos);
+}
+
+TEST_CASE_METHOD(ControllerFixture, "health names the backend's endpoint",
+                 "[reconcile][controller]") {
+  Start(Options());
+  CHECK(controller->Health().endpoint == "fake://endpoint");
 }
 
 }  // namespace

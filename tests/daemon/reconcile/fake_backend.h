@@ -99,20 +99,33 @@ class FakeBackend : public backend::Backend {
   absl::Status StreamLogs(const std::string& id, bool, int64_t,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>&) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      logs_calls++;
+      if (!logs_error.ok()) return logs_error;
+    }
     sink(absl::StrCat("log of ", id, "\n"));
     return absl::OkStatus();
   }
 
   backend::BackendInfo Probe() override {
-    return {"fake", reachable.load(), "1", "1", reachable ? "" : "unreachable"};
+    probe_calls++;
+    return {"fake", reachable.load(), "1", "1", reachable ? "" : "unreachable", "fake://endpoint"};
+  }
+
+  backend::FailureClass ClassifyFailure(JobStatus status,
+                                        absl::string_view failure_reason) const override {
+    if (classify) return classify(status, failure_reason);
+    return backend::DefaultFailureClass(status);
   }
 
   // Test controls.
   void Set(const std::string& id, JobStatus status, std::optional<int> exit_code = std::nullopt,
-           int recovery_count = 0) {
+           int recovery_count = 0, const std::string& failure_reason = "") {
     std::lock_guard<std::mutex> lock(mu);
     backend::JobObservation& obs = jobs.at(id);
     obs.status = status;
+    obs.failure_reason = failure_reason;
     obs.raw_status = std::string(Name(status));
     obs.exit_code = exit_code;
     obs.recovery_count = recovery_count;
@@ -134,6 +147,11 @@ class FakeBackend : public backend::Backend {
   // a non-OK status fails the launch. Set before the backend is shared.
   std::function<absl::Status(const backend::JobSpec&)> before_launch;
   std::atomic<bool> reachable{true};
+  std::atomic<int> probe_calls{0};
+  // ClassifyFailure's answer; null: DefaultFailureClass. Set before sharing.
+  std::function<backend::FailureClass(JobStatus, absl::string_view)> classify;
+  // StreamLogs's answer when not OK (e.g. NOT_FOUND: the backend forgot the job).
+  absl::Status logs_error;
   // Cancel ends a live job at once (CANCELLED), like a job that exits on
   // SIGTERM. Set before the backend is shared.
   bool cancel_ends_jobs = false;
@@ -153,6 +171,7 @@ class FakeBackend : public backend::Backend {
   int query_calls = 0;
   int find_calls = 0;
   int cancel_calls = 0;
+  int logs_calls = 0;
   int next_id = 0;
 };
 

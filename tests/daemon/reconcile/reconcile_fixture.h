@@ -66,9 +66,15 @@ struct ReconcileFixture {
     auto opened = store::Store::Open(":memory:", [this] { return now_ms; });
     REQUIRE(opened.ok());
     store = std::move(*opened);
-    reconciler = std::make_unique<Reconciler>(
-        store.get(), &backend, "abcd1234", [this] { return now_ms; }, &secrets,
-        [this](const std::string& dir) { return code[dir]; });
+    ReconcilerOptions options;
+    options.environment_retry_limit = absl::Minutes(30);
+    options.poll_failure = [this] {
+      return poller ? poller->Failure() : std::optional<PollFailure>();
+    };
+    options.secrets = &secrets;
+    options.inspect_code = [this](const std::string& dir) { return code[dir]; };
+    reconciler = std::make_unique<Reconciler>(store.get(), &backend, "abcd1234",
+                                              [this] { return now_ms; }, options);
     poller = std::make_unique<Poller>(store.get(), &backend, [this] { return now_ms; },
                                       [this](int64_t id) { enqueued.insert(id); });
   }

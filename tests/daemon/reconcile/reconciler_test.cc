@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "daemon/backend/never_sent.h"
 #include "daemon/backend/retry_at.h"
 #include "daemon/reconcile/poller.h"
 #include "daemon/reconcile/restart_policy.h"
@@ -611,6 +612,227 @@ TEST_CASE_METHOD(ReconcileFixture,
     INFO(i);
     CHECK(Jobs(ids[i]).front().status == (i < 5 ? JobStatus::kSucceeded : JobStatus::kRunning));
   }
+}
+
+// ----- issue 16: what a real SkyPilot API server showed -------------------
+
+// A backend that reads its failure reasons like SkyPilot's: "NoCloudAccess"
+// in a reason is an environment failure, whatever the status.
+backend::FailureClass NoCloudAccessReader(JobStatus status, absl::string_view reason) {
+  if (reason.find("NoCloudAccessError") != absl::string_view::npos) {
+    return {backend::FailureKind::kEnvironment, "NoCloudAccess", "run `sky check`"};
+  }
+  return backend::DefaultFailureClass(status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "an environment failure is retried for a bounded time, then Stalled, never "
+                 "'fix the experiment'",
+                 "[reconcile]") {
+  backend.classify = NoCloudAccessReader;
+  int64_t id = Create("no-cloud", DesiredState::kRunning, /*max_restarts=*/1);
+  int64_t first_failure = 0;
+  for (int attempt = 1; attempt <= 4; ++attempt) {
+    INFO("attempt " << attempt);
+    Reconcile(id);
+    REQUIRE(backend.launch_calls == attempt);
+    auto live = Live(id);
+    REQUIRE(live);
+    // The same cause as SkyPilot's controller reports it.
+    backend.Set(live->backend_job_id, JobStatus::kFailedPrechecks, std::nullopt, 0,
+                "[sky.exceptions.NoCloudAccessError] Cloud access is not set up.");
+    Poll();
+    if (first_failure == 0) first_failure = now_ms;
+    ReconcileResult result = Reconcile(id);
+    ExperimentRecord r = Get(id);
+    CHECK(r.observed_state == ObservedState::kFailed);
+    CHECK(r.restart_count == 0);  // not the experiment's fault
+    CHECK_FALSE(Condition(r, "Stalled")->status);
+    REQUIRE(Condition(r, "Degraded"));
+    CHECK(Condition(r, "Degraded")->status);
+    CHECK(Condition(r, "Degraded")->reason == "NoCloudAccess");
+    CHECK(Condition(r, "Degraded")->message.find("sky check") != std::string::npos);
+    CHECK(Condition(r, "Degraded")->message.find("fix the experiment") == std::string::npos);
+    REQUIRE(result.requeue_after > absl::ZeroDuration());
+    now_ms += absl::ToInt64Milliseconds(result.requeue_after);
+  }
+  // The retry event does not pretend the budget is spent.
+  auto events = store->ListEvents(id, 0, 1000);
+  REQUIRE(events.ok());
+  for (const auto& e : *events) {
+    if (e.type == "RetryScheduled") {
+      CHECK(e.message.find("not counted against the restart budget") != std::string::npos);
+      CHECK(e.message.find("retry 1/1") == std::string::npos);
+    }
+  }
+  // Until the retry runs, Degraded stays (the cause is not shown fixed)...
+  Reconcile(id);
+  CHECK(Live(id));
+  CHECK(Condition(Get(id), "Degraded")->status);
+  backend.Set(Live(id)->backend_job_id, JobStatus::kStarting);
+  Poll();
+  Reconcile(id);
+  CHECK(Condition(Get(id), "Degraded")->status);
+  CHECK(Get(id).observed_state == ObservedState::kPending);
+  // Past the limit: Stalled with the reason and the hint.
+  backend.Set(Live(id)->backend_job_id, JobStatus::kFailedPrechecks, std::nullopt, 0,
+              "[sky.exceptions.NoCloudAccessError] Cloud access is not set up.");
+  now_ms = first_failure + absl::ToInt64Milliseconds(absl::Minutes(30)) + 1;
+  Poll();
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(Condition(r, "Stalled")->status);
+  CHECK(Condition(r, "Stalled")->reason == "NoCloudAccess");
+  CHECK(Condition(r, "Stalled")->message.find("sky check") != std::string::npos);
+  CHECK(Condition(r, "Stalled")->message.find("fix the experiment") == std::string::npos);
+  int launches = backend.launch_calls;
+  now_ms += 3600 * 1000;
+  Reconcile(id);
+  CHECK(backend.launch_calls == launches);  // stalled: no more launches
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "an environment failure seen after its backoff is Degraded while it relaunches",
+                 "[reconcile]") {
+  backend.classify = NoCloudAccessReader;
+  int64_t id = Create("seen-late");
+  Reconcile(id);
+  std::string job = Live(id)->backend_job_id;
+  backend.Set(job, JobStatus::kFailedPrechecks, std::nullopt, 0,
+              "[sky.exceptions.NoCloudAccessError] Cloud access is not set up.");
+  {
+    // A real server's end_at was older than the poll that brought it.
+    std::lock_guard<std::mutex> lock(backend.mu);
+    backend.jobs[job].end_ms = now_ms - 60'000;
+  }
+  Poll();
+  Reconcile(id);
+  CHECK(backend.launch_calls == 2);  // the backoff had already passed
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_state == ObservedState::kLaunching);
+  REQUIRE(Condition(r, "Degraded"));
+  CHECK(Condition(r, "Degraded")->status);
+  CHECK(Condition(r, "Degraded")->reason == "NoCloudAccess");
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "an environment failure clears once a retry runs",
+                 "[reconcile]") {
+  backend.classify = NoCloudAccessReader;
+  int64_t id = Create("fixed");
+  Reconcile(id);
+  backend.Set(Live(id)->backend_job_id, JobStatus::kFailedPrechecks, std::nullopt, 0,
+              "[sky.exceptions.NoCloudAccessError] Cloud access is not set up.");
+  Poll();
+  ReconcileResult wait = Reconcile(id);
+  CHECK(Condition(Get(id), "Degraded")->status);
+  now_ms += absl::ToInt64Milliseconds(wait.requeue_after);
+  Reconcile(id);  // someone ran `sky check`; the retry runs
+  backend.Set(Live(id)->backend_job_id, JobStatus::kRunning);
+  Poll();
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(r.observed_state == ObservedState::kRunning);
+  CHECK_FALSE(Condition(r, "Degraded")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture, "an invalid spec still stalls at once with LaunchRefused",
+                 "[reconcile]") {
+  backend.classify = NoCloudAccessReader;
+  int64_t id = Create("bad-spec");
+  Reconcile(id);
+  backend.Set(Live(id)->backend_job_id, JobStatus::kFailedPrechecks, std::nullopt, 0,
+              "[sky.exceptions.ResourcesMismatchError] no");
+  Poll();
+  Reconcile(id);
+  ExperimentRecord r = Get(id);
+  CHECK(Condition(r, "Stalled")->status);
+  CHECK(Condition(r, "Stalled")->reason == "LaunchRefused");
+  CHECK(Condition(r, "Stalled")->message.find("fix the experiment") != std::string::npos);
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "experiments whose jobs polls cannot observe are Degraded until a poll works",
+                 "[reconcile][poller]") {
+  int64_t watched = Create("watched");
+  int64_t idle = Create("idle", DesiredState::kStopped);
+  Reconcile(watched);
+  Reconcile(idle);
+  backend.Set(Live(watched)->backend_job_id, JobStatus::kRunning);
+  Poll();
+  Reconcile(watched);
+  CHECK_FALSE(Condition(Get(watched), "Degraded")->status);
+
+  enqueued.clear();
+  int64_t failed_at = now_ms;
+  backend.query_error = absl::DeadlineExceededError("queue: no answer within 2m");
+  CHECK_FALSE(poller->PollOnce().ok());
+  // The poller asks for the experiments it could not observe.
+  CHECK(enqueued == std::set<int64_t>{watched});
+  now_ms += 30'000;
+  CHECK_FALSE(poller->PollOnce().ok());
+  Reconcile(watched);
+  ExperimentRecord r = Get(watched);
+  REQUIRE(Condition(r, "Degraded"));
+  CHECK(Condition(r, "Degraded")->status);
+  CHECK(Condition(r, "Degraded")->reason == "PollFailing");
+  CHECK(Condition(r, "Degraded")->message.find("no answer within 2m") != std::string::npos);
+  CHECK(Condition(r, "Degraded")->message.find(
+            absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(failed_at), absl::UTCTimeZone())) !=
+        std::string::npos);  // since when
+  CHECK(r.observed_state == ObservedState::kRunning);  // as last seen
+  CHECK(HasEvent(watched, "Degraded"));
+  Reconcile(idle);
+  CHECK_FALSE(Condition(Get(idle), "Degraded")->status);  // nothing of it to observe
+
+  enqueued.clear();
+  backend.query_error = absl::OkStatus();
+  Poll();
+  CHECK(enqueued.count(watched) == 1);
+  Reconcile(watched);
+  CHECK_FALSE(Condition(Get(watched), "Degraded")->status);
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "the last poll is the last exchange with the backend, also with no live job",
+                 "[poller]") {
+  Poll();  // nothing live: the health check answered
+  int64_t ok_at = now_ms;
+  CHECK(poller->health().last_success_ms == ok_at);
+  backend.reachable = false;
+  now_ms += 60'000;
+  CHECK(absl::IsUnavailable(poller->PollOnce().status()));
+  PollHealth h = poller->health();
+  CHECK(h.last_success_ms == ok_at);  // it did not advance
+  CHECK_FALSE(h.last_error.empty());
+  // A health check made by the caller this tick is used, not repeated.
+  int probes = backend.probe_calls;
+  CHECK_FALSE(poller->PollOnce(backend.Probe()).ok());
+  CHECK(backend.probe_calls == probes + 1);
+  backend.reachable = true;
+  now_ms += 1000;
+  Poll();
+  CHECK(poller->health().last_success_ms == now_ms);
+}
+
+TEST_CASE_METHOD(ReconcileFixture,
+                 "a launch refused before it was sent is retried without a lookup by name",
+                 "[reconcile]") {
+  int64_t id = Create("at-the-limit");
+  backend.launch_error =
+      backend::NeverSentError(absl::ResourceExhaustedError("4 launches in flight"));
+  CHECK_FALSE(reconciler->Reconcile(id).ok());
+  CHECK_FALSE(reconciler->Reconcile(id).ok());
+  CHECK_FALSE(reconciler->Reconcile(id).ok());
+  CHECK(backend.launch_calls == 3);
+  CHECK(backend.find_calls == 0);  // it never reached the backend: nothing to look up
+  // A launch that may have been sent is looked up before the next one.
+  backend.launch_error = absl::DeadlineExceededError("no answer");
+  CHECK_FALSE(reconciler->Reconcile(id).ok());
+  backend.launch_error = absl::OkStatus();
+  Reconcile(id);
+  CHECK(backend.find_calls == 1);
+  CHECK(backend.launch_calls == 5);
+  CHECK(Jobs(id).size() == 1);
 }
 
 }  // namespace

@@ -18,13 +18,30 @@ TEST_CASE("restart backoff doubles from 10s to 10min with bounded jitter", "[rec
   CHECK(RestartBackoff(1, 1) != RestartBackoff(1, 2));
 }
 
-TEST_CASE("only user-caused failures spend the restart budget", "[reconcile]") {
-  CHECK(CountsAgainstBudget(JobStatus::kFailed));
-  CHECK(CountsAgainstBudget(JobStatus::kFailedSetup));
-  CHECK_FALSE(CountsAgainstBudget(JobStatus::kLost));
-  CHECK_FALSE(CountsAgainstBudget(JobStatus::kFailedNoResource));
-  CHECK_FALSE(CountsAgainstBudget(JobStatus::kRecovering));
-  CHECK_FALSE(CountsAgainstBudget(JobStatus::kSucceeded));
+TEST_CASE("only failures of the user's code and spec spend the restart budget", "[reconcile]") {
+  using backend::FailureKind;
+  CHECK(CountsAgainstBudget(FailureKind::kUserCode));
+  CHECK(CountsAgainstBudget(FailureKind::kInvalidSpec));
+  CHECK(CountsAgainstBudget(FailureKind::kCancelled));
+  CHECK_FALSE(CountsAgainstBudget(FailureKind::kEnvironment));
+  CHECK_FALSE(CountsAgainstBudget(FailureKind::kCapacity));
+  CHECK_FALSE(CountsAgainstBudget(FailureKind::kBackend));
+  CHECK_FALSE(CountsAgainstBudget(FailureKind::kLost));
+  CHECK_FALSE(CountsAgainstBudget(FailureKind::kNone));
+}
+
+TEST_CASE("job statuses alone imply a failure kind", "[reconcile]") {
+  using backend::DefaultFailureClass;
+  using backend::FailureKind;
+  CHECK(DefaultFailureClass(JobStatus::kFailed).kind == FailureKind::kUserCode);
+  CHECK(DefaultFailureClass(JobStatus::kFailedSetup).kind == FailureKind::kUserCode);
+  CHECK(DefaultFailureClass(JobStatus::kFailedPrechecks).kind == FailureKind::kInvalidSpec);
+  CHECK(DefaultFailureClass(JobStatus::kFailedNoResource).kind == FailureKind::kCapacity);
+  CHECK(DefaultFailureClass(JobStatus::kFailedController).kind == FailureKind::kBackend);
+  CHECK(DefaultFailureClass(JobStatus::kCancelled).kind == FailureKind::kCancelled);
+  CHECK(DefaultFailureClass(JobStatus::kLost).kind == FailureKind::kLost);
+  CHECK(DefaultFailureClass(JobStatus::kSucceeded).kind == FailureKind::kNone);
+  CHECK(DefaultFailureClass(JobStatus::kRecovering).kind == FailureKind::kNone);
 }
 
 }  // namespace
