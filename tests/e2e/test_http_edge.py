@@ -93,13 +93,13 @@ class BusyPortTest(harness.E2ETestCase):
         self.assertIn("in use by another process", proc.stderr)
         # The first daemon still answers, alone.
         self.assertEqual(Http(self.daemon.http_address).ok("GET", "/api/health")["health"]
-                         ["status"], "STATUS_SERVING")
+                         ["status"], "SERVING")
 
     def test_grpc_and_http_on_one_port_is_refused(self):
         port = str(free_port())
         proc = run_skydeckd(os.path.join(self.tmp, "same"), "--port", port, "--http-port", port)
         self.assertNotEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("in use by another process", proc.stderr)
+        self.assertIn(f"--http-port: must differ from --port (both are {port})", proc.stderr)
 
 
 class UploadLimitsTest(harness.E2ETestCase):

@@ -57,11 +57,11 @@ absl::StatusOr<std::string> SseEncoder::Encode(const google::protobuf::Message& 
       message.GetReflection()->GetStringReference(message, text_field_, &scratch);
   if (bytes.empty() && HasFieldsBesides(message, text_field_)) {
     // Not log text (e.g. the job log's `progress` and final `job_status`):
-    // a named event, so an EventSource's plain "message" listener still
-    // sees only the log, and `curl -N` shows what it says.
+    // an SSE comment, which every SSE client skips, so what clients join
+    // from the data lines is exactly the log, while `curl -N` shows it.
     absl::StatusOr<std::string> json = MessageToPlainJson(message);
     if (!json.ok()) return json.status();
-    return absl::StrCat("event: status\ndata: ", *json, "\n\n");
+    return absl::StrCat(": ", *json, "\n\n");
   }
   return TextEvent(ResolveCarriageReturns(DecodeUtf8(bytes, false)));
 }

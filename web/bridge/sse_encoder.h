@@ -20,10 +20,10 @@
 //   event starts a new line instead. Bytes that are not UTF-8 become U+FFFD;
 //   a character cut between two messages is joined first.
 //   A message of such a type whose text is empty but that has other fields
-//   (the log's `progress` lines and final `job_status`) is a named event of
-//   plain JSON:
-//     event: status
-//     data: {"progress":"job 3 is PENDING; waiting for it to start"}
+//   (the log's `progress` lines and final `job_status`) is an SSE comment of
+//   plain JSON, skipped by SSE clients (the joined data stays the log) and
+//   shown by `curl -N`:
+//     : {"data":"","progress":"job 3 is PENDING; waiting...","job_status":"UNSPECIFIED"}
 //
 // Thread-safety: one encoder per stream, used by one thread.
 #pragma once

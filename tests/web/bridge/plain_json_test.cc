@@ -181,7 +181,8 @@ TEST_CASE("an experiment's fields may be given at the top level of a create", "[
         R"(name: given both at the top level and inside "experiment"; give it once)");
   std::string unknown = ParseError<pb::CreateExperimentRequest>(R"({"name": "a", "tags": []})");
   CHECK(unknown.rfind("tags: unknown field of CreateExperimentRequest; its fields are experiment, "
-                      "start, validate_only, and at the top level those of experiment: id, name,",
+                      "start, validate_only, default_workdir, and at the top level those of "
+                      "experiment: id, name,",
                       0) == 0);
 }
 

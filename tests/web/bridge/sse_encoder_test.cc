@@ -56,13 +56,16 @@ TEST_CASE("log chunks are events of text lines, not base64", "[bridge][sse]") {
   CHECK(ClientText(events) == "step 1 loss=0.9\nstep 2 loss=0.8\n");
 }
 
-TEST_CASE("a log's progress and final status are named JSON events", "[bridge][sse]") {
+TEST_CASE("a log's progress and final status are SSE comments of JSON", "[bridge][sse]") {
   SseEncoder encoder(pb::GetJobLogsResponse::descriptor());
   pb::GetJobLogsResponse progress;
   progress.set_progress("job 3 is PENDING");
   auto event = encoder.Encode(progress);
   REQUIRE(event.ok());
-  CHECK(*event == "event: status\ndata: {\"progress\":\"job 3 is PENDING\"}\n\n");
+  // Plain JSON prints every field (an empty list is [], not missing).
+  CHECK(*event ==
+        ": {\"data\":\"\",\"progress\":\"job 3 is PENDING\","
+        "\"job_status\":\"UNSPECIFIED\"}\n\n");
   pb::GetJobLogsResponse text;
   text.set_data("ok\n");
   event = encoder.Encode(text);
