@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/code_manifest.h"
 #include "common/loopback.h"
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
@@ -24,6 +25,8 @@
 #include "daemon/reconcile/controller.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
+#include "daemon/snapshots/snapshot_collector.h"
+#include "daemon/snapshots/snapshot_store.h"
 #include "daemon/store/store.h"
 #include "daemon/workload/secret_source.h"
 #include "web/bridge/http_bridge.h"
@@ -97,7 +100,19 @@ int Run(const DaemonOptions& o) {
   service::WatchHub hub(*revision);
   (*store)->SetCommitListener([&hub](int64_t rev) { hub.Publish(rev); });
 
-  auto selected = MakeBackend(o, *installation, **store);
+  // Code snapshots of local workdirs and file mounts (docs/design.md).
+  auto snapshots = snapshots::SnapshotStore::Open(
+      o.data_dir + "/snapshots", SnapshotLimits{o.max_snapshot_bytes, SnapshotLimits{}.max_files});
+  if (!snapshots.ok()) {
+    LogError("cannot open the code snapshot store", {{"error", snapshots.status().ToString()}});
+    return 1;
+  }
+  snapshots::CollectorOptions collect;
+  collect.grace = o.snapshot_grace;
+  snapshots::SnapshotCollector collector(store->get(), snapshots->get(), collect);
+  collector.Start();
+
+  auto selected = MakeBackend(o, *installation, **store, snapshots->get());
   if (!selected.ok()) {
     LogError("cannot start backend", {{"backend", o.backend}, {"error", selected.status().ToString()}});
     return 1;
@@ -139,12 +154,14 @@ int Run(const DaemonOptions& o) {
                             ? o.poll_interval
                             : absl::Milliseconds((*backend)->DefaultPollIntervalMs());
   copts.resync_interval = o.reconcile_interval;
+  copts.snapshots = [s = snapshots->get()](const std::string& id) { return s->Get(id).status(); };
   reconcile::Controller controller(store->get(), backend->get(), *installation, copts);
   controller.Start();
 
   service::SkyDeckService api(store->get(), &hub, &controller, SKYDECK_VERSION, NowMillis(),
                               o.auth_token);
   api.set_default_template(o.default_template);
+  api.set_code_snapshots(snapshots->get(), (*backend)->UsesCodeSnapshots());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   metrics::GrpcServerMetrics grpc_metrics;  // outlives the server
@@ -208,7 +225,10 @@ int Run(const DaemonOptions& o) {
            {"dashboard", o.web_root.empty() ? (web::EmbeddedDashboardFiles().empty() ? "not built" : "embedded") : o.web_root},
            {"auth", o.auth_token.empty() ? "off" : "token"},
            {"secrets", secrets->Describe()},
-           {"default_template", o.default_template.empty() ? "none" : o.default_template}});
+           {"default_template", o.default_template.empty() ? "none" : o.default_template},
+           {"code_snapshots", (*backend)->UsesCodeSnapshots() ? "uploaded to the backend"
+                                                               : "directories run in place"},
+           {"max_snapshot_bytes", FormatBytes(o.max_snapshot_bytes)}});
   if (!o.ready_file.empty() &&
       !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address, "\n", http_address, "\n"))) {
     LogError("cannot write ready file", {{"path", o.ready_file}});
@@ -222,6 +242,7 @@ int Run(const DaemonOptions& o) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   controller.Stop();            // finishes in-flight reconciles
   server->Wait();
+  collector.Stop();
   store->reset();               // closes the database after the last write
   LogInfo("stopped");
   return 0;

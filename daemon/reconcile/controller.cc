@@ -27,8 +27,8 @@ Controller::Controller(store::Store* store, backend::Backend* backend,
       backend_(backend),
       options_(std::move(options)),
       reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
-                  options_.secrets, options_.inspect_code),
-      planner_(store, backend, options_.secrets, options_.inspect_code),
+                  options_.secrets, options_.inspect_code, options_.snapshots),
+      planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots),
       poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
 
 Controller::~Controller() { Stop(); }
@@ -179,6 +179,8 @@ std::string Controller::DefaultWorkdirRefusal() {
   probe.command = "true";
   probe.workdir.kind = Workdir::Kind::kLocal;
   probe.workdir.path = "/";
+  // A backend that runs snapshots runs the client's: any directory works.
+  if (backend_->UsesCodeSnapshots()) probe.workdir_snapshot.snapshot_id = std::string(64, '0');
   absl::Status rendered = backend_->RenderTask(probe).status();
   return rendered.ok() ? "" : std::string(rendered.message());
 }

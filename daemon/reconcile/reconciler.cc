@@ -85,9 +85,11 @@ std::string Describe(const store::JobRecord& job) {
 Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
                        std::string installation_id, Clock clock,
                        workload::SecretSource* secrets,
-                       LaunchPlanner::CodeInspector inspect_code)
+                       LaunchPlanner::CodeInspector inspect_code,
+                       LaunchPlanner::SnapshotLookup snapshots)
     : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
-      clock_(std::move(clock)), planner_(store, backend, secrets, std::move(inspect_code)) {}
+      clock_(std::move(clock)), planner_(store, backend, secrets, std::move(inspect_code),
+               std::move(snapshots)) {}
 
 store::Store::RenderIntent Reconciler::RenderWith(backend::JobSpec spec) {
   // Runs under the store's lock: no store call in here.

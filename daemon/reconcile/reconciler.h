@@ -58,10 +58,12 @@ class Reconciler {
   // `installation_id` goes into backend job names so that two databases
   // never claim each other's jobs. Pointers are not owned; `secrets` may
   // be null (experiments listing secrets then stall); `inspect_code`
-  // defaults to workload::InspectCode.
+  // defaults to InspectCode; `snapshots` null: code snapshots are not
+  // checked before launch.
   Reconciler(store::Store* store, backend::Backend* backend, std::string installation_id,
              Clock clock, workload::SecretSource* secrets = nullptr,
-             LaunchPlanner::CodeInspector inspect_code = nullptr);
+             LaunchPlanner::CodeInspector inspect_code = nullptr,
+             LaunchPlanner::SnapshotLookup snapshots = nullptr);
 
   // Errors: the backend's (UNAVAILABLE etc.) when an action failed; the
   // caller retries with backoff. A purged experiment is OK (nothing to do).

@@ -86,6 +86,8 @@ class ApiClient {
     absl::Duration call_timeout = absl::Seconds(30);
     absl::Duration backoff_initial = absl::Seconds(1);
     absl::Duration backoff_max = absl::Seconds(30);
+    // Bound on sending one upload chunk and reading the answer (Upload).
+    absl::Duration upload_timeout = absl::Minutes(5);
   };
 
   // Errors: INVALID_ARGUMENT for an endpoint that is not http(s)://host...
@@ -131,6 +133,17 @@ class ApiClient {
       absl::string_view route, nlohmann::json body,
       const std::function<bool(absl::string_view)>& on_chunk,
       const std::function<bool()>& cancelled, absl::Duration read_timeout);
+
+  // ApiClient::Upload()
+  //
+  // `POST /upload?user_hash=&upload_id=&chunk_index=&total_chunks=` with
+  // `chunk` as the raw body (application/octet-stream): one piece of a
+  // zip, as SkyPilot's client sends it (api_client_upload.cc). Returns
+  // the answer's `status`: "uploading" (chunks still missing) or
+  // "completed" (the server has joined and extracted the zip).
+  // Errors: as Submit, within Config::upload_timeout.
+  absl::StatusOr<std::string> Upload(absl::string_view upload_id, int chunk_index,
+                                     int total_chunks, absl::string_view chunk);
 
   // `text` with the token replaced by "<redacted>".
   std::string Redact(std::string text) const;

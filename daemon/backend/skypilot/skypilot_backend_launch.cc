@@ -68,8 +68,15 @@ absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
   ASSIGN_OR_RETURN(int version, ApiVersion());
   (void)version;
   RETURN_IF_ERROR(ReserveLaunchSlot());
+  absl::StatusOr<std::unique_ptr<StagedCode>> code = StageCode(spec);
+  if (!code.ok()) {
+    absl::MutexLock lock(&mu_);
+    --reserved_launch_slots_;
+    return AnnotateStatus(code.status(), absl::StrCat("launching ", spec.name));
+  }
   absl::StatusOr<std::string> request =
       api_->Submit("/jobs/launch", {{"task", task}, {"name", spec.name}});
+  if (request.ok()) RecordWitness((*code)->ids, *request);
   // No answer (a timeout, a dropped connection, a gateway error): the
   // server may still act on it. Any answer from the server itself (even a
   // 500) or a call that never left settles it.

@@ -20,6 +20,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
+namespace skydeck::snapshots {
+class SnapshotStore;
+}
+
 namespace skydeck::backend::skypilot {
 
 inline constexpr char kDefaultEndpoint[] = "http://127.0.0.1:46580";
@@ -79,6 +83,15 @@ struct SkyPilotOptions {
   std::string user_name = "skydeck";
   // Sent as X-SkyPilot-Version.
   std::string client_version = "skydeck";
+  // Where code snapshots are (not owned; outlives the backend). Null:
+  // local workdirs are passed as paths, which only a server on this
+  // machine can read, and local file mounts are refused.
+  snapshots::SnapshotStore* snapshots = nullptr;
+  // Code snapshots go to the server as a zip in chunks of this many bytes
+  // (SkyPilot's client sends 100 MiB chunks; reverse proxies in front of a
+  // server often cap request bodies lower), each within upload_timeout.
+  int64_t upload_chunk_bytes = int64_t{16} << 20;
+  absl::Duration upload_timeout = absl::Minutes(5);
 };
 
 // ResolveEndpoint(flag_value, env_value)

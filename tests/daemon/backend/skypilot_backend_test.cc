@@ -159,9 +159,10 @@ TEST_CASE("backend job ids: managed job numbers and provisional launch ids", "[s
 TEST_CASE("task YAML carries every field of the spec", "[skypilot]") {
   JobSpec spec = Spec("skydeck-a1-7-2");
   spec.command += "\necho done";
-  TaskYamlOptions options{"pip install -r requirements.txt",
-                          WorkdirSource{"https://github.com/org/repo.git", "v1.2"},
-                          "EAGER_NEXT_REGION"};
+  TaskYamlOptions options;
+  options.setup = "pip install -r requirements.txt";
+  options.workdir = WorkdirSource{"https://github.com/org/repo.git", "v1.2"};
+  options.job_recovery_strategy = "EAGER_NEXT_REGION";
   absl::StatusOr<std::string> yaml = RenderTaskYaml(spec, options);
   REQUIRE(yaml.ok());
   INFO(*yaml);
@@ -353,15 +354,20 @@ TEST_CASE("a local workdir is sent only to an API server on this machine",
   CHECK(git["url"].as<std::string>() == "https://github.com/org/exp.git");
   CHECK(git["ref"].as<std::string>() == "feature/x");
 
-  auto backend = SkyPilotBackend::Create({.endpoint = "http://10.1.2.3:46580",
-                                          .user_id = kUserId});
+  auto at = [](const char* endpoint) {
+    SkyPilotOptions o;
+    o.endpoint = endpoint;
+    o.user_id = kUserId;
+    return SkyPilotBackend::Create(o);
+  };
+  auto backend = at("http://10.1.2.3:46580");
   REQUIRE(backend.ok());
   spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
   absl::Status remote_refusal = (*backend)->RenderTask(spec).status();
   CHECK(absl::IsInvalidArgument(remote_refusal));
   CHECK(absl::StrContains(remote_refusal.message(),
                           "http://10.1.2.3:46580 is not on this machine"));
-  auto local = SkyPilotBackend::Create({.endpoint = "http://127.0.0.1:46580", .user_id = kUserId});
+  auto local = at("http://127.0.0.1:46580");
   REQUIRE(local.ok());
   CHECK((*local)->RenderTask(spec).ok());
 }
