@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/manifest.h"
 #include "cli/preview.h"
@@ -109,10 +110,11 @@ absl::Status ResolveWorkdirs(std::vector<Manifest>& manifests, const std::string
   return absl::OkStatus();
 }
 
-absl::Status Create(CommandContext& ctx, const Manifest& m) {
+absl::Status Create(CommandContext& ctx, const Manifest& m, CodeUploader& uploader) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = m.spec;
   req.set_default_workdir(DefaultWorkdirFor(m));
+  RETURN_IF_ERROR(AttachCreateCode(uploader, &req));
   if (!m.fields.contains("template")) req.mutable_experiment()->clear_template_();
   req.mutable_experiment()->clear_desired_state();
   req.set_start(m.spec.desired_state() == pb::DESIRED_STATE_RUNNING);
@@ -209,6 +211,12 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
   ASSIGN_OR_RETURN(std::string text, ReadInput(args.file));
   ASSIGN_OR_RETURN(std::vector<Manifest> manifests, AsUsage(ParseManifests(text)));
   RETURN_IF_ERROR(AsUsageError(ResolveWorkdirs(manifests, args.file)));
+  // A local workdir travels as a snapshot taken now: one that differs from
+  // the experiment's is a change (DiffManifest compares their ids).
+  CodeUploader uploader(ctx);
+  for (Manifest& m : manifests) {
+    if (m.fields.contains("workdir")) RETURN_IF_ERROR(AttachWorkdirCode(uploader, &m.spec));
+  }
   std::vector<PlanItem> plan;
   bool differs = false;
   absl::Status failure;
@@ -223,8 +231,19 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
       item.action = Action::kCreate;
       pb::Experiment preview = m.spec;
       if (!m.fields.contains("template")) preview.clear_template_();
-      failure = args.dry_run ? PreviewCreate(ctx, preview, DefaultWorkdirFor(m)).status()
-                             : Create(ctx, m);
+      if (args.dry_run) {
+        pb::CreateExperimentRequest probe;
+        *probe.mutable_experiment() = preview;
+        probe.set_default_workdir(DefaultWorkdirFor(m));
+        failure = AttachCreateCode(uploader, &probe);
+        if (failure.ok()) {
+          failure = PreviewCreate(ctx, probe.experiment(), probe.default_workdir(),
+                                  probe.default_code_snapshot())
+                        .status();
+        }
+      } else {
+        failure = Create(ctx, m, uploader);
+      }
     } else if (!found.ok()) {
       failure = found;
     } else {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
+#include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/logs.h"
 #include "cli/manifest.h"
@@ -134,6 +135,8 @@ absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
                    AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kCreate, e, nullptr)));
   req.set_default_workdir(default_workdir);
   req.set_start(args.start);
+  CodeUploader uploader(ctx);
+  RETURN_IF_ERROR(AttachCreateCode(uploader, &req));
   pb::CreateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));
   PrintWarnings(resp.warnings());
@@ -579,6 +582,9 @@ absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
   if (req.update_mask().paths().empty()) {
     return UsageError("update: nothing to change; give at least one option (see --help)");
   }
+  // --workdir DIR takes a new snapshot of DIR (the same content: the same id).
+  CodeUploader uploader(ctx);
+  RETURN_IF_ERROR(AttachWorkdirCode(uploader, e));
   pb::UpdateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::UpdateExperiment, req, &resp));
   PrintWarnings(resp.warnings());

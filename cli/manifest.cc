@@ -225,6 +225,15 @@ std::vector<FieldChange> DiffManifest(const Manifest& want, const pb::Experiment
     }
   }
   text("workdir", w.workdir(), have.workdir());
+  // The same directory with other contents: a new code snapshot.
+  if (given("workdir") && w.workdir() == have.workdir() && w.has_code_snapshot() &&
+      w.code_snapshot().id() != have.code_snapshot().id()) {
+    auto short_id = [](const pb::Experiment& e) {
+      return e.code_snapshot().id().empty() ? std::string("<none>")
+                                            : e.code_snapshot().id().substr(0, 12);
+    };
+    changes.push_back({"code_snapshot", short_id(have), short_id(w), "workdir"});
+  }
   if (given("max_restarts") && w.max_restarts() != have.max_restarts()) {
     changes.push_back({"max_restarts", absl::StrCat(have.max_restarts()),
                        absl::StrCat(w.max_restarts()), "max_restarts"});

@@ -8,10 +8,12 @@ namespace skydeck::cli {
 using Stub = pb::SkyDeck::Stub;
 
 absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e,
-                                             const std::string& default_workdir) {
+                                             const std::string& default_workdir,
+                                             const pb::CodeSnapshot& default_code) {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = e;
   req.set_default_workdir(default_workdir);
+  if (!default_code.id().empty()) *req.mutable_default_code_snapshot() = default_code;
   req.set_validate_only(true);
   pb::CreateExperimentResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::CreateExperiment, req, &resp));

@@ -17,9 +17,11 @@
 namespace skydeck::cli {
 
 // The experiment CreateExperiment would store for `e` (id 0), given the
-// client's directory `default_workdir` (CreateExperimentRequest).
+// client's directory `default_workdir` and its code snapshot
+// (CreateExperimentRequest).
 absl::StatusOr<pb::Experiment> PreviewCreate(CommandContext& ctx, const pb::Experiment& e,
-                                             const std::string& default_workdir = "");
+                                             const std::string& default_workdir = "",
+                                             const pb::CodeSnapshot& default_code = {});
 
 // The experiment `have` would become if the fields `paths` (update-mask
 // names) were set from `want`. Its generation differs from have's exactly

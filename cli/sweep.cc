@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
+#include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/preview.h"
 #include "cli/sweep_plan.h"
@@ -41,6 +42,8 @@ struct SharedWorkload {
   pb::Experiment fields;
   std::vector<std::string> paths;
   std::string default_workdir;
+  // The snapshot of default_workdir, uploaded once for every point.
+  pb::CodeSnapshot default_code;
 };
 
 pb::Experiment ExperimentFor(const SweepArgs& args, const SweepPoint& point,
@@ -72,6 +75,9 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
   *req.mutable_experiment() = e;
   req.set_start(start);
   req.set_default_workdir(shared.default_workdir);
+  if (!shared.default_code.id().empty()) {
+    *req.mutable_default_code_snapshot() = shared.default_code;
+  }
   pb::CreateExperimentResponse resp;
   absl::Status status = ctx.client().Call(&Stub::CreateExperiment, req, &resp);
   if (status.ok()) return std::string("created");
@@ -96,7 +102,8 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
 // For --dry-run: "would create", "exists", or the daemon's refusal.
 absl::StatusOr<std::string> PreviewOne(CommandContext& ctx, const pb::Experiment& e,
                                        const SharedWorkload& shared) {
-  absl::StatusOr<pb::Experiment> preview = PreviewCreate(ctx, e, shared.default_workdir);
+  absl::StatusOr<pb::Experiment> preview =
+      PreviewCreate(ctx, e, shared.default_workdir, shared.default_code);
   if (preview.ok()) return std::string("would create");
   if (preview.status().code() == absl::StatusCode::kAlreadyExists) return std::string("exists");
   return preview.status();
@@ -112,6 +119,14 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
   ASSIGN_OR_RETURN(shared.default_workdir,
                    AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kCreate, &shared.fields,
                                              &shared.paths)));
+  // One snapshot for the whole sweep: every point runs the same code.
+  CodeUploader uploader(ctx);
+  RETURN_IF_ERROR(AttachWorkdirCode(uploader, &shared.fields));
+  if (shared.fields.workdir().empty() && !shared.default_workdir.empty()) {
+    ASSIGN_OR_RETURN(bool send, UploadDefaultWorkdir(uploader, shared.default_workdir,
+                                                     &shared.default_code));
+    if (!send) shared.default_workdir.clear();
+  }
 
   int created = 0, unchanged = 0, failed = 0;
   nlohmann::ordered_json items = nlohmann::ordered_json::array();

@@ -5,6 +5,8 @@
 // -f task.yaml` takes a SkyPilot user's existing task file as it is, minus
 // `run` and `num_nodes` (the experiment's); the name is --name, else the
 // YAML's own `name:`, else the file's base name.
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -18,9 +20,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/views.h"
+#include "cli/workload_args.h"
+#include "common/code_manifest.h"
 #include "common/status_macros.h"
+#include "common/task_template.h"
 
 namespace skydeck::cli {
 namespace {
@@ -55,6 +61,52 @@ bool HasOwnName(const std::string& yaml) {
   }
 }
 
+// Where a local file mount source is on this machine: "~" is $HOME, a
+// relative path is relative to the current directory (as `sky launch`
+// reads a task's file_mounts).
+absl::StatusOr<std::string> LocalSourcePath(const std::string& source) {
+  std::string path = source;
+  if (path == "~" || path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || *home == '\0') {
+      return UsageError(absl::StrCat("file_mounts source ", source, ": $HOME is not set"));
+    }
+    path = absl::StrCat(home, path.substr(1));
+  }
+  if (!path.empty() && path[0] == '/') {
+    return std::filesystem::path(path).lexically_normal().string();
+  }
+  ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
+  return (std::filesystem::path(cwd) / path).lexically_normal().string();
+}
+
+// Uploads a snapshot of every local file mount source (when the daemon
+// wants them) into the request.
+absl::Status AttachMountSnapshots(CommandContext& ctx, const std::string& yaml,
+                                  pb::TaskTemplate* t) {
+  absl::StatusOr<TaskTemplate> parsed = ParseTaskTemplate(yaml);
+  if (!parsed.ok() || parsed->local_sources.empty()) return absl::OkStatus();  // the daemon says
+  CodeUploader uploader(ctx);
+  for (const std::string& source : parsed->local_sources) {
+    ASSIGN_OR_RETURN(std::string path, LocalSourcePath(source));
+    ASSIGN_OR_RETURN(std::optional<pb::CodeSnapshot> s,
+                     uploader.Upload(path, absl::StrCat("file_mounts source ", source)));
+    if (!s) return absl::OkStatus();  // the daemon's backend reads no snapshots
+    (*t->mutable_mount_snapshots())[source] = *s;
+  }
+  return absl::OkStatus();
+}
+
+std::string Mounts(const pb::TaskTemplate& t) {
+  std::vector<std::string> out;
+  for (const auto& [source, s] : t.mount_snapshots()) {
+    out.push_back(absl::StrCat(source, " (", ShortSnapshotId(s.id()), ", ",
+                               FormatBytes(s.size_bytes()), ")"));
+  }
+  std::sort(out.begin(), out.end());
+  return absl::StrJoin(out, ", ");
+}
+
 std::string Accelerators(const pb::TaskTemplate& t) {
   return t.accelerators().empty() ? "-" : absl::StrJoin(t.accelerators(), ",");
 }
@@ -87,6 +139,7 @@ void PrintTemplate(CommandContext& ctx, const pb::TaskTemplate& t) {
       {"Version", absl::StrCat(t.version())},
       {"Accelerators", t.accelerators().empty() ? "" : absl::StrJoin(t.accelerators(), ", ")},
       {"Secrets", absl::StrJoin(t.secrets(), ", ")},
+      {"Local mounts", Mounts(t)},
       {"Applied by", t.actor()},
       {"Applied", FormatAge(MillisOf(t.create_time()), ctx.NowMillis())},
   }));
@@ -109,6 +162,7 @@ absl::Status RunApply(CommandContext& ctx, const ApplyArgs& args) {
     if (name.empty()) return UsageError("template apply -f -: the YAML has no name:; give --name");
   }
   req.mutable_template_()->set_name(name);
+  RETURN_IF_ERROR(AttachMountSnapshots(ctx, yaml, req.mutable_template_()));
   pb::ApplyTaskTemplateResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::ApplyTaskTemplate, req, &resp));
   if (ctx.human()) {
@@ -153,8 +207,9 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
                 "\n\nA template may hold any field of SkyPilot's task format SkyDeck knows: "
                 "name, resources (accelerators, cpus, memory, disk_size, image_id, "
                 "any_of/ordered, ports, infra, use_spot, ...), envs, secrets (names only: "
-                "KEY: null), file_mounts (bucket or URL sources), volumes, workdir (a git "
-                "{url, ref}), setup and config. run and num_nodes are the experiment's: "
+                "KEY: null), file_mounts (buckets, URLs, or local files and directories, "
+                "uploaded as code snapshots: relative paths are relative to the current "
+                "directory), volumes, workdir (a git {url, ref}), setup and config. run and num_nodes are the experiment's: "
                 "remove them. Anything else is refused with its line.");
   OnParsed(apply, ctx, [ctx, apply_args] { return RunApply(*ctx, *apply_args); });
 

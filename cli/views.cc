@@ -9,6 +9,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
 #include "cli/terminal.h"
+#include "common/code_manifest.h"
 #include "common/proto_convert.h"
 #include "common/time_util.h"
 
@@ -77,10 +78,30 @@ std::string TemplateText(const std::string& name, int64_t version) {
   return version > 0 ? absl::StrCat(name, " (version ", version, ")") : name;
 }
 
-// "3f2a9c1e4b5d (uncommitted changes)": the commit a job's code was at.
+std::string CommitText(const std::string& commit, bool dirty) {
+  if (commit.empty()) return "not a git commit";
+  return absl::StrCat("commit ", commit, dirty ? " (uncommitted changes)" : "");
+}
+
+// "snapshot 9f3c1a2b4c5d, commit 3f2a... (uncommitted changes)": the code
+// a job ran (its snapshot, and the git state it was taken at).
 std::string CodeText(const pb::Job& job) {
-  if (job.code_commit().empty()) return job.workdir().empty() ? "" : "not a git commit";
-  return absl::StrCat(job.code_commit(), job.code_dirty() ? " (uncommitted changes)" : "");
+  if (job.code_snapshot().empty() && job.code_commit().empty()) {
+    return job.workdir().empty() ? "" : "not a git commit";
+  }
+  std::string commit = CommitText(job.code_commit(), job.code_dirty());
+  if (job.code_snapshot().empty()) return commit;
+  return absl::StrCat("snapshot ", ShortSnapshotId(job.code_snapshot()), ", ", commit);
+}
+
+// "snapshot 9f3c1a2b4c5d (34 files, 1.2 MiB), commit 3f2a... ": an
+// experiment's code snapshot.
+std::string CodeText(const pb::Experiment& e) {
+  if (!e.has_code_snapshot() || e.code_snapshot().id().empty()) return "";
+  const pb::CodeSnapshot& s = e.code_snapshot();
+  return absl::StrCat("snapshot ", ShortSnapshotId(s.id()), " (", s.file_count(),
+                      s.file_count() == 1 ? " file, " : " files, ", FormatBytes(s.size_bytes()),
+                      "), ", CommitText(s.git_commit(), s.git_dirty()));
 }
 
 std::string ExitCode(const pb::Job& job) {
@@ -219,6 +240,7 @@ KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms, bool color)
       {"Envs", Labels(e.envs())},
       {"Secrets", Secrets(e.secrets())},
       {"Workdir", e.workdir()},
+      {"Code", CodeText(e)},
       {"Max restarts", e.has_max_restarts() ? absl::StrCat(e.max_restarts()) : ""},
       {"Desired", PaintState(StateName(e.desired_state()), color)},
       {"Observed", PaintState(StateName(e.observed_state()), color)},
@@ -316,6 +338,7 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
       {"Envs", Labels(e.envs())},
       {"Secrets", Secrets(e.secrets())},
       {"Workdir", e.workdir()},
+      {"Code", CodeText(e)},
       {"Labels", Labels(e.labels())},
       {"Restarts", budget},
       {"Created", TimeDetail(e.create_time(), now_ms)},

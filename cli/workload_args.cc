@@ -42,9 +42,12 @@ void AddWorkloadOptions(CLI::App* cmd, WorkloadArgs* args, WorkloadVerb verb) {
   }
   args->workdir_opt = cmd->add_option(
       "--workdir", args->workdir,
-      update ? "Where the code is: a directory (relative to here) or a git URL[@REF]"
+      update ? "Where the code is: a directory (relative to here) or a git URL[@REF]. On "
+               "SkyPilot a directory runs as a code snapshot taken now (the same directory "
+               "again takes a new one)"
              : "Where the code is: a directory (relative to here) or a git URL[@REF] "
-               "(default: the current directory, when the daemon can run it)");
+               "(default: the current directory, when the daemon can run it). On SkyPilot a "
+               "directory runs as a code snapshot taken now");
   cmd->add_flag("--no-workdir", args->no_workdir,
                 update ? "No workdir (the job runs in its own directory)"
                        : "Do not send the current directory as the workdir")

@@ -1,39 +1,55 @@
 // File: common/sha256.h
 //
-// SHA-256 of a byte stream fed in pieces (OpenSSL's implementation), for
-// checking that a backup arrived whole: the daemon sends the digest of
-// what it streamed, the CLI compares it with the digest of what it wrote,
-// and `sha256sum FILE` prints the same hex digits.
+// SHA-256 digests as lowercase hex, the addresses of code snapshots and of
+// the file contents they hold (common/code_manifest.h). OpenSSL does the
+// hashing.
 //
-//   Sha256 hash;
-//   hash.Update("abc");
-//   hash.HexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-//
-// Thread-safety: one thread at a time.
+//   Sha256 h;
+//   h.Update("hello ");
+//   h.Update("world");
+//   std::string hex = h.HexDigest();  // 64 hex digits
+//   // Sha256Hex("hello world") == hex
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace skydeck {
 
+inline constexpr size_t kSha256HexLength = 64;
+
+// An incremental SHA-256. Not thread-safe; movable.
 class Sha256 {
  public:
   Sha256();
   ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
+  Sha256(Sha256&&) noexcept;
+  Sha256& operator=(Sha256&&) noexcept;
 
   void Update(absl::string_view data);
-  // The digest of everything given so far, as 64 lower-case hex digits.
-  // REQUIRES: called once; Update is not called afterwards.
+  // The digest of everything given so far. REQUIRES: called once; Update
+  // may not be called afterwards.
   std::string HexDigest();
 
  private:
   struct State;
   std::unique_ptr<State> state_;
 };
+
+std::string Sha256Hex(absl::string_view data);
+
+// The digest of the file at `path` and its size in bytes.
+struct FileDigest {
+  std::string sha256;
+  int64_t size = 0;
+};
+// Errors: NOT_FOUND / PERMISSION_DENIED / INTERNAL naming the path.
+absl::StatusOr<FileDigest> Sha256File(const std::string& path);
+
+// True for 64 lowercase hex digits.
+bool IsSha256Hex(absl::string_view text);
 
 }  // namespace skydeck

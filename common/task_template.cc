@@ -1,5 +1,7 @@
 #include "common/task_template.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "absl/status/status.h"
@@ -249,41 +251,38 @@ absl::Status ReadSecrets(const YAML::Node& secrets, const YAML::Node& key, TaskT
       });
 }
 
-absl::Status LocalSourceRefused(const YAML::Node& node, const YAML::Node& key,
-                                absl::string_view where, absl::string_view source) {
-  return At(node, key, absl::StrCat(
-      where, ": the local source ", QuoteForError(source),
-      " would have to be uploaded, which SkyDeck does not do yet; use a bucket or URL "
-      "(s3://, gs://, r2://, https://, ...)"));
-}
-
 absl::Status CheckMountSource(const YAML::Node& source, const YAML::Node& key,
-                              absl::string_view where) {
+                              absl::string_view where, TaskTemplate& t) {
   if (source.IsScalar()) {
-    if (!absl::StrContains(source.Scalar(), "://")) {
-      return LocalSourceRefused(source, key, where, source.Scalar());
+    const std::string& text = source.Scalar();
+    if (IsLocalMountSource(text)) {
+      if (text.empty()) return At(source, key, absl::StrCat(where, ": an empty source"));
+      if (std::find(t.local_sources.begin(), t.local_sources.end(), text) ==
+          t.local_sources.end()) {
+        t.local_sources.push_back(text);
+      }
     }
     return absl::OkStatus();
   }
   if (source.IsSequence()) {
-    for (const auto& item : source) RETURN_IF_ERROR(CheckMountSource(item, key, where));
+    for (const auto& item : source) RETURN_IF_ERROR(CheckMountSource(item, key, where, t));
     return absl::OkStatus();
   }
   if (source.IsNull()) return absl::OkStatus();
   return At(source, key, absl::StrCat(where, ": a source must be a path, a URL or a list"));
 }
 
-absl::Status CheckFileMounts(const YAML::Node& mounts, const YAML::Node& key) {
+absl::Status CheckFileMounts(const YAML::Node& mounts, const YAML::Node& key, TaskTemplate& t) {
   if (mounts.IsNull()) return absl::OkStatus();
   RETURN_IF_ERROR(NeedMap(mounts, key, "file_mounts"));
   return ForEachEntry(
       mounts, "file_mounts",
       [&](const std::string& dest, const YAML::Node& k, const YAML::Node& v) -> absl::Status {
         std::string where = absl::StrCat("file_mounts.", dest);
-        if (v.IsScalar()) return CheckMountSource(v, k, where);
+        if (v.IsScalar()) return CheckMountSource(v, k, where, t);
         if (!v.IsMap()) return At(v, k, absl::StrCat(where, ": a source or a storage mapping"));
         const YAML::Node source = v["source"];
-        if (source) return CheckMountSource(source, k, absl::StrCat(where, ".source"));
+        if (source) return CheckMountSource(source, k, absl::StrCat(where, ".source"), t);
         return absl::OkStatus();
       });
 }
@@ -362,7 +361,7 @@ absl::Status ReadTopLevel(const std::string& key, const YAML::Node& k, const YAM
   } else if (key == "resources") {
     if (!v.IsNull()) return CheckResources(v, k, t.accelerators);
   } else if (key == "file_mounts") {
-    return CheckFileMounts(v, k);
+    return CheckFileMounts(v, k, t);
   } else if (key == "workdir") {
     return ReadWorkdir(v, k, t);
   } else if (key == "config") {
@@ -374,6 +373,10 @@ absl::Status ReadTopLevel(const std::string& key, const YAML::Node& k, const YAM
 }
 
 }  // namespace
+
+bool IsLocalMountSource(absl::string_view source) {
+  return !absl::StrContains(source, "://");
+}
 
 absl::StatusOr<TaskTemplate> ParseTaskTemplate(absl::string_view yaml) {
   if (yaml.size() > kMaxTemplateBytes) {

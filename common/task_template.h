@@ -12,10 +12,12 @@
 // Refused, with the line: malformed YAML; more than one document; keys
 // SkyDeck does not know at the top level or in `resources`; `run` and
 // `num_nodes` (the experiment's command and nodes); a secret with a value
-// (templates hold names only, `WANDB_API_KEY: null`); a local file mount
-// source or a local workdir (SkyDeck does not upload files yet; buckets
-// and git repositories work); a `job_recovery` that retries user-code
-// failures (the restart budget is SkyDeck's).
+// (templates hold names only, `WANDB_API_KEY: null`); a local workdir (an
+// experiment's workdir is the place for a local directory); a
+// `job_recovery` that retries user-code failures (the restart budget is
+// SkyDeck's). Local file mount sources (paths, not URLs) are listed in
+// `local_sources`: they travel to SkyPilot as code snapshots taken when
+// the template is applied.
 //
 //   ASSIGN_OR_RETURN(TaskTemplate t, ParseTaskTemplate(text));
 //   for (const std::string& name : t.secrets) ...
@@ -56,7 +58,15 @@ struct TaskTemplate {
   // as "TYPE" or "TYPE:COUNT" text, for display and for the check that
   // GPUs without a type can take the template's.
   std::vector<std::string> accelerators;
+  // The local file_mounts sources (scalar sources and storage `source`s,
+  // lists included) as written, e.g. "./configs", "~/data", "/srv/x";
+  // each once, in the order written.
+  std::vector<std::string> local_sources;
 };
+
+// Whether a file mount source is a local path (not a URL such as s3://,
+// gs://, https://), as SkyPilot's client decides.
+bool IsLocalMountSource(absl::string_view source);
 
 // ParseTaskTemplate()
 //

@@ -25,7 +25,8 @@ std::unique_ptr<backend::Backend> MakeLocal(const DaemonOptions& o) {
 // bounded by it and no unreachable backoff.
 absl::StatusOr<std::unique_ptr<backend::Backend>> MakeSkyPilot(
     const DaemonOptions& o, const std::string& installation_id,
-    std::optional<absl::Duration> probe_timeout = std::nullopt) {
+    std::optional<absl::Duration> probe_timeout = std::nullopt,
+    snapshots::SnapshotStore* snapshots = nullptr) {
   namespace sky = backend::skypilot;
   sky::SkyPilotOptions options;
   options.endpoint = sky::ResolveEndpoint(o.skypilot_endpoint);
@@ -43,6 +44,8 @@ absl::StatusOr<std::unique_ptr<backend::Backend>> MakeSkyPilot(
   options.client_version = absl::StrCat("skydeck-", SKYDECK_VERSION);
   options.setup = o.skypilot_setup;
   options.launch_settle = o.skypilot_launch_settle;
+  options.snapshots = snapshots;
+  options.upload_chunk_bytes = o.skypilot_upload_chunk_bytes;
   if (!o.skypilot_workdir.empty()) {
     sky::WorkdirSource workdir;
     size_t at = o.skypilot_workdir.rfind('@');
@@ -153,7 +156,8 @@ absl::StatusOr<BackendChoice> ChooseBackend(const BackendFacts& facts,
 
 absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
                                             const std::string& installation_id,
-                                            store::Store& store) {
+                                            store::Store& store,
+                                            snapshots::SnapshotStore* snapshots) {
   BackendFacts facts;
   facts.requested = o.backend;
   ASSIGN_OR_RETURN(facts.recorded, store.GetMeta(kBackendMetaKey));
@@ -185,7 +189,8 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
   if (choice.backend == "local") {
     selected.backend = MakeLocal(o);
   } else {
-    ASSIGN_OR_RETURN(selected.backend, MakeSkyPilot(o, installation_id));
+    ASSIGN_OR_RETURN(selected.backend,
+                     MakeSkyPilot(o, installation_id, std::nullopt, snapshots));
   }
   // Recorded only once the backend exists, so a start that failed (e.g. an
   // unreadable token file) does not tie the database to it.

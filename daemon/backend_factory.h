@@ -39,6 +39,10 @@
 
 namespace skydeck {
 
+namespace snapshots {
+class SnapshotStore;
+}
+
 // The meta key holding the backend a database's jobs run on.
 inline constexpr char kBackendMetaKey[] = "backend";
 
@@ -86,11 +90,13 @@ struct SelectedBackend {
 //
 // Reads the facts from `store`, chooses (probing SkyPilot only when needed,
 // within options.backend_probe_timeout), records the choice in `store`,
-// and builds the backend.
+// and builds the backend. `snapshots` (not owned; may be null) is where
+// the SkyPilot backend finds the code snapshots it uploads.
 // Errors: ChooseBackend's; the backend's construction errors (e.g. an
 // unreadable token file); the store's.
 absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& options,
                                             const std::string& installation_id,
-                                            store::Store& store);
+                                            store::Store& store,
+                                            snapshots::SnapshotStore* snapshots = nullptr);
 
 }  // namespace skydeck

@@ -14,6 +14,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/code_manifest.h"
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/status_macros.h"
@@ -80,6 +81,7 @@ absl::Status Daemon::Start() {
     RETURN_IF_ERROR(AcquireLocks());
     RETURN_IF_ERROR(RestoreDatabase());
     RETURN_IF_ERROR(OpenStore());
+    RETURN_IF_ERROR(OpenSnapshots());
     RETURN_IF_ERROR(StartBackend());
     RETURN_IF_ERROR(OpenSecrets());
     RETURN_IF_ERROR(StartController());
@@ -204,8 +206,28 @@ absl::Status Daemon::OpenStore() {
   return absl::OkStatus();
 }
 
+// Code snapshots of local workdirs and file mounts (docs/design.md).
+absl::Status Daemon::OpenSnapshots() {
+  auto snapshots = snapshots::SnapshotStore::Open(
+      absl::StrCat(options_.data_dir, "/snapshots"),
+      SnapshotLimits{options_.max_snapshot_bytes, SnapshotLimits{}.max_files});
+  if (!snapshots.ok()) {
+    return absl::Status(snapshots.status().code(),
+                        absl::StrCat("cannot open the code snapshot store: ",
+                                     snapshots.status().message()));
+  }
+  snapshots_ = *std::move(snapshots);
+  snapshots::CollectorOptions collect;
+  collect.grace = options_.snapshot_grace;
+  snapshot_collector_ =
+      std::make_unique<snapshots::SnapshotCollector>(store_.get(), snapshots_.get(), collect);
+  snapshot_collector_->Start();
+  OnStop([this] { snapshot_collector_->Stop(); });
+  return absl::OkStatus();
+}
+
 absl::Status Daemon::StartBackend() {
-  auto selected = MakeBackend(options_, installation_id_, *store_);
+  auto selected = MakeBackend(options_, installation_id_, *store_, snapshots_.get());
   if (!selected.ok()) {
     return absl::Status(selected.status().code(),
                         absl::StrCat("cannot start backend ", options_.backend, ": ",
@@ -248,6 +270,7 @@ absl::Status Daemon::StartController() {
                             : absl::Milliseconds(backend_->DefaultPollIntervalMs());
   copts.resync_interval = options_.reconcile_interval;
   copts.environment_retry_limit = options_.environment_retry_limit;
+  copts.snapshots = [s = snapshots_.get()](const std::string& id) { return s->Get(id).status(); };
   controller_ = std::make_unique<reconcile::Controller>(store_.get(), backend_.get(),
                                                         installation_id_, copts);
   controller_->Start();
@@ -260,6 +283,7 @@ absl::Status Daemon::StartGrpc() {
                                                    SKYDECK_VERSION, NowMillis(),
                                                    options_.auth_token);
   api_->set_default_template(options_.default_template);
+  api_->set_code_snapshots(snapshots_.get(), backend_->UsesCodeSnapshots());
   if (!options_.default_template.empty()) {
     auto t = store_->GetTaskTemplate(options_.default_template);
     if (t.ok() && !*t) {
@@ -356,7 +380,12 @@ void Daemon::AnnounceReady() {
           {{"version", SKYDECK_VERSION}, {"grpc", grpc_address_},
            {"http", o.http ? http_address_ : "off"}, {"backend", backend_->name()},
            {"db", o.db_path}, {"data_dir", o.data_dir}, {"dashboard", dashboard},
-           {"auth", o.auth_token.empty() ? "off" : "token"}});
+           {"auth", o.auth_token.empty() ? "off" : "token"},
+           {"secrets", secrets_->Describe()},
+           {"default_template", o.default_template.empty() ? "none" : o.default_template},
+           {"code_snapshots", backend_->UsesCodeSnapshots() ? "uploaded to the backend"
+                                                            : "directories run in place"},
+           {"max_snapshot_bytes", FormatBytes(o.max_snapshot_bytes)}});
   if (!o.ready_file.empty() &&
       !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address_, "\n", http_address_, "\n"))) {
     LogError("cannot write ready file", {{"path", o.ready_file}});

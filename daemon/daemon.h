@@ -33,6 +33,8 @@
 #include "daemon/reconcile/controller.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
+#include "daemon/snapshots/snapshot_collector.h"
+#include "daemon/snapshots/snapshot_store.h"
 #include "daemon/store/store.h"
 #include "daemon/workload/secret_source.h"
 
@@ -95,6 +97,7 @@ class Daemon {
   absl::Status AcquireLocks();
   absl::Status RestoreDatabase() const;
   absl::Status OpenStore();
+  absl::Status OpenSnapshots();
   absl::Status StartBackend();
   absl::Status OpenSecrets();
   absl::Status StartController();
@@ -115,6 +118,8 @@ class Daemon {
   std::unique_ptr<store::Store> store_;
   std::string installation_id_;
   std::unique_ptr<service::WatchHub> hub_;
+  std::unique_ptr<snapshots::SnapshotStore> snapshots_;
+  std::unique_ptr<snapshots::SnapshotCollector> snapshot_collector_;
   metrics::BackendCallMetrics backend_calls_;  // outlives the backend
   std::unique_ptr<backend::Backend> backend_;
   std::string backend_reason_;

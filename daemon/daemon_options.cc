@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/bearer_token.h"
 #include "web/bridge/http_limit_flags.h"
+#include "common/code_manifest.h"
 
 namespace skydeck {
 
@@ -30,6 +31,27 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
   if (absl::ParseDuration(text, &d) && d >= absl::ZeroDuration()) return d;
   return absl::InvalidArgumentError(
       absl::StrCat("duration \"", text, "\": use e.g. 30s, 500ms, 2m or 1h"));
+}
+
+absl::StatusOr<int64_t> ParseBytesFlag(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
+    ++digits;
+  }
+  int64_t value = 0;
+  std::string unit = text.substr(digits);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "K" || unit == "KB" || unit == "KIB") shift = 10;
+  if (unit == "M" || unit == "MB" || unit == "MIB") shift = 20;
+  if (unit == "G" || unit == "GB" || unit == "GIB") shift = 30;
+  if (digits == 0 || shift < 0 || !absl::SimpleAtoi(text.substr(0, digits), &value) ||
+      value > (int64_t{1} << (62 - shift))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("size \"", text, "\": use bytes or e.g. 512KiB, 100MiB, 1GiB"));
+  }
+  return value << shift;
 }
 
 ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& version) {
@@ -84,8 +106,8 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   std::vector<std::string> sky_timeouts;
   app.add_option("--skypilot-timeout", sky_timeouts,
                  "SkyPilot: how long one kind of call may take, OP=DURATION (OP: connect, "
-                 "health, submit, status, queue, cancel, logs, logs-read; defaults 5s, 10s, "
-                 "30s, 30s, 2m, 2m, 60s, 90s). Repeatable")
+                 "health, submit, status, queue, cancel, logs, logs-read, upload; defaults 5s, "
+                 "10s, 30s, 30s, 2m, 2m, 60s, 90s, 5m). Repeatable")
       ->allow_extra_args(false);
   std::string env_retry = "30m";
   app.add_option("--environment-retry-limit", env_retry,
@@ -120,6 +142,19 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "skydeckd's environment")
       ->envname("SKYDECK_SECRETS_FILE");
   web::AddHttpLimitFlags(app, &o.http_limits);
+  std::string max_snapshot = "100MiB", snapshot_grace = "1h", upload_chunk = "16MiB";
+  app.add_option("--max-snapshot-bytes", max_snapshot,
+                 "The most a code snapshot of a local workdir or file mount may hold, after "
+                 ".gitignore and .skydeckignore (e.g. 100MiB; at most 2GiB)")
+      ->capture_default_str()->envname("SKYDECK_MAX_SNAPSHOT_BYTES");
+  app.add_option("--snapshot-grace", snapshot_grace,
+                 "How long a code snapshot no experiment, job or template references is kept "
+                 "after it was last used (collected at start-up and hourly)")
+      ->capture_default_str()->envname("SKYDECK_SNAPSHOT_GRACE");
+  app.add_option("--skypilot-upload-chunk-bytes", upload_chunk,
+                 "SkyPilot: code snapshots go to the API server in chunks of this size "
+                 "(keep it below a reverse proxy's request body limit)")
+      ->capture_default_str()->envname("SKYDECK_SKYPILOT_UPLOAD_CHUNK_BYTES");
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");
@@ -179,6 +214,23 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--auth-token-file", std::string(token.status().message()));
     }
     o.auth_token = *std::move(token);
+    auto max_bytes = ParseBytesFlag(max_snapshot);
+    if (!max_bytes.ok() || *max_bytes < 1024 || *max_bytes > kMaxSnapshotBytesLimit) {
+      throw CLI::ValidationError("--max-snapshot-bytes",
+                                 "must be a size from 1KiB to 2GiB (e.g. 100MiB)");
+    }
+    o.max_snapshot_bytes = *max_bytes;
+    auto sg = ParseDurationFlag(snapshot_grace);
+    if (!sg.ok()) {
+      throw CLI::ValidationError("--snapshot-grace", std::string(sg.status().message()));
+    }
+    o.snapshot_grace = *sg;
+    auto chunk = ParseBytesFlag(upload_chunk);
+    if (!chunk.ok() || *chunk < 1024) {
+      throw CLI::ValidationError("--skypilot-upload-chunk-bytes",
+                                 "must be a size of at least 1KiB (e.g. 16MiB)");
+    }
+    o.skypilot_upload_chunk_bytes = *chunk;
     auto l = ParseLogLevel(level);
     if (!l.ok()) throw CLI::ValidationError("--log-level", std::string(l.status().message()));
     o.log_level = *l;

@@ -89,6 +89,13 @@ struct DaemonOptions {
   // A backup (`skydeck backup`) to put in place of the database before
   // starting (store/restore.h); "" for none.
   std::string restore_from;
+
+  // Code snapshots (DATA_DIR/snapshots): the most one may hold, how long
+  // one nothing references is kept after its last use, and the size of
+  // the chunks it is uploaded to SkyPilot's API server in.
+  int64_t max_snapshot_bytes = int64_t{100} << 20;
+  absl::Duration snapshot_grace = absl::Hours(1);
+  int64_t skypilot_upload_chunk_bytes = int64_t{16} << 20;
 };
 
 // skydeckd's exit status for a bad command line (flag or environment).
@@ -115,5 +122,9 @@ std::string DefaultWebRoot(const char* argv0);
 
 // Accepts "30s", "500ms", "2m", "1h" and plain seconds ("30").
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);
+
+// Accepts plain bytes ("1048576") and binary units: "512KiB", "100MiB",
+// "1GiB" (also K, M, G, KB, MB, GB, all powers of 1024).
+absl::StatusOr<int64_t> ParseBytesFlag(const std::string& text);
 
 }  // namespace skydeck

@@ -29,6 +29,18 @@
 
 namespace skydeck::backend {
 
+// A code snapshot (daemon/snapshots/) a job's code comes from.
+struct CodeRef {
+  // 64 hex digits; "" for none.
+  std::string snapshot_id;
+  // The snapshot of one file (a file mount source): its name; "" for a
+  // directory.
+  std::string file_name;
+
+  bool empty() const { return snapshot_id.empty(); }
+  bool operator==(const CodeRef&) const = default;
+};
+
 // Everything a backend needs to run one job.
 struct JobSpec {
   // Deterministic and unique per (experiment, attempt), e.g. "skydeck-42-3";
@@ -57,6 +69,12 @@ struct JobSpec {
   // Where the code is: a local directory or a git repository; kNone: the
   // backend's default.
   Workdir workdir;
+  // The code snapshot of a local `workdir`, for a backend that runs
+  // snapshots (UsesCodeSnapshots); empty: the directory itself.
+  CodeRef workdir_snapshot;
+  // The code snapshot of each local file_mounts source of the template,
+  // by the source as written in template_yaml.
+  std::map<std::string, CodeRef> mount_snapshots;
   // The task template's YAML (common/task_template.h) whose SkyPilot-only
   // fields (resources, file_mounts, volumes, config) the task starts from;
   // its envs, secrets, setup and workdir are already merged into the
@@ -151,6 +169,12 @@ class Backend {
 
   // Suggested poll interval when the user did not set one, in ms.
   virtual int64_t DefaultPollIntervalMs() const = 0;
+
+  // Whether this backend runs local workdirs and template file mounts
+  // from code snapshots (JobSpec.workdir_snapshot, mount_snapshots)
+  // rather than reading the directories in place: the API then takes a
+  // snapshot whenever a local workdir is set.
+  virtual bool UsesCodeSnapshots() const { return false; }
 
   // The task exactly as Launch would give it to the backend (SkyPilot's
   // task YAML; the local backend describes what it runs in the same

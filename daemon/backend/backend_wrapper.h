@@ -32,6 +32,7 @@ class BackendWrapper : public Backend {
 
   std::string name() const override { return target_->name(); }
   int64_t DefaultPollIntervalMs() const override { return target_->DefaultPollIntervalMs(); }
+  bool UsesCodeSnapshots() const override { return target_->UsesCodeSnapshots(); }
   absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override {
     return target_->RenderTask(spec);
   }

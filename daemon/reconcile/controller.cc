@@ -52,6 +52,7 @@ ReconcilerOptions ReconcilerOptionsFor(const ControllerOptions& options, const P
   r.poll_failure = [poller] { return poller->Failure(); };
   r.secrets = options.secrets;
   r.inspect_code = options.inspect_code;
+  r.snapshots = options.snapshots;
   return r;
 }
 
@@ -69,7 +70,7 @@ Controller::Controller(store::Store* store, backend::Backend* backend,
       options_(std::move(options)),
       reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
                   ReconcilerOptionsFor(options_, &poller_)),
-      planner_(store, backend, options_.secrets, options_.inspect_code),
+      planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots),
       poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
 
 Controller::~Controller() { Stop(); }
@@ -221,6 +222,8 @@ std::string Controller::DefaultWorkdirRefusal() {
   probe.command = "true";
   probe.workdir.kind = Workdir::Kind::kLocal;
   probe.workdir.path = "/";
+  // A backend that runs snapshots runs the client's: any directory works.
+  if (backend_->UsesCodeSnapshots()) probe.workdir_snapshot.snapshot_id = std::string(64, '0');
   absl::Status rendered = backend_->RenderTask(probe).status();
   return rendered.ok() ? "" : std::string(rendered.message());
 }

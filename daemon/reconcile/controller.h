@@ -65,8 +65,10 @@ struct ControllerOptions {
   std::string backend_reason;
   // Where secret values come from (not owned; null: nowhere).
   workload::SecretSource* secrets = nullptr;
-  // The git version of a local workdir (null: workload::InspectCode).
+  // The git version of a local workdir (null: InspectCode).
   LaunchPlanner::CodeInspector inspect_code;
+  // Whether a code snapshot is stored (null: not checked before launch).
+  LaunchPlanner::SnapshotLookup snapshots;
   // Set when the backend has a workdir of its own for jobs that name none
   // (skydeckd --skypilot-workdir): a client's directory is then not used
   // by default. Says so, for the warning.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/code_manifest.h"
 #include "common/status_macros.h"
 #include "common/task_template.h"
 #include "common/workdir.h"
@@ -26,6 +27,7 @@ absl::Status TemplateMissing(absl::string_view name) {
 struct LoadedTemplate {
   std::string yaml;
   TaskTemplate parsed;
+  std::map<std::string, store::CodeSnapshotRef> mounts;
 };
 
 // The template a job runs: the version it recorded, else the current one.
@@ -34,15 +36,18 @@ absl::StatusOr<std::optional<LoadedTemplate>> LoadTemplate(store::Store& store,
                                                            int64_t version) {
   if (name.empty()) return std::optional<LoadedTemplate>();
   std::string yaml;
+  std::map<std::string, store::CodeSnapshotRef> mounts;
   if (version > 0) {
     absl::StatusOr<store::TaskTemplateRecord> r = store.GetTaskTemplateVersion(name, version);
     if (absl::IsNotFound(r.status())) return TemplateMissing(name);
     RETURN_IF_ERROR(r.status());
     yaml = r->yaml;
+    mounts = r->mount_snapshots;
   } else {
     ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> r, store.GetTaskTemplate(name));
     if (!r) return TemplateMissing(name);
     yaml = r->yaml;
+    mounts = r->mount_snapshots;
   }
   absl::StatusOr<TaskTemplate> parsed = ParseTaskTemplate(yaml);
   if (!parsed.ok()) {
@@ -52,7 +57,8 @@ absl::StatusOr<std::optional<LoadedTemplate>> LoadTemplate(store::Store& store,
                          absl::StrCat("task template \"", name, "\" no longer passes the checks ("
                                       , parsed.status().message(), "): apply a fixed version"));
   }
-  return std::optional<LoadedTemplate>(LoadedTemplate{yaml, *std::move(parsed)});
+  return std::optional<LoadedTemplate>(
+      LoadedTemplate{yaml, *std::move(parsed), std::move(mounts)});
 }
 
 std::vector<std::string> SecretNames(const std::optional<LoadedTemplate>& tmpl,
@@ -63,6 +69,13 @@ std::vector<std::string> SecretNames(const std::optional<LoadedTemplate>& tmpl,
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   }
   return names;
+}
+
+absl::Status SnapshotGone(absl::string_view id, absl::string_view what, absl::string_view fix) {
+  return LaunchBlocked(
+      absl::StatusCode::kFailedPrecondition, kCodeSnapshotMissing,
+      absl::StrCat("the code snapshot ", ShortSnapshotId(id), " of ", what,
+                   " is no longer in skydeckd's store: ", fix));
 }
 
 }  // namespace
@@ -84,9 +97,11 @@ std::string BlockedReason(const absl::Status& status) {
 }
 
 LaunchPlanner::LaunchPlanner(store::Store* store, backend::Backend* backend,
-                             workload::SecretSource* secrets, CodeInspector inspect)
+                             workload::SecretSource* secrets, CodeInspector inspect,
+                             SnapshotLookup snapshots)
     : store_(store), backend_(backend), secrets_(secrets),
-      inspect_(inspect ? std::move(inspect) : CodeInspector(workload::InspectCode)) {}
+      inspect_(inspect ? std::move(inspect) : CodeInspector(InspectCode)),
+      snapshots_(std::move(snapshots)) {}
 
 absl::StatusOr<store::JobRecord> LaunchPlanner::Snapshot(const store::ExperimentSpec& spec,
                                                          Code code) {
@@ -102,7 +117,18 @@ absl::StatusOr<store::JobRecord> LaunchPlanner::Snapshot(const store::Experiment
     return LaunchBlocked(absl::StatusCode::kInvalidArgument, kLaunchRefused,
                          workdir.status().message());
   }
-  if (workdir->kind == Workdir::Kind::kLocal) {
+  if (workdir->kind == Workdir::Kind::kLocal && !spec.code.empty() &&
+      backend_->UsesCodeSnapshots()) {
+    // Runs the snapshot: the directory may be on another machine, or gone.
+    if (snapshots_) {
+      absl::Status found = snapshots_(spec.code.id);
+      if (absl::IsNotFound(found)) {
+        return SnapshotGone(spec.code.id, absl::StrCat("workdir ", workdir->path),
+                            "take a new one (skydeck exp update ID --workdir DIR)");
+      }
+      RETURN_IF_ERROR(found);
+    }
+  } else if (workdir->kind == Workdir::Kind::kLocal) {
     std::error_code ec;
     if (!std::filesystem::is_directory(workdir->path, ec)) {
       return LaunchBlocked(
@@ -113,7 +139,7 @@ absl::StatusOr<store::JobRecord> LaunchPlanner::Snapshot(const store::Experiment
                        "--workdir DIR, or --no-workdir)"));
     }
     if (code == Code::kInspect) {
-      workload::CodeVersion version = inspect_(workdir->path);
+      CodeVersion version = inspect_(workdir->path);
       job.code_commit = version.commit;
       job.code_dirty = version.dirty;
     }
@@ -148,6 +174,19 @@ absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const store::ExperimentR
     spec.setup = tmpl->parsed.setup;
     spec.template_yaml = tmpl->yaml;
     if (tmpl->parsed.workdir) spec.workdir = *tmpl->parsed.workdir;
+    for (const auto& [source, ref] : tmpl->mounts) {
+      if (snapshots_ && backend_->UsesCodeSnapshots()) {
+        absl::Status found = snapshots_(ref.id);
+        if (absl::IsNotFound(found)) {
+          return SnapshotGone(ref.id,
+                              absl::StrCat("file mount ", source, " of task template \"",
+                                           job.template_name, "\""),
+                              "apply the template again (skydeck template apply -f FILE)");
+        }
+        RETURN_IF_ERROR(found);
+      }
+      spec.mount_snapshots[source] = backend::CodeRef{ref.id, ref.file_name};
+    }
   }
   for (const auto& [name, value] : job.envs) spec.env[name] = value;
   spec.env["SKYDECK_EXPERIMENT"] = e.spec.name;
@@ -161,6 +200,9 @@ absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const store::ExperimentR
                            own.status().message());
     }
     spec.workdir = *own;
+    if (own->kind == Workdir::Kind::kLocal && !job.code_snapshot.empty()) {
+      spec.workdir_snapshot.snapshot_id = job.code_snapshot;
+    }
   }
 
   std::vector<std::string> names = SecretNames(tmpl, job.secrets);

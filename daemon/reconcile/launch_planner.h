@@ -30,7 +30,7 @@
 #include "daemon/backend/backend.h"
 #include "daemon/store/records.h"
 #include "daemon/store/store.h"
-#include "daemon/workload/code_version.h"
+#include "common/code_version.h"
 #include "daemon/workload/secret_source.h"
 
 namespace skydeck::reconcile {
@@ -39,6 +39,7 @@ namespace skydeck::reconcile {
 inline constexpr char kTemplateNotFound[] = "TemplateNotFound";
 inline constexpr char kSecretMissing[] = "SecretMissing";
 inline constexpr char kWorkdirMissing[] = "WorkdirMissing";
+inline constexpr char kCodeSnapshotMissing[] = "CodeSnapshotMissing";
 inline constexpr char kEnvMissing[] = "EnvMissing";
 inline constexpr char kLaunchRefused[] = "LaunchRefused";
 
@@ -52,7 +53,9 @@ std::string BlockedReason(const absl::Status& status);
 
 class LaunchPlanner {
  public:
-  using CodeInspector = std::function<workload::CodeVersion(const std::string& dir)>;
+  using CodeInspector = std::function<CodeVersion(const std::string& dir)>;
+  // OK when code snapshot `id` is in skydeckd's store, NOT_FOUND when not.
+  using SnapshotLookup = std::function<absl::Status(const std::string& id)>;
   enum class Code { kSkip, kInspect };
   enum class Secrets {
     kValues,    // read from the secret source: what the backend is given
@@ -60,23 +63,28 @@ class LaunchPlanner {
   };
 
   // None of the pointers are owned. `secrets` may be null (no secret can
-  // be resolved). `inspect` defaults to workload::InspectCode.
+  // be resolved). `inspect` defaults to InspectCode. `snapshots` null:
+  // code snapshots are not checked (the backend finds out at launch).
   LaunchPlanner(store::Store* store, backend::Backend* backend, workload::SecretSource* secrets,
-                CodeInspector inspect = nullptr);
+                CodeInspector inspect = nullptr, SnapshotLookup snapshots = nullptr);
 
   // What a launch of `spec` would record now: LaunchSnapshot(spec), the
-  // template's current version and, with Code::kInspect, the local
-  // workdir's git commit and dirty flag.
-  // Errors: blocked (TemplateNotFound, WorkdirMissing); the store's.
+  // template's current version and, for a local workdir the backend reads
+  // in place (no snapshot, or a backend that does not use them), that the
+  // directory exists and, with Code::kInspect, its git commit and dirty
+  // flag; for one it runs from a snapshot, that the snapshot is stored.
+  // Errors: blocked (TemplateNotFound, WorkdirMissing,
+  // CodeSnapshotMissing); the store's.
   absl::StatusOr<store::JobRecord> Snapshot(const store::ExperimentSpec& spec, Code code);
 
   // The JobSpec of launch intent `job` of `experiment`: the job's own
   // fields, the template of the job's version (its envs, then the job's;
   // its secrets and the job's; its setup; its git workdir unless the job
-  // has a workdir), SkyDeck's SKYDECK_* variables, and the secrets' values
-  // (or placeholders).
-  // Errors: blocked (TemplateNotFound, EnvMissing, SecretMissing); the
-  // store's.
+  // has a workdir; the code snapshots of its local file mounts),
+  // SkyDeck's SKYDECK_* variables, the job's code snapshot, and the
+  // secrets' values (or placeholders).
+  // Errors: blocked (TemplateNotFound, EnvMissing, SecretMissing,
+  // CodeSnapshotMissing); the store's.
   absl::StatusOr<backend::JobSpec> SpecFor(const store::ExperimentRecord& experiment,
                                            const store::JobRecord& job, Secrets secrets);
 
@@ -102,6 +110,7 @@ class LaunchPlanner {
   backend::Backend* backend_;
   workload::SecretSource* secrets_;
   CodeInspector inspect_;
+  SnapshotLookup snapshots_;
 };
 
 }  // namespace skydeck::reconcile

@@ -18,6 +18,13 @@ store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec) {
   job.envs = spec.envs;
   job.secrets = spec.secrets;
   job.workdir = spec.workdir;
+  if (!spec.code.empty()) {
+    // The snapshot's git state is what the job runs; a directory run in
+    // place is inspected at launch instead (launch_planner.h).
+    job.code_snapshot = spec.code.id;
+    job.code_commit = spec.code.git_commit;
+    job.code_dirty = spec.code.git_dirty;
+  }
   return job;
 }
 
@@ -27,7 +34,8 @@ bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& s
          job.gpus == now.gpus && job.gpu_type == now.gpu_type && job.infra == now.infra &&
          job.spot == now.spot && job.run_name == now.run_name &&
          job.template_name == now.template_name && job.envs == now.envs &&
-         job.secrets == now.secrets && job.workdir == now.workdir;
+         job.secrets == now.secrets && job.workdir == now.workdir &&
+         job.code_snapshot == now.code_snapshot;
 }
 
 }  // namespace skydeck::reconcile

@@ -19,9 +19,10 @@ namespace skydeck::reconcile {
 // A job record holding what a launch of `spec` would run now: command
 // (flags rendered and shell-quoted), flags, nodes, GPUs, GPU type, infra,
 // spot, run name (the experiment's name when run_name is empty), template
-// name, envs, secret names and workdir. Every other field is left at its
-// default (the template version and code version are the planner's:
-// launch_planner.h).
+// name, envs, secret names, workdir, and the workdir's code snapshot with
+// the git commit and dirty flag recorded with it. Every other field is
+// left at its default (the template version and the code version of a
+// directory run in place are the planner's: launch_planner.h).
 store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec);
 
 // RunsCurrentSpec()

@@ -100,7 +100,7 @@ Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
                        std::string installation_id, Clock clock, ReconcilerOptions options)
     : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
       clock_(std::move(clock)), options_(std::move(options)),
-      planner_(store, backend, options_.secrets, options_.inspect_code) {}
+      planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots) {}
 
 store::Store::RenderIntent Reconciler::RenderWith(backend::JobSpec spec) {
   // Runs under the store's lock: no store call in here.

@@ -69,8 +69,11 @@ struct ReconcilerOptions {
   // Where secret values come from (not owned). Null: nowhere, so
   // experiments that list secrets stall.
   workload::SecretSource* secrets = nullptr;
-  // The git version of a local workdir (null: workload::InspectCode).
+  // The git version of a local workdir (null: InspectCode).
   LaunchPlanner::CodeInspector inspect_code;
+  // Whether a code snapshot is stored (null: snapshots are not checked
+  // before launch).
+  LaunchPlanner::SnapshotLookup snapshots;
 };
 
 struct ReconcileResult {

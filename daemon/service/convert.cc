@@ -36,6 +36,15 @@ absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
 
 }  // namespace
 
+void ToProto(const store::CodeSnapshotRef& c, pb::CodeSnapshot* out) {
+  out->set_id(c.id);
+  out->set_size_bytes(c.size_bytes);
+  out->set_file_count(c.file_count);
+  out->set_git_commit(c.git_commit);
+  out->set_git_dirty(c.git_dirty);
+  out->set_file_name(c.file_name);
+}
+
 void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
   out->set_id(r.id);
   out->set_name(r.spec.name);
@@ -55,6 +64,7 @@ void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
   out->mutable_envs()->insert(r.spec.envs.begin(), r.spec.envs.end());
   for (const std::string& name : r.spec.secrets) out->add_secrets(name);
   out->set_workdir(r.spec.workdir);
+  if (!r.spec.code.empty()) ToProto(r.spec.code, out->mutable_code_snapshot());
   out->set_generation(r.generation);
   out->set_observed_generation(r.observed_generation);
   out->set_observed_state(skydeck::ToProto(r.observed_state));
@@ -106,6 +116,7 @@ void ToProto(const store::JobRecord& j, pb::Job* out) {
   out->set_code_commit(j.code_commit);
   out->set_code_dirty(j.code_dirty);
   out->set_rendered_task(j.rendered_task);
+  out->set_code_snapshot(j.code_snapshot);
 }
 
 void ToProto(const store::EventRecord& e, pb::Event* out) {
@@ -220,7 +231,9 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
     } else if (path == "secrets") {
       s->secrets.assign(e.secrets().begin(), e.secrets().end());
     } else if (path == "workdir") {
+      // The snapshot goes with the workdir; the service resolves it.
       s->workdir = e.workdir();
+      s->code = store::CodeSnapshotRef{};
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: \"", path, "\" is not an updatable field (name, description, "

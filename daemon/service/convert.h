@@ -13,16 +13,19 @@ namespace skydeck::service {
 
 namespace pb = ::skydeck::v1;
 
+void ToProto(const store::CodeSnapshotRef& code, pb::CodeSnapshot* out);
 void ToProto(const store::ExperimentRecord& record, pb::Experiment* out);
 void ToProto(const store::JobRecord& job, pb::Job* out);
 void ToProto(const store::EventRecord& event, pb::Event* out);
 
 // The spec a create request asks for, with defaults applied (nodes 1,
 // max_restarts 3, desired STOPPED) and every field validated. Output-only
-// fields are ignored.
+// fields are ignored, and so is code_snapshot (the service resolves it:
+// service_snapshots.cc).
 absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& experiment);
 
-// Copies the fields named in `mask` from `experiment` into `spec`.
+// Copies the fields named in `mask` from `experiment` into `spec`
+// ("workdir" clears spec->code: the caller puts the resolved snapshot).
 // Errors: INVALID_ARGUMENT for an empty mask or an unknown/output-only path.
 // REQUIRES: the caller validates the resulting spec (ValidateSpec).
 absl::Status ApplyFieldMask(const pb::Experiment& experiment,

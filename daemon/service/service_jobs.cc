@@ -6,6 +6,7 @@
 #include "common/validation.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
+#include "daemon/snapshots/snapshot_store.h"
 
 namespace skydeck::service {
 namespace {
@@ -129,6 +130,8 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
       h->set_database_problem(problem);
       h->set_status(pb::Health::STATUS_DEGRADED);
     }
+    h->set_code_snapshots(snapshot_backend_);
+    if (snapshots_ != nullptr) h->set_max_code_snapshot_bytes(snapshots_->limits().max_bytes);
     if (!control_) {
       h->set_backend("none");
       return absl::OkStatus();

@@ -9,6 +9,7 @@
 #include "common/validation.h"
 #include "common/workdir.h"
 #include "daemon/reconcile/launch_snapshot.h"
+#include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 
 namespace skydeck::service {
@@ -30,6 +31,9 @@ void TemplateToProto(const store::TaskTemplateRecord& r, pb::TaskTemplate* out) 
   if (absl::StatusOr<TaskTemplate> t = ParseTaskTemplate(r.yaml); t.ok()) {
     for (const std::string& s : t->secrets) out->add_secrets(s);
     for (const std::string& a : t->accelerators) out->add_accelerators(a);
+  }
+  for (const auto& [source, ref] : r.mount_snapshots) {
+    ToProto(ref, &(*out->mutable_mount_snapshots())[source]);
   }
 }
 
@@ -57,8 +61,9 @@ absl::Status SkyDeckService::CheckLaunch(const store::ExperimentSpec& spec) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(store::ExperimentSpec& spec,
-                                                                const std::string& dir) {
+absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
+    store::ExperimentSpec& spec, const std::string& dir, const pb::CodeSnapshot& snapshot,
+    bool dry_run) {
   if (dir.empty() || !spec.workdir.empty()) return std::string();
   absl::StatusOr<Workdir> w = ParseWorkdir(dir);
   if (!w.ok() || w->kind != Workdir::Kind::kLocal) {
@@ -75,8 +80,9 @@ absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(store::Experimen
       if (parsed.ok() && parsed->workdir) return std::string();
     }
   }
+  // Uploaded by the client: where the directory is does not matter.
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
+  if (snapshot.id().empty() && !std::filesystem::is_directory(dir, ec)) {
     return absl::StrCat("the current directory ", dir,
                         " is not on the daemon's machine, so it is not the job's workdir; pass "
                         "--workdir DIR (a directory there, or a git URL) to choose one");
@@ -85,6 +91,8 @@ absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(store::Experimen
   if (!refusal.empty()) {
     return absl::StrCat("the current directory ", dir, " is not the job's workdir: ", refusal);
   }
+  ASSIGN_OR_RETURN(spec.code,
+                   ResolveWorkdirCode(dir, snapshot, "default_code_snapshot", dry_run));
   spec.workdir = dir;
   return std::string();
 }
@@ -108,10 +116,13 @@ grpc::Status SkyDeckService::ApplyTaskTemplate(grpc::ServerContext* ctx,
           "template.name: required (or a name: in the YAML)");
     }
     RETURN_IF_ERROR(ValidateTemplateName(name));
+    ASSIGN_OR_RETURN(auto mounts, ResolveMountSnapshots(parsed, req->template_().mount_snapshots(),
+                                                        req->validate_only()));
     ASSIGN_OR_RETURN(store::Store::AppliedTemplate applied,
                      store_->ApplyTaskTemplate(name, yaml, actor,
                                                req->validate_only() ? store::WriteMode::kDryRun
-                                                                    : store::WriteMode::kCommit));
+                                                                    : store::WriteMode::kCommit,
+                                               mounts));
     TemplateToProto(applied.record, resp->mutable_template_());
     resp->set_changed(applied.changed);
     return absl::OkStatus();

@@ -2,6 +2,7 @@
 // are in service_jobs.cc and service_streams.cc.
 #include "daemon/service/skydeck_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -151,8 +152,16 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     }
     if (req->start()) spec.desired_state = DesiredState::kRunning;
     ASSIGN_OR_RETURN(std::vector<std::string> warnings, CheckSpecFlags(spec));
-    ASSIGN_OR_RETURN(std::string workdir_note, ApplyDefaultWorkdir(spec, req->default_workdir()));
-    if (!workdir_note.empty()) warnings.push_back(workdir_note);
+    if (!spec.workdir.empty()) {
+      ASSIGN_OR_RETURN(spec.code, ResolveWorkdirCode(spec.workdir, req->experiment().code_snapshot(),
+                                                     "experiment.code_snapshot",
+                                                     req->validate_only()));
+    } else {
+      ASSIGN_OR_RETURN(std::string workdir_note,
+                       ApplyDefaultWorkdir(spec, req->default_workdir(),
+                                           req->default_code_snapshot(), req->validate_only()));
+      if (!workdir_note.empty()) warnings.push_back(workdir_note);
+    }
     RETURN_IF_ERROR(ValidateSpec(spec));
     RETURN_IF_ERROR(CheckLaunch(spec));
     store::WriteMode mode = WriteModeOf(req->validate_only());
@@ -183,8 +192,20 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    // Setting a workdir takes its snapshot (before the store's lock: it
+    // may scan a directory).
+    const auto& paths = req->update_mask().paths();
+    bool sets_workdir = std::find(paths.begin(), paths.end(), "workdir") != paths.end();
+    store::CodeSnapshotRef code;
+    if (sets_workdir) {
+      ASSIGN_OR_RETURN(code, ResolveWorkdirCode(req->experiment().workdir(),
+                                                req->experiment().code_snapshot(),
+                                                "experiment.code_snapshot",
+                                                req->validate_only()));
+    }
     auto mutate = [&](store::ExperimentSpec& spec) -> absl::Status {
       RETURN_IF_ERROR(ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
+      if (sets_workdir) spec.code = code;
       return ValidateSpec(spec);
     };
     // What the next launch needs must be there (checked on a preview: the

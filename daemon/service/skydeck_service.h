@@ -20,6 +20,13 @@
 #include "daemon/store/store.h"
 #include "skydeck/v1/service.grpc.pb.h"
 
+namespace skydeck {
+struct TaskTemplate;
+namespace snapshots {
+class SnapshotStore;
+}  // namespace snapshots
+}  // namespace skydeck
+
 namespace skydeck::service {
 
 namespace pb = ::skydeck::v1;
@@ -88,6 +95,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   grpc::Status DeleteTaskTemplate(grpc::ServerContext* ctx,
                                   const pb::DeleteTaskTemplateRequest* req,
                                   pb::DeleteTaskTemplateResponse* resp) override;
+  grpc::Status PutCodeSnapshot(grpc::ServerContext* ctx, const pb::PutCodeSnapshotRequest* req,
+                               pb::PutCodeSnapshotResponse* resp) override;
+  grpc::Status PutCodeBlob(grpc::ServerContext* ctx, const pb::PutCodeBlobRequest* req,
+                           pb::PutCodeBlobResponse* resp) override;
 
   // The template an experiment gets when its create request names none
   // (skydeckd --default-template); "" for none. REQUIRES: called before
@@ -96,6 +107,14 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // service_backup.cc.
   grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
                       grpc::ServerWriter<pb::BackupResponse>* writer) override;
+
+  // Where code snapshots are kept (not owned; null: none, and the
+  // PutCode* RPCs fail with FAILED_PRECONDITION). `snapshot_backend`: the
+  // backend runs local code from snapshots (Backend::UsesCodeSnapshots),
+  // so a local workdir or template file mount that a client names without
+  // uploading is snapshotted by the daemon from its own file system.
+  // REQUIRES: called before the service is serving.
+  void set_code_snapshots(snapshots::SnapshotStore* store, bool snapshot_backend);
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and
@@ -138,16 +157,46 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // Whether a launch of `spec` could start (ControlPlane::CheckLaunchable;
   // without a control plane only that its template exists).
   absl::Status CheckLaunch(const store::ExperimentSpec& spec);
-  // Makes the client's directory `dir` spec's workdir when the spec has
-  // none, its template has none and the backend can run it there; returns
-  // a warning saying why not otherwise ("" when used or not needed).
-  // Errors: INVALID_ARGUMENT for a `dir` that is not absolute.
+  // Makes the client's directory `dir` spec's workdir, with its code
+  // snapshot (`snapshot` when the client uploaded one, else as
+  // ResolveWorkdirCode takes it), when the spec has none, its template
+  // has none and the backend can run it; returns a warning saying why
+  // not otherwise ("" when used or not needed).
+  // Errors: INVALID_ARGUMENT for a `dir` that is not absolute; those of
+  // ResolveWorkdirCode (e.g. a directory too big to snapshot).
   absl::StatusOr<std::string> ApplyDefaultWorkdir(store::ExperimentSpec& spec,
-                                                  const std::string& dir);
+                                                  const std::string& dir,
+                                                  const pb::CodeSnapshot& snapshot,
+                                                  bool dry_run);
   // Whether `after` launches differently from `before` (what CheckLaunch
   // is for: an edit of labels alone is never refused).
   static bool LaunchFieldsChanged(const store::ExperimentSpec& before,
                                   const store::ExperimentSpec& after);
+
+  // ---- Code snapshots (service_snapshots.cc) ----
+  absl::Status NeedSnapshotStore() const;
+  // The snapshot a client named (uploaded before), with its git fields.
+  // Errors: FAILED_PRECONDITION when it is not stored; INVALID_ARGUMENT.
+  absl::StatusOr<store::CodeSnapshotRef> NamedSnapshot(const pb::CodeSnapshot& requested,
+                                                       absl::string_view field);
+  // A snapshot the daemon takes of `path` on its machine (a dry run only
+  // scans), with the git state of the directory. Errors: ScanCode's.
+  absl::StatusOr<store::CodeSnapshotRef> SnapshotHere(const std::string& path,
+                                                      absl::string_view what, bool dry_run);
+  // The snapshot of `workdir`: none for a git or no workdir, or on a
+  // backend that runs directories in place; the named one; else the
+  // daemon's own of the directory (FAILED_PRECONDITION when it is not a
+  // directory here).
+  absl::StatusOr<store::CodeSnapshotRef> ResolveWorkdirCode(const std::string& workdir,
+                                                            const pb::CodeSnapshot& requested,
+                                                            absl::string_view field,
+                                                            bool dry_run);
+  // The snapshot of each local file mount source of `parsed`: the named
+  // ones; on a snapshot backend the daemon's own of absolute sources
+  // (relative ones are INVALID_ARGUMENT: only the CLI can resolve them).
+  absl::StatusOr<std::map<std::string, store::CodeSnapshotRef>> ResolveMountSnapshots(
+      const TaskTemplate& parsed,
+      const google::protobuf::Map<std::string, pb::CodeSnapshot>& requested, bool dry_run);
 
   store::Store* store_;
   WatchHub* hub_;
@@ -156,6 +205,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   int64_t start_ms_;
   std::string token_;
   std::string default_template_;
+  snapshots::SnapshotStore* snapshots_ = nullptr;
+  bool snapshot_backend_ = false;
 };
 
 // The caller's name from metadata `x-skydeck-actor`, "anonymous" when absent.

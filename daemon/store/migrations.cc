@@ -163,7 +163,20 @@ CREATE TABLE task_templates (
 CREATE INDEX experiments_by_template ON experiments (template) WHERE template != '';
 )sql";
 
-constexpr std::array<absl::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
+// Code snapshots (daemon/snapshots/): an experiment's local workdir is run
+// from a snapshot taken when the workdir was set; a job records the one it
+// ran; a template version records one per local file mount source. The
+// snapshots themselves live in DATA_DIR/snapshots, not here: these columns
+// are what the collector keeps them for. experiments.code_snapshot is ''
+// or a JSON object {id, size_bytes, file_count, file_name, git_commit,
+// git_dirty}; task_templates.mount_snapshots an object of those by source.
+constexpr absl::string_view kV5 = R"sql(
+ALTER TABLE experiments ADD COLUMN code_snapshot TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN code_snapshot TEXT NOT NULL DEFAULT '';
+ALTER TABLE task_templates ADD COLUMN mount_snapshots TEXT NOT NULL DEFAULT '{}';
+)sql";
+
+constexpr std::array<absl::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

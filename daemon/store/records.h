@@ -17,6 +17,22 @@ namespace skydeck::store {
 
 using Labels = std::map<std::string, std::string>;
 
+// A code snapshot a spec or template names (daemon/snapshots/): its id
+// and what is shown with it. Empty id: none.
+struct CodeSnapshotRef {
+  std::string id;
+  int64_t size_bytes = 0;
+  int file_count = 0;
+  // The snapshot of one file: its name; "" for a directory.
+  std::string file_name;
+  // The directory's git state when the snapshot was taken.
+  std::string git_commit;
+  bool git_dirty = false;
+
+  bool empty() const { return id.empty(); }
+  bool operator==(const CodeSnapshotRef&) const = default;
+};
+
 // What the user controls. Every change bumps the experiment's generation.
 struct ExperimentSpec {
   std::string name;
@@ -39,6 +55,8 @@ struct ExperimentSpec {
   std::vector<std::string> secrets;
   // Local directory or git URL[@REF] (common/workdir.h); "" for none.
   std::string workdir;
+  // The snapshot of a local workdir, taken when the workdir was set.
+  CodeSnapshotRef code;
 
   bool operator==(const ExperimentSpec&) const = default;
 };
@@ -113,9 +131,12 @@ struct JobRecord {
   std::map<std::string, std::string> envs;
   std::vector<std::string> secrets;
   std::string workdir;
-  // The local workdir's git commit and whether it had changes, at launch.
+  // The local workdir's git commit and whether it had changes, at launch
+  // (or, with a code snapshot, when the snapshot was taken).
   std::string code_commit;
   bool code_dirty = false;
+  // The code snapshot it ran (the spec's); "" for none.
+  std::string code_snapshot;
   // The task as given to the backend, secret values redacted.
   std::string rendered_task;
 
@@ -130,6 +151,9 @@ struct TaskTemplateRecord {
   std::string yaml;
   std::string actor;
   int64_t created_ms = 0;
+  // The code snapshot of each local file mount source, by the source as
+  // written in the YAML.
+  std::map<std::string, CodeSnapshotRef> mount_snapshots;
 };
 
 // An event to append; the store assigns id and time.

@@ -64,14 +64,14 @@ const char kExperimentColumns[] =
     "e.deleted_at, e.run_after_job_id, "
     "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
     "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id), "
-    "e.template, e.envs, e.secrets, e.workdir";
+    "e.template, e.envs, e.secrets, e.workdir, e.code_snapshot";
 
 const char kJobColumns[] =
     "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
     "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
     "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count, "
     "outcome_unknown, template, template_version, envs, secrets, workdir, code_commit, "
-    "code_dirty, rendered_task";
+    "code_dirty, rendered_task, code_snapshot";
 
 const char kEventColumns[] =
     "id, time, experiment_id, job_id, type, reason, message, actor";
@@ -108,6 +108,7 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   ASSIGN_OR_RETURN(r.spec.envs, ReadLabels(st, 27));
   ASSIGN_OR_RETURN(r.spec.secrets, ReadNames(st, 28));
   r.spec.workdir = st.ColumnText(29);
+  ASSIGN_OR_RETURN(r.spec.code, ReadCodeSnapshotRef(st.ColumnText(30)));
   return r;
 }
 
@@ -154,6 +155,7 @@ absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   j.code_commit = st.ColumnText(28);
   j.code_dirty = st.ColumnInt(29) != 0;
   j.rendered_task = st.ColumnText(30);
+  j.code_snapshot = st.ColumnText(31);
   return j;
 }
 
@@ -183,6 +185,66 @@ std::string EnvsToJson(const std::map<std::string, std::string>& envs) {
 
 std::string NamesToJson(const std::vector<std::string>& names) {
   return DumpJson(nlohmann::json(names));
+}
+
+nlohmann::json CodeSnapshotRefToJsonValue(const CodeSnapshotRef& c) {
+  return {{"id", c.id},
+          {"size_bytes", c.size_bytes},
+          {"file_count", c.file_count},
+          {"file_name", c.file_name},
+          {"git_commit", c.git_commit},
+          {"git_dirty", c.git_dirty}};
+}
+
+CodeSnapshotRef CodeSnapshotRefFromJsonValue(const nlohmann::json& j) {
+  CodeSnapshotRef c;
+  c.id = j.value("id", "");
+  c.size_bytes = j.value("size_bytes", int64_t{0});
+  c.file_count = j.value("file_count", 0);
+  c.file_name = j.value("file_name", "");
+  c.git_commit = j.value("git_commit", "");
+  c.git_dirty = j.value("git_dirty", false);
+  return c;
+}
+
+std::string CodeSnapshotRefToJson(const CodeSnapshotRef& code) {
+  if (code.empty()) return "";
+  return DumpJson(CodeSnapshotRefToJsonValue(code));
+}
+
+absl::StatusOr<CodeSnapshotRef> ReadCodeSnapshotRef(const std::string& text) {
+  if (text.empty()) return CodeSnapshotRef{};
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return absl::DataLossError("experiments.code_snapshot is not a JSON object");
+  try {
+    return CodeSnapshotRefFromJsonValue(j);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("experiments.code_snapshot: ", e.what()));
+  }
+}
+
+std::string MountSnapshotsToJson(const std::map<std::string, CodeSnapshotRef>& mounts) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [source, ref] : mounts) out[source] = CodeSnapshotRefToJsonValue(ref);
+  return DumpJson(out);
+}
+
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(
+    const std::string& text) {
+  std::map<std::string, CodeSnapshotRef> out;
+  if (text.empty()) return out;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) {
+    return absl::DataLossError("task_templates.mount_snapshots is not a JSON object");
+  }
+  try {
+    for (const auto& [source, value] : j.items()) {
+      out[source] = CodeSnapshotRefFromJsonValue(value);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("task_templates.mount_snapshots: ", e.what()));
+  }
+  return out;
 }
 
 std::string ConditionsToJson(const std::vector<Condition>& conditions) {

@@ -42,5 +42,11 @@ std::string FlagsToJson(const FlagMap& flags);
 std::string ConditionsToJson(const std::vector<Condition>& conditions);
 std::string EnvsToJson(const std::map<std::string, std::string>& envs);
 std::string NamesToJson(const std::vector<std::string>& names);
+// '' for no snapshot, else a JSON object (migrations.cc, v5).
+std::string CodeSnapshotRefToJson(const CodeSnapshotRef& code);
+absl::StatusOr<CodeSnapshotRef> ReadCodeSnapshotRef(const std::string& text);
+std::string MountSnapshotsToJson(const std::map<std::string, CodeSnapshotRef>& mounts);
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(
+    const std::string& text);
 
 }  // namespace skydeck::store::internal

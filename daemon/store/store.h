@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -265,19 +266,21 @@ class Store {
 
   // ---- Task templates (store_templates.cc) -------------------------------
 
-  // Stores `yaml` as the next version of template `name` (1 for a new
-  // name, else one more than any version before, deleted ones included),
-  // unless it equals the current version's text: then nothing is written
-  // and `changed` is false. The caller has checked the YAML
-  // (common/task_template.h). A dry run returns the version it would get.
+  // Stores `yaml` with the code snapshots of its local file mounts
+  // (`mounts`, by source) as the next version of template `name` (1 for a
+  // new name, else one more than any version before, deleted ones
+  // included), unless it equals the current version's text and snapshot
+  // ids: then nothing is written and `changed` is false. The caller has
+  // checked the YAML (common/task_template.h) and that the snapshots
+  // exist. A dry run returns the version it would get.
   struct AppliedTemplate {
     TaskTemplateRecord record;
     bool changed = false;
   };
-  absl::StatusOr<AppliedTemplate> ApplyTaskTemplate(absl::string_view name,
-                                                    absl::string_view yaml,
-                                                    absl::string_view actor,
-                                                    WriteMode mode = WriteMode::kCommit);
+  absl::StatusOr<AppliedTemplate> ApplyTaskTemplate(
+      absl::string_view name, absl::string_view yaml, absl::string_view actor,
+      WriteMode mode = WriteMode::kCommit,
+      const std::map<std::string, CodeSnapshotRef>& mounts = {});
   // The current version; nullopt when none exists or the last was deleted.
   absl::StatusOr<std::optional<TaskTemplateRecord>> GetTaskTemplate(absl::string_view name);
   // One stored version. Errors: NOT_FOUND (also for a deletion marker).
@@ -290,6 +293,13 @@ class Store {
   // while experiments that are not deleted name it (the message lists up
   // to five).
   absl::StatusOr<int64_t> DeleteTaskTemplate(absl::string_view name, absl::string_view actor);
+
+  // ---- Code snapshots -----------------------------------------------------
+
+  // Every code snapshot id an experiment (deleted ones included: they can
+  // be restored), a job or a template version names: what the snapshot
+  // collector must keep (daemon/snapshots/snapshot_gc.h).
+  absl::StatusOr<std::set<std::string>> ReferencedCodeSnapshots();
 
   // Runs SQLite's integrity check; OK when the file is sound.
   absl::Status CheckIntegrity();

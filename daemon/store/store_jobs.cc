@@ -87,9 +87,9 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
         db_->Prepare("INSERT INTO jobs (experiment_id, attempt, backend, backend_name, status, "
                      "command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
                      "submitted_at, template, template_version, envs, secrets, workdir, "
-                     "code_commit, code_dirty) "
+                     "code_commit, code_dirty, code_snapshot) "
                      "VALUES (?, ?, ?, ?, 'LAUNCHING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                     "?, ?)"));
+                     "?, ?, ?)"));
     st->Bind(1, job.experiment_id);
     st->Bind(2, attempt);
     st->Bind(3, job.backend);
@@ -115,6 +115,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     st->Bind(18, job.workdir);
     st->Bind(19, job.code_commit);
     st->Bind(20, job.code_dirty);
+    st->Bind(21, job.code_snapshot);
     absl::Status inserted = st->Run();
     if (IsConstraintViolation(inserted)) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -153,7 +154,8 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
                                   "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9, "
                                   "template = ?10, template_version = ?11, envs = ?12, "
                                   "secrets = ?13, workdir = ?14, code_commit = ?15, "
-                                  "code_dirty = ?16, rendered_task = '' WHERE id = ?1"));
+                                  "code_dirty = ?16, code_snapshot = ?17, rendered_task = '' "
+                                  "WHERE id = ?1"));
     st->Bind(1, id);
     st->Bind(2, snapshot.command);
     st->Bind(3, FlagsToJson(snapshot.flags));
@@ -170,6 +172,7 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
     st->Bind(14, snapshot.workdir);
     st->Bind(15, snapshot.code_commit);
     st->Bind(16, snapshot.code_dirty);
+    st->Bind(17, snapshot.code_snapshot);
     RETURN_IF_ERROR(st->Run());
     if (finish) {
       ASSIGN_OR_RETURN(JobRecord replaced, LoadJob(id));

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "daemon/store/rows.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::store {
@@ -10,13 +11,30 @@ namespace {
 
 // Current (highest, not deleted) version per name.
 constexpr absl::string_view kCurrentTemplates =
-    "SELECT t.name, t.version, t.yaml, t.actor, t.created_at FROM task_templates t "
+    "SELECT t.name, t.version, t.yaml, t.actor, t.created_at, t.mount_snapshots "
+    "FROM task_templates t "
     "WHERE t.deleted = 0 AND t.version = (SELECT MAX(version) FROM task_templates m "
     "WHERE m.name = t.name)";
 
-TaskTemplateRecord ReadTemplate(const Statement& st) {
-  return TaskTemplateRecord{st.ColumnText(0), st.ColumnInt(1), st.ColumnText(2),
-                            st.ColumnText(3), st.ColumnInt(4)};
+absl::StatusOr<TaskTemplateRecord> ReadTemplate(const Statement& st) {
+  TaskTemplateRecord r;
+  r.name = st.ColumnText(0);
+  r.version = st.ColumnInt(1);
+  r.yaml = st.ColumnText(2);
+  r.actor = st.ColumnText(3);
+  r.created_ms = st.ColumnInt(4);
+  ASSIGN_OR_RETURN(r.mount_snapshots, internal::ReadMountSnapshots(st.ColumnText(5)));
+  return r;
+}
+
+bool SameSnapshotIds(const std::map<std::string, CodeSnapshotRef>& a,
+                     const std::map<std::string, CodeSnapshotRef>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [source, ref] : a) {
+    auto it = b.find(source);
+    if (it == b.end() || it->second.id != ref.id) return false;
+  }
+  return true;
 }
 
 absl::Status NoSuchTemplate(absl::string_view name) {
@@ -42,33 +60,38 @@ absl::StatusOr<std::optional<TaskTemplateRecord>> Store::CurrentTaskTemplateLock
   st->Bind(1, name);
   ASSIGN_OR_RETURN(bool row, st->Step());
   std::optional<TaskTemplateRecord> out;
-  if (row) out = ReadTemplate(*st);
+  if (row) {
+    absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
+    st->Reset();
+    RETURN_IF_ERROR(r.status());
+    out = *std::move(r);
+  }
   st->Reset();
   return out;
 }
 
-absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(absl::string_view name,
-                                                                absl::string_view yaml,
-                                                                absl::string_view actor,
-                                                                WriteMode mode) {
+absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
+    absl::string_view name, absl::string_view yaml, absl::string_view actor, WriteMode mode,
+    const std::map<std::string, CodeSnapshotRef>& mounts) {
   AppliedTemplate out;
   RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
-    if (current && current->yaml == yaml) {
+    if (current && current->yaml == yaml && SameSnapshotIds(current->mount_snapshots, mounts)) {
       out = AppliedTemplate{*current, false};
       return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(int64_t latest, MaxTaskTemplateVersion(name));
     TaskTemplateRecord r{std::string(name), latest + 1, std::string(yaml), std::string(actor),
-                         clock_()};
+                         clock_(), mounts};
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("INSERT INTO task_templates (name, version, yaml, actor, "
-                                  "created_at) VALUES (?, ?, ?, ?, ?)"));
+                                  "created_at, mount_snapshots) VALUES (?, ?, ?, ?, ?, ?)"));
     st->Bind(1, r.name);
     st->Bind(2, r.version);
     st->Bind(3, r.yaml);
     st->Bind(4, r.actor);
     st->Bind(5, r.created_ms);
+    st->Bind(6, internal::MountSnapshotsToJson(r.mount_snapshots));
     RETURN_IF_ERROR(st->Run());
     out = AppliedTemplate{r, true};
     // Daemon-wide, so watchers (the dashboard's template list) learn of it.
@@ -88,8 +111,9 @@ absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_vi
                                                                  int64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT name, version, yaml, actor, created_at FROM "
-                                "task_templates WHERE name = ? AND version = ? AND deleted = 0"));
+                   db_->Prepare("SELECT name, version, yaml, actor, created_at, mount_snapshots "
+                                "FROM task_templates WHERE name = ? AND version = ? AND "
+                                "deleted = 0"));
   st->Bind(1, name);
   st->Bind(2, version);
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -97,7 +121,7 @@ absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_vi
     return absl::NotFoundError(
         absl::StrCat("task template \"", name, "\" version ", version, " not found"));
   }
-  TaskTemplateRecord r = ReadTemplate(*st);
+  absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
   st->Reset();
   return r;
 }
@@ -109,7 +133,12 @@ absl::StatusOr<std::vector<TaskTemplateRecord>> Store::ListTaskTemplates() {
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    out.push_back(ReadTemplate(*st));
+    absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
+    if (!r.ok()) {
+      st->Reset();
+      return r.status();
+    }
+    out.push_back(*std::move(r));
   }
   return out;
 }
@@ -154,6 +183,36 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
                                 std::string(actor)});
   }));
   return version;
+}
+
+absl::StatusOr<std::set<std::string>> Store::ReferencedCodeSnapshots() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<std::string> ids;
+  // Three small scans; the collector runs them once an hour.
+  ASSIGN_OR_RETURN(Statement * experiments,
+                   db_->Prepare("SELECT json_extract(code_snapshot, '$.id') FROM experiments "
+                                "WHERE code_snapshot != ''"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, experiments->Step());
+    if (!row) break;
+    ids.insert(experiments->ColumnText(0));
+  }
+  ASSIGN_OR_RETURN(Statement * jobs, db_->Prepare("SELECT DISTINCT code_snapshot FROM jobs "
+                                                  "WHERE code_snapshot != ''"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, jobs->Step());
+    if (!row) break;
+    ids.insert(jobs->ColumnText(0));
+  }
+  ASSIGN_OR_RETURN(Statement * templates,
+                   db_->Prepare("SELECT json_extract(value, '$.id') FROM task_templates, "
+                                "json_each(task_templates.mount_snapshots)"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, templates->Step());
+    if (!row) break;
+    ids.insert(templates->ColumnText(0));
+  }
+  return ids;
 }
 
 }  // namespace skydeck::store

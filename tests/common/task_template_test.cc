@@ -100,11 +100,16 @@ TEST_CASE("templates hold secret names, never values", "[template]") {
   CHECK(absl::StrContains(Refusal("envs:\n  1BAD: x\n"), "must match"));
 }
 
-TEST_CASE("local sources need uploads SkyDeck does not do yet", "[template]") {
-  CHECK(absl::StartsWith(Refusal("file_mounts:\n  /data: ./data\n"),
-                         "line 2: file_mounts./data: the local source"));
-  CHECK(absl::StartsWith(Refusal("file_mounts:\n  /data:\n    source: ~/data\n"),
-                         "line 3: file_mounts./data.source: the local source"));
+TEST_CASE("local file mount sources are listed; a local workdir is refused", "[template]") {
+  absl::StatusOr<TaskTemplate> t = ParseTaskTemplate(
+      "file_mounts:\n  /data: ./data\n  /cfg: /etc/cfg.yaml\n  /again: ./data\n"
+      "  /store:\n    source: ~/data\n    mode: COPY\n"
+      "  /list:\n    source: [s3://a, ./more]\n  /bucket: s3://b/c\n");
+  REQUIRE(t.ok());
+  CHECK(t->local_sources ==
+        std::vector<std::string>{"./data", "/etc/cfg.yaml", "~/data", "./more"});
+  CHECK(IsLocalMountSource("./x"));
+  CHECK_FALSE(IsLocalMountSource("gs://bucket/x"));
   CHECK(absl::StrContains(Refusal("workdir: /home/me/project\n"), "must be a git repository"));
   CHECK(absl::StrContains(Refusal("workdir: {ref: main}\n"), "url is required"));
   CHECK(ParseTaskTemplate("workdir: https://github.com/org/repo.git@main\n").ok());

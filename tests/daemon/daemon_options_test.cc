@@ -65,7 +65,10 @@ ScopedEnv CleanEnv() {
                     {"SKYDECK_POLL_INTERVAL", nullptr},
                     {"SKYDECK_BACKEND", nullptr},
                     {"SKYDECK_HTTP_PORT", nullptr},
-                    {"SKYDECK_AUTH_TOKEN", nullptr}});
+                    {"SKYDECK_AUTH_TOKEN", nullptr},
+                    {"SKYDECK_MAX_SNAPSHOT_BYTES", nullptr},
+                    {"SKYDECK_SNAPSHOT_GRACE", nullptr},
+                    {"SKYDECK_SKYPILOT_UPLOAD_CHUNK_BYTES", nullptr}});
 }
 
 TEST_CASE("without flags or environment, the embedded defaults apply", "[daemon][options]") {
@@ -172,6 +175,40 @@ TEST_CASE("the start-up check's time limit and a restore are options", "[daemon]
   ParsedOptions missing = Parse({"--restore-from", "/nonexistent/backup.db"});
   CHECK(missing.exit_now);
   CHECK(missing.exit_code == kExitUsage);
+}
+
+TEST_CASE("code snapshot limits are sizes in bytes or binary units", "[daemon][options]") {
+  CHECK(ParseBytesFlag("1048576").value() == 1048576);
+  CHECK(ParseBytesFlag("512KiB").value() == 512 * 1024);
+  CHECK(ParseBytesFlag("100MiB").value() == int64_t{100} << 20);
+  CHECK(ParseBytesFlag("2g").value() == int64_t{2} << 30);
+  for (const char* bad : {"", "MiB", "1.5MiB", "10 MiB", "-1", "1TiB", "99999999999999999999"}) {
+    INFO(bad);
+    CHECK(absl::IsInvalidArgument(ParseBytesFlag(bad).status()));
+  }
+
+  auto env = CleanEnv();
+  ParsedOptions defaults = Parse({});
+  REQUIRE_FALSE(defaults.exit_now);
+  CHECK(defaults.options.max_snapshot_bytes == int64_t{100} << 20);
+  CHECK(defaults.options.snapshot_grace == absl::Hours(1));
+  CHECK(defaults.options.skypilot_upload_chunk_bytes == int64_t{16} << 20);
+  ScopedEnv set({{"SKYDECK_MAX_SNAPSHOT_BYTES", "4KiB"}});
+  ParsedOptions p = Parse({"--snapshot-grace", "0s", "--skypilot-upload-chunk-bytes", "1KiB"});
+  REQUIRE_FALSE(p.exit_now);
+  CHECK(p.options.max_snapshot_bytes == 4096);
+  CHECK(p.options.snapshot_grace == absl::ZeroDuration());
+  CHECK(p.options.skypilot_upload_chunk_bytes == 1024);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--max-snapshot-bytes", "3GiB"},  // over the zip's 2 GiB bound
+           {"--max-snapshot-bytes", "100"},   // under 1 KiB
+           {"--skypilot-upload-chunk-bytes", "10"},
+           {"--snapshot-grace", "later"}}) {
+    INFO(args.front() << " " << args.back());
+    ParsedOptions refused = Parse(args);
+    CHECK(refused.exit_now);
+    CHECK(refused.exit_code == kExitUsage);
+  }
 }
 
 TEST_CASE("--help and --version exit 0", "[daemon][options]") {

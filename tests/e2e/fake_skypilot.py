@@ -61,9 +61,9 @@ class Fake:
             return ""
 
     def call(self, route, body=None):
-        """POSTs `body` to /_fake/<route>; GET for `state`."""
+        """POSTs `body` to /_fake/<route>; GET for `state` and `uploads`."""
         url = f"http://127.0.0.1:{self.control_port}/_fake/{route}"
-        data = None if route == "state" else json.dumps(body or {}).encode()
+        data = None if route in ("state", "uploads") else json.dumps(body or {}).encode()
         req = urllib.request.Request(url, data=data, method="GET" if data is None else "POST",
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as resp:

@@ -171,6 +171,16 @@ class HttpBridgeTest(harness.E2ETestCase):
         self.assertEqual((status, refused["code"]), (400, "INVALID_ARGUMENT"))
         self.assertTrue(refused["message"].startswith("line 1: run:"), refused)
 
+        # A code snapshot upload: the manifest, the missing content (bytes
+        # are base64 in JSON), the manifest again: stored.
+        empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        manifest = {"files": [{"path": "x.py", "size": 0, "sha256": empty_sha}]}
+        self.assertEqual(h.ok("POST", "/api/code-snapshots", manifest)["missing"], [empty_sha])
+        blob = h.ok("POST", "/api/code-blobs", {"sha256": empty_sha, "size": 0, "data": ""})
+        self.assertTrue(blob["complete"])
+        stored = h.ok("POST", "/api/code-snapshots", manifest)
+        self.assertNotIn("missing", stored)
+        self.assertEqual(len(stored["snapshot"]["id"]), 64)
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.
         untested = []

@@ -151,14 +151,17 @@ class SkyPilotTemplateTest(FakeSkyPilotTestCase):
         self.assertNotIn(self.wandb, log)
         self.assertNotIn(self.hf, log)
 
-    def test_a_local_workdir_goes_to_an_api_server_on_this_machine(self):
+    def test_a_local_workdir_goes_as_a_code_snapshot(self):
         project = os.path.join(self.tmp, "project")
         os.makedirs(project)
         exp = self.cli_json("exp", "create", "here", "--cmd", "python train.py", "--start",
                             cwd=project)
         self.assertEqual(exp["workdir"], project)
         task, _ = self.launched_task(self.job_name(exp["id"]))
-        self.assertEqual(task["workdir"], project)
+        path = "/skydeck/snapshots/" + exp["code_snapshot"]["id"]
+        self.assertEqual(task["workdir"], path)
+        self.assertEqual(task["file_mounts_mapping"], {path: path})
+        # (test_skypilot_snapshots.py follows the files to the server.)
 
     def test_what_skypilot_can_never_run_is_refused_at_create(self):
         # The seed's example: GPUs without a type (and no template).

@@ -123,6 +123,26 @@ class QuickStartTest(harness.E2ETestCase):
             shown = self.cli("job", "get", job["id"]).stdout
             self.assertIn(commit + (" (uncommitted changes)" if dirty else ""), shown)
 
+    def test_the_local_backend_runs_the_directory_not_a_snapshot(self):
+        # The CLI sends no snapshot here (Health.code_snapshots is false),
+        # and one a client names anyway is ignored: the job must not claim
+        # to have run a snapshot it did not run.
+        self.assertFalse(self.cli_json("health").get("code_snapshots", False))
+        project = os.path.join(self.tmp, "inplace")
+        os.makedirs(project)
+        with open(os.path.join(project, "train.py"), "w") as f:
+            f.write(TRAIN_PY)
+        http = Http(self.daemon.http_address)
+        made = http.ok("POST", "/api/experiments", {
+            "experiment": {"name": "inplace", "base_command": "python train.py",
+                           "workdir": project, "code_snapshot": {"id": "a" * 64}},
+            "start": True})["experiment"]
+        self.assertNotIn("code_snapshot", made)
+        self.wait_experiment("inplace", lambda e: e["observed_state"] == "OBSERVED_STATE_SUCCEEDED")
+        job = self.cli_json("exp", "jobs", "inplace")["jobs"][0]
+        self.assertEqual(job.get("code_snapshot", ""), "")
+        self.assertEqual(job["workdir"], project)
+
 
 class WorkloadTest(harness.E2ETestCase):
     """A daemon with a secrets file, tokens in its own environment, and a

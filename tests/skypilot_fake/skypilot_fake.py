@@ -11,7 +11,9 @@ docs in README.md beside this file and ../../../shared/DESIGN.md):
     500 with `{"detail": {..., "error": "<json of type/message>"}}`, or 404;
   * `GET /api/status`, `GET /api/health`, `GET /api/stream`, `POST /api/cancel`;
   * `/jobs/launch`, `/jobs/queue` (v1), `/jobs/queue/v2` (API >= 18),
-    `/jobs/cancel`, `/jobs/logs` (chunked text with <sky-payload> lines).
+    `/jobs/cancel`, `/jobs/logs` (chunked text with <sky-payload> lines);
+  * `POST /upload` (chunked zips of local files) and the tasks'
+    `file_mounts_mapping` (fake_uploads.py).
 
 Managed jobs follow per-name scripts of statuses. They advance one step per
 queue call (default) or per explicit tick, never by wall-clock time, so tests
@@ -34,15 +36,18 @@ up while the main port is "down":
   POST /_fake/release_launches {"count": null}
   POST /_fake/job      {"job_id", "status"}    (force a status, e.g. preemption)
   POST /_fake/down, POST /_fake/up, POST /_fake/reset
-  POST /_fake/restart  {"queue_delay_ms", "queue_delay_count"} (forgets
-                        finished requests, like a real server restart)
+  POST /_fake/restart  {"queue_delay_ms", "queue_delay_count"} (what a
+                        server restart does: forgets finished requests and
+                        every uploaded file; managed jobs stay)
   GET  /_fake/state    counters, jobs, requests, launches
+  GET  /_fake/uploads  uploads received, extracted entries, translated tasks
 
 Run: python3 skypilot_fake.py --port-file F [--control-port-file G]
        [--token T] [--api-version 31] [--tick-mode queue|explicit]
 The port file holds the main port (written atomically once listening).
 
-Only the Python 3 standard library is used.
+Only the Python 3 standard library is used, except for reading tasks that
+name uploaded files (PyYAML, as SkyPilot itself; see fake_uploads.py).
 """
 
 import argparse
@@ -57,6 +62,8 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from fake_uploads import LaunchError, UploadArea, UploadError
 
 MIN_COMPATIBLE_API_VERSION = 11
 V2_QUEUE_API_VERSION = 18
@@ -331,6 +338,7 @@ class FakeSkyPilot:
         self._main_thread = None
         self._control = None
         self._control_thread = None
+        self.uploads = UploadArea()
         self.reset()
 
     # ----- lifecycle -------------------------------------------------------
@@ -348,6 +356,7 @@ class FakeSkyPilot:
             self._control.shutdown()
             self._control.server_close()
             self._control = None
+        self.uploads.close()
 
     def go_down(self):
         """Stops accepting connections on the main port (connect refused)."""
@@ -408,7 +417,13 @@ class FakeSkyPilot:
             }
             self.last_queue = None
             self.last_cancel = None
+            self.uploads.reset()
             self.cv.notify_all()
+
+    def upload_user(self, user_hash):
+        """Whose directory uploads and launches use: the authenticated
+        user when there is a token (as the real server), else the hash."""
+        return 'fakeuser' if self.token is not None else (user_hash or 'anon')
 
     def set_script(self, name_prefix='', steps=None, **kw):
         script = dict(kw)
@@ -506,9 +521,14 @@ class FakeSkyPilot:
             req.fail(error.get('type', 'RuntimeError'),
                      error.get('message', 'launch failed'))
             return
+        user_hash = (req.body.get('env_vars') or {}).get('SKYPILOT_USER_ID')
+        try:
+            self.uploads.translate(name, task, self.upload_user(user_hash))
+        except LaunchError as e:
+            req.fail(e.error_type, e.message)
+            return
         job_id = self.next_job_id
         self.next_job_id += 1
-        user_hash = (req.body.get('env_vars') or {}).get('SKYPILOT_USER_ID')
         self.jobs[job_id] = Job(job_id, name, script, user_hash, task)
         self.config['controller_stopped'] = False
         req.finish({'job_id': job_id,
@@ -571,12 +591,14 @@ class FakeSkyPilot:
         timer.start()
 
     def restart(self, queue_delay_ms=0, queue_delay_count=1):
-        """Like a real server restart: down, finished requests forgotten,
-        then up, the first queue answers slow while workers warm up."""
+        """Like a real server restart: down, finished requests and uploads
+        forgotten (reset_db_and_logs; managed jobs survive), then up, the
+        first queue answers slow while workers warm up."""
         self.go_down()
         with self.cv:
             self.requests = {rid: r for rid, r in self.requests.items()
                              if r.status in REQUEST_ACTIVE}
+            self.uploads.wipe()
             self.config['queue_delay_ms'] = queue_delay_ms
             self.config['queue_delay_count'] = queue_delay_count
         self.go_up()
@@ -656,6 +678,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path == '/_fake/state':
                 return self._send(200, fake.state())
+            if path == '/_fake/uploads':
+                return self._send(200, fake.uploads.state())
             if method != 'POST':
                 return self._send(405, {'detail': 'POST only'})
             if path == '/_fake/script':
@@ -739,6 +763,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._read_json_quietly()
             return self._send(500, raw='Internal Server Error')
 
+        if method == 'POST' and path == '/upload':
+            return self._upload(query)
         routes = {
             ('GET', '/api/get'): self._api_get,
             ('GET', '/api/status'): self._api_status,
@@ -763,6 +789,19 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(422, {'detail': 'body must be an object'})
             return handler(path, body)
         return handler(path, query)
+
+    def _upload(self, query):
+        """POST /upload: one chunk of a zip (fake_uploads.py)."""
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        user = self.fake.upload_user((query.get('user_hash') or [''])[0])
+        try:
+            answer = self.fake.uploads.receive(user, query, body)
+        except UploadError as e:
+            if e.status == 500:
+                return self._send(500, raw='Internal Server Error')
+            return self._send(e.status, {'detail': e.detail})
+        return self._send(200, answer)
 
     def _read_json_quietly(self):
         try:

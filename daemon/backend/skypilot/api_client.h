@@ -141,6 +141,17 @@ class ApiClient {
       const std::function<bool()>& cancelled, absl::Duration read_timeout,
       absl::Time deadline = absl::InfiniteFuture());
 
+  // ApiClient::Upload()
+  //
+  // `POST /upload?user_hash=&upload_id=&chunk_index=&total_chunks=` with
+  // `chunk` as the raw body (application/octet-stream): one piece of a
+  // zip, as SkyPilot's client sends it (api_client_upload.cc). Returns
+  // the answer's `status`: "uploading" (chunks still missing) or
+  // "completed" (the server has joined and extracted the zip).
+  // Errors: as Submit, within timeouts().upload.
+  absl::StatusOr<std::string> Upload(absl::string_view upload_id, int chunk_index,
+                                     int total_chunks, absl::string_view chunk);
+
   // `text` with the token replaced by "<redacted>".
   std::string Redact(std::string text) const;
 

@@ -45,6 +45,7 @@ absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(
   config.timeouts = options.timeouts;
   config.backoff_initial = options.unreachable_backoff_initial;
   config.backoff_max = options.unreachable_backoff_max;
+  if (options.upload_chunk_bytes < 1) options.upload_chunk_bytes = 1;
   ASSIGN_OR_RETURN(std::unique_ptr<ApiClient> api, ApiClient::Create(std::move(config)));
   LogInfo("skypilot backend configured",
           {{"endpoint", options.endpoint},
@@ -62,10 +63,10 @@ std::string LocalWorkdirRefusal(const std::string& endpoint) {
   std::string host = HostOfAuthority(rest.substr(0, rest.find('/')));
   if (IsLoopbackHost(host)) return "";
   return absl::StrCat(
-      "a local directory, but the SkyPilot API server at ", endpoint,
-      " is not on this machine and cannot read it (SkyDeck does not upload code snapshots "
-      "yet); use a git repository (--workdir https://host/org/repo.git@REF, or a template "
-      "with workdir: {url, ref}) or --no-workdir");
+      "a local directory without a code snapshot, and the SkyPilot API server at ", endpoint,
+      " is not on this machine and cannot read it; set the workdir again to take a snapshot "
+      "(skydeck exp update ID --workdir DIR), or use a git repository (--workdir "
+      "https://host/org/repo.git@REF)");
 }
 
 }  // namespace

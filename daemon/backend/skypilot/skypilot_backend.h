@@ -54,6 +54,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -82,13 +83,19 @@ class SkyPilotBackend final : public Backend {
   // SkyPilot answers a queue request in seconds and its controller is
   // shared: poll every 30 s.
   int64_t DefaultPollIntervalMs() const override { return 30000; }
+  // With a snapshot store (SkyPilotOptions::snapshots): local code is
+  // uploaded (skypilot_backend_code.cc).
+  bool UsesCodeSnapshots() const override { return options_.snapshots != nullptr; }
 
   // The task YAML Launch sends (task_yaml.h), secrets redacted. A local
   // workdir is refused unless the endpoint is on this machine (SkyPilot
   // reads it from the API server's file system).
   absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override;
-  // Submits /jobs/launch and returns "request:<uuid>".
+  // Uploads the code snapshots the task names that the server does not
+  // have yet (see StageCode), submits /jobs/launch and returns
+  // "request:<uuid>".
   // Errors: INVALID_ARGUMENT for a spec SkyPilot cannot take;
+  // FAILED_PRECONDITION when a code snapshot is missing from the store;
   // RESOURCE_EXHAUSTED when max_concurrent_launches are in flight;
   // FAILED_PRECONDITION for an API server older than version 11; the
   // transport codes of api_client.h.
@@ -128,6 +135,13 @@ class SkyPilotBackend final : public Backend {
     std::string name;
     absl::Time submitted;
   };
+  // The code snapshots one launch needs on the server, each held (no other
+  // launch of this process uploads it meanwhile) until the launch request
+  // that names them is submitted and recorded as their witness.
+  struct StagedCode {
+    std::vector<std::string> ids;
+    std::vector<std::unique_lock<std::mutex>> locks;
+  };
   // A launch request observed to have produced managed job `job_id`.
   struct ResolvedLaunch {
     JobObservation observation;  // backend_job_id = "request:<uuid>"
@@ -166,6 +180,20 @@ class SkyPilotBackend final : public Backend {
   // One /jobs/cancel request for all of `job_ids` (CancelBatcher's sender).
   absl::Status SendCancel(const std::vector<int64_t>& job_ids);
 
+  // ----- code snapshots (skypilot_backend_code.cc) -----
+  // Makes sure the server has every code snapshot `spec` names: a
+  // snapshot is on the server while a request that named it (its
+  // *witness*: the last launch this process sent with it) is still known
+  // to the server, whose restarts forget requests and uploaded files
+  // alike, or while an active request of anyone names it (a launch still
+  // copying it must not see it rewritten). Otherwise it is uploaded: all
+  // missing ones in one zip, in chunks (POST /upload).
+  absl::StatusOr<std::unique_ptr<StagedCode>> StageCode(const JobSpec& spec);
+  // Which of `ids` the server has (see StageCode).
+  absl::StatusOr<std::set<std::string>> SnapshotsOnServer(const std::vector<std::string>& ids);
+  absl::Status UploadSnapshots(const std::vector<std::string>& ids);
+  void RecordWitness(const std::vector<std::string>& ids, const std::string& request_id);
+
   absl::Status ReserveLaunchSlot();
   void ForgetLaunch(const std::string& request_id);
   void RememberResolved(const std::string& request_id, int64_t job_id);
@@ -201,6 +229,10 @@ class SkyPilotBackend final : public Backend {
   // Job name -> from when an empty Find of it is trusted, for names this
   // process sent a launch for (entries that no longer matter are dropped).
   std::map<std::string, absl::Time> launch_attempts_ ABSL_GUARDED_BY(mu_);
+  // Code snapshot id -> one lock per snapshot (see StagedCode), and the
+  // launch request that last named it (its witness).
+  std::map<std::string, std::shared_ptr<std::mutex>> snapshot_locks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> snapshot_witness_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace skydeck::backend::skypilot

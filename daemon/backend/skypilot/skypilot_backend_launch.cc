@@ -76,8 +76,18 @@ absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {
   if (absl::Status slot = ReserveLaunchSlot(); !slot.ok()) {
     return NeverSentError(AnnotateStatus(slot, absl::StrCat("launching ", spec.name)));
   }
+  absl::StatusOr<std::unique_ptr<StagedCode>> code = StageCode(spec);
+  if (!code.ok()) {
+    {
+      absl::MutexLock lock(&mu_);
+      --reserved_launch_slots_;
+    }
+    // The code goes up before anything names the job: still never sent.
+    return NeverSentError(AnnotateStatus(code.status(), absl::StrCat("launching ", spec.name)));
+  }
   absl::StatusOr<std::string> request =
       api_->Submit("/jobs/launch", {{"task", task}, {"name", spec.name}});
+  if (request.ok()) RecordWitness((*code)->ids, *request);
   // No answer (a timeout, a dropped connection, a gateway error): the
   // server may still act on it. Any answer from the server itself (even a
   // 500) or a call that never left settles it.

@@ -28,7 +28,7 @@ std::string CleanEndpoint(absl::string_view text) {
 absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation,
                         absl::Duration d) {
   constexpr char kOperations[] =
-      "connect, health, submit, status, queue, cancel, logs, logs-read";
+      "connect, health, submit, status, queue, cancel, logs, logs-read, upload";
   absl::Duration* slot = operation == "connect"     ? &timeouts.connect
                          : operation == "health"    ? &timeouts.health
                          : operation == "submit"    ? &timeouts.submit
@@ -37,6 +37,7 @@ absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation,
                          : operation == "cancel"    ? &timeouts.cancel
                          : operation == "logs"      ? &timeouts.logs
                          : operation == "logs-read" ? &timeouts.logs_read
+                         : operation == "upload"    ? &timeouts.upload
                                                     : nullptr;
   if (slot == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("SkyPilot timeout \"", operation,

@@ -21,6 +21,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
+namespace skydeck::snapshots {
+class SnapshotStore;
+}
+
 namespace skydeck::backend::skypilot {
 
 inline constexpr char kDefaultEndpoint[] = "http://127.0.0.1:46580";
@@ -56,6 +60,9 @@ struct SkyPilotTimeouts {
   // Following logs: the longest wait for a byte (the server sends a
   // heartbeat line every 30 s while a followed job is quiet).
   absl::Duration logs_read = absl::Seconds(90);
+  // Sending one chunk of a code snapshot (POST /upload) and reading the
+  // answer.
+  absl::Duration upload = absl::Minutes(5);
 
   // Every timeout except connect and logs_read set to `d` (for tests).
   void SetCalls(absl::Duration d) { health = submit = status = queue = cancel = logs = d; }
@@ -111,6 +118,14 @@ struct SkyPilotOptions {
   std::string user_name = "skydeck";
   // Sent as X-SkyPilot-Version.
   std::string client_version = "skydeck";
+  // Where code snapshots are (not owned; outlives the backend). Null:
+  // local workdirs are passed as paths, which only a server on this
+  // machine can read, and local file mounts are refused.
+  snapshots::SnapshotStore* snapshots = nullptr;
+  // Code snapshots go to the server as a zip in chunks of this many bytes
+  // (SkyPilot's client sends 100 MiB chunks; reverse proxies in front of a
+  // server often cap request bodies lower), each within timeouts.upload.
+  int64_t upload_chunk_bytes = int64_t{16} << 20;
 };
 
 // ResolveEndpoint(flag_value, env_value)

@@ -156,10 +156,82 @@ absl::StatusOr<YAML::Node> Resources(const JobSpec& spec, const std::optional<YA
   return resources;
 }
 
+// The paths of the task SkyPilot finds among the uploaded files
+// (file_mounts_mapping), each mapped to itself.
+using MountsMapping = std::map<std::string, std::string>;
+
+std::string PathOf(const CodeRef& ref) {
+  std::string path = SnapshotServerPath(ref.snapshot_id);
+  if (!ref.file_name.empty()) absl::StrAppend(&path, "/", ref.file_name);
+  return path;
+}
+
+// A local source becomes its snapshot's path; a URL stays.
+absl::Status RewriteSource(YAML::Node& source, const JobSpec& spec, MountsMapping& mapping) {
+  if (source.IsSequence()) {
+    // SkyPilot's server maps every item of a list once one was uploaded
+    // (process_mounts_in_task_on_api_server), URLs too: no mixing.
+    bool local = false, remote = false;
+    for (const auto& item : source) {
+      if (!item.IsScalar()) continue;
+      (IsLocalMountSource(item.Scalar()) ? local : remote) = true;
+    }
+    if (local && remote) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "task YAML for ", spec.name, ": a storage source list mixes local paths and URLs, "
+          "which SkyPilot cannot upload; use one mount for each"));
+    }
+    for (size_t i = 0; i < source.size(); ++i) {
+      YAML::Node item = source[i];
+      RETURN_IF_ERROR(RewriteSource(item, spec, mapping));
+      source[i] = item;
+    }
+    return absl::OkStatus();
+  }
+  if (!source.IsScalar() || !IsLocalMountSource(source.Scalar())) return absl::OkStatus();
+  auto it = spec.mount_snapshots.find(source.Scalar());
+  if (it == spec.mount_snapshots.end() || it->second.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task YAML for ", spec.name, ": the file mount source ", source.Scalar(),
+        " is a local path and the task template version has no code snapshot of it; apply "
+        "the template again with the skydeck CLI (it uploads local sources)"));
+  }
+  std::string path = PathOf(it->second);
+  mapping[path] = path;
+  source = QuotedScalar(path);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<YAML::Node> FileMounts(const YAML::Node& mounts, const JobSpec& spec,
+                                      MountsMapping& mapping) {
+  YAML::Node out = YAML::Clone(mounts);
+  if (!out.IsMap()) return out;
+  for (auto entry : out) {
+    YAML::Node value = entry.second;
+    if (value.IsMap()) {
+      const YAML::Node& view = value;
+      if (!view["source"]) continue;
+      YAML::Node source = YAML::Clone(view["source"]);
+      RETURN_IF_ERROR(RewriteSource(source, spec, mapping));
+      value["source"] = source;
+    } else {
+      RETURN_IF_ERROR(RewriteSource(value, spec, mapping));
+      out[entry.first] = value;
+    }
+  }
+  return out;
+}
+
 // nullopt: no workdir.
 absl::StatusOr<std::optional<YAML::Node>> WorkdirNode(const JobSpec& spec,
-                                                      const TaskYamlOptions& options) {
+                                                      const TaskYamlOptions& options,
+                                                      MountsMapping& mapping) {
   const Workdir& w = spec.workdir;
+  if (w.kind == Workdir::Kind::kLocal && !spec.workdir_snapshot.empty()) {
+    std::string path = SnapshotServerPath(spec.workdir_snapshot.snapshot_id);
+    mapping[path] = path;
+    return QuotedScalar(path);
+  }
   if (w.kind == Workdir::Kind::kLocal) {
     if (!options.local_workdir_refusal.empty()) {
       return absl::InvalidArgumentError(
@@ -241,7 +313,12 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
     return value;
   };
   ASSIGN_OR_RETURN(YAML::Node resources, Resources(spec, field("resources"), options));
-  ASSIGN_OR_RETURN(std::optional<YAML::Node> workdir, WorkdirNode(spec, options));
+  MountsMapping mapping;
+  ASSIGN_OR_RETURN(std::optional<YAML::Node> workdir, WorkdirNode(spec, options, mapping));
+  std::optional<YAML::Node> file_mounts;
+  if (std::optional<YAML::Node> mounts = field("file_mounts")) {
+    ASSIGN_OR_RETURN(file_mounts, FileMounts(*mounts, spec, mapping));
+  }
 
   YAML::Emitter out;
   out << YAML::BeginMap;
@@ -250,19 +327,36 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
   Entry(out, "resources", resources);
   StringMap(out, "envs", spec.env, /*redact=*/false);
   StringMap(out, "secrets", spec.secrets, secrets == SecretMode::kRedacted);
-  for (const char* key : {"file_mounts", "volumes", "config"}) {
+  if (file_mounts) Entry(out, "file_mounts", *file_mounts);
+  for (const char* key : {"volumes", "config"}) {
     if (std::optional<YAML::Node> value = field(key)) Entry(out, key, *value);
   }
   if (workdir) Entry(out, "workdir", *workdir);
   const std::string& setup = spec.setup.empty() ? options.setup : spec.setup;
   if (!setup.empty()) out << YAML::Key << "setup" << YAML::Value << YAML::DoubleQuoted << setup;
   out << YAML::Key << "run" << YAML::Value << YAML::DoubleQuoted << spec.command;
+  StringMap(out, "file_mounts_mapping", mapping, /*redact=*/false);
   out << YAML::EndMap;
   if (!out.good()) {
     return absl::InvalidArgumentError(
         absl::StrCat("task YAML for ", spec.name, ": ", out.GetLastError()));
   }
   return absl::StrCat(NameDocument(spec.name), "\n---\n", out.c_str(), "\n");
+}
+
+std::string SnapshotServerPath(absl::string_view snapshot_id) {
+  return absl::StrCat("/skydeck/snapshots/", snapshot_id);
+}
+
+std::vector<std::string> SnapshotIdsOf(const JobSpec& spec) {
+  std::set<std::string> ids;
+  if (spec.workdir.kind == Workdir::Kind::kLocal && !spec.workdir_snapshot.empty()) {
+    ids.insert(spec.workdir_snapshot.snapshot_id);
+  }
+  for (const auto& [source, ref] : spec.mount_snapshots) {
+    if (!ref.empty()) ids.insert(ref.snapshot_id);
+  }
+  return std::vector<std::string>(ids.begin(), ids.end());
 }
 
 std::string TaskYamlName(absl::string_view yaml) {

@@ -33,6 +33,19 @@
 // (max_restarts_on_errors: 0: the restart budget is SkyDeck's). envs,
 // secrets, setup and workdir come merged in the JobSpec.
 //
+// Local code travels as code snapshots (JobSpec.workdir_snapshot,
+// mount_snapshots) uploaded to the API server under
+// SnapshotServerPath(id) (snapshot_upload.h): the workdir becomes
+//
+//   workdir: "/skydeck/snapshots/9f3c..."
+//
+// each local file_mounts source "/skydeck/snapshots/<id>" (with "/<name>"
+// for the snapshot of one file), and the task gets SkyPilot's
+// `file_mounts_mapping` naming each of those paths (mapped to itself: the
+// server finds the uploaded files under that path of its client
+// directory), exactly as SkyPilot's own client marks uploaded paths
+// (sky/client/common.py, upload_mounts_to_api_server).
+//
 // Every string SkyDeck writes is double-quoted so that values like "yes",
 // "1e3" or "null" reach SkyPilot as strings, not booleans, numbers or
 // nulls; the template's own values keep the style they were written in.
@@ -40,6 +53,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -53,9 +67,9 @@ struct TaskYamlOptions {
   std::string setup;
   std::optional<WorkdirSource> workdir;
   std::string job_recovery_strategy;  // empty: SkyPilot's default strategy
-  // Why a local directory cannot be the workdir (SkyPilot reads it from
-  // the API server's file system, so only a server on this machine can);
-  // empty: it can.
+  // Why a local directory without a code snapshot cannot be the workdir
+  // (SkyPilot reads it from the API server's file system, so only a
+  // server on this machine can); empty: it can.
   std::string local_workdir_refusal;
 };
 
@@ -70,8 +84,9 @@ enum class SecretMode {
 // (SkyPilot chooses).
 // Errors: INVALID_ARGUMENT for an empty name or command, nodes < 1,
 // gpus_per_node < 0, GPUs without a GPU type when the template has no
-// accelerators either, a template that does not parse, or a local workdir
-// while local_workdir_refusal is set.
+// accelerators either, a template that does not parse, a local workdir
+// without a snapshot while local_workdir_refusal is set, or a local file
+// mount source without a snapshot.
 absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOptions& options,
                                            SecretMode secrets = SecretMode::kValues);
 
@@ -80,5 +95,16 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
 // The `name` of the first document, i.e. the managed job's name; "" when
 // the YAML has none or does not parse.
 std::string TaskYamlName(absl::string_view yaml);
+
+// SnapshotServerPath(id)
+//
+// Where code snapshot `id` is on the API server, as the task names it:
+// "/skydeck/snapshots/<id>" (the server keeps it under
+// ~/.sky/api_server/clients/<user>/file_mounts/skydeck/snapshots/<id>).
+std::string SnapshotServerPath(absl::string_view snapshot_id);
+
+// The code snapshots `spec` makes the task name (workdir, file mounts),
+// each once, sorted.
+std::vector<std::string> SnapshotIdsOf(const JobSpec& spec);
 
 }  // namespace skydeck::backend::skypilot

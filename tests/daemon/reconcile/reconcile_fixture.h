@@ -60,7 +60,7 @@ struct ReconcileFixture {
   std::set<int64_t> enqueued;
   FakeSecrets secrets;
   // The code version "found" in each workdir.
-  std::map<std::string, workload::CodeVersion> code;
+  std::map<std::string, CodeVersion> code;
 
   ReconcileFixture() {
     auto opened = store::Store::Open(":memory:", [this] { return now_ms; });

@@ -151,7 +151,7 @@ TEST_CASE_METHOD(WorkloadFixture, "a value the template requires must be set",
 TEST_CASE_METHOD(WorkloadFixture, "a job records its workdir's code version",
                  "[reconcile][workload]") {
   std::string dir = std::filesystem::temp_directory_path().string();
-  code[dir] = workload::CodeVersion{std::string(40, 'c'), true};
+  code[dir] = CodeVersion{std::string(40, 'c'), true};
   int64_t missing = CreateWith("gone", [](ExperimentSpec& s) { s.workdir = "/nonexistent/dir"; });
   Reconcile(missing);
   CHECK(Stalled(missing).reason == "WorkdirMissing");

@@ -150,3 +150,81 @@ TEST_CASE_METHOD(StoreFixture, "workload fields of experiments and jobs are stor
 
 }  // namespace
 }  // namespace skydeck::store
+
+namespace skydeck::store {
+namespace {
+
+CodeSnapshotRef Ref(char digit, std::string file_name = "") {
+  CodeSnapshotRef r;
+  r.id = std::string(64, digit);
+  r.size_bytes = 1234;
+  r.file_count = 5;
+  r.file_name = std::move(file_name);
+  r.git_commit = std::string(40, 'c');
+  r.git_dirty = true;
+  return r;
+}
+
+TEST_CASE_METHOD(StoreFixture, "code snapshots of specs, jobs and templates are stored",
+                 "[store][snapshots]") {
+  ExperimentSpec spec = Spec("code");
+  spec.workdir = "/home/me/project";
+  spec.code = Ref('1');
+  auto e = store->CreateExperiment(spec, "alice");
+  REQUIRE(e.ok());
+  CHECK(store->GetExperiment(e->id)->spec.code == spec.code);
+
+  // A new snapshot of the same directory is a spec change.
+  auto changed = store->UpdateSpec(
+      e->id,
+      [](ExperimentSpec& s) {
+        s.code = Ref('2');
+        return absl::OkStatus();
+      },
+      "alice");
+  REQUIRE(changed.ok());
+  CHECK(changed->generation == 2);
+  CHECK(store->ListEvents(e->id, 0, 1)->at(0).message == "changed code_snapshot");
+
+  JobRecord intent = Intent(e->id);
+  intent.code_snapshot = std::string(64, '3');
+  auto job = store->CreateLaunchIntent(intent, "reconciler");
+  REQUIRE(job.ok());
+  CHECK(job->code_snapshot == std::string(64, '3'));
+
+  auto applied = store->ApplyTaskTemplate("t", "name: t\n", "alice", WriteMode::kCommit,
+                                          {{"./cfg.yaml", Ref('4', "cfg.yaml")}});
+  REQUIRE(applied.ok());
+  CHECK(applied->record.version == 1);
+  auto read = store->GetTaskTemplate("t");
+  REQUIRE(read.ok());
+  CHECK((*read)->mount_snapshots.at("./cfg.yaml") == Ref('4', "cfg.yaml"));
+  // The same text with the same snapshot changes nothing; another content
+  // of a mount is a new version (the old one keeps its snapshot).
+  CHECK_FALSE(store->ApplyTaskTemplate("t", "name: t\n", "bob", WriteMode::kCommit,
+                                       {{"./cfg.yaml", Ref('4', "cfg.yaml")}})
+                  ->changed);
+  auto v2 = store->ApplyTaskTemplate("t", "name: t\n", "bob", WriteMode::kCommit,
+                                     {{"./cfg.yaml", Ref('5', "cfg.yaml")}});
+  REQUIRE(v2.ok());
+  CHECK(v2->record.version == 2);
+  CHECK(store->GetTaskTemplateVersion("t", 1)->mount_snapshots.at("./cfg.yaml").id ==
+        std::string(64, '4'));
+
+  // What the collector keeps: every experiment (deleted too), job and
+  // template version's snapshots.
+  ExperimentSpec other = Spec("deleted");
+  other.workdir = "/p";
+  other.code = Ref('6');
+  auto d = store->CreateExperiment(other, "alice");
+  REQUIRE(d.ok());
+  REQUIRE(store->SoftDelete(d->id, "alice").ok());
+  auto refs = store->ReferencedCodeSnapshots();
+  REQUIRE(refs.ok());
+  CHECK(*refs == std::set<std::string>{std::string(64, '2'), std::string(64, '3'),
+                                       std::string(64, '4'), std::string(64, '5'),
+                                       std::string(64, '6')});
+}
+
+}  // namespace
+}  // namespace skydeck::store

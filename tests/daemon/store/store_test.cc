@@ -48,6 +48,13 @@ TEST_CASE("a new file is migrated to the latest schema and reopens", "[store]") 
   }
 }
 
+// Takes a database of schema version 5 back to 4.
+constexpr char kUndoV5[] =
+    "ALTER TABLE experiments DROP COLUMN code_snapshot; "
+    "ALTER TABLE jobs DROP COLUMN code_snapshot; "
+    "ALTER TABLE task_templates DROP COLUMN mount_snapshots; "
+    "PRAGMA user_version = 4";
+
 // v2's poller marked a job it stopped seeing LOST with this exact reason;
 // v3 knows such a job's outcome is unknown and must not relaunch it.
 // Takes a database of schema version 4 back to 3.
@@ -79,6 +86,7 @@ TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[stor
   {
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV5).ok());
     REQUIRE((*conn)->Exec(kUndoV4).ok());
   }
   {
@@ -95,6 +103,47 @@ TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[stor
     CHECK(j->template_version == 0);
     CHECK(j->rendered_task.empty());
     CHECK((*store)->ListTaskTemplates()->empty());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path.string() + suffix);
+  }
+}
+
+TEST_CASE("migration 5 gives experiments, jobs and templates no code snapshots", "[store]") {
+  auto path = std::filesystem::temp_directory_path() /
+              ("skydeck-v4-" + std::to_string(getpid()) + ".db");
+  std::filesystem::remove(path);
+  int64_t experiment = 0, job = 0;
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto e = (*store)->CreateExperiment(StoreFixture::Spec("old"), "t");
+    REQUIRE(e.ok());
+    auto j = (*store)->CreateLaunchIntent(StoreFixture::Intent(e->id), "t");
+    REQUIRE(j.ok());
+    REQUIRE((*store)->ApplyTaskTemplate("t", "name: t\n", "t").ok());
+    experiment = e->id;
+    job = j->id;
+  }
+  {
+    auto conn = Connection::Open(path.string());
+    REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV5).ok());
+  }
+  {
+    auto store = Store::Open(path.string());
+    REQUIRE(store.ok());
+    auto e = (*store)->GetExperiment(experiment);
+    REQUIRE(e.ok());
+    CHECK(e->spec.code.empty());
+    auto j = (*store)->GetJob(job);
+    REQUIRE(j.ok());
+    CHECK(j->code_snapshot.empty());
+    auto t = (*store)->GetTaskTemplate("t");
+    REQUIRE(t.ok());
+    REQUIRE(t->has_value());
+    CHECK((*t)->mount_snapshots.empty());
+    CHECK((*store)->ReferencedCodeSnapshots()->empty());
   }
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(path.string() + suffix);
@@ -120,6 +169,7 @@ TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[stor
   {  // Back to v2 as that poller left it.
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV5).ok());
     REQUIRE((*conn)->Exec(kUndoV4).ok());
     REQUIRE((*conn)->Exec("ALTER TABLE jobs DROP COLUMN outcome_unknown").ok());
     REQUIRE((*conn)->Exec(absl::StrCat(

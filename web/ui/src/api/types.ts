@@ -77,8 +77,21 @@ export interface Experiment {
   envs?: Record<string, string>;
   /** Secret names; values are never sent by the daemon. */
   secrets?: string[];
-  /** An absolute directory on the daemon's machine, or a git URL[@REF]. */
+  /** An absolute local directory, or a git URL[@REF]. */
   workdir?: string;
+  /** The code snapshot of a local workdir (SkyPilot runs it, not the directory). */
+  code_snapshot?: CodeSnapshot;
+}
+
+/** A content-addressed copy of a local directory (or file) kept by skydeckd. */
+export interface CodeSnapshot {
+  /** SHA-256 of the snapshot's manifest, 64 hex digits. */
+  id?: string;
+  size_bytes?: string;
+  file_count?: number;
+  git_commit?: string;
+  git_dirty?: boolean;
+  file_name?: string;
 }
 
 export interface Job {
@@ -113,6 +126,8 @@ export interface Job {
   code_dirty?: boolean;
   /** The task as the backend got it, secret values "<redacted>". */
   rendered_task?: string;
+  /** The id of the code snapshot it ran; absent when it ran a directory in place. */
+  code_snapshot?: string;
 }
 
 /** A SkyPilot task YAML stored under a name (skydeck template apply). */
@@ -124,6 +139,8 @@ export interface TaskTemplate {
   actor?: string;
   secrets?: string[];
   accelerators?: string[];
+  /** The code snapshot of each local file mount source, by source. */
+  mount_snapshots?: Record<string, CodeSnapshot>;
 }
 
 export interface SkyEvent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codeLabel, envNameProblem, formatEnvs, parseEnvs, parseSecretNames, templateLabel } from "./workloadText";
+import { codeLabel, envNameProblem, formatEnvs, parseEnvs, parseSecretNames, snapshotLabel, templateLabel } from "./workloadText";
 
 describe("workload text", () => {
   it("reads envs one per line, values with commas kept", () => {
@@ -22,5 +22,12 @@ describe("workload text", () => {
     expect(templateLabel("", "3")).toBe("");
     expect(codeLabel("3f2a9c1e4b5d", true)).toBe("3f2a9c1 (dirty)");
     expect(codeLabel(undefined, true)).toBe("");
+  });
+  it("labels code snapshots with the commit they were taken at", () => {
+    const id = "9f3c1a2b4c5d" + "0".repeat(52);
+    expect(snapshotLabel(id, "3f2a9c1e4b5d", true)).toBe("snapshot 9f3c1a2b4c5d @ 3f2a9c1 (dirty)");
+    expect(snapshotLabel(id, "", false)).toBe("snapshot 9f3c1a2b4c5d");
+    expect(snapshotLabel("", "3f2a9c1e4b5d", false)).toBe("3f2a9c1");
+    expect(snapshotLabel(undefined, undefined, undefined)).toBe("");
   });
 });

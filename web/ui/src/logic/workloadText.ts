@@ -72,3 +72,14 @@ export function codeLabel(commit: string | undefined, dirty: boolean | undefined
   if (!commit) return "";
   return `${commit.slice(0, 7)}${dirty ? " (dirty)" : ""}`;
 }
+
+/**
+ * "snapshot 9f3c1a2b4c5d @ 3f2a9c1 (dirty)": the code snapshot a job ran
+ * (or an experiment will run) and the commit it was taken at; just the
+ * commit label without a snapshot; "" without either.
+ */
+export function snapshotLabel(snapshot: string | undefined, commit: string | undefined, dirty: boolean | undefined): string {
+  const commitText = codeLabel(commit, dirty);
+  if (!snapshot) return commitText;
+  return `snapshot ${snapshot.slice(0, 12)}${commitText ? ` @ ${commitText}` : ""}`;
+}

@@ -11,7 +11,7 @@ import type { Experiment, Job, SkyEvent } from "../api/types";
 import { formatTimestamp, stateLabel } from "../logic/format";
 import { declaredSchemaVersion } from "../logic/flagDraft";
 import { renderCommand } from "../logic/flagText";
-import { codeLabel, templateLabel } from "../logic/workloadText";
+import { codeLabel, snapshotLabel, templateLabel } from "../logic/workloadText";
 import { deleteExperiments, setDesiredState, cancelJob, undelete, updateFlags } from "./actions";
 import { Ago, CopyButton, StatePair } from "./bits";
 import { ConfigForm } from "./ConfigForm";
@@ -260,9 +260,13 @@ function Overview({ e, latest }: { e: Experiment; latest: Job | undefined }) {
         </div>
         <div>
           <dt>Code</dt>
-          <dd class="mono small" title={e.workdir}>
+          <dd class="mono small" title={e.code_snapshot?.id ? `${e.workdir} (snapshot ${e.code_snapshot.id})` : e.workdir} data-testid="fact-code">
             {e.workdir || "—"}
-            {latest?.code_commit ? <span class="muted"> @ {codeLabel(latest.code_commit, latest.code_dirty)}</span> : null}
+            {e.code_snapshot?.id ? (
+              <span class="muted"> · {snapshotLabel(e.code_snapshot.id, e.code_snapshot.git_commit, e.code_snapshot.git_dirty)}</span>
+            ) : latest?.code_commit ? (
+              <span class="muted"> @ {codeLabel(latest.code_commit, latest.code_dirty)}</span>
+            ) : null}
           </dd>
         </div>
         {(e.secrets ?? []).length > 0 && (

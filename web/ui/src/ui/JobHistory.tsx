@@ -8,7 +8,7 @@
 import { useState } from "preact/hooks";
 import type { Job } from "../api/types";
 import { formatTimestamp } from "../logic/format";
-import { codeLabel, templateLabel } from "../logic/workloadText";
+import { snapshotLabel, templateLabel } from "../logic/workloadText";
 import { cancelJob } from "./actions";
 import { Ago, CopyButton, JobDuration, StateBadge } from "./bits";
 import { navigate } from "./route";
@@ -75,8 +75,12 @@ export function JobHistory({ jobs, experimentId, error }: { jobs: Job[]; experim
                   {j.backend_job_id || "—"}
                 </td>
                 <td class="small" data-testid="job-template">{templateLabel(j.template, j.template_version) || "—"}</td>
-                <td class="mono small" data-testid="job-code" title={j.workdir ? `${j.workdir}${j.code_commit ? ` @ ${j.code_commit}` : ""}` : undefined}>
-                  {codeLabel(j.code_commit, j.code_dirty) || "—"}
+                <td
+                  class="mono small"
+                  data-testid="job-code"
+                  title={j.workdir ? `${j.workdir}${j.code_snapshot ? ` (snapshot ${j.code_snapshot})` : ""}${j.code_commit ? ` @ ${j.code_commit}` : ""}` : undefined}
+                >
+                  {snapshotLabel(j.code_snapshot, j.code_commit, j.code_dirty) || "—"}
                 </td>
                 <td class="nowrap">
                   <button type="button" class="btn small ghost" onClick={() => navigate({ view: "exp", id: experimentId, tab: "logs", job: j.id })}>

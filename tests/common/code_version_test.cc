@@ -1,4 +1,4 @@
-#include "daemon/workload/code_version.h"
+#include "common/code_version.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace skydeck::workload {
+namespace skydeck {
 namespace {
 namespace fs = std::filesystem;
 
@@ -44,4 +44,4 @@ TEST_CASE("a workdir's git commit and dirty flag", "[code]") {
 }
 
 }  // namespace
-}  // namespace skydeck::workload
+}  // namespace skydeck

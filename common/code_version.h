@@ -1,8 +1,10 @@
-// File: daemon/workload/code_version.h
+// File: common/code_version.h
 //
-// What code a local workdir holds when a job is launched: its git commit
-// and whether it has uncommitted changes. Recorded on the job (Job
-// code_commit, code_dirty) so that a result can be traced to its code.
+// What code a local workdir holds: its git commit and whether it has
+// uncommitted changes. Recorded on the job (Job code_commit, code_dirty)
+// so that a result can be traced to its code: read by skydeckd at launch
+// (local backend) and by whoever takes a code snapshot of the directory
+// (the CLI, or skydeckd itself), when it is taken.
 //
 //   CodeVersion v = InspectCode("/home/me/project");
 //   // v.commit == "3f2a..." (40 hex digits), v.dirty == true
@@ -18,7 +20,7 @@
 
 #include <string>
 
-namespace skydeck::workload {
+namespace skydeck {
 
 struct CodeVersion {
   // 40 hex digits; "" when unknown.
@@ -31,4 +33,4 @@ struct CodeVersion {
 
 CodeVersion InspectCode(const std::string& dir);
 
-}  // namespace skydeck::workload
+}  // namespace skydeck

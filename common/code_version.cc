@@ -1,4 +1,4 @@
-#include "daemon/workload/code_version.h"
+#include "common/code_version.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace skydeck::workload {
+namespace skydeck {
 namespace {
 
 constexpr int kTimeoutMs = 5000;
@@ -119,4 +119,4 @@ CodeVersion InspectCode(const std::string& dir) {
   return v;
 }
 
-}  // namespace skydeck::workload
+}  // namespace skydeck
