@@ -18,6 +18,7 @@
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
 #include "daemon/daemon_options.h"
+#include "daemon/malloc_policy.h"
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/metrics/grpc_metrics_interceptor.h"
 #include "daemon/metrics/metered_backend.h"
@@ -93,6 +94,8 @@ int Run(const DaemonOptions& o) {
     LogError("cannot read database", {{"path", o.db_path}});
     return 1;
   }
+  // Free heap pages back to the kernel now and then (malloc_policy.h).
+  MallocTrimmer trimmer(absl::Seconds(30));
   service::WatchHub hub(*revision);
   (*store)->SetCommitListener([&hub](int64_t rev) { hub.Publish(rev); });
 
@@ -203,6 +206,9 @@ int Run(const DaemonOptions& o) {
 }  // namespace skydeck
 
 int main(int argc, char** argv) {
+  // Before any thread exists: fewer malloc arenas bound the RSS that
+  // freed memory holds (malloc_policy.h).
+  skydeck::LimitMallocArenas(skydeck::kDaemonMallocArenas);
   auto parsed = skydeck::ParseDaemonOptions(argc, argv, SKYDECK_VERSION);
   if (parsed.exit_now) return parsed.exit_code;
   return skydeck::Run(parsed.options);

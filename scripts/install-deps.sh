@@ -18,7 +18,7 @@ if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic sqlite3 chromium)
+  packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic python3-yaml sqlite3 chromium)
 fi
 
 missing=()

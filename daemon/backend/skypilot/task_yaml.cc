@@ -1,19 +1,33 @@
 #include "daemon/backend/skypilot/task_yaml.h"
 
 #include <exception>
+#include <ostream>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/yaml_load_all.h"
+#include "common/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
 
-// Emits `key: "value"` with the value always double-quoted.
+// A scalar already written in YAML syntax, for Emitter::WriteIntegralType,
+// which streams its argument verbatim as a scalar node (the emitter's only
+// way to take a scalar formatted elsewhere).
+struct PreformattedScalar {
+  std::string text;
+};
+std::ostream& operator<<(std::ostream& os, const PreformattedScalar& s) { return os << s.text; }
+
+// Emits `key: "value"` with the value always double-quoted, escaped by
+// YamlDoubleQuoted rather than by yaml-cpp, whose emitter writes DEL and C1
+// controls raw (PyYAML, which SkyPilot parses the task with, refuses them)
+// and replaces U+FFFF with U+FFFD (common/yaml_scalar.h).
 void QuotedEntry(YAML::Emitter& out, const char* key, const std::string& value) {
-  out << YAML::Key << key << YAML::Value << YAML::DoubleQuoted << value;
+  out << YAML::Key << key << YAML::Value;
+  out.WriteIntegralType(PreformattedScalar{YamlDoubleQuoted(value)});
 }
 
 std::string NameDocument(const std::string& name) {

@@ -21,7 +21,9 @@
 //   run: "python train.py 'trainer.lr=0.0003'"
 //
 // Every string is double-quoted so that values like "yes", "1e3" or "null"
-// reach SkyPilot as strings, not booleans, numbers or nulls.
+// reach SkyPilot as strings, not booleans, numbers or nulls, and escaped so
+// that PyYAML reads back exactly the recorded text, DEL, C1 controls and
+// noncharacters included (common/yaml_scalar.h).
 #pragma once
 
 #include <optional>

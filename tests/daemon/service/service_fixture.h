@@ -68,6 +68,10 @@ class ServiceFixture {
 
   WatchHub& hub() { return hub_; }
 
+  // Stops serving, waiting for every handler still running (e.g. one whose
+  // caller already gave up); the store stays readable.
+  void StopServer() { server_->Shutdown(); }
+
  private:
   std::unique_ptr<store::Store> store_;
   WatchHub hub_;
