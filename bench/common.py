@@ -57,7 +57,7 @@ def load_stubs():
 
 
 class Daemon:
-    def __init__(self, skydeckd, extra_args=(), data_dir=None):
+    def __init__(self, skydeckd, extra_args=(), data_dir=None, env=None):
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skydeck-bench-")
         ready = os.path.join(self.data_dir, "ready")
@@ -69,7 +69,7 @@ class Daemon:
             [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
              "--ready-file", ready, "--log-level", "warn", "--backend", "local"]
             + list(extra_args),
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, env=env)
         deadline = time.monotonic() + 60
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -3,10 +3,13 @@
 // `skydeck exp ...`: experiments. Each verb parses its words (syntax errors
 // are usage errors, exit 2, before any request), makes its RPC, and prints
 // the result as a table for people or as the API's own JSON/YAML for
-// scripts. Bulk verbs make one RPC per id and keep going past failures.
+// scripts. The bulk verbs that change experiments (start, stop, terminate,
+// delete) make one RPC for all of them, which the daemon applies as one
+// transaction; undelete makes one RPC per id and keeps going past failures.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -364,22 +367,67 @@ struct DesiredStateArgs {
   std::string timeout = "10m";
 };
 
+// A bulk answer too big to carry its experiments (more than 1,000): for
+// people one line, for scripts the counts and the ids (which every verb
+// accepts wherever it takes a name).
+void PrintBulkSummary(CommandContext& ctx, const std::string& line, int64_t matched,
+                      int64_t changed, const google::protobuf::RepeatedField<int64_t>& ids) {
+  if (ctx.human()) {
+    ctx.Write(line + "\n");
+  } else if (ctx.format() == OutputFormat::kName) {
+    std::string lines;
+    for (int64_t id : ids) absl::StrAppend(&lines, id, "\n");
+    ctx.Write(lines);
+  } else {
+    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+    doc["matched"] = matched;
+    doc["changed"] = changed;
+    doc["ids"] = nlohmann::ordered_json(std::vector<int64_t>(ids.begin(), ids.end()));
+    ctx.WriteDocument(doc);
+  }
+}
+
+// The experiments with these ids, read back page by page (for --wait after
+// a change too big for its answer to carry them). `selector` narrows the
+// pages read; the ids decide.
+absl::StatusOr<std::vector<pb::Experiment>> ReadBack(CommandContext& ctx,
+                                                     const std::string& selector,
+                                                     const google::protobuf::RepeatedField<int64_t>& ids) {
+  std::set<int64_t> wanted(ids.begin(), ids.end());
+  ASSIGN_OR_RETURN(std::vector<pb::Experiment> all, ListMatching(ctx, selector, {}));
+  std::vector<pb::Experiment> out;
+  for (pb::Experiment& e : all) {
+    if (wanted.count(e.id())) out.push_back(std::move(e));
+  }
+  return out;
+}
+
 absl::Status RunSetDesiredState(CommandContext& ctx, const DesiredStateArgs& args,
                                 pb::DesiredState state, const std::string& verb) {
   ASSIGN_OR_RETURN(absl::Duration timeout, AsUsage(ParseWaitTimeout(args.timeout)));
-  ASSIGN_OR_RETURN(std::vector<std::string> refs, ResolveSelection(ctx, args.selection, verb));
-  if (refs.empty()) {
-    PrintExperimentList(ctx, {});
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(BulkTarget target, BulkTargetOf(ctx, args.selection, verb));
+  // One request however many experiments: the daemon applies the selector
+  // and the change in one transaction (all or nothing).
   pb::SetDesiredStateRequest req;
-  for (const std::string& ref : refs) req.add_ids(ref);
+  for (const std::string& ref : target.refs) req.add_ids(ref);
+  if (target.filter) *req.mutable_filter() = *target.filter;
   req.set_desired_state(state);
   req.set_reason(args.reason);
   pb::SetDesiredStateResponse resp;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::SetDesiredState, req, &resp));
   std::vector<pb::Experiment> changed(resp.experiments().begin(), resp.experiments().end());
-  PrintExperimentList(ctx, changed);
+  if (resp.experiments_size() == resp.matched()) {
+    PrintExperimentList(ctx, changed);
+  } else {
+    PrintBulkSummary(ctx,
+                     absl::StrCat(resp.matched(), " experiments matched; desired state ",
+                                  StateName(state), " set on ", resp.changed(),
+                                  ", the others had it already"),
+                     resp.matched(), resp.changed(), resp.ids());
+    if (args.wait) {
+      ASSIGN_OR_RETURN(changed, ReadBack(ctx, args.selection.selector, resp.ids()));
+    }
+  }
   if (!args.wait) return absl::OkStatus();
   return WaitForExperiments(ctx, changed, pb::OBSERVED_STATE_RUNNING, timeout);
 }
@@ -416,26 +464,36 @@ struct DeleteArgs {
 };
 
 absl::Status RunDelete(CommandContext& ctx, const DeleteArgs& args) {
-  ASSIGN_OR_RETURN(std::vector<std::string> refs, ResolveSelection(ctx, args.selection, "delete"));
-  std::vector<pb::Experiment> archived;
-  if (refs.empty() && ctx.human()) std::fputs("No experiments matched.\n", stderr);
-  absl::Status status = RunForEach(refs, [&](const std::string& ref) -> absl::Status {
-    pb::DeleteExperimentRequest req;
-    req.set_id(ref);
-    req.set_force(args.force);
-    req.set_purge(args.purge);
-    pb::DeleteExperimentResponse resp;
-    RETURN_IF_ERROR(ctx.client().Call(&Stub::DeleteExperiment, req, &resp));
-    if (resp.has_experiment()) archived.push_back(resp.experiment());
-    if (ctx.human()) {
-      ctx.Write(args.purge ? absl::StrCat("experiment ", ref, " purged\n")
-                           : absl::StrCat("experiment ", resp.experiment().name(), " (",
-                                          resp.experiment().id(), ") deleted\n"));
+  ASSIGN_OR_RETURN(BulkTarget target, BulkTargetOf(ctx, args.selection, "delete"));
+  // One request: every experiment is deleted, or (e.g. one has a live job
+  // and --force is not given) none.
+  pb::DeleteExperimentsRequest req;
+  for (const std::string& ref : target.refs) req.add_ids(ref);
+  if (target.filter) *req.mutable_filter() = *target.filter;
+  req.set_force(args.force);
+  req.set_purge(args.purge);
+  pb::DeleteExperimentsResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::DeleteExperiments, req, &resp));
+  if (resp.deleted() == 0 && ctx.human()) std::fputs("No experiments matched.\n", stderr);
+  bool complete = args.purge || resp.experiments_size() == resp.deleted();
+  if (!complete) {
+    PrintBulkSummary(ctx, absl::StrCat(resp.deleted(), " experiments deleted"), resp.deleted(),
+                     resp.deleted(), resp.ids());
+  } else if (ctx.human()) {
+    std::string lines;
+    if (args.purge) {
+      for (int64_t id : resp.ids()) absl::StrAppend(&lines, "experiment ", id, " purged\n");
+    } else {
+      for (const pb::Experiment& e : resp.experiments()) {
+        absl::StrAppend(&lines, "experiment ", e.name(), " (", e.id(), ") deleted\n");
+      }
     }
-    return absl::OkStatus();
-  });
-  if (!ctx.human()) ctx.WriteDocument(ListDocument("experiments", archived, ctx.int64_encoding()));
-  return status;
+    ctx.Write(lines);
+  } else {
+    std::vector<pb::Experiment> archived(resp.experiments().begin(), resp.experiments().end());
+    ctx.WriteDocument(ListDocument("experiments", archived, ctx.int64_encoding()));
+  }
+  return absl::OkStatus();
 }
 
 void AddDelete(CLI::App* exp, CommandContext* ctx) {
@@ -445,10 +503,14 @@ void AddDelete(CLI::App* exp, CommandContext* ctx) {
   cmd->alias("rm");
   AddSelectionOptions(cmd, &args->selection, /*allow_all=*/true);
   cmd->add_flag("--force", args->force,
-                "Terminate a live job instead of refusing (then delete again once it ended)");
+                "Terminate live jobs instead of refusing, and delete once they ended (the "
+                "daemon waits up to the call's deadline; run it again if that passes)");
   cmd->add_flag("--purge", args->purge, "Remove the experiment and its history for good");
   SetExamples(cmd, {"skydeck exp delete lr-3e-4", "skydeck exp delete 12 13 --purge",
                      "skydeck exp delete -l sweep=old --state STOPPED"});
+  cmd->footer(std::string(cmd->get_footer()) +
+              "\n\nAll the experiments named are deleted in one transaction, or none: one "
+              "with a live job refuses the whole delete unless --force.");
   OnParsed(cmd, ctx, [ctx, args] { return RunDelete(*ctx, *args); });
 }
 

@@ -2,8 +2,10 @@
 //
 // Which experiments a bulk verb (`exp start|stop|terminate|delete`, `wait`)
 // acts on: ids/names, or `-l SELECTOR` and `--state S` (as `exp list`), or
-// `--all`. Acting on everything is easy to do by accident, so `--all` asks
-// for confirmation when stdin is a terminal and requires `--yes` otherwise.
+// `--all`. The verbs that change experiments send the selector and states
+// to the daemon (BulkTargetOf); `wait` lists the matching ids first.
+// Acting on everything is easy to do by accident, so `--all` asks for
+// confirmation when stdin is a terminal and requires `--yes` otherwise.
 //
 //   auto sel = std::make_shared<Selection>();
 //   AddSelectionOptions(cmd, sel.get(), /*allow_all=*/true);
@@ -11,6 +13,7 @@
 //   ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveSelection(ctx, *sel, "stop"));
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "cli/command.h"
 #include "skydeck/v1/resources.pb.h"
+#include "skydeck/v1/service.pb.h"
 
 namespace skydeck::cli {
 
@@ -41,6 +45,23 @@ void AddSelectionOptions(CLI::App* command, Selection* selection, bool allow_all
 absl::StatusOr<std::vector<pb::Experiment>> ListMatching(CommandContext& ctx,
                                                          absl::string_view selector,
                                                          const std::vector<std::string>& states);
+
+// What a bulk verb (`exp start|stop|terminate|delete`) sends: the IDs as
+// given and, with -l, --state or --all, a filter the daemon evaluates in
+// the same transaction as the change, so any number of experiments is one
+// request (--all: a filter with no field set).
+struct BulkTarget {
+  std::vector<std::string> refs;
+  std::optional<pb::ExperimentFilter> filter;
+};
+
+// BulkTargetOf()
+//
+// The request scope of `selection`. `verb` names the action in the
+// confirmation prompt of --all (which says how many live experiments there
+// are). Errors: as ResolveSelection.
+absl::StatusOr<BulkTarget> BulkTargetOf(CommandContext& ctx, const Selection& selection,
+                                        absl::string_view verb);
 
 // ResolveSelection()
 //

@@ -35,13 +35,17 @@ inline constexpr int kMaxGpusPerNode = 64;
 inline constexpr int kMaxRestartsLimit = 100;
 inline constexpr int kMaxPageSize = 1000;
 // Experiments named one by one in a bulk request (SetDesiredState.ids); a
-// label selector reaches any number.
+// filter reaches any number.
 inline constexpr size_t kMaxRefsPerRequest = 1000;
 // Environment variables and secret names of one experiment.
 inline constexpr size_t kMaxEnvs = 64;
 inline constexpr size_t kMaxEnvValueBytes = 4096;
 inline constexpr size_t kMaxSecrets = 64;
 inline constexpr size_t kMaxEnvNameBytes = 128;
+// Experiments a bulk answer carries in full; beyond that, only their ids.
+inline constexpr size_t kMaxExperimentsInBulkAnswer = 1000;
+// ExperimentFilter.text, the dashboard's search box.
+inline constexpr size_t kMaxSearchTextBytes = 1024;
 // The rendered command (base command and quoted flags). The local backend
 // passes it as one argument to `/bin/sh -c`, which Linux caps at 128 KiB
 // (MAX_ARG_STRLEN); the margin covers schema normalisation after the check.

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_options.h"
+#include "daemon/malloc_policy.h"
 
 namespace skydeck {
 namespace {
@@ -29,6 +30,8 @@ int Run(const DaemonOptions& options) {
     LogError("skydeckd cannot start", {{"error", std::string(started.message())}});
     return DaemonExitCode(started);
   }
+  // Free heap pages back to the kernel now and then (malloc_policy.h).
+  MallocTrimmer trimmer(absl::Seconds(30));
   int sig = 0;
   sigwait(&signals, &sig);
   LogInfo("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -41,6 +44,9 @@ int Run(const DaemonOptions& options) {
 }  // namespace skydeck
 
 int main(int argc, char** argv) {
+  // Before any thread exists: fewer malloc arenas bound the RSS that
+  // freed memory holds (malloc_policy.h).
+  skydeck::LimitMallocArenas(skydeck::kDaemonMallocArenas);
   auto parsed = skydeck::ParseDaemonOptions(argc, argv, SKYDECK_VERSION);
   if (parsed.exit_now) return parsed.exit_code;
   return skydeck::Run(parsed.options);

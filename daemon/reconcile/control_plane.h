@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -48,6 +49,10 @@ class ControlPlane {
   // Reconcile this experiment soon. Cheap; never blocks on the backend.
   // Thread-safety: callable from any thread.
   virtual void Enqueue(int64_t experiment_id) = 0;
+  // Enqueue for many (e.g. a bulk change's), at once.
+  virtual void EnqueueMany(const std::vector<int64_t>& experiment_ids) {
+    for (int64_t id : experiment_ids) Enqueue(id);
+  }
 
   // Polls the backend now. Returns the number of jobs queried.
   // Errors: UNAVAILABLE when the backend cannot be reached.

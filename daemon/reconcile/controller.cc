@@ -111,6 +111,10 @@ bool Controller::SleepFor(absl::Duration d) {
 
 void Controller::Enqueue(int64_t experiment_id) { queue_.Add(experiment_id); }
 
+void Controller::EnqueueMany(const std::vector<int64_t>& experiment_ids) {
+  queue_.AddMany(experiment_ids);
+}
+
 void Controller::WorkerLoop() {
   while (std::optional<int64_t> id = queue_.Get()) {
     ReconcileOne(*id);

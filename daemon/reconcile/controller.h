@@ -112,6 +112,7 @@ class Controller final : public ControlPlane {
 
   // ControlPlane.
   void Enqueue(int64_t experiment_id) override;
+  void EnqueueMany(const std::vector<int64_t>& experiment_ids) override;
   absl::StatusOr<int> Refresh() override;
   BackendHealth Health() override;
   absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;

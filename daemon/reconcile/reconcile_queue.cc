@@ -13,7 +13,25 @@ void ReconcileQueue::Add(int64_t id, Priority priority) {
   cv_.notify_one();
 }
 
-void ReconcileQueue::Enqueue(int64_t id, Priority priority) {
+void ReconcileQueue::AddMany(const std::vector<int64_t>& ids, Priority priority) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutdown_) return;
+    // Promotions leave resync_ in one pass at the end: erasing each from
+    // the deque as it comes would cost O(ids x queue) when a bulk change
+    // meets a full resync (100,000 x 100,000 at scale).
+    std::set<int64_t> promoted;
+    for (int64_t id : ids) Enqueue(id, priority, &promoted);
+    if (!promoted.empty()) {
+      resync_.erase(std::remove_if(resync_.begin(), resync_.end(),
+                                   [&](int64_t id) { return promoted.count(id) > 0; }),
+                    resync_.end());
+    }
+  }
+  cv_.notify_all();
+}
+
+void ReconcileQueue::Enqueue(int64_t id, Priority priority, std::set<int64_t>* promoted) {
   if (processing_.count(id)) {
     auto [it, inserted] = dirty_.emplace(id, priority);
     if (!inserted && priority == Priority::kUrgent) it->second = priority;
@@ -27,7 +45,11 @@ void ReconcileQueue::Enqueue(int64_t id, Priority priority) {
   }
   if (priority == Priority::kUrgent && it->second == Priority::kResync) {
     // Promote: a user write should not wait behind a long resync.
-    resync_.erase(std::find(resync_.begin(), resync_.end(), id));
+    if (promoted) {
+      promoted->insert(id);
+    } else {
+      resync_.erase(std::find(resync_.begin(), resync_.end(), id));
+    }
     urgent_.push_back(id);
     it->second = Priority::kUrgent;
   }

@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -36,6 +37,8 @@ class ReconcileQueue {
   enum class Priority { kUrgent, kResync };
 
   void Add(int64_t id, Priority priority = Priority::kUrgent);
+  // Add for many ids under one lock (a bulk change's).
+  void AddMany(const std::vector<int64_t>& ids, Priority priority = Priority::kUrgent);
   // Adds the id once `delay` has passed (kUrgent then). An earlier pending
   // AddAfter for the same id wins.
   void AddAfter(int64_t id, absl::Duration delay);
@@ -56,8 +59,9 @@ class ReconcileQueue {
  private:
   using Clock = std::chrono::steady_clock;
 
-  // REQUIRES: mu_ held.
-  void Enqueue(int64_t id, Priority priority);
+  // REQUIRES: mu_ held. With `promoted`, an id promoted from resync to
+  // urgent is recorded there and left in resync_ for the caller to remove.
+  void Enqueue(int64_t id, Priority priority, std::set<int64_t>* promoted = nullptr);
   void PromoteDueLocked(Clock::time_point now);
   std::optional<int64_t> PopLocked();
 

@@ -265,64 +265,6 @@ grpc::Status SkyDeckService::UndeleteExperiment(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
-                                             const pb::SetDesiredStateRequest* req,
-                                             pb::SetDesiredStateResponse* resp) {
-  return Handle(*ctx, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
-    ASSIGN_OR_RETURN(DesiredState desired, FromProto(req->desired_state()));
-    RETURN_IF_ERROR(ValidateText("reason", req->reason(), kMaxReasonBytes));
-    // Resolve everything first so a typo in one id changes nothing.
-    std::set<int64_t> ids;
-    std::vector<std::string> refs(req->ids().begin(), req->ids().end());
-    if (!req->id().empty()) refs.push_back(req->id());
-    if (refs.size() > kMaxRefsPerRequest) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "ids: at most ", kMaxRefsPerRequest, " per request; use a label selector for more"));
-    }
-    for (const std::string& ref : refs) {
-      ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(ref));
-      if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", ref, " is deleted"));
-      ids.insert(r.id);
-    }
-    if (!req->label_selector().empty()) {
-      ASSIGN_OR_RETURN(LabelSelector selector, LabelSelector::Parse(req->label_selector()));
-      store::ExperimentQuery q;
-      q.selector = std::move(selector);
-      q.limit = std::numeric_limits<int>::max();
-      ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
-      for (const auto& r : page.experiments) ids.insert(r.id);
-    } else if (refs.empty()) {
-      return absl::InvalidArgumentError("name experiments by id, ids or label_selector");
-    }
-    for (int64_t id : ids) {
-      // Each change commits on its own; a caller that gave up (deadline,
-      // Ctrl-C) stops the rest instead of leaving the daemon busy for it.
-      if (ctx->IsCancelled()) {
-        return absl::CancelledError(absl::StrCat(
-            "cancelled by the caller after ", resp->experiments_size(), " of ", ids.size(),
-            " experiments were changed"));
-      }
-      ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->GetExperiment(id));
-      if (desired == DesiredState::kRunning && r.spec.desired_state == DesiredState::kRunning) {
-        // `start` on a finished (or stalled) experiment means "run it again".
-        ASSIGN_OR_RETURN(r, store_->RequestRun(id, actor, req->reason()));
-        if (control_) control_->Enqueue(id);
-      } else {
-        ASSIGN_OR_RETURN(r, ChangeSpec(
-                                id,
-                                [&](store::ExperimentSpec& s) {
-                                  s.desired_state = desired;
-                                  return absl::OkStatus();
-                                },
-                                actor, req->reason()));
-      }
-      ToProto(r, resp->add_experiments());
-    }
-    return absl::OkStatus();
-  });
-}
-
 grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
                                          const pb::UpdateFlagsRequest* req,
                                          pb::UpdateFlagsResponse* resp) {

@@ -52,6 +52,9 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                 pb::UpdateExperimentResponse* resp) override;
   grpc::Status DeleteExperiment(grpc::ServerContext* ctx, const pb::DeleteExperimentRequest* req,
                                 pb::DeleteExperimentResponse* resp) override;
+  grpc::Status DeleteExperiments(grpc::ServerContext* ctx,
+                                 const pb::DeleteExperimentsRequest* req,
+                                 pb::DeleteExperimentsResponse* resp) override;
   grpc::Status UndeleteExperiment(grpc::ServerContext* ctx,
                                   const pb::UndeleteExperimentRequest* req,
                                   pb::UndeleteExperimentResponse* resp) override;
@@ -125,6 +128,21 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // Waits until the experiment has no live job. Errors: DEADLINE_EXCEEDED
   // shortly before the caller's deadline.
   absl::Status WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id);
+  // ---- Bulk changes (service_bulk.cc) ----
+  // What a bulk request addresses: `refs` (ids or names, at most
+  // kMaxRefsPerRequest, resolved now) and, when `filter` is not null, every
+  // live experiment it matches. Errors: INVALID_ARGUMENT naming the field
+  // (also when nothing is named); NOT_FOUND for an unknown ref, or a
+  // deleted one unless `allow_deleted`.
+  absl::StatusOr<store::ExperimentSelection> SelectionFrom(const std::vector<std::string>& refs,
+                                                           const pb::ExperimentFilter* filter,
+                                                           bool allow_deleted);
+  // Options that stop a bulk change (rolled back: DEADLINE_EXCEEDED or
+  // CANCELLED) when the caller goes away or its deadline is near.
+  // REQUIRES: the options are used only while `ctx`'s call runs.
+  static store::BulkOptions BulkOptionsFor(const grpc::ServerContext& ctx);
+  // WaitForNoLiveJob for many experiments.
+  absl::Status WaitForNoLiveJobs(const grpc::ServerContext& ctx, const std::vector<int64_t>& ids);
   // Applies a spec change and enqueues a reconcile when it changed anything
   // (a dry run only reports what it would be).
   absl::StatusOr<store::ExperimentRecord> ChangeSpec(

@@ -91,6 +91,54 @@ class BackupFile {
   const int64_t revision_;
 };
 
+// ---- Bulk changes (store_bulk.cc) -----------------------------------------
+
+// Live experiments a bulk change addresses by what they are: every field
+// that is set must hold.
+struct ExperimentFilter {
+  // Empty: any.
+  std::vector<DesiredState> desired_states;
+  std::vector<ObservedState> observed_states;
+  LabelSelector selector;
+  // Only names containing this.
+  std::string name_contains;
+  // Search words (common/experiment_search.h); each must occur.
+  std::vector<std::string> words;
+};
+
+// What a bulk change addresses: `ids`, plus every live experiment `filter`
+// matches when it is set (an empty filter matches every live experiment).
+struct ExperimentSelection {
+  std::vector<int64_t> ids;
+  std::optional<ExperimentFilter> filter;
+};
+
+struct BulkOptions {
+  // Asked every few hundred experiments while the change is made; an error
+  // (e.g. the caller's deadline is near) rolls everything back and is
+  // returned. Null: never stop.
+  std::function<absl::Status()> keep_going;
+  // Records are returned when at most this many experiments are addressed.
+  size_t max_records = 1000;
+};
+
+struct BulkResult {
+  // Every experiment addressed, ascending.
+  std::vector<int64_t> ids;
+  // Those the change altered (each got an event), ascending.
+  std::vector<int64_t> changed_ids;
+  // Every addressed experiment after the change, by id, when there are at
+  // most BulkOptions::max_records of them; empty otherwise.
+  std::vector<ExperimentRecord> experiments;
+};
+
+// The experiments a selection addresses now, and those of them with a live
+// job (a forced delete waits for these).
+struct SelectedExperiments {
+  std::vector<int64_t> ids;
+  std::vector<int64_t> with_live_job;
+};
+
 // How a write ends. kDryRun runs every statement and check of the write
 // (constraints included), then rolls it back: the caller gets what would be
 // stored, and nothing is written, announced or given an id.
@@ -176,6 +224,40 @@ class Store {
   // Removes the experiment with its jobs and events. Errors:
   // FAILED_PRECONDITION while it has a live job.
   absl::Status Purge(int64_t id, absl::string_view actor);
+
+  // ---- Bulk changes (store_bulk.cc) ---------------------------------------
+  //
+  // Each is ONE transaction however many experiments it addresses: all of
+  // them change, or (on any error, a refusal for one experiment included)
+  // none; their events are appended in that transaction and announced by
+  // one commit. The selection is evaluated inside the transaction.
+  // Errors common to all: NOT_FOUND for an id that is unknown or deleted;
+  // whatever BulkOptions::keep_going returns.
+
+  // Sets the desired state of every selected experiment, each exactly as
+  // UpdateSpec changing only desired_state would (generation, run
+  // boundary, "DesiredStateChanged" event), except that RUNNING on an
+  // experiment already RUNNING without a live job starts a new run, as
+  // RequestRun does. Experiments already in that state are unchanged.
+  absl::StatusOr<BulkResult> SetDesiredStates(const ExperimentSelection& selection,
+                                              DesiredState desired, absl::string_view actor,
+                                              absl::string_view reason,
+                                              const BulkOptions& options = {});
+  // Archives every selected experiment, as SoftDelete. Errors:
+  // FAILED_PRECONDITION, naming (some of) them, when any has a live job.
+  absl::StatusOr<BulkResult> SoftDeleteMany(const ExperimentSelection& selection,
+                                            absl::string_view actor,
+                                            const BulkOptions& options = {});
+  // Removes every selected experiment with its jobs and events, as Purge
+  // (a deleted experiment may be named by id). The result has no records.
+  // Errors: FAILED_PRECONDITION when any has a live job.
+  absl::StatusOr<BulkResult> PurgeMany(const ExperimentSelection& selection,
+                                       absl::string_view actor,
+                                       const BulkOptions& options = {});
+  // Reads which experiments `selection` addresses (deleted ones allowed by
+  // id when `allow_deleted`), writing nothing.
+  absl::StatusOr<SelectedExperiments> SelectExperiments(const ExperimentSelection& selection,
+                                                        bool allow_deleted = false);
 
   // Live experiments per observed state.
   absl::StatusOr<std::map<ObservedState, int64_t>> CountByObservedState();
@@ -356,6 +438,13 @@ class Store {
   // UpdateJob's body. REQUIRES: inside Transaction.
   absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate);
   absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
+  // The experiments a selection addresses, by id. REQUIRES: mu_ held.
+  struct BulkCandidate;
+  absl::StatusOr<std::vector<BulkCandidate>> SelectLocked(const ExperimentSelection& selection,
+                                                          bool allow_deleted,
+                                                          const BulkOptions& options);
+  // BulkResult::experiments for `ids`. REQUIRES: inside Transaction.
+  absl::Status LoadBulkRecords(BulkResult* result, const BulkOptions& options);
   absl::StatusOr<int64_t> MaxFlagSchemaVersion(absl::string_view base_command);
   absl::StatusOr<int64_t> MaxTaskTemplateVersion(absl::string_view name);
   absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplateLocked(

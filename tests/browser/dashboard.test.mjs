@@ -7,7 +7,8 @@
 // log, edit a flag with typeahead from the flag schemas, declare a schema
 // while the page is open and see its types checked inline and by the daemon
 // (and its warnings), see the server's error for invalid input, duplicate,
-// bulk stop, delete and undo, the events panel, and the live stream resuming
+// bulk stop, delete and undo, a bulk action on a filter (sent as the filter),
+// the events panel, and the live stream resuming
 // after the daemon restarts. Screenshots of the main views go to
 // SCREENSHOT_DIR.
 //
@@ -452,14 +453,14 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     const bulk = page.locator("[data-testid=bulkbar]");
     await bulk.locator("b", { hasText: "2 selected" }).waitFor();
     await shot("13-bulk-selection");
-    // Deleting experiments with live jobs is refused; the daemon's reason is shown.
+    // Deleting experiments with live jobs is refused as a whole (one
+    // request, nothing deleted); the daemon's reason names them.
     await bulk.getByRole("button", { name: "Delete", exact: true }).click();
-    for (const name of ["long-a", "long-b"]) {
-      const refused = toast(`Could not delete ${name}`);
-      await refused.locator(".toast-detail", { hasText: "has a live job" }).waitFor();
-      await refused.getByRole("button", { name: "Terminate and delete" }).waitFor();
-      await refused.getByRole("button", { name: "Dismiss" }).click();
-    }
+    const refused = toast("Could not delete 2 experiments");
+    await refused.locator(".toast-detail", { hasText: "have a live job (long-a, long-b)" }).waitFor();
+    await refused.getByRole("button", { name: "Terminate and delete" }).waitFor();
+    await refused.getByRole("button", { name: "Dismiss" }).click();
+    assert.equal((await api("GET", "/api/experiments/long-a")).experiment.delete_time, undefined);
     await bulk.getByRole("button", { name: "Stop", exact: true }).click();
     await toast("Stopped 2 experiments").waitFor();
     await page.waitForSelector(rowIn("long-a", "STOPPED"), { timeout: 30_000 });
@@ -479,6 +480,38 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     await page.waitForSelector(row("long-b"));
     await toast("Restored 2 experiments").waitFor();
     assert.equal((await api("GET", "/api/experiments/long-a")).experiment.delete_time, undefined);
+  });
+
+  await t.test("acts on a filter with one request carrying the filter, not ids", { timeout: STEP_TIMEOUT }, async () => {
+    const bodies = [];
+    const record = (req) => {
+      if (req.method() === "POST" && req.url().endsWith("/api/experiments/state")) bodies.push(req.postDataJSON());
+    };
+    page.on("request", record);
+    try {
+      await page.click("[data-testid=bulkbar] >> text=Clear selection");
+      await page.fill("input[placeholder^='labels:']", "sweep=ui-long");
+      await page.waitForSelector(row("ui-hello"), { state: "detached" });
+      await page.check("section.group[data-group='sweep=ui-long'] header input[type=checkbox]");
+      const bulk = page.locator("[data-testid=bulkbar]");
+      await bulk.locator("[data-testid=bulk-scope]", { hasText: "all that match the filter" }).waitFor();
+      await shot("15-bulk-on-filter");
+      await bulk.getByRole("button", { name: "Terminate", exact: true }).click();
+      await toast("Terminated 2 experiments").waitFor();
+      await until(() => bodies.length === 1, "the bulk request");
+      assert.deepEqual(bodies[0].filter, { label_selector: "sweep=ui-long" });
+      assert.equal(bodies[0].ids, undefined);
+      assert.equal(bodies[0].desired_state, "TERMINATED");
+      for (const name of ["long-a", "long-b"]) {
+        await page.waitForSelector(rowIn(name, "TERMINATED"), { timeout: 30_000 });
+        assert.equal((await api("GET", `/api/experiments/${name}`)).experiment.desired_state, "TERMINATED");
+      }
+      await page.click("[data-testid=bulkbar] >> text=Clear selection");
+      await page.fill("input[placeholder^='labels:']", "");
+      await page.waitForSelector(row("ui-hello"));
+    } finally {
+      page.off("request", record);
+    }
   });
 
   await t.test("terminates and deletes a running experiment on request", { timeout: STEP_TIMEOUT }, async () => {

@@ -153,6 +153,9 @@ class HttpBridgeTest(harness.E2ETestCase):
              {"label_selector": "sweep=web", "desired_state": "DESIRED_STATE_STOPPED"})
         h.ok("DELETE", "/api/experiments/web-a")
         h.ok("POST", f"/api/experiments/{eid}/undelete", {})
+        deleted = h.ok("POST", "/api/experiments/delete", {"filter": {"label_selector": "sweep=web"}})
+        self.assertEqual((deleted["deleted"], deleted["ids"]), (1, [eid]))
+        h.ok("POST", f"/api/experiments/{eid}/undelete", {})
         self.assertEqual(h.ok("GET", "/api/experiments")["experiments"][0]["id"], eid)
         schema = h.ok("POST", "/api/flag-schemas", {"schema": {
             "base_command": "python web.py", "flags": [{"name": "lr", "type": "TYPE_FLOAT"}]}})

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <functional>
+#include <ostream>
 #include <set>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "common/task_template.h"
 #include "common/workdir.h"
 #include "common/yaml_load_all.h"
+#include "common/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
@@ -251,10 +253,28 @@ absl::StatusOr<std::optional<YAML::Node>> WorkdirNode(const JobSpec& spec,
   return git;
 }
 
+// A scalar already written in YAML syntax, for Emitter::WriteIntegralType,
+// which streams its argument verbatim as a scalar node (the emitter's only
+// way to take a scalar formatted elsewhere).
+struct PreformattedScalar {
+  std::string text;
+};
+std::ostream& operator<<(std::ostream& os, const PreformattedScalar& s) { return os << s.text; }
+
+// Emits `key: "value"` with the value always double-quoted, escaped by
+// YamlDoubleQuoted rather than by yaml-cpp, whose emitter writes DEL and C1
+// controls raw (PyYAML, which SkyPilot parses the task with, refuses them)
+// and replaces U+FFFF with U+FFFD (common/yaml_scalar.h).
+void QuotedEntry(YAML::Emitter& out, const std::string& key, const std::string& value) {
+  out << YAML::Key << key << YAML::Value;
+  out.WriteIntegralType(PreformattedScalar{YamlDoubleQuoted(value)});
+}
+
 std::string NameDocument(const std::string& name) {
   YAML::Emitter out;
-  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << name
-      << YAML::EndMap;
+  out << YAML::BeginMap;
+  QuotedEntry(out, "name", name);
+  out << YAML::EndMap;
   return out.c_str();
 }
 
@@ -268,8 +288,7 @@ void StringMap(YAML::Emitter& out, const char* key,
   if (values.empty()) return;
   out << YAML::Key << key << YAML::Value << YAML::BeginMap;
   for (const auto& [name, value] : values) {
-    out << YAML::Key << name << YAML::Value << YAML::DoubleQuoted
-        << (redact ? std::string(kRedactedSecret) : value);
+    QuotedEntry(out, name, redact ? std::string(kRedactedSecret) : value);
   }
   out << YAML::EndMap;
 }
@@ -322,7 +341,7 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
 
   YAML::Emitter out;
   out << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << YAML::DoubleQuoted << spec.name;
+  QuotedEntry(out, "name", spec.name);
   out << YAML::Key << "num_nodes" << YAML::Value << spec.nodes;
   Entry(out, "resources", resources);
   StringMap(out, "envs", spec.env, /*redact=*/false);
@@ -333,8 +352,8 @@ absl::StatusOr<std::string> RenderTaskYaml(const JobSpec& spec, const TaskYamlOp
   }
   if (workdir) Entry(out, "workdir", *workdir);
   const std::string& setup = spec.setup.empty() ? options.setup : spec.setup;
-  if (!setup.empty()) out << YAML::Key << "setup" << YAML::Value << YAML::DoubleQuoted << setup;
-  out << YAML::Key << "run" << YAML::Value << YAML::DoubleQuoted << spec.command;
+  if (!setup.empty()) QuotedEntry(out, "setup", setup);
+  QuotedEntry(out, "run", spec.command);
   StringMap(out, "file_mounts_mapping", mapping, /*redact=*/false);
   out << YAML::EndMap;
   if (!out.good()) {

@@ -49,6 +49,9 @@
 // Every string SkyDeck writes is double-quoted so that values like "yes",
 // "1e3" or "null" reach SkyPilot as strings, not booleans, numbers or
 // nulls; the template's own values keep the style they were written in.
+// The name, run, setup, envs and secrets are escaped so that PyYAML reads
+// back exactly the recorded text, DEL, C1 controls and noncharacters
+// included (common/yaml_scalar.h).
 #pragma once
 
 #include <optional>

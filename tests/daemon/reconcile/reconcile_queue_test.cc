@@ -1,5 +1,6 @@
 #include "daemon/reconcile/reconcile_queue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -49,6 +50,25 @@ TEST_CASE("a user write promotes a waiting resync", "[reconcile][queue]") {
   q.Add(6, ReconcileQueue::Priority::kResync);
   q.Add(6);
   CHECK(q.Get() == 6);
+}
+
+TEST_CASE("a bulk add queues each id once, promotes resyncs and marks ids in process",
+          "[reconcile][queue]") {
+  ReconcileQueue q;
+  for (int64_t i = 1; i <= 6; ++i) q.Add(i, ReconcileQueue::Priority::kResync);
+  auto busy = q.Get();  // 1, in process
+  REQUIRE(busy == 1);
+  q.AddMany({5, 3, 3, 1, 9});
+  // 5 and 3 promoted (once each), 9 new, 1 dirty; 2, 4, 6 still resyncs.
+  CHECK(q.Depth() == 6);
+  std::vector<int64_t> first = {*q.Get(), *q.Get(), *q.Get()};
+  CHECK(first == std::vector<int64_t>{5, 3, 9});
+  q.Done(1);
+  std::vector<int64_t> rest;
+  for (int i = 0; i < 4; ++i) rest.push_back(*q.Get());
+  std::sort(rest.begin(), rest.end());
+  CHECK(rest == std::vector<int64_t>{1, 2, 4, 6});
+  CHECK(q.Depth() == 0);
 }
 
 TEST_CASE("delayed adds arrive after their delay", "[reconcile][queue]") {

@@ -69,6 +69,10 @@ class ServiceFixture {
   WatchHub& hub() { return hub_; }
   SkyDeckService& service() { return *service_; }
 
+  // Stops serving, waiting for every handler still running (e.g. one whose
+  // caller already gave up); the store stays readable.
+  void StopServer() { server_->Shutdown(); }
+
  private:
   std::unique_ptr<store::Store> store_;
   WatchHub hub_;

@@ -9,6 +9,7 @@
 // localStorage; a 401 asks the registered prompt for one and retries once.
 
 import type {
+  BulkTarget,
   CommandFlagSchema,
   DesiredState,
   Experiment,
@@ -196,6 +197,13 @@ export type MaskField =
   | "secrets"
   | "workdir";
 
+/** A bulk change's answer: how many it addressed, their ids, and (up to 1,000) the experiments after it. */
+export interface BulkAnswer {
+  experiments: Experiment[];
+  count: number;
+  ids: string[];
+}
+
 export const api = {
   async listExperiments(includeDeleted = false): Promise<Experiment[]> {
     const all: Experiment[] = [];
@@ -241,18 +249,25 @@ export const api = {
       }),
     );
   },
-  async setDesiredState(ids: string[], desired: DesiredState, reason = ""): Promise<Experiment[]> {
-    const body = { ids, desired_state: desired, reason: reason || undefined };
-    return (await request<{ experiments?: Experiment[] }>("POST", "/api/experiments/state", body))
-      .experiments ?? [];
+  /** One transaction for the whole target; `experiments` is empty beyond 1,000. */
+  async setDesiredState(target: BulkTarget, desired: DesiredState, reason = ""): Promise<BulkAnswer> {
+    const body = { ids: target.ids, filter: target.filter, desired_state: desired, reason: reason || undefined };
+    const r = await request<{ experiments?: Experiment[]; matched?: number; changed?: number; ids?: string[] }>(
+      "POST",
+      "/api/experiments/state",
+      body,
+    );
+    return { experiments: r.experiments ?? [], count: r.matched ?? 0, ids: r.ids ?? [] };
   },
-  async deleteExperiment(id: string, force = false): Promise<Experiment | undefined> {
-    return (
-      await request<{ experiment?: Experiment }>(
-        "DELETE",
-        `/api/experiments/${enc(id)}${query({ force })}`,
-      )
-    ).experiment;
+  /** All or nothing; with `force`, live jobs are terminated first and waited for. */
+  async deleteExperiments(target: BulkTarget, force = false): Promise<BulkAnswer> {
+    const body = { ids: target.ids, filter: target.filter, force: force || undefined };
+    const r = await request<{ experiments?: Experiment[]; deleted?: number; ids?: string[] }>(
+      "POST",
+      "/api/experiments/delete",
+      body,
+    );
+    return { experiments: r.experiments ?? [], count: r.deleted ?? 0, ids: r.ids ?? [] };
   },
   async undeleteExperiment(id: string): Promise<Experiment> {
     return (

@@ -46,6 +46,25 @@ export interface Condition {
   last_transition_time?: string;
 }
 
+/**
+ * Live experiments named by what they are (a bulk request's scope): every
+ * field set must hold; none set matches every live experiment. `text` is
+ * the search box (logic/grouping.ts searchText), evaluated by the daemon.
+ */
+export interface ExperimentFilter {
+  label_selector?: string;
+  desired_states?: DesiredState[];
+  observed_states?: ObservedState[];
+  name_contains?: string;
+  text?: string;
+}
+
+/** What a bulk action acts on: these ids and/or what the filter matches. */
+export interface BulkTarget {
+  ids?: string[];
+  filter?: ExperimentFilter;
+}
+
 export interface Experiment {
   id?: string;
   name?: string;

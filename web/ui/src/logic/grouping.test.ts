@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { Experiment, Job } from "../api/types";
-import { countByState, EMPTY_FILTER, filterExperiments, groupByLabel, labelKeys, naturalCompare, sortExperiments } from "./grouping";
+import {
+  countByState,
+  EMPTY_FILTER,
+  filterExperiments,
+  filterToApi,
+  groupByLabel,
+  labelKeys,
+  matchesApiFilter,
+  matchesSearch,
+  naturalCompare,
+  searchWords,
+  sortExperiments,
+} from "./grouping";
+import searchCases from "./searchCases.json";
 import { parseLabelSelector } from "./labelSelector";
 
 function exp(id: number, name: string, labels: Record<string, string> = {}, extra: Experiment = {}): Experiment {
@@ -106,5 +119,27 @@ describe("sortExperiments", () => {
   });
   it("compares naturally", () => {
     expect(naturalCompare("run-2", "run-10")).toBeLessThan(0);
+  });
+});
+
+describe("search (the cases the daemon's ExperimentFilter.text is tested against)", () => {
+  it.each(searchCases.cases)("$search", ({ search, matches }) => {
+    const words = searchWords(search);
+    const got = (searchCases.experiments as Experiment[]).filter((e) => matchesSearch(e, words)).map((e) => e.id);
+    expect(got).toEqual(matches);
+  });
+});
+
+describe("matchesApiFilter", () => {
+  it("applies every field of the API filter to live experiments", () => {
+    expect(exps.filter((e) => matchesApiFilter(e, { label_selector: "sweep=lr" })).map((e) => e.name)).toEqual(["lr-10", "lr-2"]);
+    expect(exps.filter((e) => matchesApiFilter(e, { observed_states: ["RUNNING"] })).map((e) => e.name)).toEqual(["lr-2"]);
+    expect(exps.filter((e) => matchesApiFilter(e, { text: "TRAIN" })).map((e) => e.name)).toEqual(["bs-1"]);
+    expect(exps.filter((e) => matchesApiFilter(e, {})).length).toBe(4);
+  });
+  it("is what filterToApi of a dashboard filter selects, archived aside", () => {
+    const f = { ...EMPTY_FILTER, labelSelector: "sweep=lr", text: "lr", showDeleted: true };
+    const shown = filterExperiments(exps, f).experiments.filter((e) => !e.delete_time);
+    expect(exps.filter((e) => matchesApiFilter(e, filterToApi(f)))).toEqual(shown);
   });
 });

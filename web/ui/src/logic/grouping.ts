@@ -5,7 +5,7 @@
 // label key (experiments without it form a last group), and sorting by a
 // column. Pure functions of the experiments and the view settings.
 
-import type { Experiment, Job } from "../api/types";
+import type { DesiredState, Experiment, ExperimentFilter, Job, ObservedState } from "../api/types";
 import { flagKind, formatFlagValue, millis } from "./format";
 import { parseLabelSelector } from "./labelSelector";
 
@@ -28,25 +28,67 @@ export function filterExperiments(exps: Experiment[], f: Filter): { experiments:
   } catch (err) {
     error = (err as Error).message;
   }
-  const words = f.text.toLowerCase().split(/\s+/).filter(Boolean);
+  const words = searchWords(f.text);
   const experiments = exps.filter((e) => {
     if (!f.showDeleted && e.delete_time) return false;
     if (f.desired && e.desired_state !== f.desired) return false;
     if (f.observed && e.observed_state !== f.observed) return false;
     if (!labelsMatch(e.labels ?? {})) return false;
-    if (words.length) {
-      const hay = searchText(e);
-      if (!words.every((w) => hay.includes(w))) return false;
-    }
-    return true;
+    return matchesSearch(e, words);
   });
   return { experiments, error };
 }
 
-function searchText(e: Experiment): string {
+/**
+ * The filter as the API's ExperimentFilter, for bulk actions on "what is
+ * shown": the daemon then selects the same live experiments (archived ones
+ * are never acted on).
+ */
+export function filterToApi(f: Filter): ExperimentFilter {
+  const out: ExperimentFilter = {};
+  if (f.labelSelector.trim()) out.label_selector = f.labelSelector.trim();
+  if (f.desired) out.desired_states = [f.desired as DesiredState];
+  if (f.observed) out.observed_states = [f.observed as ObservedState];
+  if (searchWords(f.text).length) out.text = f.text;
+  return out;
+}
+
+/** Whether a live experiment matches an API filter, as the daemon decides. Throws on a bad selector. */
+export function matchesApiFilter(e: Experiment, f: ExperimentFilter): boolean {
+  if (e.delete_time) return false;
+  if (f.desired_states?.length && !f.desired_states.includes(e.desired_state as DesiredState)) return false;
+  if (f.observed_states?.length && !f.observed_states.includes(e.observed_state as ObservedState)) return false;
+  if (f.name_contains && !(e.name ?? "").includes(f.name_contains)) return false;
+  if (f.label_selector && !parseLabelSelector(f.label_selector)(e.labels ?? {})) return false;
+  return matchesSearch(e, searchWords(f.text ?? ""));
+}
+
+/** ASCII letters lowered, nothing else: the daemon does exactly this (common/experiment_search.h). */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+/** The words of a search: split on ASCII white space, ASCII letters lowered. */
+export function searchWords(text: string): string[] {
+  return asciiLower(text).split(/[ \t\n\v\f\r]+/).filter(Boolean);
+}
+
+/**
+ * What the search box looks in: id, name, description, base command,
+ * labels and flags as k=v. The daemon has the same rule for
+ * ExperimentFilter.text (common/experiment_search.h); searchCases.json
+ * holds the cases both are tested against.
+ */
+export function searchText(e: Experiment): string {
   const labels = Object.entries(e.labels ?? {}).map(([k, v]) => `${k}=${v}`);
   const flags = Object.entries(e.flags ?? {}).map(([k, v]) => `${k}=${formatFlagValue(v)}`);
-  return [e.id, e.name, e.description, e.base_command, ...labels, ...flags].join(" ").toLowerCase();
+  return asciiLower([e.id, e.name, e.description, e.base_command, ...labels, ...flags].join(" "));
+}
+
+export function matchesSearch(e: Experiment, words: string[]): boolean {
+  if (!words.length) return true;
+  const hay = searchText(e);
+  return words.every((w) => hay.includes(w));
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });

@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getActor, setActor } from "../api/client";
 import { store } from "../app";
+import { bulkTarget } from "../logic/bulkTarget";
 import { EMPTY_FILTER, filterExperiments, groupByLabel, labelKeys, sortExperiments, type Filter, type Sort } from "../logic/grouping";
 import { usePersistent, useStore } from "../state/hooks";
 import { CreateDialog } from "./CreateDialog";
@@ -49,6 +50,10 @@ export function App() {
     const e = store.get(id);
     return e && (filter.showDeleted || !e.delete_time);
   });
+  const target = useMemo(
+    () => bulkTarget(selectedIds, experiments, filter, !selectorError),
+    [selectedIds.join(","), experiments, filter, selectorError],
+  );
 
   const close = () => navigate({ view: "table" });
   useEffect(
@@ -107,7 +112,7 @@ export function App() {
         shown={experiments.length}
         total={visible}
       />
-      <BulkBar ids={selectedIds} onClear={() => setSelected(new Set())} />
+      <BulkBar ids={selectedIds} target={target} onClear={() => setSelected(new Set())} />
       <div class={`main ${panel ? "with-panel" : ""}`}>
         <main class="content" aria-label="Experiments">
           {store.loaded ? (

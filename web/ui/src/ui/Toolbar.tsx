@@ -8,7 +8,8 @@ import { useState } from "preact/hooks";
 import { DESIRED_STATES, OBSERVED_STATES } from "../api/types";
 import { plural, stateLabel } from "../logic/format";
 import type { Filter } from "../logic/grouping";
-import { deleteExperiments, duplicateExperiments, setDesiredState } from "./actions";
+import type { BulkTarget } from "../api/types";
+import { deleteExperiments, duplicateExperiments, MAX_IDS_PER_REQUEST, setDesiredState } from "./actions";
 
 interface ToolbarProps {
   filter: Filter;
@@ -106,30 +107,46 @@ export function Toolbar(p: ToolbarProps) {
   );
 }
 
-export function BulkBar({ ids, onClear }: { ids: string[]; onClear: () => void }) {
+/**
+ * The bulk actions on the selection. Start, stop, terminate and delete act
+ * on `target`: the filter on screen when every experiment it shows is
+ * selected (one request however many), else the selected ids.
+ */
+export function BulkBar({ ids, target, onClear }: { ids: string[]; target: BulkTarget; onClear: () => void }) {
   if (!ids.length) return null;
   const run = (fn: () => Promise<unknown>) => () => void fn();
+  const byFilter = !!target.filter;
+  const tooMany = !byFilter && ids.length > MAX_IDS_PER_REQUEST;
+  const limit = tooMany
+    ? `Select at most ${MAX_IDS_PER_REQUEST.toLocaleString()} one by one, or select everything a filter shows`
+    : undefined;
   return (
-    <div class="bulkbar" role="toolbar" aria-label="Bulk actions" data-testid="bulkbar">
+    <div class="bulkbar" role="toolbar" aria-label="Bulk actions" data-testid="bulkbar" data-scope={byFilter ? "filter" : "ids"}>
       <b>{plural(ids.length, "selected", "selected")}</b>
-      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "RUNNING"))}>
+      {byFilter && (
+        <span class="muted small" data-testid="bulk-scope" title="Start, stop, terminate and delete send the filter; the daemon acts on every live experiment it matches">
+          all that match the filter
+        </span>
+      )}
+      <button type="button" class="btn" disabled={tooMany} title={limit} onClick={run(() => setDesiredState(target, "RUNNING"))}>
         Start
       </button>
-      <button type="button" class="btn" onClick={run(() => setDesiredState(ids, "STOPPED"))}>
+      <button type="button" class="btn" disabled={tooMany} title={limit} onClick={run(() => setDesiredState(target, "STOPPED"))}>
         Stop
       </button>
       <button
         type="button"
         class="btn"
-        onClick={run(() => setDesiredState(ids, "TERMINATED"))}
-        title="Cancel and tear down everything on the backend"
+        disabled={tooMany}
+        onClick={run(() => setDesiredState(target, "TERMINATED"))}
+        title={limit ?? "Cancel and tear down everything on the backend"}
       >
         Terminate
       </button>
       <button type="button" class="btn" onClick={run(() => duplicateExperiments(ids))}>
         Duplicate
       </button>
-      <button type="button" class="btn danger" onClick={run(() => deleteExperiments(ids))}>
+      <button type="button" class="btn danger" disabled={tooMany} title={limit} onClick={run(() => deleteExperiments(target))}>
         Delete
       </button>
       <button type="button" class="btn ghost" onClick={onClear}>

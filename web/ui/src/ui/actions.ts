@@ -3,15 +3,17 @@
 // Everything the user can do to experiments, with feedback: each action
 // calls the API, puts the returned snapshot into the store at once (the
 // Watch stream confirms it moments later), and reports success or the
-// server's own error message in a toast. Bulk actions report per item and
-// keep going past failures, like the CLI's multi-id verbs. Writes that a
+// server's own error message in a toast. Bulk start, stop, terminate and
+// delete are one request each, for ids or for the filter on screen, which
+// the daemon applies all or nothing; duplicate and undo go one by one. Writes that a
 // lenient flag schema let through with warnings (unknown flags) also show
 // those in a warning toast.
 
 import { api, ApiError, type MaskField } from "../api/client";
-import type { DesiredState, Experiment, FlagMap } from "../api/types";
+import type { BulkTarget, DesiredState, Experiment, FlagMap } from "../api/types";
 import { store } from "../app";
 import { stateLabel, plural } from "../logic/format";
+import { matchesApiFilter } from "../logic/grouping";
 import { duplicateNames } from "../logic/names";
 import { toasts } from "./toasts";
 
@@ -29,19 +31,33 @@ function nameOf(id: string): string {
   return store.get(id)?.name ?? `#${id}`;
 }
 
+/** The daemon's limit on ids named one by one in a request (a filter has none). */
+export const MAX_IDS_PER_REQUEST = 1000;
+
 const VERB: Record<string, string> = {
   RUNNING: "Started",
   STOPPED: "Stopped",
   TERMINATED: "Terminated",
 };
 
-export async function setDesiredState(ids: string[], desired: DesiredState): Promise<Outcome> {
-  if (!ids.length) return { ok: true };
+/** "lr-a", or "3 experiments": what a bulk target names, for toasts. */
+function describe(target: BulkTarget, count?: number): string {
+  const ids = target.ids ?? [];
+  if (!target.filter && ids.length === 1) return nameOf(ids[0]);
+  return plural(count ?? ids.length, "experiment");
+}
+
+/**
+ * Sets the desired state of a target (ids, or a filter the daemon
+ * evaluates): one request, all of them or none.
+ */
+export async function setDesiredState(target: BulkTarget | string[], desired: DesiredState): Promise<Outcome> {
+  const t = Array.isArray(target) ? { ids: target } : target;
+  if (!t.filter && !t.ids?.length) return { ok: true };
   try {
-    const exps = await api.setDesiredState(ids, desired);
-    exps.forEach((e) => store.upsertExperiment(e));
-    const what = ids.length === 1 ? nameOf(ids[0]) : plural(ids.length, "experiment");
-    toasts.ok(`${VERB[desired] ?? "Updated"} ${what}`);
+    const answer = await api.setDesiredState(t, desired);
+    answer.experiments.forEach((e) => store.upsertExperiment(e));
+    toasts.ok(`${VERB[desired] ?? "Updated"} ${describe(t, answer.count)}`);
     return { ok: true };
   } catch (err) {
     const e = asApiError(err);
@@ -62,83 +78,98 @@ export async function cancelJob(jobId: string, experimentId: string): Promise<Ou
   }
 }
 
-/** Soft-deletes; the toast offers Undo (restores every one deleted). */
-export async function deleteExperiments(ids: string[]): Promise<Outcome> {
-  const deleted: string[] = [];
-  const refused: { id: string; error: ApiError }[] = [];
-  await Promise.all(
-    ids.map(async (id) => {
-      try {
-        const e = await api.deleteExperiment(id);
-        if (e) store.upsertExperiment(e);
-        deleted.push(id);
-      } catch (err) {
-        refused.push({ id, error: asApiError(err) });
-      }
-    }),
-  );
-  if (deleted.length) {
-    const what = deleted.length === 1 ? nameOf(deleted[0]) : plural(deleted.length, "experiment");
-    toasts.ok(`Deleted ${what}`, { label: "Undo", run: () => void undelete(deleted) });
-  }
-  for (const { id, error } of refused) {
+/**
+ * Soft-deletes a target in one request (all or none); the toast offers
+ * Undo (restores every one deleted). A refusal because of live jobs offers
+ * "Terminate and delete".
+ */
+export async function deleteExperiments(target: BulkTarget | string[]): Promise<Outcome> {
+  const t = Array.isArray(target) ? { ids: target } : target;
+  if (!t.filter && !t.ids?.length) return { ok: true };
+  try {
+    const answer = await api.deleteExperiments(t);
+    answer.experiments.forEach((e) => store.upsertExperiment(e));
+    toasts.ok(`Deleted ${describe(t, answer.count)}`, { label: "Undo", run: () => void undelete(answer.ids) });
+    return { ok: true };
+  } catch (err) {
+    const error = asApiError(err);
     const live = error.code === "FAILED_PRECONDITION";
     toasts.error(
-      `Could not delete ${nameOf(id)}`,
+      `Could not delete ${describe(t)}`,
       error.message,
-      live ? { label: "Terminate and delete", run: () => void forceDelete(id) } : undefined,
+      live ? { label: "Terminate and delete", run: () => void forceDelete(t) } : undefined,
     );
+    return { ok: false, error };
   }
-  return { ok: refused.length === 0, error: refused[0]?.error };
 }
 
+/** Undeletes one by one, a few at a time (there is no bulk undelete). */
 export async function undelete(ids: string[]): Promise<Outcome> {
   let failed: ApiError | undefined;
-  for (const id of ids) {
-    try {
-      store.upsertExperiment(await api.undeleteExperiment(id));
-    } catch (err) {
-      failed = asApiError(err);
-      toasts.error(`Could not restore ${nameOf(id)}`, failed.message);
+  const queue = [...ids];
+  const worker = async () => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        store.upsertExperiment(await api.undeleteExperiment(id));
+      } catch (err) {
+        failed = asApiError(err);
+        toasts.error(`Could not restore ${nameOf(id)}`, failed.message);
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, ids.length) }, worker));
   if (!failed) toasts.ok(`Restored ${ids.length === 1 ? nameOf(ids[0]) : plural(ids.length, "experiment")}`);
   return { ok: !failed, error: failed };
 }
 
 /**
- * Terminates a live job, then deletes. The daemon waits for the job to end
+ * Terminates live jobs, then deletes. The daemon waits for the jobs to end
  * within its deadline; when it answers DEADLINE_EXCEEDED (or, from older
- * daemons, FAILED_PRECONDITION), the delete is retried once the Watch stream
- * shows no live job.
+ * daemons, FAILED_PRECONDITION), the experiments the target named when the
+ * user asked are deleted by id once the Watch stream shows none of them
+ * with a live job (a filter is not used again: a state filter no longer
+ * matches them once terminated).
  */
-export async function forceDelete(id: string): Promise<Outcome> {
-  const name = nameOf(id);
-  const note = toasts.show("info", `Terminating ${name}; it will be deleted once its job has stopped`, { sticky: true });
+export async function forceDelete(target: BulkTarget | string): Promise<Outcome> {
+  const t = typeof target === "string" ? { ids: [target] } : target;
+  const what = describe(t);
+  const named = store
+    .list()
+    .filter((e) => !e.delete_time && (t.ids?.includes(e.id ?? "") || (!!t.filter && matchesApiFilter(e, t.filter))))
+    .map((e) => e.id ?? "");
+  const note = toasts.show("info", `Terminating ${what}; deleted once the jobs have stopped`, { sticky: true });
   try {
-    const e = await api.deleteExperiment(id, true);
-    if (e) store.upsertExperiment(e);
+    const answer = await api.deleteExperiments(t, true);
+    answer.experiments.forEach((e) => store.upsertExperiment(e));
     toasts.dismiss(note);
-    toasts.ok(`Deleted ${name}`, { label: "Undo", run: () => void undelete([id]) });
+    toasts.ok(`Deleted ${describe(t, answer.count)}`, { label: "Undo", run: () => void undelete(answer.ids) });
     return { ok: true };
   } catch (err) {
     const e = asApiError(err);
     if (e.code !== "DEADLINE_EXCEEDED" && e.code !== "FAILED_PRECONDITION") {
       toasts.dismiss(note);
-      toasts.error(`Could not delete ${name}`, e.message);
+      toasts.error(`Could not delete ${what}`, e.message);
       return { ok: false, error: e };
     }
   }
-  const stopped = await waitFor(() => {
-    const exp = store.get(id);
-    return !exp || !exp.current_job_id || exp.current_job_id === "0";
-  }, 120_000);
+  const stopped = await waitFor(
+    () =>
+      named.every((id) => {
+        const exp = store.get(id);
+        return !exp || !exp.current_job_id || exp.current_job_id === "0";
+      }),
+    120_000,
+  );
   toasts.dismiss(note);
   if (!stopped) {
-    toasts.error(`Could not delete ${name}`, "its job did not stop within 2 minutes");
+    toasts.error(`Could not delete ${what}`, "the jobs did not stop within 2 minutes");
     return { ok: false };
   }
-  return deleteExperiments([id]);
+  let outcome: Outcome = { ok: true };
+  for (let i = 0; i < named.length && outcome.ok; i += MAX_IDS_PER_REQUEST) {
+    outcome = await deleteExperiments({ ids: named.slice(i, i + MAX_IDS_PER_REQUEST) });
+  }
+  return outcome;
 }
 
 /** Resolves true once `cond` holds (checked on every store change), false after `timeoutMs`. */
