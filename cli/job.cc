@@ -117,7 +117,7 @@ void AddLogs(CLI::App* job, CommandContext* ctx) {
   cmd->add_option("JOB_ID", args->ref, "Numeric job id")->required();
   cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
   cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 65536"});
   OnParsed(cmd, ctx, [ctx, args]() -> absl::Status {
     ASSIGN_OR_RETURN(int64_t id, AsUsage(ParseId("job id", args->ref)));

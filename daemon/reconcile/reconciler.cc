@@ -241,6 +241,15 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileRunning(const Record& r,
                      "launch a new attempt")));
     return ReconcileResult{};
   }
+  if (last.status == JobStatus::kFailed &&
+      !CommandNotRunnable(last.command, last.exit_code).empty()) {
+    RETURN_IF_ERROR(Observe(
+        r, ObservedState::kFailed, last, restarts, 0, "CommandNotFound",
+        absl::StrCat(Describe(last), "; ", CommandNotRunnable(last.command, last.exit_code),
+                     " (exit ", *last.exit_code, "): retrying cannot help, so it is not "
+                     "retried; install it or fix the command, then start the experiment again")));
+    return ReconcileResult{};
+  }
   if (IsPermanentFailure(last.status)) {
     RETURN_IF_ERROR(Observe(r, ObservedState::kFailed, last, restarts, 0, "LaunchRefused",
                             absl::StrCat(Describe(last), "; fix the experiment and start it again")));

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "absl/time/time.h"
 #include "common/states.h"
@@ -22,6 +24,14 @@ bool CountsAgainstBudget(JobStatus status);
 
 // Retrying cannot help (the backend refused the job as specified).
 bool IsPermanentFailure(JobStatus status);
+
+// CommandNotRunnable()
+//
+// The shell's verdict on a job's command: exit 127 "command not found: lt",
+// 126 "command not executable: ./run.sh" (the command's first word); ""
+// for any other exit. Relaunching cannot make a missing program appear, so
+// such a failure is not retried.
+std::string CommandNotRunnable(const std::string& command, std::optional<int> exit_code);
 
 // 10 s, 20 s, 40 s, ... capped at 10 min, for the n-th consecutive failure
 // (n >= 1), jittered by up to +-20% with a jitter that depends only on

@@ -96,6 +96,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // service_backup.cc.
   grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
                       grpc::ServerWriter<pb::BackupResponse>* writer) override;
+  // service_import.cc.
+  grpc::Status ImportExperiments(grpc::ServerContext* ctx,
+                                 const pb::ImportExperimentsRequest* req,
+                                 pb::ImportExperimentsResponse* resp) override;
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and

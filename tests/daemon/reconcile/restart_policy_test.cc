@@ -27,5 +27,12 @@ TEST_CASE("only user-caused failures spend the restart budget", "[reconcile]") {
   CHECK_FALSE(CountsAgainstBudget(JobStatus::kSucceeded));
 }
 
+TEST_CASE("a command the shell cannot run is named, not retried", "[reconcile]") {
+  CHECK(CommandNotRunnable("lt 'trainer.lr=0.001'", 127) == "command not found: lt");
+  CHECK(CommandNotRunnable("  './run.sh' x", 126) == "command not executable: ./run.sh");
+  CHECK(CommandNotRunnable("python train.py", 1).empty());
+  CHECK(CommandNotRunnable("python train.py", std::nullopt).empty());
+}
+
 }  // namespace
 }  // namespace skydeck::reconcile
