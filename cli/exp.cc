@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
 #include "cli/command.h"
+#include "cli/log_options.h"
 #include "cli/manifest.h"
 #include "cli/selection.h"
 #include "cli/wait.h"
@@ -721,11 +722,12 @@ void AddEvents(CLI::App* exp, CommandContext* ctx) {
 
 struct LogsArgs {
   std::string ref;
-  bool follow = false;
-  int64_t tail = 0;
+  LogOptions log;
 };
 
 absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
+  pb::GetJobLogsRequest logs;
+  RETURN_IF_ERROR(FillLogsRequest(args.log, &logs));
   pb::GetExperimentStatusRequest req;
   req.set_id(args.ref);
   req.set_recent_jobs(1);
@@ -738,10 +740,7 @@ absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
     return absl::NotFoundError(
         absl::StrCat("experiment ", args.ref, " has no jobs yet; start it first"));
   }
-  pb::GetJobLogsRequest logs;
   logs.set_id(job_id);
-  logs.set_follow(args.follow);
-  logs.set_tail_bytes(args.tail);
   return ctx.client().StreamLogs(logs, [&](const std::string& data) { ctx.Write(data); });
 }
 
@@ -750,10 +749,9 @@ void AddLogs(CLI::App* exp, CommandContext* ctx) {
   CLI::App* cmd = exp->add_subcommand(
       "logs", "Print the log of the experiment's current (or most recent) job");
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
-  cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
-  cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
-      ->check(NonNegative());
-  SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 4096"});
+  AddLogOptions(cmd, &args->log);
+  SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 20",
+                    "skydeck exp logs lr-3e-4 --tail-bytes 64KiB"});
   OnParsed(cmd, ctx, [ctx, args] { return RunLogs(*ctx, *args); });
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
+#include "cli/log_options.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -107,24 +108,21 @@ void AddCancel(CLI::App* job, CommandContext* ctx) {
 
 struct LogsArgs {
   std::string ref;
-  bool follow = false;
-  int64_t tail = 0;
+  LogOptions log;
 };
 
 void AddLogs(CLI::App* job, CommandContext* ctx) {
   auto args = std::make_shared<LogsArgs>();
   CLI::App* cmd = job->add_subcommand("logs", "Print a job's log (stdout and stderr)");
   cmd->add_option("JOB_ID", args->ref, "Numeric job id")->required();
-  cmd->add_flag("-f,--follow", args->follow, "Keep printing until the job ends");
-  cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
-      ->check(NonNegative());
-  SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 65536"});
+  AddLogOptions(cmd, &args->log);
+  SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 100",
+                    "skydeck job logs 17 --tail-bytes 1M"});
   OnParsed(cmd, ctx, [ctx, args]() -> absl::Status {
     ASSIGN_OR_RETURN(int64_t id, AsUsage(ParseId("job id", args->ref)));
     pb::GetJobLogsRequest req;
     req.set_id(id);
-    req.set_follow(args->follow);
-    req.set_tail_bytes(args->tail);
+    RETURN_IF_ERROR(FillLogsRequest(args->log, &req));
     return ctx->client().StreamLogs(req, [&](const std::string& data) { ctx->Write(data); });
   });
 }

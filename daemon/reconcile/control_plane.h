@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "daemon/backend/log_tail.h"
 #include "daemon/store/records.h"
 
 namespace skydeck::reconcile {
@@ -58,8 +59,9 @@ class ControlPlane {
 
   // Streams the job's log to `sink` (which returns false to stop). With
   // `follow`, keeps going until the job ends or `cancelled()` is true.
-  // `tail_bytes` > 0 starts that many bytes from the end.
-  virtual absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
+  // It starts with the log's last `tail` (backend/log_tail.h).
+  virtual absl::Status StreamLogs(const store::JobRecord& job, bool follow,
+                                  const backend::LogTail& tail,
                                   const std::function<bool(absl::string_view)>& sink,
                                   const std::function<bool()>& cancelled) = 0;
 };

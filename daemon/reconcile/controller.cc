@@ -183,7 +183,8 @@ std::string Controller::DefaultWorkdirRefusal() {
   return rendered.ok() ? "" : std::string(rendered.message());
 }
 
-absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
+absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow,
+                                    const backend::LogTail& tail,
                                     const std::function<bool(absl::string_view)>& sink,
                                     const std::function<bool()>& cancelled) {
   if (job.backend != backend_->name()) {
@@ -194,7 +195,7 @@ absl::Status Controller::StreamLogs(const store::JobRecord& job, bool follow, in
     return absl::FailedPreconditionError(
         absl::StrCat("job ", job.id, " has not reached the backend yet; no logs"));
   }
-  return backend_->StreamLogs(job.backend_job_id, follow, tail_bytes, sink, cancelled);
+  return backend_->StreamLogs(job.backend_job_id, follow, tail, sink, cancelled);
 }
 
 ControllerStats Controller::stats() const {

@@ -109,7 +109,8 @@ class Controller final : public ControlPlane {
   BackendHealth Health() override;
   absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;
   std::string DefaultWorkdirRefusal() override;
-  absl::Status StreamLogs(const store::JobRecord& job, bool follow, int64_t tail_bytes,
+  absl::Status StreamLogs(const store::JobRecord& job, bool follow,
+                          const backend::LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
 

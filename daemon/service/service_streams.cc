@@ -51,10 +51,14 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
+    if (req->tail_lines() < 0) {
+      return absl::InvalidArgumentError("tail_lines: must not be negative");
+    }
     if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
     ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
+    const backend::LogTail tail{.lines = req->tail_lines(), .bytes = req->tail_bytes()};
     return control_->StreamLogs(
-        job, req->follow(), req->tail_bytes(),
+        job, req->follow(), tail,
         [&](absl::string_view chunk) {
           pb::GetJobLogsResponse resp;
           resp.set_data(std::string(chunk));

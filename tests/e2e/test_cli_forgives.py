@@ -23,6 +23,25 @@ class CliForgivesTest(harness.E2ETestCase):
         proc = self.cli("exp", "update", "a", "--flag", "lr=2", expect=2)
         self.assertIn("skydeck exp flags a set lr=2", proc.stderr.replace("'", ""))
 
+    def test_logs_tail_counts_lines_and_sizes_take_suffixes(self):
+        # Lines of different lengths: a byte count could not pick them.
+        self.cli("exp", "create", "talk", "--start", "--cmd",
+                 "echo a-long-first-line-of-output; echo 2; echo third-line; printf 'last'")
+        self.wait_experiment("talk", lambda e: e["observed_state"] == "OBSERVED_STATE_SUCCEEDED")
+        self.assertEqual(self.cli("exp", "logs", "talk", "--tail", "2").stdout, "third-line\nlast")
+        self.assertEqual(self.cli("exp", "logs", "talk", "--tail", "1", "-f").stdout, "last")
+        job = self.cli_json("exp", "jobs", "talk")["jobs"][0]["id"]
+        self.assertEqual(self.cli("job", "logs", job, "--tail", "3").stdout,
+                         "2\nthird-line\nlast")
+        self.assertEqual(self.cli("exp", "logs", "talk", "--tail-bytes", "1KiB").stdout,
+                         "a-long-first-line-of-output\n2\nthird-line\nlast")
+        self.assertEqual(self.cli("exp", "logs", "talk", "--tail", "3", "--tail-bytes", "8").stdout,
+                         "ine\nlast")
+        bad = self.cli("exp", "logs", "talk", "--tail-bytes", "10XB", expect=2)
+        self.assertIn("KiB", bad.stderr)
+        negative = self.cli("job", "logs", job, "--tail", "-1", expect=2)
+        self.assertIn("0 or more", negative.stderr)
+
     def test_a_wrong_server_says_what_to_pass(self):
         http = self.cli("health", server=self.daemon.http_address, expect=3)
         self.assertIn("dashboard and HTTP API port", http.stderr)

@@ -276,7 +276,7 @@ TEST_CASE_METHOD(ControllerFixture,
   CHECK(*polled == 2);
   std::string log;
   REQUIRE(controller
-              ->StreamLogs(*Live(b), false, 0,
+              ->StreamLogs(*Live(b), false, backend::LogTail{},
                            [&](absl::string_view chunk) {
                              log.append(chunk.data(), chunk.size());
                              return true;
