@@ -66,7 +66,7 @@ class Daemon:
         self.log = open(os.path.join(self.data_dir, "skydeckd.log"), "ab")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [skydeckd, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
+            [skydeckd, "--grpc-port", "0", "--port", "0", "--data-dir", self.data_dir,
              "--ready-file", ready, "--log-level", "warn", "--backend", "local"]
             + list(extra_args),
             stdout=self.log, stderr=self.log, env=env)

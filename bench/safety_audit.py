@@ -33,7 +33,7 @@ def start(skydeckd, data_dir, *extra, popen=None, timeout=20, port="0"):
     log_path = os.path.join(data_dir, f"log-{time.monotonic_ns()}")
     log = open(log_path, "wb")
     t = time.monotonic()
-    proc = subprocess.Popen([skydeckd, "--port", port, "--http-port", "0", "--data-dir", data_dir,
+    proc = subprocess.Popen([skydeckd, "--grpc-port", port, "--port", "0", "--data-dir", data_dir,
                              "--ready-file", ready, "--backend", "local", *extra],
                             stdout=log, stderr=log, **(popen or {}))
     log.close()

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "cli/server_address.h"
 #include "common/grpc_status.h"
 
 namespace skydeck::cli {
@@ -74,12 +75,18 @@ absl::Status Client::ToStatus(const grpc::Status& status,
                               const grpc::ClientContext& context) const {
   if (status.ok() || SentByDaemon(context)) return FromGrpcStatus(status);
   switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::UNAVAILABLE: {
+      std::string hint = ServerAddressHint(target_, status.error_message());
+      if (!hint.empty()) {
+        return UnreachableError(absl::StrCat("cannot reach skydeckd at ", target_, ": ", hint),
+                                absl::StatusCode::kUnavailable);
+      }
       return UnreachableError(
           absl::StrCat("cannot reach skydeckd at ", target_,
                        " (is it running? set --server or SKYDECK_SERVER): ",
                        status.error_message()),
           absl::StatusCode::kUnavailable);
+    }
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return UnreachableError(absl::StrCat("skydeckd at ", target_, " did not answer in time"),
                               absl::StatusCode::kDeadlineExceeded);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/terminal.h"
@@ -151,6 +152,16 @@ void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status
 void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples) {
   command->footer(absl::StrCat("\nExamples:\n  ", absl::StrJoin(examples, "\n  "),
                                "\n\nGlobal options: --server HOST:PORT, -o table|wide|json|yaml|name, --no-headers"));
+}
+
+CLI::Validator NonNegative() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        int64_t value = 0;
+        if (absl::SimpleAtoi(text, &value) && value >= 0) return "";
+        return absl::StrCat("\"", text, "\" is not a whole number of 0 or more");
+      },
+      "N>=0");
 }
 
 }  // namespace skydeck::cli

@@ -134,6 +134,12 @@ void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status
 // Adds the help footer every command carries: "Examples:" and the lines.
 void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples);
 
+// A check for counts and sizes: a whole number, 0 or more, refused in
+// words ("-1" is not a whole number of 0 or more). CLI11's
+// NonNegativeNumber would print its range up to the largest double: 309
+// digits.
+CLI::Validator NonNegative();
+
 // ---------------------------------------------------------------------------
 // Nouns.
 
@@ -155,6 +161,8 @@ void AddCompletionCommand(CLI::App* app, CommandContext* ctx);
 void AddWaitCommand(CLI::App* app, CommandContext* ctx);
 // backup (cli/backup.cc).
 void AddBackupCommand(CLI::App* app, CommandContext* ctx);
+// import --seed-db (cli/import.cc).
+void AddImportCommand(CLI::App* app, CommandContext* ctx);
 // __complete-flags (cli/complete_flags.cc): hidden, for the completion scripts.
 void AddCompleteFlagsCommand(CLI::App* app, CommandContext* ctx);
 

@@ -8,6 +8,7 @@
 // transaction; undelete makes one RPC per id and keeps going past failures.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,11 +18,13 @@
 #include "cli/arguments.h"
 #include "cli/code_upload.h"
 #include "cli/command.h"
+#include "cli/log_options.h"
 #include "cli/logs.h"
 #include "cli/manifest.h"
 #include "cli/selection.h"
 #include "cli/wait.h"
 #include "cli/workload_args.h"
+#include "common/command_line.h"
 #include "common/label_selector.h"
 #include "cli/views.h"
 #include "common/proto_convert.h"
@@ -209,9 +212,20 @@ bool ListFilterMatches(const ListArgs& args, const LabelSelector& selector,
 // `exp list -w`: after the table, one line per change from the Watch
 // stream (a table row without header; a JSON object per line with -o json)
 // until interrupted.
-absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_revision) {
+// The table row of `e` as `exp list -w` compares it: rendered at a fixed
+// time, so an age that merely grew is not a change.
+std::string ComparableRow(const CommandContext& ctx, const pb::Experiment& e) {
+  return ctx.wide() ? ExperimentWideTable({e}, 0, false) : ExperimentTable({e}, 0, false);
+}
+
+absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_revision,
+                       const std::vector<pb::Experiment>& listed) {
   ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
   ASSIGN_OR_RETURN(LabelSelector selector, AsUsage(LabelSelector::Parse(args.selector)));
+  // Rows as last printed: many events (a poll, a resync) change nothing
+  // the table shows.
+  std::map<int64_t, std::string> shown;
+  for (const pb::Experiment& e : listed) shown[e.id()] = ComparableRow(ctx, e);
   pb::WatchRequest req;
   req.set_since_revision(since_revision);
   return ctx.client().Watch(req, {}, [&](const pb::WatchResponse& r) {
@@ -220,6 +234,9 @@ absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_
     }
     const pb::Experiment& e = r.experiment();
     if (ctx.human()) {
+      std::string row = ComparableRow(ctx, e);
+      if (shown[e.id()] == row) return true;
+      shown[e.id()] = row;
       std::string table = ctx.wide() ? ExperimentWideTable({e}, ctx.NowMillis(), ctx.color())
                                      : ExperimentTable({e}, ctx.NowMillis(), ctx.color());
       ctx.Write(table.substr(table.find('\n') + 1));
@@ -263,8 +280,19 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
     if (resp.next_page_token().empty() || full) break;
     req.set_page_token(resp.next_page_token());
   }
-  PrintExperimentList(ctx, experiments);
-  if (args.watch) return WatchList(ctx, args, revision);
+  if (args.watch && ctx.format() == OutputFormat::kJson) {
+    // One object per line from the first line on, in the shape of the
+    // changes that follow (no event: this is the starting point).
+    for (const pb::Experiment& e : experiments) {
+      nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+      doc["event"] = nullptr;
+      doc["experiment"] = ProtoToJson(e, ctx.int64_encoding());
+      ctx.Write(doc.dump() + "\n");
+    }
+  } else {
+    PrintExperimentList(ctx, experiments);
+  }
+  if (args.watch) return WatchList(ctx, args, revision, experiments);
   return absl::OkStatus();
 }
 
@@ -282,11 +310,12 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
       ->allow_extra_args(false);
   cmd->add_flag("--include-deleted", args->include_deleted, "Include deleted experiments");
   cmd->add_flag("-w,--watch", args->watch,
-                "After the list, print one line per change (from the Watch stream) until "
-                "Ctrl-C; with -o json, one JSON object per line");
+                "After the list, print a row each time one changes (from the Watch stream) "
+                "until Ctrl-C; with -o json, every line is one JSON object "
+                "{\"event\", \"experiment\"}, the listed ones first with event null");
   cmd->add_option("--name-contains", args->name_contains, "Only names containing TEXT");
   cmd->add_option("--limit", args->limit, "At most N experiments (default: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   SetExamples(cmd, {
       "skydeck exp list",
       "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
@@ -603,6 +632,8 @@ void AddFlags(CLI::App* exp, CommandContext* ctx) {
 struct UpdateArgs {
   std::string ref, cmd, gpu_type, infra, run_name, description, name;
   std::vector<std::string> labels;
+  // Accepted only to say where flags are changed (`exp flags ID set`).
+  std::vector<std::string> flags;
   int32_t nodes = 0, gpus = 0, max_restarts = 0;
   bool spot = false;
   // Which options were given: the update mask names exactly those.
@@ -614,6 +645,12 @@ struct UpdateArgs {
 };
 
 absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
+  if (!args.flags.empty()) {
+    std::string quoted;
+    for (const std::string& f : args.flags) absl::StrAppend(&quoted, " ", ShellQuote(f));
+    return UsageError(absl::StrCat("exp update does not change flags; use: skydeck exp flags ",
+                                   ShellQuote(args.ref), " set", quoted));
+  }
   pb::UpdateExperimentRequest req;
   req.set_id(args.ref);
   pb::Experiment* e = req.mutable_experiment();
@@ -674,6 +711,9 @@ void AddUpdate(CLI::App* exp, CommandContext* ctx) {
   args->max_restarts_opt =
       cmd->add_option("--max-restarts", args->max_restarts, "Restart budget");
   args->name_opt = cmd->add_option("--name", args->name, "New name");
+  cmd->add_option("--flag", args->flags, "Not here: flags change with `exp flags ID set k=v`")
+      ->allow_extra_args(false)
+      ->group("");  // hidden: it only explains
   AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kUpdate);
   SetExamples(cmd, {
       "skydeck exp update lr-3e-4 --workdir .   # run the code of this directory next time",
@@ -732,7 +772,7 @@ void AddJobs(CLI::App* exp, CommandContext* ctx) {
   CLI::App* cmd = exp->add_subcommand("jobs", "List an experiment's jobs, newest first");
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
   cmd->add_option("--limit", args->limit, "At most N jobs (default: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   SetExamples(cmd, {"skydeck exp jobs lr-3e-4", "skydeck exp jobs 42 --limit 5 -o json"});
   OnParsed(cmd, ctx, [ctx, args] { return RunJobs(*ctx, *args); });
 }
@@ -744,18 +784,19 @@ void AddEvents(CLI::App* exp, CommandContext* ctx) {
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
   cmd->add_option("--limit", args->limit, "At most N events; 0: all")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   SetExamples(cmd, {"skydeck exp events lr-3e-4", "skydeck exp events 42 --limit 0 -o yaml"});
   OnParsed(cmd, ctx, [ctx, args] { return RunEvents(*ctx, *args); });
 }
 
 struct LogsArgs {
   std::string ref;
-  bool follow = false;
-  int64_t tail = 0;
+  LogOptions log;
 };
 
 absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
+  pb::GetJobLogsRequest logs;
+  RETURN_IF_ERROR(FillLogsRequest(args.log, &logs));
   pb::GetExperimentStatusRequest req;
   req.set_id(args.ref);
   req.set_recent_jobs(1);
@@ -768,7 +809,8 @@ absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
     return absl::NotFoundError(
         absl::StrCat("experiment ", args.ref, " has no jobs yet; start it first"));
   }
-  return PrintJobLogs(ctx, job_id, args.follow, args.tail);
+  logs.set_id(job_id);
+  return PrintJobLogs(ctx, std::move(logs));
 }
 
 void AddLogs(CLI::App* exp, CommandContext* ctx) {
@@ -777,11 +819,9 @@ void AddLogs(CLI::App* exp, CommandContext* ctx) {
       "logs",
       "Print the log of the experiment's current (or most recent) job; exit code 5 when it failed");
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
-  cmd->add_flag("-f,--follow", args->follow,
-                "Keep printing until the job ends (waiting for it to start first)");
-  cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
-      ->check(CLI::NonNegativeNumber);
-  SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 4096"});
+  AddLogOptions(cmd, &args->log);
+  SetExamples(cmd, {"skydeck exp logs lr-3e-4", "skydeck exp logs lr-3e-4 -f --tail 20",
+                    "skydeck exp logs lr-3e-4 --tail-bytes 64KiB"});
   OnParsed(cmd, ctx, [ctx, args] { return RunLogs(*ctx, *args); });
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/command.h"
+#include "cli/log_options.h"
 #include "cli/logs.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
@@ -108,8 +109,7 @@ void AddCancel(CLI::App* job, CommandContext* ctx) {
 
 struct LogsArgs {
   std::string ref;
-  bool follow = false;
-  int64_t tail = 0;
+  LogOptions log;
 };
 
 void AddLogs(CLI::App* job, CommandContext* ctx) {
@@ -117,14 +117,15 @@ void AddLogs(CLI::App* job, CommandContext* ctx) {
   CLI::App* cmd = job->add_subcommand(
       "logs", "Print a job's log (stdout and stderr); exit code 5 when the job failed");
   cmd->add_option("JOB_ID", args->ref, "Numeric job id")->required();
-  cmd->add_flag("-f,--follow", args->follow,
-                "Keep printing until the job ends (waiting for it to start first)");
-  cmd->add_option("--tail", args->tail, "Start with at most the last BYTES bytes")
-      ->check(CLI::NonNegativeNumber);
-  SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 65536"});
+  AddLogOptions(cmd, &args->log);
+  SetExamples(cmd, {"skydeck job logs 17", "skydeck job logs 17 -f --tail 100",
+                    "skydeck job logs 17 --tail-bytes 1M"});
   OnParsed(cmd, ctx, [ctx, args]() -> absl::Status {
     ASSIGN_OR_RETURN(int64_t id, AsUsage(ParseId("job id", args->ref)));
-    return PrintJobLogs(*ctx, id, args->follow, args->tail);
+    pb::GetJobLogsRequest req;
+    req.set_id(id);
+    RETURN_IF_ERROR(FillLogsRequest(args->log, &req));
+    return PrintJobLogs(*ctx, std::move(req));
   });
 }
 

@@ -27,11 +27,8 @@ bool IsFailedJobStatus(pb::JobStatus status) {
   }
 }
 
-absl::Status PrintJobLogs(CommandContext& ctx, int64_t job_id, bool follow, int64_t tail_bytes) {
-  pb::GetJobLogsRequest req;
-  req.set_id(job_id);
-  req.set_follow(follow);
-  req.set_tail_bytes(tail_bytes);
+absl::Status PrintJobLogs(CommandContext& ctx, pb::GetJobLogsRequest req) {
+  const int64_t job_id = req.id();
   // A terminal shows colours; a file or a pipe gets the text.
   std::optional<AnsiStripper> strip;
   if (isatty(fileno(stdout)) == 0) strip.emplace();

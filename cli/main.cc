@@ -11,6 +11,7 @@
 #include "CLI/CLI.hpp"
 #include "cli/app.h"
 #include "cli/command.h"
+#include "cli/suggest.h"
 
 int main(int argc, char** argv) {
   using namespace skydeck::cli;
@@ -25,7 +26,10 @@ int main(int argc, char** argv) {
     // --help and --version print to stdout and exit 0; every other parse
     // error is a usage error, whatever code CLI11 would pick.
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
-    PrintError(UsageError(e.what()));
+    // A mistyped command says which one was meant rather than "A
+    // subcommand is required".
+    std::string suggestion = SuggestSubcommand(app, std::vector<std::string>(argv + 1, argv + argc));
+    PrintError(UsageError(suggestion.empty() ? e.what() : suggestion));
     std::cerr << "Run with --help for usage.\n";
     return kExitUsage;
   }

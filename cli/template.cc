@@ -221,7 +221,7 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
   CLI::App* get = noun->add_subcommand("get", "Show a template (its YAML as applied)");
   get->add_option("NAME", get_args->name, "Template name")->required();
   get->add_option("--version", get_args->version, "An older version")
-      ->check(CLI::NonNegativeNumber);
+      ->check(NonNegative());
   SetExamples(get, {"skydeck template get h100", "skydeck template get h100 --version 2 -o yaml"});
   OnParsed(get, ctx, [ctx, get_args]() -> absl::Status {
     pb::GetTaskTemplateRequest req;

@@ -73,6 +73,16 @@ WaitCheck CheckWait(const pb::Experiment& e, pb::ObservedState target) {
       outdated != nullptr && target == pb::OBSERVED_STATE_RUNNING) {
     return {WaitVerdict::kFailed, absl::StrCat("Outdated: ", outdated->message())};
   }
+  // Only desired RUNNING launches anything: waiting for a job of a stopped
+  // experiment would take the whole timeout to say so.
+  bool wants_job = target == pb::OBSERVED_STATE_RUNNING || target == pb::OBSERVED_STATE_SUCCEEDED;
+  if (wants_job && e.desired_state() != pb::DESIRED_STATE_RUNNING &&
+      e.observed_state() != target) {
+    return {WaitVerdict::kFailed,
+            absl::StrCat("its desired state is ", StateName(e.desired_state()),
+                         ", so nothing will start it; start it first: skydeck exp start ",
+                         e.name().empty() ? absl::StrCat(e.id()) : e.name())};
+  }
   if (e.observed_generation() < e.generation()) return {};
   pb::ObservedState now = e.observed_state();
   if (now == target || (target == pb::OBSERVED_STATE_STOPPED && now == pb::OBSERVED_STATE_IDLE)) {

@@ -111,12 +111,11 @@ void Daemon::Stop() {
 // Binding beyond loopback exposes the API to the network: only with a token.
 absl::Status Daemon::CheckExposure() const {
   const DaemonOptions& o = options_;
-  bool exposed = !IsLoopbackHost(o.host) || (o.http && !IsLoopbackHost(o.http_host));
-  if (exposed && o.auth_token.empty()) {
+  if (!IsLoopbackHost(o.host) && o.auth_token.empty()) {
     return WithExitCode(
         absl::FailedPreconditionError(absl::StrCat(
-            "refusing to listen on a non-loopback address without a token (gRPC ", o.host,
-            ", HTTP ", o.http_host, "); set --auth-token-file or SKYDECK_AUTH_TOKEN")),
+            "refusing to listen on a non-loopback address without a token (--host ", o.host,
+            "); set --auth-token-file or SKYDECK_AUTH_TOKEN")),
         kExitUsage);
   }
   return absl::OkStatus();
@@ -265,9 +264,10 @@ absl::Status Daemon::StartController() {
                      options_.skypilot_workdir);
   }
   copts.workers = options_.max_concurrent_launches;
-  copts.poll_interval = options_.poll_interval > absl::ZeroDuration()
-                            ? options_.poll_interval
-                            : absl::Milliseconds(backend_->DefaultPollIntervalMs());
+  poll_interval_ = options_.poll_interval > absl::ZeroDuration()
+                       ? options_.poll_interval
+                       : absl::Milliseconds(backend_->DefaultPollIntervalMs());
+  copts.poll_interval = poll_interval_;
   copts.resync_interval = options_.reconcile_interval;
   copts.environment_retry_limit = options_.environment_retry_limit;
   copts.snapshots = [s = snapshots_.get()](const std::string& id) { return s->Get(id).status(); };
@@ -299,7 +299,7 @@ absl::Status Daemon::StartGrpc() {
   // would start and take half of the connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
-  builder.AddListeningPort(HostPort(options_.host, options_.port),
+  builder.AddListeningPort(HostPort(options_.host, options_.grpc_port),
                            grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(api_.get());
@@ -319,12 +319,12 @@ absl::Status Daemon::StartGrpc() {
     });
   }
   if (!server_ || port == 0) {
-    std::string why = BindProblem(options_.host, options_.port);
+    std::string why = BindProblem(options_.host, options_.grpc_port);
     return absl::UnavailableError(absl::StrCat(
-        "cannot listen for gRPC on ", HostPort(options_.host, options_.port),
+        "cannot listen for gRPC on ", HostPort(options_.host, options_.grpc_port),
         why.empty() ? "" : absl::StrCat(": ", why),
         why == std::strerror(EADDRINUSE)
-            ? " (another process, perhaps another skydeckd, has it; choose another --port)"
+            ? " (another process, perhaps another skydeckd, has it; choose another --grpc-port)"
             : ""));
   }
   grpc_address_ = HostPort(options_.host, port);
@@ -336,8 +336,8 @@ absl::Status Daemon::StartHttp() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   web::BridgeOptions bopts;
-  bopts.host = options_.http_host;
-  bopts.port = options_.http_port;
+  bopts.host = options_.host;
+  bopts.port = options_.port;
   bopts.token = options_.auth_token;
   for (const std::string& h : options_.http_allowed_hosts) {
     bopts.allowed_hosts.push_back(absl::AsciiStrToLower(h));
@@ -360,7 +360,7 @@ absl::Status Daemon::StartHttp() {
                         absl::StrCat("cannot start HTTP: ", http_port.status().message()));
   }
   OnStop([this] { bridge_->Stop(); });  // no new HTTP requests
-  http_address_ = HostPort(options_.http_host, *http_port);
+  http_address_ = HostPort(options_.host, *http_port);
   return absl::OkStatus();
 }
 
@@ -379,6 +379,8 @@ void Daemon::AnnounceReady() {
   LogInfo("skydeckd started",
           {{"version", SKYDECK_VERSION}, {"grpc", grpc_address_},
            {"http", o.http ? http_address_ : "off"}, {"backend", backend_->name()},
+           {"poll_interval", absl::FormatDuration(poll_interval_)},
+           {"reconcile_interval", absl::FormatDuration(o.reconcile_interval)},
            {"db", o.db_path}, {"data_dir", o.data_dir}, {"dashboard", dashboard},
            {"auth", o.auth_token.empty() ? "off" : "token"},
            {"secrets", secrets_->Describe()},

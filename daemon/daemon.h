@@ -123,6 +123,8 @@ class Daemon {
   metrics::BackendCallMetrics backend_calls_;  // outlives the backend
   std::unique_ptr<backend::Backend> backend_;
   std::string backend_reason_;
+  // The poll interval in effect (the flag, else the backend's default).
+  absl::Duration poll_interval_;
   std::unique_ptr<workload::SecretSource> secrets_;
   std::unique_ptr<reconcile::Controller> controller_;
   std::unique_ptr<service::SkyDeckService> api_;

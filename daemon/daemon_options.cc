@@ -54,16 +54,46 @@ absl::StatusOr<int64_t> ParseBytesFlag(const std::string& text) {
   return value << shift;
 }
 
+namespace {
+
+// CLI11 names the flag ("--port: Value x could not be converted") even when
+// the value came from its environment variable: say which variable it was.
+std::string NameVariable(const CLI::App& app, int argc, char** argv, std::string message) {
+  auto on_command_line = [&](const std::string& flag) {
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == flag || arg.rfind(flag + "=", 0) == 0) return true;
+    }
+    return false;
+  };
+  for (const CLI::Option* opt : app.get_options()) {
+    const std::string& var = opt->get_envname();
+    const char* value = var.empty() ? nullptr : std::getenv(var.c_str());
+    std::string flag = opt->get_name(/*positional=*/false, /*all_options=*/false);
+    if (value != nullptr && !flag.empty() && !on_command_line(flag) &&
+        message.find(flag) != std::string::npos) {
+      return absl::StrCat(message, " (the value comes from environment variable ", var, "=\"",
+                          value, "\")");
+    }
+  }
+  return message;
+}
+
+}  // namespace
+
 ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& version) {
   ParsedOptions parsed;
   DaemonOptions& o = parsed.options;
   CLI::App app{"skydeckd: the SkyDeck daemon (state, reconciliation, backends, API)", "skydeckd"};
   app.set_version_flag("--version", version);
   std::string poll = "auto", reconcile = "60s", level = "info";
-  app.add_option("--host", o.host, "Address to listen on for gRPC")
+  app.add_option("--host", o.host, "Address to listen on (dashboard, HTTP API and gRPC)")
       ->capture_default_str()->envname("SKYDECK_HOST");
-  app.add_option("--port", o.port, "gRPC port (0 picks a free one)")
+  app.add_option("--port", o.port, "Dashboard and HTTP API port (0 picks a free one)")
       ->capture_default_str()->envname("SKYDECK_PORT")->check(CLI::Range(0, 65535));
+  app.add_option("--grpc-port", o.grpc_port,
+                 "gRPC port, the one `skydeck --server` names (0 picks a free one)")
+      ->capture_default_str()->envname("SKYDECK_GRPC_PORT")->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", o.data_dir, "Data directory [default: " + DefaultDataDir() + "]")
       ->envname("SKYDECK_DATA_DIR");
   app.add_option("--db-path", o.db_path, "SQLite database [default: DATA_DIR/skydeck.db]")
@@ -118,10 +148,6 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "Local backend: time between SIGTERM and SIGKILL on cancel")
       ->capture_default_str();
   app.add_flag("!--no-http", o.http, "Do not serve the HTTP API and dashboard");
-  app.add_option("--http-host", o.http_host, "Address for the HTTP API and dashboard")
-      ->capture_default_str()->envname("SKYDECK_HTTP_HOST");
-  app.add_option("--http-port", o.http_port, "HTTP port (0 picks a free one)")
-      ->capture_default_str()->envname("SKYDECK_HTTP_PORT")->check(CLI::Range(0, 65535));
   app.add_option("--web-root", o.web_root,
                  "Serve the dashboard from this directory instead of the copy embedded "
                  "in skydeckd (for UI development)")
@@ -239,15 +265,18 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     o.db_check_timeout = *c;
     // Two listeners on one port: the second bind fails, or with port
     // sharing the two would split the requests between them.
-    if (o.http && o.port != 0 && o.port == o.http_port) {
+    if (o.http && o.port != 0 && o.port == o.grpc_port) {
       throw CLI::ValidationError(
-          "--http-port", absl::StrCat("must differ from --port (both are ", o.port, ")"));
+          "--grpc-port", absl::StrCat("must differ from --port (both are ", o.port, ")"));
     }
   } catch (const CLI::ParseError& e) {
     parsed.exit_now = true;
     // --help and --version exit 0; any other parse error is a usage error
     // (exit 2, as for the skydeck CLI), whatever code CLI11 would pick.
-    int cli11_code = app.exit(e);
+    int cli11_code = e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)
+                         ? app.exit(e)
+                         : app.exit(CLI::ParseError(NameVariable(app, argc, argv, e.what()),
+                                                    e.get_exit_code()));
     parsed.exit_code = cli11_code == static_cast<int>(CLI::ExitCodes::Success) ? 0 : kExitUsage;
     return parsed;
   }

@@ -17,8 +17,12 @@
 namespace skydeck {
 
 struct DaemonOptions {
+  // The seed's meaning of --host/--port: where the dashboard and the
+  // HTTP API answer. gRPC (the CLI's API) listens on the same host, on
+  // grpc_port.
   std::string host = "127.0.0.1";
-  int port = 50051;
+  int port = 8000;
+  int grpc_port = 50051;
   // Holds the database (unless db_path says otherwise) and job working
   // directories and logs of the local backend.
   std::string data_dir;
@@ -27,9 +31,9 @@ struct DaemonOptions {
   absl::Duration poll_interval = absl::ZeroDuration();
   absl::Duration reconcile_interval = absl::Seconds(60);
   LogLevel log_level = LogLevel::kInfo;
-  // When set, "host:port" is written here once the server listens (useful
-  // with --port 0, which picks a free port). With HTTP on, a second line
-  // holds the HTTP address.
+  // When set, the gRPC "host:port" is written here once the server listens
+  // (useful with --grpc-port 0, which picks a free port). With HTTP on, a
+  // second line holds the HTTP address.
   std::string ready_file;
 
   // "local", "skypilot" or "auto": the backend recorded in the database,
@@ -61,10 +65,8 @@ struct DaemonOptions {
   // access) are retried before the experiment is Stalled.
   absl::Duration environment_retry_limit = absl::Minutes(30);
 
-  // The HTTP/JSON bridge and dashboard.
+  // The HTTP/JSON bridge and dashboard (on host:port).
   bool http = true;
-  std::string http_host = "127.0.0.1";
-  int http_port = 8000;
   std::string web_root;
   // Host names served without a token besides localhost/loopback
   // (DNS rebinding protection; web/bridge/request_origin.h).
@@ -104,7 +106,7 @@ inline constexpr int kExitUsage = 2;
 // Parses argv (and SKYDECK_* variables). When `exit_now` is set, CLI11 has
 // printed help or version (exit_code 0) or the usage error (kExitUsage) and
 // the caller should exit with `exit_code`. Besides each value's own rules,
-// `--port` and `--http-port` must differ (unless 0, or HTTP is off): the
+// `--port` and `--grpc-port` must differ (unless 0, or HTTP is off): the
 // two listeners cannot share a port.
 struct ParsedOptions {
   DaemonOptions options;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds Release (daemon, CLI and the
 # dashboard) and runs skydeckd in the foreground on its embedded defaults:
-# gRPC on 127.0.0.1:50051, dashboard and HTTP API on http://127.0.0.1:8000,
-# database under ~/.local/share/skydeck. Extra arguments go to skydeckd.
+# dashboard and HTTP API on http://127.0.0.1:8000 (--port), gRPC on
+# 127.0.0.1:50051 (--grpc-port), database under ~/.local/share/skydeck.
+# Extra arguments go to skydeckd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache: hits across clones in other folders (CI builds a fresh clone).

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "common/states.h"
 #include "common/workdir.h"
+#include "daemon/backend/log_tail.h"
 
 namespace skydeck::backend {
 
@@ -210,11 +211,12 @@ class Backend {
   // scratch directories). Idempotent. REQUIRES: the job is terminal.
   virtual absl::Status Teardown(const std::string& backend_job_id) = 0;
 
-  // Streams the job's log to `sink` (false from sink stops). `tail_bytes`
-  // > 0 starts that many bytes before the end. With `follow`, keeps
-  // streaming until the job is terminal or `cancelled()` returns true.
+  // Streams the job's log to `sink` (false from sink stops), starting with
+  // its last `tail` (log_tail.h; measured when the stream starts). With
+  // `follow`, keeps streaming until the job is terminal or `cancelled()`
+  // returns true.
   virtual absl::Status StreamLogs(const std::string& backend_job_id, bool follow,
-                                  int64_t tail_bytes,
+                                  const LogTail& tail,
                                   const std::function<bool(absl::string_view)>& sink,
                                   const std::function<bool()>& cancelled) = 0;
 

@@ -52,10 +52,10 @@ class BackendWrapper : public Backend {
   absl::Status Teardown(const std::string& backend_job_id) override {
     return target_->Teardown(backend_job_id);
   }
-  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, int64_t tail_bytes,
+  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, const LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override {
-    return target_->StreamLogs(backend_job_id, follow, tail_bytes, sink, cancelled);
+    return target_->StreamLogs(backend_job_id, follow, tail, sink, cancelled);
   }
   BackendInfo Probe() override { return target_->Probe(); }
   FailureClass ClassifyFailure(JobStatus status, absl::string_view failure_reason) const override {

@@ -73,11 +73,11 @@ absl::Status MeteredBackend::Teardown(const std::string& backend_job_id) {
 }
 
 absl::Status MeteredBackend::StreamLogs(const std::string& backend_job_id, bool follow,
-                                        int64_t tail_bytes,
+                                        const backend::LogTail& tail,
                                         const std::function<bool(absl::string_view)>& sink,
                                         const std::function<bool()>& cancelled) {
   return Timed(follow ? "logs_follow" : "logs", [&] {
-    return BackendWrapper::StreamLogs(backend_job_id, follow, tail_bytes, sink, cancelled);
+    return BackendWrapper::StreamLogs(backend_job_id, follow, tail, sink, cancelled);
   });
 }
 

@@ -61,7 +61,8 @@ class MeteredBackend final : public backend::BackendWrapper {
   absl::StatusOr<std::vector<backend::JobObservation>> Find(const std::string& name) override;
   absl::Status Cancel(const std::string& backend_job_id) override;
   absl::Status Teardown(const std::string& backend_job_id) override;
-  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, int64_t tail_bytes,
+  absl::Status StreamLogs(const std::string& backend_job_id, bool follow,
+                          const backend::LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
   backend::BackendInfo Probe() override;

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "daemon/backend/log_tail.h"
 #include "daemon/store/records.h"
 
 namespace skydeck::reconcile {
@@ -77,16 +78,17 @@ class ControlPlane {
   // Streams the job's log to `sinks.data`. With `follow`, keeps going until
   // the job ends or `cancelled()` is true; a job that has not started yet
   // (launching, pending, recovering from a preemption) is waited for, with
-  // a progress line each time its status changes. `tail_bytes` > 0 starts
-  // that many bytes from the end. Returns the job as known when the stream
-  // ended (its final status once it has ended), so the caller can tell how
-  // it ended.
+  // a progress line each time its status changes. It starts with the log's
+  // last `tail` (backend/log_tail.h). Returns the job as known when the
+  // stream ended (its final status once it has ended), so the caller can
+  // tell how it ended.
   // Errors: FAILED_PRECONDITION without `follow` for a job that has not
   // started (its status in the message), and for a job that ended without
   // a log on the backend (its recorded failure in the message); the
   // backend's.
   virtual absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
-                                                      int64_t tail_bytes, const LogSinks& sinks,
+                                                      const backend::LogTail& tail,
+                                                      const LogSinks& sinks,
                                                       const std::function<bool()>& cancelled) = 0;
 };
 

@@ -243,7 +243,7 @@ absl::StatusOr<std::optional<store::JobRecord>> Controller::WaitForStatusChange(
 }
 
 absl::StatusOr<store::JobRecord> Controller::StreamLogs(const store::JobRecord& requested,
-                                                        bool follow, int64_t tail_bytes,
+                                                        bool follow, const backend::LogTail& tail,
                                                         const LogSinks& sinks,
                                                         const std::function<bool()>& cancelled) {
   store::JobRecord job = requested;
@@ -277,7 +277,7 @@ absl::StatusOr<store::JobRecord> Controller::StreamLogs(const store::JobRecord& 
         job.failure_reason.empty() ? "" : ": ", job.failure_reason, "; it has no log"));
   }
   absl::Status streamed =
-      backend_->StreamLogs(job.backend_job_id, follow, tail_bytes, sinks.data, cancelled);
+      backend_->StreamLogs(job.backend_job_id, follow, tail, sinks.data, cancelled);
   if (!streamed.ok()) {
     if (job.live() || job.failure_reason.empty()) return streamed;
     if (absl::IsNotFound(streamed) || absl::IsFailedPrecondition(streamed)) {

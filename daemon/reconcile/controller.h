@@ -118,7 +118,7 @@ class Controller final : public ControlPlane {
   absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;
   std::string DefaultWorkdirRefusal() override;
   absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
-                                              int64_t tail_bytes, const LogSinks& sinks,
+                                              const backend::LogTail& tail, const LogSinks& sinks,
                                               const std::function<bool()>& cancelled) override;
 
   ControllerStats stats() const;

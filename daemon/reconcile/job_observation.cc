@@ -1,6 +1,7 @@
 #include "daemon/reconcile/job_observation.h"
 
 #include "absl/strings/str_cat.h"
+#include "daemon/reconcile/restart_policy.h"
 
 namespace skydeck::reconcile {
 namespace {
@@ -36,6 +37,11 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
     job.ended_ms = obs.end_ms != 0 ? obs.end_ms : now_ms;
     if (obs.exit_code) job.exit_code = obs.exit_code;
     if (!obs.failure_reason.empty()) job.failure_reason = obs.failure_reason;
+    // "exited with code 127" does not say that `lt` is missing.
+    if (job.status == JobStatus::kFailed) {
+      std::string not_runnable = CommandNotRunnable(job.command, job.exit_code);
+      if (!not_runnable.empty()) job.failure_reason = not_runnable;
+    }
   }
   if (job.status != before) {
     events->push_back(store::NewEvent{0, 0, "JobStatusChanged",

@@ -299,6 +299,16 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileFailure(const Record& r,
     RETURN_IF_ERROR(Observe(r, o));
     return ReconcileResult{};
   }
+  if (last.status == JobStatus::kFailed &&
+      !CommandNotRunnable(last.command, last.exit_code).empty()) {
+    o.stalled_reason = "CommandNotFound";
+    o.stalled_message = absl::StrCat(
+        Describe(last), "; ", CommandNotRunnable(last.command, last.exit_code), " (exit ",
+        *last.exit_code, "): retrying cannot help, so it is not retried; install it or fix the "
+        "command, then start the experiment again");
+    RETURN_IF_ERROR(Observe(r, o));
+    return ReconcileResult{};
+  }
   if (failure.kind == backend::FailureKind::kInvalidSpec) {
     o.stalled_reason = failure.reason.empty() ? "LaunchRefused" : failure.reason;
     o.stalled_message = absl::StrCat(Describe(last), "; fix the experiment and start it again");

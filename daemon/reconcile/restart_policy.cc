@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
 namespace skydeck::reconcile {
 
 bool CountsAgainstBudget(backend::FailureKind kind) {
@@ -13,6 +16,18 @@ bool CountsAgainstBudget(backend::FailureKind kind) {
     default:
       return false;
   }
+}
+
+std::string CommandNotRunnable(const std::string& command, std::optional<int> exit_code) {
+  if (!exit_code || (*exit_code != 127 && *exit_code != 126)) return "";
+  absl::string_view rest = absl::StripLeadingAsciiWhitespace(command);
+  absl::string_view word = rest.substr(0, std::min(rest.find_first_of(" \t\n"), rest.size()));
+  if (word.size() >= 2 && (word.front() == '\'' || word.front() == '"') &&
+      word.back() == word.front()) {
+    word = word.substr(1, word.size() - 2);
+  }
+  return absl::StrCat(*exit_code == 127 ? "command not found: " : "command not executable: ",
+                      word);
 }
 
 absl::Duration RestartBackoff(int consecutive_failures, uint64_t seed) {

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "absl/time/time.h"
 #include "common/states.h"
@@ -30,6 +32,14 @@ namespace skydeck::reconcile {
 // causes outside the user's code and spec (environment, capacity, the
 // backend's machinery, a lost job) are retried without spending the budget.
 bool CountsAgainstBudget(backend::FailureKind kind);
+
+// CommandNotRunnable()
+//
+// The shell's verdict on a job's command: exit 127 "command not found: lt",
+// 126 "command not executable: ./run.sh" (the command's first word); ""
+// for any other exit. Relaunching cannot make a missing program appear, so
+// such a failure is not retried.
+std::string CommandNotRunnable(const std::string& command, std::optional<int> exit_code);
 
 // 10 s, 20 s, 40 s, ... capped at 10 min, for the n-th consecutive failure
 // (n >= 1), jittered by up to +-20% with a jitter that depends only on

@@ -52,6 +52,9 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
+    if (req->tail_lines() < 0) {
+      return absl::InvalidArgumentError("tail_lines: must not be negative");
+    }
     if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
     ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
     reconcile::LogSinks sinks;
@@ -66,8 +69,9 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
       return writer->Write(resp);
     };
     auto cancelled = [&] { return ctx->IsCancelled() || hub_->closed(); };
+    const backend::LogTail tail{.lines = req->tail_lines(), .bytes = req->tail_bytes()};
     ASSIGN_OR_RETURN(store::JobRecord last,
-                     control_->StreamLogs(job, req->follow(), req->tail_bytes(), sinks, cancelled));
+                     control_->StreamLogs(job, req->follow(), tail, sinks, cancelled));
     if (cancelled()) return absl::OkStatus();
     pb::GetJobLogsResponse end;
     end.set_job_status(ToProto(last.status));

@@ -110,6 +110,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // service_backup.cc.
   grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
                       grpc::ServerWriter<pb::BackupResponse>* writer) override;
+  // service_import.cc.
+  grpc::Status ImportExperiments(grpc::ServerContext* ctx,
+                                 const pb::ImportExperimentsRequest* req,
+                                 pb::ImportExperimentsResponse* resp) override;
 
   // Where code snapshots are kept (not owned; null: none, and the
   // PutCode* RPCs fail with FAILED_PRECONDITION). `snapshot_backend`: the

@@ -10,6 +10,7 @@
 #include "daemon/store/integrity.h"
 #include "daemon/store/migrations.h"
 #include "daemon/store/rows.h"
+#include "daemon/store/seed_database.h"
 
 namespace skydeck::store {
 
@@ -60,6 +61,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Cloc
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                                    const OpenOptions& options) {
   bool existed = IsFile(path) && access(path.c_str(), F_OK) == 0;
+  // Before Connection::Open, which would switch the file to WAL.
+  if (existed) RETURN_IF_ERROR(RefuseSeedDatabase(path));
   auto db = Connection::Open(path);
   if (!db.ok()) return WithWriteAccessHint(db.status(), path);
   // Before migrations write to it: a damaged file must not be changed.

@@ -171,6 +171,17 @@ class Store {
   absl::StatusOr<ExperimentRecord> CreateExperiment(const ExperimentSpec& spec,
                                                     absl::string_view actor,
                                                     WriteMode mode = WriteMode::kCommit);
+  // Creates an experiment together with its past jobs (store_import.cc),
+  // in one transaction: attempts 1..n in `history` order, backend
+  // "import". `created_ms` 0 means now. Every job must have ended (an
+  // imported job is never polled). Errors: ALREADY_EXISTS when a live
+  // experiment has the name (nothing written); INVALID_ARGUMENT for a job
+  // that has not ended.
+  absl::StatusOr<ExperimentRecord> ImportExperiment(const ExperimentSpec& spec,
+                                                    int64_t created_ms,
+                                                    const std::vector<JobRecord>& history,
+                                                    absl::string_view actor,
+                                                    absl::string_view source);
   // Deleted experiments included. Errors: NOT_FOUND.
   absl::StatusOr<ExperimentRecord> GetExperiment(int64_t id);
   // Live experiments only. Errors: NOT_FOUND.

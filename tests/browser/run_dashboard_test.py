@@ -56,7 +56,7 @@ def start_daemon(daemons, skydeckd, data_dir, web_root, extra=(), ports=("0", "0
         os.remove(ready)
     with open(os.path.join(data_dir, "skydeckd.log"), "ab") as log:
         daemon = subprocess.Popen(
-            [skydeckd, "--port", ports[0], "--http-port", ports[1], "--data-dir", data_dir,
+            [skydeckd, "--grpc-port", ports[0], "--port", ports[1], "--data-dir", data_dir,
              "--ready-file", ready, "--poll-interval", "100ms",
              "--local-cancel-grace", "2s", "--backend", "local", *web_root_args, *extra],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)

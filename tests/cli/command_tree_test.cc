@@ -45,3 +45,23 @@ TEST_CASE("the completion helper is hidden from help", "[cli][help]") {
   CHECK(app.help().find("__complete-flags") == std::string::npos);
   CHECK(app.help().find("completion") != std::string::npos);
 }
+
+TEST_CASE("a negative count is refused in words, not with a 309-digit range", "[cli][help]") {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"exp", "logs", "a", "--tail=-1"},
+        std::vector<std::string>{"exp", "list", "--limit=-5"}}) {
+    CLI::App app(std::string(kAppDescription), "skydeck");
+    CommandContext ctx;
+    BuildCommandTree(&app, &ctx);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    std::string message;
+    try {
+      app.parse(reversed);
+    } catch (const CLI::ParseError& e) {
+      message = e.what();
+    }
+    INFO(message);
+    CHECK(message.find("is not a whole number of 0 or more") != std::string::npos);
+    CHECK(message.size() < 120);
+  }
+}

@@ -86,3 +86,27 @@ TEST_CASE("waiting for RUNNING on a job that runs an older spec fails fast", "[c
   // Waiting for it to finish is fine: it will, with the older spec.
   CHECK(CheckWait(e, pb::OBSERVED_STATE_SUCCEEDED).verdict == WaitVerdict::kWaiting);
 }
+
+TEST_CASE("waiting for a job of a stopped experiment fails at once with the hint",
+          "[cli][wait]") {
+  // Nothing launches while the desired state is not RUNNING: waiting the
+  // whole timeout would only end in "timed out".
+  pb::Experiment e = At(pb::OBSERVED_STATE_STOPPED, pb::DESIRED_STATE_STOPPED);
+  e.set_name("lr-3e-4");
+  WaitCheck check = CheckWait(e, pb::OBSERVED_STATE_RUNNING);
+  CHECK(check.verdict == WaitVerdict::kFailed);
+  CHECK(check.reason ==
+        "its desired state is STOPPED, so nothing will start it; start it first: "
+        "skydeck exp start lr-3e-4");
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_TERMINATED),
+                  pb::OBSERVED_STATE_SUCCEEDED)
+            .verdict == WaitVerdict::kFailed);
+  // Just set to STOPPED while its job still runs: RUNNING is already there.
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_RUNNING, pb::DESIRED_STATE_STOPPED),
+                  pb::OBSERVED_STATE_RUNNING)
+            .verdict == WaitVerdict::kReached);
+  // Waiting for STOPPED is what a stopped experiment is for.
+  CHECK(CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED),
+                  pb::OBSERVED_STATE_STOPPED)
+            .verdict == WaitVerdict::kReached);
+}

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -64,7 +66,8 @@ ScopedEnv CleanEnv() {
                     {"SKYDECK_DB_PATH", nullptr},
                     {"SKYDECK_POLL_INTERVAL", nullptr},
                     {"SKYDECK_BACKEND", nullptr},
-                    {"SKYDECK_HTTP_PORT", nullptr},
+                    {"SKYDECK_GRPC_PORT", nullptr},
+                    {"SKYDECK_RECONCILE_INTERVAL", nullptr},
                     {"SKYDECK_AUTH_TOKEN", nullptr},
                     {"SKYDECK_MAX_SNAPSHOT_BYTES", nullptr},
                     {"SKYDECK_SNAPSHOT_GRACE", nullptr},
@@ -76,9 +79,8 @@ TEST_CASE("without flags or environment, the embedded defaults apply", "[daemon]
   ParsedOptions p = Parse({});
   REQUIRE_FALSE(p.exit_now);
   CHECK(p.options.host == "127.0.0.1");
-  CHECK(p.options.port == 50051);
-  CHECK(p.options.http_host == "127.0.0.1");
-  CHECK(p.options.http_port == 8000);
+  CHECK(p.options.port == 8000);  // the dashboard and HTTP API
+  CHECK(p.options.grpc_port == 50051);
   CHECK(p.options.backend == "auto");
   CHECK(p.options.poll_interval == absl::ZeroDuration());  // the backend's own default
   CHECK(p.options.reconcile_interval == absl::Seconds(60));
@@ -149,19 +151,48 @@ TEST_CASE("the HTTP limit flags reach the options", "[daemon][options]") {
 TEST_CASE("the gRPC and HTTP ports must differ", "[daemon][options]") {
   auto env = CleanEnv();
   // Two listeners cannot share one port: refused before anything starts.
-  ParsedOptions same = Parse({"--port", "9000", "--http-port", "9000"});
+  ParsedOptions same = Parse({"--port", "9000", "--grpc-port", "9000"});
   CHECK(same.exit_now);
   CHECK(same.exit_code == kExitUsage);
   {
-    ScopedEnv from_env({{"SKYDECK_PORT", "9001"}, {"SKYDECK_HTTP_PORT", "9001"}});
+    ScopedEnv from_env({{"SKYDECK_PORT", "9001"}, {"SKYDECK_GRPC_PORT", "9001"}});
     ParsedOptions p = Parse({});
     CHECK(p.exit_now);
     CHECK(p.exit_code == kExitUsage);
   }
   // 0 picks a free port for each; without HTTP there is no second listener.
-  CHECK_FALSE(Parse({"--port", "0", "--http-port", "0"}).exit_now);
-  CHECK_FALSE(Parse({"--port", "9000", "--http-port", "9000", "--no-http"}).exit_now);
-  CHECK_FALSE(Parse({"--port", "9000", "--http-port", "9002"}).exit_now);
+  CHECK_FALSE(Parse({"--port", "0", "--grpc-port", "0"}).exit_now);
+  CHECK_FALSE(Parse({"--port", "9000", "--grpc-port", "9000", "--no-http"}).exit_now);
+  CHECK_FALSE(Parse({"--port", "9000", "--grpc-port", "9002"}).exit_now);
+}
+
+TEST_CASE("a bad environment value names its variable", "[daemon][options]") {
+  auto env = CleanEnv();
+  ScopedEnv bad({{"SKYDECK_POLL_INTERVAL", "soon"}});
+  std::ostringstream err;
+  std::streambuf* old = std::cerr.rdbuf(err.rdbuf());
+  ParsedOptions p = Parse({});
+  std::cerr.rdbuf(old);
+  CHECK(p.exit_code == kExitUsage);
+  CHECK(err.str().find("--poll-interval") != std::string::npos);
+  CHECK(err.str().find("environment variable SKYDECK_POLL_INTERVAL=\"soon\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("the seed's command line serves the dashboard on --port", "[daemon][options]") {
+  auto env = CleanEnv();
+  // skydeck's predecessor documented `--host 0.0.0.0 --port 8000`, with
+  // SKYDECK_POLL_INTERVAL in plain seconds.
+  ScopedEnv seed({{"SKYDECK_POLL_INTERVAL", "30"}, {"SKYDECK_RECONCILE_INTERVAL", "90"}});
+  ParsedOptions p = Parse({"--host", "0.0.0.0", "--port", "8000", "--db-path", "/tmp/x.db"});
+  REQUIRE_FALSE(p.exit_now);
+  CHECK(p.options.host == "0.0.0.0");
+  CHECK(p.options.port == 8000);
+  CHECK(p.options.grpc_port == 50051);
+  CHECK(p.options.http);
+  CHECK(p.options.db_path == "/tmp/x.db");
+  CHECK(p.options.poll_interval == absl::Seconds(30));
+  CHECK(p.options.reconcile_interval == absl::Seconds(90));
 }
 
 TEST_CASE("the start-up check's time limit and a restore are options", "[daemon][options]") {

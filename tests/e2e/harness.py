@@ -102,7 +102,7 @@ class Daemon:
         ready = os.path.join(self.data_dir, "ready")
         if os.path.exists(ready):
             os.remove(ready)
-        args = [SKYDECKD, "--port", "0", "--http-port", "0", "--data-dir", self.data_dir,
+        args = [SKYDECKD, "--grpc-port", "0", "--port", "0", "--data-dir", self.data_dir,
                 "--ready-file", ready, "--log-level", "debug",
                 "--local-cancel-grace", "2s", "--poll-interval", self.poll_interval,
                 "--backend", "local"]

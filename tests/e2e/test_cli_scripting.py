@@ -209,8 +209,17 @@ class CliScriptingTest(harness.E2ETestCase):
         self.assertEqual(self.cli_json("exp", "get", "runs")["observed_state"],
                          "OBSERVED_STATE_RUNNING")
 
+        # Desired STOPPED: nothing will start it, so the wait fails at once
+        # (not after its 10 minutes) and says what to do.
         self.cli("exp", "create", "idle", "--cmd", "sleep 60")
-        timed_out = self.cli("wait", "idle", "--for", "state=RUNNING", "--timeout", "1s",
+        started = time.monotonic()
+        refused = self.cli("wait", "idle", "--for", "state=RUNNING", expect=1)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertIn("its desired state is STOPPED", refused.stderr)
+        self.assertIn("skydeck exp start idle", refused.stderr)
+        # A wait that can still succeed times out as before.
+        self.cli("exp", "create", "blocked", "--cmd", "sleep 60", "--start", "--label", "x=1")
+        timed_out = self.cli("wait", "-l", "x=1", "--for", "state=SUCCEEDED", "--timeout", "1s",
                              expect=4)
         self.assertIn("timed out", timed_out.stderr)
 
@@ -254,12 +263,11 @@ class CliScriptingTest(harness.E2ETestCase):
         with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) as proc:
             try:
-                first = proc.stdout.readline()
-                # The list document is multi-line JSON; read until it closes.
-                doc = first
-                while not doc.rstrip().endswith("}") or doc.count("{") != doc.count("}"):
-                    doc += proc.stdout.readline()
-                self.assertEqual([e["name"] for e in json.loads(doc)["experiments"]], ["w1"])
+                # One object per line from the first line on: the listed
+                # experiments (event null), then the changes.
+                first = json.loads(proc.stdout.readline())
+                self.assertIsNone(first["event"])
+                self.assertEqual(first["experiment"]["name"], "w1")
                 self.cli("exp", "create", "w2", "--cmd", "sleep 60")
                 change = json.loads(proc.stdout.readline())
                 self.assertEqual(change["experiment"]["name"], "w2")
@@ -457,16 +465,16 @@ class CliScriptingTest(harness.E2ETestCase):
         final = shown.rsplit("\r", 1)[1]
         self.assertRegex(final, r"^p1: (\S+ -> )*RUNNING \(\d+s\)\x1b\[K\n$")
 
-        # A wait that lasts: the spinner turns and the time is shown.
-        self.cli("exp", "create", "idle", "--cmd", "sleep 60")
+        # A wait that lasts (p1 runs `sleep 60`): the spinner turns and the
+        # time is shown.
         code, shown, _, err = run_on_terminal(
-            base + ["wait", "idle", "--for", "state=RUNNING", "--timeout", "1s"], env,
+            base + ["wait", "p1", "--for", "state=SUCCEEDED", "--timeout", "1s"], env,
             stdout_tty=False, stderr_tty=True)
         self.assertEqual(code, 4, shown)
         frames = [f for f in shown.split("\r") if f]
         self.assertGreaterEqual(len(frames), 3, shown)
         self.assertGreaterEqual(len({f[0] for f in frames[:-1]} & set("|/-\\")), 2, shown)
-        self.assertRegex(frames[-1], r"^idle: IDLE \(1s\)\x1b\[K\n")
+        self.assertRegex(frames[-1], r"^p1: RUNNING \(1s\)\x1b\[K\n")
         self.assertIn("timed out", frames[-1])  # the error follows the final line
 
         # Not a terminal (or TERM=dumb): plain lines, one per state.

@@ -43,7 +43,7 @@ def run_to_exit(args, timeout=60, **popen):
 
 
 def local_args(data_dir, *extra):
-    return ["--port", "0", "--http-port", "0", "--data-dir", data_dir, "--backend", "local",
+    return ["--grpc-port", "0", "--port", "0", "--data-dir", data_dir, "--backend", "local",
             "--log-level", "info", *extra]
 
 
@@ -105,7 +105,7 @@ class InstanceLockTest(harness.E2ETestCase):
     def test_a_second_daemon_on_the_same_grpc_port_is_refused(self):
         port = self.daemon.address.rsplit(":", 1)[1]
         args = local_args(self.other)
-        args[args.index("--port") + 1] = port
+        args[args.index("--grpc-port") + 1] = port
         code, out = run_to_exit(args)
         self.assertEqual(code, EXIT_START_FAILED, out)
         self.assertIn(f"cannot listen for gRPC on 127.0.0.1:{port}", out)
@@ -121,10 +121,10 @@ class InstanceLockTest(harness.E2ETestCase):
             port = str(s.getsockname()[1])
         args = local_args(self.other)
         args[args.index("--port") + 1] = port
-        args[args.index("--http-port") + 1] = port
+        args[args.index("--grpc-port") + 1] = port
         code, out = run_to_exit(args)
         self.assertEqual(code, EXIT_USAGE, out)
-        self.assertIn("--http-port", out)
+        self.assertIn("--grpc-port", out)
 
 
 class DatabaseFileTest(unittest.TestCase):

@@ -182,8 +182,18 @@ class HttpBridgeTest(harness.E2ETestCase):
         blob = h.ok("POST", "/api/code-blobs", {"sha256": empty_sha, "size": 0, "data": ""})
         self.assertTrue(blob["complete"])
         stored = h.ok("POST", "/api/code-snapshots", manifest)
-        self.assertNotIn("missing", stored)
+        self.assertEqual(stored.get("missing", []), [])
         self.assertEqual(len(stored["snapshot"]["id"]), 64)
+        imported = h.ok("POST", "/api/import", {"source": "test", "experiments": [{
+            "experiment": {"name": "web-imported", "base_command": "true",
+                           "desired_state": "STOPPED", "flags": {"lr": 0.5}},
+            "jobs": [{"status": "FAILED", "command": "true", "exit_code": 1,
+                      "end_time": "2025-01-01T00:00:00Z"}]}]})
+        self.assertEqual(imported["results"][0]["outcome"], "imported", imported)
+        self.assertEqual(imported["results"][0]["jobs"], 1)
+        self.assertEqual(h.ok("GET", "/api/experiments/web-imported/jobs")["jobs"][0]["status"],
+                         "FAILED")
+
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.
         untested = []
@@ -347,7 +357,7 @@ class AuthTest(harness.E2ETestCase):
 
     def run_daemon(self, *args):
         import subprocess
-        return subprocess.run([harness.SKYDECKD, "--port", "0", "--http-port", "0",
+        return subprocess.run([harness.SKYDECKD, "--grpc-port", "0", "--port", "0",
                                "--data-dir", self.tmp + "/other", *args],
                               capture_output=True, text=True, timeout=30,
                               env={k: v for k, v in os.environ.items()
@@ -356,7 +366,7 @@ class AuthTest(harness.E2ETestCase):
     def test_non_loopback_without_token_is_refused(self):
         for args in (["--host", "0.0.0.0", "--no-http"],
                      # A name that only looks like 127.x is not loopback.
-                     ["--http-host", "127.evil.example"]):
+                     ["--host", "127.evil.example"]):
             proc = self.run_daemon(*args)
             self.assertNotEqual(proc.returncode, 0, args)
             self.assertIn("non-loopback", proc.stderr, args)

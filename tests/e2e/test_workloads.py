@@ -246,7 +246,8 @@ setup: echo made-by-setup > setup.marker
         values = {"id": exp["name"], "experiment_id": exp["id"], "name": "train"}
         for route in sorted(proto_routes()):
             verb, path = route.split(" ", 1)
-            if verb != "GET" or path in ("/api/watch", "/api/jobs/{id}/logs"):
+            # Streams, and the backup (the database's bytes, not JSON).
+            if verb != "GET" or path in ("/api/watch", "/api/jobs/{id}/logs", "/api/backup"):
                 continue
             if path.startswith("/api/jobs/"):
                 path = path.replace("{id}", str(job["id"]))

@@ -371,7 +371,7 @@ absl::Status LocalBackend::Teardown(const std::string& id) {
   return DirOf(id).RemoveScratch();
 }
 
-absl::Status LocalBackend::StreamLogs(const std::string& id, bool follow, int64_t tail_bytes,
+absl::Status LocalBackend::StreamLogs(const std::string& id, bool follow, const LogTail& tail,
                                       const std::function<bool(absl::string_view)>& sink,
                                       const std::function<bool()>& cancelled) {
   if (!local::IsSafeJobName(id) || !DirOf(id).Exists()) {
@@ -382,7 +382,7 @@ absl::Status LocalBackend::StreamLogs(const std::string& id, bool follow, int64_
     std::optional<JobObservation> obs = Observe(id);
     return !obs || IsTerminal(obs->status);
   };
-  return local::StreamFile(DirOf(id).LogPath(), tail_bytes, job_finished, sink, cancelled);
+  return local::StreamFile(DirOf(id).LogPath(), tail, job_finished, sink, cancelled);
 }
 
 BackendInfo LocalBackend::Probe() {

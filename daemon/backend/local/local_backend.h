@@ -88,7 +88,7 @@ class LocalBackend final : public Backend {
   absl::Status Teardown(const std::string& id) override;
   // Errors: NOT_FOUND for an unknown id; UNAVAILABLE when run.log cannot be
   // read.
-  absl::Status StreamLogs(const std::string& id, bool follow, int64_t tail_bytes,
+  absl::Status StreamLogs(const std::string& id, bool follow, const LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
   BackendInfo Probe() override;

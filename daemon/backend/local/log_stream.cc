@@ -13,6 +13,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/backend/local/tail_start.h"
 
 namespace skydeck::backend::local {
 namespace {
@@ -26,7 +27,7 @@ absl::Status ErrnoUnavailable(absl::string_view what, const std::filesystem::pat
 
 }  // namespace
 
-absl::Status StreamFile(const std::filesystem::path& path, int64_t tail_bytes,
+absl::Status StreamFile(const std::filesystem::path& path, const LogTail& tail,
                         const std::function<bool()>& writers_done,
                         const std::function<bool(absl::string_view)>& sink,
                         const std::function<bool()>& cancelled) {
@@ -42,8 +43,10 @@ absl::Status StreamFile(const std::filesystem::path& path, int64_t tail_bytes,
       fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0 && errno != ENOENT) return ErrnoUnavailable("opening", path);
       struct stat st;
-      if (fd >= 0 && tail_bytes > 0 && fstat(fd, &st) == 0) {
-        offset = std::max<int64_t>(0, static_cast<int64_t>(st.st_size) - tail_bytes);
+      if (fd >= 0 && !tail.whole_log() && fstat(fd, &st) == 0) {
+        absl::StatusOr<int64_t> start = TailStart(fd, static_cast<int64_t>(st.st_size), tail);
+        if (!start.ok()) return start.status();
+        offset = *start;
       }
     }
     while (fd >= 0) {

@@ -3,7 +3,7 @@
 // Streams a file that other processes may still be appending to, such as a
 // job's run.log, in chunks of at most 64 KiB.
 //
-//   RETURN_IF_ERROR(StreamFile(dir.LogPath(), /*tail_bytes=*/0, follow ?
+//   RETURN_IF_ERROR(StreamFile(dir.LogPath(), LogTail{}, follow ?
 //       is_job_finished : [] { return true; }, sink, cancelled));
 #pragma once
 
@@ -13,18 +13,19 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "daemon/backend/log_tail.h"
 
 namespace skydeck::backend::local {
 
-// Sends the file to `sink` from the start, or from `tail_bytes` before its
-// end when > 0 (measured when the file is first opened). Then, until
+// Sends the file to `sink` from the start, or only its last `tail` lines or
+// bytes (tail_start.h; measured when the file is first opened). Then, until
 // `writers_done()` returns true, waits (100 ms at a time) for more and sends
 // that too. `writers_done` is asked BEFORE each read to the end, so what
 // was written before it turned true is always sent. Stops early, with OK,
 // when `sink` returns false or `cancelled()` returns true. A file that does
 // not exist yet reads as empty.
 // Errors: UNAVAILABLE when the file cannot be opened or read.
-absl::Status StreamFile(const std::filesystem::path& path, int64_t tail_bytes,
+absl::Status StreamFile(const std::filesystem::path& path, const LogTail& tail,
                         const std::function<bool()>& writers_done,
                         const std::function<bool(absl::string_view)>& sink,
                         const std::function<bool()>& cancelled);

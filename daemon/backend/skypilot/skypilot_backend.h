@@ -114,16 +114,17 @@ class SkyPilotBackend final : public Backend {
   absl::Status Cancel(const std::string& backend_job_id) override;
   // Managed jobs own their clusters: nothing to do.
   absl::Status Teardown(const std::string& backend_job_id) override;
-  // Streams `sky jobs logs` text without SkyPilot's control lines. With
-  // `follow`, `tail_bytes` is approximated as tail_bytes / 100 lines (the
-  // server tails by lines); without, the exact last bytes are returned.
-  // Without `follow` and with `tail_bytes` 0 the answer is still bounded:
-  // the last SkyPilotOptions::default_log_tail_lines lines, at most the
-  // last default_log_tail_bytes bytes of them.
+  // Streams `sky jobs logs` text without SkyPilot's control lines.
+  // `tail.lines` is sent as the request's `tail`, which the server counts in
+  // lines too. `tail.bytes`: without `follow` the exact last bytes are
+  // returned; with `follow` they are approximated as bytes / 100 lines.
+  // Without `follow` and without a tail the answer is still bounded: the
+  // last SkyPilotOptions::default_log_tail_lines lines, at most the last
+  // default_log_tail_bytes bytes of them.
   // `cancelled` may be called from another thread.
   // Errors: FAILED_PRECONDITION while the job is still launching;
   // NOT_FOUND when SkyPilot does not know the job.
-  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, int64_t tail_bytes,
+  absl::Status StreamLogs(const std::string& backend_job_id, bool follow, const LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
   BackendInfo Probe() override;

@@ -46,7 +46,7 @@ absl::StatusOr<int64_t> SkyPilotBackend::JobIdForLogs(const std::string& backend
 }
 
 absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool follow,
-                                         int64_t tail_bytes,
+                                         const LogTail& tail,
                                          const std::function<bool(absl::string_view)>& sink,
                                          const std::function<bool()>& cancelled) {
   ASSIGN_OR_RETURN(int version, ApiVersion());
@@ -55,23 +55,30 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   std::string what = absl::StrCat("streaming logs of SkyPilot managed job ", job);
   nlohmann::json body = {{"job_id", job},       {"name", nullptr},  {"follow", follow},
                          {"controller", false}, {"refresh", false}, {"tail", nullptr}};
-  // The server tails whole lines. A line holds at least one byte, so
-  // `tail_bytes` lines always cover the last `tail_bytes` bytes.
-  if (tail_bytes > 0) {
-    body["tail"] = follow ? std::max<int64_t>(1, tail_bytes / kAssumedLineBytes) : tail_bytes;
-  } else if (!follow) {
+  // The server's `tail` counts whole lines (as `tail -n`; it must be > 0,
+  // null means the whole log).
+  int64_t server_lines = tail.lines;
+  int64_t keep_bytes = follow ? 0 : tail.bytes;
+  if (tail.bytes > 0) {
+    // A line holds at least one byte, so `bytes` lines always cover the last
+    // `bytes` bytes; a followed stream cannot be cut afterwards, so there
+    // lines of kAssumedLineBytes are assumed.
+    int64_t covering = follow ? std::max<int64_t>(1, tail.bytes / kAssumedLineBytes) : tail.bytes;
+    server_lines = server_lines > 0 ? std::min(server_lines, covering) : covering;
+  } else if (tail.whole_log() && !follow) {
     // No tail asked for: never the whole log (tail null), which for a long
     // job is gigabytes read on the server and sent through the daemon.
-    body["tail"] = std::max<int64_t>(1, options_.default_log_tail_lines);
-    tail_bytes = std::max<int64_t>(1, options_.default_log_tail_bytes);
+    server_lines = std::max<int64_t>(1, options_.default_log_tail_lines);
+    keep_bytes = std::max<int64_t>(1, options_.default_log_tail_bytes);
   }
+  if (server_lines > 0) body["tail"] = server_lines;
   SkyPayloadFilter filter;
-  std::optional<TailBuffer> tail;
-  if (!follow) tail.emplace(static_cast<size_t>(tail_bytes));
+  std::optional<TailBuffer> last_bytes;
+  if (keep_bytes > 0) last_bytes.emplace(static_cast<size_t>(keep_bytes));
   auto deliver = [&](const std::string& text) {
     if (text.empty()) return true;
-    if (tail) {
-      tail->Append(text);
+    if (last_bytes) {
+      last_bytes->Append(text);
       return true;
     }
     return sink(text);
@@ -88,8 +95,10 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   if (!stream.ok()) return AnnotateStatus(stream.status(), what);
   if (stream->stopped) return absl::OkStatus();  // the reader went away
   if (!deliver(filter.Finish())) return absl::OkStatus();
-  if (tail) {
-    if (std::string text = tail->Take(); !text.empty() && !sink(text)) return absl::OkStatus();
+  if (last_bytes) {
+    if (std::string text = last_bytes->Take(); !text.empty() && !sink(text)) {
+      return absl::OkStatus();
+    }
   }
   // The stream answers 200 even on failure: the outcome is the request's.
   absl::StatusOr<RequestResult> result = api_->Await(stream->request_id, timeouts.status);

@@ -175,11 +175,11 @@ class LocalFixture {
     return WaitFor(id, [](JobStatus s) { return s == JobStatus::kRunning; });
   }
 
-  std::string Log(const std::string& id, int64_t tail_bytes = 0) {
+  std::string Log(const std::string& id, LogTail tail = {}) {
     std::string out;
     REQUIRE(backend
                 ->StreamLogs(
-                    id, false, tail_bytes,
+                    id, false, tail,
                     [&](absl::string_view s) {
                       out.append(s.data(), s.size());
                       return true;
@@ -557,7 +557,7 @@ TEST_CASE_METHOD(LocalFixture, "logs tail and follow until the job ends", "[loca
   std::string followed;
   REQUIRE(backend
               ->StreamLogs(
-                  id, true, 0,
+                  id, true, LogTail{},
                   [&](absl::string_view s) {
                     followed.append(s.data(), s.size());
                     return true;
@@ -566,10 +566,34 @@ TEST_CASE_METHOD(LocalFixture, "logs tail and follow until the job ends", "[loca
               .ok());
   CHECK(IsTerminal(Observe(id).status));
   CHECK(followed == "line-1\nline-2\nline-3\nline-4\nline-5\n");
-  CHECK(Log(id, 7) == "line-5\n");
-  CHECK(Log(id, 1 << 20) == followed);
+  CHECK(Log(id, {.lines = 0, .bytes = 7}) == "line-5\n");
+  CHECK(Log(id, {.lines = 0, .bytes = 1 << 20}) == followed);
+  // --tail N counts lines, whatever their length.
+  CHECK(Log(id, {.lines = 2, .bytes = 0}) == "line-4\nline-5\n");
+  CHECK(Log(id, {.lines = 9, .bytes = 0}) == followed);
   CHECK(absl::IsNotFound(backend->StreamLogs(
-      "nobody", false, 0, [](absl::string_view) { return true; }, [] { return false; })));
+      "nobody", false, LogTail{}, [](absl::string_view) { return true; }, [] { return false; })));
+}
+
+TEST_CASE_METHOD(LocalFixture, "following starts with the last lines", "[local]") {
+  std::string id = Launch("logs-tail-follow", "printf 'a\\nb\\nc\\n'; " + Gated("echo d"));
+  WaitForLog(id, "c\n");
+  std::string followed;
+  bool opened = false;
+  REQUIRE(backend
+              ->StreamLogs(
+                  id, true, LogTail{.lines = 1, .bytes = 0},
+                  [&](absl::string_view s) {
+                    followed.append(s.data(), s.size());
+                    if (!opened) {  // the tail is read: let the job go on
+                      opened = true;
+                      OpenGate(*this, id);
+                    }
+                    return true;
+                  },
+                  [] { return false; })
+              .ok());
+  CHECK(followed == "c\nd\n");
 }
 
 TEST_CASE_METHOD(LocalFixture, "following a live job stops when the caller says so", "[local]") {
@@ -579,7 +603,7 @@ TEST_CASE_METHOD(LocalFixture, "following a live job stops when the caller says 
   std::string got;
   REQUIRE(backend
               ->StreamLogs(
-                  id, true, 0,
+                  id, true, LogTail{},
                   [&](absl::string_view s) {
                     got.append(s.data(), s.size());
                     return true;
@@ -592,7 +616,7 @@ TEST_CASE_METHOD(LocalFixture, "following a live job stops when the caller says 
   int chunks = 0;
   REQUIRE(backend
               ->StreamLogs(
-                  id, true, 0,
+                  id, true, LogTail{},
                   [&](absl::string_view) {
                     ++chunks;
                     return false;

@@ -97,7 +97,7 @@ JobObservation QueryOne(Backend& backend, const std::string& id) {
   return (*obs)[0];
 }
 
-std::string CollectLogs(Backend& backend, const std::string& id, bool follow, int64_t tail,
+std::string CollectLogs(Backend& backend, const std::string& id, bool follow, LogTail tail,
                         absl::Status* status) {
   std::string out;
   *status = backend.StreamLogs(
@@ -893,7 +893,7 @@ TEST_CASE("ClusterNotUpError means no live managed jobs, not an outage", "[skypi
   CHECK(stopped->empty());
   CHECK(backend->Cancel(job).ok());
   absl::Status logs;
-  CollectLogs(*backend, job, false, 0, &logs);
+  CollectLogs(*backend, job, false, LogTail{}, &logs);
   CHECK(absl::IsNotFound(logs));
 }
 
@@ -955,16 +955,24 @@ TEST_CASE("logs: control lines stripped, byte tail, follow, cancel", "[skypilot]
       "skydeck-log-1-1: line 1\nskydeck-log-1-1: line 2\nskydeck-log-1-1: line 3\n";
 
   absl::Status status;
-  CHECK(CollectLogs(*backend, job, false, 0, &status) == lines);
+  CHECK(CollectLogs(*backend, job, false, LogTail{}, &status) == lines);
   CHECK(status.ok());
-  CHECK(CollectLogs(*backend, job, false, 10, &status) == lines.substr(lines.size() - 10));
+  CHECK(CollectLogs(*backend, job, false, {.lines = 0, .bytes = 10}, &status) ==
+        lines.substr(lines.size() - 10));
+  CHECK(status.ok());
+  // A line tail is the server's own `tail`: whole lines, like tail -n.
+  const std::string last2 = "skydeck-log-1-1: line 2\nskydeck-log-1-1: line 3\n";
+  CHECK(CollectLogs(*backend, job, false, {.lines = 2, .bytes = 0}, &status) == last2);
+  CHECK(status.ok());
+  CHECK(CollectLogs(*backend, job, false, {.lines = 2, .bytes = 10}, &status) ==
+        lines.substr(lines.size() - 10));
   CHECK(status.ok());
 
   SECTION("follow streams until the job ends") {
     int calls = fake.Counter("logs_calls");
     auto followed = std::async(std::launch::async, [&] {
       absl::Status s;
-      std::string text = CollectLogs(*backend, job, true, 0, &s);
+      std::string text = CollectLogs(*backend, job, true, LogTail{}, &s);
       return std::make_pair(text, s);
     });
     REQUIRE(fake.WaitFor([&](const nlohmann::json& s) {
@@ -976,13 +984,38 @@ TEST_CASE("logs: control lines stripped, byte tail, follow, cancel", "[skypilot]
     CHECK(s.ok());
     CHECK(text == lines + "skydeck-log-1-1: finished SUCCEEDED\n");
   }
+  SECTION("follow starts with the last lines asked for") {
+    std::atomic<bool> got_tail{false};
+    auto followed = std::async(std::launch::async, [&] {
+      std::string text;
+      absl::Status s = backend->StreamLogs(
+          job, true, LogTail{.lines = 1, .bytes = 0},
+          [&](absl::string_view chunk) {
+            text.append(chunk.data(), chunk.size());
+            if (absl::StrContains(text, "line 3\n")) got_tail = true;
+            return true;
+          },
+          [] { return false; });
+      return std::make_pair(text, s);
+    });
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (!got_tail && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(got_tail);
+    fake.Tick();  // RUNNING -> SUCCEEDED, only now: the tail was taken before
+    REQUIRE(followed.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    auto [text, s] = followed.get();
+    CHECK(s.ok());
+    CHECK(text == "skydeck-log-1-1: line 3\nskydeck-log-1-1: finished SUCCEEDED\n");
+  }
   SECTION("following stops when the reader goes away") {
     std::atomic<bool> got_lines{false};
     std::atomic<bool> gone{false};
     auto followed = std::async(std::launch::async, [&] {
       std::string text;
       absl::Status s = backend->StreamLogs(
-          job, true, 0,
+          job, true, LogTail{},
           [&](absl::string_view chunk) {
             text.append(chunk.data(), chunk.size());
             if (absl::StrContains(text, "line 3")) got_lines = true;
@@ -1005,17 +1038,18 @@ TEST_CASE("logs: control lines stripped, byte tail, follow, cancel", "[skypilot]
   SECTION("a sink returning false stops the stream") {
     int chunks = 0;
     absl::Status s = backend->StreamLogs(
-        job, false, 0, [&](absl::string_view) { return ++chunks < 1; }, [] { return false; });
+        job, false, LogTail{}, [&](absl::string_view) { return ++chunks < 1; },
+        [] { return false; });
     CHECK(s.ok());
     CHECK(chunks == 1);
   }
   SECTION("jobs without logs") {
-    CollectLogs(*backend, "999", false, 0, &status);
+    CollectLogs(*backend, "999", false, LogTail{}, &status);
     CHECK(absl::IsNotFound(status));
     fake.Configure({{"launch_hold", true}});
     absl::StatusOr<std::string> launching = backend->Launch(Spec("skydeck-log-2-1"));
     REQUIRE(launching.ok());
-    CollectLogs(*backend, *launching, false, 0, &status);
+    CollectLogs(*backend, *launching, false, LogTail{}, &status);
     CHECK(absl::IsFailedPrecondition(status));
   }
 }
@@ -1032,16 +1066,18 @@ TEST_CASE("logs without follow or tail are bounded by default", "[skypilot]") {
 
   absl::Status status;
   // The server was asked for a tail: only the last two lines come back.
-  CHECK(CollectLogs(*backend, job, false, 0, &status) == last2);
+  CHECK(CollectLogs(*backend, job, false, LogTail{}, &status) == last2);
   CHECK(status.ok());
   // An explicit tail is still the caller's (here more than the default).
-  CHECK(CollectLogs(*backend, job, false, 1000, &status) == line1 + last2);
+  CHECK(CollectLogs(*backend, job, false, {.lines = 0, .bytes = 1000}, &status) ==
+        line1 + last2);
   CHECK(status.ok());
 
   // The byte bound applies on top of the line bound.
   options.default_log_tail_bytes = 10;
   auto bytes_bounded = MakeBackend(options);
-  CHECK(CollectLogs(*bytes_bounded, job, false, 0, &status) == last2.substr(last2.size() - 10));
+  CHECK(CollectLogs(*bytes_bounded, job, false, LogTail{}, &status) ==
+        last2.substr(last2.size() - 10));
   CHECK(status.ok());
 }
 

@@ -59,8 +59,8 @@ TEST_CASE("every backend operation is forwarded, timed and counted", "[metrics][
     log.append(chunk.data(), chunk.size());
     return true;
   };
-  CHECK(f.backend->StreamLogs(*id, false, 0, sink, [] { return false; }).ok());
-  CHECK(f.backend->StreamLogs(*id, true, 0, sink, [] { return false; }).ok());
+  CHECK(f.backend->StreamLogs(*id, false, backend::LogTail{}, sink, [] { return false; }).ok());
+  CHECK(f.backend->StreamLogs(*id, true, backend::LogTail{}, sink, [] { return false; }).ok());
   CHECK(log == "log of " + *id + "\nlog of " + *id + "\n");
   CHECK(f.backend->Probe().reachable);
 

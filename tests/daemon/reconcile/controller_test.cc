@@ -281,7 +281,8 @@ TEST_CASE_METHOD(ControllerFixture,
     log.append(chunk.data(), chunk.size());
     return true;
   };
-  REQUIRE(controller->StreamLogs(*Live(b), false, 0, sinks, [] { return false; }).ok());
+  REQUIRE(controller->StreamLogs(*Live(b), false, backend::LogTail{}, sinks, [] { return false; })
+              .ok());
   CHECK_FALSE(log.empty());
   REQUIRE(store->UpdateSpec(b, [](ExperimentSpec& s) {
                   s.labels["touched"] = "yes";
@@ -624,7 +625,7 @@ TEST_CASE_METHOD(ControllerFixture,
   LogCapture capture;
   auto started = std::chrono::steady_clock::now();
   absl::StatusOr<store::JobRecord> now =
-      controller->StreamLogs(*Live(id), false, 0, capture.Sinks(), [] { return false; });
+      controller->StreamLogs(*Live(id), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   REQUIRE(absl::IsFailedPrecondition(now.status()));
   CHECK(now.status().message().find("PENDING") != absl::string_view::npos);
@@ -635,7 +636,7 @@ TEST_CASE_METHOD(ControllerFixture,
   std::atomic<bool> done{false};
   absl::StatusOr<store::JobRecord> followed = absl::UnknownError("not yet");
   std::thread reader([&] {
-    followed = controller->StreamLogs(*Live(id), true, 0, capture.Sinks(), [] { return false; });
+    followed = controller->StreamLogs(*Live(id), true, backend::LogTail{}, capture.Sinks(), [] { return false; });
     done = true;
   });
   REQUIRE(WaitFor([&] { return capture.ProgressLines() >= 1; }));
@@ -669,14 +670,14 @@ TEST_CASE_METHOD(ControllerFixture,
   backend.logs_error = absl::NotFoundError("SkyPilot does not know launch request 3f2a");
   LogCapture capture;
   absl::StatusOr<store::JobRecord> logs =
-      controller->StreamLogs(jobs->front(), false, 0, capture.Sinks(), [] { return false; });
+      controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
   REQUIRE(absl::IsFailedPrecondition(logs.status()));
   CHECK(logs.status().message().find("FAILED_PRECHECKS") != absl::string_view::npos);
   CHECK(logs.status().message().find("NoCloudAccessError: Cloud access is not set up.") !=
         absl::string_view::npos);
   // Unreachable now: still retryable, and still says how the job ended.
   backend.logs_error = absl::UnavailableError("cannot connect");
-  logs = controller->StreamLogs(jobs->front(), false, 0, capture.Sinks(), [] { return false; });
+  logs = controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
   REQUIRE(absl::IsUnavailable(logs.status()));
   CHECK(logs.status().message().find("cannot connect") != absl::string_view::npos);
   CHECK(logs.status().message().find("ended FAILED_PRECHECKS: launch failed") !=

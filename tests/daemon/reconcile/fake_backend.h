@@ -96,7 +96,7 @@ class FakeBackend : public backend::Backend {
     return absl::OkStatus();
   }
 
-  absl::Status StreamLogs(const std::string& id, bool, int64_t,
+  absl::Status StreamLogs(const std::string& id, bool, const backend::LogTail&,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>&) override {
     {

@@ -44,5 +44,12 @@ TEST_CASE("job statuses alone imply a failure kind", "[reconcile]") {
   CHECK(DefaultFailureClass(JobStatus::kRecovering).kind == FailureKind::kNone);
 }
 
+TEST_CASE("a command the shell cannot run is named, not retried", "[reconcile]") {
+  CHECK(CommandNotRunnable("lt 'trainer.lr=0.001'", 127) == "command not found: lt");
+  CHECK(CommandNotRunnable("  './run.sh' x", 126) == "command not executable: ./run.sh");
+  CHECK(CommandNotRunnable("python train.py", 1).empty());
+  CHECK(CommandNotRunnable("python train.py", std::nullopt).empty());
+}
+
 }  // namespace
 }  // namespace skydeck::reconcile

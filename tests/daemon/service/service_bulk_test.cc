@@ -42,7 +42,7 @@ class RecordingControlPlane final : public ControlPlane {
   BackendHealth Health() override { return {}; }
   absl::Status CheckLaunchable(const store::ExperimentSpec&) override { return absl::OkStatus(); }
   std::string DefaultWorkdirRefusal() override { return ""; }
-  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord&, bool, int64_t,
+  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord&, bool, const backend::LogTail&,
                                               const reconcile::LogSinks&,
                                               const std::function<bool()>&) override {
     return absl::UnimplementedError("no logs here");
