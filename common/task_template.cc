@@ -1,6 +1,7 @@
 #include "common/task_template.h"
 
 #include <algorithm>
+#include <ostream>
 
 #include <set>
 
@@ -11,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "common/yaml_load_all.h"
+#include "common/yaml_scalar.h"
 
 namespace skydeck {
 namespace {
@@ -410,6 +412,22 @@ absl::StatusOr<TaskTemplate> ParseTaskTemplate(absl::string_view yaml) {
   return t;
 }
 
+namespace {
+
+// A scalar already written in YAML syntax, for Emitter::WriteIntegralType,
+// which streams its argument verbatim as a scalar node (the emitter's only
+// way to take a scalar formatted elsewhere).
+struct PreformattedScalar {
+  std::string text;
+};
+std::ostream& operator<<(std::ostream& os, const PreformattedScalar& s) { return os << s.text; }
+
+}  // namespace
+
+void EmitDoubleQuoted(YAML::Emitter& out, const std::string& text) {
+  out.WriteIntegralType(PreformattedScalar{YamlDoubleQuoted(text)});
+}
+
 void EmitYamlNode(YAML::Emitter& out, const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -429,7 +447,7 @@ void EmitYamlNode(YAML::Emitter& out, const YAML::Node& node) {
       break;
     case YAML::NodeType::Scalar:
       if (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str") {
-        out << YAML::DoubleQuoted << node.Scalar();
+        EmitDoubleQuoted(out, node.Scalar());
       } else {
         out << node.Scalar();
       }

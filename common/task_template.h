@@ -82,6 +82,12 @@ absl::StatusOr<TaskTemplate> ParseTaskTemplate(absl::string_view yaml);
 // `~`, collections in block style.
 void EmitYamlNode(YAML::Emitter& out, const YAML::Node& node);
 
+// Writes `text` as a double-quoted scalar escaped by YamlDoubleQuoted
+// (common/yaml_scalar.h), not by yaml-cpp, whose emitter writes DEL and C1
+// controls raw (PyYAML, which SkyPilot parses tasks with, refuses them) and
+// turns U+FFFF into U+FFFD.
+void EmitDoubleQuoted(YAML::Emitter& out, const std::string& text);
+
 // A scalar node that EmitYamlNode writes double-quoted.
 YAML::Node QuotedScalar(const std::string& value);
 

@@ -17,7 +17,6 @@
 #include "common/task_template.h"
 #include "common/workdir.h"
 #include "common/yaml_load_all.h"
-#include "common/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
@@ -253,21 +252,11 @@ absl::StatusOr<std::optional<YAML::Node>> WorkdirNode(const JobSpec& spec,
   return git;
 }
 
-// A scalar already written in YAML syntax, for Emitter::WriteIntegralType,
-// which streams its argument verbatim as a scalar node (the emitter's only
-// way to take a scalar formatted elsewhere).
-struct PreformattedScalar {
-  std::string text;
-};
-std::ostream& operator<<(std::ostream& os, const PreformattedScalar& s) { return os << s.text; }
-
-// Emits `key: "value"` with the value always double-quoted, escaped by
-// YamlDoubleQuoted rather than by yaml-cpp, whose emitter writes DEL and C1
-// controls raw (PyYAML, which SkyPilot parses the task with, refuses them)
-// and replaces U+FFFF with U+FFFD (common/yaml_scalar.h).
+// Emits `key: "value"` with the value always double-quoted and escaped so
+// that PyYAML reads it back exactly (EmitDoubleQuoted).
 void QuotedEntry(YAML::Emitter& out, const std::string& key, const std::string& value) {
   out << YAML::Key << key << YAML::Value;
-  out.WriteIntegralType(PreformattedScalar{YamlDoubleQuoted(value)});
+  EmitDoubleQuoted(out, value);
 }
 
 std::string NameDocument(const std::string& name) {

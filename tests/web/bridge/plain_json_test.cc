@@ -180,19 +180,21 @@ TEST_CASE("an experiment's fields may be given at the top level of a create", "[
   CHECK(ParseError<pb::CreateExperimentRequest>(R"({"experiment": {"name": "a"}, "name": "b"})") ==
         R"(name: given both at the top level and inside "experiment"; give it once)");
   std::string unknown = ParseError<pb::CreateExperimentRequest>(R"({"name": "a", "tags": []})");
+  // The message lists the request's own fields, then the experiment's.
   CHECK(unknown.rfind("tags: unknown field of CreateExperimentRequest; its fields are experiment, "
-                      "start, validate_only, default_workdir, and at the top level those of "
-                      "experiment: id, name,",
+                      "start, validate_only,",
                       0) == 0);
+  CHECK(unknown.find(", and at the top level those of experiment: id, name,") != std::string::npos);
 }
 
 TEST_CASE("a field that belongs inside a message says so", "[bridge][json]") {
   CHECK(ParseError<pb::UpdateExperimentRequest>(R"({"nodes": 2, "update_mask": "nodes"})") ==
         R"(nodes: not a field of UpdateExperimentRequest; it belongs inside "experiment": )"
         R"({"experiment": {"nodes": ...}})");
-  CHECK(ParseError<pb::SetDesiredStateRequest>(R"({"state": "RUNNING"})") ==
-        "state: unknown field of SetDesiredStateRequest; its fields are id, ids, "
-        "label_selector, desired_state, reason");
+  CHECK(ParseError<pb::SetDesiredStateRequest>(R"({"state": "RUNNING"})")
+            .rfind("state: unknown field of SetDesiredStateRequest; its fields are id, ids, "
+                   "label_selector, desired_state, reason",
+                   0) == 0);
 }
 
 TEST_CASE("well-known types use their JSON text forms", "[bridge][json]") {
