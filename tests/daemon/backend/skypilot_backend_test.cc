@@ -1349,7 +1349,7 @@ TEST_CASE("logs of a job that does not run are bounded without follow", "[skypil
   // answer: only the whole-read deadline does.
   auto started = Clock::now();
   absl::Status status;
-  std::string text = CollectLogs(*backend, job, false, 0, &status);
+  std::string text = CollectLogs(*backend, job, false, LogTail{}, &status);
   CHECK(absl::IsDeadlineExceeded(status));
   CHECK(Clock::now() - started < std::chrono::seconds(8));
   CHECK(text.find("sky-payload") == std::string::npos);
@@ -1368,7 +1368,7 @@ TEST_CASE("logs of a job that ended before it ran carry SkyPilot's message", "[s
   CHECK(obs.failure_reason ==
         "[sky.exceptions.NoCloudAccessError] Cloud access is not set up. Run: sky check");
   absl::Status status;
-  std::string text = CollectLogs(*backend, job, false, 0, &status);
+  std::string text = CollectLogs(*backend, job, false, LogTail{}, &status);
   CHECK(status.ok());  // how it ended is the job's status, not the stream's
   CHECK(text.find("is already in terminal state FAILED_PRECHECKS") != std::string::npos);
 }
