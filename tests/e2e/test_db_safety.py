@@ -94,7 +94,7 @@ class InstanceLockTest(harness.E2ETestCase):
         self.cli("exp", "create", "survivor", "--cmd", "sleep 60", "--start")
         self.wait_experiment("survivor", lambda e: e["observed_state"] == "OBSERVED_STATE_RUNNING")
         self.daemon.kill9()
-        # The job and its monitor (forks of the dead daemon) live on; they
+        # The job and its monitor (started by the dead daemon) live on; they
         # must not hold its lock.
         self.assertTrue(harness.processes_under(self.tmp))
         self.daemon.start()

@@ -4,9 +4,11 @@ fail and retry then stall, stop and terminate; a kill -9 during launches
 leaves exactly one job per launch intent."""
 
 import os
+import shutil
 import sqlite3
 import time
 import unittest
+from unittest import mock
 
 import harness
 
@@ -88,6 +90,37 @@ class ReconcileLocalTest(harness.E2ETestCase):
         self.assertEqual(archived["desired_state"], "DESIRED_STATE_TERMINATED")
         jobs = jobs_of(self, archived["id"])
         self.assertEqual(jobs[0]["status"], "JOB_STATUS_CANCELLED")
+
+    def test_jobs_run_under_the_monitor_beside_skydeckd(self):
+        self.cli("exp", "create", "watched", "--cmd", "sleep 300", "--start")
+        self.wait_experiment("watched",
+                             lambda e: e.get("observed_state") == "OBSERVED_STATE_RUNNING")
+        (job_dir,) = os.listdir(os.path.join(self.tmp, "jobs"))
+        with open(os.path.join(self.tmp, "jobs", job_dir, "node-0.pid")) as f:
+            monitor_pid = int(f.read().split()[0])
+        monitor = os.path.join(os.path.dirname(os.path.realpath(harness.SKYDECKD)),
+                               "skydeck-monitor")
+        self.assertEqual(os.readlink(f"/proc/{monitor_pid}/exe"), monitor)
+
+    def test_without_its_monitor_skydeckd_says_where_it_looked(self):
+        """A skydeckd installed without skydeck-monitor beside it: health is
+        DEGRADED naming the path, and launches fail and are retried."""
+        self.daemon.stop()
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.makedirs(bin_dir)
+        lonely = shutil.copy(harness.SKYDECKD, bin_dir)
+        missing = os.path.join(bin_dir, "skydeck-monitor")
+        with mock.patch.object(harness, "SKYDECKD", lonely):
+            self.daemon = harness.Daemon(self.tmp).start()
+        health = self.cli_json("health")
+        self.assertEqual(health["status"], "STATUS_DEGRADED")
+        self.assertIn(f'cannot run skydeck-monitor at "{missing}"', health["last_poll_error"])
+        self.cli("exp", "create", "stuck", "--cmd", "true", "--start")
+        harness.wait_for(
+            lambda: any(e["type"] == "LaunchFailed" and missing in e["message"]
+                        for e in self.cli_json("exp", "events", "stuck")["events"]),
+            what="a LaunchFailed event naming the monitor's path")
+        self.assertEqual(os.listdir(os.path.join(self.tmp, "jobs")), [])
 
     def test_kill9_during_launches_leaves_one_job_per_intent(self):
         """kill -9 while launch intents are unresolved (job row written, no

@@ -307,7 +307,9 @@ TEST_CASE("a command line too long to exec is refused; the longest accepted one 
   std::string tmpl = (std::filesystem::temp_directory_path() / "skydeck-longest-XXXXXX").string();
   REQUIRE(mkdtemp(tmpl.data()) != nullptr);
   {
-    backend::LocalBackend local({.data_dir = tmpl});
+    backend::LocalBackend local({.data_dir = tmpl,
+                                 .cancel_grace = absl::Seconds(10),
+                                 .monitor_path = SKYDECK_MONITOR});
     backend::JobSpec spec;
     spec.name = "longest-1";
     spec.command = RenderCommand("true", flags);

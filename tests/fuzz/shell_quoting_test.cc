@@ -89,7 +89,9 @@ class QuotingFixture {
     root_ = tmpl;
     fs::create_directories(canary_dir());
     backend_ = std::make_unique<backend::LocalBackend>(
-        backend::LocalBackendOptions{.data_dir = (root_ / "data").string()});
+        backend::LocalBackendOptions{.data_dir = (root_ / "data").string(),
+                                     .cancel_grace = absl::Seconds(10),
+                                     .monitor_path = SKYDECK_MONITOR});
   }
   ~QuotingFixture() {
     backend_.reset();

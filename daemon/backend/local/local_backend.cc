@@ -21,6 +21,7 @@
 #include "daemon/backend/local/job_state.h"
 #include "daemon/backend/local/local_task.h"
 #include "daemon/backend/local/log_stream.h"
+#include "daemon/backend/local/monitor_protocol.h"
 #include "daemon/backend/local/process_launcher.h"
 
 extern char** environ;
@@ -109,7 +110,10 @@ local::NodeState ReadNodeState(const JobDir& dir, int rank) {
 }  // namespace
 
 LocalBackend::LocalBackend(LocalBackendOptions options)
-    : options_(std::move(options)), jobs_root_(fs::path(options_.data_dir) / "jobs") {
+    : options_(std::move(options)),
+      jobs_root_(fs::path(options_.data_dir) / "jobs"),
+      monitor_path_(options_.monitor_path.empty() ? local::DefaultMonitorPath()
+                                                  : options_.monitor_path) {
   std::error_code ec;
   fs::create_directories(jobs_root_, ec);  // Probe reports a failure
   kill_timer_ = std::thread([this] { KillTimerLoop(); });
@@ -193,17 +197,15 @@ absl::Status LocalBackend::StartNodes(const JobSpec& spec, const JobDir& dir) {
   }
   UniqueFd log_fd(open(dir.LogPath().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (log_fd.get() < 0) return ErrnoUnavailable("opening", dir.LogPath());
-  UniqueFd stdin_fd(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (stdin_fd.get() < 0) return ErrnoUnavailable("opening", "/dev/null");
 
   std::vector<std::string> env = local::NodeEnvironment(spec, DaemonEnvironment());
   std::vector<local::PendingNode> nodes;
   nodes.reserve(static_cast<size_t>(spec.nodes));
   for (int rank = 0; rank < spec.nodes; ++rank) {
-    local::NodeCommand command{local::NodeArgv(spec), env,           dir_fd.get(), work_fd.get(),
-                               log_fd.get(),          stdin_fd.get(), JobDir::NodeResultName(rank)};
+    local::NodeCommand command{local::NodeArgv(spec), env, dir_fd.get(), work_fd.get(),
+                               log_fd.get(), JobDir::NodeResultName(rank)};
     command.env.push_back(absl::StrCat("SKYPILOT_NODE_RANK=", rank));
-    ASSIGN_OR_RETURN(local::PendingNode node, local::ForkNode(command));
+    ASSIGN_OR_RETURN(local::PendingNode node, local::SpawnNode(command, monitor_path_));
     // Both processes are certainly alive here: the shell waits for Release.
     local::NodeProcess process{node.monitor_pid(), local::ProcessStartTime(node.monitor_pid()),
                                node.job_pid(), local::ProcessStartTime(node.job_pid())};
@@ -394,6 +396,14 @@ BackendInfo LocalBackend::Probe() {
   if (ec || access(jobs_root_.c_str(), W_OK) != 0) {
     info.error = absl::StrCat(jobs_root_.string(), " is not writable",
                               ec ? absl::StrCat(": ", ec.message()) : std::string());
+    return info;
+  }
+  if (monitor_path_.empty() || access(monitor_path_.c_str(), X_OK) != 0) {
+    // Every launch would fail: say so before one is tried.
+    const char* why = monitor_path_.empty() ? "no path" : std::strerror(errno);
+    info.error = absl::StrCat("cannot run ", local::monitor::kExecutableName, " at \"",
+                              monitor_path_, "\": ", why,
+                              " (it is built and installed next to skydeckd)");
     return info;
   }
   info.reachable = true;

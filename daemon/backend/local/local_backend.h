@@ -10,8 +10,9 @@
 // travel in the environment, never through the command line.
 //
 // All state is on disk under DATA_DIR/jobs/<job name>/ (job_dir.h), and each
-// node is watched by a monitor process that outlives skydeckd
-// (process_launcher.h). So a restarted daemon, or a new LocalBackend on the
+// node is watched by a monitor process that outlives skydeckd, started
+// with posix_spawn from the `skydeck-monitor` executable, never by forking
+// the daemon (process_launcher.h). So a restarted daemon, or a new LocalBackend on the
 // same directory, sees its jobs again with their exit codes; a node whose
 // processes vanished without a result is LOST, never RUNNING forever.
 //
@@ -53,6 +54,10 @@ struct LocalBackendOptions {
   std::string data_dir;
   // Time between SIGTERM and SIGKILL when a job is stopped.
   absl::Duration cancel_grace = absl::Seconds(10);
+  // The skydeck-monitor executable that starts and watches each node
+  // (process_launcher.h); empty: the one next to the running executable
+  // (local::DefaultMonitorPath()).
+  std::string monitor_path;
 };
 
 class LocalBackend final : public Backend {
@@ -74,8 +79,8 @@ class LocalBackend final : public Backend {
   // empty command, env keys that are empty or contain '='/NUL, a git
   // workdir, or a workdir that is not a directory;
   // FAILED_PRECONDITION when the name was already launched; UNAVAILABLE
-  // when processes or files could not be created (nothing ran; the name is
-  // free for a retry).
+  // when processes or files could not be created, or skydeck-monitor
+  // cannot be run (nothing ran; the name is free for a retry).
   absl::StatusOr<std::string> Launch(const JobSpec& spec) override;
   // A job whose launch is still in progress in this instance is LAUNCHING;
   // one whose launch was interrupted by a crash before any node ran is
@@ -91,6 +96,8 @@ class LocalBackend final : public Backend {
   absl::Status StreamLogs(const std::string& id, bool follow, const LogTail& tail,
                           const std::function<bool(absl::string_view)>& sink,
                           const std::function<bool()>& cancelled) override;
+  // Unreachable, saying why, when the job directory is not writable or
+  // skydeck-monitor cannot be run.
   BackendInfo Probe() override;
 
  private:
@@ -111,6 +118,7 @@ class LocalBackend final : public Backend {
   // Constant after construction.
   const LocalBackendOptions options_;
   const std::filesystem::path jobs_root_;
+  const std::string monitor_path_;
 
   absl::Mutex mu_;
   // Names whose Launch is in progress.

@@ -1,35 +1,22 @@
 // File: daemon/backend/local/process_launcher.h
 //
 // Starts one node of a local job so that it outlives skydeckd and its exit
-// code is never lost:
+// code is never lost, without forking skydeckd: the daemon posix_spawns the
+// small `skydeck-monitor` executable (monitor_main.cc), which forks the
+// node's monitor and shell and exits at once. Forking the daemon copied its
+// page tables on every launch (two forks each) and slowed every API call
+// during a burst of launches; posix_spawn shares the address space until
+// the exec.
 //
-//   skydeckd ─fork─► launcher ─fork─► monitor ─fork─► /bin/sh -c COMMAND
-//                    (exits at once,  (setsid: own    (own process group,
-//                     reaped by        session; is     cwd = the workdir or
-//                     ForkNode)        not in the      the job dir, stdin
-//                                      job's group)    /dev/null, stdout and
-//                                                      stderr to the log)
+// Start is a handshake over a socketpair (monitor_protocol.h): the node's
+// shell waits for PendingNode::Release() before exec'ing the command, so
+// the caller can record both pids (and their start times, read while both
+// are certainly alive) before any user code runs. A PendingNode destroyed
+// without Release(), or a caller that dies first, makes the node write
+// "skydeck: ..." to the log and exit 125 without running the command.
 //
-// The launcher exiting makes the monitor an orphan (re-parented to init or
-// the nearest subreaper), so skydeckd has no child left to reap and a kill
-// -9 of skydeckd leaves the node running. The monitor waits for the shell,
-// SIGKILLs whatever the shell left behind in its process group, and writes
-// "<exit code> <signal> <end unix ns>\n" atomically (renameat) into the job
-// directory.
-//
-// Start is a handshake over a socketpair: the forked shell waits for
-// PendingNode::Release() before exec'ing the command, so the caller can
-// record both pids (and their start times, read while both are certainly
-// alive) before any user code runs. A PendingNode destroyed without
-// Release(), or a caller that dies first, makes the node write "skydeck:
-// ..." to the log and exit 125 without running the command.
-//
-// Everything between fork and exec/_exit is async-signal-safe (the caller
-// is multithreaded): _Fork, setsid, setpgid, sigaction, sigprocmask, read,
-// send, dup2, fchdir, close_range, waitid, waitpid, kill, clock_gettime,
-// openat, renameat, _exit. All strings are built before forking. The monitor and the shell
-// keep no descriptor of the caller's except the ones passed here; the
-// monitor's stdio is /dev/null.
+// The monitor and the shell keep no descriptor of the caller's except the
+// ones passed here; the monitor's stdio is /dev/null.
 #pragma once
 
 #include <sys/types.h>
@@ -54,11 +41,16 @@ struct NodeCommand {
   int work_fd = -1;
   // stdout and stderr (opened O_APPEND by the caller).
   int log_fd = -1;
-  // stdin.
-  int stdin_fd = -1;
   // File name, relative to dir_fd, the monitor writes the result to.
   std::string result_name;
 };
+
+// DefaultMonitorPath()
+//
+// `skydeck-monitor` in the directory of the running executable (so next to
+// skydeckd, where the build and `cmake --install` put it); "" when
+// /proc/self/exe cannot be read.
+std::string DefaultMonitorPath();
 
 // A node forked and held before exec. Move-only.
 class PendingNode {
@@ -85,10 +77,17 @@ class PendingNode {
   int control_fd_;
 };
 
-// Forks the node's processes (see above) and waits until they are in place.
-// Errors: UNAVAILABLE when fork or socketpair fail or the monitor does not
-// report within 10 s (it is then left to exit on its own).
-absl::StatusOr<PendingNode> ForkNode(const NodeCommand& node);
+// SpawnNode()
+//
+// Starts the node's processes through the monitor executable at
+// `monitor_path` (see above) and waits until they are in place.
+// Thread-safety: safe to call concurrently.
+// Errors: UNAVAILABLE, saying which, when `monitor_path` cannot be
+// executed or is another build's (monitor_protocol.h: an installation to
+// fix, after which a retry works), when socketpair, spawn or fork fail, or
+// when the monitor does not report within 10 s (it is then left to exit on
+// its own).
+absl::StatusOr<PendingNode> SpawnNode(const NodeCommand& node, const std::string& monitor_path);
 
 // /proc/<pid>/stat start time (clock ticks since boot); 0 when the process
 // is gone or a zombie.

@@ -93,6 +93,11 @@ std::vector<std::string> FdTargets(pid_t pid) {
   return out;
 }
 
+// The backend's options, with the skydeck-monitor built beside skydeckd.
+LocalBackendOptions Options(const fs::path& root, absl::Duration grace) {
+  return LocalBackendOptions{root.string(), grace, SKYDECK_MONITOR};
+}
+
 class LocalFixture {
  public:
   LocalFixture() {
@@ -128,7 +133,7 @@ class LocalFixture {
 
   void Restart(absl::Duration grace = absl::Milliseconds(200)) {
     backend.reset();
-    backend = std::make_unique<LocalBackend>(LocalBackendOptions{root.string(), grace});
+    backend = std::make_unique<LocalBackend>(Options(root, grace));
   }
 
   static JobSpec Spec(const std::string& name, const std::string& command, int nodes = 1) {
@@ -465,7 +470,7 @@ TEST_CASE_METHOD(LocalFixture, "jobs and exit codes survive a kill -9 of the dae
   REQUIRE(daemon >= 0);
   if (daemon == 0) {
     close(ready[0]);
-    LocalBackend doomed(LocalBackendOptions{root.string(), absl::Milliseconds(200)});
+    LocalBackend doomed(Options(root, absl::Milliseconds(200)));
     bool ok = doomed.Launch(Spec("orphan", Gated("echo survived; exit 5"))).ok();
     if (write(ready[1], ok ? "y" : "n", 1) != 1) _exit(1);
     raise(SIGKILL);
@@ -674,6 +679,61 @@ TEST_CASE_METHOD(LocalFixture, "the daemon keeps no children and leaks no descri
   close(leaked[1]);
   OpenGate(*this, id);
   CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+}
+
+// Issue 19, goal 3: each launch forked the daemon twice, copying its page
+// tables, and the API slowed to a third during a burst of launches.
+TEST_CASE_METHOD(LocalFixture, "nodes are spawned from skydeck-monitor, not forks of the daemon",
+                 "[local]") {
+  std::string id = Launch("spawned", Gated("true"));
+  WaitRunning(id);
+  NodeProcess p = Process(id);
+  std::error_code ec;
+  CHECK(fs::read_symlink(absl::StrCat("/proc/", p.monitor_pid, "/exe"), ec) ==
+        fs::canonical(SKYDECK_MONITOR));
+  std::string stat = ReadAll(absl::StrCat("/proc/", p.job_pid, "/stat"));
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state;
+  pid_t parent = 0;
+  fields >> state >> parent;
+  CHECK(parent == p.monitor_pid);
+  OpenGate(*this, id);
+  CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
+}
+
+TEST_CASE_METHOD(LocalFixture, "without its monitor executable a launch fails and frees the name",
+                 "[local]") {
+  fs::path missing = root / "no-such-dir" / "skydeck-monitor";
+  backend = std::make_unique<LocalBackend>(
+      LocalBackendOptions{root.string(), absl::Milliseconds(200), missing.string()});
+  absl::StatusOr<std::string> refused = backend->Launch(Spec("no-monitor", "true"));
+  CHECK(absl::IsUnavailable(refused.status()));
+  CHECK(refused.status().message().find(missing.string()) != std::string::npos);
+  CHECK_FALSE(fs::exists(JobPath("no-monitor")));
+  BackendInfo info = backend->Probe();
+  CHECK_FALSE(info.reachable);
+  CHECK(info.error.find(missing.string()) != std::string::npos);
+
+  // Another build's monitor (or any other program) is refused, not misread.
+  fs::path impostor = root / "impostor";
+  std::ofstream(impostor) << "#!/bin/sh\nexit 3\n";
+  fs::permissions(impostor, fs::perms::owner_all);
+  backend = std::make_unique<LocalBackend>(
+      LocalBackendOptions{root.string(), absl::Milliseconds(200), impostor.string()});
+  absl::StatusOr<std::string> wrong = backend->Launch(Spec("no-monitor", "true"));
+  CHECK(absl::IsUnavailable(wrong.status()));
+  CHECK(wrong.status().message().find("not the skydeck-monitor of this skydeckd") !=
+        std::string::npos);
+  CHECK_FALSE(fs::exists(JobPath("no-monitor")));
+
+  Restart();  // installed: the same name launches
+  CHECK(WaitTerminal(Launch("no-monitor", "echo ran")).status == JobStatus::kSucceeded);
+  CHECK(Log("no-monitor") == "ran\n");
+}
+
+TEST_CASE("the monitor is looked up next to the running executable", "[local]") {
+  CHECK(local::DefaultMonitorPath() ==
+        (fs::read_symlink("/proc/self/exe").parent_path() / "skydeck-monitor").string());
 }
 
 TEST_CASE_METHOD(LocalFixture, "probe and defaults", "[local]") {
