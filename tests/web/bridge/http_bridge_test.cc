@@ -3,11 +3,9 @@
 // and auth all come from descriptors.
 #include "web/bridge/http_bridge.h"
 
-#include <brotli/decode.h>
 #include <dirent.h>
 #include <httplib.h>
 #include <sched.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -15,6 +13,7 @@
 
 #include "../../common/exposition_checker.h"
 #include "../../common/grpc_callback_queue_pin.h"
+#include "decompress.h"
 #include "echo_callback_service.h"
 #include "nlohmann/json.hpp"
 #include "raw_http_client.h"
@@ -283,30 +282,8 @@ TEST_CASE("Stop right after Start always returns", "[bridge][http]") {
   server->Shutdown();
 }
 
-std::string Gunzip(const std::string& data) {
-  z_stream zs{};
-  REQUIRE(inflateInit2(&zs, 15 + 16) == Z_OK);
-  std::string out(data.size() * 50 + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = inflate(&zs, Z_FINISH);
-  inflateEnd(&zs);
-  REQUIRE(rc == Z_STREAM_END);
-  out.resize(zs.total_out);
-  return out;
-}
-
-std::string Unbrotli(const std::string& data) {
-  std::string out(data.size() * 100 + 64, '\0');
-  size_t size = out.size();
-  REQUIRE(BrotliDecoderDecompress(data.size(), reinterpret_cast<const uint8_t*>(data.data()),
-                                  &size, reinterpret_cast<uint8_t*>(out.data())) ==
-          BROTLI_DECODER_RESULT_SUCCESS);
-  out.resize(size);
-  return out;
-}
+using testing::Gunzip;
+using testing::Unbrotli;
 
 int ThreadCount() {
   int n = 0;
