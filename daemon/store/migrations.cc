@@ -130,7 +130,15 @@ UPDATE jobs SET outcome_unknown = 1
   WHERE status = 'LOST' AND failure_reason = 'the backend no longer reports this job';
 )sql";
 
-constexpr std::array<absl::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// An experiment's jobs, newest last: its job page (ListJobs) and the newest
+// job of every experiment on a list page (ListExperiments with
+// include_latest_jobs, one max per group) read this index instead of the
+// whole table.
+constexpr absl::string_view kV4 = R"sql(
+CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, id);
+)sql";
+
+constexpr std::array<absl::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");
