@@ -133,8 +133,10 @@ grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(ObservedState o, FromProto(static_cast<pb::ObservedState>(s)));
       q.observed_states.push_back(o);
     }
+    q.include_latest_jobs = req->include_latest_jobs();
     ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
     for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
+    for (const auto& j : page.latest_jobs) ToProto(j, resp->add_latest_jobs());
     if (page.next_after_id) resp->set_next_page_token(std::to_string(page.next_after_id));
     return absl::OkStatus();
   });

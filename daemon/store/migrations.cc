@@ -176,7 +176,15 @@ ALTER TABLE jobs ADD COLUMN code_snapshot TEXT NOT NULL DEFAULT '';
 ALTER TABLE task_templates ADD COLUMN mount_snapshots TEXT NOT NULL DEFAULT '{}';
 )sql";
 
-constexpr std::array<absl::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
+// An experiment's jobs, newest last: its job page (ListJobs) and the newest
+// job of every experiment on a list page (ListExperiments with
+// include_latest_jobs, one max per group) read this index instead of the
+// whole table.
+constexpr absl::string_view kV6 = R"sql(
+CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, id);
+)sql";
+
+constexpr std::array<absl::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

@@ -50,12 +50,17 @@ struct ExperimentQuery {
   std::vector<ObservedState> observed_states;
   LabelSelector selector;
   std::string name_contains;
+  // Also read the newest job of each listed experiment (latest_jobs).
+  bool include_latest_jobs = false;
 };
 
 struct ExperimentPage {
   std::vector<ExperimentRecord> experiments;
   // Pass as after_id for the next page; 0 when this is the last page.
   int64_t next_after_id = 0;
+  // Only with include_latest_jobs: the newest job of each experiment in
+  // `experiments` that has any, in the same order.
+  std::vector<JobRecord> latest_jobs;
 };
 
 // What Store::Open does besides opening and migrating.
@@ -449,6 +454,11 @@ class Store {
   // UpdateJob's body. REQUIRES: inside Transaction.
   absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate);
   absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
+  // The newest job of each of `experiments` that has any, in their order:
+  // one query over the ids' range on jobs_by_experiment (not one per
+  // experiment). REQUIRES: mu_ held; `experiments` ascending by id.
+  absl::StatusOr<std::vector<JobRecord>> LatestJobsLocked(
+      const std::vector<ExperimentRecord>& experiments);
   // The experiments a selection addresses, by id. REQUIRES: mu_ held.
   struct BulkCandidate;
   absl::StatusOr<std::vector<BulkCandidate>> SelectLocked(const ExperimentSelection& selection,

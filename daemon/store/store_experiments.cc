@@ -199,6 +199,9 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
     page.experiments.push_back(std::move(r));
   }
   st->Reset();
+  if (q.include_latest_jobs) {
+    ASSIGN_OR_RETURN(page.latest_jobs, LatestJobsLocked(page.experiments));
+  }
   return page;
 }
 

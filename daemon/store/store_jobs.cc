@@ -220,6 +220,32 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
   return ReadAllJobs(st);
 }
 
+absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
+    const std::vector<ExperimentRecord>& experiments) {
+  if (experiments.empty()) return std::vector<JobRecord>{};
+  // One query for the page: the newest job id per experiment over the page's
+  // id range, read from jobs_by_experiment (a max per group on the index),
+  // then those rows by primary key. Experiments the page's filter skipped
+  // fall inside the range too; their jobs are dropped below.
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                " FROM jobs WHERE id IN (SELECT max(id) FROM jobs "
+                                "WHERE experiment_id BETWEEN ?1 AND ?2 "
+                                "GROUP BY experiment_id) ORDER BY experiment_id")));
+  st->Bind(1, experiments.front().id);
+  st->Bind(2, experiments.back().id);
+  ASSIGN_OR_RETURN(std::vector<JobRecord> in_range, ReadAllJobs(st));
+  std::vector<JobRecord> out;
+  auto exp = experiments.begin();
+  for (JobRecord& job : in_range) {
+    while (exp != experiments.end() && exp->id < job.experiment_id) ++exp;
+    if (exp == experiments.end()) break;
+    if (exp->id == job.experiment_id) out.push_back(std::move(job));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(Statement * st,

@@ -197,6 +197,12 @@ export type MaskField =
   | "secrets"
   | "workdir";
 
+/** ListExperiments' pages together: the experiments and the newest job of each that has one. */
+export interface ExperimentList {
+  experiments: Experiment[];
+  latestJobs: Job[];
+}
+
 /** A bulk change's answer: how many it addressed, their ids, and (up to 1,000) the experiments after it. */
 export interface BulkAnswer {
   experiments: Experiment[];
@@ -205,18 +211,25 @@ export interface BulkAnswer {
 }
 
 export const api = {
-  async listExperiments(includeDeleted = false): Promise<Experiment[]> {
-    const all: Experiment[] = [];
+  /**
+   * Every experiment, a page of 1,000 at a time, with each one's newest job
+   * (latest_jobs) from the same answers: the request count grows with the
+   * pages, never with a request per experiment.
+   */
+  async listExperiments(includeDeleted = false): Promise<ExperimentList> {
+    const experiments: Experiment[] = [];
+    const latestJobs: Job[] = [];
     let token = "";
     do {
-      const page = await request<{ experiments?: Experiment[]; next_page_token?: string }>(
+      const page = await request<{ experiments?: Experiment[]; latest_jobs?: Job[]; next_page_token?: string }>(
         "GET",
-        `/api/experiments${query({ page_size: 1000, page_token: token, include_deleted: includeDeleted })}`,
+        `/api/experiments${query({ page_size: 1000, page_token: token, include_deleted: includeDeleted, include_latest_jobs: true })}`,
       );
-      all.push(...(page.experiments ?? []));
+      for (const e of page.experiments ?? []) experiments.push(e);
+      for (const j of page.latest_jobs ?? []) latestJobs.push(j);
       token = page.next_page_token ?? "";
     } while (token);
-    return all;
+    return { experiments, latestJobs };
   },
   async getExperiment(id: string): Promise<Experiment> {
     return (await request<{ experiment: Experiment }>("GET", `/api/experiments/${enc(id)}`))

@@ -82,4 +82,17 @@ describe("Sync", () => {
     expect(store.connection.status).toBe("live");
     expect(daemon.count("GET /api/experiments")).toBe(1);
   });
+
+  it("loads each experiment's newest job with the list, in one request however many", async () => {
+    for (let i = 1; i <= 300; i++) {
+      daemon.experiments.push({ id: String(i), name: `e${i}`, job_count: 2 });
+      daemon.latestJobs.push({ id: String(1000 + i), experiment_id: String(i), status: "JOB_STATUS_SUCCEEDED" });
+    }
+    void sync.start();
+    await until(() => daemon.streams.length === 1, "watch opened");
+    expect(store.jobs.size).toBe(300);
+    expect(store.jobOf({ id: "7" })?.id).toBe("1007");
+    expect(daemon.count("GET /api/experiments")).toBe(1);
+    expect(daemon.count(/^GET \/api\/experiments\/[^/]+\/jobs$/)).toBe(0);
+  });
 });

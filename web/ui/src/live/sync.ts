@@ -1,9 +1,11 @@
 // File: live/sync.ts
 //
 // Keeps the store in step with the daemon: one initial load (health,
-// experiments, recent events, flag schemas), then the Watch stream for every
-// change. Jobs are re-read only for the experiment a job event names, a
-// moment after it (a burst of events costs one request). Flag schemas are
+// experiments with the newest job of each, recent events, flag schemas),
+// then the Watch stream for every change. The load's request count does not
+// grow with the number of experiments (beyond one list page per 1,000). Jobs
+// are re-read only for the experiment a job event names, a moment after it
+// (a burst of events costs one request). Flag schemas are
 // re-read at once when one is applied or deleted (the daemon-wide
 // FlagSchemaApplied/FlagSchemaDeleted events) and a moment after flags
 // change (inferred schemas follow the flags in use). Health, which has no
@@ -19,7 +21,6 @@ import { WatchConnection } from "./watch";
 const HEALTH_EVERY_MS = 10_000;
 const JOB_REFRESH_DELAY_MS = 150;
 const SCHEMA_REFRESH_DELAY_MS = 1_000;
-const JOB_LOAD_CONCURRENCY = 4;
 // When the reconciler finishes without recording an event, no Watch message
 // carries the settled experiment; it is re-read at these delays after the
 // last snapshot that showed it reconciling, then left alone.
@@ -92,12 +93,11 @@ export class Sync {
       try {
         const health = await api.health();
         this.store.setHealth(health);
-        const [experiments, events] = await Promise.all([api.listExperiments(), api.events(undefined, 200)]);
+        const [{ experiments, latestJobs }, events] = await Promise.all([api.listExperiments(), api.events(undefined, 200)]);
         this.store.revision = Math.max(Number(health.revision ?? 0), Number(events[0]?.id ?? 0));
-        this.store.setExperiments(experiments);
+        this.store.setExperiments(experiments, latestJobs);
         this.store.addEvents(events);
         void this.refreshSchemas();
-        void this.loadJobs(experiments.filter((e) => (e.job_count ?? 0) > 0).map((e) => e.id!));
         experiments.forEach((e) => this.checkSettled(e));
         return;
       } catch (err) {
@@ -166,25 +166,19 @@ export class Sync {
       experimentId,
       setTimeout(() => {
         this.jobTimers.delete(experimentId);
-        void this.loadJobs([experimentId]);
+        void this.loadJob(experimentId);
       }, JOB_REFRESH_DELAY_MS),
     );
   }
 
-  /** Reads the newest job of each experiment, a few requests at a time. */
-  private async loadJobs(ids: string[]): Promise<void> {
-    const queue = [...ids];
-    const worker = async () => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-        try {
-          const [job] = await api.jobs(id, 1);
-          this.store.setJob(id, job);
-        } catch {
-          // the row shows no job; the next event for it retries
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(JOB_LOAD_CONCURRENCY, ids.length) }, worker));
+  /** Reads the newest job of one experiment (after an event names one of its jobs). */
+  private async loadJob(id: string): Promise<void> {
+    try {
+      const [job] = await api.jobs(id, 1);
+      this.store.setJob(id, job);
+    } catch {
+      // the row keeps its job; the next event for it retries
+    }
   }
 
   async refreshHealth() {

@@ -10,6 +10,7 @@ import {
   matchesApiFilter,
   matchesSearch,
   naturalCompare,
+  searchText,
   searchWords,
   sortExperiments,
 } from "./grouping";
@@ -72,6 +73,18 @@ describe("filterExperiments", () => {
     const bad = filterExperiments(exps, { ...EMPTY_FILTER, labelSelector: "a b c" });
     expect(bad.error).toMatch(/cannot read/);
     expect(bad.experiments).toHaveLength(4);
+  });
+  it("answers the same array when nothing is filtered out, so derived views are kept", () => {
+    const live = exps.filter((e) => !e.delete_time);
+    expect(filterExperiments(live, EMPTY_FILTER).experiments).toBe(live);
+    expect(filterExperiments(live, { ...EMPTY_FILTER, text: "lr" }).experiments).not.toBe(live);
+  });
+  it("reads an experiment's search text once, and again only for a new object", () => {
+    const e = { ...exps[0] };
+    expect(searchText(e)).toContain("lr-10");
+    e.name = "renamed"; // the store never mutates; a change is a new object
+    expect(searchText(e)).toContain("lr-10");
+    expect(searchText({ ...e })).toContain("renamed");
   });
 });
 

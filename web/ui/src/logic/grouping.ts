@@ -19,7 +19,12 @@ export interface Filter {
 
 export const EMPTY_FILTER: Filter = { text: "", labelSelector: "", desired: "", observed: "", showDeleted: false };
 
-/** The experiments that pass; `error` explains a selector that cannot be read (then it is ignored). */
+/**
+ * The experiments that pass, in their order; `error` explains a selector
+ * that cannot be read (then it is ignored). When every one passes, `exps`
+ * itself is returned, so what is derived from the result (groups, their
+ * columns) is kept as is.
+ */
 export function filterExperiments(exps: Experiment[], f: Filter): { experiments: Experiment[]; error: string } {
   let error = "";
   let labelsMatch = (_: Record<string, string>) => true;
@@ -36,7 +41,7 @@ export function filterExperiments(exps: Experiment[], f: Filter): { experiments:
     if (!labelsMatch(e.labels ?? {})) return false;
     return matchesSearch(e, words);
   });
-  return { experiments, error };
+  return { experiments: experiments.length === exps.length ? exps : experiments, error };
 }
 
 /**
@@ -80,6 +85,25 @@ export function searchWords(text: string): string[] {
  * holds the cases both are tested against.
  */
 export function searchText(e: Experiment): string {
+  let text = searchTexts.get(e);
+  if (text === undefined) {
+    text = buildSearchText(e);
+    searchTexts.set(e, text);
+  }
+  return text;
+}
+
+/** Builds the search text of every experiment ahead of the first keystroke. */
+export function indexForSearch(exps: Experiment[]): void {
+  for (const e of exps) searchText(e);
+}
+
+// The search text of each experiment object, built once: the store replaces
+// an experiment's object when it changes, so an entry never goes stale, and
+// a keystroke over 10,000 experiments is one substring test each.
+const searchTexts = new WeakMap<Experiment, string>();
+
+function buildSearchText(e: Experiment): string {
   const labels = Object.entries(e.labels ?? {}).map(([k, v]) => `${k}=${v}`);
   const flags = Object.entries(e.flags ?? {}).map(([k, v]) => `${k}=${formatFlagValue(v)}`);
   return asciiLower([e.id, e.name, e.description, e.base_command, ...labels, ...flags].join(" "));

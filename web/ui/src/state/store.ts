@@ -86,9 +86,14 @@ export class Store {
     return this.experiments.get(idOrName) ?? this.list().find((e) => e.name === idOrName && !e.delete_time);
   }
 
-  setExperiments(list: Experiment[]): void {
+  /** Replaces every experiment, and the newest jobs when given (a full load). */
+  setExperiments(list: Experiment[], latestJobs?: Job[]): void {
     this.experiments.clear();
     for (const e of list) if (e.id) this.experiments.set(e.id, e);
+    if (latestJobs) {
+      this.jobs.clear();
+      for (const j of latestJobs) if (j.id && j.experiment_id) this.jobs.set(j.experiment_id, j);
+    }
     this.loaded = true;
     this.changed();
   }

@@ -9,7 +9,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getActor, setActor } from "../api/client";
 import { store } from "../app";
 import { bulkTarget } from "../logic/bulkTarget";
-import { EMPTY_FILTER, filterExperiments, groupByLabel, labelKeys, sortExperiments, type Filter, type Sort } from "../logic/grouping";
+import { EMPTY_FILTER, filterExperiments, groupByLabel, indexForSearch, labelKeys, sortExperiments, type Filter, type Sort } from "../logic/grouping";
 import { usePersistent, useStore } from "../state/hooks";
 import { CreateDialog } from "./CreateDialog";
 import { Details } from "./Details";
@@ -34,16 +34,27 @@ export function App() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [help, setHelp] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
+  const contentRef = useRef<HTMLElement>(null);
 
   const all = useMemo(() => store.list(), [version]);
   const keys = useMemo(() => labelKeys(all), [all]);
   // Until the user picks, group by a conventional label if one is in use.
   const groupBy = groupChoice ?? DEFAULT_GROUP_KEYS.find((k) => keys.includes(k)) ?? "";
-  const { experiments, error: selectorError } = useMemo(() => filterExperiments(all, filter), [all, filter]);
-  const groups = useMemo(() => {
-    const sorted = sortExperiments(experiments, sort, { jobOf: (e) => store.jobOf(e), now: Date.now() });
-    return groupByLabel(sorted, groupBy);
-  }, [experiments, sort, groupBy, version]);
+  // Sorted once per change of the data or the sort; a keystroke in the
+  // search only filters (order is kept) and a regroup only groups, each one
+  // pass over the sorted list with the search text cached per experiment.
+  const sorted = useMemo(
+    () => sortExperiments(all, sort, { jobOf: (e) => store.jobOf(e), now: Date.now() }),
+    [all, sort],
+  );
+  const { experiments, error: selectorError } = useMemo(() => filterExperiments(sorted, filter), [sorted, filter]);
+  // The search index is built while the page is idle after a load, not on
+  // the first keystroke (~0.2 s at 10,000 experiments).
+  useEffect(() => {
+    const t = setTimeout(() => indexForSearch(all), 0);
+    return () => clearTimeout(t);
+  }, [all]);
+  const groups = useMemo(() => groupByLabel(experiments, groupBy), [experiments, groupBy]);
   const visible = all.filter((e) => filter.showDeleted || !e.delete_time).length;
   // Deleted experiments leave the selection while hidden (Undo brings them back).
   const selectedIds = [...selected].filter((id) => {
@@ -114,7 +125,7 @@ export function App() {
       />
       <BulkBar ids={selectedIds} target={target} onClear={() => setSelected(new Set())} />
       <div class={`main ${panel ? "with-panel" : ""}`}>
-        <main class="content" aria-label="Experiments">
+        <main class="content" aria-label="Experiments" ref={contentRef}>
           {store.loaded ? (
             <ExperimentTable
               groups={groups}
@@ -127,6 +138,7 @@ export function App() {
               onCollapse={(id, c) => setCollapsed(c ? [...collapsed, id] : collapsed.filter((x) => x !== id))}
               groupBy={groupBy}
               jobOf={(e) => store.jobOf(e)}
+              scrollElement={() => contentRef.current}
             />
           ) : (
             <p class="empty">Loading experiments…</p>

@@ -3,8 +3,12 @@
 // The experiments, one collapsible section per group, each a sortable table
 // whose trailing columns are the flags that differ within that group
 // (dotted names under a shared header). Rows are selectable for bulk
-// actions; a row's name opens its details.
+// actions; a row's name opens its details. Only the rows near the viewport
+// are rendered (ui/useRowWindow.ts), so the table's cost does not grow with
+// the number of experiments; derived per-group facts (differing flags,
+// counts) are computed once per change of the group's rows.
 
+import { useMemo, useRef } from "preact/hooks";
 import type { Experiment, Job } from "../api/types";
 import { differingFlags, flagColumnLayout, type FlagColumn, type HeaderGroup } from "../logic/flagColumns";
 import { flagCell, formatFlagValue, formatResources, plural, stateLabel } from "../logic/format";
@@ -13,6 +17,7 @@ import { countByState } from "../logic/grouping";
 import { setDesiredState } from "./actions";
 import { Ago, JobDuration, StateBadge, StatePair, tone } from "./bits";
 import { navigate } from "./route";
+import { useRowWindow } from "./useRowWindow";
 
 export interface TableProps {
   groups: Group[];
@@ -25,6 +30,8 @@ export interface TableProps {
   onCollapse: (groupId: string, collapsed: boolean) => void;
   groupBy: string;
   jobOf: (e: Experiment) => Job | undefined;
+  /** The element the table scrolls in (rows outside its viewport are not rendered). */
+  scrollElement: () => HTMLElement | null;
 }
 
 const FIXED: { key: SortKey; label: string; cls?: string }[] = [
@@ -53,12 +60,21 @@ export function ExperimentTable(p: TableProps) {
 function GroupSection(p: TableProps & { group: Group }) {
   const { group } = p;
   const isCollapsed = p.collapsed.includes(group.id);
-  const ids = group.experiments.map((e) => e.id!);
+  const exps = group.experiments;
+  const ids = useMemo(() => exps.map((e) => e.id!), [exps]);
   const allSelected = ids.length > 0 && ids.every((id) => p.selected.has(id));
   const someSelected = ids.some((id) => p.selected.has(id));
-  const flagKeys = differingFlags(group.experiments);
-  const layout = flagColumnLayout(flagKeys);
-  const counts = countByState(group.experiments);
+  const layout = useMemo(() => flagColumnLayout(differingFlags(exps)), [exps]);
+  const counts = useMemo(() => countByState(exps), [exps]);
+  const body = useRef<HTMLTableSectionElement>(null);
+  const rows = useRowWindow({
+    count: exps.length,
+    key: (i) => ids[i],
+    scrollElement: p.scrollElement,
+    body,
+    enabled: !isCollapsed,
+  });
+  const span = layout.columns.length + FIXED.length + 2;
   const grouped = !!p.groupBy;
   const bodyId = `group-${group.id || "all"}`.replace(/[^A-Za-z0-9_-]/g, "_");
   return (
@@ -100,10 +116,12 @@ function GroupSection(p: TableProps & { group: Group }) {
             <thead>
               <HeaderRows layout={layout} sort={p.sort} onSort={p.onSort} />
             </thead>
-            <tbody>
-              {group.experiments.map((e) => (
-                <Row key={e.id} e={e} p={p} columns={layout.columns} grouped={grouped} />
+            <tbody ref={body}>
+              <SpacerRow height={rows.before} span={span} />
+              {rows.items.map((it) => (
+                <Row key={it.key} index={it.index} measure={rows.measure} e={exps[it.index]} p={p} columns={layout.columns} grouped={grouped} />
               ))}
+              <SpacerRow height={rows.after} span={span} />
             </tbody>
           </table>
         </div>
@@ -172,7 +190,27 @@ function SortTh(props: { k: SortKey; label: string; title?: string; rowSpan: num
   );
 }
 
-function Row({ e, p, columns, grouped }: { e: Experiment; p: TableProps; columns: FlagColumn[]; grouped: boolean }) {
+/** Stands in for the rows not rendered, so the scroll height is that of every row. */
+function SpacerRow({ height, span }: { height: number; span: number }) {
+  if (height <= 0) return null;
+  return (
+    <tr class="spacer" aria-hidden="true" style={{ height: `${height}px` }}>
+      <td colSpan={span} />
+    </tr>
+  );
+}
+
+interface RowProps {
+  e: Experiment;
+  p: TableProps;
+  columns: FlagColumn[];
+  grouped: boolean;
+  /** The row's index in its group, for the window's measurements. */
+  index: number;
+  measure: (el: Element | null) => void;
+}
+
+function Row({ e, p, columns, grouped, index, measure }: RowProps) {
   const id = e.id!;
   const job = p.jobOf(e);
   const selected = p.selected.has(id);
@@ -182,6 +220,8 @@ function Row({ e, p, columns, grouped }: { e: Experiment; p: TableProps; columns
   const restarts = e.max_restarts !== undefined ? `${e.restart_count ?? 0}/${e.max_restarts}` : `${e.restart_count ?? 0}`;
   return (
     <tr
+      ref={measure}
+      data-index={index}
       class={`${selected ? "selected" : ""} ${open ? "open" : ""} ${e.delete_time ? "deleted" : ""}`}
       data-id={id}
       data-name={e.name}

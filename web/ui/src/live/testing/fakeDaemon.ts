@@ -9,7 +9,7 @@
 //   vi.stubGlobal("fetch", daemon.fetch);
 //   ... daemon.watch(0).send({ event: { id: "1", type: "Created" } }); daemon.watch(0).end();
 
-import type { CommandFlagSchema, Experiment, Health, SkyEvent, WatchMessage } from "../../api/types";
+import type { CommandFlagSchema, Experiment, Health, Job, SkyEvent, WatchMessage } from "../../api/types";
 
 export class FakeWatchStream {
   private controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -64,6 +64,8 @@ export class FakeDaemon {
   readonly streams: FakeWatchStream[] = [];
   health: Health = { status: "SERVING", revision: "0" };
   experiments: Experiment[] = [];
+  /** The newest job of some experiments, answered as the list's latest_jobs. */
+  latestJobs: Job[] = [];
   events: SkyEvent[] = [];
   schemas: CommandFlagSchema[] = [];
   /** While true, every request fails as if nothing listened on the port. */
@@ -92,14 +94,15 @@ export class FakeDaemon {
     return s;
   }
 
-  count(request: string): number {
-    return this.requests.filter((r) => r === request).length;
+  /** Requests equal to `request`, or matching it when a RegExp ("GET /api/experiments/7/jobs"). */
+  count(request: string | RegExp): number {
+    return this.requests.filter((r) => (typeof request === "string" ? r === request : request.test(r))).length;
   }
 
   private answer(method: string, path: string): unknown {
     if (method !== "GET") return undefined;
     if (path === "/api/health") return { health: this.health };
-    if (path === "/api/experiments") return { experiments: this.experiments };
+    if (path === "/api/experiments") return { experiments: this.experiments, latest_jobs: this.latestJobs };
     if (path === "/api/events") return { events: this.events };
     if (path === "/api/flag-schemas") return { schemas: this.schemas };
     if (/^\/api\/experiments\/[^/]+\/jobs$/.test(path)) return { jobs: [] };
