@@ -10,12 +10,11 @@ reason. The commands live only in the README."""
 
 import os
 import re
-import shutil
 import subprocess
 
 import harness
 from test_seed_startup import make_seed_db
-from test_workloads import python_on_path
+from test_workloads import PythonJobsTestCase
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, "..", "..", "README.md")
@@ -58,22 +57,8 @@ def readme_blocks(path=README):
     return blocks
 
 
-class ReadmeWalkTest(harness.E2ETestCase):
-
-    def setUp(self):
-        # Before the daemon starts: jobs inherit its PATH, and the README's
-        # jobs say `python`.
-        self.bin = python_on_path()
-        self.saved_path = os.environ["PATH"]
-        os.environ["PATH"] = self.bin + os.pathsep + self.saved_path
-        super().setUp()
-
-    def tearDown(self):
-        os.environ["PATH"] = self.saved_path
-        try:
-            super().tearDown()
-        finally:
-            shutil.rmtree(self.bin, ignore_errors=True)
+class ReadmeWalkTest(PythonJobsTestCase):
+    """The README's jobs say `python`."""
 
     def test_every_marked_block_runs_in_order_and_succeeds(self):
         blocks = readme_blocks()

@@ -55,7 +55,8 @@ def python_on_path():
     return directory
 
 
-class QuickStartTest(harness.E2ETestCase):
+class PythonJobsTestCase(harness.E2ETestCase):
+    """A daemon whose jobs find `python` on their PATH."""
 
     def setUp(self):
         # Before the daemon starts: jobs inherit its PATH.
@@ -70,6 +71,9 @@ class QuickStartTest(harness.E2ETestCase):
             super().tearDown()
         finally:
             shutil.rmtree(self.bin, ignore_errors=True)
+
+
+class QuickStartTest(PythonJobsTestCase):
 
     def test_readme_quick_start_runs_verbatim_from_the_train_py_folder(self):
         project = os.path.join(self.tmp, "my-project")
