@@ -211,3 +211,19 @@ class E2ETestCase(unittest.TestCase):
                             what=what or f"experiment {ref}")
         except AssertionError as e:
             raise AssertionError(f"{e}; last seen: {json.dumps(last.get('exp'), indent=1)}")
+
+
+class TokenTestCase(E2ETestCase):
+    """A daemon that requires `token` (from --auth-token-file)."""
+    token = "t0ps3cret-token"
+
+    def setUp(self):
+        self.token_file = tempfile.NamedTemporaryFile("w", delete=False)
+        self.token_file.write(self.token + "\n")
+        self.token_file.close()
+        self.daemon_args = ("--auth-token-file", self.token_file.name)
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        os.unlink(self.token_file.name)

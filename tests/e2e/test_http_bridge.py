@@ -311,19 +311,8 @@ class HttpBridgeTest(harness.E2ETestCase):
             self.assertNotIn(b"root:", data)
 
 
-class AuthTest(harness.E2ETestCase):
+class AuthTest(harness.TokenTestCase):
     token = "t0ps3cret-token"
-
-    def setUp(self):
-        self.token_file = tempfile.NamedTemporaryFile("w", delete=False)
-        self.token_file.write(self.token + "\n")
-        self.token_file.close()
-        self.daemon_args = ("--auth-token-file", self.token_file.name)
-        super().setUp()
-
-    def tearDown(self):
-        super().tearDown()
-        os.unlink(self.token_file.name)
 
     def test_http_requires_the_token(self):
         anon = Http(self.daemon.http_address)

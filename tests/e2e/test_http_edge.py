@@ -10,7 +10,6 @@ import os
 import re
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 import unittest
@@ -103,19 +102,8 @@ class BusyPortTest(harness.E2ETestCase):
         self.assertIn("--grpc-port: must differ from --port", proc.stderr)
 
 
-class UploadLimitsTest(harness.E2ETestCase):
+class UploadLimitsTest(harness.TokenTestCase):
     token = "edge-t0ken"
-
-    def setUp(self):
-        self.token_file = tempfile.NamedTemporaryFile("w", delete=False)
-        self.token_file.write(self.token + "\n")
-        self.token_file.close()
-        self.daemon_args = ("--auth-token-file", self.token_file.name)
-        super().setUp()
-
-    def tearDown(self):
-        super().tearDown()
-        os.unlink(self.token_file.name)
 
     def test_unauthenticated_chunked_uploads_do_not_grow_memory(self):
         # The audit's attack: with a token set and no Authorization header,
