@@ -15,6 +15,8 @@ flock 9
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The API types from proto/ (src/generated/, gitignored).
+sh scripts/gen-api-types.sh
 npx --no-install tsc --noEmit
 npx --no-install vite build --logLevel warn --outDir "$out" --emptyOutDir
 # Precompressed twins ("x.js.gz") for clients that accept gzip: the bridge

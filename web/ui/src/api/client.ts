@@ -10,14 +10,27 @@
 
 import type {
   BulkTarget,
+  CancelJobResponse,
   CommandFlagSchema,
+  DeleteExperimentsResponse,
   DesiredState,
   Experiment,
   FlagMap,
+  GetExperimentResponse,
+  GetExperimentStatusResponse,
+  GetHealthResponse,
   Health,
   Job,
+  ListEventsResponse,
+  ListExperimentsResponse,
+  ListFlagSchemasResponse,
+  ListJobsResponse,
+  ListTaskTemplatesResponse,
+  SetDesiredStateResponse,
   SkyEvent,
   TaskTemplate,
+  UndeleteExperimentResponse,
+  WriteExperimentResponse,
 } from "./types";
 import { flagsToWire, parseApiJson } from "./wire";
 
@@ -155,10 +168,8 @@ export interface WriteResult {
   warnings: string[];
 }
 
-interface WriteResponse {
-  experiment?: Experiment;
-  warnings?: string[];
-}
+/** Create, Update and UpdateFlags answer the same shape. */
+type WriteResponse = WriteExperimentResponse;
 
 function writeResult(r: WriteResponse): WriteResult {
   return { experiment: r.experiment ?? {}, warnings: r.warnings ?? [] };
@@ -221,7 +232,7 @@ export const api = {
     const latestJobs: Job[] = [];
     let token = "";
     do {
-      const page = await request<{ experiments?: Experiment[]; latest_jobs?: Job[]; next_page_token?: string }>(
+      const page = await request<ListExperimentsResponse>(
         "GET",
         `/api/experiments${query({ page_size: 1000, page_token: token, include_deleted: includeDeleted, include_latest_jobs: true })}`,
       );
@@ -231,8 +242,8 @@ export const api = {
     } while (token);
     return { experiments, latestJobs };
   },
-  async getExperiment(id: string): Promise<Experiment> {
-    return (await request<{ experiment: Experiment }>("GET", `/api/experiments/${enc(id)}`))
+  async getExperiment(id: string): Promise<Experiment | undefined> {
+    return (await request<GetExperimentResponse>("GET", `/api/experiments/${enc(id)}`))
       .experiment;
   },
   async createExperiment(experiment: Experiment, start: boolean, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -265,7 +276,7 @@ export const api = {
   /** One transaction for the whole target; `experiments` is empty beyond 1,000. */
   async setDesiredState(target: BulkTarget, desired: DesiredState, reason = ""): Promise<BulkAnswer> {
     const body = { ids: target.ids, filter: target.filter, desired_state: desired, reason: reason || undefined };
-    const r = await request<{ experiments?: Experiment[]; matched?: number; changed?: number; ids?: string[] }>(
+    const r = await request<SetDesiredStateResponse>(
       "POST",
       "/api/experiments/state",
       body,
@@ -275,42 +286,42 @@ export const api = {
   /** All or nothing; with `force`, live jobs are terminated first and waited for. */
   async deleteExperiments(target: BulkTarget, force = false): Promise<BulkAnswer> {
     const body = { ids: target.ids, filter: target.filter, force: force || undefined };
-    const r = await request<{ experiments?: Experiment[]; deleted?: number; ids?: string[] }>(
+    const r = await request<DeleteExperimentsResponse>(
       "POST",
       "/api/experiments/delete",
       body,
     );
     return { experiments: r.experiments ?? [], count: r.deleted ?? 0, ids: r.ids ?? [] };
   },
-  async undeleteExperiment(id: string): Promise<Experiment> {
+  async undeleteExperiment(id: string): Promise<Experiment | undefined> {
     return (
-      await request<{ experiment: Experiment }>("POST", `/api/experiments/${enc(id)}/undelete`, {})
+      await request<UndeleteExperimentResponse>("POST", `/api/experiments/${enc(id)}/undelete`, {})
     ).experiment;
   },
-  async status(id: string, recentJobs = 20): Promise<{ experiment?: Experiment; current_job?: Job; recent_jobs?: Job[] }> {
+  async status(id: string, recentJobs = 20): Promise<GetExperimentStatusResponse> {
     return request("GET", `/api/experiments/${enc(id)}/status${query({ recent_jobs: recentJobs })}`);
   },
   async jobs(id: string, pageSize = 100): Promise<Job[]> {
     return (
-      await request<{ jobs?: Job[] }>("GET", `/api/experiments/${enc(id)}/jobs${query({ page_size: pageSize })}`)
+      await request<ListJobsResponse>("GET", `/api/experiments/${enc(id)}/jobs${query({ page_size: pageSize })}`)
     ).jobs ?? [];
   },
   async cancelJob(jobId: string, reason = ""): Promise<Job | undefined> {
-    return (await request<{ job?: Job }>("POST", `/api/jobs/${enc(jobId)}/cancel`, { reason })).job;
+    return (await request<CancelJobResponse>("POST", `/api/jobs/${enc(jobId)}/cancel`, { reason })).job;
   },
   async events(experimentId?: string, pageSize = 100, beforeId?: string): Promise<SkyEvent[]> {
     const path = experimentId ? `/api/experiments/${enc(experimentId)}/events` : "/api/events";
     return (
-      await request<{ events?: SkyEvent[] }>("GET", `${path}${query({ page_size: pageSize, before_id: beforeId })}`)
+      await request<ListEventsResponse>("GET", `${path}${query({ page_size: pageSize, before_id: beforeId })}`)
     ).events ?? [];
   },
   async health(): Promise<Health> {
-    return (await request<{ health?: Health }>("GET", "/api/health")).health ?? {};
+    return (await request<GetHealthResponse>("GET", "/api/health")).health ?? {};
   },
   async flagSchemas(): Promise<CommandFlagSchema[]> {
-    return (await request<{ schemas?: CommandFlagSchema[] }>("GET", "/api/flag-schemas")).schemas ?? [];
+    return (await request<ListFlagSchemasResponse>("GET", "/api/flag-schemas")).schemas ?? [];
   },
   async templates(): Promise<TaskTemplate[]> {
-    return (await request<{ templates?: TaskTemplate[] }>("GET", "/api/templates")).templates ?? [];
+    return (await request<ListTaskTemplatesResponse>("GET", "/api/templates")).templates ?? [];
   },
 };

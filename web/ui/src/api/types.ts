@@ -1,222 +1,107 @@
 // File: api/types.ts
 //
-// The SkyDeck v1 resources as the dashboard holds them. The HTTP API speaks
-// plain JSON (snake_case field names, every field present except unset
-// optional ones, enums by short name "RUNNING", int64 fields as strings,
-// timestamps as RFC 3339 strings); flag values arrive as plain scalars and
-// are typed into FlagValue by api/wire.ts. Fields stay optional: the
-// dashboard also builds partial objects (drafts, tests).
+// The SkyDeck v1 resources as the dashboard holds them: the types generated
+// from proto/ (src/generated/, by scripts/gen-api-types.sh with ts-proto at
+// build time; never edited by hand) seen through PlainJson, the one place
+// where the HTTP API's plain JSON differs from the generated shape.
+//
+// The generated types already have the plain JSON's field names (snake_case
+// proto names), int64 fields as decimal strings, timestamps as RFC 3339
+// strings, and every field optional (the dashboard also builds partial
+// objects: drafts, tests). What differs:
+// - enums: the bridge writes a value by its short name, without the prefix
+//   every value of the enum carries ("RUNNING" for DESIRED_STATE_RUNNING,
+//   "INT" for FlagSchema.Type's TYPE_INT; web/bridge/json_descriptors.h).
+//   ShortEnum strips that prefix at the type level (no conversion runs: the
+//   wire already holds the short names).
+// - flag values: a plain scalar on the wire (4, 1.0, true, "adam"), the
+//   generated FlagValue in the dashboard; api/wire.ts converts both ways.
 
-export type DesiredState = "UNSPECIFIED" | "RUNNING" | "STOPPED" | "TERMINATED";
+import type * as pb from "../generated/skydeck/v1/resources";
+import { JobStatus as JobStatusNames } from "../generated/skydeck/v1/resources";
+import type * as svc from "../generated/skydeck/v1/service";
 
-export type ObservedState =
-  | "UNSPECIFIED"
-  | "IDLE"
-  | "LAUNCHING"
-  | "PENDING"
-  | "RUNNING"
-  | "STOPPING"
-  | "STOPPED"
-  | "SUCCEEDED"
-  | "FAILED"
-  | "TERMINATED";
-
-/** Job statuses ("RUNNING", "FAILED_SETUP"); unknown future values still type-check. */
-export type JobStatus = string;
+/** The prefix of a generated enum's values: what precedes "_UNSPECIFIED" (every API enum has that zero value). */
+type EnumPrefix<E> = E extends `${infer P}_UNSPECIFIED` ? P : never;
 
 /**
- * A typed flag value (the dashboard's model; api/wire.ts converts from and to
- * the wire's plain scalars). Exactly one member is set. int_value is an int64,
- * hence a string.
+ * A generated enum (a union of full value names) by the short names the
+ * bridge writes: ShortEnum<"DESIRED_STATE_UNSPECIFIED" | "DESIRED_STATE_RUNNING">
+ * is "UNSPECIFIED" | "RUNNING". Any other string type is left as it is.
  */
-export interface FlagValue {
-  string_value?: string;
-  int_value?: string;
-  double_value?: number | string;
-  bool_value?: boolean;
+export type ShortEnum<E extends string, P extends string = EnumPrefix<E>> = [P] extends [never]
+  ? E
+  : E extends `${P}_${infer Short}`
+    ? Short
+    : E;
+
+/** A generated message (or field type) as the HTTP API's plain JSON holds it: its enums by short name. */
+export type PlainJson<T> = [T] extends [string]
+  ? ShortEnum<T>
+  : T extends readonly (infer Item)[]
+    ? PlainJson<Item>[]
+    : T extends object
+      ? { [K in keyof T]: PlainJson<Exclude<T[K], undefined>> }
+      : T;
+
+export type DesiredState = PlainJson<pb.DesiredState>;
+export type ObservedState = PlainJson<pb.ObservedState>;
+export type JobStatus = PlainJson<pb.JobStatus>;
+
+const JOB_STATUSES = new Set<string>(Object.values(JobStatusNames).map((full) => full.slice("JOB_STATUS_".length)));
+
+/** Whether `name` is a job status's short name (a JobStatusChanged event's reason is one). */
+export function isJobStatus(name: string): name is JobStatus {
+  return JOB_STATUSES.has(name);
 }
 
+export type FlagSchemaType = PlainJson<pb.FlagSchema_Type>;
+export type HealthStatus = PlainJson<pb.Health_Status>;
+
+/** A typed flag value (exactly one member set; int_value is an int64, hence a string). */
+export type FlagValue = PlainJson<pb.FlagValue>;
 export type FlagMap = Record<string, FlagValue>;
 
-export interface Condition {
-  type?: string;
-  status?: boolean;
-  reason?: string;
-  message?: string;
-  last_transition_time?: string;
-}
+export type Condition = PlainJson<pb.Condition>;
+export type Experiment = PlainJson<pb.Experiment>;
+export type CodeSnapshot = PlainJson<pb.CodeSnapshot>;
+export type Job = PlainJson<pb.Job>;
+export type TaskTemplate = PlainJson<pb.TaskTemplate>;
+/** The API's Event (named so it does not shadow the DOM's Event). */
+export type SkyEvent = PlainJson<pb.Event>;
+export type FlagSchema = PlainJson<pb.FlagSchema>;
+export type CommandFlagSchema = PlainJson<pb.CommandFlagSchema>;
+export type Health = PlainJson<pb.Health>;
 
 /**
  * Live experiments named by what they are (a bulk request's scope): every
  * field set must hold; none set matches every live experiment. `text` is
  * the search box (logic/grouping.ts searchText), evaluated by the daemon.
  */
-export interface ExperimentFilter {
-  label_selector?: string;
-  desired_states?: DesiredState[];
-  observed_states?: ObservedState[];
-  name_contains?: string;
-  text?: string;
-}
+export type ExperimentFilter = PlainJson<svc.ExperimentFilter>;
 
-/** What a bulk action acts on: these ids and/or what the filter matches. */
-export interface BulkTarget {
-  ids?: string[];
-  filter?: ExperimentFilter;
-}
-
-export interface Experiment {
-  id?: string;
-  name?: string;
-  description?: string;
-  base_command?: string;
-  flags?: FlagMap;
-  run_name?: string;
-  nodes?: number;
-  gpus?: number;
-  gpu_type?: string;
-  infra?: string;
-  spot?: boolean;
-  labels?: Record<string, string>;
-  max_restarts?: number;
-  desired_state?: DesiredState;
-  generation?: string;
-  observed_generation?: string;
-  observed_state?: ObservedState;
-  conditions?: Condition[];
-  restart_count?: number;
-  next_retry_time?: string;
-  current_job_id?: string;
-  job_count?: number;
-  create_time?: string;
-  update_time?: string;
-  delete_time?: string;
-  /** Task template name; absent or "" for none. */
-  template?: string;
-  envs?: Record<string, string>;
-  /** Secret names; values are never sent by the daemon. */
-  secrets?: string[];
-  /** An absolute local directory, or a git URL[@REF]. */
-  workdir?: string;
-  /** The code snapshot of a local workdir (SkyPilot runs it, not the directory). */
-  code_snapshot?: CodeSnapshot;
-}
-
-/** A content-addressed copy of a local directory (or file) kept by skydeckd. */
-export interface CodeSnapshot {
-  /** SHA-256 of the snapshot's manifest, 64 hex digits. */
-  id?: string;
-  size_bytes?: string;
-  file_count?: number;
-  git_commit?: string;
-  git_dirty?: boolean;
-  file_name?: string;
-}
-
-export interface Job {
-  id?: string;
-  experiment_id?: string;
-  attempt?: number;
-  backend?: string;
-  backend_name?: string;
-  backend_job_id?: string;
-  status?: JobStatus;
-  backend_status?: string;
-  command?: string;
-  flags?: FlagMap;
-  nodes?: number;
-  gpus?: number;
-  gpu_type?: string;
-  infra?: string;
-  spot?: boolean;
-  run_name?: string;
-  submit_time?: string;
-  start_time?: string;
-  end_time?: string;
-  exit_code?: number;
-  failure_reason?: string;
-  recovery_count?: number;
-  template?: string;
-  template_version?: string;
-  envs?: Record<string, string>;
-  secrets?: string[];
-  workdir?: string;
-  code_commit?: string;
-  code_dirty?: boolean;
-  /** The task as the backend got it, secret values "<redacted>". */
-  rendered_task?: string;
-  /** The id of the code snapshot it ran; absent when it ran a directory in place. */
-  code_snapshot?: string;
-}
-
-/** A SkyPilot task YAML stored under a name (skydeck template apply). */
-export interface TaskTemplate {
-  name?: string;
-  version?: string;
-  yaml?: string;
-  create_time?: string;
-  actor?: string;
-  secrets?: string[];
-  accelerators?: string[];
-  /** The code snapshot of each local file mount source, by source. */
-  mount_snapshots?: Record<string, CodeSnapshot>;
-}
-
-export interface SkyEvent {
-  id?: string;
-  time?: string;
-  experiment_id?: string;
-  job_id?: string;
-  type?: string;
-  reason?: string;
-  message?: string;
-  actor?: string;
-}
-
-export type FlagSchemaType = "UNSPECIFIED" | "STRING" | "INT" | "FLOAT" | "BOOL" | "CHOICE";
-
-export interface FlagSchema {
-  name?: string;
-  type?: FlagSchemaType;
-  default_value?: FlagValue;
-  choices?: string[];
-  description?: string;
-  required?: boolean;
-  min?: number;
-  max?: number;
-  seen_values?: FlagValue[];
-}
-
-export interface CommandFlagSchema {
-  base_command?: string;
-  version?: string;
-  inferred?: boolean;
-  strict?: boolean;
-  flags?: FlagSchema[];
-}
-
-export interface Health {
-  status?: "UNSPECIFIED" | "SERVING" | "DEGRADED";
-  version?: string;
-  backend?: string;
-  backend_reachable?: boolean;
-  backend_api_version?: string;
-  backend_version?: string;
-  last_successful_poll_time?: string;
-  last_poll_error?: string;
-  start_time?: string;
-  experiments_by_state?: Record<string, string>;
-  revision?: string;
-  /** Why writes to the database fail right now; absent when they work. */
-  database_problem?: string;
-}
+/** What a bulk action acts on: these ids and/or what the filter matches (SetDesiredState, DeleteExperiments). */
+export type BulkTarget = Pick<PlainJson<svc.SetDesiredStateRequest>, "ids" | "filter">;
 
 /** One message of the Watch stream. */
-export interface WatchMessage {
-  event?: SkyEvent;
-  experiment?: Experiment;
-}
+export type WatchMessage = PlainJson<svc.WatchResponse>;
 
+/** Responses the client reads, as the bridge writes them. */
+export type ListExperimentsResponse = PlainJson<svc.ListExperimentsResponse>;
+export type GetExperimentResponse = PlainJson<svc.GetExperimentResponse>;
+export type WriteExperimentResponse = PlainJson<svc.CreateExperimentResponse>;
+export type SetDesiredStateResponse = PlainJson<svc.SetDesiredStateResponse>;
+export type DeleteExperimentsResponse = PlainJson<svc.DeleteExperimentsResponse>;
+export type UndeleteExperimentResponse = PlainJson<svc.UndeleteExperimentResponse>;
+export type GetExperimentStatusResponse = PlainJson<svc.GetExperimentStatusResponse>;
+export type ListJobsResponse = PlainJson<svc.ListJobsResponse>;
+export type CancelJobResponse = PlainJson<svc.CancelJobResponse>;
+export type ListEventsResponse = PlainJson<svc.ListEventsResponse>;
+export type GetHealthResponse = PlainJson<svc.GetHealthResponse>;
+export type ListFlagSchemasResponse = PlainJson<svc.ListFlagSchemasResponse>;
+export type ListTaskTemplatesResponse = PlainJson<svc.ListTaskTemplatesResponse>;
+
+/** The desired states a user can pick (UNSPECIFIED is not one). */
 export const DESIRED_STATES: DesiredState[] = ["RUNNING", "STOPPED", "TERMINATED"];
 
 export const OBSERVED_STATES: ObservedState[] = [

@@ -86,7 +86,7 @@ describe("Sync", () => {
   it("loads each experiment's newest job with the list, in one request however many", async () => {
     for (let i = 1; i <= 300; i++) {
       daemon.experiments.push({ id: String(i), name: `e${i}`, job_count: 2 });
-      daemon.latestJobs.push({ id: String(1000 + i), experiment_id: String(i), status: "JOB_STATUS_SUCCEEDED" });
+      daemon.latestJobs.push({ id: String(1000 + i), experiment_id: String(i), status: "SUCCEEDED" });
     }
     void sync.start();
     await until(() => daemon.streams.length === 1, "watch opened");

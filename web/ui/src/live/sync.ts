@@ -152,7 +152,8 @@ export class Sync {
         try {
           const fresh = await api.getExperiment(id);
           this.store.upsertExperiment(fresh);
-          this.checkSettled(this.store.get(id) ?? fresh, attempt + 1);
+          const e = this.store.get(id) ?? fresh;
+          if (e) this.checkSettled(e, attempt + 1);
         } catch {
           // gone or unreachable: the stream will tell
         }

@@ -11,6 +11,7 @@
 // be older. A snapshot never replaces one with a later update_time.
 
 import type { CommandFlagSchema, Experiment, Health, Job, SkyEvent, WatchMessage } from "../api/types";
+import { isJobStatus } from "../api/types";
 import { millis } from "../logic/format";
 
 export type ConnectionStatus = "connecting" | "live" | "reconnecting";
@@ -133,7 +134,7 @@ export class Store {
   private noteJobEvent(ev: SkyEvent | undefined): void {
     if (!ev?.experiment_id || !ev.job_id || ev.job_id === "0") return;
     const job = this.jobs.get(ev.experiment_id);
-    if (ev.type === "JobStatusChanged" && job?.id === ev.job_id && ev.reason) {
+    if (ev.type === "JobStatusChanged" && job?.id === ev.job_id && ev.reason && isJobStatus(ev.reason)) {
       this.jobs.set(ev.experiment_id, { ...job, status: ev.reason });
     } else if (ev.type === "LaunchIntent" && (!job || Number(job.id) < Number(ev.job_id))) {
       this.jobs.set(ev.experiment_id, {
