@@ -1,9 +1,8 @@
 #include "common/experiment_search.h"
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <sstream>
 
+#include "common/golden.h"
 #include "nlohmann/json.hpp"
 
 namespace skydeck {
@@ -11,21 +10,7 @@ namespace {
 
 // The cases the dashboard's search box is tested against too
 // (web/ui/src/logic/grouping.test.ts): both sides must agree.
-nlohmann::json SearchCases() {
-  std::ifstream in(SKYDECK_SOURCE_DIR "/web/ui/src/logic/searchCases.json");
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
-}
-
-// A FlagValue from its proto JSON form ({"double_value": 0.1}, {"int_value": "4"}, ...).
-FlagValue FlagFromProtoJson(const nlohmann::json& v) {
-  if (v.contains("double_value")) return v["double_value"].get<double>();
-  if (v.contains("int_value")) return static_cast<int64_t>(std::stoll(v["int_value"].get<std::string>()));
-  if (v.contains("bool_value")) return v["bool_value"].get<bool>();
-  return v["string_value"].get<std::string>();
-}
+nlohmann::json SearchCases() { return ReadGolden("search.json"); }
 
 struct Stored {
   int64_t id;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import golden from "../../../../tests/golden/flag_text.json";
 import { flagFromWire, flagsToWire, flagToWire, parseApiJson } from "./wire";
 
 // Whether this engine gives JSON.parse revivers the source text (Node 20
@@ -47,5 +48,13 @@ describe("flag values to the wire", () => {
     expect(flagToWire({ bool_value: false })).toBe(false);
     expect(flagToWire({ string_value: "adam" })).toBe("adam");
     expect(flagsToWire({ a: { int_value: "1" }, b: { string_value: "1" } })).toEqual({ a: 1, b: "1" });
+  });
+});
+
+// tests/golden/flag_text.json: the bridge's FlagValueFromPlainJson
+// (tests/common/flag_golden_test.cc) is tested against the same table.
+describe("plain JSON flag values agree with the daemon (golden table)", () => {
+  it.each(golden.plain_json)("json $json", ({ json, value }) => {
+    expect(flagFromWire(json)).toEqual(value);
   });
 });

@@ -2,6 +2,7 @@
 // CheckFlags), so the dashboard's inline check and the daemon agree.
 import { describe, expect, it } from "vitest";
 import type { FlagSchema, FlagValue } from "../api/types";
+import golden from "../../../../tests/golden/flag_schema.json";
 import { checkFlagValue } from "./flagSchemaCheck";
 
 const layers: FlagSchema = { name: "model.layers", type: "INT", min: 1, max: 96 };
@@ -78,5 +79,19 @@ describe("checkFlagValue follows the daemon's CheckFlags", () => {
     expect(checkFlagValue(layers, { int_value: "0" }).error).toMatch(/in \[1\.0, 96\.0\]/);
     expect(checkFlagValue(lr, { double_value: -0.1 }).error).toBe("flag trainer.lr: expected float in [0.0, inf], got float -0.1");
     expect(ok(lr, { double_value: 0 })).toEqual({ double_value: 0 });
+  });
+});
+
+// tests/golden/flag_schema.json: the daemon's CheckFlags
+// (tests/common/flag_golden_test.cc) is tested against the same table, and
+// it is the API's truth, word for word.
+describe("checkFlagValue agrees with the daemon (golden table)", () => {
+  it.each(golden.cases)("$spec.type $spec.name: $value", (c) => {
+    const got = checkFlagValue(c.spec as FlagSchema, c.value as FlagValue);
+    if ("error" in c) {
+      expect(got).toEqual({ error: c.error });
+    } else {
+      expect(got).toEqual({ value: c.stored, error: "" });
+    }
   });
 });

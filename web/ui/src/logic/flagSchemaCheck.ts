@@ -70,15 +70,31 @@ function asInt(v: FlagValue): bigint | undefined {
   return undefined;
 }
 
+// C's hexadecimal floats, which absl::SimpleAtod reads too (strtod's
+// syntax): 0x10, 0x1.8p1, -0x1p-2.
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
+
+function hexFloat(text: string): number | undefined {
+  const m = HEX_FLOAT.exec(text);
+  if (!m) return undefined;
+  const [, sign, whole, fraction = "", exponent = "0"] = m;
+  if (!whole && !fraction) return undefined;
+  // The digits as one integer (rounded once, to nearest), scaled by a power
+  // of two (exact unless it leaves the double range).
+  const mantissa = Number(BigInt(`0x${whole}${fraction}`));
+  const d = mantissa * 2 ** (Number(exponent) - 4 * fraction.length);
+  return sign === "-" ? -d : d;
+}
+
 function asFloat(v: FlagValue): number | undefined {
   if (v.double_value !== undefined) return Number(v.double_value);
   if (v.int_value !== undefined) return Number(v.int_value);
   if (v.string_value !== undefined) {
-    // absl::SimpleAtod on decimal text; the daemon refuses inf and nan.
+    // absl::SimpleAtod: decimal or hexadecimal text; the daemon refuses inf
+    // and nan.
     const t = stripAscii(v.string_value);
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
-    const d = Number(t);
-    return Number.isFinite(d) ? d : undefined;
+    const d = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : hexFloat(t);
+    return d !== undefined && Number.isFinite(d) ? d : undefined;
   }
   return undefined;
 }

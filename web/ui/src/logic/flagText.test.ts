@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import golden from "../../../../tests/golden/flag_text.json";
+import type { FlagValue } from "../api/types";
+import { formatFlagValue } from "./format";
 import {
   flagEditText,
   flagKeyError,
@@ -22,7 +25,7 @@ describe("parseFlagValueText types text like the CLI", () => {
     ["0.5", { double_value: 0.5 }],
     ["1.", { double_value: 1 }],
     [".5", { double_value: 0.5 }],
-    ["9223372036854775808", { double_value: 9223372036854775808 }],
+    ["9223372036854775808", { string_value: "9223372036854775808" }], // beyond int64: its digits, as the CLI
     ["adam", { string_value: "adam" }],
     ["nan", { string_value: "nan" }],
     ["inf", { string_value: "inf" }],
@@ -131,5 +134,23 @@ describe("labels and the command line", () => {
         quote: { string_value: "it's" },
       }),
     ).toBe("python train.py 'name=a b' 'quote=it'\\''s' 'trainer.lr=0.0003'");
+  });
+});
+
+// tests/golden/flag_text.json: the daemon (tests/common/flag_golden_test.cc)
+// is tested against the same table, and it is the API's truth.
+describe("flag typing agrees with the daemon (golden table)", () => {
+  it.each(golden.values)("text $text", ({ text, value }) => {
+    expect(parseFlagValueText(text)).toEqual(value);
+  });
+  it.each(golden.assignments)("assignment $text", (c) => {
+    if ("error" in c) {
+      expect(() => parseFlagAssignment(c.text)).toThrow();
+    } else {
+      expect(parseFlagAssignment(c.text)).toEqual([c.key, c.value]);
+    }
+  });
+  it.each(golden.formats)("writes $text", ({ value, text }) => {
+    expect(formatFlagValue(value as FlagValue)).toBe(text);
   });
 });

@@ -40,6 +40,9 @@ function parseDouble(text: string): number | undefined {
   const t = text.startsWith("+") ? text.slice(1) : text;
   if (!/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
   const d = Number(t);
+  // std::from_chars refuses what overflows, and what underflows to zero
+  // (1e-400): such text stays a string.
+  if (d === 0 && /[1-9]/.test(t.split(/[eE]/)[0])) return undefined;
   return Number.isFinite(d) ? d : undefined;
 }
 
@@ -49,6 +52,9 @@ export function parseFlagValueText(text: string): FlagValue {
   if (text === "false" || text === "False") return { bool_value: false };
   const i = parseInt64(text);
   if (i !== undefined) return { int_value: i };
+  // An integer too big for int64 keeps its exact digits (as text) rather
+  // than becoming a rounded float: 99999999999999999999 is not 1e+20.
+  if (/^[+-]?\d+$/.test(text)) return { string_value: text };
   const d = parseDouble(text);
   if (d !== undefined) return { double_value: d };
   return { string_value: text };

@@ -81,7 +81,7 @@ export function searchWords(text: string): string[] {
 /**
  * What the search box looks in: id, name, description, base command,
  * labels and flags as k=v. The daemon has the same rule for
- * ExperimentFilter.text (common/experiment_search.h); searchCases.json
+ * ExperimentFilter.text (common/experiment_search.h); tests/golden/search.json
  * holds the cases both are tested against.
  */
 export function searchText(e: Experiment): string {
