@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "cli/terminal.h"
 #include "common/code_manifest.h"
+#include "common/model/conditions.h"
 #include "common/proto_convert.h"
 #include "common/time_util.h"
 
@@ -54,7 +55,9 @@ std::string Resources(int32_t nodes, int32_t gpus, absl::string_view gpu_type,
 std::string ObservedText(const pb::Experiment& e) {
   std::string text = StateName(e.observed_state());
   for (const pb::Condition& c : e.conditions()) {
-    if (c.type() == "Stalled" && c.status()) return absl::StrCat(text, " (stalled)");
+    if (c.type() == model::condition::kStalled && c.status()) {
+      return absl::StrCat(text, " (stalled)");
+    }
   }
   return text;
 }

@@ -15,6 +15,7 @@
 #include "cli/selection.h"
 #include "cli/terminal.h"
 #include "cli/views.h"
+#include "common/model/conditions.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {
@@ -29,7 +30,9 @@ const pb::Condition* TrueCondition(const pb::Experiment& e, absl::string_view ty
   return nullptr;
 }
 
-bool Stalled(const pb::Experiment& e) { return TrueCondition(e, "Stalled") != nullptr; }
+bool Stalled(const pb::Experiment& e) {
+  return TrueCondition(e, model::condition::kStalled) != nullptr;
+}
 
 }  // namespace
 
@@ -69,7 +72,7 @@ WaitCheck CheckWait(const pb::Experiment& e, pb::ObservedState target) {
   // A job running an older spec is not restarted for the change, so
   // observed_generation stays behind until someone stops and starts it:
   // waiting for RUNNING would only time out.
-  if (const pb::Condition* outdated = TrueCondition(e, "Outdated");
+  if (const pb::Condition* outdated = TrueCondition(e, model::condition::kOutdated);
       outdated != nullptr && target == pb::OBSERVED_STATE_RUNNING) {
     return {WaitVerdict::kFailed, absl::StrCat("Outdated: ", outdated->message())};
   }

@@ -53,6 +53,7 @@ ReconcilerOptions ReconcilerOptionsFor(const ControllerOptions& options, const P
   r.secrets = options.secrets;
   r.inspect_code = options.inspect_code;
   r.snapshots = options.snapshots;
+  r.backend_call_timeout = options.backend_call_timeout;
   return r;
 }
 
@@ -71,13 +72,14 @@ Controller::Controller(store::Store* store, backend::Backend* backend,
       reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
                   ReconcilerOptionsFor(options_, &poller_)),
       planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots),
-      poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); }) {}
+      poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); },
+              options_.backend_call_timeout) {}
 
 Controller::~Controller() { Stop(); }
 
 void Controller::Start() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     backend_info_ = backend_->Probe();
   }
   // Every experiment once at start: resolves launch intents left by a crash
@@ -94,19 +96,19 @@ void Controller::Start() {
 
 void Controller::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    // Releasing stop_mu_ wakes every SleepFor (it awaits stopping_).
+    absl::MutexLock lock(&stop_mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
   }
-  stop_cv_.notify_all();
   queue_.ShutDown();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }
 
 bool Controller::SleepFor(absl::Duration d) {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  return !stop_cv_.wait_for(lock, absl::ToChronoMilliseconds(d), [this] { return stopping_; });
+  absl::MutexLock lock(&stop_mu_);
+  return !stop_mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
 }
 
 void Controller::Enqueue(int64_t experiment_id) { queue_.Add(experiment_id); }
@@ -127,7 +129,7 @@ void Controller::ReconcileOne(int64_t id) {
   if (result.ok()) {
     reconciles_ok_++;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       failures_.erase(id);
     }
     if (result->requeue_after > absl::ZeroDuration()) queue_.AddAfter(id, result->requeue_after);
@@ -137,7 +139,7 @@ void Controller::ReconcileOne(int64_t id) {
   reconciles_error_++;
   int failures;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     failures = ++failures_[id];
   }
   absl::Duration delay =
@@ -154,7 +156,7 @@ void Controller::PollLoop() {
   do {
     backend::BackendInfo info = backend_->Probe();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       backend_info_ = info;
     }
     absl::StatusOr<int> polled = poller_.PollOnce(info);
@@ -176,7 +178,7 @@ void Controller::PollLoop() {
 }
 
 std::set<int64_t> Controller::BackedOff() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::set<int64_t> ids;
   for (const auto& [id, failures] : failures_) ids.insert(id);
   return ids;
@@ -200,7 +202,7 @@ absl::StatusOr<int> Controller::Refresh() { return poller_.PollOnce(); }
 
 BackendHealth Controller::Health() {
   PollHealth poll = poller_.health();
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   BackendHealth h;
   h.backend = backend_->name();
   h.backend_reason = options_.backend_reason;

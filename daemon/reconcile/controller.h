@@ -17,12 +17,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -30,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/control_plane.h"
@@ -75,6 +75,10 @@ struct ControllerOptions {
   std::string backend_default_workdir;
   // How long environment failures are retried (ReconcilerOptions).
   absl::Duration environment_retry_limit = absl::Minutes(30);
+  // The deadline of one reconcile's, or one poll's, backend calls in all
+  // (ReconcilerOptions::backend_call_timeout). Infinite: only the
+  // backend's own timeouts.
+  absl::Duration backend_call_timeout = absl::InfiniteDuration();
   // How often a log stream waiting for its job to start looks again.
   absl::Duration log_wait_check = absl::Milliseconds(500);
 };
@@ -129,9 +133,9 @@ class Controller final : public ControlPlane {
   void ResyncLoop();
   void ReconcileOne(int64_t id);
   // Ids whose last reconcile failed (waiting out their error backoff).
-  std::set<int64_t> BackedOff() const;
+  std::set<int64_t> BackedOff() const ABSL_LOCKS_EXCLUDED(mu_);
   // Sleeps up to `d`; false when stopping.
-  bool SleepFor(absl::Duration d);
+  bool SleepFor(absl::Duration d) ABSL_LOCKS_EXCLUDED(stop_mu_);
   // Waits (following logs) until `job` has another status in the store or
   // ended: the job as it is then; nullopt when `cancelled()` or the daemon
   // stops first.
@@ -147,14 +151,15 @@ class Controller final : public ControlPlane {
   ReconcileQueue queue_;
 
   std::vector<std::thread> threads_;
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // guarded by stop_mu_
+  absl::Mutex stop_mu_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mu_) = false;
 
-  mutable std::mutex mu_;
-  std::map<int64_t, int> failures_;     // guarded by mu_: consecutive errors per id
+  mutable absl::Mutex mu_;
+  // Consecutive errors per id.
+  std::map<int64_t, int> failures_ ABSL_GUARDED_BY(mu_);
   std::mt19937 rng_{std::random_device{}()};  // poll thread only: retry spread
-  backend::BackendInfo backend_info_;   // guarded by mu_: from the last probe
+  // From the last probe.
+  backend::BackendInfo backend_info_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> reconciles_ok_{0};
   std::atomic<int64_t> reconciles_error_{0};
 };

@@ -1,6 +1,7 @@
 #include "daemon/reconcile/job_observation.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/model/event_types.h"
 #include "daemon/reconcile/restart_policy.h"
 
 namespace skydeck::reconcile {
@@ -27,7 +28,7 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
   if (job.started_ms == 0 && obs.start_ms != 0) job.started_ms = obs.start_ms;
   if (obs.recovery_count > job.recovery_count) {
     events->push_back(store::NewEvent{
-        0, 0, "Preempted", "Recovering",
+        0, 0, model::event::kPreempted, "Recovering",
         absl::StrCat("job ", job.id, " was preempted; the backend is recovering it (recovery ",
                      obs.recovery_count, "); not counted against the restart budget"),
         actor});
@@ -44,7 +45,7 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
     }
   }
   if (job.status != before) {
-    events->push_back(store::NewEvent{0, 0, "JobStatusChanged",
+    events->push_back(store::NewEvent{0, 0, model::event::kJobStatusChanged,
                                       std::string(Name(job.status)),
                                       StatusChangeMessage(before, job), actor});
   }
@@ -58,7 +59,7 @@ void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::st
   job.ended_ms = now_ms;
   job.failure_reason = reason;
   job.outcome_unknown = true;
-  events->push_back(store::NewEvent{0, 0, "JobStatusChanged", "LOST",
+  events->push_back(store::NewEvent{0, 0, model::event::kJobStatusChanged, "LOST",
                                     StatusChangeMessage(before, job), actor});
 }
 
@@ -66,7 +67,7 @@ void ForgetLaunchRequest(const std::string& backend_name, const std::string& act
                          store::JobRecord& job, std::vector<store::NewEvent>* events) {
   if (!job.live() || job.status != JobStatus::kLaunching || job.backend_job_id.empty()) return;
   events->push_back(store::NewEvent{
-      0, 0, "LaunchRequestForgotten", "NotReportedByBackend",
+      0, 0, model::event::kLaunchRequestForgotten, "NotReportedByBackend",
       absl::StrCat("the ", backend_name, " backend no longer reports launch ", job.backend_job_id,
                    "; whether it started a job is looked up by the job's name"),
       actor});

@@ -31,17 +31,19 @@
 #include "daemon/store/records.h"
 #include "daemon/store/store.h"
 #include "common/code_version.h"
+#include "common/model/conditions.h"
 #include "daemon/workload/secret_source.h"
 
 namespace skydeck::reconcile {
 
-// Reasons of blocked statuses (the Stalled condition's reason).
-inline constexpr char kTemplateNotFound[] = "TemplateNotFound";
-inline constexpr char kSecretMissing[] = "SecretMissing";
-inline constexpr char kWorkdirMissing[] = "WorkdirMissing";
-inline constexpr char kCodeSnapshotMissing[] = "CodeSnapshotMissing";
-inline constexpr char kEnvMissing[] = "EnvMissing";
-inline constexpr char kLaunchRefused[] = "LaunchRefused";
+// Reasons of blocked statuses (the Stalled condition's reason), named in
+// common/model/conditions.h.
+using model::condition_reason::kCodeSnapshotMissing;
+using model::condition_reason::kEnvMissing;
+using model::condition_reason::kLaunchRefused;
+using model::condition_reason::kSecretMissing;
+using model::condition_reason::kTemplateNotFound;
+using model::condition_reason::kWorkdirMissing;
 
 // A status that stops a launch until the user (or the environment)
 // changes something; see above.

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/status_text.h"
+#include "daemon/backend/call_deadline.h"
 #include "daemon/reconcile/job_observation.h"
 
 namespace skydeck::reconcile {
@@ -15,17 +16,23 @@ namespace {
 constexpr char kActor[] = "poller";
 }  // namespace
 
-Poller::Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue)
-    : store_(store), backend_(backend), clock_(std::move(clock)), enqueue_(std::move(enqueue)) {}
+Poller::Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue,
+               absl::Duration call_timeout)
+    : store_(store), backend_(backend), clock_(std::move(clock)), enqueue_(std::move(enqueue)),
+      call_timeout_(call_timeout) {}
 
 absl::StatusOr<int> Poller::PollOnce(const std::optional<backend::BackendInfo>& probe) {
-  std::lock_guard<std::mutex> lock(poll_mu_);
+  absl::MutexLock lock(&poll_mu_);
   int64_t started = clock_();
   auto timer = std::chrono::steady_clock::now();
-  absl::StatusOr<int> polled = PollLocked(probe);
+  absl::StatusOr<int> polled;
+  {
+    backend::CallDeadlineScope deadline(absl::Now() + call_timeout_);
+    polled = PollLocked(probe);
+  }
   bool was_failing;
   {
-    std::lock_guard<std::mutex> health_lock(health_mu_);
+    absl::MutexLock health_lock(&health_mu_);
     was_failing = health_.failing_since_ms != 0;
     health_.last_attempt_ms = started;
     health_.poll_seconds +=
@@ -51,12 +58,12 @@ absl::StatusOr<int> Poller::PollOnce(const std::optional<backend::BackendInfo>& 
 }
 
 PollHealth Poller::health() const {
-  std::lock_guard<std::mutex> lock(health_mu_);
+  absl::MutexLock lock(&health_mu_);
   return health_;
 }
 
 std::optional<PollFailure> Poller::Failure() const {
-  std::lock_guard<std::mutex> lock(health_mu_);
+  absl::MutexLock lock(&health_mu_);
   if (health_.failing_since_ms == 0) return std::nullopt;
   return PollFailure{health_.last_error, health_.failing_since_ms, health_.last_success_ms};
 }
@@ -89,7 +96,7 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
     return 0;
   }
   {
-    std::lock_guard<std::mutex> lock(health_mu_);
+    absl::MutexLock lock(&health_mu_);
     health_.backend_calls++;
   }
   ASSIGN_OR_RETURN(std::vector<backend::JobObservation> observations, backend_->Query(ids));

@@ -22,12 +22,14 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/store/store.h"
@@ -53,33 +55,40 @@ class Poller {
   using Clock = std::function<int64_t()>;
   using Enqueue = std::function<void(int64_t experiment_id)>;
 
-  Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue);
+  // `call_timeout`: how long one poll may wait on the backend in all (on the
+  // real clock; backend/call_deadline.h); infinite: only the backend's own
+  // timeouts bound it.
+  Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue,
+         absl::Duration call_timeout = absl::InfiniteDuration());
 
   // Returns the number of jobs queried. `probe`: the backend's health check
   // of this tick, if the caller made one; with no live job to query it is
   // the only exchange with the backend (made here when not given), and an
   // unreachable backend fails the poll. Errors: the backend's.
-  absl::StatusOr<int> PollOnce(const std::optional<backend::BackendInfo>& probe = std::nullopt);
+  absl::StatusOr<int> PollOnce(const std::optional<backend::BackendInfo>& probe = std::nullopt)
+      ABSL_LOCKS_EXCLUDED(poll_mu_, health_mu_);
 
-  PollHealth health() const;
+  PollHealth health() const ABSL_LOCKS_EXCLUDED(health_mu_);
   // The current failure when the last poll failed, else nullopt.
-  std::optional<PollFailure> Failure() const;
+  std::optional<PollFailure> Failure() const ABSL_LOCKS_EXCLUDED(health_mu_);
 
  private:
-  absl::StatusOr<int> PollLocked(const std::optional<backend::BackendInfo>& probe);
+  absl::StatusOr<int> PollLocked(const std::optional<backend::BackendInfo>& probe)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(poll_mu_) ABSL_LOCKS_EXCLUDED(health_mu_);
 
   store::Store* store_;
   backend::Backend* backend_;
   Clock clock_;
   Enqueue enqueue_;
+  absl::Duration call_timeout_;
 
-  std::mutex poll_mu_;  // one poll in flight
-  mutable std::mutex health_mu_;
-  PollHealth health_;  // guarded by health_mu_
+  absl::Mutex poll_mu_ ABSL_ACQUIRED_BEFORE(health_mu_);  // one poll in flight
+  mutable absl::Mutex health_mu_;
+  PollHealth health_ ABSL_GUARDED_BY(health_mu_);
   // Experiments whose live jobs polls asked about since the last good one,
-  // and those of the last poll (both only under poll_mu_).
-  std::set<int64_t> polled_experiments_;
-  std::set<int64_t> current_experiments_;
+  // and those of the last poll.
+  std::set<int64_t> polled_experiments_ ABSL_GUARDED_BY(poll_mu_);
+  std::set<int64_t> current_experiments_ ABSL_GUARDED_BY(poll_mu_);
 };
 
 }  // namespace skydeck::reconcile

@@ -6,16 +6,16 @@ namespace skydeck::reconcile {
 
 void ReconcileQueue::Add(int64_t id, Priority priority) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shutdown_) return;
     Enqueue(id, priority);
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void ReconcileQueue::AddMany(const std::vector<int64_t>& ids, Priority priority) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shutdown_) return;
     // Promotions leave resync_ in one pass at the end: erasing each from
     // the deque as it comes would cost O(ids x queue) when a bulk change
@@ -28,7 +28,7 @@ void ReconcileQueue::AddMany(const std::vector<int64_t>& ids, Priority priority)
                     resync_.end());
     }
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void ReconcileQueue::Enqueue(int64_t id, Priority priority, std::set<int64_t>* promoted) {
@@ -61,13 +61,13 @@ void ReconcileQueue::AddAfter(int64_t id, absl::Duration delay) {
     return;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (shutdown_) return;
     Clock::time_point due = Clock::now() + absl::ToChronoNanoseconds(delay);
     auto [it, inserted] = delayed_.emplace(id, due);
     if (!inserted) it->second = std::min(it->second, due);
   }
-  cv_.notify_all();  // a sleeping Get may need to wake earlier
+  cv_.SignalAll();  // a sleeping Get may need to wake earlier
 }
 
 void ReconcileQueue::PromoteDueLocked(Clock::time_point now) {
@@ -100,16 +100,16 @@ std::optional<int64_t> ReconcileQueue::PopLocked() {
 }
 
 std::optional<int64_t> ReconcileQueue::Get() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   while (!shutdown_) {
     PromoteDueLocked(Clock::now());
     if (auto id = PopLocked()) return id;
     if (delayed_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
     } else {
       Clock::time_point next = Clock::time_point::max();
       for (const auto& [id, due] : delayed_) next = std::min(next, due);
-      cv_.wait_until(lock, next);
+      cv_.WaitWithTimeout(&mu_, absl::FromChrono(next - Clock::now()));
     }
   }
   return std::nullopt;
@@ -117,7 +117,7 @@ std::optional<int64_t> ReconcileQueue::Get() {
 
 void ReconcileQueue::Done(int64_t id) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     processing_.erase(id);
     auto it = dirty_.find(id);
     if (it == dirty_.end() || shutdown_) return;
@@ -125,24 +125,24 @@ void ReconcileQueue::Done(int64_t id) {
     dirty_.erase(it);
     Enqueue(id, priority);
   }
-  cv_.notify_one();
+  cv_.Signal();
 }
 
 void ReconcileQueue::ShutDown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     shutdown_ = true;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 size_t ReconcileQueue::Depth() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return urgent_.size() + resync_.size();
 }
 
 size_t ReconcileQueue::DelayedCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return delayed_.size();
 }
 

@@ -26,7 +26,12 @@
 //   an unresolved launch intent       -> ask the backend for its name first
 //
 // No threads and no sleeping: the caller (Controller) owns the queue and
-// honours requeue_after.
+// honours requeue_after. Every backend call of one Reconcile shares one
+// deadline (ReconcilerOptions::backend_call_timeout).
+//
+// Its parts: experiment_observation.h (what is written into the record),
+// failure_decision.h (after a failed job), launch_planner.h (whether and
+// what to launch); reconciler_launch.cc holds the launch and cancel steps.
 //
 // Thread-safety: Reconcile may run concurrently for different ids, never for
 // the same id (the queue guarantees it).
@@ -35,27 +40,21 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/backend/backend.h"
+#include "daemon/reconcile/experiment_observation.h"
 #include "daemon/reconcile/launch_planner.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::reconcile {
-
-// The poller's last poll failed: the jobs it should have observed are seen
-// as of the last successful one.
-struct PollFailure {
-  std::string error;
-  int64_t since_ms = 0;         // first failure of the current streak (unix ms)
-  int64_t last_success_ms = 0;  // 0: none yet
-};
 
 struct ReconcilerOptions {
   // How long failures only a person can fix outside SkyDeck (cloud access,
@@ -74,6 +73,12 @@ struct ReconcilerOptions {
   // Whether a code snapshot is stored (null: snapshots are not checked
   // before launch).
   LaunchPlanner::SnapshotLookup snapshots;
+  // How long one Reconcile may wait on the backend in all (on the real
+  // clock; backend/call_deadline.h): a backend that hangs makes the
+  // reconcile fail DEADLINE_EXCEEDED then, and it is retried with backoff,
+  // rather than holding a worker. Infinite: each backend call is bounded
+  // only by the backend's own timeouts.
+  absl::Duration backend_call_timeout = absl::InfiniteDuration();
 };
 
 struct ReconcileResult {
@@ -111,14 +116,20 @@ class Reconciler {
     kBlocked,   // nothing was written: the experiment is Stalled
   };
 
+  // An intent whose launch never recorded its outcome (a crash, a
+  // transient error): adopts the job the backend has under its name, else
+  // launches it (desired RUNNING) or cancels it.
   absl::Status ResolveIntent(const Record& r, const Job& intent);
+  absl::Status AdoptFound(const Job& intent, const backend::JobObservation& obs);
+  // REQUIRES: the backend has never seen intent's name.
+  absl::Status LaunchUnseenIntent(const Record& r, const Job& intent);
   // `after_refusal`: called again right after a launch was refused, so
   // that the experiment shows why at once; it never launches again then.
   absl::StatusOr<ReconcileResult> ReconcileRunning(const Record& r, const std::optional<Job>& live,
                                                    bool after_refusal = false);
   absl::StatusOr<ReconcileResult> ReconcileStopped(const Record& r, const std::optional<Job>& live);
   // The last job of the run failed (`run` newest first, run[0] the last).
-  absl::StatusOr<ReconcileResult> ReconcileFailure(const Record& r, const std::vector<Job>& run,
+  absl::StatusOr<ReconcileResult> ReconcileFailure(const Record& r, std::vector<Job> run,
                                                    bool after_refusal);
   // Launches a new attempt; a refused launch is shown in the same call (the
   // next reconcile may be a periodic resync away) by reconciling again.
@@ -140,31 +151,7 @@ class Reconciler {
   absl::Status Cancel(const Record& r, const Job& live);
   backend::FailureClass Classify(const Job& job) const;
 
-  // What Observe writes: observed state and conditions; events only for
-  // real transitions.
-  struct Observation {
-    ObservedState state = ObservedState::kIdle;
-    std::optional<Job> job;
-    int restart_count = 0;
-    // Non-zero: the next attempt is due then (RetryScheduled on change).
-    int64_t next_retry_ms = 0;
-    // The next attempt spends the restart budget (wording of RetryScheduled).
-    bool retry_counted = true;
-    // Non-empty: Stalled with this reason and message.
-    std::string stalled_reason;
-    std::string stalled_message;
-    // `job` is live and runs an older spec than r's: the Outdated
-    // condition, and observed_generation is not advanced.
-    bool job_outdated = false;
-    // Non-empty: Degraded with this reason and message. Else Degraded is
-    // false, unless keep_degraded leaves the present one when it is an
-    // environment failure being retried (not BackendUnavailable: this
-    // reconcile reached the backend), or polls cannot observe `job`
-    // (PollFailing).
-    std::string degraded_reason;
-    std::string degraded_message;
-    bool keep_degraded = false;
-  };
+  // Records `o` (experiment_observation.h) on r's experiment.
   absl::Status Observe(const Record& r, const Observation& o);
   // Stalled/JobOnOtherBackend: `live` belongs to a backend this daemon does
   // not run, so the experiment is left alone until skydeckd uses that one.
@@ -175,8 +162,16 @@ class Reconciler {
   // to the backend: a conclusive lookup or a fresh intent, then only
   // launches that never left (backend/never_sent.h). Their retries launch
   // without looking the name up again.
-  bool KnownUnsent(int64_t job_id);
-  void SetKnownUnsent(int64_t job_id, bool unsent);
+  bool KnownUnsent(int64_t job_id) ABSL_LOCKS_EXCLUDED(unsent_mu_);
+  void SetKnownUnsent(int64_t job_id, bool unsent) ABSL_LOCKS_EXCLUDED(unsent_mu_);
+  // Where and when an observation of spec `generation` is recorded now.
+  ObservationContext ContextAt(int64_t generation) const;
+  // Reconcile without the call deadline (Reconcile sets it).
+  absl::StatusOr<ReconcileResult> ReconcileNow(int64_t experiment_id);
+  // Only INVALID_ARGUMENT says "this job, as specified, will never run".
+  static bool IsTransient(const absl::Status& s);
+
+  static constexpr char kActor[] = "reconciler";
 
   store::Store* store_;
   backend::Backend* backend_;
@@ -184,11 +179,10 @@ class Reconciler {
   Clock clock_;
   ReconcilerOptions options_;
   LaunchPlanner planner_;  // after options_: built from it
-  std::mutex unsent_mu_;
-  std::set<int64_t> unsent_intents_;  // guarded by unsent_mu_
+  absl::Mutex unsent_mu_;
+  std::set<int64_t> unsent_intents_ ABSL_GUARDED_BY(unsent_mu_);
   std::atomic<int64_t> launches_ok_{0};
   std::atomic<int64_t> launches_error_{0};
 };
-
 
 }  // namespace skydeck::reconcile

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/flag_schema.h"
 #include "common/grpc_status.h"
+#include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "daemon/service/inferred_schemas.h"
@@ -61,7 +62,7 @@ void SkyDeckService::RecordFlagWarnings(int64_t experiment_id,
   for (const std::string& w : warnings) {
     store::NewEvent e;
     e.experiment_id = experiment_id;
-    e.type = "FlagWarning";
+    e.type = model::event::kFlagWarning;
     e.reason = "UnknownFlag";
     e.message = w;
     e.actor = std::string(actor);

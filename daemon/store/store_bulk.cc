@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/model/event_types.h"
 #include "common/experiment_search.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
@@ -179,7 +180,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
       std::string message = new_run ? absl::StrCat(Name(c.desired_state), " -> RUNNING (new run)")
                                     : absl::StrCat(Name(c.desired_state), " -> ", Name(desired));
       if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
-      RETURN_IF_ERROR(InsertEvent(NewEvent{c.id, 0, "DesiredStateChanged",
+      RETURN_IF_ERROR(InsertEvent(NewEvent{c.id, 0, model::event::kDesiredStateChanged,
                                            new_run ? "RunRequested" : std::string(Name(desired)),
                                            message, std::string(actor)}));
       result.changed_ids.push_back(c.id);
@@ -210,7 +211,7 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
       update->Bind(1, c.id);
       update->Bind(2, now);
       RETURN_IF_ERROR(update->Run());
-      RETURN_IF_ERROR(InsertEvent(NewEvent{c.id, 0, "Deleted", "Archived",
+      RETURN_IF_ERROR(InsertEvent(NewEvent{c.id, 0, model::event::kDeleted, "Archived",
                                            "archived; jobs and events are kept",
                                            std::string(actor)}));
     }
@@ -238,7 +239,7 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
       remove->Bind(1, c.id);
       RETURN_IF_ERROR(remove->Run());
       // Daemon-wide, as Purge: watchers learn the experiment is gone.
-      RETURN_IF_ERROR(InsertEvent(NewEvent{0, 0, "Purged", "Purged",
+      RETURN_IF_ERROR(InsertEvent(NewEvent{0, 0, model::event::kPurged, "Purged",
                                            absl::StrCat("experiment ", c.id, " (", c.name,
                                                         ") and its history were removed"),
                                            std::string(actor)}));

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
 #include "daemon/store/store.h"
@@ -137,7 +138,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
     r.created_ms = r.updated_ms = now;
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvent(NewEvent{
-        r.id, 0, "Created", "Created",
+        r.id, 0, model::event::kCreated, "Created",
         absl::StrCat("created with desired state ", Name(spec.desired_state)),
         std::string(actor)}));
     ASSIGN_OR_RETURN(created, LoadExperiment(r.id));
@@ -242,13 +243,13 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
       std::string message = absl::StrCat(Name(before.desired_state), " -> ",
                                          Name(r.spec.desired_state));
       if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
-      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, "DesiredStateChanged",
+      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kDesiredStateChanged,
                                            std::string(Name(r.spec.desired_state)), message,
                                            std::string(actor)}));
     }
     std::vector<std::string> fields = ChangedFields(before, r.spec);
     if (!fields.empty()) {
-      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, "Updated", "SpecChanged",
+      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kUpdated, "SpecChanged",
                                            absl::StrCat("changed ", absl::StrJoin(fields, ", ")),
                                            std::string(actor)}));
     }
@@ -288,7 +289,8 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
     if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvent(
-        NewEvent{id, 0, "DesiredStateChanged", "RunRequested", message, std::string(actor)}));
+        NewEvent{id, 0, model::event::kDesiredStateChanged, "RunRequested", message,
+                 std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
   }));
@@ -333,7 +335,7 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
     r.deleted_ms = r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvent(
-        NewEvent{id, 0, "Deleted", "Archived", "archived; jobs and events are kept",
+        NewEvent{id, 0, model::event::kDeleted, "Archived", "archived; jobs and events are kept",
                  std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
@@ -352,7 +354,8 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
     r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(
-        InsertEvent(NewEvent{id, 0, "Undeleted", "Restored", "restored", std::string(actor)}));
+        InsertEvent(NewEvent{id, 0, model::event::kUndeleted, "Restored", "restored",
+                             std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
   }));
@@ -370,7 +373,7 @@ absl::Status Store::Purge(int64_t id, absl::string_view actor) {
     st->Bind(1, id);
     RETURN_IF_ERROR(st->Run());
     // A daemon-wide event so watchers learn the experiment is gone.
-    return InsertEvent(NewEvent{0, 0, "Purged", "Purged",
+    return InsertEvent(NewEvent{0, 0, model::event::kPurged, "Purged",
                                 absl::StrCat("experiment ", id, " (", r.spec.name,
                                              ") and its history were removed"),
                                 std::string(actor)});

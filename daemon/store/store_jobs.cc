@@ -1,6 +1,7 @@
 // Store methods for jobs. See store.h for the contracts.
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
 #include "daemon/store/store.h"
@@ -130,7 +131,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
       RETURN_IF_ERROR(SetRenderedTask(id, rendered));
     }
     RETURN_IF_ERROR(InsertEvent(NewEvent{
-        job.experiment_id, id, "LaunchIntent", "Launching",
+        job.experiment_id, id, model::event::kLaunchIntent, "Launching",
         absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend),
         std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadJob(id));
@@ -180,7 +181,7 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
       RETURN_IF_ERROR(SetRenderedTask(id, rendered));
     }
     RETURN_IF_ERROR(InsertEvent(NewEvent{
-        before.experiment_id, id, "IntentUpdated", "SpecChanged",
+        before.experiment_id, id, model::event::kIntentUpdated, "SpecChanged",
         absl::StrCat("attempt ", before.attempt, " never reached the backend; it runs the "
                      "current spec: ", snapshot.command),
         std::string(actor)}));

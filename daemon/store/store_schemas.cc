@@ -1,6 +1,7 @@
 // Store methods for declared flag schemas. See store.h for the contracts and
 // migrations.cc (v2) for the table.
 #include "absl/strings/str_cat.h"
+#include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/store.h"
 
@@ -58,7 +59,7 @@ absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
     st->Bind(5, clock_());
     RETURN_IF_ERROR(st->Run());
     // Daemon-wide, so watchers (the dashboard's typeahead) learn of it.
-    return InsertEvent(NewEvent{0, 0, "FlagSchemaApplied", "SchemaApplied",
+    return InsertEvent(NewEvent{0, 0, model::event::kFlagSchemaApplied, "SchemaApplied",
                                 absl::StrCat("flag schema for \"", out.base_command,
                                              "\" version ", out.version, " (",
                                              out.flags.size(), " flags",
@@ -148,7 +149,7 @@ absl::StatusOr<int64_t> Store::DeleteFlagSchema(absl::string_view base_command,
     ins->Bind(3, actor);
     ins->Bind(4, clock_());
     RETURN_IF_ERROR(ins->Run());
-    return InsertEvent(NewEvent{0, 0, "FlagSchemaDeleted", "SchemaDeleted",
+    return InsertEvent(NewEvent{0, 0, model::event::kFlagSchemaDeleted, "SchemaDeleted",
                                 absl::StrCat("flag schema for \"", base_command,
                                              "\" deleted (version ", version, ")"),
                                 std::string(actor)});

@@ -2,6 +2,7 @@
 // migrations.cc (v4) for the table.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
 #include "daemon/store/store.h"
@@ -95,7 +96,7 @@ absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
     RETURN_IF_ERROR(st->Run());
     out = AppliedTemplate{r, true};
     // Daemon-wide, so watchers (the dashboard's template list) learn of it.
-    return InsertEvent(NewEvent{0, 0, "TaskTemplateApplied", "TemplateApplied",
+    return InsertEvent(NewEvent{0, 0, model::event::kTaskTemplateApplied, "TemplateApplied",
                                 absl::StrCat("task template \"", name, "\" version ", r.version),
                                 std::string(actor)});
   }, mode));
@@ -177,7 +178,7 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
     ins->Bind(3, actor);
     ins->Bind(4, clock_());
     RETURN_IF_ERROR(ins->Run());
-    return InsertEvent(NewEvent{0, 0, "TaskTemplateDeleted", "TemplateDeleted",
+    return InsertEvent(NewEvent{0, 0, model::event::kTaskTemplateDeleted, "TemplateDeleted",
                                 absl::StrCat("task template \"", name, "\" deleted (version ",
                                              version, ")"),
                                 std::string(actor)});

@@ -17,6 +17,7 @@
 #include "common/ansi_text.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
+#include "daemon/backend/call_deadline.h"
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "httplib.h"
@@ -204,8 +205,14 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
       return MarkNeverSent(absl::UnavailableError(absl::StrCat(what, ": ", open.message())));
     }
   }
+  // The caller's deadline (call_deadline.h) bounds every wait of this call.
+  timeout = RemainingCallTime(timeout);
+  if (timeout <= absl::ZeroDuration()) {
+    return MarkNeverSent(
+        absl::DeadlineExceededError(absl::StrCat(what, ": the call's deadline has passed")));
+  }
   httplib::Client cli(scheme_host_port_);
-  SetTimeouts(cli, config_.timeouts.connect, timeout);
+  SetTimeouts(cli, std::min(config_.timeouts.connect, timeout), timeout);
 
   httplib::Request req;
   req.method = method;
@@ -368,8 +375,14 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
     return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
   }
   AddIdentity(body);
+  // The caller's deadline (call_deadline.h) ends the stream no later.
+  deadline = std::min(deadline, CallDeadline());
+  read_timeout = RemainingCallTime(read_timeout);
+  if (read_timeout <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(absl::StrCat(what, ": the call's deadline has passed"));
+  }
   httplib::Client cli(scheme_host_port_);
-  SetTimeouts(cli, config_.timeouts.connect, read_timeout);
+  SetTimeouts(cli, std::min(config_.timeouts.connect, read_timeout), read_timeout);
 
   httplib::Request req;
   req.method = "POST";

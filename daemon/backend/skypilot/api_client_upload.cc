@@ -2,9 +2,12 @@
 // client uses to send local workdirs and file mounts to a remote API
 // server (sky/client/common.py, upload_mounts_to_api_server; the server
 // side is upload_zip_file in sky/server/server.py).
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "daemon/backend/call_deadline.h"
 #include "daemon/backend/skypilot/api_client.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "httplib.h"
@@ -32,10 +35,16 @@ absl::StatusOr<std::string> ApiClient::Upload(absl::string_view upload_id, int c
   if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
     return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
   }
+  // The caller's deadline (call_deadline.h) bounds the upload too.
+  absl::Duration timeout = RemainingCallTime(config_.timeouts.upload);
+  if (timeout <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(absl::StrCat(what, ": the call's deadline has passed"));
+  }
   httplib::Client cli(scheme_host_port_);
-  cli.set_connection_timeout(absl::ToChronoMicroseconds(config_.timeouts.connect));
-  cli.set_read_timeout(absl::ToChronoMicroseconds(config_.timeouts.upload));
-  cli.set_write_timeout(absl::ToChronoMicroseconds(config_.timeouts.upload));
+  cli.set_connection_timeout(
+      absl::ToChronoMicroseconds(std::min(config_.timeouts.connect, timeout)));
+  cli.set_read_timeout(absl::ToChronoMicroseconds(timeout));
+  cli.set_write_timeout(absl::ToChronoMicroseconds(timeout));
   cli.set_keep_alive(false);
 
   httplib::Request req;
@@ -50,7 +59,7 @@ absl::StatusOr<std::string> ApiClient::Upload(absl::string_view upload_id, int c
   req.set_header("Content-Type", "application/octet-stream");
   req.body = std::string(chunk);
   absl::Time start = absl::Now();
-  absl::Time deadline = start + config_.timeouts.upload;
+  absl::Time deadline = start + timeout;
   req.progress = [deadline](uint64_t, uint64_t) { return absl::Now() < deadline; };
 
   httplib::Response res;
