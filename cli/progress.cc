@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "cli/output.h"
 #include "cli/terminal.h"
 
@@ -12,7 +13,7 @@ namespace skydeck::cli {
 namespace {
 
 constexpr absl::string_view kSpinner = "|/-\\";
-constexpr std::chrono::milliseconds kTick{100};
+constexpr absl::Duration kTick = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -44,7 +45,7 @@ WaitProgress::WaitProgress(bool redraw, FILE* out, std::string target)
 WaitProgress::~WaitProgress() { Finish(); }
 
 void WaitProgress::Observe(const std::string& name, const std::string& state, bool reached) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ProgressTrack* track = nullptr;
   for (ProgressTrack& t : tracks_) {
     if (t.name == name) track = &t;
@@ -61,14 +62,13 @@ void WaitProgress::Observe(const std::string& name, const std::string& state, bo
 
 void WaitProgress::Finish() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (finished_) return;
     finished_ = true;
   }
   if (!redraw_) return;
-  wake_.notify_all();
-  ticker_.join();
-  std::lock_guard<std::mutex> lock(mu_);
+  ticker_.join();  // the ticker's Await sees finished_ at once
+  absl::MutexLock lock(&mu_);
   if (tracks_.empty()) return;  // nothing was drawn: leave no blank line
   Draw(/*frame=*/-1);
   std::fputs("\n", out_);
@@ -88,10 +88,10 @@ void WaitProgress::Draw(int frame) {
 }
 
 void WaitProgress::Tick() {
-  std::unique_lock<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   for (int frame = 0; !finished_; ++frame) {
     Draw(frame);
-    wake_.wait_for(lock, kTick, [this] { return finished_; });
+    mu_.AwaitWithTimeout(absl::Condition(&finished_), kTick);
   }
 }
 

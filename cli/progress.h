@@ -17,15 +17,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace skydeck::cli {
 
@@ -65,8 +65,8 @@ class WaitProgress {
   void Finish();
 
  private:
-  void Draw(int frame);  // REQUIRES: mu_ held.
-  void Tick();
+  void Draw(int frame) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Tick() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Constant after construction.
   const bool redraw_;
@@ -74,10 +74,9 @@ class WaitProgress {
   const std::string target_;
   const std::chrono::steady_clock::time_point start_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::vector<ProgressTrack> tracks_;  // guarded by mu_
-  bool finished_ = false;              // guarded by mu_
+  absl::Mutex mu_;
+  std::vector<ProgressTrack> tracks_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // the ticker awaits it
   std::thread ticker_;
 };
 

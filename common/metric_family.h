@@ -21,12 +21,13 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/histogram.h"
 #include "common/prometheus_text.h"
 
@@ -44,20 +45,20 @@ class SeriesMap {
   // REQUIRES: one value per label name.
   template <typename Fn>
   void Update(const std::vector<std::string>& label_values, Fn update) {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     update(cells_.try_emplace(label_values, initial_).first->second);
   }
 
   // The series' cell, or `initial` for one never updated.
   Cell Get(const std::vector<std::string>& label_values) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     auto it = cells_.find(label_values);
     return it == cells_.end() ? initial_ : it->second;
   }
 
   // Every series with its labels, copied under the lock.
   std::vector<std::pair<MetricLabels, Cell>> Copy() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     std::vector<std::pair<MetricLabels, Cell>> out;
     out.reserve(cells_.size());
     for (const auto& [values, cell] : cells_) {
@@ -73,8 +74,8 @@ class SeriesMap {
  private:
   const std::vector<std::string> label_names_;
   const Cell initial_;
-  mutable std::mutex mu_;
-  std::map<std::vector<std::string>, Cell> cells_;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  std::map<std::vector<std::string>, Cell> cells_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace metric_family_internal

@@ -29,22 +29,21 @@ bool MallocTrimmer::TrimNow() {
 
 MallocTrimmer::MallocTrimmer(absl::Duration interval) {
   thread_ = std::thread([this, interval] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!wake_.wait_for(lock, absl::ToChronoMilliseconds(interval),
-                           [this] { return stopping_; })) {
-      lock.unlock();
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval)) return;
+      }
       TrimNow();
-      lock.lock();
     }
   });
 }
 
 MallocTrimmer::~MallocTrimmer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
   thread_.join();
 }
 

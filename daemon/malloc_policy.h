@@ -22,10 +22,10 @@
 //   MallocTrimmer trimmer(absl::Seconds(30)); // for the daemon's lifetime
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace skydeck {
@@ -57,9 +57,8 @@ class MallocTrimmer {
   static bool TrimNow();
 
  private:
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // the thread awaits it between trims
   std::thread thread_;
 };
 

@@ -19,9 +19,10 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 if [[ "${1:-}" == "--test" ]]; then
   # python3-yaml: the e2e tests read the task YAML SkyDeck sends as SkyPilot
-  # (PyYAML) does; git: workdir commit tests.
+  # (PyYAML) does; git: workdir commit tests; clang-14: the -Wthread-safety
+  # check of the locking convention (scripts/check_thread_safety.py).
   packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic python3-yaml git
-             sqlite3 chromium)
+             sqlite3 chromium clang-14)
 fi
 
 missing=()

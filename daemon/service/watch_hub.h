@@ -7,10 +7,10 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace skydeck::service {
@@ -20,21 +20,22 @@ class WatchHub {
   explicit WatchHub(int64_t revision = 0) : revision_(revision) {}
 
   // Called by the store's commit listener.
-  void Publish(int64_t revision);
+  void Publish(int64_t revision) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Blocks until the revision exceeds `seen`, the hub is closed, or
   // `timeout` passes. Returns the current revision.
-  int64_t WaitNewer(int64_t seen, absl::Duration timeout);
+  int64_t WaitNewer(int64_t seen, absl::Duration timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Wakes every waiter for good (daemon shutdown).
-  void Close();
-  bool closed() const;
+  void Close() ABSL_LOCKS_EXCLUDED(mu_);
+  bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t revision_;  // guarded by mu_
-  bool closed_ = false;  // guarded by mu_
+  // Waiters block in mu_.Await: releasing mu_ after an update re-checks
+  // their conditions, so there is no condition variable to notify.
+  mutable absl::Mutex mu_;
+  int64_t revision_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace skydeck::service

@@ -21,34 +21,38 @@ absl::StatusOr<CollectResult> SnapshotCollector::CollectOnce() {
   return snapshots_->Collect(referenced, absl::Now() - options_.grace);
 }
 
+void SnapshotCollector::CollectAndLog() {
+  absl::StatusOr<CollectResult> r = CollectOnce();
+  if (!r.ok()) {
+    LogWarn("code snapshot collection failed", {{"error", r.status().ToString()}});
+  } else if (r->trees + r->blobs + r->partials > 0) {
+    LogInfo("code snapshots collected",
+            {{"snapshots", absl::StrCat(r->trees)},
+             {"contents", absl::StrCat(r->blobs)},
+             {"partial_uploads", absl::StrCat(r->partials)},
+             {"freed", FormatBytes(r->bytes)}});
+  }
+}
+
 void SnapshotCollector::Start() {
   thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      absl::StatusOr<CollectResult> r = CollectOnce();
-      if (!r.ok()) {
-        LogWarn("code snapshot collection failed", {{"error", r.status().ToString()}});
-      } else if (r->trees + r->blobs + r->partials > 0) {
-        LogInfo("code snapshots collected",
-                {{"snapshots", absl::StrCat(r->trees)},
-                 {"contents", absl::StrCat(r->blobs)},
-                 {"partial_uploads", absl::StrCat(r->partials)},
-                 {"freed", FormatBytes(r->bytes)}});
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
       }
-      lock.lock();
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.interval),
-                   [this] { return stopping_; });
+      CollectAndLog();
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;
     }
   });
 }
 
 void SnapshotCollector::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -21,11 +21,11 @@
 // Thread-safety: Start/Stop from one thread; CollectOnce from any.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "daemon/snapshots/snapshot_store.h"
 #include "daemon/store/store.h"
@@ -54,9 +54,11 @@ class SnapshotCollector {
   store::Store* store_;
   SnapshotStore* snapshots_;
   const CollectorOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  // Collects and logs once.
+  void CollectAndLog();
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // the thread awaits it between runs
   std::thread thread_;
 };
 

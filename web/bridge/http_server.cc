@@ -117,11 +117,7 @@ absl::StatusOr<int> HttpServer::Start() {
 void HttpServer::Stop() {
   if (stopping_.exchange(true) || daemon_ == nullptr) return;
   MHD_quiesce_daemon(daemon_);  // no new connections
-  {
-    std::lock_guard<std::mutex> lock(ticker_mu_);
-    ticker_stop_ = true;
-  }
-  ticker_cv_.notify_all();
+  ticker_stop_.Notify();
   if (ticker_.joinable()) ticker_.join();
   // libmicrohttpd must not be stopped with a suspended connection: wake
   // them all. Once stopping() is true nothing suspends again; woken
@@ -236,12 +232,7 @@ void HttpServer::Tick() {
 }
 
 void HttpServer::RunTicker() {
-  std::unique_lock<std::mutex> lock(ticker_mu_);
-  while (!ticker_cv_.wait_for(lock, kTick, [this] { return ticker_stop_; })) {
-    lock.unlock();
-    Tick();
-    lock.lock();
-  }
+  while (!ticker_stop_.WaitForNotificationWithTimeout(absl::FromChrono(kTick))) Tick();
 }
 
 }  // namespace skydeck::web

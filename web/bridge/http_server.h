@@ -28,9 +28,7 @@
 #include <microhttpd.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -39,6 +37,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "web/bridge/http_exchange.h"
 #include "web/bridge/http_limits.h"
 
@@ -123,9 +122,7 @@ class HttpServer {
   std::unordered_map<HttpExchange*, std::weak_ptr<HttpExchange>> exchanges_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<HttpExchange*, std::weak_ptr<HttpExchange>> streams_ ABSL_GUARDED_BY(mu_);
 
-  std::mutex ticker_mu_;
-  std::condition_variable ticker_cv_;
-  bool ticker_stop_ = false;  // guarded by ticker_mu_
+  absl::Notification ticker_stop_;  // the ticker waits on it between ticks
   std::thread ticker_;
 };
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -14,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "common/ansi_text.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -418,12 +417,9 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
 
   // cpp-httplib has no cancellation hook while it waits for bytes; a
   // watcher closes the socket when the caller gives up.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
+  absl::Notification done;
   std::thread watcher([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return done; })) {
+    while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
       if (cancelled && cancelled()) {
         stopped.store(true);
         cli.stop();
@@ -436,11 +432,7 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
   httplib::Error err = httplib::Error::Success;
   absl::Time start = absl::Now();
   bool sent = cli.send(req, res, err);
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
+  done.Notify();
   watcher.join();
 
   result.stopped = stopped.load();

@@ -203,7 +203,7 @@ absl::StatusOr<std::vector<ManagedJobRecord>> SkyPilotBackend::ListJobs(
 
 absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Query(
     const std::vector<std::string>& backend_job_ids) {
-  std::lock_guard<std::mutex> one_poll(poll_mu_);
+  absl::MutexLock one_poll(&poll_mu_);
   ASSIGN_OR_RETURN(int version, ApiVersion());
   std::vector<std::string> launches;
   std::vector<std::pair<std::string, int64_t>> jobs;  // (id as given, job id)

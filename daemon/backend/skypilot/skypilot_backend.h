@@ -52,10 +52,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -139,9 +139,28 @@ class SkyPilotBackend final : public Backend {
   // The code snapshots one launch needs on the server, each held (no other
   // launch of this process uploads it meanwhile) until the launch request
   // that names them is submitted and recorded as their witness.
+  // One snapshot's upload lock, held from StageCode until the StagedCode
+  // is destroyed: across calls, so no absl::MutexLock scope fits. The
+  // mutex guards no field (it serialises uploads of one snapshot), so
+  // there is nothing for -Wthread-safety to check here. Move-only.
+  class SnapshotHold {
+   public:
+    explicit SnapshotHold(std::shared_ptr<absl::Mutex> mu) ABSL_NO_THREAD_SAFETY_ANALYSIS
+        : mu_(std::move(mu)) {
+      mu_->Lock();
+    }
+    ~SnapshotHold() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (mu_) mu_->Unlock();
+    }
+    SnapshotHold(SnapshotHold&&) noexcept = default;
+    SnapshotHold& operator=(SnapshotHold&&) = delete;
+
+   private:
+    std::shared_ptr<absl::Mutex> mu_;  // null once moved from
+  };
   struct StagedCode {
     std::vector<std::string> ids;
-    std::vector<std::unique_lock<std::mutex>> locks;
+    std::vector<SnapshotHold> locks;
   };
   // A launch request observed to have produced managed job `job_id`.
   struct ResolvedLaunch {
@@ -216,8 +235,8 @@ class SkyPilotBackend final : public Backend {
   }
   const absl::Time started_ = SteadyNow();
 
-  // Serialises Query: one poll in flight.
-  std::mutex poll_mu_;
+  // Serialises Query: one poll in flight. Guards no field.
+  absl::Mutex poll_mu_;
   CancelBatcher cancels_;
 
   absl::Mutex mu_;
@@ -232,7 +251,7 @@ class SkyPilotBackend final : public Backend {
   std::map<std::string, absl::Time> launch_attempts_ ABSL_GUARDED_BY(mu_);
   // Code snapshot id -> one lock per snapshot (see StagedCode), and the
   // launch request that last named it (its witness).
-  std::map<std::string, std::shared_ptr<std::mutex>> snapshot_locks_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<absl::Mutex>> snapshot_locks_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> snapshot_witness_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -55,14 +55,14 @@ absl::StatusOr<std::unique_ptr<SkyPilotBackend::StagedCode>> SkyPilotBackend::St
         "this daemon keeps no code snapshots; a local workdir or file mount cannot be uploaded");
   }
   for (const std::string& id : staged->ids) {  // sorted: no lock-order inversion
-    std::shared_ptr<std::mutex> m;
+    std::shared_ptr<absl::Mutex> m;
     {
       absl::MutexLock lock(&mu_);
-      std::shared_ptr<std::mutex>& slot = snapshot_locks_[id];
-      if (!slot) slot = std::make_shared<std::mutex>();
+      std::shared_ptr<absl::Mutex>& slot = snapshot_locks_[id];
+      if (!slot) slot = std::make_shared<absl::Mutex>();
       m = slot;
     }
-    staged->locks.emplace_back(*m);
+    staged->locks.emplace_back(std::move(m));
   }
   ASSIGN_OR_RETURN(std::set<std::string> present, SnapshotsOnServer(staged->ids));
   std::vector<std::string> missing;

@@ -59,12 +59,18 @@ class Recorder : public StreamObserver {
   }
   bool WaitMessages(size_t n) {
     absl::MutexLock lock(&mu_);
-    auto enough = [&]() -> bool { return texts_.size() >= n; };
+    auto enough = [&]() -> bool {
+      mu_.AssertReaderHeld();  // Await evaluates it under mu_
+      return texts_.size() >= n;
+    };
     return mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(10));
   }
   std::optional<grpc::Status> WaitDone() {
     absl::MutexLock lock(&mu_);
-    auto done = [&]() -> bool { return done_.has_value(); };
+    auto done = [&]() -> bool {
+      mu_.AssertReaderHeld();  // Await evaluates it under mu_
+      return done_.has_value();
+    };
     mu_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10));
     return done_;
   }
