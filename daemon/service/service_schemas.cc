@@ -37,7 +37,7 @@ absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
       store::ExperimentRecord r,
       ChangeSpec(
           current.id,
-          [&](store::ExperimentSpec& spec) -> absl::Status {
+          [&](store::ExperimentSpec& spec, std::vector<store::NewEvent>* events) -> absl::Status {
             store::ExperimentSpec before = spec;
             RETURN_IF_ERROR(mutate(spec));
             if (spec.base_command != preview.base_command) {
@@ -49,26 +49,27 @@ absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
             ASSIGN_OR_RETURN(FlagCheck check, CheckFlags(*schema, spec.flags));
             spec.flags = std::move(check.flags);
             warnings = std::move(check.warnings);
+            // In the change's transaction: a watcher never sees the change
+            // without its warnings.
+            *events = FlagWarningEvents(warnings, actor);
             return absl::OkStatus();
           },
           actor, "", mode));
-  if (mode == store::WriteMode::kCommit) RecordFlagWarnings(r.id, warnings, actor);
   return CheckedChange{std::move(r), std::move(warnings)};
 }
 
-void SkyDeckService::RecordFlagWarnings(int64_t experiment_id,
-                                        const std::vector<std::string>& warnings,
-                                        absl::string_view actor) {
+std::vector<store::NewEvent> SkyDeckService::FlagWarningEvents(
+    const std::vector<std::string>& warnings, absl::string_view actor) {
+  std::vector<store::NewEvent> events;
   for (const std::string& w : warnings) {
     store::NewEvent e;
-    e.experiment_id = experiment_id;
     e.type = model::event::kFlagWarning;
     e.reason = "UnknownFlag";
     e.message = w;
     e.actor = std::string(actor);
-    // Best effort: the change itself is committed already.
-    (void)store_->AppendEvent(e);
+    events.push_back(std::move(e));
   }
+  return events;
 }
 
 grpc::Status SkyDeckService::ListFlagSchemas(grpc::ServerContext* ctx,

@@ -106,6 +106,14 @@ store::WriteMode WriteModeOf(bool validate_only) {
 absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
+  return ChangeSpec(
+      id, [&](store::ExperimentSpec& spec, std::vector<store::NewEvent>*) { return mutate(spec); },
+      actor, reason, mode);
+}
+
+absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
+    int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
+    absl::string_view reason, store::WriteMode mode) {
   ASSIGN_OR_RETURN(store::ExperimentRecord before, store_->GetExperiment(id));
   ASSIGN_OR_RETURN(store::ExperimentRecord after,
                    store_->UpdateSpec(id, mutate, actor, reason, mode));
@@ -167,11 +175,11 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(ValidateSpec(spec));
     RETURN_IF_ERROR(CheckLaunch(spec));
     store::WriteMode mode = WriteModeOf(req->validate_only());
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->CreateExperiment(spec, actor, mode));
-    if (mode == store::WriteMode::kCommit) {
-      RecordFlagWarnings(r.id, warnings, actor);
-      if (control_) control_->Enqueue(r.id);
-    }
+    // The warnings' events commit with the experiment.
+    ASSIGN_OR_RETURN(store::ExperimentRecord r,
+                     store_->CreateExperiment(spec, actor, mode,
+                                              FlagWarningEvents(warnings, actor)));
+    if (mode == store::WriteMode::kCommit && control_) control_->Enqueue(r.id);
     ToProto(r, resp->mutable_experiment());
     for (std::string& w : warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();

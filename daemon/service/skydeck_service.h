@@ -152,6 +152,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::StatusOr<store::ExperimentRecord> ChangeSpec(
       int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
       absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
+  // ChangeSpec whose `mutate` may append events, written with the change.
+  absl::StatusOr<store::ExperimentRecord> ChangeSpec(
+      int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
+      absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
 
   // ---- Flag schemas (service_schemas.cc) ----
   // Validates spec.flags against the declared schema of spec.base_command,
@@ -160,7 +164,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::StatusOr<std::vector<std::string>> CheckSpecFlags(store::ExperimentSpec& spec);
   // ChangeSpec that also validates and normalises the flags when `mutate`
   // changes the flags or the base command and a schema is declared; the
-  // warnings become "FlagWarning" events (when committed) and are returned.
+  // warnings become "FlagWarning" events in the change's transaction (none
+  // on a dry run) and are returned.
   // `mutate` may run more than once.
   struct CheckedChange {
     store::ExperimentRecord record;
@@ -169,8 +174,10 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::StatusOr<CheckedChange> ChangeSpecChecked(const store::ExperimentRecord& current,
                                                   const store::Store::SpecMutation& mutate,
                                                   absl::string_view actor, store::WriteMode mode);
-  void RecordFlagWarnings(int64_t experiment_id, const std::vector<std::string>& warnings,
-                          absl::string_view actor);
+  // One "FlagWarning" event per warning, for the store to write in the
+  // same transaction as the change they are about.
+  static std::vector<store::NewEvent> FlagWarningEvents(const std::vector<std::string>& warnings,
+                                                        absl::string_view actor);
 
   // ---- Workloads (service_templates.cc) ----
   // The daemon's default template exists. Errors: FAILED_PRECONDITION

@@ -3,12 +3,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 
 namespace skydeck::store {
@@ -24,12 +24,7 @@ constexpr const char* kCheckOrder[] = {"meta", "flag_schemas", "experiments", "j
 absl::StatusOr<std::vector<std::string>> TablesInCheckOrder(Connection& db) {
   ASSIGN_OR_RETURN(Statement * st,
                    db.Prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
-  std::vector<std::string> names;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    names.push_back(st->ColumnText(0));
-  }
+  ASSIGN_OR_RETURN(std::vector<std::string> names, st->ReadAll(TextColumn(0)));
   auto rank = [](const std::string& name) {
     auto it = std::find(std::begin(kCheckOrder), std::end(kCheckOrder), name);
     return static_cast<int>(it - std::begin(kCheckOrder));
@@ -44,8 +39,8 @@ class Watchdog {
  public:
   Watchdog(sqlite3* db, absl::Time deadline)
       : thread_([this, db, deadline] {
-          std::unique_lock<std::mutex> lock(mu_);
-          if (!cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] { return done_; })) {
+          absl::MutexLock lock(&mu_);
+          if (!mu_.AwaitWithDeadline(absl::Condition(&done_), deadline)) {
             fired_ = true;
             sqlite3_interrupt(db);
           }
@@ -53,22 +48,20 @@ class Watchdog {
   // Joins before the connection can be used (or closed) by anyone else.
   ~Watchdog() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       done_ = true;
     }
-    cv_.notify_all();
     thread_.join();
   }
   bool fired() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return fired_;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  bool fired_ = false;
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool fired_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts once the members above exist
 };
 
@@ -77,18 +70,13 @@ absl::StatusOr<std::vector<std::string>> CheckTable(Connection& db, const std::s
   // The table name is a schema name SQLite gave us; quoted all the same.
   std::string quoted = absl::StrCat("\"", table, "\"");
   std::string sql = absl::StrCat("PRAGMA quick_check(", quoted, ")");
-  sqlite3_stmt* st = nullptr;
-  int rc = sqlite3_prepare_v2(db.raw(), sql.c_str(), -1, &st, nullptr);
-  if (rc != SQLITE_OK) return SqliteError(db.raw(), rc, sql);
+  ASSIGN_OR_RETURN(Statement * st, db.Prepare(sql));
   std::vector<std::string> rows;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && static_cast<int>(rows.size()) <= kProblemsShown) {
-    const unsigned char* text = sqlite3_column_text(st, 0);
-    rows.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-  }
-  absl::Status status = rc == SQLITE_ROW || rc == SQLITE_DONE ? absl::OkStatus()
-                                                              : SqliteError(db.raw(), rc, sql);
-  sqlite3_finalize(st);
-  RETURN_IF_ERROR(status);
+  RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::StatusOr<NextRow> {
+    rows.push_back(row.ColumnText(0));
+    // One more than is shown, so the caller can tell there are more.
+    return static_cast<int>(rows.size()) > kProblemsShown ? NextRow::kStop : NextRow::kContinue;
+  }));
   return rows;
 }
 

@@ -189,11 +189,9 @@ constexpr std::array<absl::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");
   if (!st.ok()) return st.status();
-  auto row = (*st)->Step();
-  if (!row.ok()) return row.status();
-  int version = static_cast<int>((*st)->ColumnInt(0));
-  (*st)->Reset();
-  return version;
+  absl::StatusOr<std::optional<int64_t>> version = (*st)->ReadFirst(IntColumn(0));
+  if (!version.ok()) return version.status();
+  return static_cast<int>(version->value_or(0));
 }
 
 }  // namespace

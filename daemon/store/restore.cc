@@ -32,10 +32,8 @@ absl::Status SyncPath(const std::string& path, int flags) {
 
 absl::StatusOr<int64_t> ScalarInt(Connection& db, const std::string& sql) {
   ASSIGN_OR_RETURN(Statement * st, db.Prepare(sql));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t value = row ? st->ColumnInt(0) : 0;
-  st->Reset();
-  return value;
+  ASSIGN_OR_RETURN(std::optional<int64_t> value, st->ReadFirst(IntColumn(0)));
+  return value.value_or(0);
 }
 
 // The copy at `path` is a SkyDeck database this binary can open. Returns

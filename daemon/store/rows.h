@@ -4,9 +4,15 @@
 // files. Internal to daemon/store.
 #pragma once
 
+#include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "daemon/store/records.h"
 #include "daemon/store/sqlite.h"
 #include "nlohmann/json.hpp"
@@ -33,6 +39,40 @@ struct ExperimentFilterFields {
 absl::StatusOr<ExperimentFilterFields> ReadExperimentFilterFields(const Statement& st);
 absl::StatusOr<JobRecord> ReadJob(const Statement& st);
 EventRecord ReadEvent(const Statement& st);
+
+// ReadById()
+//
+// The row `sql` (one parameter: the id) finds, as `read` returns it.
+// Errors: NOT_FOUND ("<what> <id> not found"); SQLite's; `read`'s.
+//   return ReadById(db, kJobById, id, ReadJob, "job");
+template <typename Read>
+absl::StatusOr<sqlite_internal::RowType<Read>> ReadById(Connection& db, const std::string& sql,
+                                                        int64_t id, Read&& read,
+                                                        absl::string_view what) {
+  absl::StatusOr<Statement*> st = db.Prepare(sql);
+  if (!st.ok()) return st.status();
+  (*st)->Bind(1, id);
+  absl::StatusOr<std::optional<sqlite_internal::RowType<Read>>> row =
+      (*st)->ReadFirst(std::forward<Read>(read));
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat(what, " ", id, " not found"));
+  return **std::move(row);
+}
+
+// ReadCounts()
+//
+// Counts by state from rows of (state name, count), e.g. a GROUP BY;
+// names `parse` refuses (written by a newer binary) are left out.
+template <typename State, typename Parse>
+absl::StatusOr<std::map<State, int64_t>> ReadCounts(Statement& st, Parse&& parse) {
+  std::map<State, int64_t> out;
+  absl::Status status = st.ForEachRow([&](const Statement& row) {
+    absl::StatusOr<State> state = parse(row.ColumnText(0));
+    if (state.ok()) out[*state] = row.ColumnInt(1);
+  });
+  if (!status.ok()) return status;
+  return out;
+}
 
 // Compact JSON text; invalid UTF-8 is replaced rather than thrown on.
 std::string DumpJson(const nlohmann::json& json);

@@ -8,8 +8,11 @@
 //
 //   ASSIGN_OR_RETURN(Statement* st, db.Prepare("SELECT name FROM t WHERE id=?"));
 //   st->Bind(1, id);
-//   ASSIGN_OR_RETURN(bool row, st->Step());
-//   if (row) name = st->ColumnText(0);
+//   ASSIGN_OR_RETURN(std::optional<std::string> name, st->ReadFirst(TextColumn(0)));
+//
+// Rows are read with ForEachRow, ReadAll or ReadFirst, never a hand-written
+// Step loop: they reset the statement on every path, so no read
+// transaction is left open behind an early return.
 //
 // Thread-safety: none. The Store serialises all use behind its mutex.
 #pragma once
@@ -21,12 +24,46 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace skydeck::store {
+
+class Statement;
+
+// What a ForEachRow callback asks for after a row.
+enum class NextRow { kContinue, kStop };
+
+namespace sqlite_internal {
+// T for absl::StatusOr<T>, else the type itself.
+template <typename R>
+struct Unwrap {
+  using type = R;
+};
+template <typename T>
+struct Unwrap<absl::StatusOr<T>> {
+  using type = T;
+};
+// The value a row reader returns, without its StatusOr.
+template <typename Read>
+using RowType =
+    typename Unwrap<std::decay_t<std::invoke_result_t<Read&, const Statement&>>>::type;
+// A reader's result as a StatusOr, whichever of the two it returned.
+template <typename T>
+absl::StatusOr<T> AsStatusOr(T value) {
+  return value;
+}
+template <typename T>
+absl::StatusOr<T> AsStatusOr(absl::StatusOr<T> value) {
+  return value;
+}
+}  // namespace sqlite_internal
 
 class Statement {
  public:
@@ -54,7 +91,31 @@ class Statement {
   // Clears bindings and rewinds; called by Connection::Prepare on reuse.
   void Reset();
 
-  // Columns are 0-based, as in SQLite.
+  // Statement::ForEachRow()
+  //
+  // Steps through the rows, calling `on_row(const Statement&)` for each.
+  // `on_row` returns void, absl::Status (an error stops and is returned),
+  // or absl::StatusOr<NextRow> (kStop ends early, OK). The statement is
+  // reset (bindings cleared) on every path, SQLite's errors included.
+  template <typename OnRow>
+  absl::Status ForEachRow(OnRow&& on_row);
+
+  // Statement::ReadAll()
+  //
+  // Every row, as `read(const Statement&)` returns it (a T, or an
+  // absl::StatusOr<T> whose first error is returned). Resets as ForEachRow.
+  //   ASSIGN_OR_RETURN(std::vector<int64_t> ids, st->ReadAll(IntColumn(0)));
+  template <typename Read>
+  absl::StatusOr<std::vector<sqlite_internal::RowType<Read>>> ReadAll(Read&& read);
+
+  // Statement::ReadFirst()
+  //
+  // The first row as `read` returns it; nullopt when there is none. Later
+  // rows are not stepped. Resets as ForEachRow.
+  template <typename Read>
+  absl::StatusOr<std::optional<sqlite_internal::RowType<Read>>> ReadFirst(Read&& read);
+
+  // Columns are 0-based, as in SQLite. A NULL reads as 0 or "".
   int64_t ColumnInt(int col) const;
   std::string ColumnText(int col) const;
   bool ColumnIsNull(int col) const;
@@ -63,6 +124,69 @@ class Statement {
  private:
   sqlite3_stmt* stmt_;
 };
+
+// Row readers for one column, for ReadAll and ReadFirst.
+inline auto IntColumn(int col) {
+  return [col](const Statement& st) { return st.ColumnInt(col); };
+}
+inline auto TextColumn(int col) {
+  return [col](const Statement& st) { return st.ColumnText(col); };
+}
+
+template <typename OnRow>
+absl::Status Statement::ForEachRow(OnRow&& on_row) {
+  using Result = std::invoke_result_t<OnRow&, const Statement&>;
+  absl::Status status;
+  while (true) {
+    absl::StatusOr<bool> row = Step();
+    if (!row.ok()) {
+      status = row.status();
+      break;
+    }
+    if (!*row) break;
+    if constexpr (std::is_void_v<Result>) {
+      on_row(static_cast<const Statement&>(*this));
+    } else if constexpr (std::is_same_v<Result, absl::Status>) {
+      status = on_row(static_cast<const Statement&>(*this));
+      if (!status.ok()) break;
+    } else {
+      static_assert(std::is_same_v<Result, absl::StatusOr<NextRow>>,
+                    "on_row returns void, absl::Status or absl::StatusOr<NextRow>");
+      absl::StatusOr<NextRow> next = on_row(static_cast<const Statement&>(*this));
+      if (!next.ok()) status = next.status();
+      if (!next.ok() || *next == NextRow::kStop) break;
+    }
+  }
+  Reset();
+  return status;
+}
+
+template <typename Read>
+absl::StatusOr<std::vector<sqlite_internal::RowType<Read>>> Statement::ReadAll(Read&& read) {
+  std::vector<sqlite_internal::RowType<Read>> out;
+  absl::Status status = ForEachRow([&](const Statement& st) -> absl::Status {
+    auto value = sqlite_internal::AsStatusOr(read(st));
+    if (!value.ok()) return value.status();
+    out.push_back(*std::move(value));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename Read>
+absl::StatusOr<std::optional<sqlite_internal::RowType<Read>>> Statement::ReadFirst(
+    Read&& read) {
+  std::optional<sqlite_internal::RowType<Read>> out;
+  absl::Status status = ForEachRow([&](const Statement& st) -> absl::StatusOr<NextRow> {
+    auto value = sqlite_internal::AsStatusOr(read(st));
+    if (!value.ok()) return value.status();
+    out = *std::move(value);
+    return NextRow::kStop;
+  });
+  if (!status.ok()) return status;
+  return out;
+}
 
 // Whether Connection::Open may create the database file.
 enum class OpenMode { kCreate, kExisting };

@@ -41,11 +41,9 @@ absl::Status WithWriteAccessHint(absl::Status status, const std::string& path) {
 absl::StatusOr<std::string> ReadInstallationId(Connection& db) {
   ASSIGN_OR_RETURN(Statement * st,
                    db.Prepare("SELECT value FROM meta WHERE key = 'installation_id'"));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return absl::DataLossError("meta.installation_id is missing");
-  std::string id = st->ColumnText(0);
-  st->Reset();
-  return id;
+  ASSIGN_OR_RETURN(std::optional<std::string> id, st->ReadFirst(TextColumn(0)));
+  if (!id) return absl::DataLossError("meta.installation_id is missing");
+  return *std::move(id);
 }
 
 bool IsFile(const std::string& path) { return path != ":memory:" && !path.empty(); }
@@ -98,7 +96,7 @@ Store::Store(std::string path, std::unique_ptr<Connection> db, Clock clock,
 absl::Status Store::Transaction(const std::function<absl::Status()>& body, WriteMode mode) {
   int64_t revision = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     pending_revision_ = 0;
     transactions_++;
     RETURN_IF_ERROR(RecoverWritesLocked());
@@ -159,12 +157,12 @@ absl::Status Store::RecoverWritesLocked() {
 }
 
 absl::Status Store::ExecForTesting(absl::string_view sql) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return db_->Exec(sql);
 }
 
 std::string Store::WriteProblem() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   absl::Status status = RecoverWritesLocked();
   return status.ok() ? "" : std::string(status.message());
 }
@@ -186,75 +184,90 @@ absl::Status Store::InsertEvent(const NewEvent& event) {
   return absl::OkStatus();
 }
 
+absl::Status Store::InsertEvents(std::vector<NewEvent> events, int64_t experiment_id) {
+  for (NewEvent& e : events) {
+    if (e.experiment_id == 0) e.experiment_id = experiment_id;
+    RETURN_IF_ERROR(InsertEvent(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Store::NextVersionLocked(const std::string& versioned_sql,
+                                                 absl::string_view key) {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(versioned_sql));
+  st->Bind(1, key);
+  ASSIGN_OR_RETURN(std::optional<int64_t> latest, st->ReadFirst(IntColumn(0)));
+  return latest.value_or(0) + 1;
+}
+
+absl::StatusOr<int64_t> Store::InsertDeletionMarkerLocked(const DeletionMarker& marker,
+                                                          absl::string_view key,
+                                                          absl::string_view actor) {
+  ASSIGN_OR_RETURN(int64_t version, NextVersionLocked(marker.max_version_sql, key));
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(marker.insert_sql));
+  st->Bind(1, key);
+  st->Bind(2, version);
+  st->Bind(3, actor);
+  st->Bind(4, clock_());
+  RETURN_IF_ERROR(st->Run());
+  // Daemon-wide, so watchers (the dashboard's lists) learn of it.
+  RETURN_IF_ERROR(InsertEvent(NewEvent{
+      0, 0, marker.type, marker.reason,
+      absl::StrCat(marker.what, " deleted (version ", version, ")"), std::string(actor)}));
+  return version;
+}
+
 absl::Status Store::AppendEvent(const NewEvent& event) {
-  return Transaction([&] { return InsertEvent(event); });
+  return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return InsertEvent(event); });
 }
 
 absl::StatusOr<std::vector<EventRecord>> Store::ListEvents(int64_t experiment_id,
                                                            int64_t before_id, int limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
-      Statement * st,
-      db_->Prepare(absl::StrCat("SELECT ", kEventColumns,
-                                " FROM events WHERE (?1 = 0 OR experiment_id = ?1) "
-                                "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
-  st->Bind(1, experiment_id);
-  st->Bind(2, before_id);
-  st->Bind(3, limit);
-  std::vector<EventRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadEvent(*st));
-  }
-  return out;
+  return ReadEvents({experiment_id, /*oldest_first=*/false, before_id, limit});
 }
 
 absl::StatusOr<std::vector<EventRecord>> Store::EventsAfter(int64_t revision,
                                                             int64_t experiment_id,
                                                             int limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(
-      Statement * st,
-      db_->Prepare(absl::StrCat("SELECT ", kEventColumns,
-                                " FROM events WHERE id > ?1 "
-                                "AND (?2 = 0 OR experiment_id = ?2) ORDER BY id LIMIT ?3")));
-  st->Bind(1, revision);
-  st->Bind(2, experiment_id);
-  st->Bind(3, limit);
-  std::vector<EventRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    out.push_back(ReadEvent(*st));
-  }
-  return out;
+  return ReadEvents({experiment_id, /*oldest_first=*/true, revision, limit});
+}
+
+absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(const EventRange& range) {
+  // Two statements, not one with the order as a parameter: each walks its
+  // index (events_by_experiment or the primary key) in its own direction.
+  static const std::string kOldestFirst = absl::StrCat(
+      "SELECT ", kEventColumns,
+      " FROM events WHERE id > ?2 AND (?1 = 0 OR experiment_id = ?1) ORDER BY id LIMIT ?3");
+  static const std::string kNewestFirst = absl::StrCat(
+      "SELECT ", kEventColumns,
+      " FROM events WHERE (?1 = 0 OR experiment_id = ?1) AND (?2 = 0 OR id < ?2) "
+      "ORDER BY id DESC LIMIT ?3");
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(range.oldest_first ? kOldestFirst : kNewestFirst));
+  st->Bind(1, range.experiment_id);
+  st->Bind(2, range.bound);
+  st->Bind(3, range.limit);
+  return st->ReadAll(ReadEvent);
 }
 
 absl::StatusOr<int64_t> Store::LatestRevision() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT coalesce(max(id), 0) FROM events"));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t revision = row ? st->ColumnInt(0) : 0;
-  st->Reset();
-  return revision;
+  ASSIGN_OR_RETURN(std::optional<int64_t> revision, st->ReadFirst(IntColumn(0)));
+  return revision.value_or(0);
 }
 
 absl::StatusOr<std::string> Store::InstallationId() { return installation_id_; }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(absl::string_view key) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
-  st->Bind(1, std::string(key));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  std::optional<std::string> value;
-  if (row) value = st->ColumnText(0);
-  st->Reset();
-  return value;
+  st->Bind(1, key);
+  return st->ReadFirst(TextColumn(0));
 }
 
 absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
-  return Transaction([&]() -> absl::Status {
+  return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
                                   "ON CONFLICT (key) DO UPDATE SET value = ?2"));
@@ -265,11 +278,10 @@ absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
 }
 
 absl::Status Store::CheckIntegrity() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("PRAGMA integrity_check"));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  std::string result = row ? st->ColumnText(0) : "no result";
-  st->Reset();
+  ASSIGN_OR_RETURN(std::optional<std::string> first, st->ReadFirst(TextColumn(0)));
+  std::string result = first.value_or("no result");
   if (result != "ok") {
     return absl::DataLossError(absl::StrCat("integrity check: ", result));
   }

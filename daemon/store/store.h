@@ -8,9 +8,10 @@
 // from.
 //
 // Thread-safety: all methods are safe to call concurrently. There is one
-// connection and one writer: calls are serialised, each write is one
-// `BEGIN IMMEDIATE` transaction, and the commit listener runs after commit,
-// outside the lock.
+// connection and one writer: calls are serialised on one absl::Mutex (its
+// guarded state is annotated for clang's -Wthread-safety), each write is
+// one `BEGIN IMMEDIATE` transaction, and the commit listener runs after
+// commit, outside the lock.
 //
 // Errors (besides INTERNAL for a broken database): NOT_FOUND for unknown ids,
 // ALREADY_EXISTS for a live name in use, FAILED_PRECONDITION when a
@@ -22,15 +23,16 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/flag_schema.h"
 #include "common/label_selector.h"
@@ -171,11 +173,14 @@ class Store {
 
   // ---- Experiments -------------------------------------------------------
 
-  // Errors: ALREADY_EXISTS when a live experiment has the name. A dry run
-  // returns the record with id 0.
+  // Creates the experiment and appends a "Created" event, then `events`
+  // (each defaulting to the new experiment, e.g. "FlagWarning"), all in
+  // one transaction. Errors: ALREADY_EXISTS when a live experiment has the
+  // name. A dry run returns the record with id 0.
   absl::StatusOr<ExperimentRecord> CreateExperiment(const ExperimentSpec& spec,
                                                     absl::string_view actor,
-                                                    WriteMode mode = WriteMode::kCommit);
+                                                    WriteMode mode = WriteMode::kCommit,
+                                                    std::vector<NewEvent> events = {});
   // Creates an experiment together with its past jobs (store_import.cc),
   // in one transaction: attempts 1..n in `history` order, backend
   // "import". `created_ms` 0 means now. Every job must have ended (an
@@ -204,6 +209,16 @@ class Store {
   // rename onto a live name.
   using SpecMutation = std::function<absl::Status(ExperimentSpec&)>;
   absl::StatusOr<ExperimentRecord> UpdateSpec(int64_t id, const SpecMutation& mutate,
+                                              absl::string_view actor,
+                                              absl::string_view reason = "",
+                                              WriteMode mode = WriteMode::kCommit);
+  // UpdateSpec whose `mutate` may also append events (e.g. "FlagWarning";
+  // each defaults to this experiment). They are written in the same
+  // transaction, after UpdateSpec's own, even when the spec did not change;
+  // nothing is written when `mutate` fails.
+  using SpecMutationWithEvents =
+      std::function<absl::Status(ExperimentSpec&, std::vector<NewEvent>* events)>;
+  absl::StatusOr<ExperimentRecord> UpdateSpec(int64_t id, const SpecMutationWithEvents& mutate,
                                               absl::string_view actor,
                                               absl::string_view reason = "",
                                               WriteMode mode = WriteMode::kCommit);
@@ -442,44 +457,83 @@ class Store {
 
   // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
   // returns OK, rolls back otherwise, then notifies the listener if events
-  // were appended.
+  // were appended. Bodies are lambdas marked ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+  // (they run under the lock; clang's -Wthread-safety checks them).
   absl::Status Transaction(const std::function<absl::Status()>& body,
-                           WriteMode mode = WriteMode::kCommit);
-  // REQUIRES: mu_ held (inside Transaction).
-  absl::Status InsertEvent(const NewEvent& event);
-  absl::StatusOr<ExperimentRecord> LoadExperiment(int64_t id);
-  absl::Status WriteExperiment(const ExperimentRecord& record);
-  absl::StatusOr<JobRecord> LoadJob(int64_t id);
-  absl::Status WriteJob(const JobRecord& job);
+                           WriteMode mode = WriteMode::kCommit) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status InsertEvent(const NewEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts `events` (after the write's own), each defaulting to
+  // experiment `experiment_id`.
+  absl::Status InsertEvents(std::vector<NewEvent> events, int64_t experiment_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What ListEvents and EventsAfter read: oldest first the ids above
+  // `bound`, or newest first the ids below it (0: any).
+  struct EventRange {
+    int64_t experiment_id = 0;  // 0: all
+    bool oldest_first = false;
+    int64_t bound = 0;
+    int limit = 0;
+  };
+  absl::StatusOr<std::vector<EventRecord>> ReadEvents(const EventRange& range)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Errors: NOT_FOUND.
+  absl::StatusOr<ExperimentRecord> LoadExperiment(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteExperiment(const ExperimentRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Errors: NOT_FOUND.
+  absl::StatusOr<JobRecord> LoadJob(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteJob(const JobRecord& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // UpdateJob's body. REQUIRES: inside Transaction.
-  absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate);
-  absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id);
+  absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<int64_t> MaxJobId(int64_t experiment_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The newest job of each of `experiments` that has any, in their order:
   // one query over the ids' range on jobs_by_experiment (not one per
-  // experiment). REQUIRES: mu_ held; `experiments` ascending by id.
+  // experiment). REQUIRES: `experiments` ascending by id.
   absl::StatusOr<std::vector<JobRecord>> LatestJobsLocked(
-      const std::vector<ExperimentRecord>& experiments);
-  // The experiments a selection addresses, by id. REQUIRES: mu_ held.
+      const std::vector<ExperimentRecord>& experiments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The experiments a selection addresses, by id.
   struct BulkCandidate;
   absl::StatusOr<std::vector<BulkCandidate>> SelectLocked(const ExperimentSelection& selection,
                                                           bool allow_deleted,
-                                                          const BulkOptions& options);
+                                                          const BulkOptions& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // BulkResult::experiments for `ids`. REQUIRES: inside Transaction.
-  absl::Status LoadBulkRecords(BulkResult* result, const BulkOptions& options);
-  absl::StatusOr<int64_t> MaxFlagSchemaVersion(absl::string_view base_command);
-  absl::StatusOr<int64_t> MaxTaskTemplateVersion(absl::string_view name);
+  absl::Status LoadBulkRecords(BulkResult* result, const BulkOptions& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The version after the highest (deleted ones included) that
+  // `versioned_sql` (a `SELECT coalesce(max(version), 0) ... WHERE key = ?`)
+  // finds for `key`: 1 for a new key.
+  absl::StatusOr<int64_t> NextVersionLocked(const std::string& versioned_sql,
+                                            absl::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts a deletion marker with `insert_sql` (?1 key, ?2 version,
+  // ?3 actor, ?4 time) as the next version of `key` and appends a
+  // daemon-wide event `type` / `reason` saying `what` was deleted. Returns
+  // the marker's version. REQUIRES: inside Transaction.
+  struct DeletionMarker {
+    std::string max_version_sql;
+    std::string insert_sql;
+    std::string type;
+    std::string reason;
+    std::string what;
+  };
+  absl::StatusOr<int64_t> InsertDeletionMarkerLocked(const DeletionMarker& marker,
+                                                     absl::string_view key,
+                                                     absl::string_view actor)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplateLocked(
-      absl::string_view name);
+      absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // REQUIRES: inside Transaction.
-  absl::Status SetRenderedTask(int64_t id, const std::string& rendered);
+  absl::Status SetRenderedTask(int64_t id, const std::string& rendered)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Deletes the copies an interrupted Backup left next to `db_path`.
   static void RemoveBackupLeftovers(const std::string& db_path);
   // OK when a write may be tried: after a read-only failure, first swaps in
-  // a fresh connection that can write (see WriteProblem). REQUIRES: mu_ held.
-  absl::Status RecoverWritesLocked();
+  // a fresh connection that can write (see WriteProblem).
+  absl::Status RecoverWritesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Puts the store in the read-only state when `status` is SQLite's
-  // READONLY. REQUIRES: mu_ held.
-  void NoteWriteFailureLocked(const absl::Status& status);
+  // READONLY.
+  void NoteWriteFailureLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const std::string path_;
@@ -487,13 +541,17 @@ class Store {
   Clock clock_;
   CommitListener listener_;
   std::atomic<int64_t> transactions_{0};
-  std::mutex backup_mu_;  // held (try_lock) while a backup runs
+  // True while a backup runs: a flag, not a lock (a second Backup is
+  // refused, never made to wait).
+  std::atomic<bool> backup_running_{false};
 
   // State below is protected by mu_.
-  std::mutex mu_;
-  std::unique_ptr<Connection> db_;
-  int64_t pending_revision_ = 0;  // newest event id of the open transaction
-  std::string write_problem_;     // non-empty: writes are refused (read-only)
+  absl::Mutex mu_;
+  std::unique_ptr<Connection> db_ ABSL_GUARDED_BY(mu_);
+  // Newest event id of the open transaction.
+  int64_t pending_revision_ ABSL_GUARDED_BY(mu_) = 0;
+  // Non-empty: writes are refused (read-only).
+  std::string write_problem_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace skydeck::store

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -96,10 +97,10 @@ void Store::RemoveBackupLeftovers(const std::string& db_path) {
 }
 
 absl::StatusOr<std::unique_ptr<BackupFile>> Store::Backup() {
-  std::unique_lock<std::mutex> only_one(backup_mu_, std::try_to_lock);
-  if (!only_one.owns_lock()) {
+  if (backup_running_.exchange(true)) {
     return absl::UnavailableError("another backup is running; try again when it has finished");
   }
+  absl::Cleanup finished = [this] { backup_running_ = false; };
   std::string dest = TempPattern(path_);
   int fd = mkostemp(dest.data(), O_CLOEXEC);
   if (fd < 0) {
@@ -110,7 +111,7 @@ absl::StatusOr<std::unique_ptr<BackupFile>> Store::Backup() {
   absl::Status copied = [&]() -> absl::Status {
     if (!IsFile(path_)) {
       // An in-memory database (tests) has no other connection to read it.
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       ASSIGN_OR_RETURN(revision, NewestEventId(db_->raw()));
       return CopyPages(db_->raw(), dest);
     }

@@ -100,26 +100,24 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectLocked(
                                                " FROM experiments e WHERE e.deleted_at IS NULL "
                                                "ORDER BY e.id")));
     size_t scanned = 0;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
+    RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::Status {
       RETURN_IF_ERROR(KeepGoing(options, ++scanned));
-      ASSIGN_OR_RETURN(ExperimentFilterFields fields, ReadExperimentFilterFields(*st));
+      ASSIGN_OR_RETURN(ExperimentFilterFields fields, ReadExperimentFilterFields(row));
       if (!Contains(f.desired_states, fields.desired_state) ||
           !Contains(f.observed_states, fields.observed_state) ||
           !absl::StrContains(fields.name, f.name_contains) || !f.selector.Matches(fields.labels)) {
-        continue;
+        return absl::OkStatus();
       }
       if (!f.words.empty()) {
-        ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(*st));
+        ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
         SearchableExperiment s{r.id, r.spec.name, r.spec.description, r.spec.base_command,
                                &r.spec.labels, &r.spec.flags};
-        if (!MatchesSearch(f.words, s)) continue;
+        if (!MatchesSearch(f.words, s)) return absl::OkStatus();
       }
-      out.push_back({st->ColumnInt(0), fields.name, fields.desired_state,
-                     st->ColumnOptionalInt(kLiveJobColumn).value_or(0), false});
-    }
-    st->Reset();
+      out.push_back({row.ColumnInt(0), fields.name, fields.desired_state,
+                     row.ColumnOptionalInt(kLiveJobColumn).value_or(0), false});
+      return absl::OkStatus();
+    }));
   }
   // By id, once each: an id named and also matched by the filter counts once.
   std::sort(out.begin(), out.end(),
@@ -145,7 +143,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
                                                    absl::string_view reason,
                                                    const BulkOptions& options) {
   BulkResult result;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
                      SelectLocked(selection, /*allow_deleted=*/false, options));
@@ -195,7 +193,7 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
                                                  absl::string_view actor,
                                                  const BulkOptions& options) {
   BulkResult result;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
                      SelectLocked(selection, /*allow_deleted=*/false, options));
@@ -226,7 +224,7 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
                                             absl::string_view actor,
                                             const BulkOptions& options) {
   BulkResult result;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
                      SelectLocked(selection, /*allow_deleted=*/true, options));
@@ -252,7 +250,7 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
 
 absl::StatusOr<SelectedExperiments> Store::SelectExperiments(const ExperimentSelection& selection,
                                                              bool allow_deleted) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
                    SelectLocked(selection, allow_deleted, BulkOptions()));
   SelectedExperiments out;

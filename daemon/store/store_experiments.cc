@@ -56,15 +56,9 @@ bool Contains(const auto& values, const auto& value) {
 }  // namespace
 
 absl::StatusOr<ExperimentRecord> Store::LoadExperiment(int64_t id) {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(
-                                       "SELECT ", kExperimentColumns,
-                                       " FROM experiments e WHERE e.id = ?")));
-  st->Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("experiment ", id, " not found"));
-  auto record = ReadExperiment(*st);
-  st->Reset();
-  return record;
+  static const std::string kById =
+      absl::StrCat("SELECT ", kExperimentColumns, " FROM experiments e WHERE e.id = ?");
+  return internal::ReadById(*db_, kById, id, ReadExperiment, "experiment");
 }
 
 absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
@@ -116,9 +110,10 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
 
 absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& spec,
                                                          absl::string_view actor,
-                                                         WriteMode mode) {
+                                                         WriteMode mode,
+                                                         std::vector<NewEvent> events) {
   ExperimentRecord created;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     int64_t now = clock_();
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("INSERT INTO experiments (name, base_command, desired_state, "
@@ -141,6 +136,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
         r.id, 0, model::event::kCreated, "Created",
         absl::StrCat("created with desired state ", Name(spec.desired_state)),
         std::string(actor)}));
+    RETURN_IF_ERROR(InsertEvents(std::move(events), r.id));
     ASSIGN_OR_RETURN(created, LoadExperiment(r.id));
     return absl::OkStatus();
   }, mode));
@@ -149,27 +145,23 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
 }
 
 absl::StatusOr<ExperimentRecord> Store::GetExperiment(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return LoadExperiment(id);
 }
 
 absl::StatusOr<ExperimentRecord> Store::FindExperimentByName(absl::string_view name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT id FROM experiments WHERE name = ? AND "
                                 "deleted_at IS NULL"));
   st->Bind(1, name);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) {
-    return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
-  }
-  int64_t id = st->ColumnInt(0);
-  st->Reset();
-  return LoadExperiment(id);
+  ASSIGN_OR_RETURN(std::optional<int64_t> id, st->ReadFirst(IntColumn(0)));
+  if (!id) return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
+  return LoadExperiment(*id);
 }
 
 absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   // Label, state and name filters run here rather than in SQL: labels are a
   // JSON column and selectors have set semantics. The scan stops as soon as
   // the page is full, so a page costs O(rows skipped + limit). A skipped row
@@ -183,23 +175,21 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
   st->Bind(1, q.after_id);
   st->Bind(2, q.include_deleted);
   ExperimentPage page;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(*st));
+  RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::StatusOr<NextRow> {
+    ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(row));
     if (!Contains(q.desired_states, f.desired_state) ||
         !Contains(q.observed_states, f.observed_state) ||
         !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels)) {
-      continue;
+      return NextRow::kContinue;
     }
     if (static_cast<int>(page.experiments.size()) == q.limit) {
       page.next_after_id = page.experiments.back().id;
-      break;
+      return NextRow::kStop;
     }
-    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(*st));
+    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
     page.experiments.push_back(std::move(r));
-  }
-  st->Reset();
+    return NextRow::kContinue;
+  }));
   if (q.include_latest_jobs) {
     ASSIGN_OR_RETURN(page.latest_jobs, LatestJobsLocked(page.experiments));
   }
@@ -207,32 +197,36 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
 }
 
 absl::StatusOr<std::vector<int64_t>> Store::ListLiveExperimentIds() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT id FROM experiments WHERE "
                                                 "deleted_at IS NULL ORDER BY id"));
-  std::vector<int64_t> ids;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    ids.push_back(st->ColumnInt(0));
-  }
-  return ids;
+  return st->ReadAll(IntColumn(0));
 }
 
 absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutation& mutate,
                                                    absl::string_view actor,
                                                    absl::string_view reason, WriteMode mode) {
+  return UpdateSpec(
+      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); }, actor,
+      reason, mode);
+}
+
+absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id,
+                                                   const SpecMutationWithEvents& mutate,
+                                                   absl::string_view actor,
+                                                   absl::string_view reason, WriteMode mode) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     if (r.deleted()) {
       return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     }
     ExperimentSpec before = r.spec;
-    RETURN_IF_ERROR(mutate(r.spec));
+    std::vector<NewEvent> events;
+    RETURN_IF_ERROR(mutate(r.spec, &events));
     if (r.spec == before) {
       out = std::move(r);
-      return absl::OkStatus();
+      return InsertEvents(std::move(events), id);
     }
     r.generation++;
     r.updated_ms = clock_();
@@ -253,6 +247,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
                                            absl::StrCat("changed ", absl::StrJoin(fields, ", ")),
                                            std::string(actor)}));
     }
+    RETURN_IF_ERROR(InsertEvents(std::move(events), id));
     RETURN_IF_ERROR(WriteExperiment(r));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
@@ -264,16 +259,14 @@ absl::StatusOr<int64_t> Store::MaxJobId(int64_t experiment_id) {
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT coalesce(max(id), 0) FROM jobs "
                                                 "WHERE experiment_id = ?"));
   st->Bind(1, experiment_id);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t max_id = row ? st->ColumnInt(0) : 0;
-  st->Reset();
-  return max_id;
+  ASSIGN_OR_RETURN(std::optional<int64_t> max_id, st->ReadFirst(IntColumn(0)));
+  return max_id.value_or(0);
 }
 
 absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view actor,
                                                    absl::string_view reason) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     if (r.current_job_id != 0) {
@@ -300,7 +293,7 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
 absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
                                                        const StatusMutation& mutate) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     ExperimentRecord before = r;
     std::vector<NewEvent> events;
@@ -312,10 +305,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
     }
     r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
-    for (NewEvent& e : events) {
-      if (e.experiment_id == 0) e.experiment_id = id;
-      RETURN_IF_ERROR(InsertEvent(e));
-    }
+    RETURN_IF_ERROR(InsertEvents(std::move(events), id));
     ASSIGN_OR_RETURN(out, LoadExperiment(id));
     return absl::OkStatus();
   }));
@@ -324,7 +314,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
 
 absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view actor) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     if (r.current_job_id != 0) {
@@ -345,7 +335,7 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
 
 absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view actor) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     if (!r.deleted()) {
       return absl::FailedPreconditionError(absl::StrCat("experiment ", id, " is not deleted"));
@@ -363,7 +353,7 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
 }
 
 absl::Status Store::Purge(int64_t id, absl::string_view actor) {
-  return Transaction([&]() -> absl::Status {
+  return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
     if (r.current_job_id != 0) {
       return absl::FailedPreconditionError(
@@ -381,18 +371,11 @@ absl::Status Store::Purge(int64_t id, absl::string_view actor) {
 }
 
 absl::StatusOr<std::map<ObservedState, int64_t>> Store::CountByObservedState() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
                                 "deleted_at IS NULL GROUP BY observed_state"));
-  std::map<ObservedState, int64_t> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    auto state = ParseObservedState(st->ColumnText(0));
-    if (state.ok()) out[*state] = st->ColumnInt(1);
-  }
-  return out;
+  return internal::ReadCounts<ObservedState>(*st, ParseObservedState);
 }
 
 }  // namespace skydeck::store

@@ -30,7 +30,7 @@ absl::StatusOr<ExperimentRecord> Store::ImportExperiment(const ExperimentSpec& s
     }
   }
   ExperimentRecord imported;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     int64_t now = clock_();
     int64_t created = created_ms > 0 ? created_ms : now;
     ASSIGN_OR_RETURN(Statement * st,

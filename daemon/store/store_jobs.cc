@@ -12,30 +12,9 @@ using internal::FlagsToJson;
 using internal::kJobColumns;
 using internal::ReadJob;
 
-namespace {
-
-absl::StatusOr<std::vector<JobRecord>> ReadAllJobs(Statement* st) {
-  std::vector<JobRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    ASSIGN_OR_RETURN(JobRecord job, ReadJob(*st));
-    out.push_back(std::move(job));
-  }
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<JobRecord> Store::LoadJob(int64_t id) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?")));
-  st->Bind(1, id);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("job ", id, " not found"));
-  auto job = ReadJob(*st);
-  st->Reset();
-  return job;
+  static const std::string kById = absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?");
+  return internal::ReadById(*db_, kById, id, ReadJob, "job");
 }
 
 absl::Status Store::WriteJob(const JobRecord& j) {
@@ -74,14 +53,13 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
                                                     absl::string_view actor,
                                                     const RenderIntent& finish) {
   JobRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(Statement * next,
                      db_->Prepare("SELECT coalesce(max(attempt), 0) + 1 FROM jobs "
                                   "WHERE experiment_id = ?"));
     next->Bind(1, job.experiment_id);
-    ASSIGN_OR_RETURN(bool row, next->Step());
-    int attempt = row ? static_cast<int>(next->ColumnInt(0)) : 1;
-    next->Reset();
+    ASSIGN_OR_RETURN(std::optional<int64_t> next_attempt, next->ReadFirst(IntColumn(0)));
+    int attempt = static_cast<int>(next_attempt.value_or(1));
 
     ASSIGN_OR_RETURN(
         Statement * st,
@@ -144,7 +122,7 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
                                                        absl::string_view actor,
                                                        const RenderIntent& finish) {
   JobRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(JobRecord before, LoadJob(id));
     if (before.status != JobStatus::kLaunching || !before.backend_job_id.empty()) {
       return absl::FailedPreconditionError(
@@ -192,25 +170,23 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
 }
 
 absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return LoadJob(id);
 }
 
 absl::StatusOr<std::optional<JobRecord>> Store::LiveJob(int64_t experiment_id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
                                              " FROM jobs WHERE experiment_id = ? AND "
                                              "ended_at IS NULL")));
   st->Bind(1, experiment_id);
-  ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, ReadAllJobs(st));
-  if (jobs.empty()) return std::optional<JobRecord>();
-  return std::optional<JobRecord>(std::move(jobs.front()));
+  return st->ReadFirst(ReadJob);
 }
 
 absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
                                                        int64_t before_id, int limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
                                              " FROM jobs WHERE experiment_id = ?1 AND "
@@ -218,7 +194,7 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
   st->Bind(1, experiment_id);
   st->Bind(2, before_id);
   st->Bind(3, limit);
-  return ReadAllJobs(st);
+  return st->ReadAll(ReadJob);
 }
 
 absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
@@ -236,7 +212,7 @@ absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
                                 "GROUP BY experiment_id) ORDER BY experiment_id")));
   st->Bind(1, experiments.front().id);
   st->Bind(2, experiments.back().id);
-  ASSIGN_OR_RETURN(std::vector<JobRecord> in_range, ReadAllJobs(st));
+  ASSIGN_OR_RETURN(std::vector<JobRecord> in_range, st->ReadAll(ReadJob));
   std::vector<JobRecord> out;
   auto exp = experiments.begin();
   for (JobRecord& job : in_range) {
@@ -248,37 +224,25 @@ absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
 }
 
 absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
                                              " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
-  return ReadAllJobs(st);
+  return st->ReadAll(ReadJob);
 }
 
 absl::StatusOr<std::map<JobStatus, int64_t>> Store::CountLiveJobsByStatus() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
                                 "GROUP BY status"));
-  std::map<JobStatus, int64_t> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    auto status = ParseJobStatus(st->ColumnText(0));
-    if (status.ok()) out[*status] = st->ColumnInt(1);
-  }
-  st->Reset();
-  return out;
+  return internal::ReadCounts<JobStatus>(*st, ParseJobStatus);
 }
 
 absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  std::optional<std::string> backend;
-  if (row) backend = st->ColumnText(0);
-  st->Reset();
-  return backend;
+  return st->ReadFirst(TextColumn(0));
 }
 
 absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& mutate) {
@@ -300,7 +264,7 @@ absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& 
 
 absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate) {
   JobRecord out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(out, MutateJobLocked(id, mutate));
     return absl::OkStatus();
   }));
@@ -310,7 +274,7 @@ absl::StatusOr<JobRecord> Store::UpdateJob(int64_t id, const JobMutation& mutate
 absl::StatusOr<std::vector<absl::StatusOr<JobRecord>>> Store::UpdateJobs(
     const std::vector<int64_t>& ids, const JobMutation& mutate) {
   std::vector<absl::StatusOr<JobRecord>> out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     out.clear();
     for (int64_t id : ids) {
       // A savepoint per job: one refused change must not undo the others.

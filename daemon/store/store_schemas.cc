@@ -14,7 +14,11 @@ constexpr absl::string_view kCurrentSchemas =
     "WHERE s.deleted = 0 AND s.version = (SELECT MAX(version) FROM flag_schemas m "
     "WHERE m.base_command = s.base_command)";
 
-absl::StatusOr<FlagSchema> ReadSchema(Statement& st) {
+// Every version of a command (deletion markers included) counts.
+constexpr char kMaxVersion[] =
+    "SELECT coalesce(max(version), 0) FROM flag_schemas WHERE base_command = ?";
+
+absl::StatusOr<FlagSchema> ReadSchema(const Statement& st) {
   const std::string text = st.ColumnText(2);
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   auto schema = FlagSchemaFromJson(json);
@@ -29,26 +33,14 @@ absl::StatusOr<FlagSchema> ReadSchema(Statement& st) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> Store::MaxFlagSchemaVersion(absl::string_view base_command) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM flag_schemas "
-                                "WHERE base_command = ?"));
-  st->Bind(1, base_command);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t version = row ? st->ColumnInt(0) : 0;
-  st->Reset();
-  return version;
-}
-
 absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
                                                   absl::string_view actor) {
   FlagSchema out = schema;
   RETURN_IF_ERROR(ValidateFlagSchema(out));
   out.version = 0;
   nlohmann::json json = FlagSchemaToJson(out);
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(int64_t latest, MaxFlagSchemaVersion(out.base_command));
-    out.version = latest + 1;
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    ASSIGN_OR_RETURN(out.version, NextVersionLocked(kMaxVersion, out.base_command));
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("INSERT INTO flag_schemas (base_command, version, schema, "
                                   "actor, created_at) VALUES (?, ?, ?, ?, ?)"));
@@ -70,89 +62,55 @@ absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
 }
 
 absl::StatusOr<std::optional<FlagSchema>> Store::GetFlagSchema(absl::string_view base_command) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
   st->Bind(1, base_command);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  std::optional<FlagSchema> out;
-  if (row) {
-    absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
-    st->Reset();
-    if (!schema.ok()) return schema.status();
-    out = *std::move(schema);
-  }
-  st->Reset();
-  return out;
+  return st->ReadFirst(ReadSchema);
 }
 
 absl::StatusOr<FlagSchema> Store::GetFlagSchemaVersion(absl::string_view base_command,
                                                        int64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT base_command, version, schema FROM flag_schemas "
                                 "WHERE base_command = ? AND version = ? AND deleted = 0"));
   st->Bind(1, base_command);
   st->Bind(2, version);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) {
+  ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, st->ReadFirst(ReadSchema));
+  if (!schema) {
     return absl::NotFoundError(absl::StrCat("flag schema \"", base_command, "\" version ",
                                             version, " not found"));
   }
-  absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
-  st->Reset();
-  return schema;
+  return *std::move(schema);
 }
 
 absl::StatusOr<std::vector<FlagSchema>> Store::ListFlagSchemas() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare(absl::StrCat(kCurrentSchemas, " ORDER BY s.base_command")));
-  std::vector<FlagSchema> out;
-  while (true) {
-    absl::StatusOr<bool> row = st->Step();
-    if (!row.ok() || !*row) {
-      st->Reset();
-      if (!row.ok()) return row.status();
-      break;
-    }
-    absl::StatusOr<FlagSchema> schema = ReadSchema(*st);
-    if (!schema.ok()) {
-      st->Reset();
-      return schema.status();
-    }
-    out.push_back(*std::move(schema));
-  }
-  return out;
+  return st->ReadAll(ReadSchema);
 }
 
 absl::StatusOr<int64_t> Store::DeleteFlagSchema(absl::string_view base_command,
                                                 absl::string_view actor) {
   int64_t version = 0;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
     st->Bind(1, base_command);
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    st->Reset();
-    if (!row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> current, st->ReadFirst(IntColumn(1)));
+    if (!current) {
       return absl::NotFoundError(
           absl::StrCat("no flag schema declared for \"", base_command, "\""));
     }
-    ASSIGN_OR_RETURN(int64_t latest, MaxFlagSchemaVersion(base_command));
-    version = latest + 1;
-    ASSIGN_OR_RETURN(Statement * ins,
-                     db_->Prepare("INSERT INTO flag_schemas (base_command, version, schema, "
-                                  "deleted, actor, created_at) VALUES (?, ?, '{}', 1, ?, ?)"));
-    ins->Bind(1, base_command);
-    ins->Bind(2, version);
-    ins->Bind(3, actor);
-    ins->Bind(4, clock_());
-    RETURN_IF_ERROR(ins->Run());
-    return InsertEvent(NewEvent{0, 0, model::event::kFlagSchemaDeleted, "SchemaDeleted",
-                                absl::StrCat("flag schema for \"", base_command,
-                                             "\" deleted (version ", version, ")"),
-                                std::string(actor)});
+    DeletionMarker marker{kMaxVersion,
+                          "INSERT INTO flag_schemas (base_command, version, schema, deleted, "
+                          "actor, created_at) VALUES (?1, ?2, '{}', 1, ?3, ?4)",
+                          model::event::kFlagSchemaDeleted, "SchemaDeleted",
+                          absl::StrCat("flag schema for \"", base_command, "\"")};
+    ASSIGN_OR_RETURN(version, InsertDeletionMarkerLocked(marker, base_command, actor));
+    return absl::OkStatus();
   }));
   return version;
 }

@@ -17,6 +17,9 @@ constexpr absl::string_view kCurrentTemplates =
     "WHERE t.deleted = 0 AND t.version = (SELECT MAX(version) FROM task_templates m "
     "WHERE m.name = t.name)";
 
+// Every version of a name (deletion markers included) counts.
+constexpr char kMaxVersion[] = "SELECT coalesce(max(version), 0) FROM task_templates WHERE name = ?";
+
 absl::StatusOr<TaskTemplateRecord> ReadTemplate(const Statement& st) {
   TaskTemplateRecord r;
   r.name = st.ColumnText(0);
@@ -45,44 +48,25 @@ absl::Status NoSuchTemplate(absl::string_view name) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> Store::MaxTaskTemplateVersion(absl::string_view name) {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT COALESCE(MAX(version), 0) FROM "
-                                                "task_templates WHERE name = ?"));
-  st->Bind(1, name);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  int64_t version = row ? st->ColumnInt(0) : 0;
-  st->Reset();
-  return version;
-}
-
 absl::StatusOr<std::optional<TaskTemplateRecord>> Store::CurrentTaskTemplateLocked(
     absl::string_view name) {
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " AND t.name = ?")));
   st->Bind(1, name);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  std::optional<TaskTemplateRecord> out;
-  if (row) {
-    absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
-    st->Reset();
-    RETURN_IF_ERROR(r.status());
-    out = *std::move(r);
-  }
-  st->Reset();
-  return out;
+  return st->ReadFirst(ReadTemplate);
 }
 
 absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
     absl::string_view name, absl::string_view yaml, absl::string_view actor, WriteMode mode,
     const std::map<std::string, CodeSnapshotRef>& mounts) {
   AppliedTemplate out;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
     if (current && current->yaml == yaml && SameSnapshotIds(current->mount_snapshots, mounts)) {
       out = AppliedTemplate{*current, false};
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(int64_t latest, MaxTaskTemplateVersion(name));
-    TaskTemplateRecord r{std::string(name), latest + 1, std::string(yaml), std::string(actor),
+    ASSIGN_OR_RETURN(int64_t version, NextVersionLocked(kMaxVersion, name));
+    TaskTemplateRecord r{std::string(name), version, std::string(yaml), std::string(actor),
                          clock_(), mounts};
     ASSIGN_OR_RETURN(Statement * st,
                      db_->Prepare("INSERT INTO task_templates (name, version, yaml, actor, "
@@ -104,50 +88,37 @@ absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
 }
 
 absl::StatusOr<std::optional<TaskTemplateRecord>> Store::GetTaskTemplate(absl::string_view name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return CurrentTaskTemplateLocked(name);
 }
 
 absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_view name,
                                                                  int64_t version) {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT name, version, yaml, actor, created_at, mount_snapshots "
                                 "FROM task_templates WHERE name = ? AND version = ? AND "
                                 "deleted = 0"));
   st->Bind(1, name);
   st->Bind(2, version);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) {
+  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> r, st->ReadFirst(ReadTemplate));
+  if (!r) {
     return absl::NotFoundError(
         absl::StrCat("task template \"", name, "\" version ", version, " not found"));
   }
-  absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
-  st->Reset();
-  return r;
+  return *std::move(r);
 }
 
 absl::StatusOr<std::vector<TaskTemplateRecord>> Store::ListTaskTemplates() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
-  std::vector<TaskTemplateRecord> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    absl::StatusOr<TaskTemplateRecord> r = ReadTemplate(*st);
-    if (!r.ok()) {
-      st->Reset();
-      return r.status();
-    }
-    out.push_back(*std::move(r));
-  }
-  return out;
+  return st->ReadAll(ReadTemplate);
 }
 
 absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
                                                   absl::string_view actor) {
   int64_t version = 0;
-  RETURN_IF_ERROR(Transaction([&]() -> absl::Status {
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
     if (!current) return NoSuchTemplate(name);
     // An experiment naming a deleted template could never launch again.
@@ -155,12 +126,7 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
                      db_->Prepare("SELECT name FROM experiments WHERE template = ? AND "
                                   "deleted_at IS NULL ORDER BY id LIMIT 6"));
     users->Bind(1, name);
-    std::vector<std::string> names;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, users->Step());
-      if (!row) break;
-      names.push_back(users->ColumnText(0));
-    }
+    ASSIGN_OR_RETURN(std::vector<std::string> names, users->ReadAll(TextColumn(0)));
     if (!names.empty()) {
       std::string listed = absl::StrJoin(names.begin(), names.begin() + std::min<size_t>(5, names.size()), ", ");
       return absl::FailedPreconditionError(absl::StrCat(
@@ -168,50 +134,28 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
           listed, names.size() > 5 ? ", ..." : "",
           "; change their template (skydeck exp update ID --template OTHER) or delete them first"));
     }
-    ASSIGN_OR_RETURN(int64_t latest, MaxTaskTemplateVersion(name));
-    version = latest + 1;
-    ASSIGN_OR_RETURN(Statement * ins,
-                     db_->Prepare("INSERT INTO task_templates (name, version, yaml, deleted, "
-                                  "actor, created_at) VALUES (?, ?, '', 1, ?, ?)"));
-    ins->Bind(1, name);
-    ins->Bind(2, version);
-    ins->Bind(3, actor);
-    ins->Bind(4, clock_());
-    RETURN_IF_ERROR(ins->Run());
-    return InsertEvent(NewEvent{0, 0, model::event::kTaskTemplateDeleted, "TemplateDeleted",
-                                absl::StrCat("task template \"", name, "\" deleted (version ",
-                                             version, ")"),
-                                std::string(actor)});
+    DeletionMarker marker{kMaxVersion,
+                          "INSERT INTO task_templates (name, version, yaml, deleted, actor, "
+                          "created_at) VALUES (?1, ?2, '', 1, ?3, ?4)",
+                          model::event::kTaskTemplateDeleted, "TemplateDeleted",
+                          absl::StrCat("task template \"", name, "\"")};
+    ASSIGN_OR_RETURN(version, InsertDeletionMarkerLocked(marker, name, actor));
+    return absl::OkStatus();
   }));
   return version;
 }
 
 absl::StatusOr<std::set<std::string>> Store::ReferencedCodeSnapshots() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   std::set<std::string> ids;
   // Three small scans; the collector runs them once an hour.
-  ASSIGN_OR_RETURN(Statement * experiments,
-                   db_->Prepare("SELECT json_extract(code_snapshot, '$.id') FROM experiments "
-                                "WHERE code_snapshot != ''"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, experiments->Step());
-    if (!row) break;
-    ids.insert(experiments->ColumnText(0));
-  }
-  ASSIGN_OR_RETURN(Statement * jobs, db_->Prepare("SELECT DISTINCT code_snapshot FROM jobs "
-                                                  "WHERE code_snapshot != ''"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, jobs->Step());
-    if (!row) break;
-    ids.insert(jobs->ColumnText(0));
-  }
-  ASSIGN_OR_RETURN(Statement * templates,
-                   db_->Prepare("SELECT json_extract(value, '$.id') FROM task_templates, "
-                                "json_each(task_templates.mount_snapshots)"));
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, templates->Step());
-    if (!row) break;
-    ids.insert(templates->ColumnText(0));
+  for (const char* sql :
+       {"SELECT json_extract(code_snapshot, '$.id') FROM experiments WHERE code_snapshot != ''",
+        "SELECT DISTINCT code_snapshot FROM jobs WHERE code_snapshot != ''",
+        "SELECT json_extract(value, '$.id') FROM task_templates, "
+        "json_each(task_templates.mount_snapshots)"}) {
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+    RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) { ids.insert(row.ColumnText(0)); }));
   }
   return ids;
 }

@@ -164,6 +164,41 @@ TEST_CASE("lenient schemas record unknown flags as warning events", "[service][s
   CHECK(warned);
 }
 
+TEST_CASE("flag warnings commit in the same transaction as the change", "[service][schema]") {
+  ServiceFixture f;
+  pb::ApplyFlagSchemaResponse applied;
+  REQUIRE(Apply(f, TrainSchema(false), &applied).ok());
+
+  // Create: one transaction for the experiment and its warning.
+  pb::Experiment e = ServiceFixture::Experiment("atomic");
+  (*e.mutable_flags())["trainer.lrr"].set_double_value(0.1);
+  int64_t before = f.store().TransactionCount();
+  pb::Experiment out;
+  REQUIRE(Create(f, e, &out).ok());
+  CHECK(f.store().TransactionCount() == before + 1);
+
+  // UpdateFlags: likewise, and the commit's revision is the warning's.
+  int64_t revision = f.store().LatestRevision().value();
+  pb::UpdateFlagsRequest req;
+  req.set_id("atomic");
+  (*req.mutable_set())["optimizer.beta"].set_double_value(0.9);
+  pb::UpdateFlagsResponse resp;
+  before = f.store().TransactionCount();
+  REQUIRE(f.stub().UpdateFlags(ServiceFixture::Ctx().get(), req, &resp).ok());
+  CHECK(f.store().TransactionCount() == before + 1);
+  REQUIRE(resp.warnings_size() >= 1);
+  auto events = f.store().EventsAfter(revision, out.id(), 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() >= 2);
+  CHECK(events->front().type == "Updated");
+  bool warned = false;
+  for (size_t i = 1; i < events->size(); ++i) {
+    CHECK((*events)[i].type == "FlagWarning");
+    if ((*events)[i].message.find("optimizer.beta") != std::string::npos) warned = true;
+  }
+  CHECK(warned);
+}
+
 TEST_CASE("UpdateFlags and UpdateExperiment validate against the schema", "[service][schema]") {
   ServiceFixture f;
   pb::Experiment created = f.Create("exp-u");  // before the schema: not checked
