@@ -3,6 +3,8 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 
 namespace skydeck::store {
 namespace {
@@ -172,5 +174,18 @@ absl::StatusOr<Statement*> Connection::Prepare(const std::string& sql) {
 
 int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int Connection::Changes() const { return sqlite3_changes(db_); }
+
+std::vector<std::string> Connection::PreparedSql() const {
+  std::vector<std::string> out;
+  for (const auto& [sql, statement] : cache_) out.push_back(sql);
+  return out;
+}
+
+absl::StatusOr<std::string> Connection::QueryPlan(const std::string& sql) {
+  ASSIGN_OR_RETURN(Statement * st, Prepare(absl::StrCat("EXPLAIN QUERY PLAN ", sql)));
+  // Columns: id, parent, notused, detail.
+  ASSIGN_OR_RETURN(std::vector<std::string> steps, st->ReadAll(TextColumn(3)));
+  return absl::StrJoin(steps, "\n");
+}
 
 }  // namespace skydeck::store

@@ -217,6 +217,12 @@ class Connection {
   int Changes() const;
   sqlite3* raw() { return db_; }
 
+  // The SQL of every statement prepared on this connection so far.
+  std::vector<std::string> PreparedSql() const;
+  // SQLite's EXPLAIN QUERY PLAN for `sql`, one step per line (e.g. "SEARCH
+  // events USING INDEX events_by_experiment (experiment_id=? AND id<?)").
+  absl::StatusOr<std::string> QueryPlan(const std::string& sql);
+
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;

@@ -1,7 +1,10 @@
 #include "daemon/store/store.h"
 
+#include <limits>
+
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/log.h"
@@ -161,6 +164,16 @@ absl::Status Store::ExecForTesting(absl::string_view sql) {
   return db_->Exec(sql);
 }
 
+absl::StatusOr<std::map<std::string, std::string>> Store::QueryPlansForTesting() {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, std::string> plans;
+  for (const std::string& sql : db_->PreparedSql()) {
+    if (absl::StartsWith(sql, "EXPLAIN")) continue;
+    ASSIGN_OR_RETURN(plans[sql], db_->QueryPlan(sql));
+  }
+  return plans;
+}
+
 std::string Store::WriteProblem() {
   absl::MutexLock lock(&mu_);
   absl::Status status = RecoverWritesLocked();
@@ -233,19 +246,29 @@ absl::StatusOr<std::vector<EventRecord>> Store::EventsAfter(int64_t revision,
 }
 
 absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(const EventRange& range) {
-  // Two statements, not one with the order as a parameter: each walks its
-  // index (events_by_experiment or the primary key) in its own direction.
-  static const std::string kOldestFirst = absl::StrCat(
-      "SELECT ", kEventColumns,
-      " FROM events WHERE id > ?2 AND (?1 = 0 OR experiment_id = ?1) ORDER BY id LIMIT ?3");
-  static const std::string kNewestFirst = absl::StrCat(
-      "SELECT ", kEventColumns,
-      " FROM events WHERE (?1 = 0 OR experiment_id = ?1) AND (?2 = 0 OR id < ?2) "
-      "ORDER BY id DESC LIMIT ?3");
+  // One statement per shape, not "(?1 = 0 OR experiment_id = ?1)": SQLite
+  // plans a statement once, and that OR makes it scan the whole table
+  // instead of walking events_by_experiment (80-250 ms at 6M events, under
+  // the store's lock). Each walks its index in its own direction.
+  static const std::string kColumns = absl::StrCat("SELECT ", kEventColumns, " FROM events ");
+  static const std::string kAllOldestFirst =
+      absl::StrCat(kColumns, "WHERE id > ?2 ORDER BY id LIMIT ?3");
+  static const std::string kAllNewestFirst =
+      absl::StrCat(kColumns, "WHERE id < ?2 ORDER BY id DESC LIMIT ?3");
+  static const std::string kOneOldestFirst =
+      absl::StrCat(kColumns, "WHERE experiment_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+  static const std::string kOneNewestFirst =
+      absl::StrCat(kColumns, "WHERE experiment_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3");
+  const bool one = range.experiment_id != 0;
+  const std::string& sql = range.oldest_first ? (one ? kOneOldestFirst : kAllOldestFirst)
+                                              : (one ? kOneNewestFirst : kAllNewestFirst);
+  // Newest first from no bound: below every id.
+  int64_t bound = range.bound;
+  if (!range.oldest_first && bound == 0) bound = std::numeric_limits<int64_t>::max();
   absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(range.oldest_first ? kOldestFirst : kNewestFirst));
-  st->Bind(1, range.experiment_id);
-  st->Bind(2, range.bound);
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+  if (one) st->Bind(1, range.experiment_id);
+  st->Bind(2, bound);
   st->Bind(3, range.limit);
   return st->ReadAll(ReadEvent);
 }

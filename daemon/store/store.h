@@ -448,6 +448,10 @@ class Store {
   // query_only=1", which makes SQLite refuse writes as read-only.
   absl::Status ExecForTesting(absl::string_view sql);
 
+  // The query plan of every statement this store has prepared so far, by
+  // its SQL: tests assert that per-experiment reads use an index.
+  absl::StatusOr<std::map<std::string, std::string>> QueryPlansForTesting();
+
   // Write transactions begun so far (committed, rolled back or dry runs):
   // what a caller that batches writes saves (tests count them).
   int64_t TransactionCount() const { return transactions_.load(); }
