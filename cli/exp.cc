@@ -18,6 +18,7 @@
 #include "cli/arguments.h"
 #include "cli/code_upload.h"
 #include "cli/command.h"
+#include "cli/experiment_list_printer.h"
 #include "cli/log_options.h"
 #include "cli/logs.h"
 #include "cli/manifest.h"
@@ -39,6 +40,10 @@ using Stub = pb::SkyDeck::Stub;
 // Pages asked for when listing everything: the daemon's maximum, so a long
 // list costs few round trips.
 constexpr int kPageSize = kMaxPageSize;
+// `exp list`'s first page: small, so its first lines print within a few
+// milliseconds (rendering 1,000 experiments as JSON takes ~100 ms); the
+// pages after it are kPageSize.
+constexpr int kFirstListPageSize = 100;
 // Events shown by `describe`.
 constexpr int kDescribeEvents = 20;
 
@@ -194,7 +199,16 @@ struct ListArgs {
   std::vector<std::string> states;
   bool include_deleted = false, watch = false;
   int limit = 0;
+  // 0: kFirstListPageSize, then kPageSize.
+  int page_size = 0;
 };
+
+// The page size of the next ListExperiments call, `have` experiments in.
+int ListPageSize(const ListArgs& args, size_t have) {
+  int size = args.page_size > 0 ? args.page_size : have == 0 ? kFirstListPageSize : kPageSize;
+  if (args.limit <= 0) return size;
+  return std::min<int>(size, args.limit - static_cast<int>(have));
+}
 
 // Whether a changed experiment belongs in `exp list -w` output: the same
 // filters the daemon applied to the list, applied here to each change.
@@ -218,14 +232,12 @@ std::string ComparableRow(const CommandContext& ctx, const pb::Experiment& e) {
   return ctx.wide() ? ExperimentWideTable({e}, 0, false) : ExperimentTable({e}, 0, false);
 }
 
+// `shown`: the rows as last printed (ComparableRow, by id; tables only):
+// many events (a poll, a resync) change nothing the table shows.
 absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_revision,
-                       const std::vector<pb::Experiment>& listed) {
+                       std::map<int64_t, std::string> shown) {
   ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
   ASSIGN_OR_RETURN(LabelSelector selector, AsUsage(LabelSelector::Parse(args.selector)));
-  // Rows as last printed: many events (a poll, a resync) change nothing
-  // the table shows.
-  std::map<int64_t, std::string> shown;
-  for (const pb::Experiment& e : listed) shown[e.id()] = ComparableRow(ctx, e);
   pb::WatchRequest req;
   req.set_since_revision(since_revision);
   return ctx.client().Watch(req, {}, [&](const pb::WatchResponse& r) {
@@ -270,29 +282,24 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
     RETURN_IF_ERROR(ctx.client().Call(&Stub::GetHealth, pb::GetHealthRequest(), &health));
     revision = health.health().revision();
   }
-  std::vector<pb::Experiment> experiments;
+  // Each page is printed as it arrives and then dropped: the CLI's memory
+  // does not grow with the list (with -w, only the rows it compares).
+  ExperimentListPrinter printer(ctx, /*watch_json_lines=*/args.watch);
+  std::map<int64_t, std::string> shown;
   while (true) {
-    req.set_page_size(PageSizeFor(args.limit, experiments.size()));
+    req.set_page_size(ListPageSize(args, printer.count()));
     pb::ListExperimentsResponse resp;
     RETURN_IF_ERROR(ctx.client().Call(&Stub::ListExperiments, req, &resp));
-    experiments.insert(experiments.end(), resp.experiments().begin(), resp.experiments().end());
-    bool full = args.limit > 0 && static_cast<int>(experiments.size()) >= args.limit;
+    printer.AddPage(resp.experiments());
+    if (args.watch && ctx.human()) {
+      for (const pb::Experiment& e : resp.experiments()) shown[e.id()] = ComparableRow(ctx, e);
+    }
+    bool full = args.limit > 0 && static_cast<int>(printer.count()) >= args.limit;
     if (resp.next_page_token().empty() || full) break;
     req.set_page_token(resp.next_page_token());
   }
-  if (args.watch && ctx.format() == OutputFormat::kJson) {
-    // One object per line from the first line on, in the shape of the
-    // changes that follow (no event: this is the starting point).
-    for (const pb::Experiment& e : experiments) {
-      nlohmann::ordered_json doc = nlohmann::ordered_json::object();
-      doc["event"] = nullptr;
-      doc["experiment"] = ProtoToJson(e, ctx.int64_encoding());
-      ctx.Write(doc.dump() + "\n");
-    }
-  } else {
-    PrintExperimentList(ctx, experiments);
-  }
-  if (args.watch) return WatchList(ctx, args, revision, experiments);
+  printer.Finish();
+  if (args.watch) return WatchList(ctx, args, revision, std::move(shown));
   return absl::OkStatus();
 }
 
@@ -316,6 +323,10 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
   cmd->add_option("--name-contains", args->name_contains, "Only names containing TEXT");
   cmd->add_option("--limit", args->limit, "At most N experiments (default: all)")
       ->check(NonNegative());
+  cmd->add_option("--page-size", args->page_size,
+                  "Experiments per request, 1-1000 (default: 100 for the first, then 1000); "
+                  "each page is printed as it arrives")
+      ->check(CLI::Range(1, kMaxPageSize));
   SetExamples(cmd, {
       "skydeck exp list",
       "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",

@@ -212,18 +212,29 @@ void Table::AddRow(std::vector<std::string> cells) {
 }
 
 std::string Table::Render() const {
-  std::vector<size_t> widths(headers_.size());
-  for (size_t c = 0; c < headers_.size(); ++c) widths[c] = DisplayWidth(headers_[c]);
-  for (const auto& row : rows_) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], DisplayWidth(row[c]));
+  return TableStream(headers_).AddRows(rows_);
+}
+
+TableStream::TableStream(std::vector<std::string> headers, bool with_header)
+    : headers_(std::move(headers)), widths_(headers_.size()), header_pending_(with_header) {
+  for (size_t c = 0; c < headers_.size(); ++c) widths_[c] = DisplayWidth(headers_[c]);
+}
+
+std::string TableStream::AddRows(const std::vector<std::vector<std::string>>& rows) {
+  const size_t columns = headers_.size();
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < std::min(row.size(), columns); ++c) {
+      widths_[c] = std::max(widths_[c], DisplayWidth(row[c]));
+    }
   }
   std::string out;
   auto append_line = [&](const std::vector<std::string>& cells) {
-    for (size_t c = 0; c < cells.size(); ++c) {
-      if (c + 1 == cells.size()) {
-        out += cells[c];
+    for (size_t c = 0; c < columns; ++c) {
+      absl::string_view cell = c < cells.size() ? absl::string_view(cells[c]) : "";
+      if (c + 1 == columns) {
+        out.append(cell.data(), cell.size());
       } else {
-        AppendPadded(&out, cells[c], widths[c]);
+        AppendPadded(&out, cell, widths_[c]);
         out.append(kColumnGap.data(), kColumnGap.size());
       }
     }
@@ -231,8 +242,10 @@ std::string Table::Render() const {
     while (!out.empty() && out.back() == ' ') out.pop_back();
     out += '\n';
   };
-  append_line(headers_);
-  for (const auto& row : rows_) append_line(row);
+  if (header_pending_) append_line(headers_);
+  header_pending_ = false;
+  for (const auto& row : rows) append_line(row);
+  rows_printed_ += rows.size();
   return out;
 }
 

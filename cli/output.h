@@ -67,6 +67,43 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// TableStream
+//
+// A Table printed batch by batch as its rows arrive (a list read page by
+// page), holding no row it has printed. Columns are sized by the header and
+// the first batch, so that batch prints exactly as Table::Render would; a
+// later cell wider than its column widens the column from its own batch on
+// (widths never shrink). A long list therefore stays aligned, except that a
+// later page with a wider cell (a longer name, an id with more digits)
+// shifts the columns right from there, as `kubectl get` does between its
+// chunks.
+//
+//   TableStream t({"ID", "NAME"});
+//   t.AddRows({{"1", "a"}});     // "ID   NAME\n1    a\n"
+//   t.AddRows({{"2", "bb"}});    // "2    bb\n"
+//   t.AddRows({{"1000", "c"}});  // "1000   c\n"
+//
+// Thread-safety: one thread at a time.
+class TableStream {
+ public:
+  // Without `with_header` (--no-headers) the header line is never printed
+  // (it still counts for the widths, as in a whole table).
+  explicit TableStream(std::vector<std::string> headers, bool with_header = true);
+
+  // The lines of `rows`, each ending in '\n', after the header line on the
+  // first call. Rows shorter than the header get empty cells.
+  std::string AddRows(const std::vector<std::vector<std::string>>& rows);
+
+  // Rows printed so far.
+  size_t size() const { return rows_printed_; }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<size_t> widths_;
+  bool header_pending_;
+  size_t rows_printed_ = 0;
+};
+
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
 
 // "Key:   value" lines with the values aligned; an empty value prints as "-".

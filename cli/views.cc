@@ -181,40 +181,55 @@ std::string PaintState(absl::string_view word, bool color) {
   return color ? Paint(word, StateColor(word)) : std::string(word);
 }
 
+std::vector<std::string> ExperimentColumns(bool wide) {
+  if (wide) {
+    return {"ID",    "NAME", "DESIRED",  "OBSERVED", "JOB",    "NODESxGPUS",
+            "INFRA", "SPOT", "RESTARTS", "AGE",      "LABELS", "FLAGS"};
+  }
+  return {"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "RESTARTS", "AGE", "FLAGS"};
+}
+
+std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, bool color,
+                                       bool wide) {
+  std::string id = absl::StrCat(e.id());
+  std::string desired = PaintState(StateName(e.desired_state()), color);
+  std::string observed = PaintState(ObservedText(e), color);
+  std::string job = e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id());
+  std::string resources = NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type()));
+  std::string age = FormatAge(MillisOf(e.create_time()), now_ms);
+  std::string flags = OneLine(FormatFlags(FlagsOf(e.flags())));
+  if (!wide) {
+    return {id,  ExperimentName(e), desired,     observed,
+            job, resources,         Restarts(e), age,
+            OrDash(Truncate(flags, kMaxFlagsCell))};
+  }
+  std::map<std::string, std::string> labels(e.labels().begin(), e.labels().end());
+  std::string label_text;
+  for (const auto& [k, v] : labels) {
+    absl::StrAppend(&label_text, label_text.empty() ? "" : ",", k, "=", v);
+  }
+  return {id,          ExperimentName(e),
+          desired,     observed,
+          job,         resources,
+          OrDash(OneLine(e.infra())), e.spot() ? "yes" : "no",
+          Restarts(e), age,
+          OrDash(OneLine(label_text)), OrDash(flags)};
+}
+
 std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
                             bool color) {
-  Table table(
-      {"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "RESTARTS", "AGE", "FLAGS"});
+  Table table(ExperimentColumns(false));
   for (const pb::Experiment& e : experiments) {
-    table.AddRow({absl::StrCat(e.id()), ExperimentName(e),
-                  PaintState(StateName(e.desired_state()), color),
-                  PaintState(ObservedText(e), color),
-                  e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
-                  NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())), Restarts(e),
-                  FormatAge(MillisOf(e.create_time()), now_ms),
-                  OrDash(Truncate(OneLine(FormatFlags(FlagsOf(e.flags()))), kMaxFlagsCell))});
+    table.AddRow(ExperimentRow(e, now_ms, color, /*wide=*/false));
   }
   return table.Render();
 }
 
 std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
                                 bool color) {
-  Table table({"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "INFRA", "SPOT",
-               "RESTARTS", "AGE", "LABELS", "FLAGS"});
+  Table table(ExperimentColumns(true));
   for (const pb::Experiment& e : experiments) {
-    std::map<std::string, std::string> labels(e.labels().begin(), e.labels().end());
-    std::string label_text;
-    for (const auto& [k, v] : labels) {
-      absl::StrAppend(&label_text, label_text.empty() ? "" : ",", k, "=", v);
-    }
-    table.AddRow({absl::StrCat(e.id()), ExperimentName(e),
-                  PaintState(StateName(e.desired_state()), color),
-                  PaintState(ObservedText(e), color),
-                  e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id()),
-                  NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type())),
-                  OrDash(OneLine(e.infra())), e.spot() ? "yes" : "no", Restarts(e),
-                  FormatAge(MillisOf(e.create_time()), now_ms), OrDash(OneLine(label_text)),
-                  OrDash(OneLine(FormatFlags(FlagsOf(e.flags()))))});
+    table.AddRow(ExperimentRow(e, now_ms, color, /*wide=*/true));
   }
   return table.Render();
 }

@@ -47,6 +47,13 @@ std::string StateName(pb::JobStatus status);
 // "UNKNOWN(x)"), coloured by its meaning when `color`.
 std::string PaintState(absl::string_view word, bool color);
 
+// The header of ExperimentTable (wide: ExperimentWideTable) and the cells
+// of one experiment's row in it, for printing a list page by page
+// (TableStream) with the same rows.
+std::vector<std::string> ExperimentColumns(bool wide);
+std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, bool color,
+                                       bool wide);
+
 // ID NAME DESIRED OBSERVED JOB NODESxGPUS RESTARTS AGE FLAGS. A deleted
 // experiment's name is marked "(deleted)", a stalled one's observed state
 // "(stalled)".
