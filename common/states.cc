@@ -72,8 +72,4 @@ bool IsTerminal(JobStatus s) {
   }
 }
 
-bool IsFailure(JobStatus s) {
-  return IsTerminal(s) && s != JobStatus::kSucceeded && s != JobStatus::kCancelled;
-}
-
 }  // namespace skydeck

@@ -61,8 +61,4 @@ absl::StatusOr<JobStatus> ParseJobStatus(absl::string_view text);
 // (kUnknown included: an unrecognised backend status is never assumed done).
 bool IsTerminal(JobStatus status);
 
-// Terminal statuses that count against the restart budget (user-code or
-// setup failures), as opposed to cancellations and success.
-bool IsFailure(JobStatus status);
-
 }  // namespace skydeck

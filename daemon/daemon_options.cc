@@ -9,7 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/bearer_token.h"
+#include "common/duration_flag.h"
 #include "web/bridge/http_limit_flags.h"
+#include "web/bridge/sse_keepalive_flag.h"
 #include "common/code_manifest.h"
 
 namespace skydeck {
@@ -22,15 +24,6 @@ std::string DefaultDataDir() {
     return absl::StrCat(home, "/.local/share/skydeck");
   }
   return "./skydeck-data";
-}
-
-absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
-  double seconds;
-  if (absl::SimpleAtod(text, &seconds) && seconds >= 0) return absl::Seconds(seconds);
-  absl::Duration d;
-  if (absl::ParseDuration(text, &d) && d >= absl::ZeroDuration()) return d;
-  return absl::InvalidArgumentError(
-      absl::StrCat("duration \"", text, "\": use e.g. 30s, 500ms, 2m or 1h"));
 }
 
 absl::StatusOr<int64_t> ParseBytesFlag(const std::string& text) {
@@ -127,7 +120,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "Reconcile workers (launches in flight at once)")
       ->capture_default_str()->envname("SKYDECK_MAX_CONCURRENT_LAUNCHES")
       ->check(CLI::Range(1, 256));
-  std::string grace = "10s", keepalive = "15s", settle = "30s", token_file;
+  std::string grace = "10s", settle = "30s", token_file;
   app.add_option("--skypilot-launch-settle", settle,
                  "SkyPilot: how long a launch may still reach the API server after the "
                  "call that sent it failed or the daemon restarted; an unresolved launch is "
@@ -156,8 +149,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "Host name the HTTP API answers to without a token, besides localhost and "
                  "loopback addresses (e.g. a local reverse proxy's name). Repeatable")
       ->allow_extra_args(false);
-  app.add_option("--sse-keepalive", keepalive, "Keep-alive interval of event streams")
-      ->capture_default_str();
+  web::AddSseKeepaliveFlag(app, &o.sse_keepalive);
   app.add_option("--default-template", o.default_template,
                  "Task template of experiments created without --template (they record its "
                  "name; an explicit --template '' opts out)")
@@ -230,11 +222,6 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--environment-retry-limit", std::string(e.status().message()));
     }
     o.environment_retry_limit = *e;
-    auto k = ParseDurationFlag(keepalive);
-    if (!k.ok() || *k < absl::Milliseconds(10)) {
-      throw CLI::ValidationError("--sse-keepalive", "must be a duration of at least 10ms");
-    }
-    o.sse_keepalive = *k;
     auto token = LoadBearerToken(token_file, std::getenv("SKYDECK_AUTH_TOKEN"));
     if (!token.ok()) {
       throw CLI::ValidationError("--auth-token-file", std::string(token.status().message()));

@@ -119,12 +119,6 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
 // "./skydeck-data".
 std::string DefaultDataDir();
 
-// The dashboard directory found next to the binary, or "".
-std::string DefaultWebRoot(const char* argv0);
-
-// Accepts "30s", "500ms", "2m", "1h" and plain seconds ("30").
-absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);
-
 // Accepts plain bytes ("1048576") and binary units: "512KiB", "100MiB",
 // "1GiB" (also K, M, G, KB, MB, GB, all powers of 1024).
 absl::StatusOr<int64_t> ParseBytesFlag(const std::string& text);

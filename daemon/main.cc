@@ -1,8 +1,7 @@
 // skydeckd: parses its options, starts the Daemon (daemon.h) and runs until
 // SIGTERM or SIGINT, then shuts down cleanly.
-#include <signal.h>
-
 #include "common/log.h"
+#include "common/shutdown_signals.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_options.h"
 #include "daemon/malloc_policy.h"
@@ -10,20 +9,9 @@
 namespace skydeck {
 namespace {
 
-// Blocks SIGTERM/SIGINT in every thread (so it must run before any thread
-// starts); main waits for them with sigwait.
-sigset_t BlockShutdownSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
 int Run(const DaemonOptions& options) {
   SetLogLevel(options.log_level);
-  sigset_t signals = BlockShutdownSignals();
+  ShutdownSignals signals = BlockShutdownSignals();
   Daemon daemon(options);
   absl::Status started = daemon.Start();
   if (!started.ok()) {
@@ -32,9 +20,8 @@ int Run(const DaemonOptions& options) {
   }
   // Free heap pages back to the kernel now and then (malloc_policy.h).
   MallocTrimmer trimmer(absl::Seconds(30));
-  int sig = 0;
-  sigwait(&signals, &sig);
-  LogInfo("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  int sig = signals.Wait();
+  LogInfo("shutting down", {{"signal", ShutdownSignalName(sig)}});
   daemon.Stop();
   LogInfo("stopped");
   return 0;

@@ -43,10 +43,10 @@ class GrpcServerMetrics {
   void Render(PrometheusText* out) const;
 
   // The families, for tests.
-  const CounterFamily& requests() const { return requests_; }
-  const HistogramFamily& durations() const { return durations_; }
-  const CounterFamily& streams_started() const { return streams_started_; }
-  const GaugeFamily& streams_open() const { return streams_open_; }
+  const CounterFamily& RequestsForTesting() const { return requests_; }
+  const HistogramFamily& DurationsForTesting() const { return durations_; }
+  const CounterFamily& StreamsStartedForTesting() const { return streams_started_; }
+  const GaugeFamily& StreamsOpenForTesting() const { return streams_open_; }
 
  private:
   CounterFamily requests_;

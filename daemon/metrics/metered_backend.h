@@ -42,8 +42,8 @@ class BackendCallMetrics {
   void Render(PrometheusText* out) const;
 
   // The families, for tests.
-  const CounterFamily& calls() const { return calls_; }
-  const HistogramFamily& durations() const { return durations_; }
+  const CounterFamily& CallsForTesting() const { return calls_; }
+  const HistogramFamily& DurationsForTesting() const { return durations_; }
 
  private:
   CounterFamily calls_;

@@ -173,7 +173,6 @@ absl::StatusOr<Statement*> Connection::Prepare(const std::string& sql) {
 }
 
 int64_t Connection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-int Connection::Changes() const { return sqlite3_changes(db_); }
 
 std::vector<std::string> Connection::PreparedSql() const {
   std::vector<std::string> out;

@@ -214,7 +214,6 @@ class Connection {
   // Prepare of the same SQL.
   absl::StatusOr<Statement*> Prepare(const std::string& sql);
   int64_t LastInsertRowId() const;
-  int Changes() const;
   sqlite3* raw() { return db_; }
 
   // The SQL of every statement prepared on this connection so far.

@@ -454,7 +454,7 @@ class Store {
 
   // Write transactions begun so far (committed, rolled back or dry runs):
   // what a caller that batches writes saves (tests count them).
-  int64_t TransactionCount() const { return transactions_.load(); }
+  int64_t TransactionCountForTesting() const { return transactions_.load(); }
 
  private:
   Store(std::string path, std::unique_ptr<Connection> db, Clock clock, std::string installation_id);

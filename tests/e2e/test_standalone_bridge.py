@@ -21,7 +21,7 @@ class StandaloneBridgeTest(harness.E2ETestCase):
         ready = os.path.join(self.tmp, "web-ready")
         log = open(os.path.join(self.tmp, "web.log"), "wb")
         self.web = subprocess.Popen([SKYDECK_WEB, "--target", self.daemon.address, "--port", "0",
-                                     "--ready-file", ready, "--sse-keepalive-ms", "100"],
+                                     "--ready-file", ready, "--sse-keepalive", "100ms"],
                                     stdout=log, stderr=log)
         log.close()
         harness.wait_for(lambda: os.path.exists(ready), what="skydeck-web to listen")
@@ -58,6 +58,31 @@ class StandaloneBridgeTest(harness.E2ETestCase):
         self.assertIn(f"127.0.0.1:{port}", proc.stderr)
         self.assertIn("in use by another process", proc.stderr)
         self.http.ok("GET", "/api/health")
+
+    def test_the_old_keepalive_flag_still_works(self):
+        # skydeck-web took --sse-keepalive-ms where skydeckd takes
+        # --sse-keepalive DURATION (issue 18): the old spelling still starts
+        # it, with a warning; both at once is a usage error.
+        ready = os.path.join(self.tmp, "old-flag-ready")
+        log_path = os.path.join(self.tmp, "old-flag.log")
+        with open(log_path, "wb") as log:
+            old = subprocess.Popen([SKYDECK_WEB, "--target", self.daemon.address, "--port", "0",
+                                    "--ready-file", ready, "--sse-keepalive-ms", "100"],
+                                   stdout=log, stderr=log)
+        try:
+            harness.wait_for(lambda: os.path.exists(ready), what="skydeck-web to listen")
+            with open(ready) as f:
+                Http(f.read().strip()).ok("GET", "/api/health")
+        finally:
+            old.send_signal(signal.SIGTERM)
+            self.assertEqual(old.wait(timeout=10), 0)
+        with open(log_path) as f:
+            self.assertIn("--sse-keepalive-ms is deprecated", f.read())
+        both = subprocess.run([SKYDECK_WEB, "--target", self.daemon.address, "--port", "0",
+                               "--sse-keepalive", "1s", "--sse-keepalive-ms", "100"],
+                              capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(both.returncode, 0)
+        self.assertIn("--sse-keepalive", both.stderr)
 
 
 if __name__ == "__main__":

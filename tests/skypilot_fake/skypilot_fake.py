@@ -2,7 +2,7 @@
 """A wire-level fake of SkyPilot's API server, for SkyDeck's tests.
 
 It speaks the REST protocol SkyDeck's `skypilot` backend uses (see
-docs in README.md beside this file and ../../../shared/DESIGN.md):
+docs in README.md beside this file and ../../docs/skypilot.md):
 
   * every operation is `POST <route>` answered 200, body `null`, header
     `X-Skypilot-Request-ID`;

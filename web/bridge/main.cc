@@ -5,9 +5,9 @@
 //
 //   skydeck-web --target 127.0.0.1:50051 --port 8000
 #include <grpcpp/grpcpp.h>
-#include <signal.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -15,15 +15,17 @@
 #include "common/bearer_token.h"
 #include "common/log.h"
 #include "common/loopback.h"
+#include "common/shutdown_signals.h"
 #include "web/bridge/http_bridge.h"
 #include "web/bridge/http_limit_flags.h"
+#include "web/bridge/sse_keepalive_flag.h"
 
 int main(int argc, char** argv) {
   using namespace skydeck;
   CLI::App app{"skydeck-web: HTTP/JSON API and dashboard for a skydeckd", "skydeck-web"};
   std::string target = "127.0.0.1:50051", token_file;
   web::BridgeOptions options;
-  int keepalive_ms = 15000;
+  absl::Duration keepalive = absl::Seconds(15);
   std::string ready_file;
   app.add_option("--target", target, "skydeckd gRPC address")
       ->capture_default_str()->envname("SKYDECK_SERVER");
@@ -35,8 +37,9 @@ int main(int argc, char** argv) {
   app.add_option("--auth-token-file", token_file,
                  "Bearer token required from HTTP clients and sent to skydeckd "
                  "(or env SKYDECK_AUTH_TOKEN)");
-  app.add_option("--sse-keepalive-ms", keepalive_ms, "Keep-alive interval of event streams")
-      ->capture_default_str();
+  // The same flag as skydeckd's; the older --sse-keepalive-ms still works.
+  CLI::Option* keepalive_flag = web::AddSseKeepaliveFlag(app, &keepalive);
+  web::AddDeprecatedSseKeepaliveMsFlag(app, keepalive_flag, &keepalive);
   app.add_option("--http-allowed-host", options.allowed_hosts,
                  "Host name answered without a token besides localhost and loopback "
                  "addresses. Repeatable")
@@ -58,13 +61,12 @@ int main(int argc, char** argv) {
              {{"host", options.host}});
     return 2;
   }
-  options.keepalive = std::chrono::milliseconds(keepalive_ms);
+  if (app.count("--sse-keepalive-ms") > 0) {
+    LogWarn("--sse-keepalive-ms is deprecated: use --sse-keepalive DURATION (e.g. 15s)");
+  }
+  options.keepalive = absl::ToChronoMilliseconds(keepalive);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ShutdownSignals signals = BlockShutdownSignals();
 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(8 * 1024 * 1024);
@@ -82,8 +84,8 @@ int main(int argc, char** argv) {
     std::ofstream(ready_file + ".tmp") << options.host << ":" << *port << "\n";
     std::rename((ready_file + ".tmp").c_str(), ready_file.c_str());
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = signals.Wait();
+  LogInfo("shutting down", {{"signal", ShutdownSignalName(sig)}});
   // Streams end when skydeckd's Watch ends or the client leaves; stopping
   // the server closes the listener and waits for in-flight requests.
   bridge.Stop();

@@ -17,7 +17,9 @@
 //                     atomically by node r's monitor when the node's shell
 //                     ends (code 128+signal when killed)
 //   cancel-requested  time (unix ms) Cancel was first asked for
-//   run.log           stdout and stderr of every node, appended
+//   run.log           stdout and stderr of every node, appended (several
+//                     nodes: whole lines, each behind its node's label,
+//                     node_log_prefix.h)
 //
 // Usage:
 //   JobDir dir(jobs_root / "skydeck-42-3");

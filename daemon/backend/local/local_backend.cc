@@ -202,8 +202,15 @@ absl::Status LocalBackend::StartNodes(const JobSpec& spec, const JobDir& dir) {
   std::vector<local::PendingNode> nodes;
   nodes.reserve(static_cast<size_t>(spec.nodes));
   for (int rank = 0; rank < spec.nodes; ++rank) {
-    local::NodeCommand command{local::NodeArgv(spec), env, dir_fd.get(), work_fd.get(),
-                               log_fd.get(), JobDir::NodeResultName(rank)};
+    // A single node's output is the log itself; several nodes' lines are
+    // labelled with their rank, as SkyPilot does.
+    local::NodeCommand command{.argv = local::NodeArgv(spec),
+                               .env = env,
+                               .dir_fd = dir_fd.get(),
+                               .work_fd = work_fd.get(),
+                               .log_fd = log_fd.get(),
+                               .label_rank = spec.nodes > 1 ? rank : -1,
+                               .result_name = JobDir::NodeResultName(rank)};
     command.env.push_back(absl::StrCat("SKYPILOT_NODE_RANK=", rank));
     ASSIGN_OR_RETURN(local::PendingNode node, local::SpawnNode(command, monitor_path_));
     // Both processes are certainly alive here: the shell waits for Release.

@@ -9,7 +9,9 @@
 //                                              group)          job dir, stdin
 //                                                              /dev/null,
 //                                                              stdout+stderr
-//                                                              to the log)
+//                                                              to the log, or
+//                                                              to a pipe the
+//                                                              monitor relays)
 //
 // The first process exiting makes the monitor an orphan (re-parented to
 // init or the nearest subreaper), so skydeckd has no child left to reap
@@ -18,12 +20,21 @@
 // and writes "<exit code> <signal> <end unix ns>\n" atomically (renameat)
 // into the job directory.
 //
+// In a multi-node job (--label-rank=R) the shell writes into a pipe and the
+// monitor appends what it reads to the log, whole lines behind the node's
+// label (node_log_prefix.h), until the shell has exited and its group is
+// gone; the last line is flushed before the result is written, so a job
+// seen finished has all of its log. Output of a process that escaped the
+// group (setsid) is relayed for at most kDrainMs after the shell ends.
+//
 // This process is single-threaded and small, so forking it is cheap and
 // safe; only the daemon must not fork (it is large and multithreaded).
 // Not meant to be run by hand.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,13 +45,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "daemon/backend/local/monitor_protocol.h"
+#include "daemon/backend/local/node_log_prefix.h"
 
 extern char** environ;
 
 namespace {
 namespace monitor = skydeck::backend::local::monitor;
+using skydeck::backend::local::LinePrefixer;
+using skydeck::backend::local::NodeLogLabel;
+
+// How long the relay waits for the pipe's end once the shell's group is
+// killed (only a process that left the group can hold it longer).
+constexpr int kDrainMs = 1000;
 
 struct Args {
   int protocol = -1;
@@ -48,6 +67,7 @@ struct Args {
   int dir_fd = -1;
   int work_fd = -1;  // -1: the shell runs in dir_fd
   int log_fd = -1;
+  int label_rank = -1;  // -1: the shell writes to log_fd itself
   const char* result_name = nullptr;
   char** shell_argv = nullptr;  // NULL-terminated
 };
@@ -98,6 +118,8 @@ bool ParseArgs(int argc, char** argv, Args* args) {
       ok = ParseFd(v, &args->work_fd);
     } else if ((v = value_of(arg, monitor::kLogFdFlag))) {
       ok = ParseFd(v, &args->log_fd);
+    } else if ((v = value_of(arg, monitor::kLabelRankFlag))) {
+      ok = ParseFd(v, &args->label_rank);
     } else if ((v = value_of(arg, monitor::kResultFlag))) {
       args->result_name = *v != '\0' && strchr(v, '/') == nullptr ? v : nullptr;
       ok = args->result_name != nullptr;
@@ -159,7 +181,8 @@ void KeepOnlyOurDescriptors(const Args& a) {
   CloseRange(next, ~0u);
 }
 
-[[noreturn]] void RunShell(const Args& a) {
+// `out_fd`: the shell's stdout and stderr (the log, or the relay's pipe).
+[[noreturn]] void RunShell(const Args& a, int out_fd) {
   // The daemon spawned us with default dispositions and an empty mask, but
   // the monitor blocked everything: give the command a clean slate.
   struct sigaction dfl;
@@ -174,13 +197,13 @@ void KeepOnlyOurDescriptors(const Args& a) {
   while ((n = read(a.control_fd, &go, 1)) < 0 && errno == EINTR) {
   }
   if (n != 1 || go != monitor::kGo) {
-    WriteMessage(a.log_fd, "skydeck: the launch did not complete; the command was not started\n");
+    WriteMessage(out_fd, "skydeck: the launch did not complete; the command was not started\n");
     _exit(monitor::kAbortedExitCode);
   }
   // stdin is already /dev/null.
-  if (dup2(a.log_fd, 1) < 0 || dup2(a.log_fd, 2) < 0 ||
+  if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0 ||
       fchdir(a.work_fd >= 0 ? a.work_fd : a.dir_fd) != 0) {
-    WriteMessage(a.log_fd, "skydeck: could not set up the node's stdio or working directory\n");
+    WriteMessage(out_fd, "skydeck: could not set up the node's stdio or working directory\n");
     _exit(126);
   }
   sigset_t none;
@@ -228,6 +251,94 @@ void WriteResult(const Args& a, int code, int signal_number) {
   renameat(a.dir_fd, tmp_name, a.dir_fd, a.result_name);
 }
 
+int64_t NowMs() {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+// Whether the shell has exited (left a zombie: WNOWAIT).
+bool ShellExited(pid_t job) {
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+    if (errno != EINTR) return true;  // ECHILD: nothing left to wait for
+  }
+  return info.si_pid == job;
+}
+
+// Moves the shell's output from its pipe to the log, whole lines behind
+// the node's label.
+class Relay {
+ public:
+  Relay(int pipe_fd, int log_fd, std::string label)
+      : pipe_fd_(pipe_fd), log_fd_(log_fd), lines_(std::move(label)) {}
+
+  // -1 once the pipe reached its end.
+  int fd() const { return open_ ? pipe_fd_ : -1; }
+
+  // Relays what one read returns; at the pipe's end, closes it.
+  void ReadOnce() {
+    char buf[16 * 1024];
+    ssize_t n = read(pipe_fd_, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n <= 0) {
+      close(pipe_fd_);
+      open_ = false;
+      return;
+    }
+    Append(lines_.Feed(std::string_view(buf, static_cast<size_t>(n))));
+  }
+
+  // Waits up to `ms` for the pipe's end, relaying, then flushes the last
+  // unfinished line.
+  void Drain(int ms) {
+    int64_t deadline = NowMs() + ms;
+    while (open_) {
+      int64_t left = deadline - NowMs();
+      struct pollfd pfd{pipe_fd_, POLLIN, 0};
+      if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) <= 0) break;
+      ReadOnce();
+    }
+    if (open_) close(pipe_fd_);
+    open_ = false;
+    Append(lines_.Finish());
+  }
+
+ private:
+  // One write per batch of whole lines: with O_APPEND, another node's
+  // write lands before or after it, never inside.
+  void Append(const std::string& text) {
+    if (!text.empty()) WriteAll(log_fd_, text.data(), text.size());
+  }
+
+  const int pipe_fd_;
+  const int log_fd_;
+  LinePrefixer lines_;
+  bool open_ = true;
+};
+
+// Relays until the shell has exited. Woken by SIGCHLD through a signalfd
+// (every signal is blocked, so SIGCHLD stays pending for it); without one,
+// checks every 100 ms.
+void RelayUntilShellExits(pid_t job, Relay* relay) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int chld_fd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  while (!ShellExited(job)) {
+    struct pollfd fds[2] = {{chld_fd, POLLIN, 0}, {relay->fd(), POLLIN, 0}};
+    if (poll(fds, 2, chld_fd >= 0 ? -1 : 100) <= 0) continue;
+    if (fds[0].revents != 0) {
+      struct signalfd_siginfo info;
+      while (read(chld_fd, &info, sizeof(info)) > 0) {
+      }
+    }
+    if (fds[1].revents != 0) relay->ReadOnce();
+  }
+  if (chld_fd >= 0) close(chld_fd);
+}
+
 [[noreturn]] void RunMonitor(const Args& a) {
   setsid();  // own session and group: outlives the daemon, untouched by job signals
   if (chdir("/") != 0) {
@@ -240,12 +351,20 @@ void WriteResult(const Args& a, int code, int signal_number) {
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, nullptr);
 
+  // A labelled node's output goes through a pipe to us; without a pipe
+  // the node still runs, unlabelled.
+  int pipe_fds[2] = {-1, -1};
+  bool relayed = a.label_rank >= 0 && pipe2(pipe_fds, O_CLOEXEC) == 0;
   pid_t job = fork();
-  if (job == 0) RunShell(a);
+  if (job == 0) RunShell(a, relayed ? pipe_fds[1] : a.log_fd);
   // Set the group from both sides, so a signal to it right after the
   // report cannot miss the shell.
   if (job > 0) setpgid(job, job);
-  close(a.log_fd);
+  if (relayed) {
+    close(pipe_fds[1]);
+  } else {
+    close(a.log_fd);
+  }
   if (a.work_fd >= 0) close(a.work_fd);
   SendReport(a.control_fd, monitor::Report{getpid(), job});
   close(a.control_fd);
@@ -253,13 +372,21 @@ void WriteResult(const Args& a, int code, int signal_number) {
 
   // Leave the shell a zombie while its group is killed: its pid, and so the
   // group id, cannot be reused before we are done.
-  siginfo_t info;
-  while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+  Relay relay(pipe_fds[0], a.log_fd, relayed ? NodeLogLabel(a.label_rank, job) : "");
+  if (relayed) {
+    RelayUntilShellExits(job, &relay);
+  } else {
+    siginfo_t info;
+    while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOWAIT) < 0 &&
+           errno == EINTR) {
+    }
   }
   kill(-job, SIGKILL);
   int status = 0;
   while (waitpid(job, &status, 0) < 0 && errno == EINTR) {
   }
+  // The log is complete before the result says the node ended.
+  if (relayed) relay.Drain(kDrainMs);
   int signal_number = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + signal_number;
   WriteResult(a, code, signal_number);
@@ -273,8 +400,8 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &args)) {
     fprintf(stderr,
             "usage: %s --protocol=%d --control-fd=N --dir-fd=N --work-fd=N --log-fd=N "
-            "--result=NAME -- COMMAND...\n(started by skydeckd for each node of a local job; "
-            "not meant to be run by hand)\n",
+            "--label-rank=R --result=NAME -- COMMAND...\n(started by skydeckd for each node "
+            "of a local job; not meant to be run by hand)\n",
             monitor::kExecutableName, monitor::kProtocolVersion);
     return monitor::kExitUsage;
   }

@@ -108,6 +108,7 @@ std::vector<std::string> MonitorArgv(const std::string& monitor_path, int contro
       absl::StrCat(monitor::kDirFdFlag, dir_fd),
       absl::StrCat(monitor::kWorkFdFlag, work_fd),
       absl::StrCat(monitor::kLogFdFlag, log_fd),
+      absl::StrCat(monitor::kLabelRankFlag, node.label_rank),
       absl::StrCat(monitor::kResultFlag, node.result_name),
       "--"};
   argv.insert(argv.end(), node.argv.begin(), node.argv.end());

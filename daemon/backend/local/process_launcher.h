@@ -41,6 +41,10 @@ struct NodeCommand {
   int work_fd = -1;
   // stdout and stderr (opened O_APPEND by the caller).
   int log_fd = -1;
+  // -1: the shell writes to log_fd itself (single-node jobs). A rank: the
+  // monitor relays the shell's output to log_fd line by line behind that
+  // node's label (node_log_prefix.h).
+  int label_rank = -1;
   // File name, relative to dir_fd, the monitor writes the result to.
   std::string result_name;
 };

@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "daemon/backend/local/job_dir.h"
 #include "daemon/backend/local/job_state.h"
 #include "daemon/backend/local/local_task.h"
@@ -260,6 +262,70 @@ TEST_CASE_METHOD(LocalFixture, "each node gets SkyPilot's environment", "[local]
                                 " nodes=3 gpus=2 task=multi-1 "
                                 "ips=127.0.0.1,127.0.0.1,127.0.0.1\n")) != std::string::npos);
   }
+}
+
+// Issue 17: the nodes of a multi-node job wrote into one log, unlabelled,
+// and a line a node wrote in pieces could be cut by another node's.
+TEST_CASE_METHOD(LocalFixture, "a multi-node log labels every whole line with its node",
+                 "[local]") {
+  constexpr int kLines = 300;
+  // Three writes per line: nodes sharing the log directly would interleave
+  // inside lines. The last line has no newline.
+  std::string id = Launch("lines-2",
+                          absl::StrCat("i=0; while [ $i -lt ", kLines,
+                                       " ]; do printf 'node%s-' \"$SKYPILOT_NODE_RANK\"; "
+                                       "printf 'line%s-' $i >&2; echo end; i=$((i+1)); done; "
+                                       "printf 'last%s' \"$SKYPILOT_NODE_RANK\""),
+                          2);
+  // Once the job is seen finished, its log is complete.
+  REQUIRE(WaitTerminal(id).status == JobStatus::kSucceeded);
+  const std::string labels[2] = {
+      absl::StrCat("(head, rank=0, pid=", Process(id, 0).job_pid, ") "),
+      absl::StrCat("(worker1, rank=1, pid=", Process(id, 1).job_pid, ", ip=127.0.0.1) ")};
+  std::string log = Log(id);
+  REQUIRE(!log.empty());
+  CHECK(log.back() == '\n');
+  int next[2] = {0, 0};
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(log).substr(0, log.size() - 1),
+                                               '\n')) {
+    ++lines;
+    INFO("line " << lines << ": " << line);
+    int rank = absl::StartsWith(line, labels[0]) ? 0 : absl::StartsWith(line, labels[1]) ? 1 : -1;
+    REQUIRE(rank >= 0);
+    line.remove_prefix(labels[rank].size());
+    // Whole and in the node's own order.
+    if (next[rank] < kLines) {
+      CHECK(line == absl::StrCat("node", rank, "-line", next[rank], "-end"));
+    } else {
+      CHECK(line == absl::StrCat("last", rank));
+    }
+    ++next[rank];
+  }
+  CHECK(next[0] == kLines + 1);
+  CHECK(next[1] == kLines + 1);
+}
+
+TEST_CASE_METHOD(LocalFixture, "a single node's log is its output as written", "[local]") {
+  std::string id = Launch("lines-1", "echo one; printf 'tw'; printf 'o\\n' >&2; printf last");
+  REQUIRE(WaitTerminal(id).status == JobStatus::kSucceeded);
+  CHECK(Log(id) == "one\ntwo\nlast");
+}
+
+TEST_CASE_METHOD(LocalFixture, "a multi-node job cancels and fails as before", "[local]") {
+  std::string id = Launch("lines-cancel", "echo started; exec sleep 30", 2);
+  WaitRunning(id);
+  WaitForLog(id, "(worker1, rank=1, pid=");
+  WaitForLog(id, "(head, rank=0, pid=");
+  REQUIRE(backend->Cancel(id).ok());
+  JobObservation obs = WaitTerminal(id);
+  CHECK(obs.status == JobStatus::kCancelled);
+  CHECK(obs.exit_code == 128 + SIGTERM);
+  std::string log = Log(id);
+  CHECK(log.find(absl::StrCat("(head, rank=0, pid=", Process(id, 0).job_pid, ") started\n")) !=
+        std::string::npos);
+  CHECK(log.find(absl::StrCat("(worker1, rank=1, pid=", Process(id, 1).job_pid,
+                              ", ip=127.0.0.1) started\n")) != std::string::npos);
 }
 
 TEST_CASE_METHOD(LocalFixture, "environment values are data, never shell syntax", "[local]") {
@@ -659,18 +725,30 @@ TEST_CASE_METHOD(LocalFixture, "the daemon keeps no children and leaks no descri
   CHECK(ChildProcesses() == 0);  // launchers reaped, monitors re-parented
   for (int rank = 0; rank < 2; ++rank) {
     NodeProcess p = Process(id, rank);
-    // The monitor closes the socket it reported through right after.
-    CHECK(Await([&] { return FdTargets(p.monitor_pid).size() == 4; }));
+    // The monitor closes the socket it reported through right after, then
+    // opens the signalfd it waits on (before that, the socket makes 7 too).
+    CHECK(Await([&] {
+      std::vector<std::string> fds = FdTargets(p.monitor_pid);
+      return std::count(fds.begin(), fds.end(), "anon_inode:[signalfd]") == 1;
+    }));
     std::vector<std::string> monitor_fds = FdTargets(p.monitor_pid);
     INFO("monitor fds: " << absl::StrJoin(monitor_fds, " "));
     CHECK(std::count(monitor_fds.begin(), monitor_fds.end(), leaked_target) == 0);
-    CHECK(monitor_fds.size() == 4);  // /dev/null x3 and the job directory
-    // Released, the shell sets up its stdio and execs.
+    // /dev/null x3, the job directory, and (a multi-node job's lines are
+    // relayed) run.log, the read end of the shell's output pipe and the
+    // signalfd that says when the shell exits.
+    CHECK(monitor_fds.size() == 7);
+    CHECK(std::count(monitor_fds.begin(), monitor_fds.end(), "anon_inode:[signalfd]") == 1);
+    CHECK(std::count(monitor_fds.begin(), monitor_fds.end(),
+                     fs::canonical(JobPath(id) / "run.log").string()) == 1);
+    // Released, the shell sets up its stdio (the pipe) and execs.
+    std::string shell_out;
     CHECK(Await([&] {
       std::error_code ec;
-      return fs::read_symlink(absl::StrCat("/proc/", p.job_pid, "/fd/1"), ec) ==
-             fs::canonical(JobPath(id) / "run.log");
+      shell_out = fs::read_symlink(absl::StrCat("/proc/", p.job_pid, "/fd/1"), ec).string();
+      return absl::StartsWith(shell_out, "pipe:");
     }));
+    CHECK(std::count(monitor_fds.begin(), monitor_fds.end(), shell_out) == 1);
     std::vector<std::string> job_fds = FdTargets(p.job_pid);
     INFO("job fds: " << absl::StrJoin(job_fds, " "));
     CHECK(std::count(job_fds.begin(), job_fds.end(), leaked_target) == 0);

@@ -88,7 +88,7 @@ struct InterceptedServer {
   }
 
   double Requests(const std::string& method, const std::string& code) const {
-    return metrics.requests().Value({method, code});
+    return metrics.RequestsForTesting().Value({method, code});
   }
 };
 
@@ -112,10 +112,10 @@ TEST_CASE("unary calls are counted by method and code and timed", "[metrics][grp
   // The status is recorded before it is sent, so no waiting is needed.
   CHECK(s.Requests(kSay, "OK") == 2);
   CHECK(s.Requests(kSay, "NOT_FOUND") == 1);
-  HistogramSnapshot durations = s.metrics.durations().Snapshot({kSay});
+  HistogramSnapshot durations = s.metrics.DurationsForTesting().Snapshot({kSay});
   CHECK(durations.count == 3);
   CHECK(durations.sum > 0);
-  CHECK(s.metrics.streams_started().Value({kSay}) == 0);
+  CHECK(s.metrics.StreamsStartedForTesting().Value({kSay}) == 0);
 
   PrometheusText text;
   s.metrics.Render(&text);
@@ -147,9 +147,9 @@ TEST_CASE("a finished stream is counted once by code and not timed", "[metrics][
   CHECK(reader->Finish().ok());
   CHECK(n == 3);
   CHECK(s.Requests(kCount, "OK") == 1);
-  CHECK(s.metrics.streams_started().Value({kCount}) == 1);
-  CHECK(s.metrics.streams_open().Value({kCount}) == 0);
-  CHECK(s.metrics.durations().Snapshot({kCount}).count == 0);
+  CHECK(s.metrics.StreamsStartedForTesting().Value({kCount}) == 1);
+  CHECK(s.metrics.StreamsOpenForTesting().Value({kCount}) == 0);
+  CHECK(s.metrics.DurationsForTesting().Snapshot({kCount}).count == 0);
 }
 
 TEST_CASE("an open stream is counted open until its client cancels it", "[metrics][grpc]") {
@@ -162,17 +162,17 @@ TEST_CASE("an open stream is counted open until its client cancels it", "[metric
   auto reader = stub->Count(&ctx, req);
   bridgetest::EchoResponse resp;
   REQUIRE(reader->Read(&resp));  // the handler runs: the call has started
-  CHECK(s.metrics.streams_open().Value({kCount}) == 1);
-  CHECK(s.metrics.streams_started().Value({kCount}) == 1);
+  CHECK(s.metrics.StreamsOpenForTesting().Value({kCount}) == 1);
+  CHECK(s.metrics.StreamsStartedForTesting().Value({kCount}) == 1);
   CHECK(s.Requests(kCount, "CANCELLED") == 0);
 
   ctx.TryCancel();
   while (reader->Read(&resp)) {
   }
   CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
-  CHECK(Eventually([&] { return s.metrics.streams_open().Value({kCount}) == 0; }));
+  CHECK(Eventually([&] { return s.metrics.StreamsOpenForTesting().Value({kCount}) == 0; }));
   CHECK(Eventually([&] { return s.Requests(kCount, "CANCELLED") == 1; }));
-  CHECK(s.metrics.streams_started().Value({kCount}) == 1);
+  CHECK(s.metrics.StreamsStartedForTesting().Value({kCount}) == 1);
 }
 
 // Made-up method names share one series, so clients cannot grow /metrics;
@@ -200,8 +200,8 @@ TEST_CASE("calls to unknown methods share one UNIMPLEMENTED series", "[metrics][
     CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
   }
   CHECK(s.Requests("unknown", "UNIMPLEMENTED") == 3);
-  CHECK(s.metrics.streams_started().Value({"unknown"}) == 0);
-  CHECK(s.metrics.streams_open().Value({"unknown"}) == 0);
+  CHECK(s.metrics.StreamsStartedForTesting().Value({"unknown"}) == 0);
+  CHECK(s.metrics.StreamsOpenForTesting().Value({"unknown"}) == 0);
   PrometheusText text;
   s.metrics.Render(&text);
   CHECK(text.text().find("Nope") == std::string::npos);

@@ -22,10 +22,10 @@ struct MeteredFixture {
   }
 
   double Calls(const std::string& operation, const std::string& code) const {
-    return metrics.calls().Value({"fake", operation, code});
+    return metrics.CallsForTesting().Value({"fake", operation, code});
   }
   uint64_t Timed(const std::string& operation) const {
-    return metrics.durations().Snapshot({"fake", operation}).count;
+    return metrics.DurationsForTesting().Snapshot({"fake", operation}).count;
   }
 };
 

@@ -590,23 +590,23 @@ TEST_CASE_METHOD(ReconcileFixture,
     Reconcile(ids.back());
   }
   for (auto& [job_id, obs] : backend.jobs) backend.Set(job_id, JobStatus::kRunning);
-  int64_t transactions = store->TransactionCount();
+  int64_t transactions = store->TransactionCountForTesting();
   Poll();
-  CHECK(store->TransactionCount() == transactions + 1);  // 20 changed jobs, one write
+  CHECK(store->TransactionCountForTesting() == transactions + 1);  // 20 changed jobs, one write
   CHECK(enqueued.size() == 20);
 
   enqueued.clear();
-  transactions = store->TransactionCount();
+  transactions = store->TransactionCountForTesting();
   int64_t revision = *store->LatestRevision();
   Poll();
   Poll();
-  CHECK(store->TransactionCount() == transactions);  // nothing changed: no write at all
+  CHECK(store->TransactionCountForTesting() == transactions);  // nothing changed: no write at all
   CHECK(*store->LatestRevision() == revision);
   CHECK(enqueued.empty());
 
   for (int i = 0; i < 5; ++i) backend.Set(Live(ids[i])->backend_job_id, JobStatus::kSucceeded, 0);
   Poll();
-  CHECK(store->TransactionCount() == transactions + 1);
+  CHECK(store->TransactionCountForTesting() == transactions + 1);
   CHECK(enqueued == std::set<int64_t>(ids.begin(), ids.begin() + 5));
   for (int i = 0; i < 20; ++i) {
     INFO(i);

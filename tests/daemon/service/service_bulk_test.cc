@@ -83,7 +83,7 @@ TEST_CASE("a filter changes more than 1000 experiments in one request and one tr
   ServiceFixture f(&control);
   CreateMany(f, 1500);
   CreateMany(f, 3, "small");
-  int64_t transactions = f.store().TransactionCount();
+  int64_t transactions = f.store().TransactionCountForTesting();
 
   pb::SetDesiredStateRequest req;
   req.mutable_filter()->set_label_selector("sweep=big");
@@ -94,7 +94,7 @@ TEST_CASE("a filter changes more than 1000 experiments in one request and one tr
   CHECK(resp.changed() == 1500);
   CHECK(resp.ids_size() == 1500);
   CHECK(resp.experiments_size() == 0);  // more than 1000: ids only
-  CHECK(f.store().TransactionCount() == transactions + 1);
+  CHECK(f.store().TransactionCountForTesting() == transactions + 1);
   // The reconciler is handed exactly the changed ids, at once.
   REQUIRE(control.batches().size() == 1);
   CHECK(control.batches()[0] == std::vector<int64_t>(resp.ids().begin(), resp.ids().end()));

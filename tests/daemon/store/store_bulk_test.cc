@@ -125,10 +125,10 @@ TEST_CASE_METHOD(Zoo, "a bulk change is one transaction and one commit", "[store
   Build();
   std::vector<int64_t> announced;
   store->SetCommitListener([&](int64_t revision) { announced.push_back(revision); });
-  int64_t transactions = store->TransactionCount();
+  int64_t transactions = store->TransactionCountForTesting();
   auto result = store->SetDesiredStates(Filtered(), DesiredState::kStopped, "bulk", "");
   REQUIRE(result.ok());
-  CHECK(store->TransactionCount() == transactions + 1);
+  CHECK(store->TransactionCountForTesting() == transactions + 1);
   REQUIRE(announced.size() == 1);
   CHECK(announced[0] == *store->LatestRevision());
   // Nothing to change: nothing written, nothing announced.

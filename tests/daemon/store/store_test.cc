@@ -512,7 +512,7 @@ TEST_CASE_METHOD(StoreFixture, "UpdateJobs writes many jobs in one transaction",
     ids.push_back(job->id);
   }
   int64_t revision = *store->LatestRevision();
-  int64_t transactions = store->TransactionCount();
+  int64_t transactions = store->TransactionCountForTesting();
   auto results = store->UpdateJobs(ids, [&](JobRecord& j, std::vector<NewEvent>* events) {
     if (j.id == ids[1]) return absl::FailedPreconditionError("refused");
     j.status = JobStatus::kRunning;
@@ -520,7 +520,7 @@ TEST_CASE_METHOD(StoreFixture, "UpdateJobs writes many jobs in one transaction",
     return absl::OkStatus();
   });
   REQUIRE(results.ok());
-  CHECK(store->TransactionCount() == transactions + 1);
+  CHECK(store->TransactionCountForTesting() == transactions + 1);
   REQUIRE(results->size() == 3);
   CHECK((*results)[0].ok());
   CHECK(absl::IsFailedPrecondition((*results)[1].status()));
