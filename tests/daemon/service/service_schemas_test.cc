@@ -172,10 +172,10 @@ TEST_CASE("flag warnings commit in the same transaction as the change", "[servic
   // Create: one transaction for the experiment and its warning.
   pb::Experiment e = ServiceFixture::Experiment("atomic");
   (*e.mutable_flags())["trainer.lrr"].set_double_value(0.1);
-  int64_t before = f.store().TransactionCount();
+  int64_t before = f.store().TransactionCountForTesting();
   pb::Experiment out;
   REQUIRE(Create(f, e, &out).ok());
-  CHECK(f.store().TransactionCount() == before + 1);
+  CHECK(f.store().TransactionCountForTesting() == before + 1);
 
   // UpdateFlags: likewise, and the commit's revision is the warning's.
   int64_t revision = f.store().LatestRevision().value();
@@ -183,9 +183,9 @@ TEST_CASE("flag warnings commit in the same transaction as the change", "[servic
   req.set_id("atomic");
   (*req.mutable_set())["optimizer.beta"].set_double_value(0.9);
   pb::UpdateFlagsResponse resp;
-  before = f.store().TransactionCount();
+  before = f.store().TransactionCountForTesting();
   REQUIRE(f.stub().UpdateFlags(ServiceFixture::Ctx().get(), req, &resp).ok());
-  CHECK(f.store().TransactionCount() == before + 1);
+  CHECK(f.store().TransactionCountForTesting() == before + 1);
   REQUIRE(resp.warnings_size() >= 1);
   auto events = f.store().EventsAfter(revision, out.id(), 10);
   REQUIRE(events.ok());

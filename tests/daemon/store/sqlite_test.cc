@@ -72,7 +72,7 @@ TEST_CASE("values bound are read back with their types", "[store][sqlite]") {
   ins->Bind(4, "unique");
   REQUIRE(ins->Run().ok());
   CHECK(db->LastInsertRowId() == 1);
-  CHECK(db->Changes() == 1);
+  CHECK(sqlite3_changes(db->raw()) == 1);
 
   Statement* st = Prepare(*db, "SELECT i, r, s, u, typeof(r) FROM t");
   auto row = st->ReadFirst([](const Statement& r) {

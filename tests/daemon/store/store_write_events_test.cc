@@ -32,12 +32,12 @@ TEST_CASE("an experiment and its warnings commit together", "[store][events]") {
   StoreFixture f;
   std::vector<int64_t> commits;
   f.store->SetCommitListener([&](int64_t revision) { commits.push_back(revision); });
-  int64_t before = f.store->TransactionCount();
+  int64_t before = f.store->TransactionCountForTesting();
 
   auto r = f.store->CreateExperiment(StoreFixture::Spec("warned"), "tester", WriteMode::kCommit,
                                      {Warning("unknown flag a"), Warning("unknown flag b")});
   REQUIRE(r.ok());
-  CHECK(f.store->TransactionCount() == before + 1);
+  CHECK(f.store->TransactionCountForTesting() == before + 1);
   REQUIRE(commits.size() == 1);
   auto events = f.store->EventsAfter(0, 0, 10);
   REQUIRE(events.ok());
