@@ -269,6 +269,9 @@ absl::Status Daemon::StartController() {
                        : absl::Milliseconds(backend_->DefaultPollIntervalMs());
   copts.poll_interval = poll_interval_;
   copts.resync_interval = options_.reconcile_interval;
+  if (options_.backend_call_timeout > absl::ZeroDuration()) {
+    copts.backend_call_timeout = options_.backend_call_timeout;
+  }
   copts.environment_retry_limit = options_.environment_retry_limit;
   copts.snapshots = [s = snapshots_.get()](const std::string& id) { return s->Get(id).status(); };
   controller_ = std::make_unique<reconcile::Controller>(store_.get(), backend_.get(),

@@ -79,7 +79,7 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   DaemonOptions& o = parsed.options;
   CLI::App app{"skydeckd: the SkyDeck daemon (state, reconciliation, backends, API)", "skydeckd"};
   app.set_version_flag("--version", version);
-  std::string poll = "auto", reconcile = "60s", level = "info";
+  std::string poll = "auto", reconcile = "60s", level = "info", call_timeout = "0";
   app.add_option("--host", o.host, "Address to listen on (dashboard, HTTP API and gRPC)")
       ->capture_default_str()->envname("SKYDECK_HOST");
   app.add_option("--port", o.port, "Dashboard and HTTP API port (0 picks a free one)")
@@ -95,6 +95,9 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       ->capture_default_str()->envname("SKYDECK_POLL_INTERVAL");
   app.add_option("--reconcile-interval", reconcile, "Periodic full resync (e.g. 60s)")
       ->capture_default_str()->envname("SKYDECK_RECONCILE_INTERVAL");
+  app.add_option("--backend-call-timeout", call_timeout,
+                 "Longest a backend call of a reconcile or poll may take (e.g. 5m; 0: no limit)")
+      ->capture_default_str()->envname("SKYDECK_BACKEND_CALL_TIMEOUT");
   app.add_option("--log-level", level, "debug, info, warn or error")
       ->capture_default_str()->envname("SKYDECK_LOG_LEVEL");
   app.add_option("--ready-file", o.ready_file,
@@ -197,6 +200,14 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       throw CLI::ValidationError("--reconcile-interval", "must be a duration of at least 1s");
     }
     o.reconcile_interval = *r;
+    if (call_timeout != "0") {
+      auto t = ParseDurationFlag(call_timeout);
+      if (!t.ok() || *t < absl::Seconds(1)) {
+        throw CLI::ValidationError("--backend-call-timeout",
+                                   "must be 0 (no limit) or a duration of at least 1s");
+      }
+      o.backend_call_timeout = *t;
+    }
     auto g = ParseDurationFlag(grace);
     if (!g.ok()) throw CLI::ValidationError("--local-cancel-grace", std::string(g.status().message()));
     o.local_cancel_grace = *g;

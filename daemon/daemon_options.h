@@ -30,6 +30,9 @@ struct DaemonOptions {
   // How often the backend is polled. Zero: the backend's default.
   absl::Duration poll_interval = absl::ZeroDuration();
   absl::Duration reconcile_interval = absl::Seconds(60);
+  // The longest one backend call made by a reconcile or a poll may take
+  // (SkyPilot's HTTP waits end there with DEADLINE_EXCEEDED). Zero: none.
+  absl::Duration backend_call_timeout = absl::ZeroDuration();
   LogLevel log_level = LogLevel::kInfo;
   // When set, the gRPC "host:port" is written here once the server listens
   // (useful with --grpc-port 0, which picks a free port). With HTTP on, a

@@ -68,6 +68,7 @@ ScopedEnv CleanEnv() {
                     {"SKYDECK_BACKEND", nullptr},
                     {"SKYDECK_GRPC_PORT", nullptr},
                     {"SKYDECK_RECONCILE_INTERVAL", nullptr},
+                    {"SKYDECK_BACKEND_CALL_TIMEOUT", nullptr},
                     {"SKYDECK_AUTH_TOKEN", nullptr},
                     {"SKYDECK_MAX_SNAPSHOT_BYTES", nullptr},
                     {"SKYDECK_SNAPSHOT_GRACE", nullptr},
@@ -206,6 +207,18 @@ TEST_CASE("the start-up check's time limit and a restore are options", "[daemon]
   ParsedOptions missing = Parse({"--restore-from", "/nonexistent/backup.db"});
   CHECK(missing.exit_now);
   CHECK(missing.exit_code == kExitUsage);
+}
+
+TEST_CASE("a backend call's time limit is off unless given", "[daemon][options]") {
+  auto env = CleanEnv();
+  CHECK(Parse({}).options.backend_call_timeout == absl::ZeroDuration());
+  CHECK(Parse({"--backend-call-timeout", "5m"}).options.backend_call_timeout == absl::Minutes(5));
+  CHECK(Parse({"--backend-call-timeout", "0"}).options.backend_call_timeout ==
+        absl::ZeroDuration());
+  CHECK(Parse({"--backend-call-timeout", "100ms"}).exit_code == kExitUsage);  // below 1 s
+  CHECK(Parse({"--backend-call-timeout", "soon"}).exit_code == kExitUsage);
+  ScopedEnv from_env({{"SKYDECK_BACKEND_CALL_TIMEOUT", "90s"}});
+  CHECK(Parse({}).options.backend_call_timeout == absl::Seconds(90));
 }
 
 TEST_CASE("code snapshot limits are sizes in bytes or binary units", "[daemon][options]") {
