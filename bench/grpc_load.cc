@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p / 100 * all.size()))];
   };
-  std::printf("requests %zu errors %lld req/s %.1f p50_ms %.2f p99_ms %.2f\n", all.size(),
+  std::printf("requests %zu errors %lld req/s %.1f p50_ms %.3f p99_ms %.3f\n", all.size(),
               static_cast<long long>(errors.load()), all.size() / elapsed, pct(50), pct(99));
   return errors.load() == 0 ? 0 : 1;
 }

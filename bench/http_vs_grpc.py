@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Requests/s and latency of listing experiments (a page of 100 out of
 10,000) through the HTTP bridge (wrk) and directly over gRPC (grpc_load),
-side by side in the same run on the same daemon; then the same for getting
-one experiment (a small response, where per-request overheads show).
+side by side in the same run on the same daemon; then the same for the small
+calls, where per-request overheads show: getting one experiment and
+GetHealth, from 16 clients (throughput) and from one client (latency).
 
   bench/http_vs_grpc.py --skydeckd build/release/daemon/skydeckd \
       --grpc-load build/release/bench/grpc_load [--experiments 10000]
@@ -77,23 +78,25 @@ def main():
     daemon = common.Daemon(args.skydeckd)
     try:
         populate(daemon, args.experiments, pb)
-        url = f"http://{daemon.http}/api/experiments?page_size=100"
-        http = run_wrk(url, 2, args.connections, args.seconds)
-        direct = run_grpc(args.grpc_load, daemon.grpc, args.connections, args.seconds)
         one = args.experiments // 2
-        http_get = run_wrk(f"http://{daemon.http}/api/experiments/{one}", 2, args.connections,
-                           args.seconds)
-        direct_get = run_grpc(args.grpc_load, daemon.grpc, args.connections, args.seconds,
-                              ("--rpc", "get", "--id", str(one)))
-        print(f"experiments={args.experiments} concurrency={args.connections} "
-              f"duration={args.seconds}s")
-        for title, pair in (("list, page_size=100", (http, direct)),
-                            (f"get experiment {one}", (http_get, direct_get))):
-            print(f" {title}")
-            for name, (rps, p50, p99, errors) in zip(("http bridge (wrk)", "grpc direct"), pair):
-                print(f"  {name:18s} {rps:9.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+        # (title, HTTP path, grpc_load arguments, clients)
+        cases = [("list, page_size=100", "/api/experiments?page_size=100",
+                  ("--rpc", "list", "--page-size", "100"), args.connections)]
+        for clients in (args.connections, 1):
+            cases += [(f"get experiment {one}", f"/api/experiments/{one}",
+                       ("--rpc", "get", "--id", str(one)), clients),
+                      ("health", "/api/health", ("--rpc", "health"), clients)]
+        print(f"experiments={args.experiments} duration={args.seconds}s")
+        for title, path, rpc_args, clients in cases:
+            http = run_wrk(f"http://{daemon.http}{path}", min(2, clients), clients, args.seconds)
+            direct = run_grpc(args.grpc_load, daemon.grpc, clients, args.seconds, rpc_args)
+            print(f" {title}, {clients} client(s)")
+            for name, (rps, p50, p99, errors) in (("http bridge (wrk)", http),
+                                                  ("grpc direct", direct)):
+                print(f"  {name:18s} {rps:9.1f} req/s  p50 {p50:7.3f} ms  p99 {p99:7.3f} ms  "
                       f"errors {errors}")
-            print(f"  http/grpc throughput ratio: {pair[0][0] / pair[1][0]:.2f}")
+            print(f"  http/grpc throughput: {http[0] / direct[0]:.2f}  "
+                  f"http/grpc p50: {http[1] / direct[1]:.2f}  p99: {http[2] / direct[2]:.2f}")
         print(f"machine: {common.machine()}; date: {datetime.date.today()}")
     finally:
         daemon.stop()

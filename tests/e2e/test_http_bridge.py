@@ -1,8 +1,9 @@
 """The HTTP/JSON bridge served by skydeckd itself: every route of the API
 over HTTP, error mapping, Server-Sent Events (Watch sees changes made over
 gRPC; a dropped client's stream ends; many open streams do not starve
-ordinary requests), path traversal, CSRF protection, and token auth on
-both HTTP and gRPC."""
+ordinary requests), path traversal, CSRF protection, token auth on both
+HTTP and gRPC, and the bridge's in-process channel (no TCP connection to
+the daemon's own gRPC port)."""
 
 import http.client
 import json
@@ -88,6 +89,32 @@ def read_until(sock, needle, timeout=15):
             raise AssertionError(f"stream closed before {needle!r}: {data[-500:]!r}")
         data += chunk
     return data.decode(errors="replace")
+
+
+def established_tcp_ports(pid):
+    """(local port, remote port) of every established TCP connection that
+    process `pid` holds, read from /proc: the sockets among its open files,
+    looked up in its network namespace's connection tables."""
+    inodes = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:  # closed since listdir
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    ports = []
+    for table in ("tcp", "tcp6"):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            next(f)  # header
+            for line in f:
+                fields = line.split()
+                local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+                if state == "01" and inode in inodes:  # 01: TCP_ESTABLISHED
+                    ports.append((int(local.rsplit(":", 1)[1], 16),
+                                  int(remote.rsplit(":", 1)[1], 16)))
+    return ports
 
 
 class HttpBridgeTest(harness.E2ETestCase):
@@ -337,6 +364,29 @@ class AuthTest(harness.TokenTestCase):
                 self.assertEqual(err.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
             stub.ListExperiments(req, timeout=10,
                                  metadata=[("authorization", f"Bearer {self.token}")])
+
+    def test_the_bridge_calls_the_service_without_a_socket(self):
+        # The bridge reaches the service through the gRPC server's
+        # in-process channel: the calls (the token forwarded, as the 401
+        # without it shows) leave no TCP connection to the gRPC port.
+        right = Http(self.daemon.http_address, token=self.token)
+        right.ok("POST", "/api/experiments",
+                 {"experiment": {"name": "inproc", "base_command": "true"}})
+        self.assertEqual(right.request("GET", "/api/experiments/inproc")[0], 200)
+        self.assertEqual(right.request("GET", "/api/health")[0], 200)
+        self.assertEqual(Http(self.daemon.http_address).request("GET", "/api/health")[0], 401)
+        grpc_port = int(self.daemon.address.rsplit(":", 1)[1])
+        pid = self.daemon.proc.pid
+
+        def to_grpc(ports):
+            return [p for p in ports if grpc_port in p]
+
+        self.assertEqual(to_grpc(established_tcp_ports(pid)), [])
+        # The probe sees a real client's connection to the same port.
+        with grpc.insecure_channel(self.daemon.address) as channel:
+            grpc.channel_ready_future(channel).result(timeout=10)
+            harness.wait_for(lambda: to_grpc(established_tcp_ports(pid)),
+                             what="the gRPC client's connection in /proc")
 
     def test_any_host_is_served_with_the_token(self):
         right = Http(self.daemon.http_address, token=self.token)

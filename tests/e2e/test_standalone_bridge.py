@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 import harness
-from test_http_bridge import Http, read_until
+from test_http_bridge import Http, established_tcp_ports, read_until
 
 SKYDECK_WEB = os.environ.get("SKYDECK_WEB", "skydeck-web")
 
@@ -39,6 +39,10 @@ class StandaloneBridgeTest(harness.E2ETestCase):
         self.cli("exp", "create", "remote-a", "--cmd", "true", "--label", "via=web")
         listed = self.http.ok("GET", "/api/experiments?label_selector=via%3Dweb")["experiments"]
         self.assertEqual([e["name"] for e in listed], ["remote-a"])
+        # A real channel: skydeck-web holds a TCP connection to the daemon
+        # (inside skydeckd the bridge has none, see test_http_bridge).
+        grpc_port = int(self.daemon.address.rsplit(":", 1)[1])
+        self.assertIn(grpc_port, [remote for _, remote in established_tcp_ports(self.web.pid)])
         self.http.ok("POST", "/api/experiments/remote-a/state",
                      {"desired_state": "DESIRED_STATE_RUNNING"})
         stream = self.http.open_stream("/api/watch?since_revision=0")
