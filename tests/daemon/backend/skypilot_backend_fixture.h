@@ -39,6 +39,26 @@ using Clock = std::chrono::steady_clock;
 
 inline constexpr char kUserId[] = "ab12cd34";
 
+// Every managed-job status SkyPilot reports and what SkyDeck makes of it.
+inline const std::vector<std::pair<std::string, JobStatus>>& ManagedJobStatusTable() {
+  static const auto* table = new std::vector<std::pair<std::string, JobStatus>>{
+      {"PENDING", JobStatus::kPending},
+      {"SUBMITTED", JobStatus::kSubmitted},
+      {"STARTING", JobStatus::kStarting},
+      {"RUNNING", JobStatus::kRunning},
+      {"RECOVERING", JobStatus::kRecovering},
+      {"CANCELLING", JobStatus::kCancelling},
+      {"SUCCEEDED", JobStatus::kSucceeded},
+      {"CANCELLED", JobStatus::kCancelled},
+      {"FAILED", JobStatus::kFailed},
+      {"FAILED_SETUP", JobStatus::kFailedSetup},
+      {"FAILED_PRECHECKS", JobStatus::kFailedPrechecks},
+      {"FAILED_NO_RESOURCE", JobStatus::kFailedNoResource},
+      {"FAILED_CONTROLLER", JobStatus::kFailedController},
+  };
+  return *table;
+}
+
 inline SkyPilotFake::Args FakeArgs(int api_version, const std::string& tick_mode = "queue",
                                    const std::string& token = "") {
   SkyPilotFake::Args args;

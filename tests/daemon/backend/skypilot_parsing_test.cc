@@ -54,22 +54,7 @@ TEST_CASE("backend job ids: managed job numbers and provisional launch ids", "[s
 }
 
 TEST_CASE("every managed-job status maps, unknown strings are live", "[skypilot]") {
-  const std::vector<std::pair<std::string, JobStatus>> table = {
-      {"PENDING", JobStatus::kPending},
-      {"SUBMITTED", JobStatus::kSubmitted},
-      {"STARTING", JobStatus::kStarting},
-      {"RUNNING", JobStatus::kRunning},
-      {"RECOVERING", JobStatus::kRecovering},
-      {"CANCELLING", JobStatus::kCancelling},
-      {"SUCCEEDED", JobStatus::kSucceeded},
-      {"CANCELLED", JobStatus::kCancelled},
-      {"FAILED", JobStatus::kFailed},
-      {"FAILED_SETUP", JobStatus::kFailedSetup},
-      {"FAILED_PRECHECKS", JobStatus::kFailedPrechecks},
-      {"FAILED_NO_RESOURCE", JobStatus::kFailedNoResource},
-      {"FAILED_CONTROLLER", JobStatus::kFailedController},
-  };
-  for (const auto& [raw, status] : table) {
+  for (const auto& [raw, status] : ManagedJobStatusTable()) {
     INFO(raw);
     CHECK(MapManagedJobStatus(raw) == status);
   }

@@ -77,22 +77,8 @@ TEST_CASE("every status reaches SkyDeck mapped, unknown ones kept raw", "[skypil
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   auto backend = MakeBackend(Options(fake));
   std::string job = LaunchResolved(*backend, "skydeck-m-1-1");
-  const std::vector<std::pair<std::string, JobStatus>> statuses = {
-      {"PENDING", JobStatus::kPending},
-      {"SUBMITTED", JobStatus::kSubmitted},
-      {"STARTING", JobStatus::kStarting},
-      {"RUNNING", JobStatus::kRunning},
-      {"RECOVERING", JobStatus::kRecovering},
-      {"CANCELLING", JobStatus::kCancelling},
-      {"SUCCEEDED", JobStatus::kSucceeded},
-      {"CANCELLED", JobStatus::kCancelled},
-      {"FAILED", JobStatus::kFailed},
-      {"FAILED_SETUP", JobStatus::kFailedSetup},
-      {"FAILED_PRECHECKS", JobStatus::kFailedPrechecks},
-      {"FAILED_NO_RESOURCE", JobStatus::kFailedNoResource},
-      {"FAILED_CONTROLLER", JobStatus::kFailedController},
-      {"HIBERNATING", JobStatus::kUnknown},
-  };
+  auto statuses = ManagedJobStatusTable();
+  statuses.emplace_back("HIBERNATING", JobStatus::kUnknown);
   for (const auto& [raw, status] : statuses) {
     INFO(raw);
     fake.SetJobStatus(std::stoi(job), raw);
