@@ -84,17 +84,29 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   RETURN_IF_ERROR(WithWriteAccessHint(Migrate(**db), path));
   if (IsFile(path)) RemoveBackupLeftovers(path);
   ASSIGN_OR_RETURN(std::string installation_id, ReadInstallationId(**db));
+  // Opened after the migrations: readers never see an older schema.
+  std::unique_ptr<ReaderPool> readers;
+  if (IsFile(path) && options.reader_connections > 0) {
+    ASSIGN_OR_RETURN(readers, ReaderPool::Open(path, options.reader_connections));
+  }
   Clock clock = options.clock ? options.clock : NowMillis;
-  return std::unique_ptr<Store>(
-      new Store(path, *std::move(db), std::move(clock), std::move(installation_id)));
+  return std::unique_ptr<Store>(new Store(path, *std::move(db), std::move(readers),
+                                          std::move(clock), std::move(installation_id)));
 }
 
-Store::Store(std::string path, std::unique_ptr<Connection> db, Clock clock,
-             std::string installation_id)
+Store::Store(std::string path, std::unique_ptr<Connection> db,
+             std::unique_ptr<ReaderPool> readers, Clock clock, std::string installation_id)
     : path_(std::move(path)),
       installation_id_(std::move(installation_id)),
       clock_(std::move(clock)),
-      db_(std::move(db)) {}
+      db_(std::move(db)),
+      readers_(std::move(readers)) {}
+
+absl::Status Store::ReadWith(const std::function<absl::Status(Connection&)>& body) {
+  if (readers_ != nullptr) return readers_->Read(body);
+  absl::MutexLock lock(&mu_);
+  return body(*db_);
+}
 
 absl::Status Store::Transaction(const std::function<absl::Status()>& body, WriteMode mode) {
   int64_t revision = 0;
@@ -165,12 +177,23 @@ absl::Status Store::ExecForTesting(absl::string_view sql) {
 }
 
 absl::StatusOr<std::map<std::string, std::string>> Store::QueryPlansForTesting() {
-  absl::MutexLock lock(&mu_);
   std::map<std::string, std::string> plans;
-  for (const std::string& sql : db_->PreparedSql()) {
-    if (absl::StartsWith(sql, "EXPLAIN")) continue;
-    ASSIGN_OR_RETURN(plans[sql], db_->QueryPlan(sql));
+  auto add_plans = [&](Connection& db) -> absl::Status {
+    for (const std::string& sql : db.PreparedSql()) {
+      // Not EXPLAIN itself, nor a read transaction's BEGIN / COMMIT.
+      if (absl::StartsWith(sql, "EXPLAIN") || sql == "BEGIN" || sql == "COMMIT" ||
+          sql == "ROLLBACK") {
+        continue;
+      }
+      ASSIGN_OR_RETURN(plans[sql], db.QueryPlan(sql));
+    }
+    return absl::OkStatus();
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(add_plans(*db_));
   }
+  if (readers_ != nullptr) RETURN_IF_ERROR(readers_->ForEachConnectionForTesting(add_plans));
   return plans;
 }
 
@@ -265,28 +288,31 @@ absl::StatusOr<std::vector<EventRecord>> Store::ReadEvents(const EventRange& ran
   // Newest first from no bound: below every id.
   int64_t bound = range.bound;
   if (!range.oldest_first && bound == 0) bound = std::numeric_limits<int64_t>::max();
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-  if (one) st->Bind(1, range.experiment_id);
-  st->Bind(2, bound);
-  st->Bind(3, range.limit);
-  return st->ReadAll(ReadEvent);
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<EventRecord>> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare(sql));
+    if (one) st->Bind(1, range.experiment_id);
+    st->Bind(2, bound);
+    st->Bind(3, range.limit);
+    return st->ReadAll(ReadEvent);
+  });
 }
 
 absl::StatusOr<int64_t> Store::LatestRevision() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT coalesce(max(id), 0) FROM events"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> revision, st->ReadFirst(IntColumn(0)));
-  return revision.value_or(0);
+  return Read([&](Connection& db) -> absl::StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT coalesce(max(id), 0) FROM events"));
+    ASSIGN_OR_RETURN(std::optional<int64_t> revision, st->ReadFirst(IntColumn(0)));
+    return revision.value_or(0);
+  });
 }
 
 absl::StatusOr<std::string> Store::InstallationId() { return installation_id_; }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(absl::string_view key) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
-  st->Bind(1, key);
-  return st->ReadFirst(TextColumn(0));
+  return Read([&](Connection& db) -> absl::StatusOr<std::optional<std::string>> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT value FROM meta WHERE key = ?"));
+    st->Bind(1, key);
+    return st->ReadFirst(TextColumn(0));
+  });
 }
 
 absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
@@ -301,9 +327,11 @@ absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
 }
 
 absl::Status Store::CheckIntegrity() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("PRAGMA integrity_check"));
-  ASSIGN_OR_RETURN(std::optional<std::string> first, st->ReadFirst(TextColumn(0)));
+  ASSIGN_OR_RETURN(std::optional<std::string> first,
+                   Read([&](Connection& db) -> absl::StatusOr<std::optional<std::string>> {
+                     ASSIGN_OR_RETURN(Statement * st, db.Prepare("PRAGMA integrity_check"));
+                     return st->ReadFirst(TextColumn(0));
+                   }));
   std::string result = first.value_or("no result");
   if (result != "ok") {
     return absl::DataLossError(absl::StrCat("integrity check: ", result));

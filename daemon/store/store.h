@@ -8,10 +8,15 @@
 // from.
 //
 // Thread-safety: all methods are safe to call concurrently. There is one
-// connection and one writer: calls are serialised on one absl::Mutex (its
-// guarded state is annotated for clang's -Wthread-safety), each write is
-// one `BEGIN IMMEDIATE` transaction, and the commit listener runs after
-// commit, outside the lock.
+// writer connection: writes are serialised on one absl::Mutex (its guarded
+// state is annotated for clang's -Wthread-safety), each write is one
+// `BEGIN IMMEDIATE` transaction, and the commit listener runs after commit,
+// outside the lock. Reads of a database file take a connection of a small
+// pool of read-only ones (ReaderPool, WAL snapshots) and never wait for the
+// writer, a write transaction or each other (only for a free connection);
+// a read sees every write committed before it began. An in-memory database
+// (":memory:", tests) cannot be shared between connections: there reads
+// use the writer connection under the mutex, as writes do.
 //
 // Errors (besides INTERNAL for a broken database): NOT_FOUND for unknown ids,
 // ALREADY_EXISTS for a live name in use, FAILED_PRECONDITION when a
@@ -25,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -36,6 +42,7 @@
 #include "absl/time/time.h"
 #include "common/flag_schema.h"
 #include "common/label_selector.h"
+#include "daemon/store/reader_pool.h"
 #include "daemon/store/records.h"
 #include "daemon/store/sqlite.h"
 
@@ -73,6 +80,10 @@ struct OpenOptions {
   // it, allowing at most this long (what it could not check is logged);
   // zero: no check.
   absl::Duration integrity_check_budget = absl::ZeroDuration();
+  // Read-only connections reads use (ReaderPool) for a database file; 0:
+  // reads use the writer connection under the store's mutex, as they must
+  // for ":memory:" (benchmarks compare the two).
+  int reader_connections = 4;
 };
 
 // A consistent copy of the database, made by Store::Backup: a file already
@@ -150,6 +161,13 @@ struct SelectedExperiments {
 // (constraints included), then rolls it back: the caller gets what would be
 // stored, and nothing is written, announced or given an id.
 enum class WriteMode { kCommit, kDryRun };
+
+namespace internal_read {
+// T for a Store::Read body returning T or absl::StatusOr<T>.
+template <typename Body>
+using ResultType = typename sqlite_internal::Unwrap<
+    std::decay_t<std::invoke_result_t<Body&, Connection&>>>::type;
+}  // namespace internal_read
 
 class Store {
  public:
@@ -444,7 +462,7 @@ class Store {
   // the disk is full; the store's.
   absl::StatusOr<std::unique_ptr<BackupFile>> Backup();
 
-  // Runs `sql` on the store's current connection, e.g. "PRAGMA
+  // Runs `sql` on the store's writer connection, e.g. "PRAGMA
   // query_only=1", which makes SQLite refuse writes as read-only.
   absl::Status ExecForTesting(absl::string_view sql);
 
@@ -457,7 +475,21 @@ class Store {
   int64_t TransactionCountForTesting() const { return transactions_.load(); }
 
  private:
-  Store(std::string path, std::unique_ptr<Connection> db, Clock clock, std::string installation_id);
+  Store(std::string path, std::unique_ptr<Connection> db, std::unique_ptr<ReaderPool> readers,
+        Clock clock, std::string installation_id);
+
+  // Store::Read()
+  //
+  // Runs `body` (returning T or absl::StatusOr<T>) on a read connection in
+  // one read transaction (one snapshot for all its statements) and returns
+  // its result: on a connection of readers_ without the store's lock, or,
+  // without readers_, on the writer connection under mu_. `body` must only
+  // use the connection it is given (never db_) and must not call a public
+  // method of the store.
+  template <typename Body>
+  auto Read(Body&& body) -> absl::StatusOr<internal_read::ResultType<Body>>;
+  absl::Status ReadWith(const std::function<absl::Status(Connection&)>& body)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
   // returns OK, rolls back otherwise, then notifies the listener if events
@@ -481,10 +513,12 @@ class Store {
   absl::StatusOr<std::vector<EventRecord>> ReadEvents(const EventRange& range)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Errors: NOT_FOUND.
-  absl::StatusOr<ExperimentRecord> LoadExperiment(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Readers take the connection to read from: the writer's (under mu_,
+  // inside a Transaction) or a Read's.
+  absl::StatusOr<ExperimentRecord> LoadExperiment(Connection& db, int64_t id);
   absl::Status WriteExperiment(const ExperimentRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Errors: NOT_FOUND.
-  absl::StatusOr<JobRecord> LoadJob(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<JobRecord> LoadJob(Connection& db, int64_t id);
   absl::Status WriteJob(const JobRecord& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // UpdateJob's body. REQUIRES: inside Transaction.
   absl::StatusOr<JobRecord> MutateJobLocked(int64_t id, const JobMutation& mutate)
@@ -493,14 +527,14 @@ class Store {
   // The newest job of each of `experiments` that has any, in their order:
   // one query over the ids' range on jobs_by_experiment (not one per
   // experiment). REQUIRES: `experiments` ascending by id.
-  absl::StatusOr<std::vector<JobRecord>> LatestJobsLocked(
-      const std::vector<ExperimentRecord>& experiments) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<JobRecord>> LatestJobs(
+      Connection& db, const std::vector<ExperimentRecord>& experiments);
   // The experiments a selection addresses, by id.
   struct BulkCandidate;
-  absl::StatusOr<std::vector<BulkCandidate>> SelectLocked(const ExperimentSelection& selection,
-                                                          bool allow_deleted,
-                                                          const BulkOptions& options)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<BulkCandidate>> SelectCandidates(Connection& db,
+                                                              const ExperimentSelection& selection,
+                                                              bool allow_deleted,
+                                                              const BulkOptions& options);
   // BulkResult::experiments for `ids`. REQUIRES: inside Transaction.
   absl::Status LoadBulkRecords(BulkResult* result, const BulkOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -525,8 +559,8 @@ class Store {
                                                      absl::string_view key,
                                                      absl::string_view actor)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplateLocked(
-      absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplate(Connection& db,
+                                                                        absl::string_view name);
   // REQUIRES: inside Transaction.
   absl::Status SetRenderedTask(int64_t id, const std::string& rendered)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -551,11 +585,31 @@ class Store {
 
   // State below is protected by mu_.
   absl::Mutex mu_;
+  // The writer connection (and the reader without readers_).
   std::unique_ptr<Connection> db_ ABSL_GUARDED_BY(mu_);
   // Newest event id of the open transaction.
   int64_t pending_revision_ ABSL_GUARDED_BY(mu_) = 0;
   // Non-empty: writes are refused (read-only).
   std::string write_problem_ ABSL_GUARDED_BY(mu_);
+
+  // Read-only connections for Read; null for ":memory:" (or when
+  // OpenOptions::reader_connections is 0). Constant after construction.
+  // Declared after db_ so it closes first: the writer, closing last, still
+  // checkpoints the WAL into the database file as it did alone.
+  const std::unique_ptr<ReaderPool> readers_;
 };
+
+template <typename Body>
+auto Store::Read(Body&& body) -> absl::StatusOr<internal_read::ResultType<Body>> {
+  std::optional<internal_read::ResultType<Body>> out;
+  absl::Status status = ReadWith([&](Connection& db) -> absl::Status {
+    auto result = sqlite_internal::AsStatusOr(body(db));
+    if (!result.ok()) return result.status();
+    out = *std::move(result);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return *std::move(out);
+}
 
 }  // namespace skydeck::store

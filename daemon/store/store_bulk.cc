@@ -80,11 +80,12 @@ absl::Status RefuseLiveJobs(const auto& candidates, absl::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectLocked(
-    const ExperimentSelection& selection, bool allow_deleted, const BulkOptions& options) {
+absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
+    Connection& db, const ExperimentSelection& selection, bool allow_deleted,
+    const BulkOptions& options) {
   std::vector<BulkCandidate> out;
   for (int64_t id : selection.ids) {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(db, id));
     if (r.deleted() && !allow_deleted) {
       return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     }
@@ -96,7 +97,7 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectLocked(
     // The same scan as ListExperiments: reject a row on its cheap columns
     // before decoding the rest (only the search words need the rest).
     ASSIGN_OR_RETURN(Statement * st,
-                     db_->Prepare(absl::StrCat("SELECT ", kExperimentColumns,
+                     db.Prepare(absl::StrCat("SELECT ", kExperimentColumns,
                                                " FROM experiments e WHERE e.deleted_at IS NULL "
                                                "ORDER BY e.id")));
     size_t scanned = 0;
@@ -131,7 +132,7 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectLocked(
 absl::Status Store::LoadBulkRecords(BulkResult* result, const BulkOptions& options) {
   if (result->ids.size() > options.max_records) return absl::OkStatus();
   for (int64_t id : result->ids) {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     result->experiments.push_back(std::move(r));
   }
   return absl::OkStatus();
@@ -146,7 +147,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
-                     SelectLocked(selection, /*allow_deleted=*/false, options));
+                     SelectCandidates(*db_, selection, /*allow_deleted=*/false, options));
     int64_t now = clock_();
     // A plain UPDATE by rowid: a subquery in SET (for the run boundary)
     // made SQLite stage every row in a temporary table, which doubled the
@@ -196,7 +197,7 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
-                     SelectLocked(selection, /*allow_deleted=*/false, options));
+                     SelectCandidates(*db_, selection, /*allow_deleted=*/false, options));
     RETURN_IF_ERROR(RefuseLiveJobs(candidates, "delete"));
     int64_t now = clock_();
     ASSIGN_OR_RETURN(Statement * update,
@@ -227,7 +228,7 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
     ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
-                     SelectLocked(selection, /*allow_deleted=*/true, options));
+                     SelectCandidates(*db_, selection, /*allow_deleted=*/true, options));
     RETURN_IF_ERROR(RefuseLiveJobs(candidates, "purge"));
     ASSIGN_OR_RETURN(Statement * remove, db_->Prepare("DELETE FROM experiments WHERE id = ?"));
     for (const BulkCandidate& c : candidates) {
@@ -250,15 +251,16 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
 
 absl::StatusOr<SelectedExperiments> Store::SelectExperiments(const ExperimentSelection& selection,
                                                              bool allow_deleted) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
-                   SelectLocked(selection, allow_deleted, BulkOptions()));
-  SelectedExperiments out;
-  for (const BulkCandidate& c : candidates) {
-    out.ids.push_back(c.id);
-    if (c.live_job_id != 0) out.with_live_job.push_back(c.id);
-  }
-  return out;
+  return Read([&](Connection& db) -> absl::StatusOr<SelectedExperiments> {
+    ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
+                     SelectCandidates(db, selection, allow_deleted, BulkOptions()));
+    SelectedExperiments out;
+    for (const BulkCandidate& c : candidates) {
+      out.ids.push_back(c.id);
+      if (c.live_job_id != 0) out.with_live_job.push_back(c.id);
+    }
+    return out;
+  });
 }
 
 }  // namespace skydeck::store

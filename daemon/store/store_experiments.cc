@@ -55,10 +55,10 @@ bool Contains(const auto& values, const auto& value) {
 
 }  // namespace
 
-absl::StatusOr<ExperimentRecord> Store::LoadExperiment(int64_t id) {
+absl::StatusOr<ExperimentRecord> Store::LoadExperiment(Connection& db, int64_t id) {
   static const std::string kById =
       absl::StrCat("SELECT ", kExperimentColumns, " FROM experiments e WHERE e.id = ?");
-  return internal::ReadById(*db_, kById, id, ReadExperiment, "experiment");
+  return internal::ReadById(db, kById, id, ReadExperiment, "experiment");
 }
 
 absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
@@ -137,7 +137,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
         absl::StrCat("created with desired state ", Name(spec.desired_state)),
         std::string(actor)}));
     RETURN_IF_ERROR(InsertEvents(std::move(events), r.id));
-    ASSIGN_OR_RETURN(created, LoadExperiment(r.id));
+    ASSIGN_OR_RETURN(created, LoadExperiment(*db_, r.id));
     return absl::OkStatus();
   }, mode));
   if (mode == WriteMode::kDryRun) created.id = 0;  // the id was rolled back
@@ -145,62 +145,64 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
 }
 
 absl::StatusOr<ExperimentRecord> Store::GetExperiment(int64_t id) {
-  absl::MutexLock lock(&mu_);
-  return LoadExperiment(id);
+  return Read([&](Connection& db) { return LoadExperiment(db, id); });
 }
 
 absl::StatusOr<ExperimentRecord> Store::FindExperimentByName(absl::string_view name) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT id FROM experiments WHERE name = ? AND "
-                                "deleted_at IS NULL"));
-  st->Bind(1, name);
-  ASSIGN_OR_RETURN(std::optional<int64_t> id, st->ReadFirst(IntColumn(0)));
-  if (!id) return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
-  return LoadExperiment(*id);
+  return Read([&](Connection& db) -> absl::StatusOr<ExperimentRecord> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT id FROM experiments WHERE name = ? AND "
+                                  "deleted_at IS NULL"));
+    st->Bind(1, name);
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, st->ReadFirst(IntColumn(0)));
+    if (!id) return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
+    return LoadExperiment(db, *id);
+  });
 }
 
 absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) {
-  absl::MutexLock lock(&mu_);
-  // Label, state and name filters run here rather than in SQL: labels are a
-  // JSON column and selectors have set semantics. The scan stops as soon as
-  // the page is full, so a page costs O(rows skipped + limit). A skipped row
-  // costs only the read of the filtered columns, not a full decode: a page
-  // of a label 1 in 100 experiments carry, out of 10,000, 119 -> 32 ms
-  // (bench/README.md).
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat("SELECT ", kExperimentColumns,
-                                             " FROM experiments e WHERE e.id > ?1 AND "
-                                             "(?2 OR e.deleted_at IS NULL) ORDER BY e.id")));
-  st->Bind(1, q.after_id);
-  st->Bind(2, q.include_deleted);
-  ExperimentPage page;
-  RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::StatusOr<NextRow> {
-    ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(row));
-    if (!Contains(q.desired_states, f.desired_state) ||
-        !Contains(q.observed_states, f.observed_state) ||
-        !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels)) {
+  return Read([&](Connection& db) -> absl::StatusOr<ExperimentPage> {
+    // Label, state and name filters run here rather than in SQL: labels are a
+    // JSON column and selectors have set semantics. The scan stops as soon as
+    // the page is full, so a page costs O(rows skipped + limit). A skipped row
+    // costs only the read of the filtered columns, not a full decode: a page
+    // of a label 1 in 100 experiments carry, out of 10,000, 119 -> 32 ms
+    // (bench/README.md).
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat("SELECT ", kExperimentColumns,
+                                               " FROM experiments e WHERE e.id > ?1 AND "
+                                               "(?2 OR e.deleted_at IS NULL) ORDER BY e.id")));
+    st->Bind(1, q.after_id);
+    st->Bind(2, q.include_deleted);
+    ExperimentPage page;
+    RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::StatusOr<NextRow> {
+      ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(row));
+      if (!Contains(q.desired_states, f.desired_state) ||
+          !Contains(q.observed_states, f.observed_state) ||
+          !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels)) {
+        return NextRow::kContinue;
+      }
+      if (static_cast<int>(page.experiments.size()) == q.limit) {
+        page.next_after_id = page.experiments.back().id;
+        return NextRow::kStop;
+      }
+      ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
+      page.experiments.push_back(std::move(r));
       return NextRow::kContinue;
+    }));
+    if (q.include_latest_jobs) {
+      ASSIGN_OR_RETURN(page.latest_jobs, LatestJobs(db, page.experiments));
     }
-    if (static_cast<int>(page.experiments.size()) == q.limit) {
-      page.next_after_id = page.experiments.back().id;
-      return NextRow::kStop;
-    }
-    ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
-    page.experiments.push_back(std::move(r));
-    return NextRow::kContinue;
-  }));
-  if (q.include_latest_jobs) {
-    ASSIGN_OR_RETURN(page.latest_jobs, LatestJobsLocked(page.experiments));
-  }
-  return page;
+    return page;
+  });
 }
 
 absl::StatusOr<std::vector<int64_t>> Store::ListLiveExperimentIds() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT id FROM experiments WHERE "
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<int64_t>> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT id FROM experiments WHERE "
                                                 "deleted_at IS NULL ORDER BY id"));
-  return st->ReadAll(IntColumn(0));
+    return st->ReadAll(IntColumn(0));
+  });
 }
 
 absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutation& mutate,
@@ -217,7 +219,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id,
                                                    absl::string_view reason, WriteMode mode) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (r.deleted()) {
       return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     }
@@ -249,7 +251,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id,
     }
     RETURN_IF_ERROR(InsertEvents(std::move(events), id));
     RETURN_IF_ERROR(WriteExperiment(r));
-    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }, mode));
   return out;
@@ -267,7 +269,7 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
                                                    absl::string_view reason) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     if (r.current_job_id != 0) {
       out = std::move(r);  // already running: nothing to restart
@@ -284,7 +286,7 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
     RETURN_IF_ERROR(InsertEvent(
         NewEvent{id, 0, model::event::kDesiredStateChanged, "RunRequested", message,
                  std::string(actor)}));
-    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
   return out;
@@ -294,7 +296,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
                                                        const StatusMutation& mutate) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     ExperimentRecord before = r;
     std::vector<NewEvent> events;
     RETURN_IF_ERROR(mutate(r, &events));
@@ -306,7 +308,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
     r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvents(std::move(events), id));
-    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
   return out;
@@ -315,7 +317,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
 absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view actor) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     if (r.current_job_id != 0) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -327,7 +329,7 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
     RETURN_IF_ERROR(InsertEvent(
         NewEvent{id, 0, model::event::kDeleted, "Archived", "archived; jobs and events are kept",
                  std::string(actor)}));
-    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
   return out;
@@ -336,7 +338,7 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
 absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view actor) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (!r.deleted()) {
       return absl::FailedPreconditionError(absl::StrCat("experiment ", id, " is not deleted"));
     }
@@ -346,7 +348,7 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
     RETURN_IF_ERROR(
         InsertEvent(NewEvent{id, 0, model::event::kUndeleted, "Restored", "restored",
                              std::string(actor)}));
-    ASSIGN_OR_RETURN(out, LoadExperiment(id));
+    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
   return out;
@@ -354,7 +356,7 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
 
 absl::Status Store::Purge(int64_t id, absl::string_view actor) {
   return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(id));
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (r.current_job_id != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat("experiment ", id, " has a live job; stop it before purging"));
@@ -371,11 +373,12 @@ absl::Status Store::Purge(int64_t id, absl::string_view actor) {
 }
 
 absl::StatusOr<std::map<ObservedState, int64_t>> Store::CountByObservedState() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
-                                "deleted_at IS NULL GROUP BY observed_state"));
-  return internal::ReadCounts<ObservedState>(*st, ParseObservedState);
+  return Read([&](Connection& db) -> absl::StatusOr<std::map<ObservedState, int64_t>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
+                                  "deleted_at IS NULL GROUP BY observed_state"));
+    return internal::ReadCounts<ObservedState>(*st, ParseObservedState);
+  });
 }
 
 }  // namespace skydeck::store

@@ -86,7 +86,7 @@ absl::StatusOr<ExperimentRecord> Store::ImportExperiment(const ExperimentSpec& s
       written.experiment_id = r.id;
       RETURN_IF_ERROR(WriteJob(written));  // status, times, exit code, reason
     }
-    ASSIGN_OR_RETURN(imported, LoadExperiment(r.id));
+    ASSIGN_OR_RETURN(imported, LoadExperiment(*db_, r.id));
     return absl::OkStatus();
   }));
   return imported;

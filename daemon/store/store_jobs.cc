@@ -12,9 +12,9 @@ using internal::FlagsToJson;
 using internal::kJobColumns;
 using internal::ReadJob;
 
-absl::StatusOr<JobRecord> Store::LoadJob(int64_t id) {
+absl::StatusOr<JobRecord> Store::LoadJob(Connection& db, int64_t id) {
   static const std::string kById = absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?");
-  return internal::ReadById(*db_, kById, id, ReadJob, "job");
+  return internal::ReadById(db, kById, id, ReadJob, "job");
 }
 
 absl::Status Store::WriteJob(const JobRecord& j) {
@@ -104,7 +104,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     int64_t id = db_->LastInsertRowId();
     if (finish) {
       // What depends on the job's id and attempt (its name, SKYDECK_JOB).
-      ASSIGN_OR_RETURN(JobRecord inserted_job, LoadJob(id));
+      ASSIGN_OR_RETURN(JobRecord inserted_job, LoadJob(*db_, id));
       ASSIGN_OR_RETURN(std::string rendered, finish(inserted_job));
       RETURN_IF_ERROR(SetRenderedTask(id, rendered));
     }
@@ -112,7 +112,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
         job.experiment_id, id, model::event::kLaunchIntent, "Launching",
         absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend),
         std::string(actor)}));
-    ASSIGN_OR_RETURN(out, LoadJob(id));
+    ASSIGN_OR_RETURN(out, LoadJob(*db_, id));
     return absl::OkStatus();
   }));
   return out;
@@ -123,7 +123,7 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
                                                        const RenderIntent& finish) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(JobRecord before, LoadJob(id));
+    ASSIGN_OR_RETURN(JobRecord before, LoadJob(*db_, id));
     if (before.status != JobStatus::kLaunching || !before.backend_job_id.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat("job ", id, " has reached its backend; what it runs is fixed"));
@@ -154,7 +154,7 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
     st->Bind(17, snapshot.code_snapshot);
     RETURN_IF_ERROR(st->Run());
     if (finish) {
-      ASSIGN_OR_RETURN(JobRecord replaced, LoadJob(id));
+      ASSIGN_OR_RETURN(JobRecord replaced, LoadJob(*db_, id));
       ASSIGN_OR_RETURN(std::string rendered, finish(replaced));
       RETURN_IF_ERROR(SetRenderedTask(id, rendered));
     }
@@ -163,42 +163,45 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
         absl::StrCat("attempt ", before.attempt, " never reached the backend; it runs the "
                      "current spec: ", snapshot.command),
         std::string(actor)}));
-    ASSIGN_OR_RETURN(out, LoadJob(id));
+    ASSIGN_OR_RETURN(out, LoadJob(*db_, id));
     return absl::OkStatus();
   }));
   return out;
 }
 
 absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
-  absl::MutexLock lock(&mu_);
-  return LoadJob(id);
+  return Read([&](Connection& db) -> absl::StatusOr<JobRecord> {
+    return LoadJob(db, id);
+  });
 }
 
 absl::StatusOr<std::optional<JobRecord>> Store::LiveJob(int64_t experiment_id) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                             " FROM jobs WHERE experiment_id = ? AND "
-                                             "ended_at IS NULL")));
-  st->Bind(1, experiment_id);
-  return st->ReadFirst(ReadJob);
+  return Read([&](Connection& db) -> absl::StatusOr<std::optional<JobRecord>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                               " FROM jobs WHERE experiment_id = ? AND "
+                                               "ended_at IS NULL")));
+    st->Bind(1, experiment_id);
+    return st->ReadFirst(ReadJob);
+  });
 }
 
 absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
                                                        int64_t before_id, int limit) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                             " FROM jobs WHERE experiment_id = ?1 AND "
-                                             "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
-  st->Bind(1, experiment_id);
-  st->Bind(2, before_id);
-  st->Bind(3, limit);
-  return st->ReadAll(ReadJob);
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<JobRecord>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                               " FROM jobs WHERE experiment_id = ?1 AND "
+                                               "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
+    st->Bind(1, experiment_id);
+    st->Bind(2, before_id);
+    st->Bind(3, limit);
+    return st->ReadAll(ReadJob);
+  });
 }
 
-absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
-    const std::vector<ExperimentRecord>& experiments) {
+absl::StatusOr<std::vector<JobRecord>> Store::LatestJobs(
+    Connection& db, const std::vector<ExperimentRecord>& experiments) {
   if (experiments.empty()) return std::vector<JobRecord>{};
   // One query for the page: the newest job id per experiment over the page's
   // id range, read from jobs_by_experiment (a max per group on the index),
@@ -206,7 +209,7 @@ absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
   // fall inside the range too; their jobs are dropped below.
   ASSIGN_OR_RETURN(
       Statement * st,
-      db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
                                 " FROM jobs WHERE id IN (SELECT max(id) FROM jobs "
                                 "WHERE experiment_id BETWEEN ?1 AND ?2 "
                                 "GROUP BY experiment_id) ORDER BY experiment_id")));
@@ -224,29 +227,32 @@ absl::StatusOr<std::vector<JobRecord>> Store::LatestJobsLocked(
 }
 
 absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                             " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
-  return st->ReadAll(ReadJob);
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<JobRecord>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                               " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
+    return st->ReadAll(ReadJob);
+  });
 }
 
 absl::StatusOr<std::map<JobStatus, int64_t>> Store::CountLiveJobsByStatus() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
-                                "GROUP BY status"));
-  return internal::ReadCounts<JobStatus>(*st, ParseJobStatus);
+  return Read([&](Connection& db) -> absl::StatusOr<std::map<JobStatus, int64_t>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
+                                  "GROUP BY status"));
+    return internal::ReadCounts<JobStatus>(*st, ParseJobStatus);
+  });
 }
 
 absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
-  return st->ReadFirst(TextColumn(0));
+  return Read([&](Connection& db) -> absl::StatusOr<std::optional<std::string>> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
+    return st->ReadFirst(TextColumn(0));
+  });
 }
 
 absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& mutate) {
-  ASSIGN_OR_RETURN(JobRecord job, LoadJob(id));
+  ASSIGN_OR_RETURN(JobRecord job, LoadJob(*db_, id));
   JobRecord before = job;
   std::vector<NewEvent> events;
   RETURN_IF_ERROR(mutate(job, &events));

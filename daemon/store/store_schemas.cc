@@ -62,34 +62,37 @@ absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
 }
 
 absl::StatusOr<std::optional<FlagSchema>> Store::GetFlagSchema(absl::string_view base_command) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
-  st->Bind(1, base_command);
-  return st->ReadFirst(ReadSchema);
+  return Read([&](Connection& db) -> absl::StatusOr<std::optional<FlagSchema>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat(kCurrentSchemas, " AND s.base_command = ?")));
+    st->Bind(1, base_command);
+    return st->ReadFirst(ReadSchema);
+  });
 }
 
 absl::StatusOr<FlagSchema> Store::GetFlagSchemaVersion(absl::string_view base_command,
                                                        int64_t version) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT base_command, version, schema FROM flag_schemas "
-                                "WHERE base_command = ? AND version = ? AND deleted = 0"));
-  st->Bind(1, base_command);
-  st->Bind(2, version);
-  ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, st->ReadFirst(ReadSchema));
-  if (!schema) {
-    return absl::NotFoundError(absl::StrCat("flag schema \"", base_command, "\" version ",
-                                            version, " not found"));
-  }
-  return *std::move(schema);
+  return Read([&](Connection& db) -> absl::StatusOr<FlagSchema> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT base_command, version, schema FROM flag_schemas "
+                                  "WHERE base_command = ? AND version = ? AND deleted = 0"));
+    st->Bind(1, base_command);
+    st->Bind(2, version);
+    ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, st->ReadFirst(ReadSchema));
+    if (!schema) {
+      return absl::NotFoundError(absl::StrCat("flag schema \"", base_command, "\" version ",
+                                              version, " not found"));
+    }
+    return *std::move(schema);
+  });
 }
 
 absl::StatusOr<std::vector<FlagSchema>> Store::ListFlagSchemas() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare(absl::StrCat(kCurrentSchemas, " ORDER BY s.base_command")));
-  return st->ReadAll(ReadSchema);
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<FlagSchema>> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat(kCurrentSchemas, " ORDER BY s.base_command")));
+    return st->ReadAll(ReadSchema);
+  });
 }
 
 absl::StatusOr<int64_t> Store::DeleteFlagSchema(absl::string_view base_command,

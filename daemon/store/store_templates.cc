@@ -48,9 +48,9 @@ absl::Status NoSuchTemplate(absl::string_view name) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<TaskTemplateRecord>> Store::CurrentTaskTemplateLocked(
-    absl::string_view name) {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " AND t.name = ?")));
+absl::StatusOr<std::optional<TaskTemplateRecord>> Store::CurrentTaskTemplate(
+    Connection& db, absl::string_view name) {
+  ASSIGN_OR_RETURN(Statement * st, db.Prepare(absl::StrCat(kCurrentTemplates, " AND t.name = ?")));
   st->Bind(1, name);
   return st->ReadFirst(ReadTemplate);
 }
@@ -60,7 +60,7 @@ absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
     const std::map<std::string, CodeSnapshotRef>& mounts) {
   AppliedTemplate out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplate(*db_, name));
     if (current && current->yaml == yaml && SameSnapshotIds(current->mount_snapshots, mounts)) {
       out = AppliedTemplate{*current, false};
       return absl::OkStatus();
@@ -88,38 +88,41 @@ absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
 }
 
 absl::StatusOr<std::optional<TaskTemplateRecord>> Store::GetTaskTemplate(absl::string_view name) {
-  absl::MutexLock lock(&mu_);
-  return CurrentTaskTemplateLocked(name);
+  return Read([&](Connection& db) -> absl::StatusOr<std::optional<TaskTemplateRecord>> {
+    return CurrentTaskTemplate(db, name);
+  });
 }
 
 absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_view name,
                                                                  int64_t version) {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT name, version, yaml, actor, created_at, mount_snapshots "
-                                "FROM task_templates WHERE name = ? AND version = ? AND "
-                                "deleted = 0"));
-  st->Bind(1, name);
-  st->Bind(2, version);
-  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> r, st->ReadFirst(ReadTemplate));
-  if (!r) {
-    return absl::NotFoundError(
-        absl::StrCat("task template \"", name, "\" version ", version, " not found"));
-  }
-  return *std::move(r);
+  return Read([&](Connection& db) -> absl::StatusOr<TaskTemplateRecord> {
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT name, version, yaml, actor, created_at, mount_snapshots "
+                                  "FROM task_templates WHERE name = ? AND version = ? AND "
+                                  "deleted = 0"));
+    st->Bind(1, name);
+    st->Bind(2, version);
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> r, st->ReadFirst(ReadTemplate));
+    if (!r) {
+      return absl::NotFoundError(
+          absl::StrCat("task template \"", name, "\" version ", version, " not found"));
+    }
+    return *std::move(r);
+  });
 }
 
 absl::StatusOr<std::vector<TaskTemplateRecord>> Store::ListTaskTemplates() {
-  absl::MutexLock lock(&mu_);
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
-  return st->ReadAll(ReadTemplate);
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<TaskTemplateRecord>> {
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
+    return st->ReadAll(ReadTemplate);
+  });
 }
 
 absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
                                                   absl::string_view actor) {
   int64_t version = 0;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplateLocked(name));
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplate(*db_, name));
     if (!current) return NoSuchTemplate(name);
     // An experiment naming a deleted template could never launch again.
     ASSIGN_OR_RETURN(Statement * users,
@@ -146,18 +149,19 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
 }
 
 absl::StatusOr<std::set<std::string>> Store::ReferencedCodeSnapshots() {
-  absl::MutexLock lock(&mu_);
-  std::set<std::string> ids;
-  // Three small scans; the collector runs them once an hour.
-  for (const char* sql :
-       {"SELECT json_extract(code_snapshot, '$.id') FROM experiments WHERE code_snapshot != ''",
-        "SELECT DISTINCT code_snapshot FROM jobs WHERE code_snapshot != ''",
-        "SELECT json_extract(value, '$.id') FROM task_templates, "
-        "json_each(task_templates.mount_snapshots)"}) {
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-    RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) { ids.insert(row.ColumnText(0)); }));
-  }
-  return ids;
+  return Read([&](Connection& db) -> absl::StatusOr<std::set<std::string>> {
+    std::set<std::string> ids;
+    // Three small scans; the collector runs them once an hour.
+    for (const char* sql :
+         {"SELECT json_extract(code_snapshot, '$.id') FROM experiments WHERE code_snapshot != ''",
+          "SELECT DISTINCT code_snapshot FROM jobs WHERE code_snapshot != ''",
+          "SELECT json_extract(value, '$.id') FROM task_templates, "
+          "json_each(task_templates.mount_snapshots)"}) {
+      ASSIGN_OR_RETURN(Statement * st, db.Prepare(sql));
+      RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) { ids.insert(row.ColumnText(0)); }));
+    }
+    return ids;
+  });
 }
 
 }  // namespace skydeck::store
