@@ -35,6 +35,7 @@
 #include "daemon/service/watch_hub.h"
 #include "daemon/snapshots/snapshot_collector.h"
 #include "daemon/snapshots/snapshot_store.h"
+#include "daemon/store/state_counts.h"
 #include "daemon/store/store.h"
 #include "daemon/workload/secret_source.h"
 
@@ -127,6 +128,7 @@ class Daemon {
   absl::Duration poll_interval_;
   std::unique_ptr<workload::SecretSource> secrets_;
   std::unique_ptr<reconcile::Controller> controller_;
+  std::unique_ptr<store::StateCounts> state_counts_;
   std::unique_ptr<service::SkyDeckService> api_;
   metrics::GrpcServerMetrics grpc_metrics_;  // outlives the server
   std::unique_ptr<grpc::Server> server_;

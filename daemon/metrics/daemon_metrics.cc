@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/prometheus_text.h"
+#include "common/status_macros.h"
 #include "common/states.h"
 
 namespace skydeck::metrics {
@@ -37,11 +38,19 @@ void RenderController(const reconcile::ControllerStats& stats, const std::string
               static_cast<double>(stats.launches_error));
 }
 
-void RenderLiveJobs(store::Store& store, PrometheusText* out) {
-  out->Family("skydeck_live_jobs", MetricType::kGauge, "Live jobs by status.");
+absl::StatusOr<std::map<JobStatus, int64_t>> LiveJobCounts(const DaemonMetricSources& sources) {
+  if (sources.counts != nullptr) {
+    ASSIGN_OR_RETURN(store::StateCountsSnapshot counts, sources.counts->Latest());
+    return counts.live_jobs_by_status;
+  }
   // Counted in SQL: a scrape must not decode every live job under the
   // store's lock.
-  auto live = store.CountLiveJobsByStatus();
+  return sources.store->CountLiveJobsByStatus();
+}
+
+void RenderLiveJobs(const DaemonMetricSources& sources, PrometheusText* out) {
+  out->Family("skydeck_live_jobs", MetricType::kGauge, "Live jobs by status.");
+  auto live = LiveJobCounts(sources);
   if (!live.ok()) return;
   // Every live status from 0, so a series does not vanish when its last job
   // moves on (a vanished series reads as "no data", not as 0).
@@ -66,7 +75,7 @@ std::string DaemonMetrics(const DaemonMetricSources& sources) {
   if (sources.controller != nullptr) {
     RenderController(sources.controller->stats(), sources.backend_name, &out);
   }
-  if (sources.store != nullptr) RenderLiveJobs(*sources.store, &out);
+  if (sources.store != nullptr) RenderLiveJobs(sources, &out);
   return out.text();
 }
 

@@ -30,6 +30,7 @@
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
 #include "daemon/reconcile/controller.h"
+#include "daemon/store/state_counts.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::metrics {
@@ -38,6 +39,9 @@ namespace skydeck::metrics {
 // left out.
 struct DaemonMetricSources {
   store::Store* store = nullptr;
+  // Live jobs come from these counts when set (a scrape then reads memory,
+  // at most StateCounts' interval behind); from the store otherwise.
+  store::StateCounts* counts = nullptr;
   const reconcile::Controller* controller = nullptr;
   // The backend's name() for skydeck_backend_polls_total.
   std::string backend_name;

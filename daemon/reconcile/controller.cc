@@ -82,11 +82,6 @@ void Controller::Start() {
     absl::MutexLock lock(&mu_);
     backend_info_ = backend_->Probe();
   }
-  // Every experiment once at start: resolves launch intents left by a crash
-  // and picks up desired-state changes made while the daemon was down.
-  if (auto ids = store_->ListLiveExperimentIds(); ids.ok()) {
-    for (int64_t id : *ids) queue_.Add(id, ReconcileQueue::Priority::kResync);
-  }
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
   }
@@ -185,17 +180,42 @@ std::set<int64_t> Controller::BackedOff() const {
 }
 
 void Controller::ResyncLoop() {
+  // Every experiment once at start: resolves launch intents left by a crash
+  // and picks up desired-state changes made while the daemon was down. As
+  // fast as the workers go, but after start-up, not before serving.
+  if (!ResyncAll(absl::ZeroDuration())) return;
   while (SleepFor(options_.resync_interval)) {
-    auto ids = store_->ListLiveExperimentIds();
-    if (!ids.ok()) continue;
+    if (!ResyncAll(options_.resync_interval / 2)) return;
+  }
+}
+
+bool Controller::ResyncAll(absl::Duration spread) {
+  absl::StatusOr<std::vector<int64_t>> ids = store_->ListLiveExperimentIds();
+  if (!ids.ok()) {
+    LogWarn("resync cannot list experiments", {{"error", StatusText(ids.status())}});
+    return true;
+  }
+  const size_t batches = (ids->size() + kResyncBatch - 1) / kResyncBatch;
+  const absl::Duration per_batch = batches == 0 ? absl::ZeroDuration() : spread / batches;
+  for (size_t start = 0; start < ids->size(); start += kResyncBatch) {
+    const absl::Time next = absl::Now() + per_batch;
     // Experiments in error backoff wait for it: re-adding them here would
     // retry every failing experiment at once each interval, a burst
     // against a backend that is already failing.
     std::set<int64_t> backed_off = BackedOff();
-    for (int64_t id : *ids) {
-      if (backed_off.count(id) == 0) queue_.Add(id, ReconcileQueue::Priority::kResync);
+    std::vector<int64_t> batch;
+    for (size_t i = start; i < std::min(ids->size(), start + kResyncBatch); ++i) {
+      if (backed_off.count((*ids)[i]) == 0) batch.push_back((*ids)[i]);
+    }
+    queue_.AddMany(batch, ReconcileQueue::Priority::kResync);
+    // The next batch once this one is mostly done and its share of the
+    // spread has passed.
+    while (queue_.Depth() > kResyncBatch / 2 || absl::Now() < next) {
+      const absl::Duration left = next - absl::Now();
+      if (!SleepFor(std::clamp(left, absl::Milliseconds(2), absl::Milliseconds(50)))) return false;
     }
   }
+  return true;
 }
 
 absl::StatusOr<int> Controller::Refresh() { return poller_.PollOnce(); }

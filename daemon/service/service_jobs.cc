@@ -119,10 +119,12 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
     pb::Health* h = resp->mutable_health();
     h->set_version(version_);
     ToProtoTime(start_ms_, h->mutable_start_time());
-    ASSIGN_OR_RETURN(int64_t revision, store_->LatestRevision());
-    h->set_revision(revision);
-    ASSIGN_OR_RETURN(auto counts, store_->CountByObservedState());
-    for (const auto& [state, n] : counts) {
+    // From memory: the hub holds the newest committed revision, and the
+    // counts are kept by a background count (state_counts.h), so a health
+    // poll never scans the experiments table.
+    h->set_revision(hub_->revision());
+    ASSIGN_OR_RETURN(store::StateCountsSnapshot counts, counts_->Latest());
+    for (const auto& [state, n] : counts.experiments_by_state) {
       (*h->mutable_experiments_by_state())[std::string(Name(state))] = n;
     }
     h->set_status(pb::Health::STATUS_SERVING);

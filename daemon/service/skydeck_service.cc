@@ -47,7 +47,11 @@ absl::StatusOr<std::string> ActorFromContext(const grpc::ServerContext& ctx) {
 SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
                                std::string version, int64_t start_ms, std::string token)
     : store_(store), hub_(hub), control_(control), version_(std::move(version)),
-      start_ms_(start_ms), token_(std::move(token)) {}
+      start_ms_(start_ms), token_(std::move(token)),
+      own_counts_(std::make_unique<store::StateCounts>(
+          store::StateCounts::CountThroughStore(store), [hub] { return hub->revision(); },
+          store::StateCounts::kDefaultInterval)),
+      counts_(own_counts_.get()) {}
 
 grpc::Status SkyDeckService::Handle(grpc::ServerContext& ctx,
                                     const std::function<absl::Status()>& body) {

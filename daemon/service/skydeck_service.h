@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/reconcile/control_plane.h"
 #include "daemon/service/watch_hub.h"
+#include "daemon/store/state_counts.h"
 #include "daemon/store/store.h"
 #include "skydeck/v1/service.grpc.pb.h"
 
@@ -122,6 +124,14 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // uploading is snapshotted by the daemon from its own file system.
   // REQUIRES: called before the service is serving.
   void set_code_snapshots(snapshots::SnapshotStore* store, bool snapshot_backend);
+
+  // The counts GetHealth answers from (state_counts.h; not owned, outlives
+  // the service; the daemon's are kept by their thread). Without, the
+  // service's own, never started: the first GetHealth counts through the
+  // store, later ones answer that count (tests). REQUIRES: called before
+  // the service is serving.
+  void set_state_counts(store::StateCounts* counts) { counts_ = counts; }
+  store::StateCounts& state_counts() { return *counts_; }
 
  private:
   // Checks the caller's token, runs `body`, maps its status to gRPC and
@@ -236,6 +246,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   std::string default_template_;
   snapshots::SnapshotStore* snapshots_ = nullptr;
   bool snapshot_backend_ = false;
+  std::unique_ptr<store::StateCounts> own_counts_;
+  store::StateCounts* counts_;
 };
 
 // The caller's name from metadata `x-skydeck-actor`, "anonymous" when absent.

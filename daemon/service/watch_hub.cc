@@ -24,6 +24,11 @@ void WatchHub::Close() {
   closed_ = true;
 }
 
+int64_t WatchHub::revision() const {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
 bool WatchHub::closed() const {
   absl::MutexLock lock(&mu_);
   return closed_;

@@ -29,6 +29,8 @@ class WatchHub {
   // Wakes every waiter for good (daemon shutdown).
   void Close() ABSL_LOCKS_EXCLUDED(mu_);
   bool closed() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The newest revision published (the store's latest event id).
+  int64_t revision() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   // Waiters block in mu_.Await: releasing mu_ after an update re-checks

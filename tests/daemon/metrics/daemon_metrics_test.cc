@@ -24,6 +24,7 @@ struct DaemonMetricsFixture {
   reconcile::FakeBackend* fake;  // owned by `backend`
   std::unique_ptr<MeteredBackend> backend;
   std::unique_ptr<reconcile::Controller> controller;
+  store::StateCounts* counts = nullptr;  // live jobs from the store when null
 
   std::mutex mu;
   std::condition_variable changed;
@@ -89,6 +90,7 @@ struct DaemonMetricsFixture {
 
   testing::Exposition Scrape() {
     std::string text = DaemonMetrics({.store = store.get(),
+                                      .counts = counts,
                                       .controller = controller.get(),
                                       .backend_name = backend->name(),
                                       .grpc = &grpc,
@@ -191,6 +193,28 @@ TEST_CASE("experiments waiting for a worker count in the queue depth", "[metrics
   CHECK(e.Value("skydeck_reconcile_queue_depth") == 0);
   CHECK(e.Value("skydeck_reconciles_total", {{"outcome", "ok"}}) >= 3);
   CHECK(e.Value("skydeck_backend_launches_total", {{"outcome", "ok"}}) == 3);
+}
+
+TEST_CASE("live jobs come from the background counts when the daemon has them",
+          "[metrics][daemon]") {
+  DaemonMetricsFixture f;
+  f.Create("a");  // no controller: no job, so the store's count would be 0
+  int calls = 0;
+  store::StateCounts counts(
+      [&]() -> absl::StatusOr<store::StateCountsSnapshot> {
+        ++calls;
+        store::StateCountsSnapshot s;
+        s.live_jobs_by_status[JobStatus::kRunning] = 7;
+        return s;
+      },
+      [] { return int64_t{0}; }, absl::Hours(1));
+  f.counts = &counts;
+  for (int i = 0; i < 3; ++i) {
+    testing::Exposition e = f.Scrape();
+    CHECK(e.Value("skydeck_live_jobs", {{"status", "RUNNING"}}) == 7);
+    CHECK(e.Value("skydeck_live_jobs", {{"status", "PENDING"}}) == 0);
+  }
+  CHECK(calls == 1);  // three scrapes, one count
 }
 
 }  // namespace

@@ -313,6 +313,29 @@ TEST_CASE_METHOD(ControllerFixture, "the periodic resync reconciles every live e
   CHECK(backend.launched_names.size() == 1);
 }
 
+TEST_CASE_METHOD(ControllerFixture, "the start-up resync hands the queue a batch at a time",
+                 "[reconcile][controller]") {
+  // Stopped experiments: every reconcile is a quick no-launch one.
+  const int n = kResyncBatch * 4;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < n; ++i) {
+    ids.push_back(Create("e" + std::to_string(i), DesiredState::kStopped));
+  }
+  Start(Options());
+  // Sampled while the pass goes on: never the whole table at once (it was
+  // all n, added before Start returned), at most a batch past the half
+  // batch the resync waits for.
+  size_t deepest = 0;
+  REQUIRE(WaitFor([&] {
+    deepest = std::max(deepest, controller->stats().queue_depth);
+    for (int64_t id : ids) {
+      if (Reconciles(id) == 0) return false;
+    }
+    return true;
+  }));
+  CHECK(deepest <= static_cast<size_t>(kResyncBatch + kResyncBatch / 2));
+}
+
 TEST_CASE_METHOD(ControllerFixture,
                  "reconcile errors back off per experiment and mark only it Degraded",
                  "[reconcile][controller]") {

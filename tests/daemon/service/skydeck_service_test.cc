@@ -358,5 +358,24 @@ TEST_CASE("health reports counts and the revision", "[service]") {
   CHECK(resp.health().revision() == 2);
 }
 
+TEST_CASE("GetHealth answers from the background counts, not a count per call") {
+  ServiceFixture f;
+  f.Create("h1");
+  pb::GetHealthResponse first;
+  REQUIRE(f.stub().GetHealth(ServiceFixture::Ctx().get(), pb::GetHealthRequest(), &first).ok());
+  REQUIRE(first.health().experiments_by_state().at("IDLE") == 1);
+  // A change the counts have not caught up with (nothing recounts here:
+  // the counts were never started): the revision is current, the counts
+  // are the earlier ones.
+  f.Create("h2");
+  for (int i = 0; i < 50; ++i) {
+    pb::GetHealthResponse resp;
+    REQUIRE(f.stub().GetHealth(ServiceFixture::Ctx().get(), pb::GetHealthRequest(), &resp).ok());
+    CHECK(resp.health().revision() == 2);
+    CHECK(resp.health().experiments_by_state().at("IDLE") == 1);
+  }
+  CHECK(f.service().state_counts().counts_taken() == 1);
+}
+
 }  // namespace
 }  // namespace skydeck::service
