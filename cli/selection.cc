@@ -93,13 +93,15 @@ absl::StatusOr<BulkTarget> BulkTargetOf(CommandContext& ctx, const Selection& se
   for (pb::ObservedState s : states.observed) filter.add_observed_states(s);
   if (selection.all && !selection.yes) {
     // The count from health: listing 100,000 experiments to count them
-    // would take longer than the change itself.
+    // would take longer than the change itself. Health counts are up to a
+    // few seconds old, so even a count of 0 asks: experiments created a
+    // moment ago may not be in it yet.
     pb::GetHealthResponse health;
     RETURN_IF_ERROR(ctx.client().Call(&pb::SkyDeck::Stub::GetHealth, pb::GetHealthRequest(),
                                       &health));
     int64_t live = 0;
     for (const auto& [state, count] : health.health().experiments_by_state()) live += count;
-    if (live > 0) RETURN_IF_ERROR(Confirm(verb, live));
+    RETURN_IF_ERROR(Confirm(verb, live));
   }
   return target;
 }
