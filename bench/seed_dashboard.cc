@@ -23,7 +23,10 @@
 namespace {
 
 using namespace skydeck::store;
+using skydeck::ExperimentSpec;
+using skydeck::JobRecord;
 using skydeck::JobStatus;
+using skydeck::NewEvent;
 
 void Check(const absl::Status& s, const char* what) {
   if (!s.ok()) {

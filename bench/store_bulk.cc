@@ -29,6 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using skydeck::DesiredState;
+using skydeck::ExperimentSpec;
 using namespace skydeck::store;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }

@@ -5,11 +5,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/label_selector.h"
-#include "common/proto_convert.h"
-#include "common/states.h"
+#include "common/model/label_selector.h"
+#include "common/model/proto_convert.h"
+#include "common/model/states.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 
 namespace skydeck::cli {
 

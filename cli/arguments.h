@@ -19,14 +19,14 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/flag_value.h"
+#include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::cli {
 
 namespace pb = ::skydeck::v1;
 
-// `k=v` / `k:=v` words (common/flag_value.h typing), keys checked with
+// `k=v` / `k:=v` words (common/model/flag_value.h typing), keys checked with
 // ValidateFlagKey. A key given twice is an error: silently keeping one of
 // two values hides a typo.
 absl::StatusOr<FlagMap> ParseFlagAssignments(const std::vector<std::string>& words);
@@ -38,7 +38,7 @@ absl::StatusOr<std::vector<std::string>> ParseFlagKeys(const std::vector<std::st
 absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
     const std::vector<std::string>& words);
 
-// Checks a label selector's syntax (common/label_selector.h); the text
+// Checks a label selector's syntax (common/model/label_selector.h); the text
 // itself is sent, so the daemon applies exactly what the user wrote.
 absl::Status CheckLabelSelector(absl::string_view selector);
 

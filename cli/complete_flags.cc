@@ -9,8 +9,8 @@
 
 #include "absl/strings/match.h"
 #include "cli/command.h"
-#include "common/flag_value.h"
-#include "common/proto_convert.h"
+#include "common/model/flag_value.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {

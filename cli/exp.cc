@@ -25,12 +25,12 @@
 #include "cli/selection.h"
 #include "cli/wait.h"
 #include "cli/workload_args.h"
-#include "common/command_line.h"
-#include "common/label_selector.h"
+#include "common/model/command_line.h"
+#include "common/model/label_selector.h"
 #include "cli/views.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 
 namespace skydeck::cli {
 namespace {

@@ -11,7 +11,7 @@
 #include "cli/logs.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 
 namespace skydeck::cli {
 namespace {

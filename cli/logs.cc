@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ansi_text.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {

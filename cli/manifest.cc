@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/views.h"
-#include "common/flag_value.h"
-#include "common/proto_convert.h"
+#include "common/model/flag_value.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 #include "common/yaml_load_all.h"
 

@@ -1,7 +1,7 @@
 // File: cli/schema.cc
 //
 // `skydeck schema import|apply|get|delete`: declared flag schemas per base
-// command (common/flag_schema.h). `import` converts a JSON Schema (as
+// command (common/model/flag_schema.h). `import` converts a JSON Schema (as
 // Pydantic emits it) on the client and applies the result; `apply` reads the
 // native format (JSON or YAML).
 #include <fstream>
@@ -18,9 +18,9 @@
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
 #include "cli/views.h"
-#include "common/flag_schema.h"
-#include "common/json_schema_import.h"
-#include "common/proto_convert.h"
+#include "common/model/flag_schema.h"
+#include "common/model/json_schema_import.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {

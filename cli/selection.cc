@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/arguments.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 
 namespace skydeck::cli {
 

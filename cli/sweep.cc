@@ -19,7 +19,7 @@
 #include "cli/sweep_plan.h"
 #include "cli/views.h"
 #include "cli/workload_args.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 
 namespace skydeck::cli {

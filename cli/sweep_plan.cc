@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 
 namespace skydeck::cli {
 namespace {

@@ -1,7 +1,7 @@
 // File: cli/template.cc
 //
 // `skydeck template apply|get|list|delete`: task templates, SkyPilot task
-// YAML stored in the daemon under a name (common/task_template.h). `apply
+// YAML stored in the daemon under a name (common/model/task_template.h). `apply
 // -f task.yaml` takes a SkyPilot user's existing task file as it is, minus
 // `run` and `num_nodes` (the experiment's); the name is --name, else the
 // YAML's own `name:`, else the file's base name.
@@ -26,7 +26,7 @@
 #include "cli/workload_args.h"
 #include "common/code_manifest.h"
 #include "common/status_macros.h"
-#include "common/task_template.h"
+#include "common/model/task_template.h"
 
 namespace skydeck::cli {
 namespace {

@@ -11,7 +11,7 @@
 #include "cli/terminal.h"
 #include "common/code_manifest.h"
 #include "common/model/conditions.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/time_util.h"
 
 namespace skydeck::cli {

@@ -18,7 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "cli/output.h"
-#include "common/flag_value.h"
+#include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
 #include "skydeck/v1/service.pb.h"
 

@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
-#include "common/workdir.h"
+#include "common/model/validation.h"
+#include "common/model/workdir.h"
 
 namespace skydeck::cli {
 

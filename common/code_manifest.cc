@@ -10,7 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/quote_for_error.h"
 
 namespace skydeck {
 namespace {

@@ -161,8 +161,8 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
   BackendFacts facts;
   facts.requested = o.backend;
   ASSIGN_OR_RETURN(facts.recorded, store.GetMeta(kBackendMetaKey));
-  ASSIGN_OR_RETURN(std::vector<store::JobRecord> live, store.ListLiveJobs());
-  for (const store::JobRecord& job : live) facts.live_jobs[job.backend].push_back(job.id);
+  ASSIGN_OR_RETURN(std::vector<JobRecord> live, store.ListLiveJobs());
+  for (const JobRecord& job : live) facts.live_jobs[job.backend].push_back(job.id);
   ASSIGN_OR_RETURN(facts.newest_job_backend, store.NewestJobBackend());
   facts.skypilot_endpoint = backend::skypilot::ResolveEndpoint(o.skypilot_endpoint);
   absl::Status probe_error;

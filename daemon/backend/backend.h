@@ -24,8 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/states.h"
-#include "common/workdir.h"
+#include "common/model/states.h"
+#include "common/model/workdir.h"
 #include "daemon/backend/log_tail.h"
 
 namespace skydeck::backend {
@@ -48,7 +48,7 @@ struct JobSpec {
   // the key for Find after a crash.
   std::string name;
   // The exact command line, flags rendered and shell-quoted
-  // (common/command_line.h). Run by /bin/sh.
+  // (common/model/command_line.h). Run by /bin/sh.
   std::string command;
   int nodes = 1;
   int gpus_per_node = 0;
@@ -76,7 +76,7 @@ struct JobSpec {
   // The code snapshot of each local file_mounts source of the template,
   // by the source as written in template_yaml.
   std::map<std::string, CodeRef> mount_snapshots;
-  // The task template's YAML (common/task_template.h) whose SkyPilot-only
+  // The task template's YAML (common/model/task_template.h) whose SkyPilot-only
   // fields (resources, file_mounts, volumes, config) the task starts from;
   // its envs, secrets, setup and workdir are already merged into the
   // fields above. Empty: no template.

@@ -4,7 +4,7 @@
 
 #include "common/prometheus_text.h"
 #include "common/status_macros.h"
-#include "common/states.h"
+#include "common/model/states.h"
 
 namespace skydeck::metrics {
 namespace {

@@ -2,22 +2,22 @@
 
 namespace skydeck::reconcile {
 
-const store::Condition* FindCondition(const std::vector<store::Condition>& conditions,
+const skydeck::Condition* FindCondition(const std::vector<skydeck::Condition>& conditions,
                                       absl::string_view type) {
-  for (const store::Condition& c : conditions) {
+  for (const skydeck::Condition& c : conditions) {
     if (c.type == type) return &c;
   }
   return nullptr;
 }
 
-bool ConditionTrue(const std::vector<store::Condition>& conditions, absl::string_view type) {
-  const store::Condition* c = FindCondition(conditions, type);
+bool ConditionTrue(const std::vector<skydeck::Condition>& conditions, absl::string_view type) {
+  const skydeck::Condition* c = FindCondition(conditions, type);
   return c != nullptr && c->status;
 }
 
-void SetCondition(std::vector<store::Condition>& conditions, absl::string_view type, bool status,
+void SetCondition(std::vector<skydeck::Condition>& conditions, absl::string_view type, bool status,
                   absl::string_view reason, absl::string_view message, int64_t now_ms) {
-  for (store::Condition& c : conditions) {
+  for (skydeck::Condition& c : conditions) {
     if (c.type != type) continue;
     if (c.status != status) c.last_transition_ms = now_ms;
     c.status = status;
@@ -25,7 +25,7 @@ void SetCondition(std::vector<store::Condition>& conditions, absl::string_view t
     c.message = std::string(message);
     return;
   }
-  conditions.push_back(store::Condition{std::string(type), status, std::string(reason),
+  conditions.push_back(skydeck::Condition{std::string(type), status, std::string(reason),
                                         std::string(message), now_ms});
 }
 

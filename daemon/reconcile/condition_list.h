@@ -10,20 +10,20 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
 // The condition of `type`, or null when the list has none.
-const store::Condition* FindCondition(const std::vector<store::Condition>& conditions,
+const skydeck::Condition* FindCondition(const std::vector<skydeck::Condition>& conditions,
                                       absl::string_view type);
 
 // Whether the condition of `type` is present and true.
-bool ConditionTrue(const std::vector<store::Condition>& conditions, absl::string_view type);
+bool ConditionTrue(const std::vector<skydeck::Condition>& conditions, absl::string_view type);
 
 // Sets (or adds) the condition of `type`; its last_transition_ms becomes
 // `now_ms` when it is added or its status changes.
-void SetCondition(std::vector<store::Condition>& conditions, absl::string_view type, bool status,
+void SetCondition(std::vector<skydeck::Condition>& conditions, absl::string_view type, bool status,
                   absl::string_view reason, absl::string_view message, int64_t now_ms);
 
 }  // namespace skydeck::reconcile

@@ -14,7 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/backend/log_tail.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
@@ -68,7 +68,7 @@ class ControlPlane {
   // Errors: FAILED_PRECONDITION (something is missing) or INVALID_ARGUMENT
   // (this backend can never run it), with a message that says how to fix
   // it; the store's.
-  virtual absl::Status CheckLaunchable(const store::ExperimentSpec& spec) = 0;
+  virtual absl::Status CheckLaunchable(const ExperimentSpec& spec) = 0;
 
   // Why a client's working directory should not become a new experiment's
   // workdir by default (CreateExperimentRequest.default_workdir), e.g. the
@@ -86,7 +86,7 @@ class ControlPlane {
   // started (its status in the message), and for a job that ended without
   // a log on the backend (its recorded failure in the message); the
   // backend's.
-  virtual absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
+  virtual absl::StatusOr<JobRecord> StreamLogs(const JobRecord& job, bool follow,
                                                       const backend::LogTail& tail,
                                                       const LogSinks& sinks,
                                                       const std::function<bool()>& cancelled) = 0;

@@ -19,7 +19,7 @@ std::function<int64_t()> ClockOrNow(std::function<int64_t()> clock) {
 // Whether a job's log can be read now. Before it runs (and while it is
 // recovering from a preemption) SkyPilot holds a log request open sending
 // only spinner lines, so a reader would wait without a word.
-bool HasStarted(const store::JobRecord& job) {
+bool HasStarted(const JobRecord& job) {
   if (!job.live()) return true;
   switch (job.status) {
     case JobStatus::kLaunching:
@@ -33,11 +33,11 @@ bool HasStarted(const store::JobRecord& job) {
   }
 }
 
-std::string JobWords(const store::JobRecord& job) {
+std::string JobWords(const JobRecord& job) {
   return absl::StrCat("job ", job.id, " (attempt ", job.attempt, ")");
 }
 
-std::string NotStartedYet(const store::JobRecord& job) {
+std::string NotStartedYet(const JobRecord& job) {
   if (job.status == JobStatus::kRecovering) {
     return absl::StrCat(JobWords(job), " is RECOVERING: the backend is recovering it from a "
                         "preemption, and its log continues when it runs again");
@@ -236,7 +236,7 @@ BackendHealth Controller::Health() {
   return h;
 }
 
-absl::Status Controller::CheckLaunchable(const store::ExperimentSpec& spec) {
+absl::Status Controller::CheckLaunchable(const ExperimentSpec& spec) {
   return planner_.Check(spec);
 }
 
@@ -254,21 +254,21 @@ std::string Controller::DefaultWorkdirRefusal() {
   return rendered.ok() ? "" : std::string(rendered.message());
 }
 
-absl::StatusOr<std::optional<store::JobRecord>> Controller::WaitForStatusChange(
-    const store::JobRecord& job, const std::function<bool()>& cancelled) {
+absl::StatusOr<std::optional<JobRecord>> Controller::WaitForStatusChange(
+    const JobRecord& job, const std::function<bool()>& cancelled) {
   // The poller moves the job on; the store is where it shows.
   while (SleepFor(options_.log_wait_check) && !(cancelled && cancelled())) {
-    ASSIGN_OR_RETURN(store::JobRecord now, store_->GetJob(job.id));
-    if (now.status != job.status || !now.live()) return std::optional<store::JobRecord>(now);
+    ASSIGN_OR_RETURN(JobRecord now, store_->GetJob(job.id));
+    if (now.status != job.status || !now.live()) return std::optional<JobRecord>(now);
   }
-  return std::optional<store::JobRecord>();
+  return std::optional<JobRecord>();
 }
 
-absl::StatusOr<store::JobRecord> Controller::StreamLogs(const store::JobRecord& requested,
+absl::StatusOr<JobRecord> Controller::StreamLogs(const JobRecord& requested,
                                                         bool follow, const backend::LogTail& tail,
                                                         const LogSinks& sinks,
                                                         const std::function<bool()>& cancelled) {
-  store::JobRecord job = requested;
+  JobRecord job = requested;
   if (job.backend != backend_->name()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "job ", job.id, " ran on backend ", job.backend, "; this daemon uses ", backend_->name()));
@@ -285,7 +285,7 @@ absl::StatusOr<store::JobRecord> Controller::StreamLogs(const store::JobRecord& 
       return job;
     }
     waited = true;
-    ASSIGN_OR_RETURN(std::optional<store::JobRecord> next, WaitForStatusChange(job, cancelled));
+    ASSIGN_OR_RETURN(std::optional<JobRecord> next, WaitForStatusChange(job, cancelled));
     if (!next) return job;  // the reader went away, or the daemon stops
     job = *std::move(next);
   }

@@ -132,9 +132,9 @@ class Controller final : public ControlPlane {
   void EnqueueMany(const std::vector<int64_t>& experiment_ids) override;
   absl::StatusOr<int> Refresh() override;
   BackendHealth Health() override;
-  absl::Status CheckLaunchable(const store::ExperimentSpec& spec) override;
+  absl::Status CheckLaunchable(const ExperimentSpec& spec) override;
   std::string DefaultWorkdirRefusal() override;
-  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord& job, bool follow,
+  absl::StatusOr<JobRecord> StreamLogs(const JobRecord& job, bool follow,
                                               const backend::LogTail& tail, const LogSinks& sinks,
                                               const std::function<bool()>& cancelled) override;
 
@@ -156,8 +156,8 @@ class Controller final : public ControlPlane {
   // Waits (following logs) until `job` has another status in the store or
   // ended: the job as it is then; nullopt when `cancelled()` or the daemon
   // stops first.
-  absl::StatusOr<std::optional<store::JobRecord>> WaitForStatusChange(
-      const store::JobRecord& job, const std::function<bool()>& cancelled);
+  absl::StatusOr<std::optional<JobRecord>> WaitForStatusChange(
+      const JobRecord& job, const std::function<bool()>& cancelled);
 
   store::Store* store_;
   backend::Backend* backend_;

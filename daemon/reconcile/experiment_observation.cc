@@ -19,8 +19,8 @@ namespace event = model::event;
 int64_t JobIdOf(const Observation& o) { return o.job ? o.job->id : 0; }
 
 // RetryScheduled when the next attempt's time changed.
-void RecordRetry(const Observation& o, const ObservationContext& ctx, store::ExperimentRecord& e,
-                 std::vector<store::NewEvent>* events) {
+void RecordRetry(const Observation& o, const ObservationContext& ctx, ExperimentRecord& e,
+                 std::vector<NewEvent>* events) {
   if (o.next_retry_ms != e.next_retry_ms && o.next_retry_ms != 0) {
     std::string at = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(o.next_retry_ms),
                                       absl::UTCTimeZone());
@@ -29,7 +29,7 @@ void RecordRetry(const Observation& o, const ObservationContext& ctx, store::Exp
                                           " at ", at)
                            : absl::StrCat("not counted against the restart budget; "
                                           "next attempt at ", at);
-    events->push_back(store::NewEvent{
+    events->push_back(NewEvent{
         0, JobIdOf(o), event::kRetryScheduled, "BackoffAfterFailure",
         absl::StrCat(o.job ? Describe(*o.job) : "last job failed", "; ", when), ctx.actor});
   }
@@ -37,7 +37,7 @@ void RecordRetry(const Observation& o, const ObservationContext& ctx, store::Exp
 }
 
 // Reconciling, Running and Stalled follow from the observation alone.
-void RecordProgress(const Observation& o, int64_t now, store::ExperimentRecord& e) {
+void RecordProgress(const Observation& o, int64_t now, ExperimentRecord& e) {
   bool transitional = o.state == ObservedState::kLaunching ||
                       o.state == ObservedState::kPending ||
                       o.state == ObservedState::kStopping || o.next_retry_ms != 0;
@@ -57,8 +57,8 @@ void RecordProgress(const Observation& o, int64_t now, store::ExperimentRecord& 
 // unless kept (see Observation::keep_degraded). An event when it turns true
 // or changes reason.
 void RecordDegraded(const Observation& o, const ObservationContext& ctx,
-                    const store::Condition& before, store::ExperimentRecord& e,
-                    std::vector<store::NewEvent>* events) {
+                    const skydeck::Condition& before, ExperimentRecord& e,
+                    std::vector<NewEvent>* events) {
   if (!ctx.poll_failing.empty()) {
     SetCondition(e.conditions, cond::kDegraded, true, why::kPollFailing, ctx.poll_failing,
                  ctx.now_ms);
@@ -71,9 +71,9 @@ void RecordDegraded(const Observation& o, const ObservationContext& ctx,
     // reconcile has just shown to work again.
     SetCondition(e.conditions, cond::kDegraded, false, why::kBackendReachable, "", ctx.now_ms);
   }
-  const store::Condition* degraded = FindCondition(e.conditions, cond::kDegraded);
+  const skydeck::Condition* degraded = FindCondition(e.conditions, cond::kDegraded);
   if (degraded && degraded->status && (!before.status || degraded->reason != before.reason)) {
-    events->push_back(store::NewEvent{0, JobIdOf(o), event::kDegraded, degraded->reason,
+    events->push_back(NewEvent{0, JobIdOf(o), event::kDegraded, degraded->reason,
                                       degraded->message, ctx.actor});
   }
 }
@@ -81,14 +81,14 @@ void RecordDegraded(const Observation& o, const ObservationContext& ctx,
 // The live job runs an older spec than `ctx.generation`. Only experiments
 // that ever had an outdated job carry the condition.
 void RecordOutdated(const Observation& o, const ObservationContext& ctx,
-                    store::ExperimentRecord& e, std::vector<store::NewEvent>* events) {
+                    ExperimentRecord& e, std::vector<NewEvent>* events) {
   if (!(o.job_outdated && o.job)) {
     if (FindCondition(e.conditions, cond::kOutdated) != nullptr) {
       SetCondition(e.conditions, cond::kOutdated, false, why::kUpToDate, "", ctx.now_ms);
     }
     return;
   }
-  const store::JobRecord& job = *o.job;
+  const JobRecord& job = *o.job;
   bool outdated_before = ConditionTrue(e.conditions, cond::kOutdated);
   std::string message = absl::StrCat(
       "job ", job.id, " (attempt ", job.attempt, ") runs the spec of generation ",
@@ -97,7 +97,7 @@ void RecordOutdated(const Observation& o, const ObservationContext& ctx,
   SetCondition(e.conditions, cond::kOutdated, true, why::kSpecChangedWhileRunning, message,
                ctx.now_ms);
   if (!outdated_before) {
-    events->push_back(store::NewEvent{0, job.id, event::kOutdated, why::kSpecChangedWhileRunning,
+    events->push_back(NewEvent{0, job.id, event::kOutdated, why::kSpecChangedWhileRunning,
                                       message, ctx.actor});
   }
 }
@@ -105,12 +105,12 @@ void RecordOutdated(const Observation& o, const ObservationContext& ctx,
 }  // namespace
 
 void RecordObservation(const Observation& o, const ObservationContext& ctx,
-                       store::ExperimentRecord& e, std::vector<store::NewEvent>* events) {
+                       ExperimentRecord& e, std::vector<NewEvent>* events) {
   ObservedState state_before = e.observed_state;
   int64_t generation_before = e.observed_generation;
   bool stalled_before = ConditionTrue(e.conditions, cond::kStalled);
-  const store::Condition* was_degraded = FindCondition(e.conditions, cond::kDegraded);
-  store::Condition degraded_before = was_degraded ? *was_degraded : store::Condition{};
+  const skydeck::Condition* was_degraded = FindCondition(e.conditions, cond::kDegraded);
+  skydeck::Condition degraded_before = was_degraded ? *was_degraded : skydeck::Condition{};
   if (!degraded_before.status) degraded_before.reason.clear();
   e.observed_state = o.state;
   // observed_generation is the newest spec the experiment's state reflects:
@@ -126,24 +126,24 @@ void RecordObservation(const Observation& o, const ObservationContext& ctx,
   RecordDegraded(o, ctx, degraded_before, e, events);
   RecordOutdated(o, ctx, e, events);
   if (!o.stalled_reason.empty() && !stalled_before) {
-    events->push_back(store::NewEvent{0, JobIdOf(o), event::kStalled, o.stalled_reason,
+    events->push_back(NewEvent{0, JobIdOf(o), event::kStalled, o.stalled_reason,
                                       o.stalled_message, ctx.actor});
   }
   if (o.state != state_before) {
-    events->push_back(store::NewEvent{0, JobIdOf(o), event::kObservedStateChanged,
+    events->push_back(NewEvent{0, JobIdOf(o), event::kObservedStateChanged,
                                       std::string(Name(o.state)),
                                       absl::StrCat(Name(state_before), " -> ", Name(o.state)),
                                       ctx.actor});
   } else if (e.observed_generation != generation_before && !o.job_outdated) {
     // Watchers learn that a spec change has been acted on even when it
     // changed nothing else (e.g. new flags while running).
-    events->push_back(store::NewEvent{0, 0, event::kReconciled, why::kUpToDate,
+    events->push_back(NewEvent{0, 0, event::kReconciled, why::kUpToDate,
                                       absl::StrCat("acted on generation ", ctx.generation),
                                       ctx.actor});
   }
 }
 
-std::string PollFailingMessage(const store::JobRecord& job, const PollFailure& failure) {
+std::string PollFailingMessage(const JobRecord& job, const PollFailure& failure) {
   return absl::StrCat(
       "cannot observe job ", job.id, " (attempt ", job.attempt, "), shown as ", Name(job.status),
       ": ", failure.error, "; polls failing since ", ClockTime(failure.since_ms), ", ",
@@ -153,19 +153,19 @@ std::string PollFailingMessage(const store::JobRecord& job, const PollFailure& f
 }
 
 void RecordOnOtherBackend(absl::string_view message, const ObservationContext& ctx,
-                          store::ExperimentRecord& e, std::vector<store::NewEvent>* events) {
-  const store::Condition* c = FindCondition(e.conditions, cond::kStalled);
+                          ExperimentRecord& e, std::vector<NewEvent>* events) {
+  const skydeck::Condition* c = FindCondition(e.conditions, cond::kStalled);
   if (!(c && c->status && c->reason == why::kJobOnOtherBackend)) {
-    events->push_back(store::NewEvent{0, 0, event::kStalled, why::kJobOnOtherBackend,
+    events->push_back(NewEvent{0, 0, event::kStalled, why::kJobOnOtherBackend,
                                       std::string(message), ctx.actor});
   }
   SetCondition(e.conditions, cond::kStalled, true, why::kJobOnOtherBackend, message, ctx.now_ms);
 }
 
 void RecordBackendError(absl::string_view error_message, const ObservationContext& ctx,
-                        store::ExperimentRecord& e, std::vector<store::NewEvent>* events) {
+                        ExperimentRecord& e, std::vector<NewEvent>* events) {
   if (!ConditionTrue(e.conditions, cond::kDegraded)) {
-    events->push_back(store::NewEvent{
+    events->push_back(NewEvent{
         0, 0, event::kDegraded, why::kBackendUnavailable,
         absl::StrCat("backend error: ", error_message, "; retrying with backoff"), ctx.actor});
   }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
@@ -28,7 +28,7 @@ struct PollFailure {
 
 struct Observation {
   ObservedState state = ObservedState::kIdle;
-  std::optional<store::JobRecord> job;
+  std::optional<JobRecord> job;
   int restart_count = 0;
   // Non-zero: the next attempt is due then (RetryScheduled on change).
   int64_t next_retry_ms = 0;
@@ -66,18 +66,18 @@ struct ObservationContext {
 // (observed state, a newly scheduled retry, Stalled or Degraded turning
 // true or changing reason, Outdated turning true, a spec acted on).
 void RecordObservation(const Observation& o, const ObservationContext& ctx,
-                       store::ExperimentRecord& e, std::vector<store::NewEvent>* events);
+                       ExperimentRecord& e, std::vector<NewEvent>* events);
 
 // The PollFailing message for a live `job` the poller cannot observe.
-std::string PollFailingMessage(const store::JobRecord& job, const PollFailure& failure);
+std::string PollFailingMessage(const JobRecord& job, const PollFailure& failure);
 
 // Stalled (JobOnOtherBackend) with `message`; an event when it was not so.
 void RecordOnOtherBackend(absl::string_view message, const ObservationContext& ctx,
-                          store::ExperimentRecord& e, std::vector<store::NewEvent>* events);
+                          ExperimentRecord& e, std::vector<NewEvent>* events);
 
 // Degraded (BackendUnavailable) after a backend call failed with
 // `error_message`; an event when the experiment was not Degraded.
 void RecordBackendError(absl::string_view error_message, const ObservationContext& ctx,
-                        store::ExperimentRecord& e, std::vector<store::NewEvent>* events);
+                        ExperimentRecord& e, std::vector<NewEvent>* events);
 
 }  // namespace skydeck::reconcile

@@ -23,8 +23,8 @@ FailureDecision Stall(Observation o, std::string reason, std::string message) {
 
 // A failure no retry can fix, or none.
 std::optional<FailureDecision> Hopeless(const FailedRun& run, const Observation& o, int counted) {
-  const store::ExperimentRecord& r = *run.experiment;
-  const store::JobRecord& last = run.jobs.front();
+  const ExperimentRecord& r = *run.experiment;
+  const JobRecord& last = run.jobs.front();
   const backend::FailureClass& failure = run.kinds.front();
   if (last.outcome_unknown) {
     // It may have SUCCEEDED: relaunching could redo finished work or clobber
@@ -56,7 +56,7 @@ std::optional<FailureDecision> Hopeless(const FailedRun& run, const Observation&
 
 // Failures in a row at the head of the run (it has no success after its
 // start, but a success may precede the run's failures in older jobs).
-int ConsecutiveFailures(const std::vector<store::JobRecord>& jobs) {
+int ConsecutiveFailures(const std::vector<JobRecord>& jobs) {
   int n = 0;
   while (n < static_cast<int>(jobs.size()) && jobs[n].status != JobStatus::kSucceeded) ++n;
   return n;
@@ -76,8 +76,8 @@ int64_t EnvironmentStreakStart(const FailedRun& run) {
 
 FailureDecision DecideAfterFailure(const FailedRun& run, int64_t now_ms,
                                    absl::Duration environment_retry_limit) {
-  const store::ExperimentRecord& r = *run.experiment;
-  const store::JobRecord& last = run.jobs.front();
+  const ExperimentRecord& r = *run.experiment;
+  const JobRecord& last = run.jobs.front();
   const backend::FailureClass& failure = run.kinds.front();
   int counted = static_cast<int>(std::count_if(run.kinds.begin(), run.kinds.end(),
                                                [](const auto& c) {

@@ -20,15 +20,15 @@
 #include "absl/time/time.h"
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/experiment_observation.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
 struct FailedRun {
-  const store::ExperimentRecord* experiment = nullptr;
+  const ExperimentRecord* experiment = nullptr;
   // The current run's jobs, newest first; run[0] ended without succeeding.
   // REQUIRES: not empty.
-  std::vector<store::JobRecord> jobs;
+  std::vector<JobRecord> jobs;
   // The failure class of each job, as its backend reads it (same order).
   std::vector<backend::FailureClass> kinds;
 };

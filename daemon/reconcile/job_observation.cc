@@ -7,7 +7,7 @@
 namespace skydeck::reconcile {
 namespace {
 
-std::string StatusChangeMessage(JobStatus from, const store::JobRecord& job) {
+std::string StatusChangeMessage(JobStatus from, const JobRecord& job) {
   std::string msg = absl::StrCat("job ", job.id, ": ", Name(from), " -> ", Name(job.status));
   if (job.exit_code) absl::StrAppend(&msg, " (exit ", *job.exit_code, ")");
   if (!job.failure_reason.empty()) absl::StrAppend(&msg, ": ", job.failure_reason);
@@ -17,8 +17,8 @@ std::string StatusChangeMessage(JobStatus from, const store::JobRecord& job) {
 }  // namespace
 
 void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
-                      const std::string& actor, store::JobRecord& job,
-                      std::vector<store::NewEvent>* events) {
+                      const std::string& actor, JobRecord& job,
+                      std::vector<NewEvent>* events) {
   if (!job.live()) return;
   if (!obs.resolved_job_id.empty()) job.backend_job_id = obs.resolved_job_id;
   JobStatus before = job.status;
@@ -27,7 +27,7 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
   job.backend_status = obs.raw_status;
   if (job.started_ms == 0 && obs.start_ms != 0) job.started_ms = obs.start_ms;
   if (obs.recovery_count > job.recovery_count) {
-    events->push_back(store::NewEvent{
+    events->push_back(NewEvent{
         0, 0, model::event::kPreempted, "Recovering",
         absl::StrCat("job ", job.id, " was preempted; the backend is recovering it (recovery ",
                      obs.recovery_count, "); not counted against the restart budget"),
@@ -45,28 +45,28 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
     }
   }
   if (job.status != before) {
-    events->push_back(store::NewEvent{0, 0, model::event::kJobStatusChanged,
+    events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged,
                                       std::string(Name(job.status)),
                                       StatusChangeMessage(before, job), actor});
   }
 }
 
 void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::string& actor,
-                        store::JobRecord& job, std::vector<store::NewEvent>* events) {
+                        JobRecord& job, std::vector<NewEvent>* events) {
   if (!job.live()) return;
   JobStatus before = job.status;
   job.status = JobStatus::kLost;
   job.ended_ms = now_ms;
   job.failure_reason = reason;
   job.outcome_unknown = true;
-  events->push_back(store::NewEvent{0, 0, model::event::kJobStatusChanged, "LOST",
+  events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged, "LOST",
                                     StatusChangeMessage(before, job), actor});
 }
 
 void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
-                         store::JobRecord& job, std::vector<store::NewEvent>* events) {
+                         JobRecord& job, std::vector<NewEvent>* events) {
   if (!job.live() || job.status != JobStatus::kLaunching || job.backend_job_id.empty()) return;
-  events->push_back(store::NewEvent{
+  events->push_back(NewEvent{
       0, 0, model::event::kLaunchRequestForgotten, "NotReportedByBackend",
       absl::StrCat("the ", backend_name, " backend no longer reports launch ", job.backend_job_id,
                    "; whether it started a job is looked up by the job's name"),

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "daemon/backend/backend.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
@@ -17,8 +17,8 @@ namespace skydeck::reconcile {
 // CANCELLING until the backend reports it terminal; a terminal job never
 // changes again.
 void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
-                      const std::string& actor, store::JobRecord& job,
-                      std::vector<store::NewEvent>* events);
+                      const std::string& actor, JobRecord& job,
+                      std::vector<NewEvent>* events);
 
 // Marks a live job LOST with an unknown outcome: the backend stopped
 // reporting it, so it may have ended in any way (SUCCEEDED included) while
@@ -26,13 +26,13 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
 // (A job the backend itself reports LOST, e.g. a local process that
 // vanished without an exit code, did not finish and is retried.)
 void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::string& actor,
-                        store::JobRecord& job, std::vector<store::NewEvent>* events);
+                        JobRecord& job, std::vector<NewEvent>* events);
 
 // A job still LAUNCHING whose launch the backend no longer reports (SkyPilot
 // forgets finished requests after a while, e.g. while skydeckd was down):
 // its backend id is cleared so the reconciler resolves it by name, as an
 // intent left by a crash, rather than giving up on a job that may run.
 void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
-                         store::JobRecord& job, std::vector<store::NewEvent>* events);
+                         JobRecord& job, std::vector<NewEvent>* events);
 
 }  // namespace skydeck::reconcile

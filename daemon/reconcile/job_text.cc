@@ -5,7 +5,7 @@
 
 namespace skydeck::reconcile {
 
-std::string Describe(const store::JobRecord& job) {
+std::string Describe(const JobRecord& job) {
   std::string out = absl::StrCat("job ", job.id, " (attempt ", job.attempt, ") ", Name(job.status));
   if (job.exit_code) absl::StrAppend(&out, " with exit code ", *job.exit_code);
   if (!job.failure_reason.empty()) absl::StrAppend(&out, ": ", job.failure_reason);

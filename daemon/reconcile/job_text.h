@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <string>
 
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
 // "job 7 (attempt 2) FAILED with exit code 1: <failure reason>"
-std::string Describe(const store::JobRecord& job);
+std::string Describe(const JobRecord& job);
 
 // "14:03:07 UTC": a time of day in condition and event messages.
 std::string ClockTime(int64_t unix_ms);

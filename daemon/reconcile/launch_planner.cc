@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/code_manifest.h"
 #include "common/status_macros.h"
-#include "common/task_template.h"
-#include "common/workdir.h"
+#include "common/model/task_template.h"
+#include "common/model/workdir.h"
 #include "daemon/reconcile/launch_snapshot.h"
 
 namespace skydeck::reconcile {
@@ -27,7 +27,7 @@ absl::Status TemplateMissing(absl::string_view name) {
 struct LoadedTemplate {
   std::string yaml;
   TaskTemplate parsed;
-  std::map<std::string, store::CodeSnapshotRef> mounts;
+  std::map<std::string, CodeSnapshotRef> mounts;
 };
 
 // The template a job runs: the version it recorded, else the current one.
@@ -36,15 +36,15 @@ absl::StatusOr<std::optional<LoadedTemplate>> LoadTemplate(store::Store& store,
                                                            int64_t version) {
   if (name.empty()) return std::optional<LoadedTemplate>();
   std::string yaml;
-  std::map<std::string, store::CodeSnapshotRef> mounts;
+  std::map<std::string, CodeSnapshotRef> mounts;
   if (version > 0) {
-    absl::StatusOr<store::TaskTemplateRecord> r = store.GetTaskTemplateVersion(name, version);
+    absl::StatusOr<TaskTemplateRecord> r = store.GetTaskTemplateVersion(name, version);
     if (absl::IsNotFound(r.status())) return TemplateMissing(name);
     RETURN_IF_ERROR(r.status());
     yaml = r->yaml;
     mounts = r->mount_snapshots;
   } else {
-    ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> r, store.GetTaskTemplate(name));
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> r, store.GetTaskTemplate(name));
     if (!r) return TemplateMissing(name);
     yaml = r->yaml;
     mounts = r->mount_snapshots;
@@ -103,11 +103,11 @@ LaunchPlanner::LaunchPlanner(store::Store* store, backend::Backend* backend,
       inspect_(inspect ? std::move(inspect) : CodeInspector(InspectCode)),
       snapshots_(std::move(snapshots)) {}
 
-absl::StatusOr<store::JobRecord> LaunchPlanner::Snapshot(const store::ExperimentSpec& spec,
+absl::StatusOr<JobRecord> LaunchPlanner::Snapshot(const ExperimentSpec& spec,
                                                          Code code) {
-  store::JobRecord job = LaunchSnapshot(spec);
+  JobRecord job = LaunchSnapshot(spec);
   if (!spec.template_name.empty()) {
-    ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> t,
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
                      store_->GetTaskTemplate(spec.template_name));
     if (!t) return TemplateMissing(spec.template_name);
     job.template_version = t->version;
@@ -147,8 +147,8 @@ absl::StatusOr<store::JobRecord> LaunchPlanner::Snapshot(const store::Experiment
   return job;
 }
 
-absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const store::ExperimentRecord& e,
-                                                        const store::JobRecord& job,
+absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const ExperimentRecord& e,
+                                                        const JobRecord& job,
                                                         Secrets secrets) {
   ASSIGN_OR_RETURN(std::optional<LoadedTemplate> tmpl,
                    LoadTemplate(*store_, job.template_name, job.template_version));
@@ -225,14 +225,14 @@ absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const store::ExperimentR
   return spec;
 }
 
-void LaunchPlanner::StampJob(const store::JobRecord& job, backend::JobSpec& spec) {
+void LaunchPlanner::StampJob(const JobRecord& job, backend::JobSpec& spec) {
   spec.name = job.backend_name;
   spec.env["SKYDECK_JOB"] = std::to_string(job.id);
   spec.env["SKYDECK_ATTEMPT"] = std::to_string(job.attempt);
 }
 
-absl::Status LaunchPlanner::CheckReady(const store::ExperimentRecord& experiment,
-                                       const store::JobRecord& job) {
+absl::Status LaunchPlanner::CheckReady(const ExperimentRecord& experiment,
+                                       const JobRecord& job) {
   // The values are read to know they are there, and dropped at once.
   RETURN_IF_ERROR(SpecFor(experiment, job, Secrets::kValues).status());
   ASSIGN_OR_RETURN(backend::JobSpec redacted, SpecFor(experiment, job, Secrets::kRedacted));
@@ -243,8 +243,8 @@ absl::Status LaunchPlanner::CheckReady(const store::ExperimentRecord& experiment
   return rendered;
 }
 
-absl::Status LaunchPlanner::Check(const store::ExperimentSpec& spec) {
-  ASSIGN_OR_RETURN(store::JobRecord job, Snapshot(spec, Code::kSkip));
+absl::Status LaunchPlanner::Check(const ExperimentSpec& spec) {
+  ASSIGN_OR_RETURN(JobRecord job, Snapshot(spec, Code::kSkip));
   ASSIGN_OR_RETURN(std::optional<LoadedTemplate> tmpl,
                    LoadTemplate(*store_, job.template_name, job.template_version));
   for (const std::string& name : SecretNames(tmpl, spec.secrets)) {
@@ -258,7 +258,7 @@ absl::Status LaunchPlanner::Check(const store::ExperimentSpec& spec) {
   job.id = 1;
   job.attempt = 1;
   job.backend_name = "skydeck-check-0-1";
-  store::ExperimentRecord experiment;
+  ExperimentRecord experiment;
   experiment.spec = spec;
   return CheckReady(experiment, job);
 }

@@ -6,7 +6,7 @@
 // version, the values of the secrets, the workdir and the version of the
 // code in it, and whether the backend can run the result at all.
 //
-//   ASSIGN_OR_RETURN(store::JobRecord snapshot, planner.Snapshot(spec, Code::kInspect));
+//   ASSIGN_OR_RETURN(JobRecord snapshot, planner.Snapshot(spec, Code::kInspect));
 //   ...write the intent...
 //   ASSIGN_OR_RETURN(backend::JobSpec job, planner.SpecFor(experiment, intent, Secrets::kValues));
 //
@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/backend/backend.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 #include "daemon/store/store.h"
 #include "common/code_version.h"
 #include "common/model/conditions.h"
@@ -77,7 +77,7 @@ class LaunchPlanner {
   // flag; for one it runs from a snapshot, that the snapshot is stored.
   // Errors: blocked (TemplateNotFound, WorkdirMissing,
   // CodeSnapshotMissing); the store's.
-  absl::StatusOr<store::JobRecord> Snapshot(const store::ExperimentSpec& spec, Code code);
+  absl::StatusOr<JobRecord> Snapshot(const ExperimentSpec& spec, Code code);
 
   // The JobSpec of launch intent `job` of `experiment`: the job's own
   // fields, the template of the job's version (its envs, then the job's;
@@ -87,25 +87,25 @@ class LaunchPlanner {
   // secrets' values (or placeholders).
   // Errors: blocked (TemplateNotFound, EnvMissing, SecretMissing,
   // CodeSnapshotMissing); the store's.
-  absl::StatusOr<backend::JobSpec> SpecFor(const store::ExperimentRecord& experiment,
-                                           const store::JobRecord& job, Secrets secrets);
+  absl::StatusOr<backend::JobSpec> SpecFor(const ExperimentRecord& experiment,
+                                           const JobRecord& job, Secrets secrets);
 
   // Puts what depends on the job's row into `spec`: its name and
   // SKYDECK_JOB, SKYDECK_ATTEMPT (SpecFor does it too). Pure, so it may
   // run inside a store transaction (Store::RenderIntent).
-  static void StampJob(const store::JobRecord& job, backend::JobSpec& spec);
+  static void StampJob(const JobRecord& job, backend::JobSpec& spec);
 
   // Whether a launch of `job` (a snapshot) could start now: SpecFor with
   // the secrets' values read, and the backend renders it.
   // Errors: blocked (the above, LaunchRefused); the store's.
-  absl::Status CheckReady(const store::ExperimentRecord& experiment,
-                          const store::JobRecord& job);
+  absl::Status CheckReady(const ExperimentRecord& experiment,
+                          const JobRecord& job);
 
   // Snapshot + CheckReady for a spec that is not stored yet (the API
   // edge; no code inspection, no secret value kept), plus the rules that
   // span the experiment and its template (a name both an env and a secret).
   // Errors: blocked; the store's.
-  absl::Status Check(const store::ExperimentSpec& spec);
+  absl::Status Check(const ExperimentSpec& spec);
 
  private:
   store::Store* store_;

@@ -1,11 +1,11 @@
 #include "daemon/reconcile/launch_snapshot.h"
 
-#include "common/command_line.h"
+#include "common/model/command_line.h"
 
 namespace skydeck::reconcile {
 
-store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec) {
-  store::JobRecord job;
+JobRecord LaunchSnapshot(const ExperimentSpec& spec) {
+  JobRecord job;
   job.command = RenderCommand(spec.base_command, spec.flags);
   job.flags = spec.flags;
   job.nodes = spec.nodes;
@@ -28,8 +28,8 @@ store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec) {
   return job;
 }
 
-bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& spec) {
-  store::JobRecord now = LaunchSnapshot(spec);
+bool RunsCurrentSpec(const JobRecord& job, const ExperimentSpec& spec) {
+  JobRecord now = LaunchSnapshot(spec);
   return job.command == now.command && job.flags == now.flags && job.nodes == now.nodes &&
          job.gpus == now.gpus && job.gpu_type == now.gpu_type && job.infra == now.infra &&
          job.spot == now.spot && job.run_name == now.run_name &&

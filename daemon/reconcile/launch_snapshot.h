@@ -5,12 +5,12 @@
 // name), so a later spec change never alters a job. These two functions
 // make that copy and tell whether a job still matches the spec.
 //
-//   store::JobRecord intent = LaunchSnapshot(experiment.spec);
+//   JobRecord intent = LaunchSnapshot(experiment.spec);
 //   ...
 //   if (!RunsCurrentSpec(live_job, experiment.spec)) { /* Outdated */ }
 #pragma once
 
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
@@ -23,7 +23,7 @@ namespace skydeck::reconcile {
 // the git commit and dirty flag recorded with it. Every other field is
 // left at its default (the template version and the code version of a
 // directory run in place are the planner's: launch_planner.h).
-store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec);
+JobRecord LaunchSnapshot(const ExperimentSpec& spec);
 
 // RunsCurrentSpec()
 //
@@ -32,6 +32,6 @@ store::JobRecord LaunchSnapshot(const store::ExperimentSpec& spec);
 // restart budget never makes a running job outdated. A new version of the
 // template does not either (the next attempt runs it; the job records the
 // version it ran).
-bool RunsCurrentSpec(const store::JobRecord& job, const store::ExperimentSpec& spec);
+bool RunsCurrentSpec(const JobRecord& job, const ExperimentSpec& spec);
 
 }  // namespace skydeck::reconcile

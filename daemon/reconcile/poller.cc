@@ -69,8 +69,8 @@ std::optional<PollFailure> Poller::Failure() const {
 }
 
 absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>& probe) {
-  ASSIGN_OR_RETURN(std::vector<store::JobRecord> live, store_->ListLiveJobs());
-  std::vector<const store::JobRecord*> polled;
+  ASSIGN_OR_RETURN(std::vector<JobRecord> live, store_->ListLiveJobs());
+  std::vector<const JobRecord*> polled;
   std::vector<std::string> ids;
   std::set<int64_t> experiments;
   for (const auto& job : live) {
@@ -110,7 +110,7 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
       "finished while nobody was watching); it is not relaunched automatically");
   // Folds this tick's answer into `j`: the same function decides whether a
   // job changed and, inside the transaction, what is written.
-  auto fold = [&](store::JobRecord& j, std::vector<store::NewEvent>* events) {
+  auto fold = [&](JobRecord& j, std::vector<NewEvent>* events) {
     auto it = by_id.find(j.backend_job_id);
     if (it == by_id.end() && j.status == JobStatus::kLaunching) {
       ForgetLaunchRequest(backend_->name(), kActor, j, events);
@@ -122,11 +122,11 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
   };
   // Most jobs did not change since the last tick: those cost no write at
   // all, and the others share one transaction.
-  std::map<int64_t, const store::JobRecord*> changed_jobs;
+  std::map<int64_t, const JobRecord*> changed_jobs;
   std::vector<int64_t> changed_ids;
-  for (const store::JobRecord* job : polled) {
-    store::JobRecord next = *job;
-    std::vector<store::NewEvent> events;
+  for (const JobRecord* job : polled) {
+    JobRecord next = *job;
+    std::vector<NewEvent> events;
     fold(next, &events);
     if (next == *job && events.empty()) continue;
     changed_jobs[job->id] = job;
@@ -135,8 +135,8 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
   if (changed_ids.empty()) return static_cast<int>(ids.size());
   ASSIGN_OR_RETURN(
       auto results,
-      store_->UpdateJobs(changed_ids, [&](store::JobRecord& j,
-                                          std::vector<store::NewEvent>* events) {
+      store_->UpdateJobs(changed_ids, [&](JobRecord& j,
+                                          std::vector<NewEvent>* events) {
         // The reconciler may have moved the job on since we listed it.
         if (j.backend_job_id != changed_jobs.at(j.id)->backend_job_id) return absl::OkStatus();
         fold(j, events);
@@ -144,7 +144,7 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
       }));
   std::set<int64_t> changed_experiments;
   for (size_t i = 0; i < results.size(); ++i) {
-    const store::JobRecord& before = *changed_jobs.at(changed_ids[i]);
+    const JobRecord& before = *changed_jobs.at(changed_ids[i]);
     if (!results[i].ok()) {
       LogWarn("poll: cannot record job status",
               {{"job", std::to_string(before.id)}, {"error", results[i].status().ToString()}});

@@ -132,11 +132,11 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
   SetKnownUnsent(intent.id, false);
   return store_
       ->UpdateJob(intent.id,
-                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                  [&](Job& job, std::vector<NewEvent>* events) {
                     job.status = JobStatus::kCancelled;
                     job.ended_ms = clock_();
                     job.failure_reason = "stopped before it reached the backend";
-                    events->push_back(store::NewEvent{
+                    events->push_back(NewEvent{
                         0, 0, model::event::kJobStatusChanged, std::string(Name(job.status)),
                         absl::StrCat("job ", job.id, ": ", job.failure_reason), kActor});
                     return absl::OkStatus();
@@ -147,9 +147,9 @@ absl::Status Reconciler::ResolveIntent(const Record& r, const Job& intent) {
 absl::Status Reconciler::AdoptFound(const Job& intent, const backend::JobObservation& obs) {
   return store_
       ->UpdateJob(intent.id,
-                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                  [&](Job& job, std::vector<NewEvent>* events) {
                     job.backend_job_id = obs.backend_job_id;
-                    events->push_back(store::NewEvent{
+                    events->push_back(NewEvent{
                         0, 0, model::event::kIntentResolved, "FoundOnBackend",
                         absl::StrCat("launch intent ", intent.backend_name,
                                      " found on the backend as ", obs.backend_job_id),
@@ -266,7 +266,7 @@ absl::Status Reconciler::Observe(const Record& r, const Observation& o) {
   }
   return store_
       ->UpdateObserved(r.id,
-                       [&](Record& e, std::vector<store::NewEvent>* events) {
+                       [&](Record& e, std::vector<NewEvent>* events) {
                          RecordObservation(o, ctx, e, events);
                          return absl::OkStatus();
                        })
@@ -281,7 +281,7 @@ absl::Status Reconciler::MarkOnOtherBackend(int64_t experiment_id, const Job& li
       " to stop or follow it; until then nothing is launched or cancelled");
   return store_
       ->UpdateObserved(experiment_id,
-                       [&](Record& e, std::vector<store::NewEvent>* events) {
+                       [&](Record& e, std::vector<NewEvent>* events) {
                          RecordOnOtherBackend(message, ctx, e, events);
                          return absl::OkStatus();
                        })
@@ -292,7 +292,7 @@ absl::Status Reconciler::MarkDegraded(int64_t experiment_id, const absl::Status&
   ObservationContext ctx = ContextAt(0);
   return store_
       ->UpdateObserved(experiment_id,
-                       [&](Record& e, std::vector<store::NewEvent>* events) {
+                       [&](Record& e, std::vector<NewEvent>* events) {
                          RecordBackendError(error.message(), ctx, e, events);
                          return absl::OkStatus();
                        })

@@ -106,8 +106,8 @@ class Reconciler {
   std::string JobName(int64_t experiment_id, int attempt) const;
 
  private:
-  using Record = store::ExperimentRecord;
-  using Job = store::JobRecord;
+  using Record = ExperimentRecord;
+  using Job = JobRecord;
 
   // What a launch attempt came to.
   enum class LaunchOutcome {

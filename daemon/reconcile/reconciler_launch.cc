@@ -84,11 +84,11 @@ absl::Status Reconciler::RefuseIntent(const Job& intent, absl::string_view reaso
   SetKnownUnsent(intent.id, false);
   return store_
       ->UpdateJob(intent.id,
-                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                  [&](Job& job, std::vector<NewEvent>* events) {
                     job.status = JobStatus::kFailedPrechecks;
                     job.ended_ms = clock_();
                     job.failure_reason = absl::StrCat("launch refused: ", reason);
-                    events->push_back(store::NewEvent{0, 0, model::event::kLaunchFailed,
+                    events->push_back(NewEvent{0, 0, model::event::kLaunchFailed,
                                                       model::condition_reason::kLaunchRefused,
                                                       job.failure_reason, kActor});
                     return absl::OkStatus();
@@ -112,11 +112,11 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, co
     RETURN_IF_ERROR(
         store_
             ->UpdateJob(intent.id,
-                        [&](Job& job, std::vector<store::NewEvent>* events) {
+                        [&](Job& job, std::vector<NewEvent>* events) {
                           // Status stays LAUNCHING until the backend reports
                           // one: a slow launch is still launching.
                           job.backend_job_id = *launched;
-                          events->push_back(store::NewEvent{
+                          events->push_back(NewEvent{
                               0, 0, model::event::kLaunched, "Launched",
                               absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,
                                            " as ", *launched),
@@ -129,7 +129,7 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, co
   if (IsTransient(launched.status())) {
     // Keep the intent: the backend may have started the job anyway. The
     // retry resolves it by name before launching again.
-    RETURN_IF_ERROR(store_->AppendEvent(store::NewEvent{
+    RETURN_IF_ERROR(store_->AppendEvent(NewEvent{
         r.id, intent.id, model::event::kLaunchFailed, model::condition_reason::kBackendUnavailable,
         absl::StrCat("launching attempt ", intent.attempt, ": ", StatusText(launched.status()),
                      "; will retry"),
@@ -145,10 +145,10 @@ absl::Status Reconciler::Cancel(const Record& r, const Job& live) {
   RETURN_IF_ERROR(backend_->Cancel(live.backend_job_id));
   return store_
       ->UpdateJob(live.id,
-                  [&](Job& job, std::vector<store::NewEvent>* events) {
+                  [&](Job& job, std::vector<NewEvent>* events) {
                     if (!job.live()) return absl::OkStatus();
                     job.status = JobStatus::kCancelling;
-                    events->push_back(store::NewEvent{
+                    events->push_back(NewEvent{
                         0, 0, model::event::kCancelling, std::string(Name(r.spec.desired_state)),
                         absl::StrCat("cancelling job ", job.id, " because desired state is ",
                                      Name(r.spec.desired_state)),

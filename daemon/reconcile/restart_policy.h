@@ -22,7 +22,7 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "common/states.h"
+#include "common/model/states.h"
 #include "daemon/backend/backend.h"
 
 namespace skydeck::reconcile {

@@ -2,10 +2,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
-#include "common/workdir.h"
+#include "common/model/validation.h"
+#include "common/model/workdir.h"
 
 namespace skydeck::service {
 namespace {
@@ -36,7 +36,7 @@ absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
 
 }  // namespace
 
-void ToProto(const store::CodeSnapshotRef& c, pb::CodeSnapshot* out) {
+void ToProto(const CodeSnapshotRef& c, pb::CodeSnapshot* out) {
   out->set_id(c.id);
   out->set_size_bytes(c.size_bytes);
   out->set_file_count(c.file_count);
@@ -45,7 +45,7 @@ void ToProto(const store::CodeSnapshotRef& c, pb::CodeSnapshot* out) {
   out->set_file_name(c.file_name);
 }
 
-void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
+void ToProto(const ExperimentRecord& r, pb::Experiment* out) {
   out->set_id(r.id);
   out->set_name(r.spec.name);
   out->set_description(r.spec.description);
@@ -68,7 +68,7 @@ void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
   out->set_generation(r.generation);
   out->set_observed_generation(r.observed_generation);
   out->set_observed_state(skydeck::ToProto(r.observed_state));
-  for (const store::Condition& c : r.conditions) {
+  for (const skydeck::Condition& c : r.conditions) {
     pb::Condition* pc = out->add_conditions();
     pc->set_type(c.type);
     pc->set_status(c.status);
@@ -85,7 +85,7 @@ void ToProto(const store::ExperimentRecord& r, pb::Experiment* out) {
   SetTime(r.deleted_ms, out, &pb::Experiment::mutable_delete_time);
 }
 
-void ToProto(const store::JobRecord& j, pb::Job* out) {
+void ToProto(const JobRecord& j, pb::Job* out) {
   out->set_id(j.id);
   out->set_experiment_id(j.experiment_id);
   out->set_attempt(j.attempt);
@@ -119,7 +119,7 @@ void ToProto(const store::JobRecord& j, pb::Job* out) {
   out->set_code_snapshot(j.code_snapshot);
 }
 
-void ToProto(const store::EventRecord& e, pb::Event* out) {
+void ToProto(const EventRecord& e, pb::Event* out) {
   out->set_id(e.id);
   SetTime(e.time_ms, out, &pb::Event::mutable_time);
   out->set_experiment_id(e.experiment_id);
@@ -130,7 +130,7 @@ void ToProto(const store::EventRecord& e, pb::Event* out) {
   out->set_actor(e.actor);
 }
 
-absl::Status ValidateSpec(const store::ExperimentSpec& s) {
+absl::Status ValidateSpec(const ExperimentSpec& s) {
   RETURN_IF_ERROR(ValidateExperimentName(s.name));
   RETURN_IF_ERROR(ValidateText("description", s.description, kMaxDescriptionBytes));
   if (absl::StripAsciiWhitespace(s.base_command).empty()) {
@@ -166,8 +166,8 @@ absl::Status ValidateSpec(const store::ExperimentSpec& s) {
   return ParseWorkdir(s.workdir).status();
 }
 
-absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
-  store::ExperimentSpec s;
+absl::StatusOr<ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
+  ExperimentSpec s;
   s.name = e.name();
   s.description = e.description();
   s.base_command = e.base_command();
@@ -192,7 +192,7 @@ absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
 }
 
 absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::FieldMask& mask,
-                            store::ExperimentSpec* s) {
+                            ExperimentSpec* s) {
   if (mask.paths_size() == 0) {
     return absl::InvalidArgumentError(
         "update_mask: required; name the fields to change, e.g. \"nodes,gpus\"");
@@ -219,7 +219,7 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
     } else if (path == "spot") {
       s->spot = e.spot();
     } else if (path == "labels") {
-      s->labels = store::Labels(e.labels().begin(), e.labels().end());
+      s->labels = Labels(e.labels().begin(), e.labels().end());
     } else if (path == "max_restarts") {
       s->max_restarts = e.has_max_restarts() ? e.max_restarts() : 3;
     } else if (path == "desired_state") {
@@ -233,7 +233,7 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
     } else if (path == "workdir") {
       // The snapshot goes with the workdir; the service resolves it.
       s->workdir = e.workdir();
-      s->code = store::CodeSnapshotRef{};
+      s->code = CodeSnapshotRef{};
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "update_mask: \"", path, "\" is not an updatable field (name, description, "

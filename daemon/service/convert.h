@@ -5,7 +5,7 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "skydeck/v1/resources.pb.h"
 
@@ -13,16 +13,16 @@ namespace skydeck::service {
 
 namespace pb = ::skydeck::v1;
 
-void ToProto(const store::CodeSnapshotRef& code, pb::CodeSnapshot* out);
-void ToProto(const store::ExperimentRecord& record, pb::Experiment* out);
-void ToProto(const store::JobRecord& job, pb::Job* out);
-void ToProto(const store::EventRecord& event, pb::Event* out);
+void ToProto(const CodeSnapshotRef& code, pb::CodeSnapshot* out);
+void ToProto(const ExperimentRecord& record, pb::Experiment* out);
+void ToProto(const JobRecord& job, pb::Job* out);
+void ToProto(const EventRecord& event, pb::Event* out);
 
 // The spec a create request asks for, with defaults applied (nodes 1,
 // max_restarts 3, desired STOPPED) and every field validated. Output-only
 // fields are ignored, and so is code_snapshot (the service resolves it:
 // service_snapshots.cc).
-absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& experiment);
+absl::StatusOr<ExperimentSpec> SpecFromProto(const pb::Experiment& experiment);
 
 // Copies the fields named in `mask` from `experiment` into `spec`
 // ("workdir" clears spec->code: the caller puts the resolved snapshot).
@@ -30,9 +30,9 @@ absl::StatusOr<store::ExperimentSpec> SpecFromProto(const pb::Experiment& experi
 // REQUIRES: the caller validates the resulting spec (ValidateSpec).
 absl::Status ApplyFieldMask(const pb::Experiment& experiment,
                             const google::protobuf::FieldMask& mask,
-                            store::ExperimentSpec* spec);
+                            ExperimentSpec* spec);
 
-// All rules a stored spec must satisfy (common/validation.h).
-absl::Status ValidateSpec(const store::ExperimentSpec& spec);
+// All rules a stored spec must satisfy (common/model/validation.h).
+absl::Status ValidateSpec(const ExperimentSpec& spec);
 
 }  // namespace skydeck::service

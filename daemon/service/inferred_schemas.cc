@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 
 namespace skydeck::service {
 namespace {
@@ -28,7 +28,7 @@ struct FlagStats {
 }  // namespace
 
 std::vector<skydeck::v1::CommandFlagSchema> InferFlagSchemas(
-    const std::vector<store::ExperimentRecord>& experiments) {
+    const std::vector<ExperimentRecord>& experiments) {
   std::map<std::string, std::map<std::string, FlagStats>> by_command;
   for (const auto& e : experiments) {
     auto& flags = by_command[e.spec.base_command];

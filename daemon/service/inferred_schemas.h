@@ -8,12 +8,12 @@
 
 #include <vector>
 
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::service {
 
 std::vector<skydeck::v1::CommandFlagSchema> InferFlagSchemas(
-    const std::vector<store::ExperimentRecord>& experiments);
+    const std::vector<ExperimentRecord>& experiments);
 
 }  // namespace skydeck::service

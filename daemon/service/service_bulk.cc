@@ -5,10 +5,10 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "common/experiment_search.h"
-#include "common/proto_convert.h"
+#include "common/model/experiment_search.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 
@@ -81,7 +81,7 @@ absl::StatusOr<store::ExperimentSelection> SkyDeckService::SelectionFrom(
   store::ExperimentSelection selection;
   // Resolved before any change, so a typo in one id changes nothing.
   for (const std::string& ref : refs) {
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(ref));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(ref));
     if (r.deleted() && !allow_deleted) {
       return absl::NotFoundError(absl::StrCat("experiment ", ref, " is deleted"));
     }
@@ -141,7 +141,7 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
                      store_->SetDesiredStates(selection, desired, actor, req->reason(),
                                               BulkOptionsFor(*ctx)));
     if (control_) control_->EnqueueMany(result.changed_ids);
-    for (const store::ExperimentRecord& r : result.experiments) {
+    for (const ExperimentRecord& r : result.experiments) {
       ToProto(r, resp->add_experiments());
     }
     resp->set_matched(static_cast<int32_t>(result.ids.size()));
@@ -181,7 +181,7 @@ grpc::Status SkyDeckService::DeleteExperiments(grpc::ServerContext* ctx,
                                   : store_->SoftDeleteMany(selection, actor, options));
     resp->set_deleted(static_cast<int32_t>(result.ids.size()));
     resp->mutable_ids()->Add(result.ids.begin(), result.ids.end());
-    for (const store::ExperimentRecord& r : result.experiments) {
+    for (const ExperimentRecord& r : result.experiments) {
       ToProto(r, resp->add_experiments());
     }
     return absl::OkStatus();

@@ -1,7 +1,7 @@
 // SkyDeckService::ImportExperiments: experiments and their job history
 // brought over from another system (`skydeck import --seed-db`).
 #include "absl/strings/str_cat.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
@@ -12,8 +12,8 @@ namespace {
 // A past job as the store keeps it. Errors: INVALID_ARGUMENT for a job
 // that is not terminal or has no end time (history only: nothing would
 // ever poll it).
-absl::StatusOr<store::JobRecord> ImportedJob(const pb::Job& job, int index) {
-  store::JobRecord r;
+absl::StatusOr<JobRecord> ImportedJob(const pb::Job& job, int index) {
+  JobRecord r;
   ASSIGN_OR_RETURN(r.status, ParseJobStatus(pb::JobStatus_Name(job.status())));
   r.ended_ms = FromProtoTime(job.end_time());
   if (!IsTerminal(r.status) || r.ended_ms == 0) {
@@ -50,12 +50,12 @@ grpc::Status SkyDeckService::ImportExperiments(grpc::ServerContext* ctx,
     for (const pb::ImportedExperiment& in : req->experiments()) {
       pb::ImportExperimentsResponse::Result* result = resp->add_results();
       result->set_name(in.experiment().name());
-      absl::StatusOr<store::ExperimentRecord> imported = [&]() -> absl::StatusOr<store::ExperimentRecord> {
-        ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(in.experiment()));
+      absl::StatusOr<ExperimentRecord> imported = [&]() -> absl::StatusOr<ExperimentRecord> {
+        ASSIGN_OR_RETURN(ExperimentSpec spec, SpecFromProto(in.experiment()));
         RETURN_IF_ERROR(ValidateSpec(spec));
-        std::vector<store::JobRecord> history;
+        std::vector<JobRecord> history;
         for (int i = 0; i < in.jobs_size(); ++i) {
-          ASSIGN_OR_RETURN(store::JobRecord job, ImportedJob(in.jobs(i), i));
+          ASSIGN_OR_RETURN(JobRecord job, ImportedJob(in.jobs(i), i));
           history.push_back(std::move(job));
         }
         return store_->ImportExperiment(spec, FromProtoTime(in.experiment().create_time()),

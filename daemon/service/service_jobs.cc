@@ -1,9 +1,9 @@
 // Job, event, health and control handlers of SkyDeckService.
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/snapshots/snapshot_store.h"
@@ -28,8 +28,8 @@ grpc::Status SkyDeckService::GetExperimentStatus(grpc::ServerContext* ctx,
                                                  pb::GetExperimentStatusResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(int limit, Limit("recent_jobs", req->recent_jobs(), 10, 100));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(std::vector<store::JobRecord> jobs, store_->ListJobs(r.id, 0, limit));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->ListJobs(r.id, 0, limit));
     ToProto(r, resp->mutable_experiment());
     for (const auto& j : jobs) {
       if (j.live()) ToProto(j, resp->mutable_current_job());
@@ -47,9 +47,9 @@ grpc::Status SkyDeckService::ListJobs(grpc::ServerContext* ctx, const pb::ListJo
     if (!req->page_token().empty()) {
       ASSIGN_OR_RETURN(before, ParseId("page_token", req->page_token()));
     }
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     // One extra row tells whether another page exists.
-    ASSIGN_OR_RETURN(std::vector<store::JobRecord> jobs, store_->ListJobs(r.id, before, limit + 1));
+    ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->ListJobs(r.id, before, limit + 1));
     if (static_cast<int>(jobs.size()) > limit) {
       jobs.pop_back();
       resp->set_next_page_token(std::to_string(jobs.back().id));
@@ -63,7 +63,7 @@ grpc::Status SkyDeckService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRe
                                     pb::GetJobResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
-    ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
+    ASSIGN_OR_RETURN(JobRecord job, store_->GetJob(req->id()));
     ToProto(job, resp->mutable_job());
     return absl::OkStatus();
   });
@@ -75,7 +75,7 @@ grpc::Status SkyDeckService::CancelJob(grpc::ServerContext* ctx, const pb::Cance
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     RETURN_IF_ERROR(ValidateText("reason", req->reason(), kMaxReasonBytes));
-    ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
+    ASSIGN_OR_RETURN(JobRecord job, store_->GetJob(req->id()));
     if (job.live()) {
       // Cancelling is stopping: the reconciler cancels the live job and
       // does not relaunch it.
@@ -83,7 +83,7 @@ grpc::Status SkyDeckService::CancelJob(grpc::ServerContext* ctx, const pb::Cance
       if (!req->reason().empty()) absl::StrAppend(&reason, " (", req->reason(), ")");
       RETURN_IF_ERROR(ChangeSpec(
                           job.experiment_id,
-                          [](store::ExperimentSpec& s) {
+                          [](ExperimentSpec& s) {
                             s.desired_state = DesiredState::kStopped;
                             return absl::OkStatus();
                           },
@@ -106,7 +106,7 @@ grpc::Status SkyDeckService::ListEvents(grpc::ServerContext* ctx,
     if (req->experiment_id() != 0) {
       RETURN_IF_ERROR(store_->GetExperiment(req->experiment_id()).status());
     }
-    ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
+    ASSIGN_OR_RETURN(std::vector<EventRecord> events,
                      store_->ListEvents(req->experiment_id(), req->before_id(), limit));
     for (const auto& e : events) ToProto(e, resp->add_events());
     return absl::OkStatus();
@@ -170,7 +170,7 @@ grpc::Status SkyDeckService::Reconcile(grpc::ServerContext* ctx, const pb::Recon
     if (!control_) return NoControlPlane();
     std::vector<int64_t> ids;
     if (!req->id().empty()) {
-      ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+      ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
       ids.push_back(r.id);
     } else {
       ASSIGN_OR_RETURN(ids, store_->ListLiveExperimentIds());

@@ -4,18 +4,18 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "common/flag_schema.h"
+#include "common/model/flag_schema.h"
 #include "common/grpc_status.h"
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 #include "daemon/service/inferred_schemas.h"
 #include "daemon/service/skydeck_service.h"
 
 namespace skydeck::service {
 
 absl::StatusOr<std::vector<std::string>> SkyDeckService::CheckSpecFlags(
-    store::ExperimentSpec& spec) {
+    ExperimentSpec& spec) {
   ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, store_->GetFlagSchema(spec.base_command));
   if (!schema) return std::vector<std::string>{};
   ASSIGN_OR_RETURN(FlagCheck check, CheckFlags(*schema, spec.flags));
@@ -24,21 +24,21 @@ absl::StatusOr<std::vector<std::string>> SkyDeckService::CheckSpecFlags(
 }
 
 absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
-    const store::ExperimentRecord& current, const store::Store::SpecMutation& mutate,
+    const ExperimentRecord& current, const store::Store::SpecMutation& mutate,
     absl::string_view actor, store::WriteMode mode) {
   // The store runs `mutate` under its lock, where the schema cannot be read:
   // read it first for the base command the change leads to.
-  store::ExperimentSpec preview = current.spec;
+  ExperimentSpec preview = current.spec;
   RETURN_IF_ERROR(mutate(preview));
   ASSIGN_OR_RETURN(std::optional<FlagSchema> schema,
                    store_->GetFlagSchema(preview.base_command));
   std::vector<std::string> warnings;
   ASSIGN_OR_RETURN(
-      store::ExperimentRecord r,
+      ExperimentRecord r,
       ChangeSpec(
           current.id,
-          [&](store::ExperimentSpec& spec, std::vector<store::NewEvent>* events) -> absl::Status {
-            store::ExperimentSpec before = spec;
+          [&](ExperimentSpec& spec, std::vector<NewEvent>* events) -> absl::Status {
+            ExperimentSpec before = spec;
             RETURN_IF_ERROR(mutate(spec));
             if (spec.base_command != preview.base_command) {
               return absl::AbortedError("the experiment changed concurrently; retry");
@@ -58,11 +58,11 @@ absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
   return CheckedChange{std::move(r), std::move(warnings)};
 }
 
-std::vector<store::NewEvent> SkyDeckService::FlagWarningEvents(
+std::vector<NewEvent> SkyDeckService::FlagWarningEvents(
     const std::vector<std::string>& warnings, absl::string_view actor) {
-  std::vector<store::NewEvent> events;
+  std::vector<NewEvent> events;
   for (const std::string& w : warnings) {
-    store::NewEvent e;
+    NewEvent e;
     e.type = model::event::kFlagWarning;
     e.reason = "UnknownFlag";
     e.message = w;

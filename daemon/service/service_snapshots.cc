@@ -10,9 +10,9 @@
 #include "common/code_scan.h"
 #include "common/code_version.h"
 #include "common/status_macros.h"
-#include "common/task_template.h"
-#include "common/validation.h"
-#include "common/workdir.h"
+#include "common/model/task_template.h"
+#include "common/model/validation.h"
+#include "common/model/workdir.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/snapshots/local_snapshot.h"
@@ -32,8 +32,8 @@ absl::StatusOr<CodeEntryKind> KindFromProto(pb::CodeFile::Kind kind) {
   }
 }
 
-store::CodeSnapshotRef RefOf(const snapshots::StoredSnapshot& s) {
-  store::CodeSnapshotRef r;
+CodeSnapshotRef RefOf(const snapshots::StoredSnapshot& s) {
+  CodeSnapshotRef r;
   r.id = s.id;
   r.size_bytes = s.size_bytes;
   r.file_count = s.file_count;
@@ -110,7 +110,7 @@ grpc::Status SkyDeckService::PutCodeBlob(grpc::ServerContext* ctx,
   });
 }
 
-absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::NamedSnapshot(
+absl::StatusOr<CodeSnapshotRef> SkyDeckService::NamedSnapshot(
     const pb::CodeSnapshot& requested, absl::string_view field) {
   RETURN_IF_ERROR(NeedSnapshotStore());
   RETURN_IF_ERROR(ValidateGit(requested, field));
@@ -124,17 +124,17 @@ absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::NamedSnapshot(
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", stored.status().message()));
   }
   RETURN_IF_ERROR(stored.status());
-  store::CodeSnapshotRef ref = RefOf(*stored);
+  CodeSnapshotRef ref = RefOf(*stored);
   ref.git_commit = requested.git_commit();
   ref.git_dirty = requested.git_dirty();
   return ref;
 }
 
-absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::SnapshotHere(const std::string& path,
+absl::StatusOr<CodeSnapshotRef> SkyDeckService::SnapshotHere(const std::string& path,
                                                                     absl::string_view what,
                                                                     bool dry_run) {
   RETURN_IF_ERROR(NeedSnapshotStore());
-  store::CodeSnapshotRef ref;
+  CodeSnapshotRef ref;
   if (dry_run) {
     // Validate-only requests write nothing, the snapshot store included.
     ASSIGN_OR_RETURN(CodeScan scan, ScanCode(path, snapshots_->limits(), what));
@@ -152,7 +152,7 @@ absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::SnapshotHere(const std::s
   return ref;
 }
 
-absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::ResolveWorkdirCode(
+absl::StatusOr<CodeSnapshotRef> SkyDeckService::ResolveWorkdirCode(
     const std::string& workdir, const pb::CodeSnapshot& requested, absl::string_view field,
     bool dry_run) {
   ASSIGN_OR_RETURN(Workdir w, ParseWorkdir(workdir));
@@ -161,13 +161,13 @@ absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::ResolveWorkdirCode(
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": a code snapshot goes with a local workdir only"));
     }
-    return store::CodeSnapshotRef{};
+    return CodeSnapshotRef{};
   }
   // A backend that runs the directory in place runs no snapshot: a job
   // must not record one it did not run.
-  if (!snapshot_backend_) return store::CodeSnapshotRef{};
+  if (!snapshot_backend_) return CodeSnapshotRef{};
   if (!requested.id().empty()) {
-    ASSIGN_OR_RETURN(store::CodeSnapshotRef ref, NamedSnapshot(requested, field));
+    ASSIGN_OR_RETURN(CodeSnapshotRef ref, NamedSnapshot(requested, field));
     if (!ref.file_name.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": the snapshot of one file cannot be a workdir"));
@@ -184,12 +184,12 @@ absl::StatusOr<store::CodeSnapshotRef> SkyDeckService::ResolveWorkdirCode(
   return SnapshotHere(w.path, absl::StrCat("workdir ", w.path), dry_run);
 }
 
-absl::StatusOr<std::map<std::string, store::CodeSnapshotRef>>
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>>
 SkyDeckService::ResolveMountSnapshots(const TaskTemplate& parsed,
                                       const google::protobuf::Map<std::string, pb::CodeSnapshot>&
                                           requested,
                                       bool dry_run) {
-  std::map<std::string, store::CodeSnapshotRef> out;
+  std::map<std::string, CodeSnapshotRef> out;
   for (const auto& [source, snapshot] : requested) {
     if (std::find(parsed.local_sources.begin(), parsed.local_sources.end(), source) ==
         parsed.local_sources.end()) {

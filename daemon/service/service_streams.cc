@@ -2,7 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
@@ -28,9 +28,9 @@ grpc::Status SkyDeckService::Watch(grpc::ServerContext* ctx, const pb::WatchRequ
     }
     int64_t seen = req->since_revision();
     while (!ctx->IsCancelled() && !hub_->closed()) {
-      ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
+      ASSIGN_OR_RETURN(std::vector<EventRecord> events,
                        store_->EventsAfter(seen, req->experiment_id(), kWatchBatch));
-      for (const store::EventRecord& e : events) {
+      for (const EventRecord& e : events) {
         pb::WatchResponse resp;
         ToProto(e, resp.mutable_event());
         if (e.experiment_id != 0) {
@@ -56,7 +56,7 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("tail_lines: must not be negative");
     }
     if (!control_) return absl::FailedPreconditionError("this daemon runs without a backend");
-    ASSIGN_OR_RETURN(store::JobRecord job, store_->GetJob(req->id()));
+    ASSIGN_OR_RETURN(JobRecord job, store_->GetJob(req->id()));
     reconcile::LogSinks sinks;
     sinks.data = [&](absl::string_view chunk) {
       pb::GetJobLogsResponse resp;
@@ -70,7 +70,7 @@ grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
     };
     auto cancelled = [&] { return ctx->IsCancelled() || hub_->closed(); };
     const backend::LogTail tail{.lines = req->tail_lines(), .bytes = req->tail_bytes()};
-    ASSIGN_OR_RETURN(store::JobRecord last,
+    ASSIGN_OR_RETURN(JobRecord last,
                      control_->StreamLogs(job, req->follow(), tail, sinks, cancelled));
     if (cancelled()) return absl::OkStatus();
     pb::GetJobLogsResponse end;

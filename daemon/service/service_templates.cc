@@ -1,13 +1,13 @@
-// Task template handlers of SkyDeckService (common/task_template.h), and
+// Task template handlers of SkyDeckService (common/model/task_template.h), and
 // the checks that an experiment's template, secrets and workdir can launch.
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/task_template.h"
-#include "common/validation.h"
-#include "common/workdir.h"
+#include "common/model/task_template.h"
+#include "common/model/validation.h"
+#include "common/model/workdir.h"
 #include "daemon/reconcile/launch_snapshot.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
@@ -21,7 +21,7 @@ absl::Status ValidateTemplateName(absl::string_view name) {
   return absl::InvalidArgumentError(absl::StrCat("template ", s.message()));
 }
 
-void TemplateToProto(const store::TaskTemplateRecord& r, pb::TaskTemplate* out) {
+void TemplateToProto(const TaskTemplateRecord& r, pb::TaskTemplate* out) {
   out->set_name(r.name);
   out->set_version(r.version);
   out->set_yaml(r.yaml);
@@ -40,7 +40,7 @@ void TemplateToProto(const store::TaskTemplateRecord& r, pb::TaskTemplate* out) 
 }  // namespace
 
 absl::Status SkyDeckService::CheckDefaultTemplate() {
-  ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> t,
+  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
                    store_->GetTaskTemplate(default_template_));
   if (t) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
@@ -49,10 +49,10 @@ absl::Status SkyDeckService::CheckDefaultTemplate() {
       "FILE --name ", default_template_, "), or create with --template NAME or --no-template"));
 }
 
-absl::Status SkyDeckService::CheckLaunch(const store::ExperimentSpec& spec) {
+absl::Status SkyDeckService::CheckLaunch(const ExperimentSpec& spec) {
   if (control_) return control_->CheckLaunchable(spec);
   if (spec.template_name.empty()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> t,
+  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
                    store_->GetTaskTemplate(spec.template_name));
   if (!t) {
     return absl::FailedPreconditionError(
@@ -62,7 +62,7 @@ absl::Status SkyDeckService::CheckLaunch(const store::ExperimentSpec& spec) {
 }
 
 absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
-    store::ExperimentSpec& spec, const std::string& dir, const pb::CodeSnapshot& snapshot,
+    ExperimentSpec& spec, const std::string& dir, const pb::CodeSnapshot& snapshot,
     bool dry_run) {
   if (dir.empty() || !spec.workdir.empty()) return std::string();
   absl::StatusOr<Workdir> w = ParseWorkdir(dir);
@@ -73,7 +73,7 @@ absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
   // A template with a workdir of its own wins over a directory the
   // client happened to be in.
   if (!spec.template_name.empty()) {
-    ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> t,
+    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
                      store_->GetTaskTemplate(spec.template_name));
     if (t) {
       absl::StatusOr<TaskTemplate> parsed = ParseTaskTemplate(t->yaml);
@@ -97,8 +97,8 @@ absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
   return std::string();
 }
 
-bool SkyDeckService::LaunchFieldsChanged(const store::ExperimentSpec& before,
-                                         const store::ExperimentSpec& after) {
+bool SkyDeckService::LaunchFieldsChanged(const ExperimentSpec& before,
+                                         const ExperimentSpec& after) {
   return !reconcile::RunsCurrentSpec(reconcile::LaunchSnapshot(before), after);
 }
 
@@ -135,11 +135,11 @@ grpc::Status SkyDeckService::GetTaskTemplate(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateTemplateName(req->name()));
     if (req->version() < 0) return absl::InvalidArgumentError("version: must be >= 0");
-    store::TaskTemplateRecord r;
+    TaskTemplateRecord r;
     if (req->version() > 0) {
       ASSIGN_OR_RETURN(r, store_->GetTaskTemplateVersion(req->name(), req->version()));
     } else {
-      ASSIGN_OR_RETURN(std::optional<store::TaskTemplateRecord> t,
+      ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
                        store_->GetTaskTemplate(req->name()));
       if (!t) {
         return absl::NotFoundError(absl::StrCat("task template \"", req->name(), "\" not found"));
@@ -155,8 +155,8 @@ grpc::Status SkyDeckService::ListTaskTemplates(grpc::ServerContext* ctx,
                                                const pb::ListTaskTemplatesRequest* req,
                                                pb::ListTaskTemplatesResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<store::TaskTemplateRecord> all, store_->ListTaskTemplates());
-    for (const store::TaskTemplateRecord& r : all) TemplateToProto(r, resp->add_templates());
+    ASSIGN_OR_RETURN(std::vector<TaskTemplateRecord> all, store_->ListTaskTemplates());
+    for (const TaskTemplateRecord& r : all) TemplateToProto(r, resp->add_templates());
     return absl::OkStatus();
   });
 }

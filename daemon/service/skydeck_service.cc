@@ -9,9 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
-#include "common/proto_convert.h"
+#include "common/model/proto_convert.h"
 #include "common/status_macros.h"
-#include "common/validation.h"
+#include "common/model/validation.h"
 #include "daemon/service/convert.h"
 
 namespace skydeck::service {
@@ -83,7 +83,7 @@ absl::Status SkyDeckService::WaitForNoLiveJob(const grpc::ServerContext& ctx, in
                         std::chrono::system_clock::now() + std::chrono::seconds(120));
   int64_t seen = 0;
   while (std::chrono::system_clock::now() < limit && !hub_->closed() && !ctx.IsCancelled()) {
-    ASSIGN_OR_RETURN(std::optional<store::JobRecord> live, store_->LiveJob(id));
+    ASSIGN_OR_RETURN(std::optional<JobRecord> live, store_->LiveJob(id));
     if (!live) return absl::OkStatus();
     seen = hub_->WaitNewer(seen, absl::Milliseconds(200));
   }
@@ -91,7 +91,7 @@ absl::Status SkyDeckService::WaitForNoLiveJob(const grpc::ServerContext& ctx, in
       "experiment ", id, " is being terminated but its job has not ended yet; retry the delete"));
 }
 
-absl::StatusOr<store::ExperimentRecord> SkyDeckService::Resolve(absl::string_view ref) {
+absl::StatusOr<ExperimentRecord> SkyDeckService::Resolve(absl::string_view ref) {
   if (ref.empty()) return absl::InvalidArgumentError("id: required (an id or a name)");
   if (IsNumericRef(ref)) {
     ASSIGN_OR_RETURN(int64_t id, ParseId("id", ref));
@@ -107,19 +107,19 @@ store::WriteMode WriteModeOf(bool validate_only) {
 }
 }  // namespace
 
-absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
+absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
   return ChangeSpec(
-      id, [&](store::ExperimentSpec& spec, std::vector<store::NewEvent>*) { return mutate(spec); },
+      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); },
       actor, reason, mode);
 }
 
-absl::StatusOr<store::ExperimentRecord> SkyDeckService::ChangeSpec(
+absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
-  ASSIGN_OR_RETURN(store::ExperimentRecord before, store_->GetExperiment(id));
-  ASSIGN_OR_RETURN(store::ExperimentRecord after,
+  ASSIGN_OR_RETURN(ExperimentRecord before, store_->GetExperiment(id));
+  ASSIGN_OR_RETURN(ExperimentRecord after,
                    store_->UpdateSpec(id, mutate, actor, reason, mode));
   bool changed = after.generation != before.generation;
   if (changed && mode == store::WriteMode::kCommit && control_) control_->Enqueue(id);
@@ -159,7 +159,7 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
                                               pb::CreateExperimentResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
-    ASSIGN_OR_RETURN(store::ExperimentSpec spec, SpecFromProto(req->experiment()));
+    ASSIGN_OR_RETURN(ExperimentSpec spec, SpecFromProto(req->experiment()));
     if (!req->experiment().has_template_() && !default_template_.empty()) {
       RETURN_IF_ERROR(CheckDefaultTemplate());
       spec.template_name = default_template_;
@@ -180,7 +180,7 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckLaunch(spec));
     store::WriteMode mode = WriteModeOf(req->validate_only());
     // The warnings' events commit with the experiment.
-    ASSIGN_OR_RETURN(store::ExperimentRecord r,
+    ASSIGN_OR_RETURN(ExperimentRecord r,
                      store_->CreateExperiment(spec, actor, mode,
                                               FlagWarningEvents(warnings, actor)));
     if (mode == store::WriteMode::kCommit && control_) control_->Enqueue(r.id);
@@ -194,7 +194,7 @@ grpc::Status SkyDeckService::GetExperiment(grpc::ServerContext* ctx,
                                            const pb::GetExperimentRequest* req,
                                            pb::GetExperimentResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
   });
@@ -205,26 +205,26 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
                                               pb::UpdateExperimentResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     // Setting a workdir takes its snapshot (before the store's lock: it
     // may scan a directory).
     const auto& paths = req->update_mask().paths();
     bool sets_workdir = std::find(paths.begin(), paths.end(), "workdir") != paths.end();
-    store::CodeSnapshotRef code;
+    CodeSnapshotRef code;
     if (sets_workdir) {
       ASSIGN_OR_RETURN(code, ResolveWorkdirCode(req->experiment().workdir(),
                                                 req->experiment().code_snapshot(),
                                                 "experiment.code_snapshot",
                                                 req->validate_only()));
     }
-    auto mutate = [&](store::ExperimentSpec& spec) -> absl::Status {
+    auto mutate = [&](ExperimentSpec& spec) -> absl::Status {
       RETURN_IF_ERROR(ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
       if (sets_workdir) spec.code = code;
       return ValidateSpec(spec);
     };
     // What the next launch needs must be there (checked on a preview: the
     // store runs `mutate` under its lock).
-    store::ExperimentSpec preview = r.spec;
+    ExperimentSpec preview = r.spec;
     RETURN_IF_ERROR(mutate(preview));
     if (LaunchFieldsChanged(r.spec, preview)) RETURN_IF_ERROR(CheckLaunch(preview));
     ASSIGN_OR_RETURN(CheckedChange change,
@@ -240,13 +240,13 @@ grpc::Status SkyDeckService::DeleteExperiment(grpc::ServerContext* ctx,
                                               pb::DeleteExperimentResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     if (r.current_job_id != 0 && req->force()) {
       // force = terminate, then delete: wait (bounded by the caller's
       // deadline) for the reconciler to end the job.
       RETURN_IF_ERROR(ChangeSpec(
                           r.id,
-                          [](store::ExperimentSpec& s) {
+                          [](ExperimentSpec& s) {
                             s.desired_state = DesiredState::kTerminated;
                             return absl::OkStatus();
                           },
@@ -272,7 +272,7 @@ grpc::Status SkyDeckService::UndeleteExperiment(grpc::ServerContext* ctx,
           "find it with list --include-deleted");
     }
     ASSIGN_OR_RETURN(int64_t id, ParseId("id", req->id()));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, store_->Undelete(id, actor));
+    ASSIGN_OR_RETURN(ExperimentRecord r, store_->Undelete(id, actor));
     if (control_) control_->Enqueue(id);
     ToProto(r, resp->mutable_experiment());
     return absl::OkStatus();
@@ -291,11 +291,11 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
                        kMaxFlags, " flags)"));
     }
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
-    ASSIGN_OR_RETURN(store::ExperimentRecord r, Resolve(req->id()));
+    ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     ASSIGN_OR_RETURN(CheckedChange change,
                      ChangeSpecChecked(
                          r,
-                         [&](store::ExperimentSpec& spec) -> absl::Status {
+                         [&](ExperimentSpec& spec) -> absl::Status {
                            if (req->replace()) spec.flags.clear();
                            for (const std::string& key : req->unset()) spec.flags.erase(key);
                            for (const auto& [k, v] : set) spec.flags[k] = v;

@@ -138,7 +138,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // marks an error as the daemon's own (kDaemonStatusKey trailer).
   grpc::Status Handle(grpc::ServerContext& ctx, const std::function<absl::Status()>& body);
   // Numeric id or live name -> record. Errors: INVALID_ARGUMENT, NOT_FOUND.
-  absl::StatusOr<store::ExperimentRecord> Resolve(absl::string_view ref);
+  absl::StatusOr<ExperimentRecord> Resolve(absl::string_view ref);
   // Waits until the experiment has no live job. Errors: DEADLINE_EXCEEDED
   // shortly before the caller's deadline.
   absl::Status WaitForNoLiveJob(const grpc::ServerContext& ctx, int64_t id);
@@ -159,11 +159,11 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::Status WaitForNoLiveJobs(const grpc::ServerContext& ctx, const std::vector<int64_t>& ids);
   // Applies a spec change and enqueues a reconcile when it changed anything
   // (a dry run only reports what it would be).
-  absl::StatusOr<store::ExperimentRecord> ChangeSpec(
+  absl::StatusOr<ExperimentRecord> ChangeSpec(
       int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
       absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
   // ChangeSpec whose `mutate` may append events, written with the change.
-  absl::StatusOr<store::ExperimentRecord> ChangeSpec(
+  absl::StatusOr<ExperimentRecord> ChangeSpec(
       int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
       absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
 
@@ -171,22 +171,22 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // Validates spec.flags against the declared schema of spec.base_command,
   // if any, normalising them in place. Returns lenient-mode warnings.
   // Errors: INVALID_ARGUMENT naming the flag, expected type and value.
-  absl::StatusOr<std::vector<std::string>> CheckSpecFlags(store::ExperimentSpec& spec);
+  absl::StatusOr<std::vector<std::string>> CheckSpecFlags(ExperimentSpec& spec);
   // ChangeSpec that also validates and normalises the flags when `mutate`
   // changes the flags or the base command and a schema is declared; the
   // warnings become "FlagWarning" events in the change's transaction (none
   // on a dry run) and are returned.
   // `mutate` may run more than once.
   struct CheckedChange {
-    store::ExperimentRecord record;
+    ExperimentRecord record;
     std::vector<std::string> warnings;
   };
-  absl::StatusOr<CheckedChange> ChangeSpecChecked(const store::ExperimentRecord& current,
+  absl::StatusOr<CheckedChange> ChangeSpecChecked(const ExperimentRecord& current,
                                                   const store::Store::SpecMutation& mutate,
                                                   absl::string_view actor, store::WriteMode mode);
   // One "FlagWarning" event per warning, for the store to write in the
   // same transaction as the change they are about.
-  static std::vector<store::NewEvent> FlagWarningEvents(const std::vector<std::string>& warnings,
+  static std::vector<NewEvent> FlagWarningEvents(const std::vector<std::string>& warnings,
                                                         absl::string_view actor);
 
   // ---- Workloads (service_templates.cc) ----
@@ -195,7 +195,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::Status CheckDefaultTemplate();
   // Whether a launch of `spec` could start (ControlPlane::CheckLaunchable;
   // without a control plane only that its template exists).
-  absl::Status CheckLaunch(const store::ExperimentSpec& spec);
+  absl::Status CheckLaunch(const ExperimentSpec& spec);
   // Makes the client's directory `dir` spec's workdir, with its code
   // snapshot (`snapshot` when the client uploaded one, else as
   // ResolveWorkdirCode takes it), when the spec has none, its template
@@ -203,37 +203,37 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // not otherwise ("" when used or not needed).
   // Errors: INVALID_ARGUMENT for a `dir` that is not absolute; those of
   // ResolveWorkdirCode (e.g. a directory too big to snapshot).
-  absl::StatusOr<std::string> ApplyDefaultWorkdir(store::ExperimentSpec& spec,
+  absl::StatusOr<std::string> ApplyDefaultWorkdir(ExperimentSpec& spec,
                                                   const std::string& dir,
                                                   const pb::CodeSnapshot& snapshot,
                                                   bool dry_run);
   // Whether `after` launches differently from `before` (what CheckLaunch
   // is for: an edit of labels alone is never refused).
-  static bool LaunchFieldsChanged(const store::ExperimentSpec& before,
-                                  const store::ExperimentSpec& after);
+  static bool LaunchFieldsChanged(const ExperimentSpec& before,
+                                  const ExperimentSpec& after);
 
   // ---- Code snapshots (service_snapshots.cc) ----
   absl::Status NeedSnapshotStore() const;
   // The snapshot a client named (uploaded before), with its git fields.
   // Errors: FAILED_PRECONDITION when it is not stored; INVALID_ARGUMENT.
-  absl::StatusOr<store::CodeSnapshotRef> NamedSnapshot(const pb::CodeSnapshot& requested,
+  absl::StatusOr<CodeSnapshotRef> NamedSnapshot(const pb::CodeSnapshot& requested,
                                                        absl::string_view field);
   // A snapshot the daemon takes of `path` on its machine (a dry run only
   // scans), with the git state of the directory. Errors: ScanCode's.
-  absl::StatusOr<store::CodeSnapshotRef> SnapshotHere(const std::string& path,
+  absl::StatusOr<CodeSnapshotRef> SnapshotHere(const std::string& path,
                                                       absl::string_view what, bool dry_run);
   // The snapshot of `workdir`: none for a git or no workdir, or on a
   // backend that runs directories in place; the named one; else the
   // daemon's own of the directory (FAILED_PRECONDITION when it is not a
   // directory here).
-  absl::StatusOr<store::CodeSnapshotRef> ResolveWorkdirCode(const std::string& workdir,
+  absl::StatusOr<CodeSnapshotRef> ResolveWorkdirCode(const std::string& workdir,
                                                             const pb::CodeSnapshot& requested,
                                                             absl::string_view field,
                                                             bool dry_run);
   // The snapshot of each local file mount source of `parsed`: the named
   // ones; on a snapshot backend the daemon's own of absolute sources
   // (relative ones are INVALID_ARGUMENT: only the CLI can resolve them).
-  absl::StatusOr<std::map<std::string, store::CodeSnapshotRef>> ResolveMountSnapshots(
+  absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ResolveMountSnapshots(
       const TaskTemplate& parsed,
       const google::protobuf::Map<std::string, pb::CodeSnapshot>& requested, bool dry_run);
 

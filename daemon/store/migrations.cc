@@ -9,7 +9,7 @@ namespace skydeck::store {
 namespace {
 
 // Times are UTC unix milliseconds. Text-encoded JSON columns: flags (object of
-// typed scalars, see common/flag_value.h), labels (object of strings),
+// typed scalars, see common/model/flag_value.h), labels (object of strings),
 // conditions (array of objects).
 constexpr absl::string_view kV1 = R"sql(
 CREATE TABLE experiments (
@@ -101,7 +101,7 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('installation_id', lower(hex(randomblob(4))));
 )sql";
 
-// Declared flag schemas (common/flag_schema.h). Every apply adds a row with
+// Declared flag schemas (common/model/flag_schema.h). Every apply adds a row with
 // the next version, so old versions stay readable; a delete adds a row with
 // deleted = 1, so versions keep increasing across delete and re-apply. The
 // current schema of a command is its highest version, unless deleted.

@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 #include "daemon/store/sqlite.h"
 #include "nlohmann/json.hpp"
 

@@ -40,10 +40,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/flag_schema.h"
-#include "common/label_selector.h"
+#include "common/model/flag_schema.h"
+#include "common/model/label_selector.h"
 #include "daemon/store/reader_pool.h"
-#include "daemon/store/records.h"
+#include "common/model/records.h"
 #include "daemon/store/sqlite.h"
 
 namespace skydeck::store {
@@ -120,7 +120,7 @@ struct ExperimentFilter {
   LabelSelector selector;
   // Only names containing this.
   std::string name_contains;
-  // Search words (common/experiment_search.h); each must occur.
+  // Search words (common/model/experiment_search.h); each must occur.
   std::vector<std::string> words;
 };
 
@@ -402,7 +402,7 @@ class Store {
   // new name, else one more than any version before, deleted ones
   // included), unless it equals the current version's text and snapshot
   // ids: then nothing is written and `changed` is false. The caller has
-  // checked the YAML (common/task_template.h) and that the snapshots
+  // checked the YAML (common/model/task_template.h) and that the snapshots
   // exist. A dry run returns the version it would get.
   struct AppliedTemplate {
     TaskTemplateRecord record;

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/model/event_types.h"
-#include "common/experiment_search.h"
+#include "common/model/experiment_search.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
 #include "daemon/store/store.h"

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "common/flag_schema.h"
-#include "common/flag_value.h"
+#include "common/model/flag_schema.h"
+#include "common/model/flag_value.h"
 #include "common/golden.h"
 #include "nlohmann/json.hpp"
 

@@ -17,7 +17,7 @@
 #include <sstream>
 #include <string>
 
-#include "common/flag_value.h"
+#include "common/model/flag_value.h"
 #include "nlohmann/json.hpp"
 
 namespace skydeck {

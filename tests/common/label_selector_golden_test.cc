@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/golden.h"
-#include "common/label_selector.h"
+#include "common/model/label_selector.h"
 #include "nlohmann/json.hpp"
 
 namespace skydeck {

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "cli/manifest.h"
-#include "common/json_schema_import.h"
+#include "common/model/json_schema_import.h"
 #include "daemon/backend/skypilot/task_yaml.h"
 
 namespace skydeck {

@@ -1,7 +1,7 @@
 // File: tests/fuzz/fuzz_flags.cc
 //
-// Fuzzes the flag parser and printer (common/flag_value.h) and the command
-// renderer (common/command_line.h). The input is text: the whole of it is
+// Fuzzes the flag parser and printer (common/model/flag_value.h) and the command
+// renderer (common/model/command_line.h). The input is text: the whole of it is
 // one `--flag` argument and one value; its first line is also a base
 // command and each further line one `key=value` assignment.
 //
@@ -19,9 +19,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/command_line.h"
-#include "common/flag_value.h"
-#include "common/proto_convert.h"
+#include "common/model/command_line.h"
+#include "common/model/flag_value.h"
+#include "common/model/proto_convert.h"
 #include "fuzz_check.h"
 
 namespace skydeck {

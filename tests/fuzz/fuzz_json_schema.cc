@@ -1,7 +1,7 @@
 // File: tests/fuzz/fuzz_json_schema.cc
 //
 // Fuzzes the JSON Schema importer of `skydeck schema import`
-// (common/json_schema_import.h). The input is the schema file, parsed the
+// (common/model/json_schema_import.h). The input is the schema file, parsed the
 // way the CLI parses it; its length's parity picks strict mode.
 //
 // Properties (beyond "never crashes, never throws"):
@@ -12,8 +12,8 @@
 //   read back (FlagSchemaFromJson) gives the same flags.
 #include <string>
 
-#include "common/flag_schema.h"
-#include "common/json_schema_import.h"
+#include "common/model/flag_schema.h"
+#include "common/model/json_schema_import.h"
 #include "fuzz_check.h"
 
 namespace skydeck {

@@ -33,7 +33,7 @@ void CheckRoundTrip(const cli::Manifest& m) {
   if (!fuzz::AllStringsUtf8(m.spec)) return;  // cannot cross the gRPC edge
   auto spec = service::SpecFromProto(m.spec);
   if (!spec.ok()) return;  // the daemon refuses it: nothing is created
-  store::ExperimentRecord record;
+  ExperimentRecord record;
   record.id = 1;
   record.spec = *spec;
   pb::Experiment created;

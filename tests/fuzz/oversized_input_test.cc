@@ -4,7 +4,7 @@
 // stack overflow: deeply nested JSON to the JSON Schema importer and to the
 // HTTP bridge (mapping and the real server), deeply nested YAML to the
 // manifest loader, and every size limit at the gRPC edge
-// (common/validation.h), one byte over and at the limit.
+// (common/model/validation.h), one byte over and at the limit.
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
@@ -17,10 +17,10 @@
 #include "../common/grpc_callback_queue_pin.h"
 #include "absl/strings/str_cat.h"
 #include "cli/manifest.h"
-#include "common/command_line.h"
-#include "common/json_schema_import.h"
-#include "common/proto_convert.h"
-#include "common/validation.h"
+#include "common/model/command_line.h"
+#include "common/model/json_schema_import.h"
+#include "common/model/proto_convert.h"
+#include "common/model/validation.h"
 #include "daemon/backend/local/local_backend.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"

@@ -27,7 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "common/command_line.h"
+#include "common/model/command_line.h"
 #include "daemon/backend/local/local_backend.h"
 #include "daemon/backend/skypilot/task_yaml.h"
 #include "daemon/reconcile/reconciler.h"
@@ -227,7 +227,7 @@ struct DaemonPath {
 
   // Returns the backend job name.
   std::string Launch(const std::string& name, const FlagMap& flags, const std::string& run_name) {
-    store::ExperimentSpec spec;
+    ExperimentSpec spec;
     spec.name = name;
     spec.base_command = BaseCommand();
     spec.flags = flags;

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "common/command_line.h"
+#include "common/model/command_line.h"
 #include "daemon/backend/skypilot/task_yaml.h"
 #include "nlohmann/json.hpp"
 

@@ -11,7 +11,7 @@
 //   `optional`, oneof members) that are unset;
 // - enums by short name ("RUNNING", see json_descriptors.h);
 // - `json_scalar` messages (FlagValue) as one JSON scalar: 4, 0.001, 1.0,
-//   true, "adam"; typed as common/flag_value.h types `--flag` text;
+//   true, "adam"; typed as common/model/flag_value.h types `--flag` text;
 // - int64 and uint64 as decimal strings (JavaScript numbers hold 53 bits),
 //   other numbers as numbers, bytes as base64;
 // - Timestamp as RFC 3339, Duration as "1.5s", FieldMask as "a,b"; other

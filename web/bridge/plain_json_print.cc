@@ -15,7 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/flag_value.h"
+#include "common/model/flag_value.h"
 #include "common/status_macros.h"
 #include "web/bridge/json_descriptors.h"
 #include "web/bridge/plain_json.h"

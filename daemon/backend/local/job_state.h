@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "common/states.h"
+#include "common/model/states.h"
 #include "daemon/backend/local/job_dir.h"
 
 namespace skydeck::backend::local {

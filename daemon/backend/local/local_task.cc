@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "common/workdir.h"
+#include "common/model/workdir.h"
 
 namespace skydeck::backend::local {
 namespace {

@@ -14,8 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
-#include "common/task_template.h"
-#include "common/workdir.h"
+#include "common/model/task_template.h"
+#include "common/model/workdir.h"
 #include "common/yaml_load_all.h"
 #include "yaml-cpp/yaml.h"
 

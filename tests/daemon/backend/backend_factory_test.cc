@@ -149,10 +149,10 @@ struct FactoryFixture {
     std::unique_ptr<store::Store> store = OpenStore();
     auto live = store->ListLiveJobs();
     REQUIRE(live.ok());
-    for (const store::JobRecord& job : *live) {
+    for (const JobRecord& job : *live) {
       REQUIRE(store
                   ->UpdateJob(job.id,
-                              [](store::JobRecord& j, std::vector<store::NewEvent>*) {
+                              [](JobRecord& j, std::vector<NewEvent>*) {
                                 j.status = JobStatus::kSucceeded;
                                 j.ended_ms = 1;
                                 return absl::OkStatus();
@@ -163,12 +163,12 @@ struct FactoryFixture {
 
   void AddLiveJob(const std::string& backend) {
     std::unique_ptr<store::Store> store = OpenStore();
-    store::ExperimentSpec spec;
+    ExperimentSpec spec;
     spec.name = "live-on-" + backend;
     spec.base_command = "true";
     auto e = store->CreateExperiment(spec, "test");
     REQUIRE(e.ok());
-    store::JobRecord intent;
+    JobRecord intent;
     intent.experiment_id = e->id;
     intent.backend = backend;
     intent.backend_name = "skydeck-abcd1234-1-{attempt}";

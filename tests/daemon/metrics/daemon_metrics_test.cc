@@ -60,7 +60,7 @@ struct DaemonMetricsFixture {
   }
 
   int64_t Create(const std::string& name) {
-    store::ExperimentSpec s;
+    ExperimentSpec s;
     s.name = name;
     s.base_command = "python train.py";
     s.desired_state = DesiredState::kRunning;

@@ -23,8 +23,8 @@
 namespace skydeck::reconcile {
 namespace {
 
-using store::ExperimentRecord;
-using store::ExperimentSpec;
+using ::skydeck::ExperimentRecord;
+using ::skydeck::ExperimentSpec;
 
 constexpr auto kWaitLimit = std::chrono::seconds(30);
 
@@ -176,7 +176,7 @@ struct ControllerFixture {
   }
 
   ExperimentRecord Get(int64_t id) { return *store->GetExperiment(id); }
-  std::optional<store::JobRecord> Live(int64_t id) { return *store->LiveJob(id); }
+  std::optional<JobRecord> Live(int64_t id) { return *store->LiveJob(id); }
 
   bool Launched(int64_t id) {
     std::lock_guard<std::mutex> lock(backend.mu);
@@ -187,7 +187,7 @@ struct ControllerFixture {
     return false;
   }
 
-  static const store::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
+  static const skydeck::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
     for (const auto& c : r.conditions) {
       if (c.type == type) return &c;
     }
@@ -195,7 +195,7 @@ struct ControllerFixture {
   }
   bool ConditionIs(int64_t id, const std::string& type, bool status) {
     ExperimentRecord r = Get(id);
-    const store::Condition* c = Condition(r, type);
+    const skydeck::Condition* c = Condition(r, type);
     return c != nullptr && c->status == status;
   }
 
@@ -494,7 +494,7 @@ TEST_CASE_METHOD(ControllerFixture,
   // backend too.
   REQUIRE(WaitFor([&] {
     for (int64_t id : ids) {
-      std::optional<store::JobRecord> live = Live(id);
+      std::optional<JobRecord> live = Live(id);
       if (!live || live->backend_job_id.empty()) return false;
       if (Get(id).observed_state != ObservedState::kPending) return false;
     }
@@ -647,7 +647,7 @@ TEST_CASE_METHOD(ControllerFixture,
   // (SkyPilot would hold the request open with only spinner lines).
   LogCapture capture;
   auto started = std::chrono::steady_clock::now();
-  absl::StatusOr<store::JobRecord> now =
+  absl::StatusOr<JobRecord> now =
       controller->StreamLogs(*Live(id), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   REQUIRE(absl::IsFailedPrecondition(now.status()));
@@ -657,7 +657,7 @@ TEST_CASE_METHOD(ControllerFixture,
 
   // With follow: says it waits, then streams once the job runs.
   std::atomic<bool> done{false};
-  absl::StatusOr<store::JobRecord> followed = absl::UnknownError("not yet");
+  absl::StatusOr<JobRecord> followed = absl::UnknownError("not yet");
   std::thread reader([&] {
     followed = controller->StreamLogs(*Live(id), true, backend::LogTail{}, capture.Sinks(), [] { return false; });
     done = true;
@@ -692,7 +692,7 @@ TEST_CASE_METHOD(ControllerFixture,
   // E.g. SkyPilot after a restart: "does not know launch request ...".
   backend.logs_error = absl::NotFoundError("SkyPilot does not know launch request 3f2a");
   LogCapture capture;
-  absl::StatusOr<store::JobRecord> logs =
+  absl::StatusOr<JobRecord> logs =
       controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
   REQUIRE(absl::IsFailedPrecondition(logs.status()));
   CHECK(logs.status().message().find("FAILED_PRECHECKS") != absl::string_view::npos);

@@ -13,7 +13,7 @@ using Action = FailureDecision::Action;
 constexpr int64_t kEnded = 1'700'000'000'000;
 
 struct Run {
-  store::ExperimentRecord experiment;
+  ExperimentRecord experiment;
   FailedRun run;
 
   Run() {
@@ -23,7 +23,7 @@ struct Run {
   }
   // Adds an older job than those already there (the run is newest first).
   Run& Failed(JobStatus status, backend::FailureKind kind, std::optional<int> exit_code = 1) {
-    store::JobRecord job;
+    JobRecord job;
     job.id = 100 - static_cast<int64_t>(run.jobs.size());
     job.attempt = 10 - static_cast<int>(run.jobs.size());
     job.status = status;

@@ -11,8 +11,8 @@ namespace {
 
 constexpr int64_t kNow = 1'700'000'000'000;
 
-store::JobRecord LiveJob(JobStatus status = JobStatus::kRunning) {
-  store::JobRecord job;
+JobRecord LiveJob(JobStatus status = JobStatus::kRunning) {
+  JobRecord job;
   job.id = 7;
   job.experiment_id = 3;
   job.attempt = 2;
@@ -31,25 +31,25 @@ backend::JobObservation Seen(JobStatus status) {
   return obs;
 }
 
-std::vector<std::string> Types(const std::vector<store::NewEvent>& events) {
+std::vector<std::string> Types(const std::vector<NewEvent>& events) {
   std::vector<std::string> out;
   for (const auto& e : events) out.push_back(e.type);
   return out;
 }
 
 TEST_CASE("an unchanged observation changes nothing and writes no event", "[reconcile]") {
-  store::JobRecord job = LiveJob();
+  JobRecord job = LiveJob();
   job.backend_status = "RUNNING";
-  store::JobRecord before = job;
-  std::vector<store::NewEvent> events;
+  JobRecord before = job;
+  std::vector<NewEvent> events;
   ApplyObservation(Seen(JobStatus::kRunning), kNow, "poller", job, &events);
   CHECK(job == before);
   CHECK(events.empty());
 }
 
 TEST_CASE("a status change is recorded with one event", "[reconcile]") {
-  store::JobRecord job = LiveJob(JobStatus::kPending);
-  std::vector<store::NewEvent> events;
+  JobRecord job = LiveJob(JobStatus::kPending);
+  std::vector<NewEvent> events;
   backend::JobObservation obs = Seen(JobStatus::kRunning);
   obs.start_ms = 5000;
   obs.resolved_job_id = "b-7-final";
@@ -65,8 +65,8 @@ TEST_CASE("a status change is recorded with one event", "[reconcile]") {
 }
 
 TEST_CASE("a terminal observation sets the end, exit code and failure reason", "[reconcile]") {
-  store::JobRecord job = LiveJob();
-  std::vector<store::NewEvent> events;
+  JobRecord job = LiveJob();
+  std::vector<NewEvent> events;
   backend::JobObservation obs = Seen(JobStatus::kFailed);
   obs.exit_code = 3;
   obs.failure_reason = "out of memory";
@@ -79,7 +79,7 @@ TEST_CASE("a terminal observation sets the end, exit code and failure reason", "
   CHECK(events[0].message == "job 7: RUNNING -> FAILED (exit 3): out of memory");
 
   SECTION("the backend's end time wins over the observer's clock") {
-    store::JobRecord other = LiveJob();
+    JobRecord other = LiveJob();
     obs.end_ms = 4242;
     ApplyObservation(obs, kNow, "poller", other, &events);
     CHECK(other.ended_ms == 4242);
@@ -87,9 +87,9 @@ TEST_CASE("a terminal observation sets the end, exit code and failure reason", "
 }
 
 TEST_CASE("exit 127 says which command is missing", "[reconcile]") {
-  store::JobRecord job = LiveJob();
+  JobRecord job = LiveJob();
   job.command = "lt --fast";
-  std::vector<store::NewEvent> events;
+  std::vector<NewEvent> events;
   backend::JobObservation obs = Seen(JobStatus::kFailed);
   obs.exit_code = 127;
   ApplyObservation(obs, kNow, "poller", job, &events);
@@ -97,8 +97,8 @@ TEST_CASE("exit 127 says which command is missing", "[reconcile]") {
 }
 
 TEST_CASE("a job being cancelled stays CANCELLING until it is terminal", "[reconcile]") {
-  store::JobRecord job = LiveJob(JobStatus::kCancelling);
-  std::vector<store::NewEvent> events;
+  JobRecord job = LiveJob(JobStatus::kCancelling);
+  std::vector<NewEvent> events;
   ApplyObservation(Seen(JobStatus::kRunning), kNow, "poller", job, &events);
   CHECK(job.status == JobStatus::kCancelling);
   CHECK(events.empty());
@@ -108,10 +108,10 @@ TEST_CASE("a job being cancelled stays CANCELLING until it is terminal", "[recon
 }
 
 TEST_CASE("a terminal job never changes again", "[reconcile]") {
-  store::JobRecord job = LiveJob(JobStatus::kSucceeded);
+  JobRecord job = LiveJob(JobStatus::kSucceeded);
   job.ended_ms = 99;
-  store::JobRecord before = job;
-  std::vector<store::NewEvent> events;
+  JobRecord before = job;
+  std::vector<NewEvent> events;
   ApplyObservation(Seen(JobStatus::kRunning), kNow, "poller", job, &events);
   MarkOutcomeUnknown("gone", kNow, "poller", job, &events);
   ForgetLaunchRequest("fake", "poller", job, &events);
@@ -120,8 +120,8 @@ TEST_CASE("a terminal job never changes again", "[reconcile]") {
 }
 
 TEST_CASE("a preemption recovery is an event, counted once", "[reconcile]") {
-  store::JobRecord job = LiveJob();
-  std::vector<store::NewEvent> events;
+  JobRecord job = LiveJob();
+  std::vector<NewEvent> events;
   backend::JobObservation obs = Seen(JobStatus::kRecovering);
   obs.recovery_count = 1;
   ApplyObservation(obs, kNow, "poller", job, &events);
@@ -135,8 +135,8 @@ TEST_CASE("a preemption recovery is an event, counted once", "[reconcile]") {
 
 TEST_CASE("a job the backend stopped reporting is LOST with an unknown outcome",
           "[reconcile]") {
-  store::JobRecord job = LiveJob();
-  std::vector<store::NewEvent> events;
+  JobRecord job = LiveJob();
+  std::vector<NewEvent> events;
   MarkOutcomeUnknown("no longer reported", kNow, "poller", job, &events);
   CHECK(job.status == JobStatus::kLost);
   CHECK(job.outcome_unknown);
@@ -148,16 +148,16 @@ TEST_CASE("a job the backend stopped reporting is LOST with an unknown outcome",
 }
 
 TEST_CASE("a forgotten launch request is looked up by name again", "[reconcile]") {
-  store::JobRecord job = LiveJob(JobStatus::kLaunching);
+  JobRecord job = LiveJob(JobStatus::kLaunching);
   job.backend_job_id = "request-1";
-  std::vector<store::NewEvent> events;
+  std::vector<NewEvent> events;
   ForgetLaunchRequest("skypilot", "poller", job, &events);
   CHECK(job.backend_job_id.empty());
   CHECK(job.status == JobStatus::kLaunching);
   CHECK(Types(events) == std::vector<std::string>{model::event::kLaunchRequestForgotten});
 
   SECTION("only a launching job with a request id is forgotten") {
-    store::JobRecord running = LiveJob(JobStatus::kRunning);
+    JobRecord running = LiveJob(JobStatus::kRunning);
     events.clear();
     ForgetLaunchRequest("skypilot", "poller", running, &events);
     CHECK(running.backend_job_id == "b-7");

@@ -20,9 +20,9 @@
 
 namespace skydeck::reconcile {
 
-using store::ExperimentRecord;
-using store::ExperimentSpec;
-using store::JobRecord;
+using ::skydeck::ExperimentRecord;
+using ::skydeck::ExperimentSpec;
+using ::skydeck::JobRecord;
 
 // Secret values from a map the test controls.
 class FakeSecrets final : public workload::SecretSource {
@@ -140,7 +140,7 @@ struct ReconcileFixture {
     return false;
   }
 
-  const store::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
+  const skydeck::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
     for (const auto& c : r.conditions) {
       if (c.type == type) return &c;
     }

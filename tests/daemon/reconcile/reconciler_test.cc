@@ -273,7 +273,7 @@ TEST_CASE_METHOD(ReconcileFixture,
   ReconcileResult result = Reconcile(id);  // OK, not an error
   CHECK(result.requeue_after == absl::Seconds(5));
   CHECK(backend.launch_calls == 0);
-  const store::Condition* degraded = Condition(Get(id), "Degraded");
+  const skydeck::Condition* degraded = Condition(Get(id), "Degraded");
   CHECK((degraded == nullptr || !degraded->status));
   REQUIRE(Live(id));
   CHECK(Live(id)->status == JobStatus::kLaunching);
@@ -304,7 +304,7 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(job->command.find("trainer.lr=0.001") != std::string::npos);
   Poll();
   Reconcile(id);
-  const store::Condition* outdated = Condition(Get(id), "Outdated");
+  const skydeck::Condition* outdated = Condition(Get(id), "Outdated");
   CHECK((outdated == nullptr || !outdated->status));
   CHECK(Get(id).observed_generation == Get(id).generation);
 }
@@ -356,7 +356,7 @@ TEST_CASE_METHOD(ReconcileFixture, "backend misconfiguration degrades without st
   CHECK(Live(id)->status == JobStatus::kLaunching);
   ExperimentRecord r = Get(id);
   CHECK(Condition(r, "Degraded")->status);
-  const store::Condition* stalled = Condition(r, "Stalled");
+  const skydeck::Condition* stalled = Condition(r, "Stalled");
   CHECK((stalled == nullptr || !stalled->status));
 }
 

@@ -28,8 +28,8 @@ struct WorkloadFixture : ReconcileFixture {
   void Template(const std::string& name, const std::string& yaml) {
     REQUIRE(store->ApplyTaskTemplate(name, yaml, "test").ok());
   }
-  const store::Condition& Stalled(int64_t id) {
-    static store::Condition none;
+  const skydeck::Condition& Stalled(int64_t id) {
+    static skydeck::Condition none;
     ExperimentRecord r = Get(id);
     for (const auto& c : r.conditions) {
       if (c.type == "Stalled") {

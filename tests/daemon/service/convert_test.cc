@@ -13,8 +13,8 @@
 namespace skydeck::service {
 namespace {
 
-store::ExperimentSpec FullSpec() {
-  store::ExperimentSpec s;
+ExperimentSpec FullSpec() {
+  ExperimentSpec s;
   s.name = "lr-sweep-1";
   s.description = "a sweep\nover two lines";
   s.base_command = "python train.py";
@@ -37,14 +37,14 @@ store::ExperimentSpec FullSpec() {
 }
 
 TEST_CASE("convert: a spec survives ToProto and SpecFromProto unchanged", "[service][convert]") {
-  store::ExperimentRecord record;
+  ExperimentRecord record;
   record.id = 7;
   record.spec = FullSpec();
   pb::Experiment message;
   ToProto(record, &message);
   CHECK(message.id() == 7);
   CHECK(message.desired_state() == pb::DESIRED_STATE_RUNNING);
-  absl::StatusOr<store::ExperimentSpec> back = SpecFromProto(message);
+  absl::StatusOr<ExperimentSpec> back = SpecFromProto(message);
   REQUIRE(back.ok());
   CHECK(*back == record.spec);
 }
@@ -58,7 +58,7 @@ TEST_CASE("convert: a create request gets the documented defaults", "[service][c
   message.set_generation(5);
   message.set_restart_count(3);
   message.mutable_code_snapshot()->set_id("abc");
-  absl::StatusOr<store::ExperimentSpec> spec = SpecFromProto(message);
+  absl::StatusOr<ExperimentSpec> spec = SpecFromProto(message);
   REQUIRE(spec.ok());
   CHECK(spec->nodes == 1);
   CHECK(spec->max_restarts == 3);
@@ -102,7 +102,7 @@ TEST_CASE("convert: every invalid field is INVALID_ARGUMENT naming it", "[servic
 }
 
 TEST_CASE("convert: times are set only when known", "[service][convert]") {
-  store::ExperimentRecord record;
+  ExperimentRecord record;
   record.spec = FullSpec();
   record.created_ms = 1'700'000'000'123;
   record.conditions.push_back({"Ready", true, "Running", "", 0});
@@ -120,7 +120,7 @@ TEST_CASE("convert: times are set only when known", "[service][convert]") {
 }
 
 TEST_CASE("convert: a job's exit code is absent until it exited", "[service][convert]") {
-  store::JobRecord job;
+  JobRecord job;
   job.id = 3;
   job.status = JobStatus::kRunning;
   pb::Job running;
@@ -138,7 +138,7 @@ TEST_CASE("convert: a job's exit code is absent until it exited", "[service][con
 }
 
 TEST_CASE("convert: a field mask copies only the named fields", "[service][convert]") {
-  store::ExperimentSpec spec = FullSpec();
+  ExperimentSpec spec = FullSpec();
   spec.code.id = "snap-1";
   pb::Experiment update;
   update.set_nodes(4);
@@ -160,7 +160,7 @@ TEST_CASE("convert: a field mask copies only the named fields", "[service][conve
 }
 
 TEST_CASE("convert: an empty or unknown mask says what can be updated", "[service][convert]") {
-  store::ExperimentSpec spec = FullSpec();
+  ExperimentSpec spec = FullSpec();
   absl::Status empty = ApplyFieldMask(pb::Experiment(), {}, &spec);
   CHECK(absl::IsInvalidArgument(empty));
   CHECK(absl::StrContains(empty.message(), "update_mask"));

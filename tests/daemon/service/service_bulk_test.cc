@@ -31,7 +31,7 @@ class RecordingControlPlane final : public ControlPlane {
     for (int64_t id : ids) {
       auto live = store->LiveJob(id);
       if (!live.ok() || !*live) continue;
-      REQUIRE(store->UpdateJob((*live)->id, [](store::JobRecord& j, std::vector<store::NewEvent>*) {
+      REQUIRE(store->UpdateJob((*live)->id, [](JobRecord& j, std::vector<NewEvent>*) {
                      j.status = JobStatus::kCancelled;
                      j.ended_ms = 1;
                      return absl::OkStatus();
@@ -40,9 +40,9 @@ class RecordingControlPlane final : public ControlPlane {
   }
   absl::StatusOr<int> Refresh() override { return 0; }
   BackendHealth Health() override { return {}; }
-  absl::Status CheckLaunchable(const store::ExperimentSpec&) override { return absl::OkStatus(); }
+  absl::Status CheckLaunchable(const ExperimentSpec&) override { return absl::OkStatus(); }
   std::string DefaultWorkdirRefusal() override { return ""; }
-  absl::StatusOr<store::JobRecord> StreamLogs(const store::JobRecord&, bool, const backend::LogTail&,
+  absl::StatusOr<JobRecord> StreamLogs(const JobRecord&, bool, const backend::LogTail&,
                                               const reconcile::LogSinks&,
                                               const std::function<bool()>&) override {
     return absl::UnimplementedError("no logs here");
@@ -60,7 +60,7 @@ class RecordingControlPlane final : public ControlPlane {
 // n experiments labelled sweep=big (through the store: fast).
 void CreateMany(ServiceFixture& f, int n, const std::string& sweep = "big") {
   for (int i = 0; i < n; ++i) {
-    store::ExperimentSpec spec;
+    ExperimentSpec spec;
     spec.name = absl::StrCat(sweep, "-", i);
     spec.base_command = "python train.py";
     spec.labels = {{"sweep", sweep}};
@@ -69,7 +69,7 @@ void CreateMany(ServiceFixture& f, int n, const std::string& sweep = "big") {
 }
 
 void StartLiveJob(ServiceFixture& f, int64_t experiment_id) {
-  store::JobRecord intent;
+  JobRecord intent;
   intent.experiment_id = experiment_id;
   intent.backend = "local";
   intent.backend_name = absl::StrCat("skydeck-", experiment_id, "-{attempt}");
@@ -160,7 +160,7 @@ TEST_CASE("a bulk change cut off by the caller's deadline changes nothing", "[se
   all.limit = 30000;
   int changed = 0;
   store::ExperimentPage page = *f.store().ListExperiments(all);
-  for (const store::ExperimentRecord& r : page.experiments) {
+  for (const ExperimentRecord& r : page.experiments) {
     changed += r.spec.desired_state != DesiredState::kStopped;
   }
   // All or nothing, and the caller's answer says which. (A machine fast
@@ -203,7 +203,7 @@ TEST_CASE("bulk filters are validated, naming the field", "[service][bulk][valid
   bad_selector.set_desired_state(pb::DESIRED_STATE_RUNNING);
   CHECK(code_and_message(bad_selector).first == StatusCode::INVALID_ARGUMENT);
   store::ExperimentPage page = *f.store().ListExperiments({});
-  for (const store::ExperimentRecord& r : page.experiments) {
+  for (const ExperimentRecord& r : page.experiments) {
     CHECK(r.spec.desired_state == DesiredState::kStopped);
   }
 }

@@ -244,7 +244,7 @@ TEST_CASE("desired state changes by id list or selector all or nothing", "[servi
 TEST_CASE("delete refuses a live job and undelete needs the numeric id", "[service]") {
   ServiceFixture f;
   pb::Experiment e = f.Create("del");
-  store::JobRecord intent;
+  JobRecord intent;
   intent.experiment_id = e.id();
   intent.backend = "local";
   intent.backend_name = "skydeck-x-{attempt}";

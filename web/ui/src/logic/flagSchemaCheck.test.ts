@@ -1,4 +1,4 @@
-// The same cases as tests/common/flag_schema_test.cc (the daemon's
+// The same cases as tests/common/model/flag_schema_test.cc (the daemon's
 // CheckFlags), so the dashboard's inline check and the daemon agree.
 import { describe, expect, it } from "vitest";
 import type { FlagSchema, FlagValue } from "../api/types";

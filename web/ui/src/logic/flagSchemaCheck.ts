@@ -1,7 +1,7 @@
 // File: logic/flagSchemaCheck.ts
 //
 // One flag value checked against its declared schema with the daemon's own
-// rules (CheckValue in common/flag_schema.cc), so the inline check says what
+// rules (CheckValue in common/model/flag_schema.cc), so the inline check says what
 // the daemon will say, in the same words:
 //
 //   int     integers, integral floats (4.0 -> 4), integer text ("4")

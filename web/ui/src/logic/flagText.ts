@@ -1,6 +1,6 @@
 // File: logic/flagText.ts
 //
-// Flag text typed the way the CLI types it (common/flag_value.h), so a value
+// Flag text typed the way the CLI types it (common/model/flag_value.h), so a value
 // entered in the dashboard means what it would mean on the command line:
 //
 //   parseFlagValueText("4")      -> {int_value: "4"}
@@ -150,7 +150,7 @@ export function formatLabels(labels: Record<string, string> | undefined): string
     .join(", ");
 }
 
-/** POSIX single-quoting, as common/command_line.h does it. */
+/** POSIX single-quoting, as common/model/command_line.h does it. */
 export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, "'\\''")}'`;
 }

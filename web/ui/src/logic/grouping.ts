@@ -68,7 +68,7 @@ export function matchesApiFilter(e: Experiment, f: ExperimentFilter): boolean {
   return matchesSearch(e, searchWords(f.text ?? ""));
 }
 
-/** ASCII letters lowered, nothing else: the daemon does exactly this (common/experiment_search.h). */
+/** ASCII letters lowered, nothing else: the daemon does exactly this (common/model/experiment_search.h). */
 function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
@@ -81,7 +81,7 @@ export function searchWords(text: string): string[] {
 /**
  * What the search box looks in: id, name, description, base command,
  * labels and flags as k=v. The daemon has the same rule for
- * ExperimentFilter.text (common/experiment_search.h); tests/golden/search.json
+ * ExperimentFilter.text (common/model/experiment_search.h); tests/golden/search.json
  * holds the cases both are tested against.
  */
 export function searchText(e: Experiment): string {

@@ -1,6 +1,6 @@
 // File: logic/labelSelector.ts
 //
-// The daemon's label selector syntax (common/label_selector.h), evaluated in
+// The daemon's label selector syntax (common/model/label_selector.h), evaluated in
 // the browser so the table filters as you type: comma-separated
 // requirements `k=v`, `k==v`, `k!=v` (true when k is absent), `k in (a,b)`,
 // `k notin (a,b)`, `k` (has key), `!k` (lacks key); every requirement must
