@@ -4,14 +4,14 @@
 //
 //   grpc_load --server 127.0.0.1:50051 --rpc list --page-size 100 --threads 16 --seconds 10
 //   grpc_load --server 127.0.0.1:50051 --rpc get --id 42 --threads 16 --seconds 10
-#include <grpcpp/grpcpp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "CLI/CLI.hpp"
 #include "skydeck/v1/service.grpc.pb.h"
@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) {
-    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<size_t>(p / 100 * all.size()))];
+    return all.empty() ? 0.0
+                       : all[std::min(all.size() - 1, static_cast<size_t>(p / 100 * all.size()))];
   };
   std::printf("requests %zu errors %lld req/s %.1f p50_ms %.3f p99_ms %.3f\n", all.size(),
               static_cast<long long>(errors.load()), all.size() / elapsed, pct(50), pct(99));

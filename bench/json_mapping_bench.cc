@@ -10,14 +10,14 @@
 // the list route answers it (4 flags, 2 labels, a condition, 3 timestamps
 // each), and one GetExperimentResponse. Parsing: a CreateExperimentRequest
 // body in each mapping's own form.
-#include <google/protobuf/util/json_util.h>
-
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <vector>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "CLI/CLI.hpp"
 #include "skydeck/v1/service.pb.h"
@@ -98,38 +98,52 @@ int main(int argc, char** argv) {
 
   size_t sink = 0;
   double list_protobuf = MedianMs(rounds, [&] { sink += ProtobufJson(page).size(); });
-  double list_plain = MedianMs(rounds, [&] { sink += skydeck::web::MessageToPlainJson(page)->size(); });
+  double list_plain =
+      MedianMs(rounds, [&] { sink += skydeck::web::MessageToPlainJson(page)->size(); });
   int small_rounds = rounds * 200;
-  double get_protobuf = MedianMs(rounds, [&] {
-    for (int k = 0; k < 200; ++k) sink += ProtobufJson(one).size();
-  }) / 200;
-  double get_plain = MedianMs(rounds, [&] {
-    for (int k = 0; k < 200; ++k) sink += skydeck::web::MessageToPlainJson(one)->size();
-  }) / 200;
+  double get_protobuf = MedianMs(rounds,
+                                 [&] {
+                                   for (int k = 0; k < 200; ++k) sink += ProtobufJson(one).size();
+                                 }) /
+                        200;
+  double get_plain = MedianMs(rounds,
+                              [&] {
+                                for (int k = 0; k < 200; ++k)
+                                  sink += skydeck::web::MessageToPlainJson(one)->size();
+                              }) /
+                     200;
 
   pb::CreateExperimentRequest create;
   *create.mutable_experiment() = MakeExperiment(3);
   std::string create_protobuf_text = ProtobufJson(create);
   std::string create_plain_text = *skydeck::web::MessageToPlainJson(create);
-  double parse_protobuf = MedianMs(rounds, [&] {
-    for (int k = 0; k < 200; ++k) {
-      pb::CreateExperimentRequest m;
-      if (!gpb::util::JsonStringToMessage(create_protobuf_text, &m).ok()) std::abort();
-    }
-  }) / 200;
-  double parse_plain = MedianMs(rounds, [&] {
-    for (int k = 0; k < 200; ++k) {
-      pb::CreateExperimentRequest m;
-      if (!skydeck::web::PlainJsonTextToMessage(create_plain_text, &m).ok()) std::abort();
-    }
-  }) / 200;
+  double parse_protobuf =
+      MedianMs(rounds,
+               [&] {
+                 for (int k = 0; k < 200; ++k) {
+                   pb::CreateExperimentRequest m;
+                   if (!gpb::util::JsonStringToMessage(create_protobuf_text, &m).ok()) std::abort();
+                 }
+               }) /
+      200;
+  double parse_plain =
+      MedianMs(rounds,
+               [&] {
+                 for (int k = 0; k < 200; ++k) {
+                   pb::CreateExperimentRequest m;
+                   if (!skydeck::web::PlainJsonTextToMessage(create_plain_text, &m).ok())
+                     std::abort();
+                 }
+               }) /
+      200;
 
   std::printf(
       "{\"experiments\": %d, \"rounds\": %d, \"small_rounds\": %d,\n"
       " \"list_page_ms\": {\"protobuf\": %.3f, \"plain\": %.3f, \"plain_over_protobuf\": %.2f},\n"
       " \"list_page_bytes\": {\"protobuf\": %zu, \"plain\": %zu},\n"
       " \"get_us\": {\"protobuf\": %.2f, \"plain\": %.2f, \"plain_over_protobuf\": %.2f},\n"
-      " \"parse_create_us\": {\"protobuf\": %.2f, \"plain\": %.2f, \"plain_over_protobuf\": %.2f},\n"
+      " \"parse_create_us\": {\"protobuf\": %.2f, \"plain\": %.2f, \"plain_over_protobuf\": "
+      "%.2f},\n"
       " \"sink\": %zu}\n",
       experiments, rounds, small_rounds, list_protobuf, list_plain, list_plain / list_protobuf,
       ProtobufJson(page).size(), skydeck::web::MessageToPlainJson(page)->size(),

@@ -32,16 +32,17 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/exposition_checker.h"
-#include "common/metric_family.h"
-#include "common/prometheus_text.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+
+#include "CLI/CLI.hpp"
+#include "common/exposition_checker.h"
+#include "common/metric_family.h"
+#include "common/prometheus_text.h"
 
 namespace {
 
@@ -68,10 +69,10 @@ double Seconds(int i) { return 0.0004 * (1 + i % 997); }
 
 // Ours, as grpc_server_metrics.h holds it.
 struct Ours {
-  skydeck::CounterFamily requests{"skydeck_grpc_requests_total", "gRPC requests.",
-                                  {"method", "code"}};
-  skydeck::HistogramFamily durations{"skydeck_grpc_request_duration_seconds",
-                                     "gRPC unary latency.", {"method"}};
+  skydeck::CounterFamily requests{
+      "skydeck_grpc_requests_total", "gRPC requests.", {"method", "code"}};
+  skydeck::HistogramFamily durations{
+      "skydeck_grpc_request_duration_seconds", "gRPC unary latency.", {"method"}};
   void Finish(const std::string& method, const char* code, double seconds) {
     requests.Add({method, code});
     durations.Observe({method}, seconds);
@@ -102,17 +103,14 @@ struct Theirs {
     requests.Add({{"method", method}, {"code", code}}).Increment();
     durations.Add({{"method", method}}, buckets).Observe(seconds);
   }
-  std::string Scrape() const {
-    return prometheus::TextSerializer().Serialize(registry.Collect());
-  }
+  std::string Scrape() const { return prometheus::TextSerializer().Serialize(registry.Collect()); }
 };
 
 // prometheus-cpp with the series cached by label values (one lookup, our
 // own mutex), the way a switched interceptor would have to hold them.
 struct TheirsCached : Theirs {
   absl::Mutex mu;
-  std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters
-      ABSL_GUARDED_BY(mu);
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> counters ABSL_GUARDED_BY(mu);
   std::map<std::string, prometheus::Histogram*> histograms ABSL_GUARDED_BY(mu);
 
   void Finish(const std::string& method, const char* code, double seconds) {
@@ -166,8 +164,8 @@ std::vector<std::string> Compare(const std::string& ours, const std::string& the
   for (const std::string& p : a.problems) out.push_back("ours: " + p);
   for (const std::string& p : b.problems) out.push_back("prometheus-cpp: " + p);
   if (a.samples.size() != b.samples.size()) {
-    out.push_back(absl::StrCat("samples: ours ", a.samples.size(), ", prometheus-cpp ",
-                               b.samples.size()));
+    out.push_back(
+        absl::StrCat("samples: ours ", a.samples.size(), ", prometheus-cpp ", b.samples.size()));
   }
   int differ = 0;
   for (const auto& s : a.samples) {
@@ -193,12 +191,15 @@ int main(int argc, char** argv) {
   int methods_n = 40, rounds = 15, calls = 200000, scrapes = 200;
   app.add_option("--methods", methods_n, "gRPC methods with series")->check(CLI::Range(1, 10000));
   app.add_option("--rounds", rounds, "rounds (median reported)")->check(CLI::Range(1, 1000));
-  app.add_option("--calls", calls, "Finish calls per round and variant")->check(CLI::Range(1, 1 << 30));
-  app.add_option("--scrapes", scrapes, "scrapes per round and variant")->check(CLI::Range(1, 1 << 20));
+  app.add_option("--calls", calls, "Finish calls per round and variant")
+      ->check(CLI::Range(1, 1 << 30));
+  app.add_option("--scrapes", scrapes, "scrapes per round and variant")
+      ->check(CLI::Range(1, 1 << 20));
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::string> methods;
-  for (int i = 0; i < methods_n; ++i) methods.push_back(absl::StrCat("skydeck.v1.SkyDeck/Method", i));
+  for (int i = 0; i < methods_n; ++i)
+    methods.push_back(absl::StrCat("skydeck.v1.SkyDeck/Method", i));
 
   Ours ours;
   Theirs theirs;
@@ -219,12 +220,14 @@ int main(int argc, char** argv) {
   double o = Median(obs_ours), t = Median(obs_theirs), c = Median(obs_cached);
   double so = Median(scr_ours), st = Median(scr_theirs);
   std::printf("methods %d, rounds %d, median thread CPU time\n", methods_n, rounds);
-  std::printf("observe (counter + histogram per call): ours %.0f ns, prometheus-cpp Add %.0f ns "
-              "(%.2fx), prometheus-cpp cached %.0f ns (%.2fx)\n",
-              o, t, t / o, c, c / o);
-  std::printf("scrape (%d counter + %d histogram series): ours %.1f us (%zu bytes), "
-              "prometheus-cpp %.1f us (%zu bytes) (%.2fx)\n",
-              methods_n * 3, methods_n, so, bytes_ours, st, bytes_theirs, st / so);
+  std::printf(
+      "observe (counter + histogram per call): ours %.0f ns, prometheus-cpp Add %.0f ns "
+      "(%.2fx), prometheus-cpp cached %.0f ns (%.2fx)\n",
+      o, t, t / o, c, c / o);
+  std::printf(
+      "scrape (%d counter + %d histogram series): ours %.1f us (%zu bytes), "
+      "prometheus-cpp %.1f us (%zu bytes) (%.2fx)\n",
+      methods_n * 3, methods_n, so, bytes_ours, st, bytes_theirs, st / so);
 
   std::vector<std::string> problems = Compare(ours.Scrape(), theirs.Scrape());
   std::printf("exposition: %zu problems\n", problems.size());

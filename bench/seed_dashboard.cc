@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+
+#include "CLI/CLI.hpp"
 #include "daemon/store/store.h"
 
 namespace {
@@ -48,7 +49,8 @@ int main(int argc, char** argv) {
   std::string db;
   int experiments = 10000, jobs_per_experiment = 10;
   app.add_option("--db", db, "database file to create")->required();
-  app.add_option("--experiments", experiments, "experiments to create")->check(CLI::Range(1, 10'000'000));
+  app.add_option("--experiments", experiments, "experiments to create")
+      ->check(CLI::Range(1, 10'000'000));
   app.add_option("--jobs-per-experiment", jobs_per_experiment, "ended jobs per experiment")
       ->check(CLI::Range(0, 1000));
   CLI11_PARSE(app, argc, argv);
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
     ExperimentSpec spec;
     spec.name = absl::StrCat("exp-", i);
     spec.base_command = "python train.py";
-    spec.flags = {{"trainer.lr", 1e-4 * (1 + i % 13)}, {"model.layers", int64_t{4 + i % 5}},
+    spec.flags = {{"trainer.lr", 1e-4 * (1 + i % 13)},
+                  {"model.layers", int64_t{4 + i % 5}},
                   {"seed", int64_t{i}}};
     spec.labels = {{"sweep", absl::StrCat("s", i % 50)}, {"group", absl::StrCat("g", i % 7)}};
     auto created = store.CreateExperiment(spec, "seed");

@@ -12,6 +12,8 @@
 //              per matched experiment (only up to --loop-limit experiments,
 //              then scaled: it is linear).
 // Prints one line per measure with the median, in milliseconds.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,10 +21,9 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "absl/strings/str_cat.h"
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/str_cat.h"
 #include "daemon/store/store.h"
 
 namespace {
@@ -95,10 +96,16 @@ int main(int argc, char** argv) {
     for (DesiredState d : {DesiredState::kTerminated, DesiredState::kStopped}) {
       start = Clock::now();
       for (int i = 0; i < n; ++i) {
-        Check(store.UpdateSpec(selected->ids[i], [d](ExperimentSpec& s) {
-                       s.desired_state = d;
-                       return absl::OkStatus();
-                     }, "bench").status(), "loop");
+        Check(store
+                  .UpdateSpec(
+                      selected->ids[i],
+                      [d](ExperimentSpec& s) {
+                        s.desired_state = d;
+                        return absl::OkStatus();
+                      },
+                      "bench")
+                  .status(),
+              "loop");
       }
       loop_ms.push_back(Ms(Clock::now() - start) * experiments / n);
     }

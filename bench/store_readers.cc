@@ -12,6 +12,8 @@
 // loops GetExperiment of random ids, back to back (calls/s) and paced one
 // per --interval-ms (p50/p99 from when each call was due); idle and with
 // the slow read looping. Configurations take turns per round.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,10 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
+#include "absl/strings/str_cat.h"
 
 #include "CLI/CLI.hpp"
-#include "absl/strings/str_cat.h"
 #include "daemon/store/store.h"
 
 namespace {
@@ -81,8 +82,8 @@ Figures Measure(Store& store, int64_t max_id, double seconds, bool with_slow_rea
   std::uniform_int_distribution<int64_t> pick(1, max_id);
   std::vector<double> lat;
   auto start = Clock::now();
-  auto end = start + std::chrono::duration_cast<Clock::duration>(
-                         std::chrono::duration<double>(seconds));
+  auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double, std::milli>(interval_ms));
   auto due = start;
@@ -100,8 +101,8 @@ Figures Measure(Store& store, int64_t max_id, double seconds, bool with_slow_rea
   double took = std::chrono::duration<double>(Clock::now() - start).count();
   stop = true;
   slow.join();
-  return {lat.size() / took, Percentile(lat, 0.5), Percentile(lat, 0.99),
-          Percentile(lat, 1.0), slow_reads.load(), Percentile(slow_ms, 0.5)};
+  return {lat.size() / took,    Percentile(lat, 0.5), Percentile(lat, 0.99),
+          Percentile(lat, 1.0), slow_reads.load(),    Percentile(slow_ms, 0.5)};
 }
 
 }  // namespace
@@ -139,17 +140,17 @@ int main(int argc, char** argv) {
         bool slow;
         double interval_ms;
       };
-      for (Mode m : {Mode{"idle", false, 0}, Mode{"slow-read", true, 0},
-                     Mode{"idle-paced", false, interval_ms},
-                     Mode{"slow-paced", true, interval_ms}}) {
+      for (Mode m :
+           {Mode{"idle", false, 0}, Mode{"slow-read", true, 0},
+            Mode{"idle-paced", false, interval_ms}, Mode{"slow-paced", true, interval_ms}}) {
         Figures f = Measure(**store, max_id, seconds, m.slow, m.interval_ms);
         double load[1] = {0};
         getloadavg(load, 1);
         std::printf(
             "round %d readers=%d %-11s GetExperiment %9.0f/s p50 %7.3f ms p99 %8.3f ms max %8.1f "
             "ms | slow reads %lld (median %.0f ms) | load %.1f\n",
-            round, pool, m.name, f.calls_per_s, f.p50_ms, f.p99_ms,
-            f.max_ms, static_cast<long long>(f.slow_reads), f.slow_read_ms, load[0]);
+            round, pool, m.name, f.calls_per_s, f.p50_ms, f.p99_ms, f.max_ms,
+            static_cast<long long>(f.slow_reads), f.slow_read_ms, load[0]);
         std::fflush(stdout);
       }
     }

@@ -10,8 +10,9 @@
 //   app.parse(argc, argv);
 #pragma once
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/string_view.h"
+
+#include "CLI/CLI.hpp"
 #include "cli/command.h"
 
 namespace skydeck::cli {

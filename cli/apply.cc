@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/manifest.h"
@@ -163,9 +164,15 @@ void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan, bool dry_
   int created = 0, changed = 0, unchanged = 0;
   for (const PlanItem& item : plan) {
     switch (item.action) {
-      case Action::kCreate: ++created; break;
-      case Action::kChange: ++changed; break;
-      case Action::kUnchanged: ++unchanged; break;
+      case Action::kCreate:
+        ++created;
+        break;
+      case Action::kChange:
+        ++changed;
+        break;
+      case Action::kUnchanged:
+        ++unchanged;
+        break;
     }
   }
   if (ctx.human()) {
@@ -177,11 +184,11 @@ void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan, bool dry_
       }
     }
     if (dry_run) {
-      absl::StrAppend(&out, "Plan: ", created, " to create, ", changed, " to change, ",
-                      unchanged, " unchanged\n");
+      absl::StrAppend(&out, "Plan: ", created, " to create, ", changed, " to change, ", unchanged,
+                      " unchanged\n");
     } else {
-      absl::StrAppend(&out, "Applied: ", created, " created, ", changed, " changed, ",
-                      unchanged, " unchanged\n");
+      absl::StrAppend(&out, "Applied: ", created, " created, ", changed, " changed, ", unchanged,
+                      " unchanged\n");
     }
     ctx.Write(out);
     return;
@@ -192,9 +199,8 @@ void PrintPlan(CommandContext& ctx, const std::vector<PlanItem>& plan, bool dry_
     for (const FieldChange& c : item.changes) {
       changes.push_back({{"field", c.field}, {"from", c.from}, {"to", c.to}});
     }
-    items.push_back({{"name", item.name},
-                     {"action", ActionText(item.action, dry_run)},
-                     {"changes", changes}});
+    items.push_back(
+        {{"name", item.name}, {"action", ActionText(item.action, dry_run)}, {"changes", changes}});
   }
   nlohmann::ordered_json doc = nlohmann::ordered_json::object();
   doc["dry_run"] = dry_run;
@@ -261,8 +267,7 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
     }
     if (!failure.ok()) {
       PrintPlan(ctx, plan, args.dry_run);
-      return absl::Status(failure.code(),
-                          absl::StrCat(m.spec.name(), ": ", failure.message()));
+      return absl::Status(failure.code(), absl::StrCat(m.spec.name(), ": ", failure.message()));
     }
     plan.push_back(std::move(item));
   }
@@ -274,16 +279,17 @@ absl::StatusOr<bool> RunApplyPlan(CommandContext& ctx, const ApplyArgs& args) {
 
 void AddApplyCommands(CLI::App* app, CommandContext* ctx) {
   auto args = std::make_shared<ApplyArgs>();
-  CLI::App* apply = app->add_subcommand(
-      "apply", "Create or update experiments to match a YAML manifest file");
+  CLI::App* apply =
+      app->add_subcommand("apply", "Create or update experiments to match a YAML manifest file");
   apply->add_option("-f,--file", args->file, "Manifest file (multi-document YAML); - for stdin")
       ->required();
   apply->add_flag("--dry-run", args->dry_run, "Print the plan; change nothing");
   SetExamples(apply, {
-      "skydeck apply -f experiments.yaml",
-      "skydeck exp get lr-3e-4 -o yaml > lr.yaml && $EDITOR lr.yaml && skydeck apply -f lr.yaml",
-      "skydeck apply -f - --dry-run < experiments.yaml",
-  });
+                         "skydeck apply -f experiments.yaml",
+                         "skydeck exp get lr-3e-4 -o yaml > lr.yaml && $EDITOR lr.yaml && skydeck "
+                         "apply -f lr.yaml",
+                         "skydeck apply -f - --dry-run < experiments.yaml",
+                     });
   apply->footer(std::string(apply->get_footer()) +
                 "\n\nFields (snake_case, as the API): name (required), description, "
                 "base_command, run_name, flags (map; plain scalars typed like --flag, quoted "
@@ -293,9 +299,8 @@ void AddApplyCommands(CLI::App* app, CommandContext* ctx) {
                 "URL[@REF]). Fields left out are left alone; creating without workdir sends "
                 "the current directory, as exp create does. An unknown field is an error "
                 "naming its line.");
-  OnParsed(apply, ctx, [ctx, args]() -> absl::Status {
-    return RunApplyPlan(*ctx, *args).status();
-  });
+  OnParsed(apply, ctx,
+           [ctx, args]() -> absl::Status { return RunApplyPlan(*ctx, *args).status(); });
 
   auto diff_args = std::make_shared<ApplyArgs>();
   diff_args->dry_run = true;

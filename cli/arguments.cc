@@ -5,11 +5,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/model/label_selector.h"
 #include "common/model/proto_convert.h"
 #include "common/model/states.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 
@@ -61,11 +62,11 @@ absl::StatusOr<StateFilter> ClassifyStates(const std::vector<std::string>& names
     } else if (auto observed = ParseObservedState(name); observed.ok()) {
       filter.observed.push_back(ToProto(*observed));
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "state \"", name,
-          "\": must be a desired state (RUNNING, STOPPED, TERMINATED) or an observed "
-          "state (IDLE, LAUNCHING, PENDING, STOPPING, SUCCEEDED, FAILED, or "
-          "OBSERVED_STATE_<NAME>)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("state \"", name,
+                       "\": must be a desired state (RUNNING, STOPPED, TERMINATED) or an observed "
+                       "state (IDLE, LAUNCHING, PENDING, STOPPING, SUCCEEDED, FAILED, or "
+                       "OBSERVED_STATE_<NAME>)"));
     }
   }
   return filter;

@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
 

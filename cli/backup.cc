@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+
 #include "cli/backup_file_writer.h"
 #include "cli/command.h"
 #include "common/status_macros.h"
@@ -41,18 +42,17 @@ void AddBackupCommand(CLI::App* app, CommandContext* ctx) {
     };
     RETURN_IF_ERROR(ctx->client().Backup(on_message));
     if (sha256.empty()) {
-      return absl::DataLossError(absl::StrCat("the backup stream ended early (", out.bytes_written(),
-                                              " bytes); ", *file, " was not written"));
+      return absl::DataLossError(absl::StrCat("the backup stream ended early (",
+                                              out.bytes_written(), " bytes); ", *file,
+                                              " was not written"));
     }
     RETURN_IF_ERROR(out.Commit(size, sha256));
     if (ctx->human()) {
       ctx->Write(absl::StrFormat("wrote %s: %.1f MB, revision %d, sha256 %s\n", *file,
                                  static_cast<double>(size) / 1e6, revision, sha256));
     } else {
-      nlohmann::ordered_json doc = {{"file", *file},
-                                    {"size_bytes", size},
-                                    {"revision", revision},
-                                    {"sha256", sha256}};
+      nlohmann::ordered_json doc = {
+          {"file", *file}, {"size_bytes", size}, {"revision", revision}, {"sha256", sha256}};
       ctx->WriteDocument(doc);
     }
     return absl::OkStatus();

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
 #include "common/sha256.h"
 
 namespace skydeck::cli {

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+
 #include "cli/server_address.h"
 #include "common/grpc_status.h"
 
@@ -81,11 +82,10 @@ absl::Status Client::ToStatus(const grpc::Status& status,
         return UnreachableError(absl::StrCat("cannot reach skydeckd at ", target_, ": ", hint),
                                 absl::StatusCode::kUnavailable);
       }
-      return UnreachableError(
-          absl::StrCat("cannot reach skydeckd at ", target_,
-                       " (is it running? set --server or SKYDECK_SERVER): ",
-                       status.error_message()),
-          absl::StatusCode::kUnavailable);
+      return UnreachableError(absl::StrCat("cannot reach skydeckd at ", target_,
+                                           " (is it running? set --server or SKYDECK_SERVER): ",
+                                           status.error_message()),
+                              absl::StatusCode::kUnavailable);
     }
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return UnreachableError(absl::StrCat("skydeckd at ", target_, " did not answer in time"),
@@ -98,8 +98,7 @@ absl::Status Client::ToStatus(const grpc::Status& status,
 absl::Status Client::StreamLogs(
     const pb::GetJobLogsRequest& request,
     const std::function<void(const pb::GetJobLogsResponse&)>& on_message) {
-  auto context =
-      NewContext(request.follow() ? std::chrono::seconds(0) : kBackendCallDeadline);
+  auto context = NewContext(request.follow() ? std::chrono::seconds(0) : kBackendCallDeadline);
   std::unique_ptr<grpc::ClientReader<pb::GetJobLogsResponse>> reader =
       stub_->GetJobLogs(context.get(), request);
   pb::GetJobLogsResponse message;

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
 #include "skydeck/v1/service.grpc.pb.h"
 
 namespace skydeck::cli {
@@ -82,8 +83,8 @@ class Client {
   // reworded to name the address, since gRPC's own text does not say what
   // to do.
   template <typename Request, typename Response>
-  absl::Status Call(grpc::Status (pb::SkyDeck::Stub::*method)(grpc::ClientContext*,
-                                                              const Request&, Response*),
+  absl::Status Call(grpc::Status (pb::SkyDeck::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
                     const Request& request, Response* response,
                     std::chrono::seconds deadline = kCallDeadline) {
     auto context = NewContext(deadline);

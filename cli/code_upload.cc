@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/code_scan.h"
 #include "common/code_version.h"
 #include "common/status_macros.h"
@@ -23,9 +24,12 @@ constexpr int kRounds = 3;
 
 pb::CodeFile::Kind KindToProto(CodeEntryKind kind) {
   switch (kind) {
-    case CodeEntryKind::kExecutable: return pb::CodeFile::KIND_EXECUTABLE;
-    case CodeEntryKind::kSymlink: return pb::CodeFile::KIND_SYMLINK;
-    case CodeEntryKind::kFile: break;
+    case CodeEntryKind::kExecutable:
+      return pb::CodeFile::KIND_EXECUTABLE;
+    case CodeEntryKind::kSymlink:
+      return pb::CodeFile::KIND_SYMLINK;
+    case CodeEntryKind::kFile:
+      break;
   }
   return pb::CodeFile::KIND_UNSPECIFIED;
 }
@@ -95,7 +99,7 @@ absl::StatusOr<bool> CodeUploader::Wanted() {
 }
 
 absl::StatusOr<std::optional<pb::CodeSnapshot>> CodeUploader::Upload(const std::string& path,
-                                                                   absl::string_view what) {
+                                                                     absl::string_view what) {
   ASSIGN_OR_RETURN(bool wanted, Wanted());
   if (!wanted) return std::optional<pb::CodeSnapshot>();
   if (auto it = done_.find(path); it != done_.end()) return std::optional(it->second);
@@ -138,9 +142,8 @@ absl::StatusOr<std::optional<pb::CodeSnapshot>> CodeUploader::Upload(const std::
                                             " computed here (a different SkyDeck version?)"));
   }
   pb::CodeSnapshot snapshot = resp.snapshot();
-  std::string dir = scan.manifest.single_file
-                        ? std::filesystem::path(path).parent_path().string()
-                        : path;
+  std::string dir =
+      scan.manifest.single_file ? std::filesystem::path(path).parent_path().string() : path;
   CodeVersion version = InspectCode(dir);
   snapshot.set_git_commit(version.commit);
   snapshot.set_git_dirty(version.dirty);

@@ -19,8 +19,8 @@
 //      the one computed here.
 //
 //   CodeUploader uploader(ctx);
-//   ASSIGN_OR_RETURN(std::optional<pb::CodeSnapshot> s, uploader.Upload("/home/me/p", "workdir /home/me/p"));
-//   if (s) *experiment.mutable_code_snapshot() = *s;
+//   ASSIGN_OR_RETURN(std::optional<pb::CodeSnapshot> s, uploader.Upload("/home/me/p", "workdir
+//   /home/me/p")); if (s) *experiment.mutable_code_snapshot() = *s;
 //
 // Thread-safety: one thread (the CLI's).
 #pragma once
@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "cli/command.h"
 #include "skydeck/v1/resources.pb.h"
 
@@ -53,7 +54,7 @@ class CodeUploader {
   // Errors: the scan's (INVALID_ARGUMENT naming the size and the biggest
   // paths when over the daemon's limit; NOT_FOUND); the daemon's.
   absl::StatusOr<std::optional<pb::CodeSnapshot>> Upload(const std::string& path,
-                                                        absl::string_view what);
+                                                         absl::string_view what);
 
  private:
   CommandContext& ctx_;

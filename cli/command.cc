@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cli/terminal.h"
 #include "common/time_util.h"
 
@@ -150,8 +151,9 @@ void OnParsed(CLI::App* command, CommandContext* ctx, std::function<absl::Status
 }
 
 void SetExamples(CLI::App* command, std::initializer_list<absl::string_view> examples) {
-  command->footer(absl::StrCat("\nExamples:\n  ", absl::StrJoin(examples, "\n  "),
-                               "\n\nGlobal options: --server HOST:PORT, -o table|wide|json|yaml|name, --no-headers"));
+  command->footer(absl::StrCat(
+      "\nExamples:\n  ", absl::StrJoin(examples, "\n  "),
+      "\n\nGlobal options: --server HOST:PORT, -o table|wide|json|yaml|name, --no-headers"));
 }
 
 CLI::Validator NonNegative() {

@@ -19,12 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+#include "CLI/CLI.hpp"
 #include "cli/client.h"
 #include "cli/output.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck::cli {
 
@@ -52,9 +53,7 @@ class CommandContext {
 
   OutputFormat format() const;
   // Tables (table, wide) rather than documents (json, yaml, name).
-  bool human() const {
-    return format() == OutputFormat::kTable || format() == OutputFormat::kWide;
-  }
+  bool human() const { return format() == OutputFormat::kTable || format() == OutputFormat::kWide; }
   bool wide() const { return format() == OutputFormat::kWide; }
   // Whether state words in human output are coloured: a table format, and
   // stdout a terminal that wants colour (terminal.h ColorAllowed). Never for

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+
 #include "cli/command.h"
 #include "common/model/flag_value.h"
 #include "common/model/proto_convert.h"
@@ -32,8 +33,8 @@ std::string ShellUnquote(absl::string_view word) {
         out += c;
       }
     } else if (c == '\\' && i + 1 < word.size() &&
-               (quote == 0 || absl::string_view("\"\\$`").find(word[i + 1]) !=
-                                  absl::string_view::npos)) {
+               (quote == 0 ||
+                absl::string_view("\"\\$`").find(word[i + 1]) != absl::string_view::npos)) {
       out += word[++i];
     } else if (quote == '"') {
       if (c == '"') {
@@ -148,11 +149,12 @@ void AddCompleteFlagsCommand(CLI::App* app, CommandContext* ctx) {
   cmd->add_option("WORDS", args->words,
                   "The words typed so far (after --), as the shell holds them: --cmd and "
                   "`exp flags ID set|unset` in them choose the schema");
-  SetExamples(cmd, {
-      "skydeck __complete-flags --cmd 'python train.py'",
-      "skydeck __complete-flags -- exp create a --cmd \"'python train.py'\" --flag",
-      "skydeck __complete-flags -- exp flags lr-a unset",
-  });
+  SetExamples(cmd,
+              {
+                  "skydeck __complete-flags --cmd 'python train.py'",
+                  "skydeck __complete-flags -- exp create a --cmd \"'python train.py'\" --flag",
+                  "skydeck __complete-flags -- exp flags lr-a unset",
+              });
   OnParsed(cmd, ctx, [ctx, args] { return RunCompleteFlags(*ctx, *args); });
 }
 

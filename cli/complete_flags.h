@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "skydeck/v1/service.pb.h"
 
 namespace skydeck::cli {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+
 #include "cli/command.h"
 #include "cli/views.h"
 #include "cli/wait.h"
@@ -126,7 +127,8 @@ constexpr absl::string_view kNames = "skydeck exp list -o name 2>/dev/null";
 // The bash (and, through bashcompinit, zsh) script. Candidates are filtered
 // by a read loop, not `compgen -W`, which would expand `$(...)` in flag
 // values seen by the daemon.
-constexpr absl::string_view kBashHelpers = R"sh(# skydeck bash completion: source <(skydeck completion bash)
+constexpr absl::string_view kBashHelpers =
+    R"sh(# skydeck bash completion: source <(skydeck completion bash)
 # Adds the candidates (one per line) that start with the word being
 # completed. bash splits "k=v" and "k:=v" at = and : (COMP_WORDBREAKS), so
 # the candidates are matched against the whole word ($curw) and handed back
@@ -165,8 +167,7 @@ std::string BashValueCase(const ValueOption& o) {
       action = "return";
       break;
     case ValueKind::kFixed:
-      action = absl::StrCat("_skydeck_words ", ShellQuote(absl::StrJoin(o.fixed, " ")),
-                            "; return");
+      action = absl::StrCat("_skydeck_words ", ShellQuote(absl::StrJoin(o.fixed, " ")), "; return");
       break;
     case ValueKind::kFlags:
       action = "_skydeck_flags; return";
@@ -329,10 +330,10 @@ void AddCompletionCommand(CLI::App* app, CommandContext* ctx) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   SetExamples(cmd, {
-      "source <(skydeck completion bash)          # in ~/.bashrc",
-      "source <(skydeck completion zsh)           # in ~/.zshrc",
-      "skydeck completion fish > ~/.config/fish/completions/skydeck.fish",
-  });
+                       "source <(skydeck completion bash)          # in ~/.bashrc",
+                       "source <(skydeck completion zsh)           # in ~/.zshrc",
+                       "skydeck completion fish > ~/.config/fish/completions/skydeck.fish",
+                   });
   OnParsed(cmd, ctx, [ctx, app, shell]() -> absl::Status {
     std::vector<Node> nodes;
     Collect(app, "", nodes);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/arguments.h"
 #include "cli/code_upload.h"
 #include "cli/command.h"
@@ -23,14 +24,14 @@
 #include "cli/logs.h"
 #include "cli/manifest.h"
 #include "cli/selection.h"
+#include "cli/views.h"
 #include "cli/wait.h"
 #include "cli/workload_args.h"
 #include "common/model/command_line.h"
 #include "common/model/label_selector.h"
-#include "cli/views.h"
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 namespace {
@@ -157,8 +158,8 @@ absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
 
 void AddCreate(CLI::App* exp, CommandContext* ctx) {
   auto args = std::make_shared<CreateArgs>();
-  CLI::App* cmd = exp->add_subcommand(
-      "create", "Create an experiment (desired state STOPPED unless --start)");
+  CLI::App* cmd =
+      exp->add_subcommand("create", "Create an experiment (desired state STOPPED unless --start)");
   cmd->add_option("NAME", args->name, "Experiment name: a letter, then letters, digits, . _ -")
       ->required();
   cmd->add_option("--cmd", args->cmd, "Base command, run by a POSIX shell")->required();
@@ -175,19 +176,21 @@ void AddCreate(CLI::App* exp, CommandContext* ctx) {
                   "Run name the code sees as SKYDECK_RUN_NAME (default: the name)");
   cmd->add_option("--description", args->description, "Free text");
   cmd->add_option("--label", args->labels, "Label k=v. Repeatable")->allow_extra_args(false);
-  args->max_restarts_option = cmd->add_option(
-      "--max-restarts", args->max_restarts, "Relaunch failed jobs at most N times (default 3)");
+  args->max_restarts_option = cmd->add_option("--max-restarts", args->max_restarts,
+                                              "Relaunch failed jobs at most N times (default 3)");
   AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kCreate);
   cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
-  SetExamples(cmd, {
-      "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 "
-      "--flag model.layers=4 --start",
-      "skydeck exp create big --cmd 'torchrun train.py' --template h100 --env "
-      "WANDB_PROJECT=llm --secret WANDB_API_KEY --nodes 2",
-      "skydeck exp create big --cmd 'torchrun train.py' --nodes 2 --gpus 8 --gpu-type H100 "
-      "--infra aws --spot --label sweep=big",
-      "skydeck exp create tagged --cmd ./run.sh --flag tag:=42   # tag is the string \"42\"",
-  });
+  SetExamples(
+      cmd,
+      {
+          "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 "
+          "--flag model.layers=4 --start",
+          "skydeck exp create big --cmd 'torchrun train.py' --template h100 --env "
+          "WANDB_PROJECT=llm --secret WANDB_API_KEY --nodes 2",
+          "skydeck exp create big --cmd 'torchrun train.py' --nodes 2 --gpus 8 --gpu-type H100 "
+          "--infra aws --spot --label sweep=big",
+          "skydeck exp create tagged --cmd ./run.sh --flag tag:=42   # tag is the string \"42\"",
+      });
   OnParsed(cmd, ctx, [ctx, args] { return RunCreate(*ctx, *args); });
 }
 
@@ -328,12 +331,12 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
                   "each page is printed as it arrives")
       ->check(CLI::Range(1, kMaxPageSize));
   SetExamples(cmd, {
-      "skydeck exp list",
-      "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
-      "skydeck exp list --state FAILED --state PENDING -o json",
-      "skydeck exp list -l sweep=lr -w",
-      "skydeck exp list -o name -l sweep=lr | xargs -n1 skydeck exp describe",
-  });
+                       "skydeck exp list",
+                       "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
+                       "skydeck exp list --state FAILED --state PENDING -o json",
+                       "skydeck exp list -l sweep=lr -w",
+                       "skydeck exp list -o name -l sweep=lr | xargs -n1 skydeck exp describe",
+                   });
   OnParsed(cmd, ctx, [ctx, args] { return RunList(*ctx, *args); });
 }
 
@@ -345,7 +348,7 @@ void AddGet(CLI::App* exp, CommandContext* ctx) {
   CLI::App* cmd = exp->add_subcommand("get", "Show one experiment");
   cmd->add_option("ID", *ref, "Experiment id or name")->required();
   SetExamples(cmd, {"skydeck exp get lr-3e-4", "skydeck exp get 42 -o json",
-                     "skydeck exp get lr-3e-4 -o yaml > lr.yaml   # a manifest for apply -f"});
+                    "skydeck exp get lr-3e-4 -o yaml > lr.yaml   # a manifest for apply -f"});
   cmd->footer(std::string(cmd->get_footer()) +
               "\n\n-o yaml prints the experiment as a manifest (spec fields only, flags as "
               "plain values), exactly what `skydeck apply -f` reads; -o json prints the full "
@@ -430,9 +433,9 @@ void PrintBulkSummary(CommandContext& ctx, const std::string& line, int64_t matc
 // The experiments with these ids, read back page by page (for --wait after
 // a change too big for its answer to carry them). `selector` narrows the
 // pages read; the ids decide.
-absl::StatusOr<std::vector<pb::Experiment>> ReadBack(CommandContext& ctx,
-                                                     const std::string& selector,
-                                                     const google::protobuf::RepeatedField<int64_t>& ids) {
+absl::StatusOr<std::vector<pb::Experiment>> ReadBack(
+    CommandContext& ctx, const std::string& selector,
+    const google::protobuf::RepeatedField<int64_t>& ids) {
   std::set<int64_t> wanted(ids.begin(), ids.end());
   ASSIGN_OR_RETURN(std::vector<pb::Experiment> all, ListMatching(ctx, selector, {}));
   std::vector<pb::Experiment> out;
@@ -459,11 +462,11 @@ absl::Status RunSetDesiredState(CommandContext& ctx, const DesiredStateArgs& arg
   if (resp.experiments_size() == resp.matched()) {
     PrintExperimentList(ctx, changed);
   } else {
-    PrintBulkSummary(ctx,
-                     absl::StrCat(resp.matched(), " experiments matched; desired state ",
-                                  StateName(state), " set on ", resp.changed(),
-                                  ", the others had it already"),
-                     resp.matched(), resp.changed(), resp.ids());
+    PrintBulkSummary(
+        ctx,
+        absl::StrCat(resp.matched(), " experiments matched; desired state ", StateName(state),
+                     " set on ", resp.changed(), ", the others had it already"),
+        resp.matched(), resp.changed(), resp.ids());
     if (args.wait) {
       ASSIGN_OR_RETURN(changed, ReadBack(ctx, args.selection.selector, resp.ids()));
     }
@@ -486,11 +489,11 @@ void AddDesiredStateVerb(CLI::App* exp, CommandContext* ctx, const std::string& 
         ->capture_default_str();
   }
   SetExamples(cmd, {
-      absl::StrCat("skydeck exp ", verb, " lr-3e-4"),
-      absl::StrCat("skydeck exp ", verb, " 12 13 14 --reason 'bad data'"),
-      absl::StrCat("skydeck exp ", verb, " -l sweep=lr --state PENDING"),
-      absl::StrCat("skydeck exp ", verb, " --all --yes"),
-  });
+                       absl::StrCat("skydeck exp ", verb, " lr-3e-4"),
+                       absl::StrCat("skydeck exp ", verb, " 12 13 14 --reason 'bad data'"),
+                       absl::StrCat("skydeck exp ", verb, " -l sweep=lr --state PENDING"),
+                       absl::StrCat("skydeck exp ", verb, " --all --yes"),
+                   });
   OnParsed(cmd, ctx,
            [ctx, args, state, verb] { return RunSetDesiredState(*ctx, *args, state, verb); });
 }
@@ -547,7 +550,7 @@ void AddDelete(CLI::App* exp, CommandContext* ctx) {
                 "daemon waits up to the call's deadline; run it again if that passes)");
   cmd->add_flag("--purge", args->purge, "Remove the experiment and its history for good");
   SetExamples(cmd, {"skydeck exp delete lr-3e-4", "skydeck exp delete 12 13 --purge",
-                     "skydeck exp delete -l sweep=old --state STOPPED"});
+                    "skydeck exp delete -l sweep=old --state STOPPED"});
   cmd->footer(std::string(cmd->get_footer()) +
               "\n\nAll the experiments named are deleted in one transaction, or none: one "
               "with a live job refuses the whole delete unless --force.");
@@ -630,10 +633,10 @@ void AddFlags(CLI::App* exp, CommandContext* ctx) {
   cmd->add_option("ACTION", args->words,
                   "set k=v... (typed as in create; k:=v forces a string) or unset k...");
   SetExamples(cmd, {
-      "skydeck exp flags lr-3e-4",
-      "skydeck exp flags lr-3e-4 set trainer.lr=1e-4 model.layers=16",
-      "skydeck exp flags lr-3e-4 unset tag",
-  });
+                       "skydeck exp flags lr-3e-4",
+                       "skydeck exp flags lr-3e-4 set trainer.lr=1e-4 model.layers=16",
+                       "skydeck exp flags lr-3e-4 unset tag",
+                   });
   OnParsed(cmd, ctx, [ctx, args] { return RunFlags(*ctx, *args); });
 }
 
@@ -650,8 +653,8 @@ struct UpdateArgs {
   // Which options were given: the update mask names exactly those.
   const CLI::Option *cmd_opt = nullptr, *nodes_opt = nullptr, *gpus_opt = nullptr,
                     *gpu_type_opt = nullptr, *infra_opt = nullptr, *spot_opt = nullptr,
-                    *run_name_opt = nullptr, *description_opt = nullptr,
-                    *labels_opt = nullptr, *max_restarts_opt = nullptr, *name_opt = nullptr;
+                    *run_name_opt = nullptr, *description_opt = nullptr, *labels_opt = nullptr,
+                    *max_restarts_opt = nullptr, *name_opt = nullptr;
   WorkloadArgs workload;
 };
 
@@ -685,9 +688,9 @@ absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
     e->mutable_labels()->insert(labels.begin(), labels.end());
   }
   std::vector<std::string> workload_paths;
-  RETURN_IF_ERROR(AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kUpdate, e,
-                                            &workload_paths))
-                      .status());
+  RETURN_IF_ERROR(
+      AsUsage(ApplyWorkloadArgs(args.workload, WorkloadVerb::kUpdate, e, &workload_paths))
+          .status());
   for (const std::string& path : workload_paths) req.mutable_update_mask()->add_paths(path);
   if (req.update_mask().paths().empty()) {
     return UsageError("update: nothing to change; give at least one option (see --help)");
@@ -716,23 +719,24 @@ void AddUpdate(CLI::App* exp, CommandContext* ctx) {
                                  "Use (or, with --no-spot, stop using) spot instances");
   args->run_name_opt = cmd->add_option("--run-name", args->run_name, "Run name");
   args->description_opt = cmd->add_option("--description", args->description, "Free text");
-  args->labels_opt = cmd->add_option("--label", args->labels,
-                                     "Label k=v; repeatable. Replaces ALL labels")
-                         ->allow_extra_args(false);
-  args->max_restarts_opt =
-      cmd->add_option("--max-restarts", args->max_restarts, "Restart budget");
+  args->labels_opt =
+      cmd->add_option("--label", args->labels, "Label k=v; repeatable. Replaces ALL labels")
+          ->allow_extra_args(false);
+  args->max_restarts_opt = cmd->add_option("--max-restarts", args->max_restarts, "Restart budget");
   args->name_opt = cmd->add_option("--name", args->name, "New name");
   cmd->add_option("--flag", args->flags, "Not here: flags change with `exp flags ID set k=v`")
       ->allow_extra_args(false)
       ->group("");  // hidden: it only explains
   AddWorkloadOptions(cmd, &args->workload, WorkloadVerb::kUpdate);
-  SetExamples(cmd, {
-      "skydeck exp update lr-3e-4 --workdir .   # run the code of this directory next time",
-      "skydeck exp update lr-3e-4 --template h100 --env NCCL_DEBUG=INFO",
-      "skydeck exp update lr-3e-4 --gpus 8 --gpu-type H100",
-      "skydeck exp update 42 --no-spot --label sweep=lr --label team=nlp",
-      "skydeck exp update lr-3e-4 --name lr-3e-4-old",
-  });
+  SetExamples(
+      cmd,
+      {
+          "skydeck exp update lr-3e-4 --workdir .   # run the code of this directory next time",
+          "skydeck exp update lr-3e-4 --template h100 --env NCCL_DEBUG=INFO",
+          "skydeck exp update lr-3e-4 --gpus 8 --gpu-type H100",
+          "skydeck exp update 42 --no-spot --label sweep=lr --label team=nlp",
+          "skydeck exp update lr-3e-4 --name lr-3e-4-old",
+      });
   OnParsed(cmd, ctx, [ctx, args] { return RunUpdate(*ctx, *args); });
 }
 
@@ -782,8 +786,7 @@ void AddJobs(CLI::App* exp, CommandContext* ctx) {
   auto args = std::make_shared<LimitArgs>();
   CLI::App* cmd = exp->add_subcommand("jobs", "List an experiment's jobs, newest first");
   cmd->add_option("ID", args->ref, "Experiment id or name")->required();
-  cmd->add_option("--limit", args->limit, "At most N jobs (default: all)")
-      ->check(NonNegative());
+  cmd->add_option("--limit", args->limit, "At most N jobs (default: all)")->check(NonNegative());
   SetExamples(cmd, {"skydeck exp jobs lr-3e-4", "skydeck exp jobs 42 --limit 5 -o json"});
   OnParsed(cmd, ctx, [ctx, args] { return RunJobs(*ctx, *args); });
 }
@@ -813,7 +816,7 @@ absl::Status RunLogs(CommandContext& ctx, const LogsArgs& args) {
   req.set_recent_jobs(1);
   pb::GetExperimentStatusResponse status;
   RETURN_IF_ERROR(ctx.client().Call(&Stub::GetExperimentStatus, req, &status));
-  int64_t job_id = status.has_current_job()      ? status.current_job().id()
+  int64_t job_id = status.has_current_job()        ? status.current_job().id()
                    : status.recent_jobs_size() > 0 ? status.recent_jobs(0).id()
                                                    : 0;
   if (job_id == 0) {
@@ -859,11 +862,12 @@ void AddExpCommands(CLI::App* app, CommandContext* ctx) {
   AddJobs(exp, ctx);
   AddLogs(exp, ctx);
   AddEvents(exp, ctx);
-  SetExamples(exp, {
-      "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 --start",
-      "skydeck exp list -l sweep=lr",
-      "skydeck exp describe lr-3e-4",
-  });
+  SetExamples(
+      exp, {
+               "skydeck exp create lr-3e-4 --cmd 'python train.py' --flag trainer.lr=3e-4 --start",
+               "skydeck exp list -l sweep=lr",
+               "skydeck exp describe lr-3e-4",
+           });
 }
 
 }  // namespace skydeck::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/command.h"
 #include "cli/seed_import.h"
 #include "common/status_macros.h"
@@ -56,12 +57,11 @@ void AddImportCommand(CLI::App* app, CommandContext* ctx) {
       }
     }
     if (ctx->human()) {
-      ctx->Write(absl::StrCat("imported ", imported, " of ", resp.results_size(),
-                              " experiments from ", args->seed_db,
-                              seed->skipped_deleted
-                                  ? absl::StrCat(" (", seed->skipped_deleted, " deleted left out)")
-                                  : "",
-                              "\n"));
+      ctx->Write(absl::StrCat(
+          "imported ", imported, " of ", resp.results_size(), " experiments from ", args->seed_db,
+          seed->skipped_deleted ? absl::StrCat(" (", seed->skipped_deleted, " deleted left out)")
+                                : "",
+          "\n"));
     } else {
       ctx->WriteDocument(results);
     }

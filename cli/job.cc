@@ -6,12 +6,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/command.h"
 #include "cli/log_options.h"
 #include "cli/logs.h"
 #include "cli/views.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 namespace {
@@ -35,15 +36,14 @@ absl::StatusOr<pb::Job> GetJob(CommandContext& ctx, int64_t id) {
 // is the truthful answer, not a row that looks like nothing happened.
 std::string CancelOutcome(const pb::Job& before, const pb::Job& after,
                           const pb::Experiment& experiment) {
-  std::string job = absl::StrCat("job ", after.id(), " (", experiment.name(), ", attempt ",
-                                 after.attempt(), ")");
+  std::string job =
+      absl::StrCat("job ", after.id(), " (", experiment.name(), ", attempt ", after.attempt(), ")");
   if (!JobIsLive(before)) {
     return absl::StrCat(job, " had already ended (", StateName(before.status()),
                         "): nothing to cancel\n");
   }
-  std::string out = absl::StrCat("cancel requested for ", job, ": experiment ",
-                                 experiment.name(), " is now desired ",
-                                 StateName(experiment.desired_state()), "\n");
+  std::string out = absl::StrCat("cancel requested for ", job, ": experiment ", experiment.name(),
+                                 " is now desired ", StateName(experiment.desired_state()), "\n");
   if (JobIsLive(after)) {
     absl::StrAppend(&out, "the job is ", StateName(after.status()),
                     " until the backend stops it; wait with: skydeck wait ", experiment.name(),

@@ -20,8 +20,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "cli/output.h"
 #include "nlohmann/json.hpp"
+
+#include "cli/output.h"
 
 namespace skydeck::cli {
 

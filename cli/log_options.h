@@ -12,8 +12,9 @@
 #include <cstdint>
 #include <string>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+
+#include "CLI/CLI.hpp"
 #include "skydeck/v1/service.pb.h"
 
 namespace skydeck::cli {

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/ansi_text.h"
 #include "common/model/proto_convert.h"
 #include "common/status_macros.h"
@@ -46,9 +47,8 @@ absl::Status PrintJobLogs(CommandContext& ctx, pb::GetJobLogsRequest req) {
   }));
   if (strip) ctx.Write(strip->Finish());
   if (IsFailedJobStatus(final_status)) {
-    return JobFailedError(final_note.empty()
-                              ? absl::StrCat("job ", job_id, " failed")
-                              : final_note);
+    return JobFailedError(final_note.empty() ? absl::StrCat("job ", job_id, " failed")
+                                             : final_note);
   }
   if (!final_note.empty()) {
     std::fflush(stdout);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+
 #include "cli/command.h"
 
 namespace skydeck::cli {

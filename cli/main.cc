@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
     // A mistyped command says which one was meant rather than "A
     // subcommand is required".
-    std::string suggestion = SuggestSubcommand(app, std::vector<std::string>(argv + 1, argv + argc));
+    std::string suggestion =
+        SuggestSubcommand(app, std::vector<std::string>(argv + 1, argv + argc));
     PrintError(UsageError(suggestion.empty() ? e.what() : suggestion));
     std::cerr << "Run with --help for usage.\n";
     return kExitUsage;

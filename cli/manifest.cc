@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cli/views.h"
 #include "common/model/flag_value.h"
 #include "common/model/proto_convert.h"
@@ -19,11 +20,10 @@
 namespace skydeck::cli {
 namespace {
 
-constexpr const char* kFields[] = {"name",     "description", "base_command", "run_name",
-                                   "flags",    "nodes",       "gpus",         "gpu_type",
-                                   "infra",    "spot",        "labels",       "max_restarts",
-                                   "desired_state", "template", "envs",       "secrets",
-                                   "workdir"};
+constexpr const char* kFields[] = {"name",    "description",  "base_command",  "run_name", "flags",
+                                   "nodes",   "gpus",         "gpu_type",      "infra",    "spot",
+                                   "labels",  "max_restarts", "desired_state", "template", "envs",
+                                   "secrets", "workdir"};
 
 absl::Status At(const YAML::Node& node, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat("line ", node.Mark().line + 1, ": ", message));
@@ -51,9 +51,8 @@ absl::StatusOr<FlagValue> Flag(const YAML::Node& node, absl::string_view key) {
 
 absl::Status ParseField(const std::string& field, const YAML::Node& value, Manifest& m) {
   pb::Experiment& e = m.spec;
-  if (field == "name" || field == "description" || field == "base_command" ||
-      field == "run_name" || field == "gpu_type" || field == "infra" || field == "workdir" ||
-      field == "template") {
+  if (field == "name" || field == "description" || field == "base_command" || field == "run_name" ||
+      field == "gpu_type" || field == "infra" || field == "workdir" || field == "template") {
     // A bare `template:` (null) means none, as "" does.
     std::string text;
     if (!(field == "template" && value.IsNull())) {
@@ -140,8 +139,8 @@ absl::StatusOr<std::vector<Manifest>> ParseManifests(absl::string_view yaml) {
       bool known = false;
       for (const char* f : kFields) known = known || field == f;
       if (!known) {
-        return At(entry.first, absl::StrCat("unknown field \"", field, "\"; fields: ",
-                                            absl::StrJoin(kFields, ", ")));
+        return At(entry.first, absl::StrCat("unknown field \"", field,
+                                            "\"; fields: ", absl::StrJoin(kFields, ", ")));
       }
       if (!m.fields.insert(field).second) {
         return At(entry.first, absl::StrCat("field ", field, " given twice"));
@@ -187,8 +186,8 @@ std::vector<FieldChange> DiffManifest(const Manifest& want, const pb::Experiment
   text("gpu_type", w.gpu_type(), have.gpu_type());
   text("infra", w.infra(), have.infra());
   if (given("spot") && w.spot() != have.spot()) {
-    changes.push_back({"spot", have.spot() ? "true" : "false", w.spot() ? "true" : "false",
-                       "spot"});
+    changes.push_back(
+        {"spot", have.spot() ? "true" : "false", w.spot() ? "true" : "false", "spot"});
   }
   if (given("labels")) {
     std::map<std::string, std::string> a(w.labels().begin(), w.labels().end());
@@ -220,8 +219,7 @@ std::vector<FieldChange> DiffManifest(const Manifest& want, const pb::Experiment
   if (given("secrets")) {
     std::string a = absl::StrJoin(w.secrets(), ","), b = absl::StrJoin(have.secrets(), ",");
     if (a != b) {
-      changes.push_back({"secrets", b.empty() ? "<none>" : b, a.empty() ? "<none>" : a,
-                         "secrets"});
+      changes.push_back({"secrets", b.empty() ? "<none>" : b, a.empty() ? "<none>" : a, "secrets"});
     }
   }
   text("workdir", w.workdir(), have.workdir());

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
+
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::cli {

@@ -120,8 +120,8 @@ void Normalize(const gpb::Descriptor* type, Int64Encoding int64_encoding,
 
 bool IsYamlBoolOrNullWord(absl::string_view text) {
   // YAML 1.1 (what most readers, PyYAML included, implement) and 1.2.
-  static constexpr absl::string_view kWords[] = {"y",  "n",   "yes", "no",   "true", "false",
-                                                 "on", "off", "null", "~"};
+  static constexpr absl::string_view kWords[] = {"y",     "n",  "yes", "no",   "true",
+                                                 "false", "on", "off", "null", "~"};
   for (absl::string_view word : kWords) {
     if (absl::EqualsIgnoreCase(text, word)) return true;
   }
@@ -184,8 +184,8 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "yaml") return OutputFormat::kYaml;
   if (text == "wide") return OutputFormat::kWide;
   if (text == "name") return OutputFormat::kName;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "output format \"", text, "\": must be table, wide, json, yaml or name"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("output format \"", text, "\": must be table, wide, json, yaml or name"));
 }
 
 std::vector<std::string> OutputFormatNames() { return {"table", "wide", "json", "yaml", "name"}; }
@@ -211,9 +211,7 @@ void Table::AddRow(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
-std::string Table::Render() const {
-  return TableStream(headers_).AddRows(rows_);
-}
+std::string Table::Render() const { return TableStream(headers_).AddRows(rows_); }
 
 TableStream::TableStream(std::vector<std::string> headers, bool with_header)
     : headers_(std::move(headers)), widths_(headers_.size()), header_pending_(with_header) {
@@ -378,9 +376,9 @@ bool NeedsYamlQuotes(absl::string_view text) {
   // digit or a dot: quoting those is always safe and never surprising.
   if (absl::ascii_isdigit(rest.front())) return true;
   if (rest.front() == '.') {
-    return rest.size() > 1 && (absl::ascii_isdigit(rest[1]) ||
-                               absl::EqualsIgnoreCase(rest, ".inf") ||
-                               absl::EqualsIgnoreCase(rest, ".nan"));
+    return rest.size() > 1 &&
+           (absl::ascii_isdigit(rest[1]) || absl::EqualsIgnoreCase(rest, ".inf") ||
+            absl::EqualsIgnoreCase(rest, ".nan"));
   }
   return false;
 }

@@ -24,8 +24,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/model/flag_value.h"
 #include "nlohmann/json.hpp"
+
+#include "common/model/flag_value.h"
 
 namespace skydeck::cli {
 

@@ -1,6 +1,7 @@
 #include "cli/preview.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "common/status_macros.h"
 
 namespace skydeck::cli {

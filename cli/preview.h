@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "cli/command.h"
 
 namespace skydeck::cli {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+
 #include "cli/output.h"
 #include "cli/terminal.h"
 
@@ -37,7 +38,9 @@ std::string RenderProgressLine(const std::vector<ProgressTrack>& tracks, absl::s
 }
 
 WaitProgress::WaitProgress(bool redraw, FILE* out, std::string target)
-    : redraw_(redraw), out_(out), target_(std::move(target)),
+    : redraw_(redraw),
+      out_(out),
+      target_(std::move(target)),
       start_(std::chrono::steady_clock::now()) {
   if (redraw_) ticker_ = std::thread([this] { Tick(); });
 }

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cli/command.h"
 #include "cli/views.h"
 #include "common/model/flag_schema.h"
@@ -98,9 +99,9 @@ std::string TypeText(const pb::FlagSchema& f) {
 std::string RenderSchema(const pb::CommandFlagSchema& s, bool rows_only) {
   std::string out = absl::StrCat(
       "Command: ", s.base_command(), "\n",
-      s.inferred() ? "Inferred from existing experiments\n"
-                   : absl::StrCat("Version: ", s.version(), "\nStrict:  ",
-                                  s.strict() ? "yes" : "no", "\n"));
+      s.inferred()
+          ? "Inferred from existing experiments\n"
+          : absl::StrCat("Version: ", s.version(), "\nStrict:  ", s.strict() ? "yes" : "no", "\n"));
   Table t({"FLAG", "TYPE", "DEFAULT", "RANGE", "REQUIRED", "DESCRIPTION"});
   for (const pb::FlagSchema& f : s.flags()) {
     std::string dflt;
@@ -140,9 +141,10 @@ void AddImport(CLI::App* parent, CommandContext* ctx) {
     bool strict = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = parent->add_subcommand(
-      "import", "Declare a command's flags from a JSON Schema (e.g. Pydantic's "
-                "model_json_schema()); prints what was imported and what was skipped");
+  CLI::App* cmd =
+      parent->add_subcommand("import",
+                             "Declare a command's flags from a JSON Schema (e.g. Pydantic's "
+                             "model_json_schema()); prints what was imported and what was skipped");
   cmd->add_option("--cmd", args->command, "Base command the schema is for")->required();
   cmd->add_option("file", args->file, "JSON Schema file")->required();
   cmd->add_flag("--strict", args->strict, "Reject unknown flags (default: warn)");
@@ -210,8 +212,8 @@ void AddDelete(CLI::App* parent, CommandContext* ctx) {
     pb::DeleteFlagSchemaResponse resp;
     RETURN_IF_ERROR(ctx->client().Call(&Stub::DeleteFlagSchema, req, &resp));
     if (ctx->human()) {
-      ctx->Write(absl::StrCat("deleted flag schema for ", *command, " (version ", resp.version(),
-                              ")\n"));
+      ctx->Write(
+          absl::StrCat("deleted flag schema for ", *command, " (version ", resp.version(), ")\n"));
     } else {
       ctx->WriteDocument(ProtoToJson(resp, ctx->int64_encoding()));
     }
@@ -229,10 +231,10 @@ void AddSchemaCommands(CLI::App* app, CommandContext* ctx) {
   AddGet(schema, ctx);
   AddDelete(schema, ctx);
   SetExamples(schema, {
-      "skydeck schema import --cmd 'python train.py' schema.json --strict",
-      "skydeck schema get --cmd 'python train.py'",
-      "skydeck schema apply -f train-flags.yaml",
-  });
+                          "skydeck schema import --cmd 'python train.py' schema.json --strict",
+                          "skydeck schema get --cmd 'python train.py'",
+                          "skydeck schema apply -f train-flags.yaml",
+                      });
 }
 
 }  // namespace skydeck::cli

@@ -1,14 +1,14 @@
 #include "cli/seed_import.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <vector>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -79,8 +79,8 @@ int64_t ParseSeedTime(const std::string& text) {
   if (text.empty()) return 0;
   absl::Time t;
   std::string err;
-  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%d %H:%M:%E*S%Ez",
-                             "%Y-%m-%d %H:%M:%E*S"}) {
+  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S",
+                             "%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S"}) {
     if (absl::ParseTime(format, text, absl::UTCTimeZone(), &t, &err)) return absl::ToUnixMillis(t);
   }
   return 0;
@@ -205,8 +205,9 @@ absl::StatusOr<SeedImport> ReadSeedDatabase(const std::string& path, bool keep_r
   if (rc != SQLITE_OK || !experiment_columns.count("current_state") ||
       !experiment_columns.count("flags") || !Columns(db.get(), "jobs").count("cluster_name")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, " is not a database of the earlier SkyDeck dashboard (expected its `experiments` "
-              "table with current_state and flags, and `jobs` with cluster_name)"));
+        path,
+        " is not a database of the earlier SkyDeck dashboard (expected its `experiments` "
+        "table with current_state and flags, and `jobs` with cluster_name)"));
   }
   std::map<std::string, std::vector<std::string>> groups_of;  // experiment id -> group names
   if (Columns(db.get(), "experiment_group_members").count("group_id")) {
@@ -261,8 +262,9 @@ absl::StatusOr<SeedImport> ReadSeedDatabase(const std::string& path, bool keep_r
     // jobs.experiment_id holds the experiment's id, or (after the old
     // dashboard's id migration) its name.
     sqlite3_stmt* st = nullptr;
-    std::string sql = "SELECT * FROM jobs WHERE experiment_id = ? OR experiment_id = ? "
-                      "ORDER BY created_at, rowid";
+    std::string sql =
+        "SELECT * FROM jobs WHERE experiment_id = ? OR experiment_id = ? "
+        "ORDER BY created_at, rowid";
     if (sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
       return absl::InvalidArgumentError(sqlite3_errmsg(db.get()));
     }

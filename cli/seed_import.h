@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+
 #include "skydeck/v1/service.pb.h"
 
 namespace skydeck::cli {

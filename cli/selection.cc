@@ -8,9 +8,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "cli/arguments.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 
@@ -19,8 +20,9 @@ void AddSelectionOptions(CLI::App* command, Selection* selection, bool allow_all
   command->add_option("-l,--selector", selection->selector,
                       "Every live experiment matching this label selector (k=v, k!=v, "
                       "'k in (a,b)', ...)");
-  command->add_option("--state", selection->states,
-                      "Only experiments in this state (as exp list --state); repeatable")
+  command
+      ->add_option("--state", selection->states,
+                   "Only experiments in this state (as exp list --state); repeatable")
       ->allow_extra_args(false);
   if (allow_all) {
     command->add_flag("--all", selection->all,
@@ -97,8 +99,8 @@ absl::StatusOr<BulkTarget> BulkTargetOf(CommandContext& ctx, const Selection& se
     // few seconds old, so even a count of 0 asks: experiments created a
     // moment ago may not be in it yet.
     pb::GetHealthResponse health;
-    RETURN_IF_ERROR(ctx.client().Call(&pb::SkyDeck::Stub::GetHealth, pb::GetHealthRequest(),
-                                      &health));
+    RETURN_IF_ERROR(
+        ctx.client().Call(&pb::SkyDeck::Stub::GetHealth, pb::GetHealthRequest(), &health));
     int64_t live = 0;
     for (const auto& [state, count] : health.health().experiments_by_state()) live += count;
     RETURN_IF_ERROR(Confirm(verb, live));

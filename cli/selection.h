@@ -17,9 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
+#include "CLI/CLI.hpp"
 #include "cli/command.h"
 #include "skydeck/v1/resources.pb.h"
 #include "skydeck/v1/service.pb.h"

@@ -36,8 +36,10 @@ std::string ServerAddressHint(absl::string_view target, absl::string_view grpc_e
   }
   std::string error = absl::AsciiStrToLower(grpc_error);
   if (absl::StrContains(error, "http1") || absl::StrContains(error, "http/1")) {
-    return absl::StrCat(target, " answers HTTP/1: it is skydeckd's dashboard and HTTP API port "
-                        "(--port), not its gRPC port; ", kWhatToPass);
+    return absl::StrCat(target,
+                        " answers HTTP/1: it is skydeckd's dashboard and HTTP API port "
+                        "(--port), not its gRPC port; ",
+                        kWhatToPass);
   }
   return "";
 }

@@ -80,8 +80,8 @@ std::string SuggestSubcommand(const CLI::App& root, const std::vector<std::strin
         best_distance = d;
       }
     }
-    std::string message = absl::StrCat("unknown command \"", word, "\" for \"", CommandPath(app),
-                                       "\"");
+    std::string message =
+        absl::StrCat("unknown command \"", word, "\" for \"", CommandPath(app), "\"");
     if (!best.empty()) return absl::StrCat(message, "; did you mean \"", best, "\"?");
     return absl::StrCat(message, "; its commands are: ", absl::StrJoin(names, ", "));
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/arguments.h"
 #include "cli/code_upload.h"
 #include "cli/command.h"
@@ -93,8 +94,9 @@ absl::StatusOr<std::string> CreateOne(CommandContext& ctx, const pb::Experiment&
   ASSIGN_OR_RETURN(pb::Experiment would_be,
                    PreviewUpdate(ctx, existing.experiment(), want, fields));
   if (would_be.generation() != existing.experiment().generation()) {
-    return absl::AlreadyExistsError("exists with a different spec; rename the sweep or "
-                                    "delete it first");
+    return absl::AlreadyExistsError(
+        "exists with a different spec; rename the sweep or "
+        "delete it first");
   }
   return std::string("unchanged");
 }
@@ -123,8 +125,8 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
   CodeUploader uploader(ctx);
   RETURN_IF_ERROR(AttachWorkdirCode(uploader, &shared.fields));
   if (shared.fields.workdir().empty() && !shared.default_workdir.empty()) {
-    ASSIGN_OR_RETURN(bool send, UploadDefaultWorkdir(uploader, shared.default_workdir,
-                                                     &shared.default_code));
+    ASSIGN_OR_RETURN(bool send,
+                     UploadDefaultWorkdir(uploader, shared.default_workdir, &shared.default_code));
     if (!send) shared.default_workdir.clear();
   }
 
@@ -162,9 +164,8 @@ absl::Status RunSweep(CommandContext& ctx, const SweepArgs& args) {
     }
   }
   std::string summary =
-      args.dry_run ? absl::StrCat("sweep ", args.name, ": would create ", created, ", ",
-                                  unchanged, " exist, ", failed,
-                                  " would fail (dry run; nothing written)")
+      args.dry_run ? absl::StrCat("sweep ", args.name, ": would create ", created, ", ", unchanged,
+                                  " exist, ", failed, " would fail (dry run; nothing written)")
                    : absl::StrCat("sweep ", args.name, ": ", created, " created, ", unchanged,
                                   " unchanged, ", failed, " failed");
   if (ctx.human()) {
@@ -212,13 +213,14 @@ void AddSweepCommands(CLI::App* app, CommandContext* ctx) {
   cmd->add_flag("--start", args->start, "Create with desired state RUNNING");
   cmd->add_flag("--dry-run", args->dry_run,
                 "List what would be created, checked by the daemon; write nothing");
-  SetExamples(cmd, {
-      "skydeck sweep lr --cmd 'python train.py' --grid trainer.lr=1e-4,3e-4,1e-3 --start",
-      "skydeck sweep big --cmd 'python train.py' --grid lr=1e-4,3e-4 "
-      "--grid model.layers=1,4,16,64 --gpus 8 --dry-run",
-      "skydeck exp list -l sweep=big        # the sweep's experiments",
-      "skydeck exp stop -l sweep=big,lr=0.0001",
-  });
+  SetExamples(
+      cmd, {
+               "skydeck sweep lr --cmd 'python train.py' --grid trainer.lr=1e-4,3e-4,1e-3 --start",
+               "skydeck sweep big --cmd 'python train.py' --grid lr=1e-4,3e-4 "
+               "--grid model.layers=1,4,16,64 --gpus 8 --dry-run",
+               "skydeck exp list -l sweep=big        # the sweep's experiments",
+               "skydeck exp stop -l sweep=big,lr=0.0001",
+           });
   cmd->footer(std::string(cmd->get_footer()) +
               "\n\nNames are NAME-key-value-..., with characters outside [A-Za-z0-9._-] "
               "replaced by '_'; when one would exceed 63 bytes, every point is named "

@@ -7,15 +7,16 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/status_macros.h"
+
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 namespace {
 
 bool IsNameByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -36,8 +37,7 @@ absl::StatusOr<std::vector<GridAxis>> ParseGridAxes(const std::vector<std::strin
     axis.key = word.substr(0, strings ? eq - 1 : eq);
     RETURN_IF_ERROR(ValidateFlagKey(axis.key));
     if (!keys.insert(axis.key).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("grid ", axis.key, " given more than once"));
+      return absl::InvalidArgumentError(absl::StrCat("grid ", axis.key, " given more than once"));
     }
     std::set<std::string> seen;
     for (absl::string_view text : absl::StrSplit(absl::string_view(word).substr(eq + 1), ',')) {
@@ -87,8 +87,8 @@ absl::StatusOr<std::vector<SweepPoint>> ExpandSweep(
   }
   for (const auto& [key, value] : extra_labels) {
     if (base_labels.count(key) > 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label ", key, " is set by the sweep itself (sweep name or a grid key)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("label ", key, " is set by the sweep itself (sweep name or a grid key)"));
     }
   }
 

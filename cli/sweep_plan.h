@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "common/model/flag_value.h"
 
 namespace skydeck::cli {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+
 #include "cli/command.h"
 #include "cli/views.h"
 #include "common/status_macros.h"
@@ -37,8 +38,8 @@ void AddHealth(CLI::App* app, CommandContext* ctx) {
 }
 
 void AddVersion(CLI::App* app, CommandContext* ctx) {
-  CLI::App* cmd = app->add_subcommand(
-      "version", "Print the versions of skydeck and, when reachable, skydeckd");
+  CLI::App* cmd =
+      app->add_subcommand("version", "Print the versions of skydeck and, when reachable, skydeckd");
   SetExamples(cmd, {"skydeck version", "skydeck version -o json"});
   // The client's version is worth printing even when no daemon runs, so a
   // failed GetHealth is a note on stderr, not an error.
@@ -69,8 +70,8 @@ void AddRefresh(CLI::App* app, CommandContext* ctx) {
     RETURN_IF_ERROR(
         ctx->client().Call(&Stub::Refresh, pb::RefreshRequest(), &resp, kBackendCallDeadline));
     if (ctx->human()) {
-      ctx->Write(absl::StrCat("polled ", resp.jobs_polled(), resp.jobs_polled() == 1 ? " job" : " jobs",
-                              "\n"));
+      ctx->Write(absl::StrCat("polled ", resp.jobs_polled(),
+                              resp.jobs_polled() == 1 ? " job" : " jobs", "\n"));
     } else {
       ctx->WriteDocument(ProtoToJson(resp, ctx->int64_encoding()));
     }
@@ -80,8 +81,8 @@ void AddRefresh(CLI::App* app, CommandContext* ctx) {
 
 void AddReconcile(CLI::App* app, CommandContext* ctx) {
   auto ref = std::make_shared<std::string>();
-  CLI::App* cmd = app->add_subcommand(
-      "reconcile", "Reconcile one experiment, or all live ones, now");
+  CLI::App* cmd =
+      app->add_subcommand("reconcile", "Reconcile one experiment, or all live ones, now");
   cmd->add_option("ID", *ref, "Experiment id or name (default: all)");
   SetExamples(cmd, {"skydeck reconcile", "skydeck reconcile lr-3e-4"});
   OnParsed(cmd, ctx, [ctx, ref]() -> absl::Status {

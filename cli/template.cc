@@ -20,13 +20,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cli/code_upload.h"
 #include "cli/command.h"
 #include "cli/views.h"
 #include "cli/workload_args.h"
 #include "common/code_manifest.h"
-#include "common/status_macros.h"
 #include "common/model/task_template.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 namespace {
@@ -185,11 +186,13 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
   CLI::App* noun = app->add_subcommand(
       "template", "Task templates: SkyPilot task YAML that experiments start from");
   noun->require_subcommand(1);
-  SetExamples(noun, {
-      "skydeck template apply -f task.yaml        # your SkyPilot task, minus run and num_nodes",
-      "skydeck template list",
-      "skydeck exp create big --cmd 'torchrun train.py' --template h100-train --gpus 8",
-  });
+  SetExamples(noun,
+              {
+                  "skydeck template apply -f task.yaml        # your SkyPilot task, minus run and "
+                  "num_nodes",
+                  "skydeck template list",
+                  "skydeck exp create big --cmd 'torchrun train.py' --template h100-train --gpus 8",
+              });
 
   auto apply_args = std::make_shared<ApplyArgs>();
   CLI::App* apply = noun->add_subcommand(
@@ -199,17 +202,18 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
                     "Template name (default: the YAML's name:, else the file's base name)");
   apply->add_flag("--dry-run", apply_args->dry_run, "Check it; store nothing");
   SetExamples(apply, {
-      "skydeck template apply -f h100-train.yaml",
-      "skydeck template apply -f task.yaml --name h100",
-      "skydeck exp create big --cmd 'torchrun train.py' --template h100 --start",
-  });
+                         "skydeck template apply -f h100-train.yaml",
+                         "skydeck template apply -f task.yaml --name h100",
+                         "skydeck exp create big --cmd 'torchrun train.py' --template h100 --start",
+                     });
   apply->footer(std::string(apply->get_footer()) +
                 "\n\nA template may hold any field of SkyPilot's task format SkyDeck knows: "
                 "name, resources (accelerators, cpus, memory, disk_size, image_id, "
                 "any_of/ordered, ports, infra, use_spot, ...), envs, secrets (names only: "
                 "KEY: null), file_mounts (buckets, URLs, or local files and directories, "
                 "uploaded as code snapshots: relative paths are relative to the current "
-                "directory), volumes, workdir (a git {url, ref}), setup and config. run and num_nodes are the experiment's: "
+                "directory), volumes, workdir (a git {url, ref}), setup and config. run and "
+                "num_nodes are the experiment's: "
                 "remove them. Anything else is refused with its line.");
   OnParsed(apply, ctx, [ctx, apply_args] { return RunApply(*ctx, *apply_args); });
 
@@ -220,8 +224,7 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
   auto get_args = std::make_shared<GetArgs>();
   CLI::App* get = noun->add_subcommand("get", "Show a template (its YAML as applied)");
   get->add_option("NAME", get_args->name, "Template name")->required();
-  get->add_option("--version", get_args->version, "An older version")
-      ->check(NonNegative());
+  get->add_option("--version", get_args->version, "An older version")->check(NonNegative());
   SetExamples(get, {"skydeck template get h100", "skydeck template get h100 --version 2 -o yaml"});
   OnParsed(get, ctx, [ctx, get_args]() -> absl::Status {
     pb::GetTaskTemplateRequest req;
@@ -238,8 +241,8 @@ void AddTemplateCommands(CLI::App* app, CommandContext* ctx) {
   SetExamples(list, {"skydeck template list", "skydeck template list -o json"});
   OnParsed(list, ctx, [ctx]() -> absl::Status {
     pb::ListTaskTemplatesResponse resp;
-    RETURN_IF_ERROR(ctx->client().Call(&Stub::ListTaskTemplates, pb::ListTaskTemplatesRequest(),
-                                       &resp));
+    RETURN_IF_ERROR(
+        ctx->client().Call(&Stub::ListTaskTemplates, pb::ListTaskTemplatesRequest(), &resp));
     PrintTemplates(*ctx, {resp.templates().begin(), resp.templates().end()});
     return absl::OkStatus();
   });

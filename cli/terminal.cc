@@ -1,11 +1,12 @@
 // File: cli/terminal.cc
 #include "cli/terminal.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+
+#include <sys/ioctl.h>
 
 #include "absl/strings/str_cat.h"
 

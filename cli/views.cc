@@ -3,11 +3,12 @@
 
 #include <map>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
+
 #include "cli/terminal.h"
 #include "common/code_manifest.h"
 #include "common/model/conditions.h"
@@ -121,13 +122,12 @@ std::string JobStatusText(const pb::Job& job) {
 // What a state word means at a glance. Unknown words (a newer daemon's
 // state) stay plain.
 Color StateColor(absl::string_view word) {
-  if (absl::StrContains(word, "(stalled)") || absl::StartsWith(word, "FAILED") ||
-      word == "LOST") {
+  if (absl::StrContains(word, "(stalled)") || absl::StartsWith(word, "FAILED") || word == "LOST") {
     return Color::kRed;
   }
   if (word == "RUNNING" || word == "SUCCEEDED") return Color::kGreen;
-  for (absl::string_view w : {"LAUNCHING", "PENDING", "SUBMITTED", "STARTING", "RECOVERING",
-                              "STOPPING", "CANCELLING"}) {
+  for (absl::string_view w :
+       {"LAUNCHING", "PENDING", "SUBMITTED", "STARTING", "RECOVERING", "STOPPING", "CANCELLING"}) {
     if (word == w) return Color::kYellow;
   }
   if (absl::StartsWith(word, "UNKNOWN")) return Color::kYellow;
@@ -199,8 +199,14 @@ std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, 
   std::string age = FormatAge(MillisOf(e.create_time()), now_ms);
   std::string flags = OneLine(FormatFlags(FlagsOf(e.flags())));
   if (!wide) {
-    return {id,  ExperimentName(e), desired,     observed,
-            job, resources,         Restarts(e), age,
+    return {id,
+            ExperimentName(e),
+            desired,
+            observed,
+            job,
+            resources,
+            Restarts(e),
+            age,
             OrDash(Truncate(flags, kMaxFlagsCell))};
   }
   std::map<std::string, std::string> labels(e.labels().begin(), e.labels().end());
@@ -208,12 +214,18 @@ std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, 
   for (const auto& [k, v] : labels) {
     absl::StrAppend(&label_text, label_text.empty() ? "" : ",", k, "=", v);
   }
-  return {id,          ExperimentName(e),
-          desired,     observed,
-          job,         resources,
-          OrDash(OneLine(e.infra())), e.spot() ? "yes" : "no",
-          Restarts(e), age,
-          OrDash(OneLine(label_text)), OrDash(flags)};
+  return {id,
+          ExperimentName(e),
+          desired,
+          observed,
+          job,
+          resources,
+          OrDash(OneLine(e.infra())),
+          e.spot() ? "yes" : "no",
+          Restarts(e),
+          age,
+          OrDash(OneLine(label_text)),
+          OrDash(flags)};
 }
 
 std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
@@ -284,13 +296,12 @@ std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& f
 }
 
 std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool color) {
-  Table table({"JOB", "ATTEMPT", "STATUS", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED",
-               "ENDED", "EXIT", "REASON"});
+  Table table({"JOB", "ATTEMPT", "STATUS", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED", "ENDED",
+               "EXIT", "REASON"});
   for (const pb::Job& j : jobs) {
     table.AddRow({absl::StrCat(j.id()), absl::StrCat(j.attempt()),
-                  PaintState(JobStatusText(j), color),
-                  OrDash(OneLine(j.backend())), OrDash(OneLine(j.backend_job_id())),
-                  FormatAge(MillisOf(j.submit_time()), now_ms),
+                  PaintState(JobStatusText(j), color), OrDash(OneLine(j.backend())),
+                  OrDash(OneLine(j.backend_job_id())), FormatAge(MillisOf(j.submit_time()), now_ms),
                   FormatAge(MillisOf(j.start_time()), now_ms),
                   FormatAge(MillisOf(j.end_time()), now_ms), ExitCode(j),
                   OrDash(Truncate(OneLine(j.failure_reason()), kMaxTextCell))});
@@ -339,8 +350,7 @@ std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms) {
 }
 
 std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
-                               const std::vector<pb::Event>& events, int64_t now_ms,
-                               bool color) {
+                               const std::vector<pb::Event>& events, int64_t now_ms, bool color) {
   const pb::Experiment& e = status.experiment();
   std::string budget = e.has_max_restarts()
                            ? absl::StrCat(e.restart_count(), " of ", e.max_restarts(), " used")
@@ -372,12 +382,12 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
   // Desired and observed side by side: the gap between them is the story.
   Table state({"DESIRED", "OBSERVED", "GENERATION", "OBSERVED-GENERATION", "NEXT-RETRY"});
   state.AddRow({PaintState(StateName(e.desired_state()), color),
-                PaintState(StateName(e.observed_state()), color),
-                absl::StrCat(e.generation()), absl::StrCat(e.observed_generation()),
+                PaintState(StateName(e.observed_state()), color), absl::StrCat(e.generation()),
+                absl::StrCat(e.observed_generation()),
                 FormatAge(MillisOf(e.next_retry_time()), now_ms)});
   absl::StrAppend(&out, Section("State", state.Render(), ""));
-  absl::StrAppend(&out, Section("Conditions", e.conditions().empty() ? "" : ConditionTable(e, now_ms),
-                                "none"));
+  absl::StrAppend(
+      &out, Section("Conditions", e.conditions().empty() ? "" : ConditionTable(e, now_ms), "none"));
 
   std::string current;
   if (status.has_current_job()) {
@@ -386,10 +396,10 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
   absl::StrAppend(&out, Section("Current job", current, "none"));
 
   std::vector<pb::Job> recent(status.recent_jobs().begin(), status.recent_jobs().end());
+  absl::StrAppend(
+      &out, Section("Recent jobs", recent.empty() ? "" : JobTable(recent, now_ms, color), "none"));
   absl::StrAppend(&out,
-                  Section("Recent jobs", recent.empty() ? "" : JobTable(recent, now_ms, color),
-                          "none"));
-  absl::StrAppend(&out, Section("Events", events.empty() ? "" : EventTable(events, now_ms), "none"));
+                  Section("Events", events.empty() ? "" : EventTable(events, now_ms), "none"));
   return out;
 }
 
@@ -416,8 +426,8 @@ KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
       {"Last poll error", h.last_poll_error()},
       {"Started", TimeDetail(h.start_time(), now_ms)},
       {"Revision", absl::StrCat(h.revision())},
-      {"Experiments", by_state.empty() ? "none"
-                                       : absl::StrJoin(by_state, " ", absl::PairFormatter("="))},
+      {"Experiments",
+       by_state.empty() ? "none" : absl::StrJoin(by_state, " ", absl::PairFormatter("="))},
   };
 }
 

@@ -17,6 +17,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include "absl/strings/string_view.h"
+
 #include "cli/output.h"
 #include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
@@ -66,8 +67,7 @@ std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, 
                                 bool color = false);
 
 // Every field of one experiment (`exp get`).
-KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms,
-                            bool color = false);
+KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms, bool color = false);
 
 // KEY TYPE VALUE, sorted by key.
 std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& flags);

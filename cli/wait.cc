@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cli/progress.h"
 #include "cli/selection.h"
 #include "cli/terminal.h"
@@ -49,8 +50,7 @@ absl::StatusOr<pb::ObservedState> ParseWaitCondition(absl::string_view text) {
 }
 
 std::vector<std::string> WaitConditionChoices() {
-  return {"state=RUNNING", "state=SUCCEEDED", "state=STOPPED", "state=TERMINATED",
-          "state=FAILED"};
+  return {"state=RUNNING", "state=SUCCEEDED", "state=STOPPED", "state=TERMINATED", "state=FAILED"};
 }
 
 absl::StatusOr<absl::Duration> ParseWaitTimeout(absl::string_view text) {
@@ -79,8 +79,7 @@ WaitCheck CheckWait(const pb::Experiment& e, pb::ObservedState target) {
   // Only desired RUNNING launches anything: waiting for a job of a stopped
   // experiment would take the whole timeout to say so.
   bool wants_job = target == pb::OBSERVED_STATE_RUNNING || target == pb::OBSERVED_STATE_SUCCEEDED;
-  if (wants_job && e.desired_state() != pb::DESIRED_STATE_RUNNING &&
-      e.observed_state() != target) {
+  if (wants_job && e.desired_state() != pb::DESIRED_STATE_RUNNING && e.observed_state() != target) {
     return {WaitVerdict::kFailed,
             absl::StrCat("its desired state is ", StateName(e.desired_state()),
                          ", so nothing will start it; start it first: skydeck exp start ",
@@ -128,8 +127,8 @@ absl::Status WaitForExperiments(CommandContext& ctx, std::vector<pb::Experiment>
       progress.Observe(e.name(), StateName(e.observed_state()),
                        check.verdict == WaitVerdict::kReached);
       if (check.verdict == WaitVerdict::kFailed) {
-        failure = absl::FailedPreconditionError(absl::StrCat(
-            e.name(), " will not reach ", target_name, ": ", check.reason));
+        failure = absl::FailedPreconditionError(
+            absl::StrCat(e.name(), " will not reach ", target_name, ": ", check.reason));
         return true;
       }
       all = all && check.verdict == WaitVerdict::kReached;
@@ -200,10 +199,11 @@ void AddWaitCommand(CLI::App* app, CommandContext* ctx) {
       ->capture_default_str();
   cmd->add_option("--timeout", args->timeout, "Give up after this long (90s, 10m, 1h); 0: never")
       ->capture_default_str();
-  SetExamples(cmd, {
-      "skydeck wait lr-3e-4 --for state=RUNNING --timeout 10m",
-      "skydeck wait -l sweep=lr --for state=SUCCEEDED --timeout 2h && echo all done",
-  });
+  SetExamples(cmd,
+              {
+                  "skydeck wait lr-3e-4 --for state=RUNNING --timeout 10m",
+                  "skydeck wait -l sweep=lr --for state=SUCCEEDED --timeout 2h && echo all done",
+              });
   cmd->footer(std::string(cmd->get_footer()) +
               "\n\nExit codes: 0 all reached the state; 1 one is Stalled or failed (or "
               "terminated) while waiting for RUNNING or SUCCEEDED; 4 timed out; 2 usage; "

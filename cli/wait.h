@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+
 #include "cli/command.h"
 #include "skydeck/v1/resources.pb.h"
 

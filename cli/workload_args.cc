@@ -3,9 +3,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
+
 #include "common/model/validation.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 
 namespace skydeck::cli {
 
@@ -19,8 +20,9 @@ void AddWorkloadOptions(CLI::App* cmd, WorkloadArgs* args, WorkloadVerb verb) {
                "file mounts... come first, this experiment's fields on top (default: the "
                "daemon's --default-template, if any)");
   cmd->add_flag("--no-template", args->no_template,
-                update ? "Use no task template" : "Use no task template, not even the daemon's "
-                                                  "default")
+                update ? "Use no task template"
+                       : "Use no task template, not even the daemon's "
+                         "default")
       ->excludes(args->template_opt);
   args->envs_opt = cmd->add_option("--env", args->envs,
                                    update ? "Environment variable K=V of the job; repeatable. "

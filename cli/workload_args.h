@@ -16,9 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
+#include "CLI/CLI.hpp"
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::cli {
@@ -52,8 +53,7 @@ void AddWorkloadOptions(CLI::App* cmd, WorkloadArgs* args, WorkloadVerb verb);
 // `K=V` words into envs: names checked like the daemon does
 // (ValidateEnvName), a name given twice is an error. Errors:
 // INVALID_ARGUMENT naming the word.
-absl::StatusOr<std::map<std::string, std::string>> ParseEnvs(
-    const std::vector<std::string>& words);
+absl::StatusOr<std::map<std::string, std::string>> ParseEnvs(const std::vector<std::string>& words);
 
 // ResolveWorkdir()
 //

@@ -15,7 +15,7 @@ size_t SequenceLength(absl::string_view s) {
     for (size_t i = 2; i < s.size(); ++i) {
       unsigned char c = static_cast<unsigned char>(s[i]);
       if (c >= 0x40 && c <= 0x7e) return i + 1;  // final byte
-      if (c < 0x20 || c > 0x3f) return i;  // malformed: drop what came before it
+      if (c < 0x20 || c > 0x3f) return i;        // malformed: drop what came before it
     }
     return 0;
   }

@@ -13,8 +13,8 @@ absl::Status CheckToken(absl::string_view token, absl::string_view source) {
   for (char c : token) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the token from ", source, " contains white space or control characters"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the token from ", source, " contains white space or control characters"));
     }
   }
   return absl::OkStatus();

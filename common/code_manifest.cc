@@ -8,9 +8,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+
+#include "common/quote_for_error.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "common/quote_for_error.h"
 
 namespace skydeck {
 namespace {
@@ -20,9 +21,12 @@ constexpr size_t kBiggestShown = 8;
 
 char KindLetter(CodeEntryKind kind) {
   switch (kind) {
-    case CodeEntryKind::kFile: return 'f';
-    case CodeEntryKind::kExecutable: return 'x';
-    case CodeEntryKind::kSymlink: return 'l';
+    case CodeEntryKind::kFile:
+      return 'f';
+    case CodeEntryKind::kExecutable:
+      return 'x';
+    case CodeEntryKind::kSymlink:
+      return 'l';
   }
   return 'f';
 }
@@ -67,8 +71,8 @@ bool SymlinkStaysInside(absl::string_view path, absl::string_view target) {
   if (target.empty() || target[0] == '/') return false;
   size_t slash = path.rfind('/');
   std::string dir = slash == absl::string_view::npos ? "" : std::string(path.substr(0, slash));
-  std::string resolved = NormalizeLexically(dir.empty() ? std::string(target)
-                                                        : absl::StrCat(dir, "/", target));
+  std::string resolved =
+      NormalizeLexically(dir.empty() ? std::string(target) : absl::StrCat(dir, "/", target));
   return resolved != ".." && resolved.rfind("../", 0) != 0;
 }
 
@@ -107,10 +111,17 @@ absl::StatusOr<CodeManifest> ParseManifest(absl::string_view text) {
     if (parts.size() != 4 || parts[0].size() != 1) return bad("expected KIND SHA256 SIZE PATH");
     CodeEntry e;
     switch (parts[0][0]) {
-      case 'f': e.kind = CodeEntryKind::kFile; break;
-      case 'x': e.kind = CodeEntryKind::kExecutable; break;
-      case 'l': e.kind = CodeEntryKind::kSymlink; break;
-      default: return bad("unknown kind");
+      case 'f':
+        e.kind = CodeEntryKind::kFile;
+        break;
+      case 'x':
+        e.kind = CodeEntryKind::kExecutable;
+        break;
+      case 'l':
+        e.kind = CodeEntryKind::kSymlink;
+        break;
+      default:
+        return bad("unknown kind");
     }
     e.sha256 = std::string(parts[1]);
     if (!absl::SimpleAtoi(parts[2], &e.size)) return bad("size is not a number");
@@ -140,9 +151,9 @@ absl::Status ValidateCodePath(absl::string_view path) {
   }
   for (absl::string_view segment : absl::StrSplit(path, '/')) {
     if (segment.empty() || segment == "." || segment == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the path ", QuoteForError(path),
-          " is not relative and normal (no leading '/', no empty, . or .. segments)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the path ", QuoteForError(path),
+                       " is not relative and normal (no leading '/', no empty, . or .. segments)"));
     }
   }
   return absl::OkStatus();

@@ -1,7 +1,6 @@
 #include "common/code_scan.h"
 
 #include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,10 +8,13 @@
 #include <cstring>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+
 #include "common/ignore_rules.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -24,8 +26,8 @@ constexpr const char* kIgnoreFiles[] = {".gitignore", ".skydeckignore"};
 // Ignore files larger than this are not project rules anyone wrote.
 constexpr int64_t kMaxIgnoreFileBytes = 1 << 20;
 
-absl::Status ErrnoStatus(absl::string_view what, absl::string_view action,
-                         const std::string& path, int err) {
+absl::Status ErrnoStatus(absl::string_view what, absl::string_view action, const std::string& path,
+                         int err) {
   std::string msg = absl::StrCat(what, ": ", action, " ", path, ": ", std::strerror(err));
   if (err == ENOENT) return absl::NotFoundError(msg);
   if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(msg);
@@ -103,7 +105,9 @@ class Walker {
   std::vector<std::string>& skipped() { return skipped_; }
 
  private:
-  std::string Abs(const std::string& rel) const { return rel.empty() ? root_ : JoinPath(root_, rel); }
+  std::string Abs(const std::string& rel) const {
+    return rel.empty() ? root_ : JoinPath(root_, rel);
+  }
   std::string RuleRel(const std::string& rel) const { return JoinPath(prefix_, rel); }
 
   absl::Status Visit(const std::string& rel) {
@@ -157,7 +161,8 @@ class Walker {
     ssize_t n = readlink(abs.c_str(), target.data(), target.size());
     if (n < 0) return ErrnoStatus(what_, "reading the symlink", abs, errno);
     target.resize(static_cast<size_t>(n));
-    if (static_cast<int64_t>(target.size()) > kMaxSymlinkTargetBytes || !SymlinkStaysInside(rel, target)) {
+    if (static_cast<int64_t>(target.size()) > kMaxSymlinkTargetBytes ||
+        !SymlinkStaysInside(rel, target)) {
       skipped_.push_back(absl::StrCat(rel, " -> ", target, " (a symlink out of the directory)"));
       return absl::OkStatus();
     }

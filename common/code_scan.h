@@ -18,8 +18,8 @@
 // data is refused in the time it takes to list it), then every file is
 // hashed once.
 //
-//   ASSIGN_OR_RETURN(CodeScan scan, ScanCode("/home/me/project", limits, "workdir /home/me/project"));
-//   std::string id = ManifestId(scan.manifest);
+//   ASSIGN_OR_RETURN(CodeScan scan, ScanCode("/home/me/project", limits, "workdir
+//   /home/me/project")); std::string id = ManifestId(scan.manifest);
 //
 // Thread-safety: safe to call concurrently.
 #pragma once
@@ -29,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "common/code_manifest.h"
 
 namespace skydeck {

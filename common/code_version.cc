@@ -4,12 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <vector>
+
+#include <sys/wait.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -27,17 +28,22 @@ struct GitResult {
 // Runs git with `args` and a minimal environment; stdout is captured,
 // stderr discarded.
 GitResult RunGit(const std::vector<std::string>& args) {
-  std::vector<std::string> argv_storage = {"git", "-c", "safe.directory=*", "-c",
-                                           "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"};
+  std::vector<std::string> argv_storage = {"git",
+                                           "-c",
+                                           "safe.directory=*",
+                                           "-c",
+                                           "core.fsmonitor=false",
+                                           "-c",
+                                           "core.hooksPath=/dev/null"};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& s : argv_storage) argv.push_back(s.data());
   argv.push_back(nullptr);
   const char* path = std::getenv("PATH");
   const char* home = std::getenv("HOME");
-  std::vector<std::string> env_storage = {
-      absl::StrCat("PATH=", path ? path : "/usr/bin:/bin"), "GIT_OPTIONAL_LOCKS=0",
-      "GIT_TERMINAL_PROMPT=0", "LC_ALL=C"};
+  std::vector<std::string> env_storage = {absl::StrCat("PATH=", path ? path : "/usr/bin:/bin"),
+                                          "GIT_OPTIONAL_LOCKS=0", "GIT_TERMINAL_PROMPT=0",
+                                          "LC_ALL=C"};
   if (home) env_storage.push_back(absl::StrCat("HOME=", home));
   std::vector<char*> envp;
   for (std::string& s : env_storage) envp.push_back(s.data());
@@ -75,7 +81,9 @@ GitResult RunGit(const std::vector<std::string>& args) {
       timed_out = true;
       break;
     }
-    struct pollfd pfd{pipe_fds[0], POLLIN, 0};
+    struct pollfd pfd {
+      pipe_fds[0], POLLIN, 0
+    };
     int ready = poll(&pfd, 1, left);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {

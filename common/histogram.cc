@@ -12,8 +12,8 @@ Histogram::Histogram(std::span<const double> upper_bounds)
 void Histogram::Observe(double value) {
   if (std::isnan(value)) return;
   // lower_bound: the first bound >= value, so a value on a bound counts there.
-  size_t bucket = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) -
-                  upper_bounds_.begin();
+  size_t bucket =
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
   counts_[bucket]++;
   sum_ += value;
 }

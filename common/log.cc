@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+
 #include "common/time_util.h"
 
 namespace skydeck {
@@ -16,10 +17,14 @@ std::atomic<LogLevel> g_level{LogLevel::kInfo};
 
 absl::string_view LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -43,11 +48,27 @@ std::string LogfmtValue(absl::string_view value) {
   std::string escaped;
   for (char c : value) {
     switch (c) {
-      case '"': escaped += "\\\""; needs_quotes = true; break;
-      case '\\': escaped += "\\\\"; needs_quotes = true; break;
-      case '\n': escaped += "\\n"; needs_quotes = true; break;
-      case '\t': escaped += "\\t"; needs_quotes = true; break;
-      case ' ': case '=': escaped += c; needs_quotes = true; break;
+      case '"':
+        escaped += "\\\"";
+        needs_quotes = true;
+        break;
+      case '\\':
+        escaped += "\\\\";
+        needs_quotes = true;
+        break;
+      case '\n':
+        escaped += "\\n";
+        needs_quotes = true;
+        break;
+      case '\t':
+        escaped += "\\t";
+        needs_quotes = true;
+        break;
+      case ' ':
+      case '=':
+        escaped += c;
+        needs_quotes = true;
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           escaped += absl::StrFormat("\\x%02x", static_cast<unsigned char>(c));
@@ -62,8 +83,8 @@ std::string LogfmtValue(absl::string_view value) {
 
 void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields) {
   if (level < g_level.load()) return;
-  std::string line = absl::StrCat("time=", FormatRfc3339(NowMillis()),
-                                  " level=", LevelName(level), " msg=", LogfmtValue(msg));
+  std::string line = absl::StrCat("time=", FormatRfc3339(NowMillis()), " level=", LevelName(level),
+                                  " msg=", LogfmtValue(msg));
   for (const auto& [key, value] : fields) {
     absl::StrAppend(&line, " ", key, "=", LogfmtValue(value));
   }

@@ -1,8 +1,8 @@
 #include "common/loopback.h"
 
-#include <arpa/inet.h>
-
 #include <string>
+
+#include <arpa/inet.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -20,8 +20,7 @@ bool IsLoopbackHost(absl::string_view host) {
   in6_addr v6;
   if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
     static const in6_addr kLoopback = IN6ADDR_LOOPBACK_INIT;
-    return std::equal(std::begin(v6.s6_addr), std::end(v6.s6_addr),
-                      std::begin(kLoopback.s6_addr));
+    return std::equal(std::begin(v6.s6_addr), std::end(v6.s6_addr), std::begin(kLoopback.s6_addr));
   }
   return false;
 }

@@ -28,6 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+
 #include "common/histogram.h"
 #include "common/prometheus_text.h"
 

@@ -1,10 +1,10 @@
 #include "common/sha256.h"
 
-#include <openssl/evp.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include <openssl/evp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -33,8 +33,7 @@ std::string Sha256::HexDigest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(state_->ctx, digest, &length);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string Sha256Hex(absl::string_view data) {

@@ -13,9 +13,9 @@
 #define SKYDECK_CONCAT_INNER_(a, b) a##b
 #define SKYDECK_CONCAT_(a, b) SKYDECK_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                        \
-  do {                                               \
-    ::absl::Status skydeck_status_ = (expr);         \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status skydeck_status_ = (expr);           \
     if (!skydeck_status_.ok()) return skydeck_status_; \
   } while (0)
 

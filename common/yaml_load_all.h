@@ -14,12 +14,12 @@
 // Header-only, so that only code already linking yaml-cpp depends on it.
 #pragma once
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
-
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
 
 namespace skydeck {
 

@@ -46,22 +46,41 @@ bool IsNoncharacter(char32_t cp) {
 }
 
 bool NeedsEscape(char32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
-         cp == 0xFEFF || IsNoncharacter(cp);
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+         IsNoncharacter(cp);
 }
 
 void AppendEscape(std::string* out, char32_t cp) {
   switch (cp) {
-    case '\0': *out += "\\0"; return;
-    case '\a': *out += "\\a"; return;
-    case '\b': *out += "\\b"; return;
-    case '\t': *out += "\\t"; return;
-    case '\n': *out += "\\n"; return;
-    case '\v': *out += "\\v"; return;
-    case '\f': *out += "\\f"; return;
-    case '\r': *out += "\\r"; return;
-    case 0x1B: *out += "\\e"; return;
-    default: break;
+    case '\0':
+      *out += "\\0";
+      return;
+    case '\a':
+      *out += "\\a";
+      return;
+    case '\b':
+      *out += "\\b";
+      return;
+    case '\t':
+      *out += "\\t";
+      return;
+    case '\n':
+      *out += "\\n";
+      return;
+    case '\v':
+      *out += "\\v";
+      return;
+    case '\f':
+      *out += "\\f";
+      return;
+    case '\r':
+      *out += "\\r";
+      return;
+    case 0x1B:
+      *out += "\\e";
+      return;
+    default:
+      break;
   }
   char buf[16];
   if (cp <= 0xFF) {

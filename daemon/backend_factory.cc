@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "daemon/backend/local/local_backend.h"
@@ -140,13 +141,12 @@ absl::StatusOr<BackendChoice> ChooseBackend(const BackendFacts& facts,
   }
   backend::BackendInfo info = probe();
   if (info.reachable) {
-    std::string details = info.api_version.empty()
-                              ? std::string()
-                              : absl::StrCat(" (API ", info.api_version, ")");
-    return Choose("skypilot",
-                  absl::StrCat("auto: a SkyPilot API server answered at ", facts.skypilot_endpoint,
-                               details),
-                  facts);
+    std::string details =
+        info.api_version.empty() ? std::string() : absl::StrCat(" (API ", info.api_version, ")");
+    return Choose(
+        "skypilot",
+        absl::StrCat("auto: a SkyPilot API server answered at ", facts.skypilot_endpoint, details),
+        facts);
   }
   return Choose("local",
                 absl::StrCat("auto: no SkyPilot API server answered at ", facts.skypilot_endpoint,
@@ -155,8 +155,7 @@ absl::StatusOr<BackendChoice> ChooseBackend(const BackendFacts& facts,
 }
 
 absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
-                                            const std::string& installation_id,
-                                            store::Store& store,
+                                            const std::string& installation_id, store::Store& store,
                                             snapshots::SnapshotStore* snapshots) {
   BackendFacts facts;
   facts.requested = o.backend;
@@ -167,18 +166,18 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
   facts.skypilot_endpoint = backend::skypilot::ResolveEndpoint(o.skypilot_endpoint);
   absl::Status probe_error;
   ASSIGN_OR_RETURN(BackendChoice choice, ChooseBackend(facts, [&] {
-    absl::StatusOr<std::unique_ptr<backend::Backend>> prober =
-        MakeSkyPilot(o, installation_id, o.backend_probe_timeout);
-    if (!prober.ok()) {
-      probe_error = prober.status();  // e.g. an unreadable token file
-      backend::BackendInfo unreachable;
-      unreachable.name = "skypilot";
-      unreachable.error = std::string(probe_error.message());
-      unreachable.endpoint = facts.skypilot_endpoint;
-      return unreachable;
-    }
-    return (*prober)->Probe();
-  }));
+                     absl::StatusOr<std::unique_ptr<backend::Backend>> prober =
+                         MakeSkyPilot(o, installation_id, o.backend_probe_timeout);
+                     if (!prober.ok()) {
+                       probe_error = prober.status();  // e.g. an unreadable token file
+                       backend::BackendInfo unreachable;
+                       unreachable.name = "skypilot";
+                       unreachable.error = std::string(probe_error.message());
+                       unreachable.endpoint = facts.skypilot_endpoint;
+                       return unreachable;
+                     }
+                     return (*prober)->Probe();
+                   }));
   RETURN_IF_ERROR(probe_error);
   if (!choice.unwatched_jobs.empty()) {
     LogWarn("live jobs of another backend are left untouched",
@@ -189,8 +188,7 @@ absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& o,
   if (choice.backend == "local") {
     selected.backend = MakeLocal(o);
   } else {
-    ASSIGN_OR_RETURN(selected.backend,
-                     MakeSkyPilot(o, installation_id, std::nullopt, snapshots));
+    ASSIGN_OR_RETURN(selected.backend, MakeSkyPilot(o, installation_id, std::nullopt, snapshots));
   }
   // Recorded only once the backend exists, so a start that failed (e.g. an
   // unreadable token file) does not tie the database to it.

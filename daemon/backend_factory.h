@@ -10,12 +10,11 @@
 //
 //   --backend auto (the default): the recorded backend. A database without
 //       a record (one from before the record) takes the backend of its
-//       live jobs, else that of its most recent job, else probes GET /api/health at the SkyPilot endpoint
-//       (bounded by DaemonOptions::backend_probe_timeout): skypilot when a
-//       server answers (even one that then refuses SkyDeck, e.g. without a
-//       token), else local. Once recorded, a SkyPilot server that is down
-//       does not switch the database to local: health shows the backend
-//       unreachable (DEGRADED) until it is back.
+//       live jobs, else that of its most recent job, else probes GET /api/health at the SkyPilot
+//       endpoint (bounded by DaemonOptions::backend_probe_timeout): skypilot when a server answers
+//       (even one that then refuses SkyDeck, e.g. without a token), else local. Once recorded, a
+//       SkyPilot server that is down does not switch the database to local: health shows the
+//       backend unreachable (DEGRADED) until it is back.
 //   --backend local|skypilot: that backend, recorded for later starts.
 //       Refused while the database has live jobs on the other backend:
 //       start with their backend (or auto) and stop them first.
@@ -33,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/daemon_options.h"
 #include "daemon/store/store.h"
@@ -95,8 +95,7 @@ struct SelectedBackend {
 // Errors: ChooseBackend's; the backend's construction errors (e.g. an
 // unreadable token file); the store's.
 absl::StatusOr<SelectedBackend> MakeBackend(const DaemonOptions& options,
-                                            const std::string& installation_id,
-                                            store::Store& store,
+                                            const std::string& installation_id, store::Store& store,
                                             snapshots::SnapshotStore* snapshots = nullptr);
 
 }  // namespace skydeck

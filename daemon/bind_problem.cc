@@ -1,11 +1,12 @@
 #include "daemon/bind_problem.h"
 
 #include <netdb.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include "absl/strings/str_cat.h"
 

@@ -1,19 +1,20 @@
 #include "daemon/daemon.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/code_manifest.h"
 #include "common/log.h"
 #include "common/loopback.h"
@@ -112,11 +113,10 @@ void Daemon::Stop() {
 absl::Status Daemon::CheckExposure() const {
   const DaemonOptions& o = options_;
   if (!IsLoopbackHost(o.host) && o.auth_token.empty()) {
-    return WithExitCode(
-        absl::FailedPreconditionError(absl::StrCat(
-            "refusing to listen on a non-loopback address without a token (--host ", o.host,
-            "); set --auth-token-file or SKYDECK_AUTH_TOKEN")),
-        kExitUsage);
+    return WithExitCode(absl::FailedPreconditionError(absl::StrCat(
+                            "refusing to listen on a non-loopback address without a token (--host ",
+                            o.host, "); set --auth-token-file or SKYDECK_AUTH_TOKEN")),
+                        kExitUsage);
   }
   return absl::OkStatus();
 }
@@ -140,8 +140,8 @@ absl::Status Daemon::AcquireLocks() {
   auto in_use = [](absl::Status status) {
     return absl::IsAlreadyExists(status) ? WithExitCode(std::move(status), kExitInUse) : status;
   };
-  auto data = InstanceLock::Acquire(data_dir_lock,
-                                    absl::StrCat("data directory ", options_.data_dir));
+  auto data =
+      InstanceLock::Acquire(data_dir_lock, absl::StrCat("data directory ", options_.data_dir));
   if (!data.ok()) return in_use(data.status());
   data_dir_lock_ = *std::move(data);
   OnStop([this] { data_dir_lock_.reset(); });
@@ -159,18 +159,17 @@ absl::Status Daemon::RestoreDatabase() const {
   if (options_.restore_from.empty()) return absl::OkStatus();
   // A restore is rare and deliberate: the backup is checked whole,
   // however long that takes, before it replaces anything.
-  auto restored =
-      store::RestoreDatabase(options_.restore_from, options_.db_path, absl::Hours(24));
+  auto restored = store::RestoreDatabase(options_.restore_from, options_.db_path, absl::Hours(24));
   if (!restored.ok()) {
-    return absl::Status(restored.status().code(),
-                        absl::StrCat("cannot restore ", options_.restore_from, ": ",
-                                     restored.status().message()));
+    return absl::Status(
+        restored.status().code(),
+        absl::StrCat("cannot restore ", options_.restore_from, ": ", restored.status().message()));
   }
-  LogInfo("database restored", {{"from", options_.restore_from},
-                                {"db", options_.db_path},
-                                {"revision", absl::StrCat(restored->revision)},
-                                {"previous", restored->previous.empty() ? "none"
-                                                                        : restored->previous}});
+  LogInfo("database restored",
+          {{"from", options_.restore_from},
+           {"db", options_.db_path},
+           {"revision", absl::StrCat(restored->revision)},
+           {"previous", restored->previous.empty() ? "none" : restored->previous}});
   return absl::OkStatus();
 }
 
@@ -184,13 +183,14 @@ absl::Status Daemon::OpenStore() {
             "database ", options_.db_path, " is damaged (", store.status().message(),
             "). Restore the latest backup made with `skydeck backup FILE`: start skydeckd "
             "with --restore-from FILE (the damaged file is kept beside it); without a "
-            "backup, `sqlite3 ", options_.db_path, " .recover` may save part of it")),
+            "backup, `sqlite3 ",
+            options_.db_path, " .recover` may save part of it")),
         kExitDatabaseDamaged);
   }
   if (!store.ok()) {
-    return absl::Status(store.status().code(),
-                        absl::StrCat("cannot open database ", options_.db_path, ": ",
-                                     store.status().message()));
+    return absl::Status(
+        store.status().code(),
+        absl::StrCat("cannot open database ", options_.db_path, ": ", store.status().message()));
   }
   store_ = *std::move(store);
   OnStop([this] { store_.reset(); });  // closes the database after the last write
@@ -211,9 +211,9 @@ absl::Status Daemon::OpenSnapshots() {
       absl::StrCat(options_.data_dir, "/snapshots"),
       SnapshotLimits{options_.max_snapshot_bytes, SnapshotLimits{}.max_files});
   if (!snapshots.ok()) {
-    return absl::Status(snapshots.status().code(),
-                        absl::StrCat("cannot open the code snapshot store: ",
-                                     snapshots.status().message()));
+    return absl::Status(
+        snapshots.status().code(),
+        absl::StrCat("cannot open the code snapshot store: ", snapshots.status().message()));
   }
   snapshots_ = *std::move(snapshots);
   snapshots::CollectorOptions collect;
@@ -228,16 +228,16 @@ absl::Status Daemon::OpenSnapshots() {
 absl::Status Daemon::StartBackend() {
   auto selected = MakeBackend(options_, installation_id_, *store_, snapshots_.get());
   if (!selected.ok()) {
-    return absl::Status(selected.status().code(),
-                        absl::StrCat("cannot start backend ", options_.backend, ": ",
-                                     selected.status().message()));
+    return absl::Status(
+        selected.status().code(),
+        absl::StrCat("cannot start backend ", options_.backend, ": ", selected.status().message()));
   }
   LogInfo("backend selected",
           {{"backend", selected->backend->name()}, {"reason", selected->reason}});
   backend_reason_ = selected->reason;
   // Every backend call is timed for /metrics, whichever component makes it.
-  backend_ = std::make_unique<metrics::MeteredBackend>(std::move(selected->backend),
-                                                       &backend_calls_);
+  backend_ =
+      std::make_unique<metrics::MeteredBackend>(std::move(selected->backend), &backend_calls_);
   return absl::OkStatus();
 }
 
@@ -282,9 +282,9 @@ absl::Status Daemon::StartController() {
 }
 
 absl::Status Daemon::StartGrpc() {
-  api_ = std::make_unique<service::SkyDeckService>(store_.get(), hub_.get(), controller_.get(),
-                                                   SKYDECK_VERSION, NowMillis(),
-                                                   options_.auth_token);
+  api_ =
+      std::make_unique<service::SkyDeckService>(store_.get(), hub_.get(), controller_.get(),
+                                                SKYDECK_VERSION, NowMillis(), options_.auth_token);
   api_->set_default_template(options_.default_template);
   api_->set_code_snapshots(snapshots_.get(), backend_->UsesCodeSnapshots());
   // Health and /metrics answer from these counts, kept by a thread on a
@@ -299,9 +299,10 @@ absl::Status Daemon::StartGrpc() {
   if (!options_.default_template.empty()) {
     auto t = store_->GetTaskTemplate(options_.default_template);
     if (t.ok() && !*t) {
-      LogWarn("the default task template does not exist yet; experiments created without "
-              "--template are refused until it is applied",
-              {{"template", options_.default_template}});
+      LogWarn(
+          "the default task template does not exist yet; experiments created without "
+          "--template are refused until it is applied",
+          {{"template", options_.default_template}});
     }
   }
   grpc::EnableDefaultHealthCheckService(true);
@@ -383,23 +384,28 @@ void Daemon::AnnounceReady() {
   for (InstanceLock* lock : {data_dir_lock_.get(), db_lock_.get()}) {
     if (!lock) continue;
     if (absl::Status s = lock->RecordAddresses(grpc_address_, http_address_); !s.ok()) {
-      LogWarn("cannot record the addresses in the lock file", {{"error", std::string(s.message())}});
+      LogWarn("cannot record the addresses in the lock file",
+              {{"error", std::string(s.message())}});
     }
   }
-  std::string dashboard = !o.web_root.empty()                         ? o.web_root
+  std::string dashboard = !o.web_root.empty()                     ? o.web_root
                           : web::EmbeddedDashboardFiles().empty() ? "not built"
                                                                   : "embedded";
   LogInfo("skydeckd started",
-          {{"version", SKYDECK_VERSION}, {"grpc", grpc_address_},
-           {"http", o.http ? http_address_ : "off"}, {"backend", backend_->name()},
+          {{"version", SKYDECK_VERSION},
+           {"grpc", grpc_address_},
+           {"http", o.http ? http_address_ : "off"},
+           {"backend", backend_->name()},
            {"poll_interval", absl::FormatDuration(poll_interval_)},
            {"reconcile_interval", absl::FormatDuration(o.reconcile_interval)},
-           {"db", o.db_path}, {"data_dir", o.data_dir}, {"dashboard", dashboard},
+           {"db", o.db_path},
+           {"data_dir", o.data_dir},
+           {"dashboard", dashboard},
            {"auth", o.auth_token.empty() ? "off" : "token"},
            {"secrets", secrets_->Describe()},
            {"default_template", o.default_template.empty() ? "none" : o.default_template},
-           {"code_snapshots", backend_->UsesCodeSnapshots() ? "uploaded to the backend"
-                                                            : "directories run in place"},
+           {"code_snapshots",
+            backend_->UsesCodeSnapshots() ? "uploaded to the backend" : "directories run in place"},
            {"max_snapshot_bytes", FormatBytes(o.max_snapshot_bytes)}});
   if (!o.ready_file.empty() &&
       !WriteReadyFile(o.ready_file, absl::StrCat(grpc_address_, "\n", http_address_, "\n"))) {

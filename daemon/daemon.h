@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/daemon_options.h"
 #include "daemon/instance_lock.h"

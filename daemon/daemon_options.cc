@@ -5,14 +5,15 @@
 #include <filesystem>
 #include <iostream>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
+#include "CLI/CLI.hpp"
 #include "common/bearer_token.h"
+#include "common/code_manifest.h"
 #include "common/duration_flag.h"
 #include "web/bridge/http_limit_flags.h"
 #include "web/bridge/sse_keepalive_flag.h"
-#include "common/code_manifest.h"
 
 namespace skydeck {
 
@@ -81,25 +82,34 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   app.set_version_flag("--version", version);
   std::string poll = "auto", reconcile = "60s", level = "info", call_timeout = "0";
   app.add_option("--host", o.host, "Address to listen on (dashboard, HTTP API and gRPC)")
-      ->capture_default_str()->envname("SKYDECK_HOST");
+      ->capture_default_str()
+      ->envname("SKYDECK_HOST");
   app.add_option("--port", o.port, "Dashboard and HTTP API port (0 picks a free one)")
-      ->capture_default_str()->envname("SKYDECK_PORT")->check(CLI::Range(0, 65535));
+      ->capture_default_str()
+      ->envname("SKYDECK_PORT")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--grpc-port", o.grpc_port,
                  "gRPC port, the one `skydeck --server` names (0 picks a free one)")
-      ->capture_default_str()->envname("SKYDECK_GRPC_PORT")->check(CLI::Range(0, 65535));
+      ->capture_default_str()
+      ->envname("SKYDECK_GRPC_PORT")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", o.data_dir, "Data directory [default: " + DefaultDataDir() + "]")
       ->envname("SKYDECK_DATA_DIR");
   app.add_option("--db-path", o.db_path, "SQLite database [default: DATA_DIR/skydeck.db]")
       ->envname("SKYDECK_DB_PATH");
   app.add_option("--poll-interval", poll, "How often to poll the backend (e.g. 30s)")
-      ->capture_default_str()->envname("SKYDECK_POLL_INTERVAL");
+      ->capture_default_str()
+      ->envname("SKYDECK_POLL_INTERVAL");
   app.add_option("--reconcile-interval", reconcile, "Periodic full resync (e.g. 60s)")
-      ->capture_default_str()->envname("SKYDECK_RECONCILE_INTERVAL");
+      ->capture_default_str()
+      ->envname("SKYDECK_RECONCILE_INTERVAL");
   app.add_option("--backend-call-timeout", call_timeout,
                  "Longest a backend call of a reconcile or poll may take (e.g. 5m; 0: no limit)")
-      ->capture_default_str()->envname("SKYDECK_BACKEND_CALL_TIMEOUT");
+      ->capture_default_str()
+      ->envname("SKYDECK_BACKEND_CALL_TIMEOUT");
   app.add_option("--log-level", level, "debug, info, warn or error")
-      ->capture_default_str()->envname("SKYDECK_LOG_LEVEL");
+      ->capture_default_str()
+      ->envname("SKYDECK_LOG_LEVEL");
   app.add_option("--ready-file", o.ready_file,
                  "Write host:port here once listening (for scripts and tests)");
   app.add_option("--skypilot-endpoint", o.skypilot_endpoint,
@@ -115,13 +125,15 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "Where jobs run: local, skypilot, or auto (the backend this database "
                  "already uses; on a new one skypilot when its API server answers within "
                  "2s, else local)")
-      ->capture_default_str()->envname("SKYDECK_BACKEND")
+      ->capture_default_str()
+      ->envname("SKYDECK_BACKEND")
       ->check(CLI::IsMember({"local", "skypilot", "auto"}))
       // The last one wins, so a wrapper's default can be overridden.
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--max-concurrent-launches", o.max_concurrent_launches,
                  "Reconcile workers (launches in flight at once)")
-      ->capture_default_str()->envname("SKYDECK_MAX_CONCURRENT_LAUNCHES")
+      ->capture_default_str()
+      ->envname("SKYDECK_MAX_CONCURRENT_LAUNCHES")
       ->check(CLI::Range(1, 256));
   std::string grace = "10s", settle = "30s", token_file;
   app.add_option("--skypilot-launch-settle", settle,
@@ -139,7 +151,8 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   app.add_option("--environment-retry-limit", env_retry,
                  "How long failures only a person can fix (e.g. SkyPilot without cloud "
                  "access) are retried before the experiment is Stalled")
-      ->capture_default_str()->envname("SKYDECK_ENVIRONMENT_RETRY_LIMIT");
+      ->capture_default_str()
+      ->envname("SKYDECK_ENVIRONMENT_RETRY_LIMIT");
   app.add_option("--local-cancel-grace", grace,
                  "Local backend: time between SIGTERM and SIGKILL on cancel")
       ->capture_default_str();
@@ -167,15 +180,18 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
   app.add_option("--max-snapshot-bytes", max_snapshot,
                  "The most a code snapshot of a local workdir or file mount may hold, after "
                  ".gitignore and .skydeckignore (e.g. 100MiB; at most 2GiB)")
-      ->capture_default_str()->envname("SKYDECK_MAX_SNAPSHOT_BYTES");
+      ->capture_default_str()
+      ->envname("SKYDECK_MAX_SNAPSHOT_BYTES");
   app.add_option("--snapshot-grace", snapshot_grace,
                  "How long a code snapshot no experiment, job or template references is kept "
                  "after it was last used (collected at start-up and hourly)")
-      ->capture_default_str()->envname("SKYDECK_SNAPSHOT_GRACE");
+      ->capture_default_str()
+      ->envname("SKYDECK_SNAPSHOT_GRACE");
   app.add_option("--skypilot-upload-chunk-bytes", upload_chunk,
                  "SkyPilot: code snapshots go to the API server in chunks of this size "
                  "(keep it below a reverse proxy's request body limit)")
-      ->capture_default_str()->envname("SKYDECK_SKYPILOT_UPLOAD_CHUNK_BYTES");
+      ->capture_default_str()
+      ->envname("SKYDECK_SKYPILOT_UPLOAD_CHUNK_BYTES");
   app.add_option("--auth-token-file", token_file,
                  "File holding the bearer token required on gRPC and HTTP "
                  "(or env SKYDECK_AUTH_TOKEN)");
@@ -209,7 +225,8 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
       o.backend_call_timeout = *t;
     }
     auto g = ParseDurationFlag(grace);
-    if (!g.ok()) throw CLI::ValidationError("--local-cancel-grace", std::string(g.status().message()));
+    if (!g.ok())
+      throw CLI::ValidationError("--local-cancel-grace", std::string(g.status().message()));
     o.local_cancel_grace = *g;
     auto s = ParseDurationFlag(settle);
     if (!s.ok()) {
@@ -222,9 +239,9 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                                              "use OP=DURATION, e.g. queue=2m"))
                                        : ParseDurationFlag(entry.substr(eq + 1));
       if (!d.ok() || *d <= absl::ZeroDuration()) {
-        throw CLI::ValidationError("--skypilot-timeout",
-                                   absl::StrCat(entry, ": ", d.ok() ? "must be longer than 0"
-                                                                    : d.status().message()));
+        throw CLI::ValidationError(
+            "--skypilot-timeout",
+            absl::StrCat(entry, ": ", d.ok() ? "must be longer than 0" : d.status().message()));
       }
       o.skypilot_timeouts.emplace_back(entry.substr(0, eq), *d);
     }
@@ -259,22 +276,23 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
     if (!l.ok()) throw CLI::ValidationError("--log-level", std::string(l.status().message()));
     o.log_level = *l;
     auto c = ParseDurationFlag(db_check);
-    if (!c.ok()) throw CLI::ValidationError("--db-check-timeout", std::string(c.status().message()));
+    if (!c.ok())
+      throw CLI::ValidationError("--db-check-timeout", std::string(c.status().message()));
     o.db_check_timeout = *c;
     // Two listeners on one port: the second bind fails, or with port
     // sharing the two would split the requests between them.
     if (o.http && o.port != 0 && o.port == o.grpc_port) {
-      throw CLI::ValidationError(
-          "--grpc-port", absl::StrCat("must differ from --port (both are ", o.port, ")"));
+      throw CLI::ValidationError("--grpc-port",
+                                 absl::StrCat("must differ from --port (both are ", o.port, ")"));
     }
   } catch (const CLI::ParseError& e) {
     parsed.exit_now = true;
     // --help and --version exit 0; any other parse error is a usage error
     // (exit 2, as for the skydeck CLI), whatever code CLI11 would pick.
-    int cli11_code = e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)
-                         ? app.exit(e)
-                         : app.exit(CLI::ParseError(NameVariable(app, argc, argv, e.what()),
-                                                    e.get_exit_code()));
+    int cli11_code =
+        e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)
+            ? app.exit(e)
+            : app.exit(CLI::ParseError(NameVariable(app, argc, argv, e.what()), e.get_exit_code()));
     parsed.exit_code = cli11_code == static_cast<int>(CLI::ExitCodes::Success) ? 0 : kExitUsage;
     return parsed;
   }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+
 #include "common/log.h"
 #include "web/bridge/http_limits.h"
 

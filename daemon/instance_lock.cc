@@ -68,7 +68,7 @@ std::string DescribeLockHolder(const LockHolder& holder) {
 }
 
 absl::StatusOr<std::unique_ptr<InstanceLock>> InstanceLock::Acquire(const std::string& path,
-                                                                   const std::string& what) {
+                                                                    const std::string& what) {
   // O_CLOEXEC: a job's exec'd command has no business with it.
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -90,8 +90,8 @@ absl::StatusOr<std::unique_ptr<InstanceLock>> InstanceLock::Acquire(const std::s
     if (int owner = LockOwner(fd); owner > 0) holder.pid = owner;
     close(fd);
     return absl::AlreadyExistsError(absl::StrCat(
-        "another skydeckd (", DescribeLockHolder(holder), ") is using ", what, " (lock file ",
-        path, "); stop it first, or give this one another --data-dir and --db-path"));
+        "another skydeckd (", DescribeLockHolder(holder), ") is using ", what, " (lock file ", path,
+        "); stop it first, or give this one another --data-dir and --db-path"));
   }
   std::unique_ptr<InstanceLock> held(new InstanceLock(path, fd));
   LockHolder me;

@@ -43,9 +43,9 @@ namespace skydeck {
 
 // What the lock file of a running daemon says about it.
 struct LockHolder {
-  int pid = 0;        // 0: unknown
-  std::string grpc;   // "" until it listens
-  std::string http;   // "" until it listens, or with HTTP off
+  int pid = 0;       // 0: unknown
+  std::string grpc;  // "" until it listens
+  std::string http;  // "" until it listens, or with HTTP off
 };
 
 // Parses the lock file's content (unknown lines are ignored).
@@ -66,7 +66,7 @@ class InstanceLock {
   // FAILED_PRECONDITION when the file cannot be created or locked (e.g. a
   // missing directory, or a file system without locks).
   static absl::StatusOr<std::unique_ptr<InstanceLock>> Acquire(const std::string& path,
-                                                              const std::string& what);
+                                                               const std::string& what);
 
   // Clears the file's content and releases the lock.
   ~InstanceLock();

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+
 #include "skydeck/v1/service.grpc.pb.h"
 
 namespace skydeck::bench {

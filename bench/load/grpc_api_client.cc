@@ -1,7 +1,7 @@
 // gRPC transport of ApiClient (see api_client.h).
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
+
+#include <grpcpp/grpcpp.h>
 
 #include "bench/load/api_client.h"
 #include "common/grpc_status.h"

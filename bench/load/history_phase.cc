@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+
 #include "bench/load/phases.h"
 
 namespace skydeck::bench {

@@ -1,12 +1,14 @@
 // HTTP/JSON transport of ApiClient (see api_client.h): the requests a
 // browser or curl would send to the bridge, on one keep-alive connection.
-#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "bench/load/api_client.h"
 #include "nlohmann/json.hpp"
+
+#include "bench/load/api_client.h"
 #include "web/bridge/plain_json.h"
 
 namespace skydeck::bench {

@@ -1,9 +1,9 @@
 #include "bench/load/ledger.h"
 
+#include <fstream>
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
-
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"

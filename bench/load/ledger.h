@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::bench {

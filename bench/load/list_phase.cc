@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+
 #include "bench/load/latency_stats.h"
 #include "bench/load/phases.h"
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+
 #include "bench/load/latency_stats.h"
 #include "bench/load/phases.h"
 

@@ -27,9 +27,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
 #include "bench/load/api_client.h"
 #include "bench/load/ledger.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck::bench {
 

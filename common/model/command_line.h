@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+
 #include "common/model/flag_value.h"
 
 namespace skydeck {

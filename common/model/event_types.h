@@ -47,15 +47,31 @@ inline constexpr char kDegraded[] = "Degraded";
 inline constexpr char kOutdated[] = "Outdated";
 
 // Every type above, in the order the proto documents them.
-inline constexpr std::array<std::string_view, 26> kAll = {
-    kCreated,         kUpdated,          kDesiredStateChanged,
-    kDeleted,         kUndeleted,        kPurged,
-    kFlagWarning,     kTaskTemplateApplied, kTaskTemplateDeleted,
-    kFlagSchemaApplied, kFlagSchemaDeleted, kLaunchIntent,
-    kIntentUpdated,   kIntentResolved,   kLaunched,
-    kLaunchFailed,    kLaunchRequestForgotten, kJobStatusChanged,
-    kPreempted,       kCancelling,       kObservedStateChanged,
-    kReconciled,      kRetryScheduled,   kStalled,
-    kDegraded,        kOutdated};
+inline constexpr std::array<std::string_view, 26> kAll = {kCreated,
+                                                          kUpdated,
+                                                          kDesiredStateChanged,
+                                                          kDeleted,
+                                                          kUndeleted,
+                                                          kPurged,
+                                                          kFlagWarning,
+                                                          kTaskTemplateApplied,
+                                                          kTaskTemplateDeleted,
+                                                          kFlagSchemaApplied,
+                                                          kFlagSchemaDeleted,
+                                                          kLaunchIntent,
+                                                          kIntentUpdated,
+                                                          kIntentResolved,
+                                                          kLaunched,
+                                                          kLaunchFailed,
+                                                          kLaunchRequestForgotten,
+                                                          kJobStatusChanged,
+                                                          kPreempted,
+                                                          kCancelling,
+                                                          kObservedStateChanged,
+                                                          kReconciled,
+                                                          kRetryScheduled,
+                                                          kStalled,
+                                                          kDegraded,
+                                                          kOutdated};
 
 }  // namespace skydeck::model::event

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "common/model/flag_value.h"
 
 namespace skydeck {

@@ -7,9 +7,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck {
 namespace {
@@ -71,16 +72,15 @@ std::optional<bool> AsBool(const FlagValue& value) {
 // One flag: the normalised value or the problem ("flag x: expected ...").
 absl::StatusOr<FlagValue> CheckValue(const FlagSpec& spec, const FlagValue& value) {
   auto wrong_type = [&]() {
-    return absl::InvalidArgumentError(absl::StrCat("flag ", spec.name, ": expected ",
-                                                   FlagTypeText(spec.type), ", got ",
-                                                   Describe(value)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "flag ", spec.name, ": expected ", FlagTypeText(spec.type), ", got ", Describe(value)));
   };
   auto check_range = [&](double v) -> absl::Status {
     if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "flag ", spec.name, ": expected ", FlagTypeText(spec.type), " in [",
-          spec.min ? FormatFlagValue(*spec.min) : "-inf", ", ",
-          spec.max ? FormatFlagValue(*spec.max) : "inf", "], got ", Describe(value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag ", spec.name, ": expected ", FlagTypeText(spec.type), " in [",
+                       spec.min ? FormatFlagValue(*spec.min) : "-inf", ", ",
+                       spec.max ? FormatFlagValue(*spec.max) : "inf", "], got ", Describe(value)));
     }
     return absl::OkStatus();
   };
@@ -107,9 +107,9 @@ absl::StatusOr<FlagValue> CheckValue(const FlagSpec& spec, const FlagValue& valu
       for (const std::string& c : spec.choices) {
         if (c == text) return FlagValue(text);
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "flag ", spec.name, ": expected one of {", absl::StrJoin(spec.choices, ", "),
-          "}, got ", Describe(value)));
+      return absl::InvalidArgumentError(absl::StrCat("flag ", spec.name, ": expected one of {",
+                                                     absl::StrJoin(spec.choices, ", "), "}, got ",
+                                                     Describe(value)));
     }
     case FlagType::kString:
       return FlagValue(FormatFlagValue(value));
@@ -125,22 +125,27 @@ absl::Status BadSchema(absl::string_view what) {
 
 absl::string_view FlagTypeText(FlagType type) {
   switch (type) {
-    case FlagType::kString: return "string";
-    case FlagType::kInt: return "int";
-    case FlagType::kFloat: return "float";
-    case FlagType::kBool: return "bool";
-    case FlagType::kChoice: return "choice";
+    case FlagType::kString:
+      return "string";
+    case FlagType::kInt:
+      return "int";
+    case FlagType::kFloat:
+      return "float";
+    case FlagType::kBool:
+      return "bool";
+    case FlagType::kChoice:
+      return "choice";
   }
   return "string";
 }
 
 absl::StatusOr<FlagType> ParseFlagType(absl::string_view text) {
-  for (FlagType t : {FlagType::kString, FlagType::kInt, FlagType::kFloat, FlagType::kBool,
-                     FlagType::kChoice}) {
+  for (FlagType t :
+       {FlagType::kString, FlagType::kInt, FlagType::kFloat, FlagType::kBool, FlagType::kChoice}) {
     if (text == FlagTypeText(t)) return t;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown flag type \"", text, "\"; want string, int, float, bool or choice"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown flag type \"", text, "\"; want string, int, float, bool or choice"));
 }
 
 const FlagSpec* FlagSchema::Find(absl::string_view name) const {
@@ -211,8 +216,8 @@ absl::StatusOr<FlagCheck> CheckFlags(const FlagSchema& schema, const FlagMap& fl
   }
   for (const FlagSpec& spec : schema.flags) {
     if (spec.required && !flags.contains(spec.name)) {
-      errors.push_back(absl::StrCat("flag ", spec.name, ": required (",
-                                    FlagTypeText(spec.type), ") but not set"));
+      errors.push_back(absl::StrCat("flag ", spec.name, ": required (", FlagTypeText(spec.type),
+                                    ") but not set"));
     }
   }
   if (!errors.empty()) {

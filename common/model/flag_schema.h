@@ -29,8 +29,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/model/flag_value.h"
 #include "nlohmann/json.hpp"
+
+#include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck {

@@ -35,8 +35,7 @@ bool LooksNumeric(absl::string_view text) {
   // from_chars accepts "inf", "nan" and hex; a flag value reading "nan" is
   // far more likely a string.
   for (char c : text) {
-    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
-          c == '+' || c == '-')) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')) {
       return false;
     }
   }
@@ -47,8 +46,7 @@ bool ParseDouble(absl::string_view text, double* out) {
   if (!LooksNumeric(text)) return false;
   if (text.front() == '+') text.remove_prefix(1);
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size() &&
-         std::isfinite(*out);
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
 }
 
 }  // namespace
@@ -71,14 +69,13 @@ absl::StatusOr<std::pair<std::string, FlagValue>> ParseFlagAssignment(
     absl::string_view assignment) {
   size_t eq = assignment.find('=');
   if (eq == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "flag \"", assignment, "\" is not of the form key=value (or key:=string)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("flag \"", assignment, "\" is not of the form key=value (or key:=string)"));
   }
   bool force_string = eq > 0 && assignment[eq - 1] == ':';
   std::string key(assignment.substr(0, force_string ? eq - 1 : eq));
   if (key.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("flag \"", assignment, "\" has an empty key"));
+    return absl::InvalidArgumentError(absl::StrCat("flag \"", assignment, "\" has an empty key"));
   }
   absl::string_view text = assignment.substr(eq + 1);
   if (force_string) return std::make_pair(key, FlagValue(std::string(text)));
@@ -95,8 +92,7 @@ std::string FormatFlagValue(const FlagValue& value) {
     // scientific ("0.0003", "1e-05", "1e+16").
     std::string operator()(double d) const {
       char buf[64];
-      auto [sci_end, ec1] = std::to_chars(buf, buf + sizeof(buf), d,
-                                          std::chars_format::scientific);
+      auto [sci_end, ec1] = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
       std::string sci(buf, sci_end);
       int exponent = std::atoi(sci.c_str() + sci.find('e') + 1);
       if (exponent < -4 || exponent >= 16) return sci;
@@ -112,10 +108,14 @@ std::string FormatFlagValue(const FlagValue& value) {
 
 absl::string_view FlagTypeName(const FlagValue& value) {
   switch (value.index()) {
-    case 0: return "string";
-    case 1: return "int";
-    case 2: return "float";
-    default: return "bool";
+    case 0:
+      return "string";
+    case 1:
+      return "int";
+    case 2:
+      return "float";
+    default:
+      return "bool";
   }
 }
 

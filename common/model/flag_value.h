@@ -15,11 +15,11 @@
 #include <map>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <variant>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
 namespace skydeck {
@@ -35,8 +35,7 @@ FlagValue ParseFlagValueText(absl::string_view text);
 // Splits "key=value" (typed by ParseFlagValueText) or "key:=value" (always a
 // string). Errors: INVALID_ARGUMENT when there is no '=' or the key is empty.
 // The key is not validated here; see ValidateFlagKey.
-absl::StatusOr<std::pair<std::string, FlagValue>> ParseFlagAssignment(
-    absl::string_view assignment);
+absl::StatusOr<std::pair<std::string, FlagValue>> ParseFlagAssignment(absl::string_view assignment);
 
 // The value as it appears on a command line: strings verbatim, doubles in
 // the shortest form that reads back identically (0.0003, 1e-07, 4.0), bools

@@ -9,8 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
+
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 
 namespace skydeck {
 namespace {
@@ -43,8 +44,8 @@ class Importer {
   // Imports the property schema `raw` named `name` (dotted). `required` is true
   // when it and all its ancestors are required; `inherited_default` is the
   // value the parent's default object gives it, if any.
-  void Walk(const json& raw, const std::string& name, bool required,
-            const json* inherited_default, int depth) {
+  void Walk(const json& raw, const std::string& name, bool required, const json* inherited_default,
+            int depth) {
     if (depth > kMaxDepth) return Skip(name, "nested too deep (recursive model?)");
     // Annotations on the referring node (description, default) win over the
     // definition's own.
@@ -177,13 +178,13 @@ class Importer {
       if (const json* m = Member(node, "maximum"); m && m->is_number()) spec.max = m->get<double>();
       if (const json* m = Member(node, "exclusiveMinimum"); m && m->is_number()) {
         double v = m->get<double>();
-        spec.min = is_int ? std::floor(v) + 1
-                          : std::nextafter(v, std::numeric_limits<double>::infinity());
+        spec.min =
+            is_int ? std::floor(v) + 1 : std::nextafter(v, std::numeric_limits<double>::infinity());
       }
       if (const json* m = Member(node, "exclusiveMaximum"); m && m->is_number()) {
         double v = m->get<double>();
-        spec.max = is_int ? std::ceil(v) - 1
-                          : std::nextafter(v, -std::numeric_limits<double>::infinity());
+        spec.max =
+            is_int ? std::ceil(v) - 1 : std::nextafter(v, -std::numeric_limits<double>::infinity());
       }
     }
     return Add(std::move(spec), default_value);
@@ -199,9 +200,7 @@ class Importer {
     const json* v = Member(node, key);
     return v != nullptr && v->is_string() ? v->get<std::string>() : "";
   }
-  static bool IsScalar(const json& v) {
-    return v.is_string() || v.is_boolean() || v.is_number();
-  }
+  static bool IsScalar(const json& v) { return v.is_string() || v.is_boolean() || v.is_number(); }
   static std::string ScalarText(const json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";

@@ -22,8 +22,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/model/flag_schema.h"
 #include "nlohmann/json.hpp"
+
+#include "common/model/flag_schema.h"
 
 namespace skydeck {
 
@@ -37,7 +38,6 @@ struct JsonSchemaImport {
 // properties, nests deeper than 256 levels, or when the result fails
 // ValidateFlagSchema.
 absl::StatusOr<JsonSchemaImport> ImportJsonSchema(const nlohmann::json& json_schema,
-                                                  const std::string& base_command,
-                                                  bool strict);
+                                                  const std::string& base_command, bool strict);
 
 }  // namespace skydeck

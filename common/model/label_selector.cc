@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+
 #include "common/model/validation.h"
 
 namespace skydeck {
@@ -43,9 +44,10 @@ bool IsKey(absl::string_view key) {
   return true;
 }
 
-absl::StatusOr<LabelSelector::Requirement> ParseSetRequirement(
-    absl::string_view part, absl::string_view key, LabelSelector::Op op,
-    absl::string_view rest) {
+absl::StatusOr<LabelSelector::Requirement> ParseSetRequirement(absl::string_view part,
+                                                               absl::string_view key,
+                                                               LabelSelector::Op op,
+                                                               absl::string_view rest) {
   rest = absl::StripAsciiWhitespace(rest);
   if (!absl::ConsumePrefix(&rest, "(") || !absl::ConsumeSuffix(&rest, ")")) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -57,8 +59,8 @@ absl::StatusOr<LabelSelector::Requirement> ParseSetRequirement(
     if (!v.empty()) req.values.insert(std::string(v));
   }
   if (req.values.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "label selector requirement ", QuoteForError(part), ": empty value list"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("label selector requirement ", QuoteForError(part), ": empty value list"));
   }
   return req;
 }
@@ -73,7 +75,8 @@ absl::StatusOr<LabelSelector::Requirement> ParseRequirement(absl::string_view pa
     absl::string_view key = absl::StripAsciiWhitespace(part.substr(0, pos));
     if (!IsKey(key)) return bad_key(key);
     return LabelSelector::Requirement{
-        std::string(key), Op::kNotEquals,
+        std::string(key),
+        Op::kNotEquals,
         {std::string(absl::StripAsciiWhitespace(part.substr(pos + 2)))}};
   }
   if (size_t pos = part.find('='); pos != absl::string_view::npos) {
@@ -82,8 +85,7 @@ absl::StatusOr<LabelSelector::Requirement> ParseRequirement(absl::string_view pa
     absl::ConsumePrefix(&value, "=");
     if (!IsKey(key)) return bad_key(key);
     return LabelSelector::Requirement{
-        std::string(key), Op::kEquals,
-        {std::string(absl::StripAsciiWhitespace(value))}};
+        std::string(key), Op::kEquals, {std::string(absl::StripAsciiWhitespace(value))}};
   }
   if (size_t pos = part.find(" notin "); pos != absl::string_view::npos) {
     absl::string_view key = absl::StripAsciiWhitespace(part.substr(0, pos));
@@ -135,12 +137,24 @@ bool LabelSelector::Matches(const std::map<std::string, std::string>& labels) co
     bool in_values = has && req.values.count(it->second) > 0;
     bool ok = false;
     switch (req.op) {
-      case Op::kEquals: ok = in_values; break;
-      case Op::kIn: ok = in_values; break;
-      case Op::kNotEquals: ok = !in_values; break;
-      case Op::kNotIn: ok = !in_values; break;
-      case Op::kExists: ok = has; break;
-      case Op::kNotExists: ok = !has; break;
+      case Op::kEquals:
+        ok = in_values;
+        break;
+      case Op::kIn:
+        ok = in_values;
+        break;
+      case Op::kNotEquals:
+        ok = !in_values;
+        break;
+      case Op::kNotIn:
+        ok = !in_values;
+        break;
+      case Op::kExists:
+        ok = has;
+        break;
+      case Op::kNotExists:
+        ok = !has;
+        break;
     }
     if (!ok) return false;
   }

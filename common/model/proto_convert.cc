@@ -7,11 +7,16 @@ namespace skydeck {
 
 absl::StatusOr<FlagValue> FromProto(const pb::FlagValue& value) {
   switch (value.kind_case()) {
-    case pb::FlagValue::kStringValue: return FlagValue(value.string_value());
-    case pb::FlagValue::kIntValue: return FlagValue(value.int_value());
-    case pb::FlagValue::kDoubleValue: return FlagValue(value.double_value());
-    case pb::FlagValue::kBoolValue: return FlagValue(value.bool_value());
-    case pb::FlagValue::KIND_NOT_SET: break;
+    case pb::FlagValue::kStringValue:
+      return FlagValue(value.string_value());
+    case pb::FlagValue::kIntValue:
+      return FlagValue(value.int_value());
+    case pb::FlagValue::kDoubleValue:
+      return FlagValue(value.double_value());
+    case pb::FlagValue::kBoolValue:
+      return FlagValue(value.bool_value());
+    case pb::FlagValue::KIND_NOT_SET:
+      break;
   }
   return absl::InvalidArgumentError("flag value has no kind set");
 }
@@ -29,8 +34,7 @@ pb::FlagValue ToProto(const FlagValue& value) {
   return out;
 }
 
-absl::StatusOr<FlagMap> FromProto(
-    const google::protobuf::Map<std::string, pb::FlagValue>& flags) {
+absl::StatusOr<FlagMap> FromProto(const google::protobuf::Map<std::string, pb::FlagValue>& flags) {
   FlagMap out;
   for (const auto& [key, value] : flags) {
     auto v = FromProto(value);
@@ -51,8 +55,7 @@ void ToProto(const FlagMap& flags, google::protobuf::Map<std::string, pb::FlagVa
 // UNSPECIFIED; the tests pin that by name.
 absl::StatusOr<DesiredState> FromProto(pb::DesiredState state) {
   if (state <= pb::DESIRED_STATE_UNSPECIFIED || !pb::DesiredState_IsValid(state)) {
-    return absl::InvalidArgumentError(
-        "desired_state: must be RUNNING, STOPPED or TERMINATED");
+    return absl::InvalidArgumentError("desired_state: must be RUNNING, STOPPED or TERMINATED");
   }
   return static_cast<DesiredState>(state - 1);
 }

@@ -8,6 +8,7 @@
 #include <google/protobuf/timestamp.pb.h>
 
 #include "absl/status/statusor.h"
+
 #include "common/model/flag_value.h"
 #include "common/model/states.h"
 #include "skydeck/v1/resources.pb.h"

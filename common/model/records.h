@@ -92,9 +92,9 @@ struct ExperimentRecord {
   bool deleted() const { return deleted_ms != 0; }
   // Same observed fields (what the reconciler writes).
   bool SameObserved(const ExperimentRecord& o) const {
-    return observed_generation == o.observed_generation &&
-           observed_state == o.observed_state && conditions == o.conditions &&
-           restart_count == o.restart_count && next_retry_ms == o.next_retry_ms;
+    return observed_generation == o.observed_generation && observed_state == o.observed_state &&
+           conditions == o.conditions && restart_count == o.restart_count &&
+           next_retry_ms == o.next_retry_ms;
   }
 };
 

@@ -12,17 +12,14 @@
 namespace skydeck {
 namespace {
 
-constexpr std::array<absl::string_view, 3> kDesiredNames = {"RUNNING", "STOPPED",
-                                                           "TERMINATED"};
+constexpr std::array<absl::string_view, 3> kDesiredNames = {"RUNNING", "STOPPED", "TERMINATED"};
 constexpr std::array<absl::string_view, 9> kObservedNames = {
     "IDLE",    "LAUNCHING", "PENDING", "RUNNING",   "STOPPING",
     "STOPPED", "SUCCEEDED", "FAILED",  "TERMINATED"};
 constexpr std::array<absl::string_view, 16> kJobStatusNames = {
-    "LAUNCHING",         "PENDING",          "SUBMITTED",
-    "STARTING",          "RUNNING",          "RECOVERING",
-    "CANCELLING",        "SUCCEEDED",        "CANCELLED",
-    "FAILED",            "FAILED_SETUP",     "FAILED_PRECHECKS",
-    "FAILED_NO_RESOURCE", "FAILED_CONTROLLER", "LOST",
+    "LAUNCHING",    "PENDING",          "SUBMITTED",          "STARTING",          "RUNNING",
+    "RECOVERING",   "CANCELLING",       "SUCCEEDED",          "CANCELLED",         "FAILED",
+    "FAILED_SETUP", "FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED_CONTROLLER", "LOST",
     "UNKNOWN"};
 
 template <typename Enum, size_t N>
@@ -35,8 +32,8 @@ absl::StatusOr<Enum> ParseName(absl::string_view what, absl::string_view prefix,
   for (size_t i = 0; i < N; ++i) {
     if (names[i] == bare) return static_cast<Enum>(i);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      what, " \"", text, "\": must be one of ", absl::StrJoin(names, ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " \"", text, "\": must be one of ", absl::StrJoin(names, ", ")));
 }
 
 }  // namespace
@@ -49,8 +46,7 @@ absl::StatusOr<DesiredState> ParseDesiredState(absl::string_view text) {
   return ParseName<DesiredState>("desired state", "DESIRED_STATE_", kDesiredNames, text);
 }
 absl::StatusOr<ObservedState> ParseObservedState(absl::string_view text) {
-  return ParseName<ObservedState>("observed state", "OBSERVED_STATE_", kObservedNames,
-                                  text);
+  return ParseName<ObservedState>("observed state", "OBSERVED_STATE_", kObservedNames, text);
 }
 absl::StatusOr<JobStatus> ParseJobStatus(absl::string_view text) {
   return ParseName<JobStatus>("job status", "JOB_STATUS_", kJobStatusNames, text);

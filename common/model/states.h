@@ -6,9 +6,8 @@
 // proto_convert.h.
 #pragma once
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace skydeck {
 

@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <ostream>
-
 #include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/status_macros.h"
+
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 #include "common/yaml_load_all.h"
 #include "common/yaml_scalar.h"
 
@@ -19,19 +19,19 @@ namespace {
 
 // SkyPilot's task keys SkyDeck knows (sky/utils/schemas.py,
 // get_task_schema), minus `run` and `num_nodes`, which are the experiment's.
-constexpr const char* kTopKeys[] = {"name",    "resources",   "envs",    "secrets", "file_mounts",
-                                    "volumes", "workdir",     "setup",   "config"};
+constexpr const char* kTopKeys[] = {"name",    "resources", "envs",  "secrets", "file_mounts",
+                                    "volumes", "workdir",   "setup", "config"};
 // One resources entry (_get_single_resources_schema), without the
 // internal underscore keys.
 constexpr const char* kResourceKeys[] = {
-    "cloud",     "region",       "zone",        "infra",        "cpus",     "memory",
-    "accelerators", "instance_type", "use_spot", "job_recovery", "volumes", "disk_size",
-    "disk_tier", "network_tier", "ports",       "labels",       "accelerator_args",
-    "image_id",  "autostop",     "priority"};
+    "cloud",   "region",           "zone",          "infra",        "cpus",
+    "memory",  "accelerators",     "instance_type", "use_spot",     "job_recovery",
+    "volumes", "disk_size",        "disk_tier",     "network_tier", "ports",
+    "labels",  "accelerator_args", "image_id",      "autostop",     "priority"};
 // Top-level task `config` keys a task may override
 // (constants.OVERRIDEABLE_CONFIG_KEYS_IN_TASK).
-constexpr const char* kConfigKeys[] = {"docker", "nvidia_gpus", "ssh",  "kubernetes",
-                                       "gcp",    "vast",        "active_workspace"};
+constexpr const char* kConfigKeys[] = {"docker", "nvidia_gpus",     "ssh", "kubernetes", "gcp",
+                                       "vast",   "active_workspace"};
 
 // A node's 1-based line; parsed null nodes have no mark, so the key's.
 int LineOf(const YAML::Node& node, const YAML::Node& fallback) {
@@ -41,8 +41,7 @@ int LineOf(const YAML::Node& node, const YAML::Node& fallback) {
 }
 
 absl::Status At(const YAML::Node& node, const YAML::Node& fallback, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("line ", LineOf(node, fallback), ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat("line ", LineOf(node, fallback), ": ", message));
 }
 
 template <size_t N>
@@ -54,10 +53,9 @@ bool OneOf(const std::string& key, const char* const (&keys)[N]) {
 }
 
 // Iterates a mapping's entries, refusing a key given twice.
-absl::Status ForEachEntry(
-    const YAML::Node& map, absl::string_view where,
-    const std::function<absl::Status(const std::string&, const YAML::Node&, const YAML::Node&)>&
-        body) {
+absl::Status ForEachEntry(const YAML::Node& map, absl::string_view where,
+                          const std::function<absl::Status(const std::string&, const YAML::Node&,
+                                                           const YAML::Node&)>& body) {
   std::set<std::string> seen;
   for (const auto& entry : map) {
     if (!entry.first.IsScalar()) {
@@ -115,30 +113,32 @@ absl::Status CheckAccelerators(const YAML::Node& value, const YAML::Node& key,
                         });
   }
   return At(value, key,
-            absl::StrCat(where, ": a name (H100), name:count (H100:8), a list or a "
-                                "{name: count} mapping"));
+            absl::StrCat(where,
+                         ": a name (H100), name:count (H100:8), a list or a "
+                         "{name: count} mapping"));
 }
 
 absl::Status CheckJobRecovery(const YAML::Node& value, const YAML::Node& key,
                               absl::string_view where) {
   if (value.IsScalar() || value.IsNull()) return absl::OkStatus();
   RETURN_IF_ERROR(NeedMap(value, key, where));
-  return ForEachEntry(value, where,
-                      [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-                        if (name == "strategy") return absl::OkStatus();
-                        if (name == "max_restarts_on_errors" || name == "recover_on_exit_codes") {
-                          return At(k, value, absl::StrCat(
-                              where, ".", name, ": SkyDeck owns the restart budget (SkyPilot "
-                              "never retries a failure of the user's code); use the "
-                              "experiment's --max-restarts"));
-                        }
-                        return At(k, value, absl::StrCat(where, ": unknown key \"", name,
-                                                         "\"; only strategy is allowed"));
-                      });
+  return ForEachEntry(
+      value, where, [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+        if (name == "strategy") return absl::OkStatus();
+        if (name == "max_restarts_on_errors" || name == "recover_on_exit_codes") {
+          return At(k, value,
+                    absl::StrCat(where, ".", name,
+                                 ": SkyDeck owns the restart budget (SkyPilot "
+                                 "never retries a failure of the user's code); use the "
+                                 "experiment's --max-restarts"));
+        }
+        return At(k, value,
+                  absl::StrCat(where, ": unknown key \"", name, "\"; only strategy is allowed"));
+      });
 }
 
-absl::Status CheckResourceEntry(const std::string& key, const YAML::Node& k,
-                                const YAML::Node& v, absl::string_view where) {
+absl::Status CheckResourceEntry(const std::string& key, const YAML::Node& k, const YAML::Node& v,
+                                absl::string_view where) {
   std::string field = absl::StrCat(where, ".", key);
   if (key == "accelerators") return CheckAccelerators(v, k, field);
   if (key == "job_recovery") return CheckJobRecovery(v, k, field);
@@ -187,8 +187,9 @@ absl::Status CheckResources(const YAML::Node& resources, const YAML::Node& key,
                 entry, where,
                 [&](const std::string& n, const YAML::Node& kk, const YAML::Node& vv) {
                   if (!OneOf(n, kResourceKeys)) {
-                    return At(kk, entry, absl::StrCat(where, ": unknown key \"", n, "\"; known: ",
-                                                      absl::StrJoin(kResourceKeys, ", ")));
+                    return At(kk, entry,
+                              absl::StrCat(where, ": unknown key \"", n,
+                                           "\"; known: ", absl::StrJoin(kResourceKeys, ", ")));
                   }
                   if (n == "accelerators") AcceleratorTexts(vv, accelerators);
                   return CheckResourceEntry(n, kk, vv, where);
@@ -197,9 +198,9 @@ absl::Status CheckResources(const YAML::Node& resources, const YAML::Node& key,
           return absl::OkStatus();
         }
         if (!OneOf(name, kResourceKeys)) {
-          return At(k, resources, absl::StrCat("resources: unknown key \"", name, "\"; known: ",
-                                               absl::StrJoin(kResourceKeys, ", "),
-                                               ", any_of, ordered"));
+          return At(k, resources,
+                    absl::StrCat("resources: unknown key \"", name, "\"; known: ",
+                                 absl::StrJoin(kResourceKeys, ", "), ", any_of, ordered"));
         }
         if (name == "accelerators") AcceleratorTexts(v, accelerators);
         return CheckResourceEntry(name, k, v, "resources");
@@ -220,20 +221,20 @@ absl::Status CheckEnvName(const std::string& field, const std::string& name,
 absl::Status ReadEnvs(const YAML::Node& envs, const YAML::Node& key, TaskTemplate& t) {
   if (envs.IsNull()) return absl::OkStatus();
   RETURN_IF_ERROR(NeedMap(envs, key, "envs"));
-  return ForEachEntry(envs, "envs",
-                      [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-                        RETURN_IF_ERROR(CheckEnvName("envs", name, k));
-                        if (v.IsNull()) {
-                          t.envs[name] = std::nullopt;
-                          return absl::OkStatus();
-                        }
-                        RETURN_IF_ERROR(NeedScalar(v, k, absl::StrCat("envs.", name)));
-                        absl::Status text = ValidateText(absl::StrCat("envs.", name), v.Scalar(),
-                                                         kMaxEnvValueBytes);
-                        if (!text.ok()) return At(v, k, text.message());
-                        t.envs[name] = v.Scalar();
-                        return absl::OkStatus();
-                      });
+  return ForEachEntry(
+      envs, "envs", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+        RETURN_IF_ERROR(CheckEnvName("envs", name, k));
+        if (v.IsNull()) {
+          t.envs[name] = std::nullopt;
+          return absl::OkStatus();
+        }
+        RETURN_IF_ERROR(NeedScalar(v, k, absl::StrCat("envs.", name)));
+        absl::Status text =
+            ValidateText(absl::StrCat("envs.", name), v.Scalar(), kMaxEnvValueBytes);
+        if (!text.ok()) return At(v, k, text.message());
+        t.envs[name] = v.Scalar();
+        return absl::OkStatus();
+      });
 }
 
 absl::Status ReadSecrets(const YAML::Node& secrets, const YAML::Node& key, TaskTemplate& t) {
@@ -243,10 +244,11 @@ absl::Status ReadSecrets(const YAML::Node& secrets, const YAML::Node& key, TaskT
       secrets, "secrets", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
         RETURN_IF_ERROR(CheckEnvName("secrets", name, k));
         if (!v.IsNull()) {
-          return At(v, k, absl::StrCat(
-              "secrets.", name, ": a template lists secret names only (", name,
-              ": null); the value is read at launch from the daemon's secrets source "
-              "(skydeckd --secrets-file) and never stored"));
+          return At(
+              v, k,
+              absl::StrCat("secrets.", name, ": a template lists secret names only (", name,
+                           ": null); the value is read at launch from the daemon's secrets source "
+                           "(skydeckd --secrets-file) and never stored"));
         }
         t.secrets.push_back(name);
         return absl::OkStatus();
@@ -325,28 +327,31 @@ absl::Status ReadWorkdir(const YAML::Node& value, const YAML::Node& key, TaskTem
 absl::Status CheckConfig(const YAML::Node& config, const YAML::Node& key) {
   if (config.IsNull()) return absl::OkStatus();
   RETURN_IF_ERROR(NeedMap(config, key, "config"));
-  return ForEachEntry(config, "config",
-                      [&](const std::string& name, const YAML::Node& k, const YAML::Node&) {
-                        if (OneOf(name, kConfigKeys)) return absl::OkStatus();
-                        return At(k, config, absl::StrCat("config: \"", name,
-                                                          "\" cannot be set in a task; known: ",
-                                                          absl::StrJoin(kConfigKeys, ", ")));
-                      });
+  return ForEachEntry(
+      config, "config", [&](const std::string& name, const YAML::Node& k, const YAML::Node&) {
+        if (OneOf(name, kConfigKeys)) return absl::OkStatus();
+        return At(k, config,
+                  absl::StrCat("config: \"", name, "\" cannot be set in a task; known: ",
+                               absl::StrJoin(kConfigKeys, ", ")));
+      });
 }
 
 absl::Status ReadTopLevel(const std::string& key, const YAML::Node& k, const YAML::Node& v,
                           TaskTemplate& t) {
   if (key == "run") {
-    return At(k, k, "run: the command is the experiment's (--cmd and its flags); remove run "
-                    "from the template");
+    return At(k, k,
+              "run: the command is the experiment's (--cmd and its flags); remove run "
+              "from the template");
   }
   if (key == "num_nodes") {
-    return At(k, k, "num_nodes: the node count is the experiment's (--nodes); remove num_nodes "
-                    "from the template");
+    return At(k, k,
+              "num_nodes: the node count is the experiment's (--nodes); remove num_nodes "
+              "from the template");
   }
   if (!OneOf(key, kTopKeys)) {
-    return At(k, k, absl::StrCat("unknown key \"", key, "\"; a template holds: ",
-                                 absl::StrJoin(kTopKeys, ", ")));
+    return At(k, k,
+              absl::StrCat("unknown key \"", key,
+                           "\"; a template holds: ", absl::StrJoin(kTopKeys, ", ")));
   }
   if (key == "name") {
     RETURN_IF_ERROR(NeedScalar(v, k, "name"));
@@ -376,14 +381,12 @@ absl::Status ReadTopLevel(const std::string& key, const YAML::Node& k, const YAM
 
 }  // namespace
 
-bool IsLocalMountSource(absl::string_view source) {
-  return !absl::StrContains(source, "://");
-}
+bool IsLocalMountSource(absl::string_view source) { return !absl::StrContains(source, "://"); }
 
 absl::StatusOr<TaskTemplate> ParseTaskTemplate(absl::string_view yaml) {
   if (yaml.size() > kMaxTemplateBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "template: at most ", kMaxTemplateBytes, " bytes, got ", yaml.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("template: at most ", kMaxTemplateBytes, " bytes, got ", yaml.size()));
   }
   std::vector<YAML::Node> docs;
   try {
@@ -405,8 +408,7 @@ absl::StatusOr<TaskTemplate> ParseTaskTemplate(absl::string_view yaml) {
   t.root = tasks.front();
   if (!t.root.IsMap()) return At(t.root, t.root, "a template must be a mapping of task fields");
   RETURN_IF_ERROR(ForEachEntry(
-      t.root, "template",
-      [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
+      t.root, "template", [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) {
         return ReadTopLevel(key, k, v, t);
       }));
   return t;

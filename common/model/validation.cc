@@ -7,38 +7,36 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/model/command_line.h"
 
 namespace skydeck {
 namespace {
 
 bool IsIdentStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
-bool IsIdentChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
-}
+bool IsIdentChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-'; }
 
 }  // namespace
 
 absl::Status ValidateExperimentName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("name: required");
   if (name.size() > kMaxNameBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "name ", QuoteForError(name), ": at most ", kMaxNameBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("name ", QuoteForError(name), ": at most ", kMaxNameBytes, " bytes"));
   }
   bool ok = absl::ascii_isalpha(name.front());
   for (char c : name) ok = ok && IsIdentChar(c);
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "name ", QuoteForError(name),
-        ": must start with a letter and contain only letters, digits, '.', "
-        "'_' or '-'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("name ", QuoteForError(name),
+                     ": must start with a letter and contain only letters, digits, '.', "
+                     "'_' or '-'"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateFlagKey(absl::string_view key) {
-  bool ok = !key.empty() && key.size() <= kMaxFlagKeyBytes &&
-            IsIdentStart(key.front());
+  bool ok = !key.empty() && key.size() <= kMaxFlagKeyBytes && IsIdentStart(key.front());
   for (char c : key) ok = ok && IsIdentChar(c);
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -62,8 +60,7 @@ absl::Status ValidateFlags(const FlagMap& flags) {
       }
     }
     if (const auto* d = std::get_if<double>(&value); d && !std::isfinite(*d)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("flag ", key, ": float value must be finite"));
+      return absl::InvalidArgumentError(absl::StrCat("flag ", key, ": float value must be finite"));
     }
   }
   return absl::OkStatus();
@@ -72,9 +69,9 @@ absl::Status ValidateFlags(const FlagMap& flags) {
 absl::Status ValidateCommandLine(absl::string_view base_command, const FlagMap& flags) {
   size_t size = RenderCommand(base_command, flags).size();
   if (size > kMaxCommandLineBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "base_command and flags: the command line would be ", size, " bytes, at most ",
-        kMaxCommandLineBytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat("base_command and flags: the command line would be ", size, " bytes, at most ",
+                     kMaxCommandLineBytes));
   }
   return absl::OkStatus();
 }
@@ -85,23 +82,22 @@ absl::Status ValidateLabels(const std::map<std::string, std::string>& labels) {
         absl::StrCat("labels: at most ", kMaxLabels, ", got ", labels.size()));
   }
   for (const auto& [key, value] : labels) {
-    bool ok = !key.empty() && key.size() <= kMaxLabelKeyBytes &&
-              IsIdentStart(key.front());
+    bool ok = !key.empty() && key.size() <= kMaxLabelKeyBytes && IsIdentStart(key.front());
     for (char c : key) ok = ok && (IsIdentChar(c) || c == '/');
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "label key ", QuoteForError(key), ": must match [A-Za-z_][A-Za-z0-9_./-]* and be at most ",
-          kMaxLabelKeyBytes, " bytes"));
+          "label key ", QuoteForError(key),
+          ": must match [A-Za-z_][A-Za-z0-9_./-]* and be at most ", kMaxLabelKeyBytes, " bytes"));
     }
     bool value_ok = value.size() <= kMaxLabelValueBytes;
     for (char c : value) {
-      value_ok = value_ok && absl::ascii_isprint(c) && c != ',' && c != '=' &&
-                 c != '(' && c != ')' && c != '!';
+      value_ok = value_ok && absl::ascii_isprint(c) && c != ',' && c != '=' && c != '(' &&
+                 c != ')' && c != '!';
     }
     if (!value_ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label ", key, " value ", QuoteForError(value), ": at most ", kMaxLabelValueBytes,
-          " printable bytes without , = ! ( )"));
+      return absl::InvalidArgumentError(absl::StrCat("label ", key, " value ", QuoteForError(value),
+                                                     ": at most ", kMaxLabelValueBytes,
+                                                     " printable bytes without , = ! ( )"));
     }
   }
   return absl::OkStatus();
@@ -125,9 +121,10 @@ absl::Status ValidateEnvName(absl::string_view field, absl::string_view name) {
         kMaxEnvNameBytes, " bytes"));
   }
   if (IsReservedEnvName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", name, " is reserved (SKYDECK_* and SKYPILOT_* are set by SkyDeck and "
-        "SkyPilot); pick another name"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", name,
+                     " is reserved (SKYDECK_* and SKYPILOT_* are set by SkyDeck and "
+                     "SkyPilot); pick another name"));
   }
   return absl::OkStatus();
 }
@@ -163,11 +160,10 @@ absl::Status ValidateSecretNames(const std::vector<std::string>& names) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_bytes) {
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes) {
   if (text.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": at most ", max_bytes, " bytes, got ", text.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", max_bytes, " bytes, got ", text.size()));
   }
   for (char c : text) {
     if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') {
@@ -178,11 +174,10 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text,
   return absl::OkStatus();
 }
 
-absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min,
-                           int64_t max) {
+absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min, int64_t max) {
   if (value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": must be between ", min, " and ", max, ", got ", value));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be between ", min, " and ", max, ", got ", value));
   }
   return absl::OkStatus();
 }
@@ -198,8 +193,7 @@ bool IsNumericRef(absl::string_view ref) {
 absl::StatusOr<int64_t> ParseId(absl::string_view field, absl::string_view text) {
   int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (!IsNumericRef(text) || ec != std::errc() || end != text.data() + text.size() ||
-      id <= 0) {
+  if (!IsNumericRef(text) || ec != std::errc() || end != text.data() + text.size() || id <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, " ", QuoteForError(text), ": must be a positive integer id"));
   }

@@ -10,9 +10,10 @@
 #include <map>
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
 #include "common/model/flag_value.h"
 #include "common/quote_for_error.h"
 
@@ -96,12 +97,10 @@ absl::Status ValidateSecretNames(const std::vector<std::string>& names);
 
 // Printable text (no control characters but tab and newline), at most
 // `max_bytes` bytes. `field` names it in the error.
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_bytes);
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_bytes);
 
 // A number in [min, max]; `field` names it in the error.
-absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min,
-                           int64_t max);
+absl::Status ValidateRange(absl::string_view field, int64_t value, int64_t min, int64_t max);
 
 // Parses a numeric experiment or job id ("42"). Errors: INVALID_ARGUMENT
 // when not a positive integer.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/model/validation.h"
 
 namespace skydeck {
@@ -38,10 +39,10 @@ absl::StatusOr<Workdir> ParseWorkdir(absl::string_view text) {
   size_t scheme = text.find("://");
   bool url = scheme != absl::string_view::npos && scheme > 0;
   if (!url && !IsScpLike(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workdir ", QuoteForError(text),
-        ": use an absolute directory (/home/me/project) or a git repository URL[@REF] "
-        "(https://github.com/org/repo.git@main)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("workdir ", QuoteForError(text),
+                     ": use an absolute directory (/home/me/project) or a git repository URL[@REF] "
+                     "(https://github.com/org/repo.git@main)"));
   }
   // The '@' of a ref comes after the authority's user ("git@host:",
   // "https://user@host/").
@@ -58,9 +59,12 @@ absl::StatusOr<Workdir> ParseWorkdir(absl::string_view text) {
 
 std::string FormatWorkdir(const Workdir& w) {
   switch (w.kind) {
-    case Workdir::Kind::kNone: return "";
-    case Workdir::Kind::kLocal: return w.path;
-    case Workdir::Kind::kGit: return w.ref.empty() ? w.url : absl::StrCat(w.url, "@", w.ref);
+    case Workdir::Kind::kNone:
+      return "";
+    case Workdir::Kind::kLocal:
+      return w.path;
+    case Workdir::Kind::kGit:
+      return w.ref.empty() ? w.url : absl::StrCat(w.url, "@", w.ref);
   }
   return "";
 }

@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "common/model/states.h"
 #include "common/model/workdir.h"
 #include "daemon/backend/log_tail.h"
@@ -151,13 +152,20 @@ struct FailureClass {
 inline FailureClass DefaultFailureClass(JobStatus status) {
   switch (status) {
     case JobStatus::kFailed:
-    case JobStatus::kFailedSetup: return {FailureKind::kUserCode, "", ""};
-    case JobStatus::kFailedPrechecks: return {FailureKind::kInvalidSpec, "", ""};
-    case JobStatus::kFailedNoResource: return {FailureKind::kCapacity, "", ""};
-    case JobStatus::kFailedController: return {FailureKind::kBackend, "", ""};
-    case JobStatus::kCancelled: return {FailureKind::kCancelled, "", ""};
-    case JobStatus::kLost: return {FailureKind::kLost, "", ""};
-    default: return {FailureKind::kNone, "", ""};
+    case JobStatus::kFailedSetup:
+      return {FailureKind::kUserCode, "", ""};
+    case JobStatus::kFailedPrechecks:
+      return {FailureKind::kInvalidSpec, "", ""};
+    case JobStatus::kFailedNoResource:
+      return {FailureKind::kCapacity, "", ""};
+    case JobStatus::kFailedController:
+      return {FailureKind::kBackend, "", ""};
+    case JobStatus::kCancelled:
+      return {FailureKind::kCancelled, "", ""};
+    case JobStatus::kLost:
+      return {FailureKind::kLost, "", ""};
+    default:
+      return {FailureKind::kNone, "", ""};
   }
 }
 

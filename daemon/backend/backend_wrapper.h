@@ -36,9 +36,7 @@ class BackendWrapper : public Backend {
   absl::StatusOr<std::string> RenderTask(const JobSpec& spec) override {
     return target_->RenderTask(spec);
   }
-  absl::StatusOr<std::string> Launch(const JobSpec& spec) override {
-    return target_->Launch(spec);
-  }
+  absl::StatusOr<std::string> Launch(const JobSpec& spec) override { return target_->Launch(spec); }
   absl::StatusOr<std::vector<JobObservation>> Query(
       const std::vector<std::string>& backend_job_ids) override {
     return target_->Query(backend_job_ids);

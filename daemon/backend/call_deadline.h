@@ -47,8 +47,7 @@ inline absl::Duration RemainingCallTime(absl::Duration timeout) {
 // scope can shorten the deadline, never extend it.
 class CallDeadlineScope {
  public:
-  explicit CallDeadlineScope(absl::Time deadline)
-      : previous_(call_deadline_internal::current) {
+  explicit CallDeadlineScope(absl::Time deadline) : previous_(call_deadline_internal::current) {
     call_deadline_internal::current = std::min(previous_, deadline);
   }
   ~CallDeadlineScope() { call_deadline_internal::current = previous_; }

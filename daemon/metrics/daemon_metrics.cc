@@ -2,9 +2,9 @@
 
 #include <map>
 
+#include "common/model/states.h"
 #include "common/prometheus_text.h"
 #include "common/status_macros.h"
-#include "common/model/states.h"
 
 namespace skydeck::metrics {
 namespace {

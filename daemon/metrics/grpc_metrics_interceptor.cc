@@ -1,11 +1,11 @@
 #include "daemon/metrics/grpc_metrics_interceptor.h"
 
-#include <grpcpp/server_context.h>
-
 #include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
+
+#include <grpcpp/server_context.h>
 
 namespace skydeck::metrics {
 namespace {
@@ -23,8 +23,7 @@ std::string MethodLabel(const char* method, const ServedMethods& served) {
 }
 
 bool IsStreaming(const grpc::experimental::ServerRpcInfo& info, const std::string& label) {
-  return label != kUnknownMethod &&
-         info.type() != grpc::experimental::ServerRpcInfo::Type::UNARY;
+  return label != kUnknownMethod && info.type() != grpc::experimental::ServerRpcInfo::Type::UNARY;
 }
 
 class MetricsInterceptor final : public grpc::experimental::Interceptor {
@@ -106,8 +105,8 @@ ServedMethods GrpcInfrastructureMethods() {
           "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"};
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewMetricsInterceptorFactory(GrpcServerMetrics* metrics, ServedMethods served) {
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewMetricsInterceptorFactory(
+    GrpcServerMetrics* metrics, ServedMethods served) {
   return std::make_unique<MetricsInterceptorFactory>(metrics, std::move(served));
 }
 

@@ -26,14 +26,15 @@
 // Thread-safety: the factory is called concurrently by gRPC; fine.
 #pragma once
 
-#include <grpcpp/support/server_interceptor.h>
-
 #include <memory>
 #include <set>
 #include <string>
 
-#include "daemon/metrics/grpc_server_metrics.h"
+#include <grpcpp/support/server_interceptor.h>
+
 #include "google/protobuf/descriptor.h"
+
+#include "daemon/metrics/grpc_server_metrics.h"
 
 namespace skydeck::metrics {
 
@@ -48,7 +49,7 @@ ServedMethods MethodsOf(const google::protobuf::ServiceDescriptor& service);
 ServedMethods GrpcInfrastructureMethods();
 
 // REQUIRES: `metrics` outlives the server the factory is registered on.
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-NewMetricsInterceptorFactory(GrpcServerMetrics* metrics, ServedMethods served);
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> NewMetricsInterceptorFactory(
+    GrpcServerMetrics* metrics, ServedMethods served);
 
 }  // namespace skydeck::metrics

@@ -21,9 +21,9 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
-#include <grpcpp/support/status.h>
-
 #include <string>
+
+#include <grpcpp/support/status.h>
 
 #include "common/metric_family.h"
 #include "common/prometheus_text.h"

@@ -19,11 +19,10 @@ absl::StatusCode CodeOf(const backend::BackendInfo& info) {
 }  // namespace
 
 BackendCallMetrics::BackendCallMetrics()
-    : calls_("skydeck_backend_calls_total",
-             "Calls to the backend, by operation and status code.",
+    : calls_("skydeck_backend_calls_total", "Calls to the backend, by operation and status code.",
              {"backend", "operation", "code"}),
-      durations_("skydeck_backend_call_duration_seconds",
-                 "Time a backend call took, by operation.", {"backend", "operation"}) {}
+      durations_("skydeck_backend_call_duration_seconds", "Time a backend call took, by operation.",
+                 {"backend", "operation"}) {}
 
 void BackendCallMetrics::Record(const std::string& backend, const std::string& operation,
                                 absl::StatusCode code, double seconds) {
@@ -59,8 +58,7 @@ absl::StatusOr<std::vector<backend::JobObservation>> MeteredBackend::Query(
   return Timed("query", [&] { return BackendWrapper::Query(backend_job_ids); });
 }
 
-absl::StatusOr<std::vector<backend::JobObservation>> MeteredBackend::Find(
-    const std::string& name) {
+absl::StatusOr<std::vector<backend::JobObservation>> MeteredBackend::Find(const std::string& name) {
   return Timed("find", [&] { return BackendWrapper::Find(name); });
 }
 

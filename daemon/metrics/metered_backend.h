@@ -27,6 +27,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+
 #include "common/metric_family.h"
 #include "common/prometheus_text.h"
 #include "daemon/backend/backend_wrapper.h"

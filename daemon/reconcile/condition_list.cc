@@ -3,7 +3,7 @@
 namespace skydeck::reconcile {
 
 const skydeck::Condition* FindCondition(const std::vector<skydeck::Condition>& conditions,
-                                      absl::string_view type) {
+                                        absl::string_view type) {
   for (const skydeck::Condition& c : conditions) {
     if (c.type == type) return &c;
   }
@@ -26,7 +26,7 @@ void SetCondition(std::vector<skydeck::Condition>& conditions, absl::string_view
     return;
   }
   conditions.push_back(skydeck::Condition{std::string(type), status, std::string(reason),
-                                        std::string(message), now_ms});
+                                          std::string(message), now_ms});
 }
 
 }  // namespace skydeck::reconcile

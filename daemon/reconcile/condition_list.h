@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "common/model/records.h"
 
 namespace skydeck::reconcile {
 
 // The condition of `type`, or null when the list has none.
 const skydeck::Condition* FindCondition(const std::vector<skydeck::Condition>& conditions,
-                                      absl::string_view type);
+                                        absl::string_view type);
 
 // Whether the condition of `type` is present and true.
 bool ConditionTrue(const std::vector<skydeck::Condition>& conditions, absl::string_view type);

@@ -10,11 +10,12 @@
 #include <functional>
 #include <string>
 #include <vector>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
-#include "daemon/backend/log_tail.h"
+#include "absl/strings/string_view.h"
+
 #include "common/model/records.h"
+#include "daemon/backend/log_tail.h"
 
 namespace skydeck::reconcile {
 
@@ -87,9 +88,8 @@ class ControlPlane {
   // a log on the backend (its recorded failure in the message); the
   // backend's.
   virtual absl::StatusOr<JobRecord> StreamLogs(const JobRecord& job, bool follow,
-                                                      const backend::LogTail& tail,
-                                                      const LogSinks& sinks,
-                                                      const std::function<bool()>& cancelled) = 0;
+                                               const backend::LogTail& tail, const LogSinks& sinks,
+                                               const std::function<bool()>& cancelled) = 0;
 };
 
 }  // namespace skydeck::reconcile

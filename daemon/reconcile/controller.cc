@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/status_text.h"
@@ -39,7 +40,8 @@ std::string JobWords(const JobRecord& job) {
 
 std::string NotStartedYet(const JobRecord& job) {
   if (job.status == JobStatus::kRecovering) {
-    return absl::StrCat(JobWords(job), " is RECOVERING: the backend is recovering it from a "
+    return absl::StrCat(JobWords(job),
+                        " is RECOVERING: the backend is recovering it from a "
                         "preemption, and its log continues when it runs again");
   }
   return absl::StrCat(JobWords(job), " has not started yet: it is ", Name(job.status),
@@ -64,16 +66,17 @@ absl::Duration ErrorBackoff(int consecutive_errors, absl::Duration initial, absl
   return std::min(initial * (int64_t{1} << doublings), max);
 }
 
-Controller::Controller(store::Store* store, backend::Backend* backend,
-                       std::string installation_id, ControllerOptions options)
+Controller::Controller(store::Store* store, backend::Backend* backend, std::string installation_id,
+                       ControllerOptions options)
     : store_(store),
       backend_(backend),
       options_(std::move(options)),
       reconciler_(store, backend, std::move(installation_id), ClockOrNow(options_.clock),
                   ReconcilerOptionsFor(options_, &poller_)),
       planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots),
-      poller_(store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); },
-              options_.backend_call_timeout) {}
+      poller_(
+          store, backend, ClockOrNow(options_.clock), [this](int64_t id) { Enqueue(id); },
+          options_.backend_call_timeout) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -156,7 +159,8 @@ void Controller::PollLoop() {
     }
     absl::StatusOr<int> polled = poller_.PollOnce(info);
     if (!polled.ok()) {
-      LogWarn("poll failed", {{"backend", backend_->name()}, {"error", StatusText(polled.status())}});
+      LogWarn("poll failed",
+              {{"backend", backend_->name()}, {"error", StatusText(polled.status())}});
     }
     bool failing = !info.reachable || !polled.ok();
     if (was_failing && !failing) {
@@ -232,7 +236,8 @@ BackendHealth Controller::Health() {
   h.endpoint = backend_info_.endpoint;
   h.last_successful_poll_ms = poll.last_success_ms;
   h.last_poll_error = poll.last_error;
-  if (!backend_info_.reachable && h.last_poll_error.empty()) h.last_poll_error = backend_info_.error;
+  if (!backend_info_.reachable && h.last_poll_error.empty())
+    h.last_poll_error = backend_info_.error;
   return h;
 }
 
@@ -264,10 +269,10 @@ absl::StatusOr<std::optional<JobRecord>> Controller::WaitForStatusChange(
   return std::optional<JobRecord>();
 }
 
-absl::StatusOr<JobRecord> Controller::StreamLogs(const JobRecord& requested,
-                                                        bool follow, const backend::LogTail& tail,
-                                                        const LogSinks& sinks,
-                                                        const std::function<bool()>& cancelled) {
+absl::StatusOr<JobRecord> Controller::StreamLogs(const JobRecord& requested, bool follow,
+                                                 const backend::LogTail& tail,
+                                                 const LogSinks& sinks,
+                                                 const std::function<bool()>& cancelled) {
   JobRecord job = requested;
   if (job.backend != backend_->name()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -305,9 +310,9 @@ absl::StatusOr<JobRecord> Controller::StreamLogs(const JobRecord& requested,
     if (absl::IsNotFound(streamed) || absl::IsFailedPrecondition(streamed)) {
       // E.g. a launch that failed, asked about after the API server
       // restarted and forgot it: what SkyDeck recorded is the answer.
-      return absl::FailedPreconditionError(
-          absl::StrCat(JobWords(job), " ended ", Name(job.status), " without a log: ",
-                       job.failure_reason, " (", streamed.message(), ")"));
+      return absl::FailedPreconditionError(absl::StrCat(JobWords(job), " ended ", Name(job.status),
+                                                        " without a log: ", job.failure_reason,
+                                                        " (", streamed.message(), ")"));
     }
     // The backend cannot answer now (retry later), but how the job ended
     // is known here.

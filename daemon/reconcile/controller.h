@@ -41,6 +41,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/control_plane.h"
 #include "daemon/reconcile/poller.h"
@@ -135,8 +136,8 @@ class Controller final : public ControlPlane {
   absl::Status CheckLaunchable(const ExperimentSpec& spec) override;
   std::string DefaultWorkdirRefusal() override;
   absl::StatusOr<JobRecord> StreamLogs(const JobRecord& job, bool follow,
-                                              const backend::LogTail& tail, const LogSinks& sinks,
-                                              const std::function<bool()>& cancelled) override;
+                                       const backend::LogTail& tail, const LogSinks& sinks,
+                                       const std::function<bool()>& cancelled) override;
 
   ControllerStats stats() const;
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+
 #include "common/model/conditions.h"
 #include "common/model/event_types.h"
 #include "daemon/reconcile/condition_list.h"
@@ -24,11 +25,12 @@ void RecordRetry(const Observation& o, const ObservationContext& ctx, Experiment
   if (o.next_retry_ms != e.next_retry_ms && o.next_retry_ms != 0) {
     std::string at = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(o.next_retry_ms),
                                       absl::UTCTimeZone());
-    std::string when = o.retry_counted
-                           ? absl::StrCat("retry ", o.restart_count, "/", e.spec.max_restarts,
-                                          " at ", at)
-                           : absl::StrCat("not counted against the restart budget; "
-                                          "next attempt at ", at);
+    std::string when = o.retry_counted ? absl::StrCat("retry ", o.restart_count, "/",
+                                                      e.spec.max_restarts, " at ", at)
+                                       : absl::StrCat(
+                                             "not counted against the restart budget; "
+                                             "next attempt at ",
+                                             at);
     events->push_back(NewEvent{
         0, JobIdOf(o), event::kRetryScheduled, "BackoffAfterFailure",
         absl::StrCat(o.job ? Describe(*o.job) : "last job failed", "; ", when), ctx.actor});
@@ -38,8 +40,7 @@ void RecordRetry(const Observation& o, const ObservationContext& ctx, Experiment
 
 // Reconciling, Running and Stalled follow from the observation alone.
 void RecordProgress(const Observation& o, int64_t now, ExperimentRecord& e) {
-  bool transitional = o.state == ObservedState::kLaunching ||
-                      o.state == ObservedState::kPending ||
+  bool transitional = o.state == ObservedState::kLaunching || o.state == ObservedState::kPending ||
                       o.state == ObservedState::kStopping || o.next_retry_ms != 0;
   SetCondition(e.conditions, cond::kReconciling, transitional,
                transitional ? why::kInProgress : why::kSettled,
@@ -73,15 +74,15 @@ void RecordDegraded(const Observation& o, const ObservationContext& ctx,
   }
   const skydeck::Condition* degraded = FindCondition(e.conditions, cond::kDegraded);
   if (degraded && degraded->status && (!before.status || degraded->reason != before.reason)) {
-    events->push_back(NewEvent{0, JobIdOf(o), event::kDegraded, degraded->reason,
-                                      degraded->message, ctx.actor});
+    events->push_back(
+        NewEvent{0, JobIdOf(o), event::kDegraded, degraded->reason, degraded->message, ctx.actor});
   }
 }
 
 // The live job runs an older spec than `ctx.generation`. Only experiments
 // that ever had an outdated job carry the condition.
-void RecordOutdated(const Observation& o, const ObservationContext& ctx,
-                    ExperimentRecord& e, std::vector<NewEvent>* events) {
+void RecordOutdated(const Observation& o, const ObservationContext& ctx, ExperimentRecord& e,
+                    std::vector<NewEvent>* events) {
   if (!(o.job_outdated && o.job)) {
     if (FindCondition(e.conditions, cond::kOutdated) != nullptr) {
       SetCondition(e.conditions, cond::kOutdated, false, why::kUpToDate, "", ctx.now_ms);
@@ -90,22 +91,22 @@ void RecordOutdated(const Observation& o, const ObservationContext& ctx,
   }
   const JobRecord& job = *o.job;
   bool outdated_before = ConditionTrue(e.conditions, cond::kOutdated);
-  std::string message = absl::StrCat(
-      "job ", job.id, " (attempt ", job.attempt, ") runs the spec of generation ",
-      e.observed_generation, "; stop and start the experiment to apply generation ",
-      ctx.generation);
+  std::string message =
+      absl::StrCat("job ", job.id, " (attempt ", job.attempt, ") runs the spec of generation ",
+                   e.observed_generation, "; stop and start the experiment to apply generation ",
+                   ctx.generation);
   SetCondition(e.conditions, cond::kOutdated, true, why::kSpecChangedWhileRunning, message,
                ctx.now_ms);
   if (!outdated_before) {
-    events->push_back(NewEvent{0, job.id, event::kOutdated, why::kSpecChangedWhileRunning,
-                                      message, ctx.actor});
+    events->push_back(
+        NewEvent{0, job.id, event::kOutdated, why::kSpecChangedWhileRunning, message, ctx.actor});
   }
 }
 
 }  // namespace
 
-void RecordObservation(const Observation& o, const ObservationContext& ctx,
-                       ExperimentRecord& e, std::vector<NewEvent>* events) {
+void RecordObservation(const Observation& o, const ObservationContext& ctx, ExperimentRecord& e,
+                       std::vector<NewEvent>* events) {
   ObservedState state_before = e.observed_state;
   int64_t generation_before = e.observed_generation;
   bool stalled_before = ConditionTrue(e.conditions, cond::kStalled);
@@ -126,20 +127,18 @@ void RecordObservation(const Observation& o, const ObservationContext& ctx,
   RecordDegraded(o, ctx, degraded_before, e, events);
   RecordOutdated(o, ctx, e, events);
   if (!o.stalled_reason.empty() && !stalled_before) {
-    events->push_back(NewEvent{0, JobIdOf(o), event::kStalled, o.stalled_reason,
-                                      o.stalled_message, ctx.actor});
+    events->push_back(
+        NewEvent{0, JobIdOf(o), event::kStalled, o.stalled_reason, o.stalled_message, ctx.actor});
   }
   if (o.state != state_before) {
     events->push_back(NewEvent{0, JobIdOf(o), event::kObservedStateChanged,
-                                      std::string(Name(o.state)),
-                                      absl::StrCat(Name(state_before), " -> ", Name(o.state)),
-                                      ctx.actor});
+                               std::string(Name(o.state)),
+                               absl::StrCat(Name(state_before), " -> ", Name(o.state)), ctx.actor});
   } else if (e.observed_generation != generation_before && !o.job_outdated) {
     // Watchers learn that a spec change has been acted on even when it
     // changed nothing else (e.g. new flags while running).
     events->push_back(NewEvent{0, 0, event::kReconciled, why::kUpToDate,
-                                      absl::StrCat("acted on generation ", ctx.generation),
-                                      ctx.actor});
+                               absl::StrCat("acted on generation ", ctx.generation), ctx.actor});
   }
 }
 
@@ -156,8 +155,8 @@ void RecordOnOtherBackend(absl::string_view message, const ObservationContext& c
                           ExperimentRecord& e, std::vector<NewEvent>* events) {
   const skydeck::Condition* c = FindCondition(e.conditions, cond::kStalled);
   if (!(c && c->status && c->reason == why::kJobOnOtherBackend)) {
-    events->push_back(NewEvent{0, 0, event::kStalled, why::kJobOnOtherBackend,
-                                      std::string(message), ctx.actor});
+    events->push_back(
+        NewEvent{0, 0, event::kStalled, why::kJobOnOtherBackend, std::string(message), ctx.actor});
   }
   SetCondition(e.conditions, cond::kStalled, true, why::kJobOnOtherBackend, message, ctx.now_ms);
 }

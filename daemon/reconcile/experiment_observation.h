@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+
 #include "common/model/records.h"
 
 namespace skydeck::reconcile {
@@ -65,8 +66,8 @@ struct ObservationContext {
 // Writes `o` into `e`, appending an event to `events` for each transition
 // (observed state, a newly scheduled retry, Stalled or Degraded turning
 // true or changing reason, Outdated turning true, a spec acted on).
-void RecordObservation(const Observation& o, const ObservationContext& ctx,
-                       ExperimentRecord& e, std::vector<NewEvent>* events);
+void RecordObservation(const Observation& o, const ObservationContext& ctx, ExperimentRecord& e,
+                       std::vector<NewEvent>* events);
 
 // The PollFailing message for a live `job` the poller cannot observe.
 std::string PollFailingMessage(const JobRecord& job, const PollFailure& failure);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/conditions.h"
 #include "daemon/reconcile/job_text.h"
 #include "daemon/reconcile/restart_policy.h"
@@ -65,8 +66,8 @@ int ConsecutiveFailures(const std::vector<JobRecord>& jobs) {
 // When the current streak of environment failures began.
 int64_t EnvironmentStreakStart(const FailedRun& run) {
   int64_t since = run.jobs.front().ended_ms;
-  for (size_t i = 0;
-       i < run.jobs.size() && run.kinds[i].kind == backend::FailureKind::kEnvironment; ++i) {
+  for (size_t i = 0; i < run.jobs.size() && run.kinds[i].kind == backend::FailureKind::kEnvironment;
+       ++i) {
     since = std::min(since, run.jobs[i].ended_ms);
   }
   return since;
@@ -79,10 +80,9 @@ FailureDecision DecideAfterFailure(const FailedRun& run, int64_t now_ms,
   const ExperimentRecord& r = *run.experiment;
   const JobRecord& last = run.jobs.front();
   const backend::FailureClass& failure = run.kinds.front();
-  int counted = static_cast<int>(std::count_if(run.kinds.begin(), run.kinds.end(),
-                                               [](const auto& c) {
-                                                 return CountsAgainstBudget(c.kind);
-                                               }));
+  int counted =
+      static_cast<int>(std::count_if(run.kinds.begin(), run.kinds.end(),
+                                     [](const auto& c) { return CountsAgainstBudget(c.kind); }));
   Observation o;
   o.state = ObservedState::kFailed;
   o.job = last;
@@ -90,16 +90,16 @@ FailureDecision DecideAfterFailure(const FailedRun& run, int64_t now_ms,
   o.restart_count = std::min(counted, r.spec.max_restarts);
   if (std::optional<FailureDecision> stalled = Hopeless(run, o, counted)) return *stalled;
   uint64_t seed = static_cast<uint64_t>(r.id) * 7919 + last.attempt;
-  int64_t due = last.ended_ms + absl::ToInt64Milliseconds(
-                                    RestartBackoff(ConsecutiveFailures(run.jobs), seed));
+  int64_t due = last.ended_ms +
+                absl::ToInt64Milliseconds(RestartBackoff(ConsecutiveFailures(run.jobs), seed));
   o.retry_counted = CountsAgainstBudget(failure.kind);
   if (failure.kind == backend::FailureKind::kEnvironment) {
     // Only a person can fix it (e.g. `sky check` where SkyPilot runs): keep
     // trying for a while, visibly, then say so and stop.
     int64_t since = EnvironmentStreakStart(run);
     int64_t give_up = since + absl::ToInt64Milliseconds(environment_retry_limit);
-    std::string reason = failure.reason.empty() ? std::string(why::kEnvironmentNotReady)
-                                                : failure.reason;
+    std::string reason =
+        failure.reason.empty() ? std::string(why::kEnvironmentNotReady) : failure.reason;
     std::string what = absl::StrCat(Describe(last), failure.hint.empty() ? "" : "; ", failure.hint);
     if (now_ms >= give_up) {
       return Stall(o, reason,

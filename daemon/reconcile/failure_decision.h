@@ -18,9 +18,10 @@
 #include <vector>
 
 #include "absl/time/time.h"
+
+#include "common/model/records.h"
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/experiment_observation.h"
-#include "common/model/records.h"
 
 namespace skydeck::reconcile {
 

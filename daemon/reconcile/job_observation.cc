@@ -1,6 +1,7 @@
 #include "daemon/reconcile/job_observation.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/event_types.h"
 #include "daemon/reconcile/restart_policy.h"
 
@@ -16,9 +17,8 @@ std::string StatusChangeMessage(JobStatus from, const JobRecord& job) {
 
 }  // namespace
 
-void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
-                      const std::string& actor, JobRecord& job,
-                      std::vector<NewEvent>* events) {
+void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const std::string& actor,
+                      JobRecord& job, std::vector<NewEvent>* events) {
   if (!job.live()) return;
   if (!obs.resolved_job_id.empty()) job.backend_job_id = obs.resolved_job_id;
   JobStatus before = job.status;
@@ -45,9 +45,8 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
     }
   }
   if (job.status != before) {
-    events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged,
-                                      std::string(Name(job.status)),
-                                      StatusChangeMessage(before, job), actor});
+    events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged, std::string(Name(job.status)),
+                               StatusChangeMessage(before, job), actor});
   }
 }
 
@@ -60,11 +59,11 @@ void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::st
   job.failure_reason = reason;
   job.outcome_unknown = true;
   events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged, "LOST",
-                                    StatusChangeMessage(before, job), actor});
+                             StatusChangeMessage(before, job), actor});
 }
 
-void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
-                         JobRecord& job, std::vector<NewEvent>* events) {
+void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor, JobRecord& job,
+                         std::vector<NewEvent>* events) {
   if (!job.live() || job.status != JobStatus::kLaunching || job.backend_job_id.empty()) return;
   events->push_back(NewEvent{
       0, 0, model::event::kLaunchRequestForgotten, "NotReportedByBackend",

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "daemon/backend/backend.h"
 #include "common/model/records.h"
+#include "daemon/backend/backend.h"
 
 namespace skydeck::reconcile {
 
@@ -16,9 +16,8 @@ namespace skydeck::reconcile {
 // visible change (status, preemption recovery). A job being cancelled stays
 // CANCELLING until the backend reports it terminal; a terminal job never
 // changes again.
-void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms,
-                      const std::string& actor, JobRecord& job,
-                      std::vector<NewEvent>* events);
+void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const std::string& actor,
+                      JobRecord& job, std::vector<NewEvent>* events);
 
 // Marks a live job LOST with an unknown outcome: the backend stopped
 // reporting it, so it may have ended in any way (SUCCEEDED included) while
@@ -32,7 +31,7 @@ void MarkOutcomeUnknown(const std::string& reason, int64_t now_ms, const std::st
 // forgets finished requests after a while, e.g. while skydeckd was down):
 // its backend id is cleared so the reconciler resolves it by name, as an
 // intent left by a crash, rather than giving up on a job that may run.
-void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor,
-                         JobRecord& job, std::vector<NewEvent>* events);
+void ForgetLaunchRequest(const std::string& backend_name, const std::string& actor, JobRecord& job,
+                         std::vector<NewEvent>* events);
 
 }  // namespace skydeck::reconcile

@@ -13,9 +13,8 @@ std::string Describe(const JobRecord& job) {
 }
 
 std::string ClockTime(int64_t unix_ms) {
-  return absl::StrCat(absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(unix_ms),
-                                       absl::UTCTimeZone()),
-                      " UTC");
+  return absl::StrCat(
+      absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone()), " UTC");
 }
 
 }  // namespace skydeck::reconcile

@@ -5,10 +5,11 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/code_manifest.h"
-#include "common/status_macros.h"
 #include "common/model/task_template.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 #include "daemon/reconcile/launch_snapshot.h"
 
 namespace skydeck::reconcile {
@@ -17,11 +18,13 @@ namespace {
 constexpr char kBlockedPayload[] = "type.skydeck.dev/launch-blocked";
 
 absl::Status TemplateMissing(absl::string_view name) {
-  return LaunchBlocked(
-      absl::StatusCode::kFailedPrecondition, kTemplateNotFound,
-      absl::StrCat("task template \"", name, "\" does not exist: apply it (skydeck template apply "
-                   "-f FILE --name ", name, ") or change the experiment's template (skydeck exp "
-                   "update ID --template NAME)"));
+  return LaunchBlocked(absl::StatusCode::kFailedPrecondition, kTemplateNotFound,
+                       absl::StrCat("task template \"", name,
+                                    "\" does not exist: apply it (skydeck template apply "
+                                    "-f FILE --name ",
+                                    name,
+                                    ") or change the experiment's template (skydeck exp "
+                                    "update ID --template NAME)"));
 }
 
 struct LoadedTemplate {
@@ -54,11 +57,10 @@ absl::StatusOr<std::optional<LoadedTemplate>> LoadTemplate(store::Store& store,
     // Stored templates were checked when applied; a newer SkyDeck may be
     // stricter. The user can re-apply a fixed one.
     return LaunchBlocked(absl::StatusCode::kFailedPrecondition, kLaunchRefused,
-                         absl::StrCat("task template \"", name, "\" no longer passes the checks ("
-                                      , parsed.status().message(), "): apply a fixed version"));
+                         absl::StrCat("task template \"", name, "\" no longer passes the checks (",
+                                      parsed.status().message(), "): apply a fixed version"));
   }
-  return std::optional<LoadedTemplate>(
-      LoadedTemplate{yaml, *std::move(parsed), std::move(mounts)});
+  return std::optional<LoadedTemplate>(LoadedTemplate{yaml, *std::move(parsed), std::move(mounts)});
 }
 
 std::vector<std::string> SecretNames(const std::optional<LoadedTemplate>& tmpl,
@@ -72,10 +74,9 @@ std::vector<std::string> SecretNames(const std::optional<LoadedTemplate>& tmpl,
 }
 
 absl::Status SnapshotGone(absl::string_view id, absl::string_view what, absl::string_view fix) {
-  return LaunchBlocked(
-      absl::StatusCode::kFailedPrecondition, kCodeSnapshotMissing,
-      absl::StrCat("the code snapshot ", ShortSnapshotId(id), " of ", what,
-                   " is no longer in skydeckd's store: ", fix));
+  return LaunchBlocked(absl::StatusCode::kFailedPrecondition, kCodeSnapshotMissing,
+                       absl::StrCat("the code snapshot ", ShortSnapshotId(id), " of ", what,
+                                    " is no longer in skydeckd's store: ", fix));
 }
 
 }  // namespace
@@ -99,12 +100,13 @@ std::string BlockedReason(const absl::Status& status) {
 LaunchPlanner::LaunchPlanner(store::Store* store, backend::Backend* backend,
                              workload::SecretSource* secrets, CodeInspector inspect,
                              SnapshotLookup snapshots)
-    : store_(store), backend_(backend), secrets_(secrets),
+    : store_(store),
+      backend_(backend),
+      secrets_(secrets),
       inspect_(inspect ? std::move(inspect) : CodeInspector(InspectCode)),
       snapshots_(std::move(snapshots)) {}
 
-absl::StatusOr<JobRecord> LaunchPlanner::Snapshot(const ExperimentSpec& spec,
-                                                         Code code) {
+absl::StatusOr<JobRecord> LaunchPlanner::Snapshot(const ExperimentSpec& spec, Code code) {
   JobRecord job = LaunchSnapshot(spec);
   if (!spec.template_name.empty()) {
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
@@ -148,8 +150,7 @@ absl::StatusOr<JobRecord> LaunchPlanner::Snapshot(const ExperimentSpec& spec,
 }
 
 absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const ExperimentRecord& e,
-                                                        const JobRecord& job,
-                                                        Secrets secrets) {
+                                                        const JobRecord& job, Secrets secrets) {
   ASSIGN_OR_RETURN(std::optional<LoadedTemplate> tmpl,
                    LoadTemplate(*store_, job.template_name, job.template_version));
   backend::JobSpec spec;
@@ -167,7 +168,8 @@ absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const ExperimentRecord& 
         return LaunchBlocked(
             absl::StatusCode::kFailedPrecondition, kEnvMissing,
             absl::StrCat("task template \"", job.template_name, "\" requires a value for env ",
-                         name, ": set it with --env ", name, "=VALUE (skydeck exp update ID --env "
+                         name, ": set it with --env ", name,
+                         "=VALUE (skydeck exp update ID --env "
                          "...)"));
       }
     }
@@ -178,10 +180,10 @@ absl::StatusOr<backend::JobSpec> LaunchPlanner::SpecFor(const ExperimentRecord& 
       if (snapshots_ && backend_->UsesCodeSnapshots()) {
         absl::Status found = snapshots_(ref.id);
         if (absl::IsNotFound(found)) {
-          return SnapshotGone(ref.id,
-                              absl::StrCat("file mount ", source, " of task template \"",
-                                           job.template_name, "\""),
-                              "apply the template again (skydeck template apply -f FILE)");
+          return SnapshotGone(
+              ref.id,
+              absl::StrCat("file mount ", source, " of task template \"", job.template_name, "\""),
+              "apply the template again (skydeck template apply -f FILE)");
         }
         RETURN_IF_ERROR(found);
       }
@@ -231,8 +233,7 @@ void LaunchPlanner::StampJob(const JobRecord& job, backend::JobSpec& spec) {
   spec.env["SKYDECK_ATTEMPT"] = std::to_string(job.attempt);
 }
 
-absl::Status LaunchPlanner::CheckReady(const ExperimentRecord& experiment,
-                                       const JobRecord& job) {
+absl::Status LaunchPlanner::CheckReady(const ExperimentRecord& experiment, const JobRecord& job) {
   // The values are read to know they are there, and dropped at once.
   RETURN_IF_ERROR(SpecFor(experiment, job, Secrets::kValues).status());
   ASSIGN_OR_RETURN(backend::JobSpec redacted, SpecFor(experiment, job, Secrets::kRedacted));

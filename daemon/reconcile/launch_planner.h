@@ -27,11 +27,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "daemon/backend/backend.h"
-#include "common/model/records.h"
-#include "daemon/store/store.h"
+
 #include "common/code_version.h"
 #include "common/model/conditions.h"
+#include "common/model/records.h"
+#include "daemon/backend/backend.h"
+#include "daemon/store/store.h"
 #include "daemon/workload/secret_source.h"
 
 namespace skydeck::reconcile {
@@ -87,8 +88,8 @@ class LaunchPlanner {
   // secrets' values (or placeholders).
   // Errors: blocked (TemplateNotFound, EnvMissing, SecretMissing,
   // CodeSnapshotMissing); the store's.
-  absl::StatusOr<backend::JobSpec> SpecFor(const ExperimentRecord& experiment,
-                                           const JobRecord& job, Secrets secrets);
+  absl::StatusOr<backend::JobSpec> SpecFor(const ExperimentRecord& experiment, const JobRecord& job,
+                                           Secrets secrets);
 
   // Puts what depends on the job's row into `spec`: its name and
   // SKYDECK_JOB, SKYDECK_ATTEMPT (SpecFor does it too). Pure, so it may
@@ -98,8 +99,7 @@ class LaunchPlanner {
   // Whether a launch of `job` (a snapshot) could start now: SpecFor with
   // the secrets' values read, and the backend renders it.
   // Errors: blocked (the above, LaunchRefused); the store's.
-  absl::Status CheckReady(const ExperimentRecord& experiment,
-                          const JobRecord& job);
+  absl::Status CheckReady(const ExperimentRecord& experiment, const JobRecord& job);
 
   // Snapshot + CheckReady for a spec that is not stored yet (the API
   // edge; no code inspection, no secret value kept), plus the rules that

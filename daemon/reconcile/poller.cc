@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/status_text.h"
@@ -18,7 +19,10 @@ constexpr char kActor[] = "poller";
 
 Poller::Poller(store::Store* store, backend::Backend* backend, Clock clock, Enqueue enqueue,
                absl::Duration call_timeout)
-    : store_(store), backend_(backend), clock_(std::move(clock)), enqueue_(std::move(enqueue)),
+    : store_(store),
+      backend_(backend),
+      clock_(std::move(clock)),
+      enqueue_(std::move(enqueue)),
       call_timeout_(call_timeout) {}
 
 absl::StatusOr<int> Poller::PollOnce(const std::optional<backend::BackendInfo>& probe) {
@@ -104,10 +108,10 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
   for (const auto& obs : observations) by_id[obs.backend_job_id] = &obs;
 
   int64_t now = clock_();
-  std::string missing_reason = absl::StrCat(
-      "the ", backend_->name(),
-      " backend no longer reports this job, so how it ended is unknown (it may have "
-      "finished while nobody was watching); it is not relaunched automatically");
+  std::string missing_reason =
+      absl::StrCat("the ", backend_->name(),
+                   " backend no longer reports this job, so how it ended is unknown (it may have "
+                   "finished while nobody was watching); it is not relaunched automatically");
   // Folds this tick's answer into `j`: the same function decides whether a
   // job changed and, inside the transaction, what is written.
   auto fold = [&](JobRecord& j, std::vector<NewEvent>* events) {
@@ -135,8 +139,7 @@ absl::StatusOr<int> Poller::PollLocked(const std::optional<backend::BackendInfo>
   if (changed_ids.empty()) return static_cast<int>(ids.size());
   ASSIGN_OR_RETURN(
       auto results,
-      store_->UpdateJobs(changed_ids, [&](JobRecord& j,
-                                          std::vector<NewEvent>* events) {
+      store_->UpdateJobs(changed_ids, [&](JobRecord& j, std::vector<NewEvent>* events) {
         // The reconciler may have moved the job on since we listed it.
         if (j.backend_job_id != changed_jobs.at(j.id)->backend_job_id) return absl::OkStatus();
         fold(j, events);

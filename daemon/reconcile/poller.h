@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/store/store.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/backend/call_deadline.h"
@@ -20,21 +21,28 @@ constexpr int kRunHistoryLimit = 1000;
 
 ObservedState FromLiveJob(JobStatus status) {
   switch (status) {
-    case JobStatus::kLaunching: return ObservedState::kLaunching;
+    case JobStatus::kLaunching:
+      return ObservedState::kLaunching;
     case JobStatus::kPending:
     case JobStatus::kSubmitted:
-    case JobStatus::kStarting: return ObservedState::kPending;
-    case JobStatus::kCancelling: return ObservedState::kStopping;
-    default: return ObservedState::kRunning;  // RUNNING, RECOVERING, UNKNOWN
+    case JobStatus::kStarting:
+      return ObservedState::kPending;
+    case JobStatus::kCancelling:
+      return ObservedState::kStopping;
+    default:
+      return ObservedState::kRunning;  // RUNNING, RECOVERING, UNKNOWN
   }
 }
 
 }  // namespace
 
-Reconciler::Reconciler(store::Store* store, backend::Backend* backend,
-                       std::string installation_id, Clock clock, ReconcilerOptions options)
-    : store_(store), backend_(backend), installation_id_(std::move(installation_id)),
-      clock_(std::move(clock)), options_(std::move(options)),
+Reconciler::Reconciler(store::Store* store, backend::Backend* backend, std::string installation_id,
+                       Clock clock, ReconcilerOptions options)
+    : store_(store),
+      backend_(backend),
+      installation_id_(std::move(installation_id)),
+      clock_(std::move(clock)),
+      options_(std::move(options)),
       planner_(store, backend, options_.secrets, options_.inspect_code, options_.snapshots) {}
 
 // Everything else (unreachable, busy, misconfigured credentials, an old
@@ -108,9 +116,8 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileNow(int64_t experiment_id) 
     ASSIGN_OR_RETURN(live, store_->LiveJob(experiment_id));
   }
   absl::StatusOr<ReconcileResult> result =
-      r.spec.desired_state == DesiredState::kRunning && !r.deleted()
-          ? ReconcileRunning(r, live)
-          : ReconcileStopped(r, live);
+      r.spec.desired_state == DesiredState::kRunning && !r.deleted() ? ReconcileRunning(r, live)
+                                                                     : ReconcileStopped(r, live);
   if (!result.ok() && IsTransient(result.status())) {
     RETURN_IF_ERROR(MarkDegraded(experiment_id, result.status()));
   }
@@ -149,11 +156,11 @@ absl::Status Reconciler::AdoptFound(const Job& intent, const backend::JobObserva
       ->UpdateJob(intent.id,
                   [&](Job& job, std::vector<NewEvent>* events) {
                     job.backend_job_id = obs.backend_job_id;
-                    events->push_back(NewEvent{
-                        0, 0, model::event::kIntentResolved, "FoundOnBackend",
-                        absl::StrCat("launch intent ", intent.backend_name,
-                                     " found on the backend as ", obs.backend_job_id),
-                        kActor});
+                    events->push_back(
+                        NewEvent{0, 0, model::event::kIntentResolved, "FoundOnBackend",
+                                 absl::StrCat("launch intent ", intent.backend_name,
+                                              " found on the backend as ", obs.backend_job_id),
+                                 kActor});
                     ApplyObservation(obs, clock_(), kActor, job, events);
                     return absl::OkStatus();
                   })
@@ -220,8 +227,7 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileFailure(const Record& r, st
   FailedRun failed{&r, std::move(run), {}};
   failed.kinds.reserve(failed.jobs.size());
   for (const Job& j : failed.jobs) failed.kinds.push_back(Classify(j));
-  FailureDecision decision =
-      DecideAfterFailure(failed, clock_(), options_.environment_retry_limit);
+  FailureDecision decision = DecideAfterFailure(failed, clock_(), options_.environment_retry_limit);
   if (decision.action == FailureDecision::Action::kRelaunch) {
     return LaunchAndShow(r, after_refusal, decision.observation.degraded_reason,
                          decision.observation.degraded_message);
@@ -275,10 +281,10 @@ absl::Status Reconciler::Observe(const Record& r, const Observation& o) {
 
 absl::Status Reconciler::MarkOnOtherBackend(int64_t experiment_id, const Job& live) {
   ObservationContext ctx = ContextAt(0);
-  std::string message = absl::StrCat(
-      "job ", live.id, " runs on the ", live.backend, " backend and this daemon uses ",
-      backend_->name(), ": start skydeckd with --backend ", live.backend,
-      " to stop or follow it; until then nothing is launched or cancelled");
+  std::string message =
+      absl::StrCat("job ", live.id, " runs on the ", live.backend, " backend and this daemon uses ",
+                   backend_->name(), ": start skydeckd with --backend ", live.backend,
+                   " to stop or follow it; until then nothing is launched or cancelled");
   return store_
       ->UpdateObserved(experiment_id,
                        [&](Record& e, std::vector<NewEvent>* events) {

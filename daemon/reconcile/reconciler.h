@@ -49,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/reconcile/experiment_observation.h"
 #include "daemon/reconcile/launch_planner.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/conditions.h"
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
@@ -89,8 +90,8 @@ absl::Status Reconciler::RefuseIntent(const Job& intent, absl::string_view reaso
                     job.ended_ms = clock_();
                     job.failure_reason = absl::StrCat("launch refused: ", reason);
                     events->push_back(NewEvent{0, 0, model::event::kLaunchFailed,
-                                                      model::condition_reason::kLaunchRefused,
-                                                      job.failure_reason, kActor});
+                                               model::condition_reason::kLaunchRefused,
+                                               job.failure_reason, kActor});
                     return absl::OkStatus();
                   })
       .status();
@@ -109,21 +110,20 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::Launch(const Record& r, co
   (launched.ok() ? launches_ok_ : launches_error_)++;
   SetKnownUnsent(intent.id, backend::WasNeverSent(launched.status()));
   if (launched.ok()) {
-    RETURN_IF_ERROR(
-        store_
-            ->UpdateJob(intent.id,
-                        [&](Job& job, std::vector<NewEvent>* events) {
-                          // Status stays LAUNCHING until the backend reports
-                          // one: a slow launch is still launching.
-                          job.backend_job_id = *launched;
-                          events->push_back(NewEvent{
-                              0, 0, model::event::kLaunched, "Launched",
-                              absl::StrCat("attempt ", job.attempt, " launched on ", job.backend,
-                                           " as ", *launched),
-                              kActor});
-                          return absl::OkStatus();
-                        })
-            .status());
+    RETURN_IF_ERROR(store_
+                        ->UpdateJob(intent.id,
+                                    [&](Job& job, std::vector<NewEvent>* events) {
+                                      // Status stays LAUNCHING until the backend reports
+                                      // one: a slow launch is still launching.
+                                      job.backend_job_id = *launched;
+                                      events->push_back(NewEvent{
+                                          0, 0, model::event::kLaunched, "Launched",
+                                          absl::StrCat("attempt ", job.attempt, " launched on ",
+                                                       job.backend, " as ", *launched),
+                                          kActor});
+                                      return absl::OkStatus();
+                                    })
+                        .status());
     return LaunchOutcome::kLaunched;
   }
   if (IsTransient(launched.status())) {

@@ -26,8 +26,7 @@ std::string CommandNotRunnable(const std::string& command, std::optional<int> ex
       word.back() == word.front()) {
     word = word.substr(1, word.size() - 2);
   }
-  return absl::StrCat(*exit_code == 127 ? "command not found: " : "command not executable: ",
-                      word);
+  return absl::StrCat(*exit_code == 127 ? "command not found: " : "command not executable: ", word);
 }
 
 absl::Duration RestartBackoff(int consecutive_failures, uint64_t seed) {

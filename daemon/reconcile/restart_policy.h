@@ -8,8 +8,8 @@
 //
 //   kind          counted  retried                      shown as
 //   kUserCode     yes      after backoff, within budget RestartBudgetExhausted when spent
-//   kInvalidSpec  yes      no                           Stalled LaunchRefused ("fix the experiment")
-//   kEnvironment  no       after backoff, for a bounded Degraded <reason> + hint, then
+//   kInvalidSpec  yes      no                           Stalled LaunchRefused ("fix the
+//   experiment") kEnvironment  no       after backoff, for a bounded Degraded <reason> + hint, then
 //                          time (ReconcilerOptions)     Stalled <reason> + hint
 //   kCapacity     no       after backoff, no end        -
 //   kBackend      no       after backoff, no end        -
@@ -22,6 +22,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+
 #include "common/model/states.h"
 #include "daemon/backend/backend.h"
 

@@ -2,10 +2,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 
 namespace skydeck::service {
 namespace {
@@ -25,8 +26,8 @@ absl::Status ValidateToken(absl::string_view field, absl::string_view value) {
         absl::StrCat(field, ": at most ", kMaxShortFieldBytes, " bytes"));
   }
   for (char c : value) {
-    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' ||
-          c == ':' || c == '@')) {
+    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == ':' ||
+          c == '@')) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, " \"", value, "\": only letters, digits and - _ . / : @ are allowed"));
     }
@@ -235,10 +236,11 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
       s->workdir = e.workdir();
       s->code = CodeSnapshotRef{};
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "update_mask: \"", path, "\" is not an updatable field (name, description, "
-          "base_command, flags, run_name, nodes, gpus, gpu_type, infra, spot, labels, "
-          "max_restarts, desired_state, template, envs, secrets, workdir)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: \"", path,
+                       "\" is not an updatable field (name, description, "
+                       "base_command, flags, run_name, nodes, gpus, gpu_type, infra, spot, labels, "
+                       "max_restarts, desired_state, template, envs, secrets, workdir)"));
     }
   }
   return absl::OkStatus();

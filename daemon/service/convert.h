@@ -5,8 +5,9 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "common/model/records.h"
 #include "google/protobuf/field_mask.pb.h"
+
+#include "common/model/records.h"
 #include "skydeck/v1/resources.pb.h"
 
 namespace skydeck::service {
@@ -29,8 +30,7 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const pb::Experiment& experiment);
 // Errors: INVALID_ARGUMENT for an empty mask or an unknown/output-only path.
 // REQUIRES: the caller validates the resulting spec (ValidateSpec).
 absl::Status ApplyFieldMask(const pb::Experiment& experiment,
-                            const google::protobuf::FieldMask& mask,
-                            ExperimentSpec* spec);
+                            const google::protobuf::FieldMask& mask, ExperimentSpec* spec);
 
 // All rules a stored spec must satisfy (common/model/validation.h).
 absl::Status ValidateSpec(const ExperimentSpec& spec);

@@ -13,10 +13,14 @@ constexpr size_t kMaxSeenValues = 20;
 
 skydeck::v1::FlagSchema::Type SchemaType(const FlagValue& v) {
   switch (v.index()) {
-    case 0: return skydeck::v1::FlagSchema::TYPE_STRING;
-    case 1: return skydeck::v1::FlagSchema::TYPE_INT;
-    case 2: return skydeck::v1::FlagSchema::TYPE_FLOAT;
-    default: return skydeck::v1::FlagSchema::TYPE_BOOL;
+    case 0:
+      return skydeck::v1::FlagSchema::TYPE_STRING;
+    case 1:
+      return skydeck::v1::FlagSchema::TYPE_INT;
+    case 2:
+      return skydeck::v1::FlagSchema::TYPE_FLOAT;
+    default:
+      return skydeck::v1::FlagSchema::TYPE_BOOL;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "daemon/service/skydeck_service.h"

@@ -5,10 +5,11 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/experiment_search.h"
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 
@@ -31,11 +32,10 @@ absl::StatusOr<store::ExperimentFilter> FilterFromProto(const pb::ExperimentFilt
     ASSIGN_OR_RETURN(ObservedState o, FromProto(static_cast<pb::ObservedState>(s)));
     out.observed_states.push_back(o);
   }
-  RETURN_IF_ERROR(ValidateText(absl::StrCat(kFilter, ".name_contains"), f.name_contains(),
-                               kMaxNameBytes));
-  out.name_contains = f.name_contains();
   RETURN_IF_ERROR(
-      ValidateText(absl::StrCat(kFilter, ".text"), f.text(), kMaxSearchTextBytes));
+      ValidateText(absl::StrCat(kFilter, ".name_contains"), f.name_contains(), kMaxNameBytes));
+  out.name_contains = f.name_contains();
+  RETURN_IF_ERROR(ValidateText(absl::StrCat(kFilter, ".text"), f.text(), kMaxSearchTextBytes));
   out.words = SearchWords(f.text());
   return out;
 }
@@ -72,11 +72,11 @@ store::BulkOptions SkyDeckService::BulkOptionsFor(const grpc::ServerContext& ctx
 }
 
 absl::StatusOr<store::ExperimentSelection> SkyDeckService::SelectionFrom(
-    const std::vector<std::string>& refs, const pb::ExperimentFilter* filter,
-    bool allow_deleted) {
+    const std::vector<std::string>& refs, const pb::ExperimentFilter* filter, bool allow_deleted) {
   if (refs.size() > kMaxRefsPerRequest) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "ids: at most ", kMaxRefsPerRequest, " per request; use a filter (e.g. a label selector) for more"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ids: at most ", kMaxRefsPerRequest,
+                     " per request; use a filter (e.g. a label selector) for more"));
   }
   store::ExperimentSelection selection;
   // Resolved before any change, so a typo in one id changes nothing.
@@ -97,8 +97,8 @@ absl::StatusOr<store::ExperimentSelection> SkyDeckService::SelectionFrom(
 
 absl::Status SkyDeckService::WaitForNoLiveJobs(const grpc::ServerContext& ctx,
                                                const std::vector<int64_t>& ids) {
-  auto limit = std::min(ctx.deadline() - std::chrono::seconds(1),
-                        Clock::now() + std::chrono::seconds(120));
+  auto limit =
+      std::min(ctx.deadline() - std::chrono::seconds(1), Clock::now() + std::chrono::seconds(120));
   store::ExperimentSelection selection;
   selection.ids = ids;
   int64_t seen = 0;
@@ -111,9 +111,10 @@ absl::Status SkyDeckService::WaitForNoLiveJobs(const grpc::ServerContext& ctx,
     selection.ids = now.with_live_job;  // the others have ended for good
     seen = hub_->WaitNewer(seen, absl::Milliseconds(200));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      live, " of the experiments are being terminated but their jobs have not ended yet; "
-      "nothing was deleted; retry the delete"));
+  return absl::DeadlineExceededError(
+      absl::StrCat(live,
+                   " of the experiments are being terminated but their jobs have not ended yet; "
+                   "nothing was deleted; retry the delete"));
 }
 
 grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
@@ -137,9 +138,9 @@ grpc::Status SkyDeckService::SetDesiredState(grpc::ServerContext* ctx,
     bool by_filter = req->has_filter() || !req->label_selector().empty();
     ASSIGN_OR_RETURN(store::ExperimentSelection selection,
                      SelectionFrom(refs, by_filter ? &filter : nullptr, false));
-    ASSIGN_OR_RETURN(store::BulkResult result,
-                     store_->SetDesiredStates(selection, desired, actor, req->reason(),
-                                              BulkOptionsFor(*ctx)));
+    ASSIGN_OR_RETURN(
+        store::BulkResult result,
+        store_->SetDesiredStates(selection, desired, actor, req->reason(), BulkOptionsFor(*ctx)));
     if (control_) control_->EnqueueMany(result.changed_ids);
     for (const ExperimentRecord& r : result.experiments) {
       ToProto(r, resp->add_experiments());
@@ -169,8 +170,8 @@ grpc::Status SkyDeckService::DeleteExperiments(grpc::ServerContext* ctx,
       if (!selected.with_live_job.empty()) {
         ASSIGN_OR_RETURN(store::BulkResult terminated,
                          store_->SetDesiredStates({selected.with_live_job, std::nullopt},
-                                                  DesiredState::kTerminated, actor,
-                                                  "forced delete", BulkOptionsFor(*ctx)));
+                                                  DesiredState::kTerminated, actor, "forced delete",
+                                                  BulkOptionsFor(*ctx)));
         if (control_) control_->EnqueueMany(terminated.changed_ids);
         RETURN_IF_ERROR(WaitForNoLiveJobs(*ctx, selected.with_live_job));
       }

@@ -1,6 +1,7 @@
 // SkyDeckService::ImportExperiments: experiments and their job history
 // brought over from another system (`skydeck import --seed-db`).
 #include "absl/strings/str_cat.h"
+
 #include "common/model/proto_convert.h"
 #include "common/status_macros.h"
 #include "daemon/service/convert.h"
@@ -17,9 +18,10 @@ absl::StatusOr<JobRecord> ImportedJob(const pb::Job& job, int index) {
   ASSIGN_OR_RETURN(r.status, ParseJobStatus(pb::JobStatus_Name(job.status())));
   r.ended_ms = FromProtoTime(job.end_time());
   if (!IsTerminal(r.status) || r.ended_ms == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "job ", index + 1, ": an imported job must be finished (a terminal status and an "
-        "end_time)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("job ", index + 1,
+                     ": an imported job must be finished (a terminal status and an "
+                     "end_time)"));
   }
   r.backend_name = job.backend_name();
   r.backend_job_id = job.backend_job_id();
@@ -58,8 +60,8 @@ grpc::Status SkyDeckService::ImportExperiments(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(JobRecord job, ImportedJob(in.jobs(i), i));
           history.push_back(std::move(job));
         }
-        return store_->ImportExperiment(spec, FromProtoTime(in.experiment().create_time()),
-                                        history, actor, source);
+        return store_->ImportExperiment(spec, FromProtoTime(in.experiment().create_time()), history,
+                                        actor, source);
       }();
       if (absl::IsAlreadyExists(imported.status())) {
         result->set_outcome("exists");

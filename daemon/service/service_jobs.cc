@@ -1,9 +1,10 @@
 // Job, event, health and control handlers of SkyDeckService.
 #include "absl/strings/str_cat.h"
+
 #include "common/grpc_status.h"
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/snapshots/snapshot_store.h"
@@ -95,8 +96,7 @@ grpc::Status SkyDeckService::CancelJob(grpc::ServerContext* ctx, const pb::Cance
   });
 }
 
-grpc::Status SkyDeckService::ListEvents(grpc::ServerContext* ctx,
-                                        const pb::ListEventsRequest* req,
+grpc::Status SkyDeckService::ListEvents(grpc::ServerContext* ctx, const pb::ListEventsRequest* req,
                                         pb::ListEventsResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(int limit, Limit("page_size", req->page_size(), 100, kMaxPageSize));

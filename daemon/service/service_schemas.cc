@@ -4,18 +4,18 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "common/model/flag_schema.h"
+
 #include "common/grpc_status.h"
 #include "common/model/event_types.h"
-#include "common/status_macros.h"
+#include "common/model/flag_schema.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 #include "daemon/service/inferred_schemas.h"
 #include "daemon/service/skydeck_service.h"
 
 namespace skydeck::service {
 
-absl::StatusOr<std::vector<std::string>> SkyDeckService::CheckSpecFlags(
-    ExperimentSpec& spec) {
+absl::StatusOr<std::vector<std::string>> SkyDeckService::CheckSpecFlags(ExperimentSpec& spec) {
   ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, store_->GetFlagSchema(spec.base_command));
   if (!schema) return std::vector<std::string>{};
   ASSIGN_OR_RETURN(FlagCheck check, CheckFlags(*schema, spec.flags));
@@ -30,36 +30,34 @@ absl::StatusOr<SkyDeckService::CheckedChange> SkyDeckService::ChangeSpecChecked(
   // read it first for the base command the change leads to.
   ExperimentSpec preview = current.spec;
   RETURN_IF_ERROR(mutate(preview));
-  ASSIGN_OR_RETURN(std::optional<FlagSchema> schema,
-                   store_->GetFlagSchema(preview.base_command));
+  ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, store_->GetFlagSchema(preview.base_command));
   std::vector<std::string> warnings;
-  ASSIGN_OR_RETURN(
-      ExperimentRecord r,
-      ChangeSpec(
-          current.id,
-          [&](ExperimentSpec& spec, std::vector<NewEvent>* events) -> absl::Status {
-            ExperimentSpec before = spec;
-            RETURN_IF_ERROR(mutate(spec));
-            if (spec.base_command != preview.base_command) {
-              return absl::AbortedError("the experiment changed concurrently; retry");
-            }
-            bool flags_touched =
-                spec.flags != before.flags || spec.base_command != before.base_command;
-            if (!schema || !flags_touched) return absl::OkStatus();
-            ASSIGN_OR_RETURN(FlagCheck check, CheckFlags(*schema, spec.flags));
-            spec.flags = std::move(check.flags);
-            warnings = std::move(check.warnings);
-            // In the change's transaction: a watcher never sees the change
-            // without its warnings.
-            *events = FlagWarningEvents(warnings, actor);
-            return absl::OkStatus();
-          },
-          actor, "", mode));
+  ASSIGN_OR_RETURN(ExperimentRecord r,
+                   ChangeSpec(
+                       current.id,
+                       [&](ExperimentSpec& spec, std::vector<NewEvent>* events) -> absl::Status {
+                         ExperimentSpec before = spec;
+                         RETURN_IF_ERROR(mutate(spec));
+                         if (spec.base_command != preview.base_command) {
+                           return absl::AbortedError("the experiment changed concurrently; retry");
+                         }
+                         bool flags_touched =
+                             spec.flags != before.flags || spec.base_command != before.base_command;
+                         if (!schema || !flags_touched) return absl::OkStatus();
+                         ASSIGN_OR_RETURN(FlagCheck check, CheckFlags(*schema, spec.flags));
+                         spec.flags = std::move(check.flags);
+                         warnings = std::move(check.warnings);
+                         // In the change's transaction: a watcher never sees the change
+                         // without its warnings.
+                         *events = FlagWarningEvents(warnings, actor);
+                         return absl::OkStatus();
+                       },
+                       actor, "", mode));
   return CheckedChange{std::move(r), std::move(warnings)};
 }
 
-std::vector<NewEvent> SkyDeckService::FlagWarningEvents(
-    const std::vector<std::string>& warnings, absl::string_view actor) {
+std::vector<NewEvent> SkyDeckService::FlagWarningEvents(const std::vector<std::string>& warnings,
+                                                        absl::string_view actor) {
   std::vector<NewEvent> events;
   for (const std::string& w : warnings) {
     NewEvent e;

@@ -7,12 +7,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/code_scan.h"
 #include "common/code_version.h"
-#include "common/status_macros.h"
 #include "common/model/task_template.h"
 #include "common/model/validation.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/snapshots/local_snapshot.h"
@@ -25,10 +26,14 @@ constexpr size_t kMaxGitCommitBytes = 64;
 
 absl::StatusOr<CodeEntryKind> KindFromProto(pb::CodeFile::Kind kind) {
   switch (kind) {
-    case pb::CodeFile::KIND_UNSPECIFIED: return CodeEntryKind::kFile;
-    case pb::CodeFile::KIND_EXECUTABLE: return CodeEntryKind::kExecutable;
-    case pb::CodeFile::KIND_SYMLINK: return CodeEntryKind::kSymlink;
-    default: return absl::InvalidArgumentError("files.kind: unknown");
+    case pb::CodeFile::KIND_UNSPECIFIED:
+      return CodeEntryKind::kFile;
+    case pb::CodeFile::KIND_EXECUTABLE:
+      return CodeEntryKind::kExecutable;
+    case pb::CodeFile::KIND_SYMLINK:
+      return CodeEntryKind::kSymlink;
+    default:
+      return absl::InvalidArgumentError("files.kind: unknown");
   }
 }
 
@@ -80,9 +85,10 @@ grpc::Status SkyDeckService::PutCodeSnapshot(grpc::ServerContext* ctx,
     CodeManifest manifest;
     manifest.single_file = req->single_file();
     if (req->files_size() > snapshots_->limits().max_files) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "files: at most ", snapshots_->limits().max_files, " in a snapshot; leave some out "
-          "with .skydeckignore"));
+      return absl::InvalidArgumentError(absl::StrCat("files: at most ",
+                                                     snapshots_->limits().max_files,
+                                                     " in a snapshot; leave some out "
+                                                     "with .skydeckignore"));
     }
     for (const pb::CodeFile& f : req->files()) {
       ASSIGN_OR_RETURN(CodeEntryKind kind, KindFromProto(f.kind()));
@@ -101,24 +107,25 @@ grpc::Status SkyDeckService::PutCodeBlob(grpc::ServerContext* ctx,
                                          pb::PutCodeBlobResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
     RETURN_IF_ERROR(NeedSnapshotStore());
-    ASSIGN_OR_RETURN(snapshots::BlobProgress p,
-                     snapshots_->PutBlobChunk(req->sha256(), req->size(), req->offset(),
-                                              req->data()));
+    ASSIGN_OR_RETURN(
+        snapshots::BlobProgress p,
+        snapshots_->PutBlobChunk(req->sha256(), req->size(), req->offset(), req->data()));
     resp->set_next_offset(p.next_offset);
     resp->set_complete(p.complete);
     return absl::OkStatus();
   });
 }
 
-absl::StatusOr<CodeSnapshotRef> SkyDeckService::NamedSnapshot(
-    const pb::CodeSnapshot& requested, absl::string_view field) {
+absl::StatusOr<CodeSnapshotRef> SkyDeckService::NamedSnapshot(const pb::CodeSnapshot& requested,
+                                                              absl::string_view field) {
   RETURN_IF_ERROR(NeedSnapshotStore());
   RETURN_IF_ERROR(ValidateGit(requested, field));
   absl::StatusOr<snapshots::StoredSnapshot> stored = snapshots_->Get(requested.id());
   if (absl::IsNotFound(stored.status())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        field, ": code snapshot ", requested.id(), " is not stored in skydeckd; upload it "
-        "first (PutCodeSnapshot, PutCodeBlob; the skydeck CLI does it)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": code snapshot ", requested.id(),
+                     " is not stored in skydeckd; upload it "
+                     "first (PutCodeSnapshot, PutCodeBlob; the skydeck CLI does it)"));
   }
   if (absl::IsInvalidArgument(stored.status())) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", stored.status().message()));
@@ -131,8 +138,7 @@ absl::StatusOr<CodeSnapshotRef> SkyDeckService::NamedSnapshot(
 }
 
 absl::StatusOr<CodeSnapshotRef> SkyDeckService::SnapshotHere(const std::string& path,
-                                                                    absl::string_view what,
-                                                                    bool dry_run) {
+                                                             absl::string_view what, bool dry_run) {
   RETURN_IF_ERROR(NeedSnapshotStore());
   CodeSnapshotRef ref;
   if (dry_run) {
@@ -176,30 +182,29 @@ absl::StatusOr<CodeSnapshotRef> SkyDeckService::ResolveWorkdirCode(
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(w.path, ec)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "workdir ", w.path, " is not a directory on the daemon's machine, and no code snapshot "
-        "of it was uploaded: the skydeck CLI uploads one; other clients upload it "
-        "(PutCodeSnapshot, PutCodeBlob) and name it in code_snapshot"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("workdir ", w.path,
+                     " is not a directory on the daemon's machine, and no code snapshot "
+                     "of it was uploaded: the skydeck CLI uploads one; other clients upload it "
+                     "(PutCodeSnapshot, PutCodeBlob) and name it in code_snapshot"));
   }
   return SnapshotHere(w.path, absl::StrCat("workdir ", w.path), dry_run);
 }
 
-absl::StatusOr<std::map<std::string, CodeSnapshotRef>>
-SkyDeckService::ResolveMountSnapshots(const TaskTemplate& parsed,
-                                      const google::protobuf::Map<std::string, pb::CodeSnapshot>&
-                                          requested,
-                                      bool dry_run) {
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>> SkyDeckService::ResolveMountSnapshots(
+    const TaskTemplate& parsed,
+    const google::protobuf::Map<std::string, pb::CodeSnapshot>& requested, bool dry_run) {
   std::map<std::string, CodeSnapshotRef> out;
   for (const auto& [source, snapshot] : requested) {
     if (std::find(parsed.local_sources.begin(), parsed.local_sources.end(), source) ==
         parsed.local_sources.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "template.mount_snapshots: ", QuoteForError(source),
-          " is not a local file_mounts source of the template"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("template.mount_snapshots: ", QuoteForError(source),
+                       " is not a local file_mounts source of the template"));
     }
-    ASSIGN_OR_RETURN(out[source], NamedSnapshot(snapshot, absl::StrCat(
-                                                              "template.mount_snapshots[",
-                                                              QuoteForError(source), "]")));
+    ASSIGN_OR_RETURN(out[source],
+                     NamedSnapshot(snapshot, absl::StrCat("template.mount_snapshots[",
+                                                          QuoteForError(source), "]")));
   }
   if (!snapshot_backend_) return out;
   for (const std::string& source : parsed.local_sources) {

@@ -1,6 +1,7 @@
 // Server-streaming handlers of SkyDeckService: Watch and GetJobLogs.
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+
 #include "common/grpc_status.h"
 #include "common/model/proto_convert.h"
 #include "common/status_macros.h"
@@ -46,12 +47,12 @@ grpc::Status SkyDeckService::Watch(grpc::ServerContext* ctx, const pb::WatchRequ
   });
 }
 
-grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx,
-                                        const pb::GetJobLogsRequest* req,
+grpc::Status SkyDeckService::GetJobLogs(grpc::ServerContext* ctx, const pb::GetJobLogsRequest* req,
                                         grpc::ServerWriter<pb::GetJobLogsResponse>* writer) {
   return Handle(*ctx, [&]() -> absl::Status {
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
-    if (req->tail_bytes() < 0) return absl::InvalidArgumentError("tail_bytes: must not be negative");
+    if (req->tail_bytes() < 0)
+      return absl::InvalidArgumentError("tail_bytes: must not be negative");
     if (req->tail_lines() < 0) {
       return absl::InvalidArgumentError("tail_lines: must not be negative");
     }

@@ -3,11 +3,12 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/task_template.h"
 #include "common/model/validation.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 #include "daemon/reconcile/launch_snapshot.h"
 #include "daemon/service/convert.h"
 #include "daemon/service/skydeck_service.h"
@@ -40,13 +41,13 @@ void TemplateToProto(const TaskTemplateRecord& r, pb::TaskTemplate* out) {
 }  // namespace
 
 absl::Status SkyDeckService::CheckDefaultTemplate() {
-  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
-                   store_->GetTaskTemplate(default_template_));
+  ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t, store_->GetTaskTemplate(default_template_));
   if (t) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "the daemon's default task template \"", default_template_,
       "\" (skydeckd --default-template) does not exist: apply it (skydeck template apply -f "
-      "FILE --name ", default_template_, "), or create with --template NAME or --no-template"));
+      "FILE --name ",
+      default_template_, "), or create with --template NAME or --no-template"));
 }
 
 absl::Status SkyDeckService::CheckLaunch(const ExperimentSpec& spec) {
@@ -61,14 +62,15 @@ absl::Status SkyDeckService::CheckLaunch(const ExperimentSpec& spec) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
-    ExperimentSpec& spec, const std::string& dir, const pb::CodeSnapshot& snapshot,
-    bool dry_run) {
+absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(ExperimentSpec& spec,
+                                                                const std::string& dir,
+                                                                const pb::CodeSnapshot& snapshot,
+                                                                bool dry_run) {
   if (dir.empty() || !spec.workdir.empty()) return std::string();
   absl::StatusOr<Workdir> w = ParseWorkdir(dir);
   if (!w.ok() || w->kind != Workdir::Kind::kLocal) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "default_workdir ", QuoteForError(dir), ": must be an absolute directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("default_workdir ", QuoteForError(dir), ": must be an absolute directory"));
   }
   // A template with a workdir of its own wins over a directory the
   // client happened to be in.
@@ -91,8 +93,7 @@ absl::StatusOr<std::string> SkyDeckService::ApplyDefaultWorkdir(
   if (!refusal.empty()) {
     return absl::StrCat("the current directory ", dir, " is not the job's workdir: ", refusal);
   }
-  ASSIGN_OR_RETURN(spec.code,
-                   ResolveWorkdirCode(dir, snapshot, "default_code_snapshot", dry_run));
+  ASSIGN_OR_RETURN(spec.code, ResolveWorkdirCode(dir, snapshot, "default_code_snapshot", dry_run));
   spec.workdir = dir;
   return std::string();
 }
@@ -112,17 +113,16 @@ grpc::Status SkyDeckService::ApplyTaskTemplate(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(TaskTemplate parsed, ParseTaskTemplate(yaml));
     std::string name = req->template_().name().empty() ? parsed.name : req->template_().name();
     if (name.empty()) {
-      return absl::InvalidArgumentError(
-          "template.name: required (or a name: in the YAML)");
+      return absl::InvalidArgumentError("template.name: required (or a name: in the YAML)");
     }
     RETURN_IF_ERROR(ValidateTemplateName(name));
     ASSIGN_OR_RETURN(auto mounts, ResolveMountSnapshots(parsed, req->template_().mount_snapshots(),
                                                         req->validate_only()));
-    ASSIGN_OR_RETURN(store::Store::AppliedTemplate applied,
-                     store_->ApplyTaskTemplate(name, yaml, actor,
-                                               req->validate_only() ? store::WriteMode::kDryRun
-                                                                    : store::WriteMode::kCommit,
-                                               mounts));
+    ASSIGN_OR_RETURN(
+        store::Store::AppliedTemplate applied,
+        store_->ApplyTaskTemplate(
+            name, yaml, actor,
+            req->validate_only() ? store::WriteMode::kDryRun : store::WriteMode::kCommit, mounts));
     TemplateToProto(applied.record, resp->mutable_template_());
     resp->set_changed(applied.changed);
     return absl::OkStatus();
@@ -139,8 +139,7 @@ grpc::Status SkyDeckService::GetTaskTemplate(grpc::ServerContext* ctx,
     if (req->version() > 0) {
       ASSIGN_OR_RETURN(r, store_->GetTaskTemplateVersion(req->name(), req->version()));
     } else {
-      ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t,
-                       store_->GetTaskTemplate(req->name()));
+      ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> t, store_->GetTaskTemplate(req->name()));
       if (!t) {
         return absl::NotFoundError(absl::StrCat("task template \"", req->name(), "\" not found"));
       }

@@ -8,10 +8,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/grpc_status.h"
 #include "common/model/proto_convert.h"
-#include "common/status_macros.h"
 #include "common/model/validation.h"
+#include "common/status_macros.h"
 #include "daemon/service/convert.h"
 
 namespace skydeck::service {
@@ -46,8 +47,12 @@ absl::StatusOr<std::string> ActorFromContext(const grpc::ServerContext& ctx) {
 
 SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
                                std::string version, int64_t start_ms, std::string token)
-    : store_(store), hub_(hub), control_(control), version_(std::move(version)),
-      start_ms_(start_ms), token_(std::move(token)),
+    : store_(store),
+      hub_(hub),
+      control_(control),
+      version_(std::move(version)),
+      start_ms_(start_ms),
+      token_(std::move(token)),
       own_counts_(std::make_unique<store::StateCounts>(
           store::StateCounts::CountThroughStore(store), [hub] { return hub->revision(); },
           store::StateCounts::kDefaultInterval)),
@@ -70,9 +75,9 @@ grpc::Status SkyDeckService::Handle(grpc::ServerContext& ctx,
     unsigned char diff = got.size() != want.size();
     for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) diff |= got[i] ^ want[i];
     if (diff != 0) {
-      return answer(grpc::Status(
-          grpc::StatusCode::UNAUTHENTICATED,
-          "missing or wrong token (metadata authorization: Bearer <token>)"));
+      return answer(
+          grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                       "missing or wrong token (metadata authorization: Bearer <token>)"));
     }
   }
   return answer(ToGrpcStatus(body()));
@@ -111,16 +116,15 @@ absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
   return ChangeSpec(
-      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); },
-      actor, reason, mode);
+      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); }, actor, reason,
+      mode);
 }
 
 absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
   ASSIGN_OR_RETURN(ExperimentRecord before, store_->GetExperiment(id));
-  ASSIGN_OR_RETURN(ExperimentRecord after,
-                   store_->UpdateSpec(id, mutate, actor, reason, mode));
+  ASSIGN_OR_RETURN(ExperimentRecord after, store_->UpdateSpec(id, mutate, actor, reason, mode));
   bool changed = after.generation != before.generation;
   if (changed && mode == store::WriteMode::kCommit && control_) control_->Enqueue(id);
   return after;
@@ -167,9 +171,9 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     if (req->start()) spec.desired_state = DesiredState::kRunning;
     ASSIGN_OR_RETURN(std::vector<std::string> warnings, CheckSpecFlags(spec));
     if (!spec.workdir.empty()) {
-      ASSIGN_OR_RETURN(spec.code, ResolveWorkdirCode(spec.workdir, req->experiment().code_snapshot(),
-                                                     "experiment.code_snapshot",
-                                                     req->validate_only()));
+      ASSIGN_OR_RETURN(spec.code,
+                       ResolveWorkdirCode(spec.workdir, req->experiment().code_snapshot(),
+                                          "experiment.code_snapshot", req->validate_only()));
     } else {
       ASSIGN_OR_RETURN(std::string workdir_note,
                        ApplyDefaultWorkdir(spec, req->default_workdir(),
@@ -180,9 +184,9 @@ grpc::Status SkyDeckService::CreateExperiment(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckLaunch(spec));
     store::WriteMode mode = WriteModeOf(req->validate_only());
     // The warnings' events commit with the experiment.
-    ASSIGN_OR_RETURN(ExperimentRecord r,
-                     store_->CreateExperiment(spec, actor, mode,
-                                              FlagWarningEvents(warnings, actor)));
+    ASSIGN_OR_RETURN(
+        ExperimentRecord r,
+        store_->CreateExperiment(spec, actor, mode, FlagWarningEvents(warnings, actor)));
     if (mode == store::WriteMode::kCommit && control_) control_->Enqueue(r.id);
     ToProto(r, resp->mutable_experiment());
     for (std::string& w : warnings) resp->add_warnings(std::move(w));
@@ -212,10 +216,9 @@ grpc::Status SkyDeckService::UpdateExperiment(grpc::ServerContext* ctx,
     bool sets_workdir = std::find(paths.begin(), paths.end(), "workdir") != paths.end();
     CodeSnapshotRef code;
     if (sets_workdir) {
-      ASSIGN_OR_RETURN(code, ResolveWorkdirCode(req->experiment().workdir(),
-                                                req->experiment().code_snapshot(),
-                                                "experiment.code_snapshot",
-                                                req->validate_only()));
+      ASSIGN_OR_RETURN(
+          code, ResolveWorkdirCode(req->experiment().workdir(), req->experiment().code_snapshot(),
+                                   "experiment.code_snapshot", req->validate_only()));
     }
     auto mutate = [&](ExperimentSpec& spec) -> absl::Status {
       RETURN_IF_ERROR(ApplyFieldMask(req->experiment(), req->update_mask(), &spec));
@@ -286,23 +289,23 @@ grpc::Status SkyDeckService::UpdateFlags(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(std::string actor, ActorFromContext(*ctx));
     ASSIGN_OR_RETURN(FlagMap set, FromProto(req->set()));
     if (static_cast<size_t>(req->unset_size()) > kMaxFlags) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unset: at most ", kMaxFlags, " keys (an experiment has at most ",
-                       kMaxFlags, " flags)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unset: at most ", kMaxFlags, " keys (an experiment has at most ", kMaxFlags, " flags)"));
     }
     for (const std::string& key : req->unset()) RETURN_IF_ERROR(ValidateFlagKey(key));
     ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
-    ASSIGN_OR_RETURN(CheckedChange change,
-                     ChangeSpecChecked(
-                         r,
-                         [&](ExperimentSpec& spec) -> absl::Status {
-                           if (req->replace()) spec.flags.clear();
-                           for (const std::string& key : req->unset()) spec.flags.erase(key);
-                           for (const auto& [k, v] : set) spec.flags[k] = v;
-                           RETURN_IF_ERROR(ValidateFlags(spec.flags));
-                           return ValidateCommandLine(spec.base_command, spec.flags);
-                         },
-                         actor, WriteModeOf(req->validate_only())));
+    ASSIGN_OR_RETURN(CheckedChange change, ChangeSpecChecked(
+                                               r,
+                                               [&](ExperimentSpec& spec) -> absl::Status {
+                                                 if (req->replace()) spec.flags.clear();
+                                                 for (const std::string& key : req->unset())
+                                                   spec.flags.erase(key);
+                                                 for (const auto& [k, v] : set) spec.flags[k] = v;
+                                                 RETURN_IF_ERROR(ValidateFlags(spec.flags));
+                                                 return ValidateCommandLine(spec.base_command,
+                                                                            spec.flags);
+                                               },
+                                               actor, WriteModeOf(req->validate_only())));
     ToProto(change.record, resp->mutable_experiment());
     for (std::string& w : change.warnings) resp->add_warnings(std::move(w));
     return absl::OkStatus();

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "daemon/reconcile/control_plane.h"
 #include "daemon/service/watch_hub.h"
 #include "daemon/store/state_counts.h"
@@ -41,8 +42,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // may be null (no backend: Refresh, Reconcile and logs then fail with
   // FAILED_PRECONDITION). A non-empty `token` is required from every caller
   // as metadata `authorization: Bearer <token>`.
-  SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control,
-                 std::string version, int64_t start_ms, std::string token = "");
+  SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane* control, std::string version,
+                 int64_t start_ms, std::string token = "");
 
   grpc::Status ListExperiments(grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
                                pb::ListExperimentsResponse* resp) override;
@@ -54,8 +55,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                 pb::UpdateExperimentResponse* resp) override;
   grpc::Status DeleteExperiment(grpc::ServerContext* ctx, const pb::DeleteExperimentRequest* req,
                                 pb::DeleteExperimentResponse* resp) override;
-  grpc::Status DeleteExperiments(grpc::ServerContext* ctx,
-                                 const pb::DeleteExperimentsRequest* req,
+  grpc::Status DeleteExperiments(grpc::ServerContext* ctx, const pb::DeleteExperimentsRequest* req,
                                  pb::DeleteExperimentsResponse* resp) override;
   grpc::Status UndeleteExperiment(grpc::ServerContext* ctx,
                                   const pb::UndeleteExperimentRequest* req,
@@ -113,8 +113,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   grpc::Status Backup(grpc::ServerContext* ctx, const pb::BackupRequest* req,
                       grpc::ServerWriter<pb::BackupResponse>* writer) override;
   // service_import.cc.
-  grpc::Status ImportExperiments(grpc::ServerContext* ctx,
-                                 const pb::ImportExperimentsRequest* req,
+  grpc::Status ImportExperiments(grpc::ServerContext* ctx, const pb::ImportExperimentsRequest* req,
                                  pb::ImportExperimentsResponse* resp) override;
 
   // Where code snapshots are kept (not owned; null: none, and the
@@ -159,13 +158,16 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   absl::Status WaitForNoLiveJobs(const grpc::ServerContext& ctx, const std::vector<int64_t>& ids);
   // Applies a spec change and enqueues a reconcile when it changed anything
   // (a dry run only reports what it would be).
-  absl::StatusOr<ExperimentRecord> ChangeSpec(
-      int64_t id, const store::Store::SpecMutation& mutate, absl::string_view actor,
-      absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
+  absl::StatusOr<ExperimentRecord> ChangeSpec(int64_t id, const store::Store::SpecMutation& mutate,
+                                              absl::string_view actor,
+                                              absl::string_view reason = "",
+                                              store::WriteMode mode = store::WriteMode::kCommit);
   // ChangeSpec whose `mutate` may append events, written with the change.
-  absl::StatusOr<ExperimentRecord> ChangeSpec(
-      int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
-      absl::string_view reason = "", store::WriteMode mode = store::WriteMode::kCommit);
+  absl::StatusOr<ExperimentRecord> ChangeSpec(int64_t id,
+                                              const store::Store::SpecMutationWithEvents& mutate,
+                                              absl::string_view actor,
+                                              absl::string_view reason = "",
+                                              store::WriteMode mode = store::WriteMode::kCommit);
 
   // ---- Flag schemas (service_schemas.cc) ----
   // Validates spec.flags against the declared schema of spec.base_command,
@@ -187,7 +189,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // One "FlagWarning" event per warning, for the store to write in the
   // same transaction as the change they are about.
   static std::vector<NewEvent> FlagWarningEvents(const std::vector<std::string>& warnings,
-                                                        absl::string_view actor);
+                                                 absl::string_view actor);
 
   // ---- Workloads (service_templates.cc) ----
   // The daemon's default template exists. Errors: FAILED_PRECONDITION
@@ -203,33 +205,29 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // not otherwise ("" when used or not needed).
   // Errors: INVALID_ARGUMENT for a `dir` that is not absolute; those of
   // ResolveWorkdirCode (e.g. a directory too big to snapshot).
-  absl::StatusOr<std::string> ApplyDefaultWorkdir(ExperimentSpec& spec,
-                                                  const std::string& dir,
-                                                  const pb::CodeSnapshot& snapshot,
-                                                  bool dry_run);
+  absl::StatusOr<std::string> ApplyDefaultWorkdir(ExperimentSpec& spec, const std::string& dir,
+                                                  const pb::CodeSnapshot& snapshot, bool dry_run);
   // Whether `after` launches differently from `before` (what CheckLaunch
   // is for: an edit of labels alone is never refused).
-  static bool LaunchFieldsChanged(const ExperimentSpec& before,
-                                  const ExperimentSpec& after);
+  static bool LaunchFieldsChanged(const ExperimentSpec& before, const ExperimentSpec& after);
 
   // ---- Code snapshots (service_snapshots.cc) ----
   absl::Status NeedSnapshotStore() const;
   // The snapshot a client named (uploaded before), with its git fields.
   // Errors: FAILED_PRECONDITION when it is not stored; INVALID_ARGUMENT.
   absl::StatusOr<CodeSnapshotRef> NamedSnapshot(const pb::CodeSnapshot& requested,
-                                                       absl::string_view field);
+                                                absl::string_view field);
   // A snapshot the daemon takes of `path` on its machine (a dry run only
   // scans), with the git state of the directory. Errors: ScanCode's.
-  absl::StatusOr<CodeSnapshotRef> SnapshotHere(const std::string& path,
-                                                      absl::string_view what, bool dry_run);
+  absl::StatusOr<CodeSnapshotRef> SnapshotHere(const std::string& path, absl::string_view what,
+                                               bool dry_run);
   // The snapshot of `workdir`: none for a git or no workdir, or on a
   // backend that runs directories in place; the named one; else the
   // daemon's own of the directory (FAILED_PRECONDITION when it is not a
   // directory here).
   absl::StatusOr<CodeSnapshotRef> ResolveWorkdirCode(const std::string& workdir,
-                                                            const pb::CodeSnapshot& requested,
-                                                            absl::string_view field,
-                                                            bool dry_run);
+                                                     const pb::CodeSnapshot& requested,
+                                                     absl::string_view field, bool dry_run);
   // The snapshot of each local file mount source of `parsed`: the named
   // ones; on a snapshot backend the daemon's own of absolute sources
   // (relative ones are INVALID_ARGUMENT: only the CLI can resolve them).

@@ -1,6 +1,7 @@
 #include "daemon/snapshots/local_snapshot.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "common/code_scan.h"
 #include "common/status_macros.h"
 

@@ -5,7 +5,8 @@
 // workdir or template mount source without uploading it (the dashboard,
 // gRPC clients). The CLI scans on its own machine and uploads instead.
 //
-//   ASSIGN_OR_RETURN(LocalSnapshot s, SnapshotLocalPath(store, "/home/me/p", "workdir /home/me/p"));
+//   ASSIGN_OR_RETURN(LocalSnapshot s, SnapshotLocalPath(store, "/home/me/p", "workdir
+//   /home/me/p"));
 #pragma once
 
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "daemon/snapshots/snapshot_store.h"
 
 namespace skydeck::snapshots {

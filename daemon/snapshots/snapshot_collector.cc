@@ -1,6 +1,7 @@
 #include "daemon/snapshots/snapshot_collector.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "common/code_manifest.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -26,11 +27,10 @@ void SnapshotCollector::CollectAndLog() {
   if (!r.ok()) {
     LogWarn("code snapshot collection failed", {{"error", r.status().ToString()}});
   } else if (r->trees + r->blobs + r->partials > 0) {
-    LogInfo("code snapshots collected",
-            {{"snapshots", absl::StrCat(r->trees)},
-             {"contents", absl::StrCat(r->blobs)},
-             {"partial_uploads", absl::StrCat(r->partials)},
-             {"freed", FormatBytes(r->bytes)}});
+    LogInfo("code snapshots collected", {{"snapshots", absl::StrCat(r->trees)},
+                                         {"contents", absl::StrCat(r->blobs)},
+                                         {"partial_uploads", absl::StrCat(r->partials)},
+                                         {"freed", FormatBytes(r->bytes)}});
   }
 }
 

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "daemon/snapshots/snapshot_store.h"
 #include "daemon/store/store.h"
 

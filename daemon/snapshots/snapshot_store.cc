@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,7 +12,10 @@
 #include <fstream>
 #include <map>
 
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
+
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -29,8 +31,8 @@ constexpr int64_t kPartialBudgetFactor = 4;
 std::atomic<uint64_t> g_temp_counter{0};
 
 absl::Status IoError(absl::string_view action, const std::string& path, int err) {
-  return absl::InternalError(absl::StrCat("code snapshots: ", action, " ", path, ": ",
-                                          std::strerror(err)));
+  return absl::InternalError(
+      absl::StrCat("code snapshots: ", action, " ", path, ": ", std::strerror(err)));
 }
 
 // Sets mtime to now: "used" for the collector.
@@ -79,8 +81,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::Status CheckId(absl::string_view id) {
   if (IsSha256Hex(id)) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("code snapshot id \"", id.substr(0, 80), "\": expected 64 lowercase hex digits"));
+  return absl::InvalidArgumentError(absl::StrCat("code snapshot id \"", id.substr(0, 80),
+                                                 "\": expected 64 lowercase hex digits"));
 }
 
 }  // namespace
@@ -101,8 +103,8 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(std::string d
   for (const char* sub : {"blobs", "trees", "incoming", "tmp"}) {
     fs::create_directories(fs::path(dir) / sub, ec);
     if (ec) {
-      return absl::InternalError(absl::StrCat("code snapshots: creating ", dir, "/", sub, ": ",
-                                              ec.message()));
+      return absl::InternalError(
+          absl::StrCat("code snapshots: creating ", dir, "/", sub, ": ", ec.message()));
     }
   }
   for (const std::string& name : List(dir + "/tmp")) fs::remove_all(dir + "/tmp/" + name, ec);
@@ -210,18 +212,18 @@ absl::StatusOr<BlobProgress> SnapshotStore::PutBlobChunk(absl::string_view sha25
                                                          int64_t offset, absl::string_view data) {
   RETURN_IF_ERROR(CheckId(sha256));
   if (size < 0 || size > limits_.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "content ", sha256, ": size ", size, " is outside 0..", limits_.max_bytes,
-        " (skydeckd --max-snapshot-bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat("content ", sha256, ": size ", size,
+                                                   " is outside 0..", limits_.max_bytes,
+                                                   " (skydeckd --max-snapshot-bytes)"));
   }
   if (static_cast<int64_t>(data.size()) > kMaxBlobChunkBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("content ", sha256, ": at most ", kMaxBlobChunkBytes, " bytes per chunk"));
   }
   if (offset < 0 || offset + static_cast<int64_t>(data.size()) > size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("content ", sha256, ": bytes ", offset, "..",
-                     offset + static_cast<int64_t>(data.size()), " are outside its size ", size));
+    return absl::InvalidArgumentError(absl::StrCat("content ", sha256, ": bytes ", offset, "..",
+                                                   offset + static_cast<int64_t>(data.size()),
+                                                   " are outside its size ", size));
   }
   absl::MutexLock lock(&mu_);
   std::string blob = BlobPath(sha256);
@@ -260,10 +262,10 @@ absl::StatusOr<BlobProgress> SnapshotStore::PutBlobChunk(absl::string_view sha25
   absl::StatusOr<FileDigest> digest = Sha256File(part);
   if (!digest.ok() || digest->sha256 != sha256) {
     std::remove(part.c_str());
-    return absl::DataLossError(absl::StrCat(
-        "content ", sha256, " as uploaded does not match its SHA-256 (",
-        digest.ok() ? digest->sha256 : std::string(digest.status().message()),
-        "); upload it again"));
+    return absl::DataLossError(
+        absl::StrCat("content ", sha256, " as uploaded does not match its SHA-256 (",
+                     digest.ok() ? digest->sha256 : std::string(digest.status().message()),
+                     "); upload it again"));
   }
   RETURN_IF_ERROR(InstallBlobLocked(sha256, part));
   return BlobProgress{size, true};
@@ -274,9 +276,9 @@ absl::Status SnapshotStore::CheckSymlinksLocked(const CodeManifest& m, absl::str
     if (e.kind != CodeEntryKind::kSymlink) continue;
     ASSIGN_OR_RETURN(std::string target, ReadFile(BlobPath(e.sha256)));
     if (!SymlinkStaysInside(e.path, target)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": the symlink ", e.path, " -> ", target.substr(0, 200),
-          " leaves the snapshot; only relative links inside it are kept"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": the symlink ", e.path, " -> ", target.substr(0, 200),
+                       " leaves the snapshot; only relative links inside it are kept"));
     }
   }
   return absl::OkStatus();

@@ -41,6 +41,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "common/code_manifest.h"
 
 namespace skydeck::snapshots {
@@ -111,8 +112,8 @@ class SnapshotStore {
   // kMaxBlobChunkBytes, past the end); DATA_LOSS when the whole content
   // does not match its SHA-256 (the partial upload is dropped: send it
   // again); RESOURCE_EXHAUSTED when too many uploads are in progress.
-  absl::StatusOr<BlobProgress> PutBlobChunk(absl::string_view sha256, int64_t size,
-                                            int64_t offset, absl::string_view data);
+  absl::StatusOr<BlobProgress> PutBlobChunk(absl::string_view sha256, int64_t size, int64_t offset,
+                                            absl::string_view data);
 
   // Stores the content of local file `path`, which must have digest
   // `sha256` (checked while copying). Errors: DATA_LOSS when it changed;
@@ -135,8 +136,7 @@ class SnapshotStore {
   // Removes trees not in `referenced` last used before `cutoff`, then
   // contents no remaining tree holds last used before `cutoff`, partial
   // uploads and temporary files last written before `cutoff`.
-  absl::StatusOr<CollectResult> Collect(const std::set<std::string>& referenced,
-                                        absl::Time cutoff);
+  absl::StatusOr<CollectResult> Collect(const std::set<std::string>& referenced, absl::Time cutoff);
 
  private:
   SnapshotStore(std::string dir, SnapshotLimits limits);

@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/status_macros.h"
 #include "daemon/snapshots/zip_writer.h"
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+
 #include "daemon/snapshots/snapshot_store.h"
 
 namespace skydeck::snapshots {

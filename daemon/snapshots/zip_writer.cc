@@ -1,13 +1,15 @@
 #include "daemon/snapshots/zip_writer.h"
 
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
 #include <limits>
 
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
+
 #include "common/status_macros.h"
 
 namespace skydeck::snapshots {
@@ -213,7 +215,8 @@ absl::Status ZipWriter::Finish() {
   Put16(cd, 0);
   // The central directory's size excludes the end record (22 bytes).
   uint32_t cd_size = static_cast<uint32_t>(cd.size() - 22);
-  for (int i = 0; i < 4; ++i) cd[cd.size() - 10 + i] = static_cast<char>((cd_size >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i)
+    cd[cd.size() - 10 + i] = static_cast<char>((cd_size >> (8 * i)) & 0xff);
   RETURN_IF_ERROR(Write(cd));
   bool ok = std::fflush(file_) == 0;
   ok = std::fclose(file_) == 0 && ok;

@@ -1,14 +1,15 @@
 #include "daemon/store/integrity.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <thread>
+
+#include <sqlite3.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+
 #include "common/status_macros.h"
 
 namespace skydeck::store {

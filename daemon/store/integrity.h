@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+
 #include "daemon/store/sqlite.h"
 
 namespace skydeck::store {

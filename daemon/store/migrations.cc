@@ -1,9 +1,9 @@
 #include "daemon/store/migrations.h"
 
 #include <array>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace skydeck::store {
 namespace {
@@ -202,17 +202,17 @@ absl::Status Migrate(Connection& db) {
   auto version = UserVersion(db);
   if (!version.ok()) return version.status();
   if (*version > LatestSchemaVersion()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", *version, " is newer than this skydeckd (",
-        LatestSchemaVersion(), "); upgrade skydeckd"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", *version, " is newer than this skydeckd (",
+                     LatestSchemaVersion(), "); upgrade skydeckd"));
   }
   for (int v = *version; v < LatestSchemaVersion(); ++v) {
     std::string sql = absl::StrCat("BEGIN IMMEDIATE;\n", kMigrations[v],
                                    "\nPRAGMA user_version = ", v + 1, ";\nCOMMIT;");
     if (absl::Status s = db.Exec(sql); !s.ok()) {
       (void)db.Exec("ROLLBACK");
-      return absl::Status(s.code(), absl::StrCat("migrating to schema version ", v + 1,
-                                                 ": ", s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat("migrating to schema version ", v + 1, ": ", s.message()));
     }
   }
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "absl/status/status.h"
+
 #include "daemon/store/sqlite.h"
 
 namespace skydeck::store {

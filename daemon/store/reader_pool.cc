@@ -6,8 +6,7 @@
 
 namespace skydeck::store {
 
-absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path,
-                                                             int size) {
+absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size) {
   std::vector<std::unique_ptr<Connection>> connections;
   for (int i = 0; i < size; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path, OpenMode::kExisting));

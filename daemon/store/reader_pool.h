@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+
 #include "daemon/store/sqlite.h"
 
 namespace skydeck::store {
@@ -45,8 +46,7 @@ class ReaderPool {
   // use), inside one read transaction: every statement of `body` sees the
   // same snapshot. Returns `body`'s status. `body` must not call Read again
   // (with every connection taken it would wait for itself).
-  absl::Status Read(const std::function<absl::Status(Connection&)>& body)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status Read(const std::function<absl::Status(Connection&)>& body) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `each` on every connection in turn, each while no read uses it
   // (tests: the statements each has prepared).

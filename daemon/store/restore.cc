@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+
 #include "common/status_macros.h"
 #include "daemon/store/integrity.h"
 #include "daemon/store/migrations.h"
@@ -42,17 +43,18 @@ absl::StatusOr<int64_t> CheckCopy(const std::string& path, absl::Duration check_
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open(path, OpenMode::kExisting));
   ASSIGN_OR_RETURN(IntegrityReport report, QuickCheck(*db, check_budget));
   if (!report.unchecked.empty()) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "the check of table ", report.unchecked.front(), " did not finish within ",
-        absl::FormatDuration(check_budget), " (raise --db-check-timeout)"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("the check of table ", report.unchecked.front(), " did not finish within ",
+                     absl::FormatDuration(check_budget), " (raise --db-check-timeout)"));
   }
   ASSIGN_OR_RETURN(int64_t version, ScalarInt(*db, "PRAGMA user_version"));
   if (version < 1 || version > LatestSchemaVersion()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "schema version ", version, " (this skydeckd opens 1 to ", LatestSchemaVersion(), ")"));
   }
-  ASSIGN_OR_RETURN(int64_t ids, ScalarInt(*db, "SELECT count(*) FROM meta WHERE key = "
-                                               "'installation_id'"));
+  ASSIGN_OR_RETURN(int64_t ids, ScalarInt(*db,
+                                          "SELECT count(*) FROM meta WHERE key = "
+                                          "'installation_id'"));
   if (ids != 1) return absl::InvalidArgumentError("it has no installation id");
   return ScalarInt(*db, "SELECT coalesce(max(id), 0) FROM events");
 }
@@ -68,8 +70,7 @@ absl::Status MoveIfPresent(const std::string& from, const std::string& to) {
 
 }  // namespace
 
-absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup,
-                                              const std::string& db_path,
+absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup, const std::string& db_path,
                                               absl::Duration check_budget) {
   std::error_code ec;
   if (!fs::is_regular_file(backup, ec)) {
@@ -82,12 +83,10 @@ absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup,
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(copy + suffix, ec);
   fs::copy_file(backup, copy, fs::copy_options::overwrite_existing, ec);
   if (ec) {
-    return absl::InternalError(
-        absl::StrCat("copying ", backup, " to ", copy, ": ", ec.message()));
+    return absl::InternalError(absl::StrCat("copying ", backup, " to ", copy, ": ", ec.message()));
   }
   // A backup kept read-only (as it should be) gives a read-only copy.
-  fs::permissions(copy, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add,
-                  ec);
+  fs::permissions(copy, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::add, ec);
   absl::StatusOr<int64_t> revision = CheckCopy(copy, check_budget);
   if (revision.ok()) {
     // Closed above: its WAL was checkpointed into the file and removed.
@@ -96,18 +95,18 @@ absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup,
   }
   if (!revision.ok()) {
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(copy + suffix, ec);
-    return absl::InvalidArgumentError(absl::StrCat(
-        backup, " is not a SkyDeck database this skydeckd can restore: ",
-        revision.status().message(), "; the database was not changed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(backup, " is not a SkyDeck database this skydeckd can restore: ",
+                     revision.status().message(), "; the database was not changed"));
   }
   RestoreResult result;
   result.revision = *revision;
   // 2. The current database aside, with its WAL (it may hold committed
   // transactions); its -shm is only an index of that WAL.
   if (fs::exists(db_path, ec)) {
-    result.previous = absl::StrCat(db_path, ".before-restore-",
-                                   absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(),
-                                                    absl::UTCTimeZone()));
+    result.previous =
+        absl::StrCat(db_path, ".before-restore-",
+                     absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone()));
     RETURN_IF_ERROR(MoveIfPresent(db_path + "-wal", result.previous + "-wal"));
     RETURN_IF_ERROR(MoveIfPresent(db_path, result.previous));
   }

@@ -43,8 +43,7 @@ struct RestoreResult {
 // (nothing is changed then); NOT_FOUND when it does not exist; others for
 // I/O (then the database is either untouched or already replaced, never
 // missing: the message says which).
-absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup,
-                                              const std::string& db_path,
+absl::StatusOr<RestoreResult> RestoreDatabase(const std::string& backup, const std::string& db_path,
                                               absl::Duration check_budget);
 
 }  // namespace skydeck::store

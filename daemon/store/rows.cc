@@ -2,14 +2,15 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+
+#include "common/status_macros.h"
 
 namespace skydeck::store::internal {
 namespace {
 
 absl::StatusOr<nlohmann::json> ParseJsonColumn(const Statement& st, int col,
-                                                absl::string_view what) {
+                                               absl::string_view what) {
   nlohmann::json json = nlohmann::json::parse(st.ColumnText(col), nullptr,
                                               /*allow_exceptions=*/false);
   if (json.is_discarded()) {
@@ -37,9 +38,8 @@ absl::StatusOr<std::vector<Condition>> ReadConditions(const Statement& st, int c
   ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "conditions"));
   std::vector<Condition> out;
   for (const auto& c : json) {
-    out.push_back(Condition{c.value("type", ""), c.value("status", false),
-                            c.value("reason", ""), c.value("message", ""),
-                            c.value("last_transition_ms", int64_t{0})});
+    out.push_back(Condition{c.value("type", ""), c.value("status", false), c.value("reason", ""),
+                            c.value("message", ""), c.value("last_transition_ms", int64_t{0})});
   }
   return out;
 }
@@ -73,8 +73,7 @@ const char kJobColumns[] =
     "outcome_unknown, template, template_version, envs, secrets, workdir, code_commit, "
     "code_dirty, rendered_task, code_snapshot";
 
-const char kEventColumns[] =
-    "id, time, experiment_id, job_id, type, reason, message, actor";
+const char kEventColumns[] = "id, time, experiment_id, job_id, type, reason, message, actor";
 
 absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   ExperimentRecord r;
@@ -229,8 +228,7 @@ std::string MountSnapshotsToJson(const std::map<std::string, CodeSnapshotRef>& m
   return DumpJson(out);
 }
 
-absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(
-    const std::string& text) {
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(const std::string& text) {
   std::map<std::string, CodeSnapshotRef> out;
   if (text.empty()) return out;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);

@@ -13,9 +13,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
 #include "common/model/records.h"
 #include "daemon/store/sqlite.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck::store::internal {
 
@@ -86,7 +87,6 @@ std::string NamesToJson(const std::vector<std::string>& names);
 std::string CodeSnapshotRefToJson(const CodeSnapshotRef& code);
 absl::StatusOr<CodeSnapshotRef> ReadCodeSnapshotRef(const std::string& text);
 std::string MountSnapshotsToJson(const std::map<std::string, CodeSnapshotRef>& mounts);
-absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(
-    const std::string& text);
+absl::StatusOr<std::map<std::string, CodeSnapshotRef>> ReadMountSnapshots(const std::string& text);
 
 }  // namespace skydeck::store::internal

@@ -1,11 +1,11 @@
 #include "daemon/store/seed_database.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include <cstring>
 #include <fstream>
 #include <set>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -75,8 +75,8 @@ absl::Status RefuseSeedDatabase(const std::string& path) {
       "database ", path,
       " was written by the earlier SkyDeck dashboard (Python), not by skydeckd: start skydeckd "
       "on a new database (another --db-path, or none for the default) and bring its "
-      "experiments and job history over with `skydeck import --seed-db ", path,
-      "` (the file is only read)"));
+      "experiments and job history over with `skydeck import --seed-db ",
+      path, "` (the file is only read)"));
 }
 
 }  // namespace skydeck::store

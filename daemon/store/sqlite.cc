@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/status_macros.h"
 
 namespace skydeck::store {
@@ -52,8 +53,7 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 void Statement::Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
 void Statement::Bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
 void Statement::Bind(int index, absl::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
 void Statement::Bind(int index, std::optional<int64_t> value) {
@@ -129,8 +129,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   // WAL: readers never block the writer, and a kill -9 never loses a
   // committed transaction. synchronous=NORMAL only risks the last
   // transactions on power loss, not on a process crash.
-  absl::Status status = conn->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  absl::Status status =
+      conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   if (!status.ok()) return status;
   return conn;
 }
@@ -150,9 +150,8 @@ absl::Status Connection::Exec(absl::string_view sql) {
     // SqliteError's code and payload, with sqlite3_exec's fuller message.
     absl::Status coded = SqliteError(nullptr, rc, "sqlite exec");
     absl::Status status(coded.code(), absl::StrCat("sqlite exec: ", message));
-    coded.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
-      status.SetPayload(url, payload);
-    });
+    coded.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& payload) { status.SetPayload(url, payload); });
     return status;
   }
   return absl::OkStatus();

@@ -17,8 +17,6 @@
 // Thread-safety: none. The Store serialises all use behind its mutex.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,10 +26,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
+#include <sqlite3.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace skydeck::store {
 
@@ -52,8 +51,7 @@ struct Unwrap<absl::StatusOr<T>> {
 };
 // The value a row reader returns, without its StatusOr.
 template <typename Read>
-using RowType =
-    typename Unwrap<std::decay_t<std::invoke_result_t<Read&, const Statement&>>>::type;
+using RowType = typename Unwrap<std::decay_t<std::invoke_result_t<Read&, const Statement&>>>::type;
 // A reader's result as a StatusOr, whichever of the two it returned.
 template <typename T>
 absl::StatusOr<T> AsStatusOr(T value) {
@@ -175,8 +173,7 @@ absl::StatusOr<std::vector<sqlite_internal::RowType<Read>>> Statement::ReadAll(R
 }
 
 template <typename Read>
-absl::StatusOr<std::optional<sqlite_internal::RowType<Read>>> Statement::ReadFirst(
-    Read&& read) {
+absl::StatusOr<std::optional<sqlite_internal::RowType<Read>>> Statement::ReadFirst(Read&& read) {
   std::optional<sqlite_internal::RowType<Read>> out;
   absl::Status status = ForEachRow([&](const Statement& st) -> absl::StatusOr<NextRow> {
     auto value = sqlite_internal::AsStatusOr(read(st));

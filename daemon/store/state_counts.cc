@@ -58,8 +58,8 @@ StateCounts::Counter StateCounts::CountDatabase(const std::string& db_path, Stor
   };
 }
 
-StateCounts::StateCounts(Counter count, std::function<int64_t()> revision,
-                         absl::Duration interval, std::function<absl::Time()> now)
+StateCounts::StateCounts(Counter count, std::function<int64_t()> revision, absl::Duration interval,
+                         std::function<absl::Time()> now)
     : count_(std::move(count)),
       revision_(std::move(revision)),
       interval_(interval),

@@ -1,12 +1,13 @@
 #include "daemon/store/store.h"
 
-#include <limits>
-
 #include <unistd.h>
+
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -36,7 +37,8 @@ absl::Status WithWriteAccessHint(absl::Status status, const std::string& path) {
   if (SqliteResultCode(status) != SQLITE_READONLY) return status;
   return absl::FailedPreconditionError(absl::StrCat(
       status.message(), ": skydeckd (uid ", geteuid(), ") must be able to write ", path,
-      " and its directory, and ", path, "-wal and ", path, "-shm where they exist; a "
+      " and its directory, and ", path, "-wal and ", path,
+      "-shm where they exist; a "
       "read-only -wal or -shm left by a read-only reader can be removed while no process "
       "has the database open"));
 }
@@ -94,8 +96,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                           std::move(clock), std::move(installation_id)));
 }
 
-Store::Store(std::string path, std::unique_ptr<Connection> db,
-             std::unique_ptr<ReaderPool> readers, Clock clock, std::string installation_id)
+Store::Store(std::string path, std::unique_ptr<Connection> db, std::unique_ptr<ReaderPool> readers,
+             Clock clock, std::string installation_id)
     : path_(std::move(path)),
       installation_id_(std::move(installation_id)),
       clock_(std::move(clock)),
@@ -139,8 +141,8 @@ absl::Status Store::Transaction(const std::function<absl::Status()>& body, Write
 
 void Store::NoteWriteFailureLocked(const absl::Status& status) {
   if (SqliteResultCode(status) != SQLITE_READONLY || !write_problem_.empty()) return;
-  write_problem_ = absl::StrCat("the database ", path_, " became read-only (",
-                                status.message(), ")");
+  write_problem_ =
+      absl::StrCat("the database ", path_, " became read-only (", status.message(), ")");
   LogError("database writes fail", {{"path", path_}, {"error", std::string(status.message())}});
 }
 
@@ -161,9 +163,9 @@ absl::Status Store::RecoverWritesLocked() {
     }
   }
   if (!ready.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        write_problem_, "; writes are refused until it can be written again (", ready.message(),
-        "); no restart is needed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(write_problem_, "; writes are refused until it can be written again (",
+                     ready.message(), "); no restart is needed"));
   }
   db_ = *std::move(fresh);
   LogInfo("database writable again", {{"path", path_}});
@@ -208,8 +210,7 @@ absl::Status Store::InsertEvent(const NewEvent& event) {
                    db_->Prepare("INSERT INTO events (time, experiment_id, job_id, type, "
                                 "reason, message, actor) VALUES (?, ?, ?, ?, ?, ?, ?)"));
   st->Bind(1, clock_());
-  st->Bind(2, event.experiment_id ? std::optional<int64_t>(event.experiment_id)
-                                  : std::nullopt);
+  st->Bind(2, event.experiment_id ? std::optional<int64_t>(event.experiment_id) : std::nullopt);
   st->Bind(3, event.job_id ? std::optional<int64_t>(event.job_id) : std::nullopt);
   st->Bind(4, event.type);
   st->Bind(5, event.reason);
@@ -247,9 +248,9 @@ absl::StatusOr<int64_t> Store::InsertDeletionMarkerLocked(const DeletionMarker& 
   st->Bind(4, clock_());
   RETURN_IF_ERROR(st->Run());
   // Daemon-wide, so watchers (the dashboard's lists) learn of it.
-  RETURN_IF_ERROR(InsertEvent(NewEvent{
-      0, 0, marker.type, marker.reason,
-      absl::StrCat(marker.what, " deleted (version ", version, ")"), std::string(actor)}));
+  RETURN_IF_ERROR(InsertEvent(
+      NewEvent{0, 0, marker.type, marker.reason,
+               absl::StrCat(marker.what, " deleted (version ", version, ")"), std::string(actor)}));
   return version;
 }
 
@@ -257,13 +258,12 @@ absl::Status Store::AppendEvent(const NewEvent& event) {
   return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return InsertEvent(event); });
 }
 
-absl::StatusOr<std::vector<EventRecord>> Store::ListEvents(int64_t experiment_id,
-                                                           int64_t before_id, int limit) {
+absl::StatusOr<std::vector<EventRecord>> Store::ListEvents(int64_t experiment_id, int64_t before_id,
+                                                           int limit) {
   return ReadEvents({experiment_id, /*oldest_first=*/false, before_id, limit});
 }
 
-absl::StatusOr<std::vector<EventRecord>> Store::EventsAfter(int64_t revision,
-                                                            int64_t experiment_id,
+absl::StatusOr<std::vector<EventRecord>> Store::EventsAfter(int64_t revision, int64_t experiment_id,
                                                             int limit) {
   return ReadEvents({experiment_id, /*oldest_first=*/true, revision, limit});
 }
@@ -317,9 +317,8 @@ absl::StatusOr<std::optional<std::string>> Store::GetMeta(absl::string_view key)
 
 absl::Status Store::SetMeta(absl::string_view key, absl::string_view value) {
   return Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(Statement * st,
-                     db_->Prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                                  "ON CONFLICT (key) DO UPDATE SET value = ?2"));
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                                                  "ON CONFLICT (key) DO UPDATE SET value = ?2"));
     st->Bind(1, std::string(key));
     st->Bind(2, std::string(value));
     return st->Run();

@@ -30,8 +30,8 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -40,10 +40,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "common/model/flag_schema.h"
 #include "common/model/label_selector.h"
-#include "daemon/store/reader_pool.h"
 #include "common/model/records.h"
+#include "daemon/store/reader_pool.h"
 #include "daemon/store/sqlite.h"
 
 namespace skydeck::store {
@@ -165,8 +166,8 @@ enum class WriteMode { kCommit, kDryRun };
 namespace internal_read {
 // T for a Store::Read body returning T or absl::StatusOr<T>.
 template <typename Body>
-using ResultType = typename sqlite_internal::Unwrap<
-    std::decay_t<std::invoke_result_t<Body&, Connection&>>>::type;
+using ResultType =
+    typename sqlite_internal::Unwrap<std::decay_t<std::invoke_result_t<Body&, Connection&>>>::type;
 }  // namespace internal_read
 
 class Store {
@@ -205,8 +206,7 @@ class Store {
   // imported job is never polled). Errors: ALREADY_EXISTS when a live
   // experiment has the name (nothing written); INVALID_ARGUMENT for a job
   // that has not ended.
-  absl::StatusOr<ExperimentRecord> ImportExperiment(const ExperimentSpec& spec,
-                                                    int64_t created_ms,
+  absl::StatusOr<ExperimentRecord> ImportExperiment(const ExperimentSpec& spec, int64_t created_ms,
                                                     const std::vector<JobRecord>& history,
                                                     absl::string_view actor,
                                                     absl::string_view source);
@@ -301,8 +301,7 @@ class Store {
   // (a deleted experiment may be named by id). The result has no records.
   // Errors: FAILED_PRECONDITION when any has a live job.
   absl::StatusOr<BulkResult> PurgeMany(const ExperimentSelection& selection,
-                                       absl::string_view actor,
-                                       const BulkOptions& options = {});
+                                       absl::string_view actor, const BulkOptions& options = {});
   // Reads which experiments `selection` addresses (deleted ones allowed by
   // id when `allow_deleted`), writing nothing.
   absl::StatusOr<SelectedExperiments> SelectExperiments(const ExperimentSelection& selection,
@@ -359,18 +358,18 @@ class Store {
   // and its error is in its slot; the other jobs are still written.
   // Returns one entry per id, in order. Errors: only for the transaction as
   // a whole (e.g. a broken database).
-  absl::StatusOr<std::vector<absl::StatusOr<JobRecord>>> UpdateJobs(
-      const std::vector<int64_t>& ids, const JobMutation& mutate);
+  absl::StatusOr<std::vector<absl::StatusOr<JobRecord>>> UpdateJobs(const std::vector<int64_t>& ids,
+                                                                    const JobMutation& mutate);
 
   // ---- Events ------------------------------------------------------------
 
   absl::Status AppendEvent(const NewEvent& event);
   // Newest first. experiment_id 0: all; before_id 0: from the newest.
-  absl::StatusOr<std::vector<EventRecord>> ListEvents(int64_t experiment_id,
-                                                      int64_t before_id, int limit);
+  absl::StatusOr<std::vector<EventRecord>> ListEvents(int64_t experiment_id, int64_t before_id,
+                                                      int limit);
   // Oldest first, ids > revision. experiment_id 0: all.
-  absl::StatusOr<std::vector<EventRecord>> EventsAfter(int64_t revision,
-                                                       int64_t experiment_id, int limit);
+  absl::StatusOr<std::vector<EventRecord>> EventsAfter(int64_t revision, int64_t experiment_id,
+                                                       int limit);
   absl::StatusOr<int64_t> LatestRevision();
 
   // ---- Flag schemas (store_schemas.cc) -----------------------------------
@@ -385,15 +384,13 @@ class Store {
   // the last one was deleted.
   absl::StatusOr<std::optional<FlagSchema>> GetFlagSchema(absl::string_view base_command);
   // One stored version. Errors: NOT_FOUND (also for a deletion marker).
-  absl::StatusOr<FlagSchema> GetFlagSchemaVersion(absl::string_view base_command,
-                                                  int64_t version);
+  absl::StatusOr<FlagSchema> GetFlagSchemaVersion(absl::string_view base_command, int64_t version);
   // The current schema of every command that has one, by base command.
   absl::StatusOr<std::vector<FlagSchema>> ListFlagSchemas();
   // Records a deletion as the next version and returns that version; old
   // versions stay readable and a later apply continues the numbering.
   // Errors: NOT_FOUND when no schema is declared.
-  absl::StatusOr<int64_t> DeleteFlagSchema(absl::string_view base_command,
-                                           absl::string_view actor);
+  absl::StatusOr<int64_t> DeleteFlagSchema(absl::string_view base_command, absl::string_view actor);
 
   // ---- Task templates (store_templates.cc) -------------------------------
 
@@ -541,8 +538,7 @@ class Store {
   // The version after the highest (deleted ones included) that
   // `versioned_sql` (a `SELECT coalesce(max(version), 0) ... WHERE key = ?`)
   // finds for `key`: 1 for a new key.
-  absl::StatusOr<int64_t> NextVersionLocked(const std::string& versioned_sql,
-                                            absl::string_view key)
+  absl::StatusOr<int64_t> NextVersionLocked(const std::string& versioned_sql, absl::string_view key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inserts a deletion marker with `insert_sql` (?1 key, ?2 version,
   // ?3 actor, ?4 time) as the next version of `key` and appends a
@@ -556,8 +552,7 @@ class Store {
     std::string what;
   };
   absl::StatusOr<int64_t> InsertDeletionMarkerLocked(const DeletionMarker& marker,
-                                                     absl::string_view key,
-                                                     absl::string_view actor)
+                                                     absl::string_view key, absl::string_view actor)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::optional<TaskTemplateRecord>> CurrentTaskTemplate(Connection& db,
                                                                         absl::string_view name);

@@ -1,17 +1,19 @@
 // Store::Backup: a consistent copy of the live database (SQLite's online
 // backup API), and the clean-up of copies a crash left behind.
 #include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "daemon/store/store.h"

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/model/event_types.h"
 #include "common/model/experiment_search.h"
 #include "common/status_macros.h"
@@ -21,10 +22,10 @@
 
 namespace skydeck::store {
 
+using internal::ExperimentFilterFields;
 using internal::kExperimentColumns;
 using internal::ReadExperiment;
 using internal::ReadExperimentFilterFields;
-using internal::ExperimentFilterFields;
 
 // What a bulk change needs to know about one addressed experiment.
 struct Store::BulkCandidate {
@@ -73,9 +74,9 @@ absl::Status RefuseLiveJobs(const auto& candidates, absl::string_view what) {
   if (count == 0) return absl::OkStatus();
   std::string listed = absl::StrJoin(names, ", ");
   if (count > names.size()) absl::StrAppend(&listed, " and ", count - names.size(), " more");
-  return absl::FailedPreconditionError(absl::StrCat(
-      count, count == 1 ? " experiment has" : " experiments have", " a live job (", listed,
-      "); stop them first or ", what, " with force; nothing was changed"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(count, count == 1 ? " experiment has" : " experiments have", " a live job (",
+                   listed, "); stop them first or ", what, " with force; nothing was changed"));
 }
 
 }  // namespace
@@ -98,8 +99,8 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
     // before decoding the rest (only the search words need the rest).
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare(absl::StrCat("SELECT ", kExperimentColumns,
-                                               " FROM experiments e WHERE e.deleted_at IS NULL "
-                                               "ORDER BY e.id")));
+                                             " FROM experiments e WHERE e.deleted_at IS NULL "
+                                             "ORDER BY e.id")));
     size_t scanned = 0;
     RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::Status {
       RETURN_IF_ERROR(KeepGoing(options, ++scanned));
@@ -111,8 +112,9 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
       }
       if (!f.words.empty()) {
         ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
-        SearchableExperiment s{r.id, r.spec.name, r.spec.description, r.spec.base_command,
-                               &r.spec.labels, &r.spec.flags};
+        SearchableExperiment s{
+            r.id,           r.spec.name,  r.spec.description, r.spec.base_command,
+            &r.spec.labels, &r.spec.flags};
         if (!MatchesSearch(f.words, s)) return absl::OkStatus();
       }
       out.push_back({row.ColumnInt(0), fields.name, fields.desired_state,
@@ -123,9 +125,10 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
   // By id, once each: an id named and also matched by the filter counts once.
   std::sort(out.begin(), out.end(),
             [](const BulkCandidate& a, const BulkCandidate& b) { return a.id < b.id; });
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const BulkCandidate& a, const BulkCandidate& b) { return a.id == b.id; }),
-            out.end());
+  out.erase(
+      std::unique(out.begin(), out.end(),
+                  [](const BulkCandidate& a, const BulkCandidate& b) { return a.id == b.id; }),
+      out.end());
   return out;
 }
 
@@ -139,8 +142,7 @@ absl::Status Store::LoadBulkRecords(BulkResult* result, const BulkOptions& optio
 }
 
 absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& selection,
-                                                   DesiredState desired,
-                                                   absl::string_view actor,
+                                                   DesiredState desired, absl::string_view actor,
                                                    absl::string_view reason,
                                                    const BulkOptions& options) {
   BulkResult result;
@@ -210,9 +212,9 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
       update->Bind(1, c.id);
       update->Bind(2, now);
       RETURN_IF_ERROR(update->Run());
-      RETURN_IF_ERROR(InsertEvent(NewEvent{c.id, 0, model::event::kDeleted, "Archived",
-                                           "archived; jobs and events are kept",
-                                           std::string(actor)}));
+      RETURN_IF_ERROR(
+          InsertEvent(NewEvent{c.id, 0, model::event::kDeleted, "Archived",
+                               "archived; jobs and events are kept", std::string(actor)}));
     }
     result.changed_ids = result.ids;
     RETURN_IF_ERROR(LoadBulkRecords(&result, options));
@@ -222,8 +224,7 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
 }
 
 absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection,
-                                            absl::string_view actor,
-                                            const BulkOptions& options) {
+                                            absl::string_view actor, const BulkOptions& options) {
   BulkResult result;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     result = BulkResult();
@@ -238,10 +239,10 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
       remove->Bind(1, c.id);
       RETURN_IF_ERROR(remove->Run());
       // Daemon-wide, as Purge: watchers learn the experiment is gone.
-      RETURN_IF_ERROR(InsertEvent(NewEvent{0, 0, model::event::kPurged, "Purged",
-                                           absl::StrCat("experiment ", c.id, " (", c.name,
-                                                        ") and its history were removed"),
-                                           std::string(actor)}));
+      RETURN_IF_ERROR(InsertEvent(NewEvent{
+          0, 0, model::event::kPurged, "Purged",
+          absl::StrCat("experiment ", c.id, " (", c.name, ") and its history were removed"),
+          std::string(actor)}));
     }
     result.changed_ids = result.ids;
     return KeepGoingToCommit(options);

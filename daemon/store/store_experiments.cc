@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
@@ -12,10 +13,10 @@
 namespace skydeck::store {
 
 using internal::ConditionsToJson;
+using internal::ExperimentFilterFields;
 using internal::FlagsToJson;
 using internal::kExperimentColumns;
 using internal::LabelsToJson;
-using internal::ExperimentFilterFields;
 using internal::ReadExperiment;
 using internal::ReadExperimentFilterFields;
 
@@ -109,37 +110,38 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
 }
 
 absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& spec,
-                                                         absl::string_view actor,
-                                                         WriteMode mode,
+                                                         absl::string_view actor, WriteMode mode,
                                                          std::vector<NewEvent> events) {
   ExperimentRecord created;
-  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    int64_t now = clock_();
-    ASSIGN_OR_RETURN(Statement * st,
-                     db_->Prepare("INSERT INTO experiments (name, base_command, desired_state, "
-                                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?)"));
-    st->Bind(1, spec.name);
-    st->Bind(2, spec.base_command);
-    st->Bind(3, Name(spec.desired_state));
-    st->Bind(4, now);
-    st->Bind(5, now);
-    absl::Status inserted = st->Run();
-    if (IsConstraintViolation(inserted)) return NameTaken(spec.name);
-    RETURN_IF_ERROR(inserted);
-    ExperimentRecord r;
-    r.id = db_->LastInsertRowId();
-    r.spec = spec;
-    r.generation = 1;
-    r.created_ms = r.updated_ms = now;
-    RETURN_IF_ERROR(WriteExperiment(r));
-    RETURN_IF_ERROR(InsertEvent(NewEvent{
-        r.id, 0, model::event::kCreated, "Created",
-        absl::StrCat("created with desired state ", Name(spec.desired_state)),
-        std::string(actor)}));
-    RETURN_IF_ERROR(InsertEvents(std::move(events), r.id));
-    ASSIGN_OR_RETURN(created, LoadExperiment(*db_, r.id));
-    return absl::OkStatus();
-  }, mode));
+  RETURN_IF_ERROR(Transaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        int64_t now = clock_();
+        ASSIGN_OR_RETURN(Statement * st,
+                         db_->Prepare("INSERT INTO experiments (name, base_command, desired_state, "
+                                      "created_at, updated_at) VALUES (?, ?, ?, ?, ?)"));
+        st->Bind(1, spec.name);
+        st->Bind(2, spec.base_command);
+        st->Bind(3, Name(spec.desired_state));
+        st->Bind(4, now);
+        st->Bind(5, now);
+        absl::Status inserted = st->Run();
+        if (IsConstraintViolation(inserted)) return NameTaken(spec.name);
+        RETURN_IF_ERROR(inserted);
+        ExperimentRecord r;
+        r.id = db_->LastInsertRowId();
+        r.spec = spec;
+        r.generation = 1;
+        r.created_ms = r.updated_ms = now;
+        RETURN_IF_ERROR(WriteExperiment(r));
+        RETURN_IF_ERROR(InsertEvent(
+            NewEvent{r.id, 0, model::event::kCreated, "Created",
+                     absl::StrCat("created with desired state ", Name(spec.desired_state)),
+                     std::string(actor)}));
+        RETURN_IF_ERROR(InsertEvents(std::move(events), r.id));
+        ASSIGN_OR_RETURN(created, LoadExperiment(*db_, r.id));
+        return absl::OkStatus();
+      },
+      mode));
   if (mode == WriteMode::kDryRun) created.id = 0;  // the id was rolled back
   return created;
 }
@@ -150,9 +152,8 @@ absl::StatusOr<ExperimentRecord> Store::GetExperiment(int64_t id) {
 
 absl::StatusOr<ExperimentRecord> Store::FindExperimentByName(absl::string_view name) {
   return Read([&](Connection& db) -> absl::StatusOr<ExperimentRecord> {
-    ASSIGN_OR_RETURN(Statement * st,
-                     db.Prepare("SELECT id FROM experiments WHERE name = ? AND "
-                                  "deleted_at IS NULL"));
+    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT id FROM experiments WHERE name = ? AND "
+                                                "deleted_at IS NULL"));
     st->Bind(1, name);
     ASSIGN_OR_RETURN(std::optional<int64_t> id, st->ReadFirst(IntColumn(0)));
     if (!id) return absl::NotFoundError(absl::StrCat("experiment \"", name, "\" not found"));
@@ -170,8 +171,8 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
     // (bench/README.md).
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare(absl::StrCat("SELECT ", kExperimentColumns,
-                                               " FROM experiments e WHERE e.id > ?1 AND "
-                                               "(?2 OR e.deleted_at IS NULL) ORDER BY e.id")));
+                                             " FROM experiments e WHERE e.id > ?1 AND "
+                                             "(?2 OR e.deleted_at IS NULL) ORDER BY e.id")));
     st->Bind(1, q.after_id);
     st->Bind(2, q.include_deleted);
     ExperimentPage page;
@@ -209,51 +210,52 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
                                                    absl::string_view actor,
                                                    absl::string_view reason, WriteMode mode) {
   return UpdateSpec(
-      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); }, actor,
-      reason, mode);
+      id, [&](ExperimentSpec& spec, std::vector<NewEvent>*) { return mutate(spec); }, actor, reason,
+      mode);
 }
 
-absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id,
-                                                   const SpecMutationWithEvents& mutate,
+absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutationWithEvents& mutate,
                                                    absl::string_view actor,
                                                    absl::string_view reason, WriteMode mode) {
   ExperimentRecord out;
-  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
-    if (r.deleted()) {
-      return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
-    }
-    ExperimentSpec before = r.spec;
-    std::vector<NewEvent> events;
-    RETURN_IF_ERROR(mutate(r.spec, &events));
-    if (r.spec == before) {
-      out = std::move(r);
-      return InsertEvents(std::move(events), id);
-    }
-    r.generation++;
-    r.updated_ms = clock_();
-    if (r.spec.desired_state != before.desired_state) {
-      if (r.spec.desired_state == DesiredState::kRunning) {
-        ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
-      }
-      std::string message = absl::StrCat(Name(before.desired_state), " -> ",
-                                         Name(r.spec.desired_state));
-      if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
-      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kDesiredStateChanged,
-                                           std::string(Name(r.spec.desired_state)), message,
-                                           std::string(actor)}));
-    }
-    std::vector<std::string> fields = ChangedFields(before, r.spec);
-    if (!fields.empty()) {
-      RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kUpdated, "SpecChanged",
-                                           absl::StrCat("changed ", absl::StrJoin(fields, ", ")),
-                                           std::string(actor)}));
-    }
-    RETURN_IF_ERROR(InsertEvents(std::move(events), id));
-    RETURN_IF_ERROR(WriteExperiment(r));
-    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
-    return absl::OkStatus();
-  }, mode));
+  RETURN_IF_ERROR(Transaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
+        if (r.deleted()) {
+          return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
+        }
+        ExperimentSpec before = r.spec;
+        std::vector<NewEvent> events;
+        RETURN_IF_ERROR(mutate(r.spec, &events));
+        if (r.spec == before) {
+          out = std::move(r);
+          return InsertEvents(std::move(events), id);
+        }
+        r.generation++;
+        r.updated_ms = clock_();
+        if (r.spec.desired_state != before.desired_state) {
+          if (r.spec.desired_state == DesiredState::kRunning) {
+            ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
+          }
+          std::string message =
+              absl::StrCat(Name(before.desired_state), " -> ", Name(r.spec.desired_state));
+          if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
+          RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kDesiredStateChanged,
+                                               std::string(Name(r.spec.desired_state)), message,
+                                               std::string(actor)}));
+        }
+        std::vector<std::string> fields = ChangedFields(before, r.spec);
+        if (!fields.empty()) {
+          RETURN_IF_ERROR(InsertEvent(
+              NewEvent{id, 0, model::event::kUpdated, "SpecChanged",
+                       absl::StrCat("changed ", absl::StrJoin(fields, ", ")), std::string(actor)}));
+        }
+        RETURN_IF_ERROR(InsertEvents(std::move(events), id));
+        RETURN_IF_ERROR(WriteExperiment(r));
+        ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
+        return absl::OkStatus();
+      },
+      mode));
   return out;
 }
 
@@ -283,17 +285,15 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
     std::string message = absl::StrCat(Name(before), " -> RUNNING (new run)");
     if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
     RETURN_IF_ERROR(WriteExperiment(r));
-    RETURN_IF_ERROR(InsertEvent(
-        NewEvent{id, 0, model::event::kDesiredStateChanged, "RunRequested", message,
-                 std::string(actor)}));
+    RETURN_IF_ERROR(InsertEvent(NewEvent{id, 0, model::event::kDesiredStateChanged, "RunRequested",
+                                         message, std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
   return out;
 }
 
-absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id,
-                                                       const StatusMutation& mutate) {
+absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusMutation& mutate) {
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
@@ -320,15 +320,15 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
     if (r.deleted()) return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     if (r.current_job_id != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "experiment ", id, " has a live job (", r.current_job_id,
-          "); stop it first or delete with force"));
+      return absl::FailedPreconditionError(absl::StrCat("experiment ", id, " has a live job (",
+                                                        r.current_job_id,
+                                                        "); stop it first or delete with force"));
     }
     r.deleted_ms = r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
-    RETURN_IF_ERROR(InsertEvent(
-        NewEvent{id, 0, model::event::kDeleted, "Archived", "archived; jobs and events are kept",
-                 std::string(actor)}));
+    RETURN_IF_ERROR(
+        InsertEvent(NewEvent{id, 0, model::event::kDeleted, "Archived",
+                             "archived; jobs and events are kept", std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
@@ -345,9 +345,8 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
     r.deleted_ms = 0;
     r.updated_ms = clock_();
     RETURN_IF_ERROR(WriteExperiment(r));
-    RETURN_IF_ERROR(
-        InsertEvent(NewEvent{id, 0, model::event::kUndeleted, "Restored", "restored",
-                             std::string(actor)}));
+    RETURN_IF_ERROR(InsertEvent(
+        NewEvent{id, 0, model::event::kUndeleted, "Restored", "restored", std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
     return absl::OkStatus();
   }));
@@ -365,10 +364,10 @@ absl::Status Store::Purge(int64_t id, absl::string_view actor) {
     st->Bind(1, id);
     RETURN_IF_ERROR(st->Run());
     // A daemon-wide event so watchers learn the experiment is gone.
-    return InsertEvent(NewEvent{0, 0, model::event::kPurged, "Purged",
-                                absl::StrCat("experiment ", id, " (", r.spec.name,
-                                             ") and its history were removed"),
-                                std::string(actor)});
+    return InsertEvent(NewEvent{
+        0, 0, model::event::kPurged, "Purged",
+        absl::StrCat("experiment ", id, " (", r.spec.name, ") and its history were removed"),
+        std::string(actor)});
   });
 }
 
@@ -376,7 +375,7 @@ absl::StatusOr<std::map<ObservedState, int64_t>> Store::CountByObservedState() {
   return Read([&](Connection& db) -> absl::StatusOr<std::map<ObservedState, int64_t>> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
-                                  "deleted_at IS NULL GROUP BY observed_state"));
+                                "deleted_at IS NULL GROUP BY observed_state"));
     return internal::ReadCounts<ObservedState>(*st, ParseObservedState);
   });
 }

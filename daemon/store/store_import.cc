@@ -1,6 +1,7 @@
 // Store::ImportExperiment: experiments and job history brought over from
 // another system (`skydeck import --seed-db`). See store.h for the contract.
 #include "absl/strings/str_cat.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
@@ -54,11 +55,11 @@ absl::StatusOr<ExperimentRecord> Store::ImportExperiment(const ExperimentSpec& s
     r.created_ms = created;
     r.updated_ms = now;
     RETURN_IF_ERROR(WriteExperiment(r));
-    RETURN_IF_ERROR(InsertEvent(NewEvent{
-        r.id, 0, model::event::kCreated, "Imported",
-        absl::StrCat("imported from ", source, " with desired state ", Name(spec.desired_state),
-                     " and ", history.size(), " past jobs"),
-        std::string(actor)}));
+    RETURN_IF_ERROR(InsertEvent(
+        NewEvent{r.id, 0, model::event::kCreated, "Imported",
+                 absl::StrCat("imported from ", source, " with desired state ",
+                              Name(spec.desired_state), " and ", history.size(), " past jobs"),
+                 std::string(actor)}));
     int attempt = 0;
     for (const JobRecord& job : history) {
       ASSIGN_OR_RETURN(

@@ -1,6 +1,7 @@
 // Store methods for jobs. See store.h for the contracts.
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
@@ -35,8 +36,8 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(10, j.outcome_unknown);
   absl::Status status = st->Run();
   if (IsConstraintViolation(status)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job ", j.id, ": experiment ", j.experiment_id, " already has a live job"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", j.id, ": experiment ", j.experiment_id, " already has a live job"));
   }
   return status;
 }
@@ -49,8 +50,7 @@ absl::Status Store::SetRenderedTask(int64_t id, const std::string& rendered) {
   return st->Run();
 }
 
-absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
-                                                    absl::string_view actor,
+absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job, absl::string_view actor,
                                                     const RenderIntent& finish) {
   JobRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
@@ -110,8 +110,7 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job,
     }
     RETURN_IF_ERROR(InsertEvent(NewEvent{
         job.experiment_id, id, model::event::kLaunchIntent, "Launching",
-        absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend),
-        std::string(actor)}));
+        absl::StrCat("attempt ", attempt, " as ", name, " on ", job.backend), std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadJob(*db_, id));
     return absl::OkStatus();
   }));
@@ -128,13 +127,14 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
       return absl::FailedPreconditionError(
           absl::StrCat("job ", id, " has reached its backend; what it runs is fixed"));
     }
-    ASSIGN_OR_RETURN(Statement * st,
-                     db_->Prepare("UPDATE jobs SET command = ?2, flags = ?3, nodes = ?4, gpus = ?5, "
-                                  "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9, "
-                                  "template = ?10, template_version = ?11, envs = ?12, "
-                                  "secrets = ?13, workdir = ?14, code_commit = ?15, "
-                                  "code_dirty = ?16, code_snapshot = ?17, rendered_task = '' "
-                                  "WHERE id = ?1"));
+    ASSIGN_OR_RETURN(
+        Statement * st,
+        db_->Prepare("UPDATE jobs SET command = ?2, flags = ?3, nodes = ?4, gpus = ?5, "
+                     "gpu_type = ?6, infra = ?7, spot = ?8, run_name = ?9, "
+                     "template = ?10, template_version = ?11, envs = ?12, "
+                     "secrets = ?13, workdir = ?14, code_commit = ?15, "
+                     "code_dirty = ?16, code_snapshot = ?17, rendered_task = '' "
+                     "WHERE id = ?1"));
     st->Bind(1, id);
     st->Bind(2, snapshot.command);
     st->Bind(3, FlagsToJson(snapshot.flags));
@@ -158,11 +158,13 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
       ASSIGN_OR_RETURN(std::string rendered, finish(replaced));
       RETURN_IF_ERROR(SetRenderedTask(id, rendered));
     }
-    RETURN_IF_ERROR(InsertEvent(NewEvent{
-        before.experiment_id, id, model::event::kIntentUpdated, "SpecChanged",
-        absl::StrCat("attempt ", before.attempt, " never reached the backend; it runs the "
-                     "current spec: ", snapshot.command),
-        std::string(actor)}));
+    RETURN_IF_ERROR(
+        InsertEvent(NewEvent{before.experiment_id, id, model::event::kIntentUpdated, "SpecChanged",
+                             absl::StrCat("attempt ", before.attempt,
+                                          " never reached the backend; it runs the "
+                                          "current spec: ",
+                                          snapshot.command),
+                             std::string(actor)}));
     ASSIGN_OR_RETURN(out, LoadJob(*db_, id));
     return absl::OkStatus();
   }));
@@ -170,29 +172,27 @@ absl::StatusOr<JobRecord> Store::ReplaceIntentSnapshot(int64_t id, const JobReco
 }
 
 absl::StatusOr<JobRecord> Store::GetJob(int64_t id) {
-  return Read([&](Connection& db) -> absl::StatusOr<JobRecord> {
-    return LoadJob(db, id);
-  });
+  return Read([&](Connection& db) -> absl::StatusOr<JobRecord> { return LoadJob(db, id); });
 }
 
 absl::StatusOr<std::optional<JobRecord>> Store::LiveJob(int64_t experiment_id) {
   return Read([&](Connection& db) -> absl::StatusOr<std::optional<JobRecord>> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                               " FROM jobs WHERE experiment_id = ? AND "
-                                               "ended_at IS NULL")));
+                                             " FROM jobs WHERE experiment_id = ? AND "
+                                             "ended_at IS NULL")));
     st->Bind(1, experiment_id);
     return st->ReadFirst(ReadJob);
   });
 }
 
-absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id,
-                                                       int64_t before_id, int limit) {
+absl::StatusOr<std::vector<JobRecord>> Store::ListJobs(int64_t experiment_id, int64_t before_id,
+                                                       int limit) {
   return Read([&](Connection& db) -> absl::StatusOr<std::vector<JobRecord>> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                               " FROM jobs WHERE experiment_id = ?1 AND "
-                                               "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
+                                             " FROM jobs WHERE experiment_id = ?1 AND "
+                                             "(?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")));
     st->Bind(1, experiment_id);
     st->Bind(2, before_id);
     st->Bind(3, limit);
@@ -207,12 +207,11 @@ absl::StatusOr<std::vector<JobRecord>> Store::LatestJobs(
   // id range, read from jobs_by_experiment (a max per group on the index),
   // then those rows by primary key. Experiments the page's filter skipped
   // fall inside the range too; their jobs are dropped below.
-  ASSIGN_OR_RETURN(
-      Statement * st,
-      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                " FROM jobs WHERE id IN (SELECT max(id) FROM jobs "
-                                "WHERE experiment_id BETWEEN ?1 AND ?2 "
-                                "GROUP BY experiment_id) ORDER BY experiment_id")));
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                           " FROM jobs WHERE id IN (SELECT max(id) FROM jobs "
+                                           "WHERE experiment_id BETWEEN ?1 AND ?2 "
+                                           "GROUP BY experiment_id) ORDER BY experiment_id")));
   st->Bind(1, experiments.front().id);
   st->Bind(2, experiments.back().id);
   ASSIGN_OR_RETURN(std::vector<JobRecord> in_range, st->ReadAll(ReadJob));
@@ -230,7 +229,7 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   return Read([&](Connection& db) -> absl::StatusOr<std::vector<JobRecord>> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                               " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
+                                             " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
     return st->ReadAll(ReadJob);
   });
 }
@@ -239,14 +238,15 @@ absl::StatusOr<std::map<JobStatus, int64_t>> Store::CountLiveJobsByStatus() {
   return Read([&](Connection& db) -> absl::StatusOr<std::map<JobStatus, int64_t>> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
-                                  "GROUP BY status"));
+                                "GROUP BY status"));
     return internal::ReadCounts<JobStatus>(*st, ParseJobStatus);
   });
 }
 
 absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
   return Read([&](Connection& db) -> absl::StatusOr<std::optional<std::string>> {
-    ASSIGN_OR_RETURN(Statement * st, db.Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare("SELECT backend FROM jobs ORDER BY id DESC LIMIT 1"));
     return st->ReadFirst(TextColumn(0));
   });
 }

@@ -1,6 +1,7 @@
 // Store methods for declared flag schemas. See store.h for the contracts and
 // migrations.cc (v2) for the table.
 #include "absl/strings/str_cat.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/store.h"
@@ -51,12 +52,11 @@ absl::StatusOr<FlagSchema> Store::ApplyFlagSchema(const FlagSchema& schema,
     st->Bind(5, clock_());
     RETURN_IF_ERROR(st->Run());
     // Daemon-wide, so watchers (the dashboard's typeahead) learn of it.
-    return InsertEvent(NewEvent{0, 0, model::event::kFlagSchemaApplied, "SchemaApplied",
-                                absl::StrCat("flag schema for \"", out.base_command,
-                                             "\" version ", out.version, " (",
-                                             out.flags.size(), " flags",
-                                             out.strict ? ", strict" : "", ")"),
-                                std::string(actor)});
+    return InsertEvent(
+        NewEvent{0, 0, model::event::kFlagSchemaApplied, "SchemaApplied",
+                 absl::StrCat("flag schema for \"", out.base_command, "\" version ", out.version,
+                              " (", out.flags.size(), " flags", out.strict ? ", strict" : "", ")"),
+                 std::string(actor)});
   }));
   return out;
 }
@@ -75,13 +75,13 @@ absl::StatusOr<FlagSchema> Store::GetFlagSchemaVersion(absl::string_view base_co
   return Read([&](Connection& db) -> absl::StatusOr<FlagSchema> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare("SELECT base_command, version, schema FROM flag_schemas "
-                                  "WHERE base_command = ? AND version = ? AND deleted = 0"));
+                                "WHERE base_command = ? AND version = ? AND deleted = 0"));
     st->Bind(1, base_command);
     st->Bind(2, version);
     ASSIGN_OR_RETURN(std::optional<FlagSchema> schema, st->ReadFirst(ReadSchema));
     if (!schema) {
-      return absl::NotFoundError(absl::StrCat("flag schema \"", base_command, "\" version ",
-                                              version, " not found"));
+      return absl::NotFoundError(
+          absl::StrCat("flag schema \"", base_command, "\" version ", version, " not found"));
     }
     return *std::move(schema);
   });

@@ -2,6 +2,7 @@
 // migrations.cc (v4) for the table.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/model/event_types.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
@@ -18,7 +19,8 @@ constexpr absl::string_view kCurrentTemplates =
     "WHERE m.name = t.name)";
 
 // Every version of a name (deletion markers included) counts.
-constexpr char kMaxVersion[] = "SELECT coalesce(max(version), 0) FROM task_templates WHERE name = ?";
+constexpr char kMaxVersion[] =
+    "SELECT coalesce(max(version), 0) FROM task_templates WHERE name = ?";
 
 absl::StatusOr<TaskTemplateRecord> ReadTemplate(const Statement& st) {
   TaskTemplateRecord r;
@@ -42,8 +44,8 @@ bool SameSnapshotIds(const std::map<std::string, CodeSnapshotRef>& a,
 }
 
 absl::Status NoSuchTemplate(absl::string_view name) {
-  return absl::NotFoundError(absl::StrCat(
-      "task template \"", name, "\" not found (skydeck template list shows them)"));
+  return absl::NotFoundError(
+      absl::StrCat("task template \"", name, "\" not found (skydeck template list shows them)"));
 }
 
 }  // namespace
@@ -59,31 +61,34 @@ absl::StatusOr<Store::AppliedTemplate> Store::ApplyTaskTemplate(
     absl::string_view name, absl::string_view yaml, absl::string_view actor, WriteMode mode,
     const std::map<std::string, CodeSnapshotRef>& mounts) {
   AppliedTemplate out;
-  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplate(*db_, name));
-    if (current && current->yaml == yaml && SameSnapshotIds(current->mount_snapshots, mounts)) {
-      out = AppliedTemplate{*current, false};
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(int64_t version, NextVersionLocked(kMaxVersion, name));
-    TaskTemplateRecord r{std::string(name), version, std::string(yaml), std::string(actor),
-                         clock_(), mounts};
-    ASSIGN_OR_RETURN(Statement * st,
-                     db_->Prepare("INSERT INTO task_templates (name, version, yaml, actor, "
-                                  "created_at, mount_snapshots) VALUES (?, ?, ?, ?, ?, ?)"));
-    st->Bind(1, r.name);
-    st->Bind(2, r.version);
-    st->Bind(3, r.yaml);
-    st->Bind(4, r.actor);
-    st->Bind(5, r.created_ms);
-    st->Bind(6, internal::MountSnapshotsToJson(r.mount_snapshots));
-    RETURN_IF_ERROR(st->Run());
-    out = AppliedTemplate{r, true};
-    // Daemon-wide, so watchers (the dashboard's template list) learn of it.
-    return InsertEvent(NewEvent{0, 0, model::event::kTaskTemplateApplied, "TemplateApplied",
-                                absl::StrCat("task template \"", name, "\" version ", r.version),
-                                std::string(actor)});
-  }, mode));
+  RETURN_IF_ERROR(Transaction(
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current,
+                         CurrentTaskTemplate(*db_, name));
+        if (current && current->yaml == yaml && SameSnapshotIds(current->mount_snapshots, mounts)) {
+          out = AppliedTemplate{*current, false};
+          return absl::OkStatus();
+        }
+        ASSIGN_OR_RETURN(int64_t version, NextVersionLocked(kMaxVersion, name));
+        TaskTemplateRecord r{std::string(name),  version,  std::string(yaml),
+                             std::string(actor), clock_(), mounts};
+        ASSIGN_OR_RETURN(Statement * st,
+                         db_->Prepare("INSERT INTO task_templates (name, version, yaml, actor, "
+                                      "created_at, mount_snapshots) VALUES (?, ?, ?, ?, ?, ?)"));
+        st->Bind(1, r.name);
+        st->Bind(2, r.version);
+        st->Bind(3, r.yaml);
+        st->Bind(4, r.actor);
+        st->Bind(5, r.created_ms);
+        st->Bind(6, internal::MountSnapshotsToJson(r.mount_snapshots));
+        RETURN_IF_ERROR(st->Run());
+        out = AppliedTemplate{r, true};
+        // Daemon-wide, so watchers (the dashboard's template list) learn of it.
+        return InsertEvent(NewEvent{
+            0, 0, model::event::kTaskTemplateApplied, "TemplateApplied",
+            absl::StrCat("task template \"", name, "\" version ", r.version), std::string(actor)});
+      },
+      mode));
   return out;
 }
 
@@ -98,8 +103,8 @@ absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_vi
   return Read([&](Connection& db) -> absl::StatusOr<TaskTemplateRecord> {
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare("SELECT name, version, yaml, actor, created_at, mount_snapshots "
-                                  "FROM task_templates WHERE name = ? AND version = ? AND "
-                                  "deleted = 0"));
+                                "FROM task_templates WHERE name = ? AND version = ? AND "
+                                "deleted = 0"));
     st->Bind(1, name);
     st->Bind(2, version);
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> r, st->ReadFirst(ReadTemplate));
@@ -113,13 +118,13 @@ absl::StatusOr<TaskTemplateRecord> Store::GetTaskTemplateVersion(absl::string_vi
 
 absl::StatusOr<std::vector<TaskTemplateRecord>> Store::ListTaskTemplates() {
   return Read([&](Connection& db) -> absl::StatusOr<std::vector<TaskTemplateRecord>> {
-    ASSIGN_OR_RETURN(Statement * st, db.Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat(kCurrentTemplates, " ORDER BY t.name")));
     return st->ReadAll(ReadTemplate);
   });
 }
 
-absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
-                                                  absl::string_view actor) {
+absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name, absl::string_view actor) {
   int64_t version = 0;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<TaskTemplateRecord> current, CurrentTaskTemplate(*db_, name));
@@ -131,7 +136,8 @@ absl::StatusOr<int64_t> Store::DeleteTaskTemplate(absl::string_view name,
     users->Bind(1, name);
     ASSIGN_OR_RETURN(std::vector<std::string> names, users->ReadAll(TextColumn(0)));
     if (!names.empty()) {
-      std::string listed = absl::StrJoin(names.begin(), names.begin() + std::min<size_t>(5, names.size()), ", ");
+      std::string listed =
+          absl::StrJoin(names.begin(), names.begin() + std::min<size_t>(5, names.size()), ", ");
       return absl::FailedPreconditionError(absl::StrCat(
           "task template \"", name, "\" is used by experiment", names.size() > 1 ? "s " : " ",
           listed, names.size() > 5 ? ", ..." : "",

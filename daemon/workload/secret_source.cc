@@ -1,12 +1,12 @@
 #include "daemon/workload/secret_source.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <sys/stat.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+
 #include "common/status_macros.h"
 
 namespace skydeck::workload {
@@ -29,9 +30,9 @@ bool IsName(absl::string_view name) {
 
 absl::Status MissingNames(const std::vector<std::string>& missing, absl::string_view where,
                           absl::string_view how) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      missing.size() == 1 ? "secret " : "secrets ", absl::StrJoin(missing, ", "),
-      missing.size() == 1 ? " is" : " are", " not set in ", where, ": ", how));
+  return absl::FailedPreconditionError(
+      absl::StrCat(missing.size() == 1 ? "secret " : "secrets ", absl::StrJoin(missing, ", "),
+                   missing.size() == 1 ? " is" : " are", " not set in ", where, ": ", how));
 }
 
 absl::StatusOr<std::string> ReadSecretsFile(const std::string& path) {
@@ -47,9 +48,9 @@ absl::StatusOr<std::string> ReadSecretsFile(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return absl::FailedPreconditionError(absl::StrCat(
-        "secrets file ", path, " has mode ", mode,
-        ": others could read it; make it private with chmod 600 ", path));
+    return absl::FailedPreconditionError(
+        absl::StrCat("secrets file ", path, " has mode ", mode,
+                     ": others could read it; make it private with chmod 600 ", path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -151,13 +152,12 @@ absl::StatusOr<SecretValues> ParseSecrets(absl::string_view text) {
     absl::ConsumePrefix(&trimmed, "export ");
     size_t eq = trimmed.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", number, ": expected NAME=value"));
+      return absl::InvalidArgumentError(absl::StrCat("line ", number, ": expected NAME=value"));
     }
     absl::string_view name = absl::StripTrailingAsciiWhitespace(trimmed.substr(0, eq));
     if (!IsName(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", number, ": the name before '=' must match [A-Za-z_][A-Za-z0-9_]*"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", number, ": the name before '=' must match [A-Za-z_][A-Za-z0-9_]*"));
     }
     absl::string_view value = trimmed.substr(eq + 1);
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&

@@ -3,12 +3,14 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
+
 #include "common/sha256.h"
 
 namespace skydeck::cli {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
+
 #include "cli/command.h"
 #include "cli/log_options.h"
 
@@ -32,8 +33,8 @@ TEST_CASE("sizes take binary and decimal suffixes", "[cli]") {
 }
 
 TEST_CASE("sizes refuse what they cannot read and say what they take", "[cli]") {
-  for (const char* bad : {"", "-1", "1.5M", "10XB", "M", "ten", "1 M B",
-                          "99999999999999999999", "9000000T"}) {
+  for (const char* bad :
+       {"", "-1", "1.5M", "10XB", "M", "ten", "1 M B", "99999999999999999999", "9000000T"}) {
     absl::StatusOr<int64_t> bytes = ParseByteSize("--tail-bytes", bad);
     INFO(bad);
     REQUIRE_FALSE(bytes.ok());

@@ -1,10 +1,11 @@
 // Pure helpers of the skydeck CLI: printers, formatting, argument parsing.
 #include <catch2/catch.hpp>
-#include "cli/output.h"
+
 #include "cli/arguments.h"
-#include "cli/views.h"
 #include "cli/command.h"
 #include "cli/logs.h"
+#include "cli/output.h"
+#include "cli/views.h"
 using namespace skydeck::cli;
 TEST_CASE("tables align columns by display width", "[cli]") {
   Table t({"ID", "NAME", "X"});
@@ -41,15 +42,18 @@ TEST_CASE("long text is truncated on character boundaries", "[cli]") {
   CHECK(Indent("a\n\nb\n", 2) == "  a\n\n  b\n");
 }
 TEST_CASE("yaml quotes strings that would read as other types", "[cli]") {
-  for (const char* s : {"", "42", "-1", "1e5", "true", "Yes", "null", "~", ".5", ".inf", "-.inf", "2026-11-28T14:17:43Z", "0x1f", "0.1.0"})
+  for (const char* s : {"", "42", "-1", "1e5", "true", "Yes", "null", "~", ".5", ".inf", "-.inf",
+                        "2026-11-28T14:17:43Z", "0x1f", "0.1.0"})
     CHECK(NeedsYamlQuotes(s));
   for (const char* s : {"lr-a", "python train.py", "-x", "RUNNING", "a1", "."})
     CHECK_FALSE(NeedsYamlQuotes(s));
 }
 TEST_CASE("proto json keeps field names and int64 ids", "[cli]") {
   skydeck::v1::Experiment e;
-  e.set_id(42); e.set_name("a");
-  (*e.mutable_labels())["z"] = "1"; (*e.mutable_labels())["a"] = "2";
+  e.set_id(42);
+  e.set_name("a");
+  (*e.mutable_labels())["z"] = "1";
+  (*e.mutable_labels())["a"] = "2";
   (*e.mutable_flags())["n"].set_int_value(7);
   (*e.mutable_flags())["s"].set_string_value("42");
   auto j = ProtoToJson(e, Int64Encoding::kJsonString);
@@ -63,18 +67,26 @@ TEST_CASE("proto json keeps field names and int64 ids", "[cli]") {
   CHECK(yaml.find("id: 42\n") == 0);
   CHECK(yaml.find("string_value: \"42\"") != std::string::npos);
   CHECK(yaml.find("labels:\n  a: \"2\"\n  z: \"1\"") != std::string::npos);
-  skydeck::v1::Health h; (*h.mutable_experiments_by_state())["RUNNING"] = 3;
-  CHECK(RenderYaml(ProtoToJson(h, Int64Encoding::kNumber)) == "experiments_by_state:\n  RUNNING: 3\n");
-  CHECK(RenderJson(ListDocument("experiments", std::vector<skydeck::v1::Experiment>{}, Int64Encoding::kJsonString)) == "{\n  \"experiments\": []\n}\n");
+  skydeck::v1::Health h;
+  (*h.mutable_experiments_by_state())["RUNNING"] = 3;
+  CHECK(RenderYaml(ProtoToJson(h, Int64Encoding::kNumber)) ==
+        "experiments_by_state:\n  RUNNING: 3\n");
+  CHECK(RenderJson(ListDocument("experiments", std::vector<skydeck::v1::Experiment>{},
+                                Int64Encoding::kJsonString)) == "{\n  \"experiments\": []\n}\n");
   CHECK(RenderYaml(nlohmann::ordered_json::object()) == "{}\n");
   nlohmann::ordered_json d = {{"d", 0.0003}, {"e", 1e-7}};
   CHECK(RenderYaml(d) == "d: 0.0003\ne: 1e-07\n");
 }
 TEST_CASE("state filters split into desired and observed", "[cli]") {
-  auto f = ClassifyStates({"stopped", "IDLE", "OBSERVED_STATE_RUNNING", "DESIRED_STATE_TERMINATED", "failed"});
+  auto f = ClassifyStates(
+      {"stopped", "IDLE", "OBSERVED_STATE_RUNNING", "DESIRED_STATE_TERMINATED", "failed"});
   REQUIRE(f.ok());
-  CHECK(f->desired == std::vector<skydeck::v1::DesiredState>{skydeck::v1::DESIRED_STATE_STOPPED, skydeck::v1::DESIRED_STATE_TERMINATED});
-  CHECK(f->observed == std::vector<skydeck::v1::ObservedState>{skydeck::v1::OBSERVED_STATE_IDLE, skydeck::v1::OBSERVED_STATE_RUNNING, skydeck::v1::OBSERVED_STATE_FAILED});
+  CHECK(f->desired ==
+        std::vector<skydeck::v1::DesiredState>{skydeck::v1::DESIRED_STATE_STOPPED,
+                                               skydeck::v1::DESIRED_STATE_TERMINATED});
+  CHECK(f->observed == std::vector<skydeck::v1::ObservedState>{skydeck::v1::OBSERVED_STATE_IDLE,
+                                                               skydeck::v1::OBSERVED_STATE_RUNNING,
+                                                               skydeck::v1::OBSERVED_STATE_FAILED});
   CHECK_FALSE(ClassifyStates({"nope"}).ok());
 }
 TEST_CASE("flag and label arguments parse or fail as usage errors", "[cli]") {
@@ -119,10 +131,10 @@ TEST_CASE("a bulk failure keeps the first failure's exit code", "[cli]") {
 }
 TEST_CASE("logs exit 5 for the statuses of a failed job", "[cli]") {
   using skydeck::v1::JobStatus;
-  for (JobStatus s : {skydeck::v1::JOB_STATUS_FAILED, skydeck::v1::JOB_STATUS_FAILED_SETUP,
-                      skydeck::v1::JOB_STATUS_FAILED_PRECHECKS,
-                      skydeck::v1::JOB_STATUS_FAILED_NO_RESOURCE,
-                      skydeck::v1::JOB_STATUS_FAILED_CONTROLLER, skydeck::v1::JOB_STATUS_LOST}) {
+  for (JobStatus s :
+       {skydeck::v1::JOB_STATUS_FAILED, skydeck::v1::JOB_STATUS_FAILED_SETUP,
+        skydeck::v1::JOB_STATUS_FAILED_PRECHECKS, skydeck::v1::JOB_STATUS_FAILED_NO_RESOURCE,
+        skydeck::v1::JOB_STATUS_FAILED_CONTROLLER, skydeck::v1::JOB_STATUS_LOST}) {
     CHECK(IsFailedJobStatus(s));
   }
   for (JobStatus s : {skydeck::v1::JOB_STATUS_SUCCEEDED, skydeck::v1::JOB_STATUS_CANCELLED,

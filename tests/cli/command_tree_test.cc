@@ -1,12 +1,12 @@
 // The whole skydeck command tree (cli/app.h), walked without a daemon:
 // every command, hidden ones included, shows examples in its --help.
-#include "cli/app.h"
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "cli/app.h"
 
 using namespace skydeck::cli;
 
@@ -47,9 +47,8 @@ TEST_CASE("the completion helper is hidden from help", "[cli][help]") {
 }
 
 TEST_CASE("a negative count is refused in words, not with a 309-digit range", "[cli][help]") {
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"exp", "logs", "a", "--tail=-1"},
-        std::vector<std::string>{"exp", "list", "--limit=-5"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"exp", "logs", "a", "--tail=-1"},
+                                        std::vector<std::string>{"exp", "list", "--limit=-5"}}) {
     CLI::App app(std::string(kAppDescription), "skydeck");
     CommandContext ctx;
     BuildCommandTree(&app, &ctx);

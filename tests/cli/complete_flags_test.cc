@@ -59,8 +59,8 @@ TEST_CASE("candidates are names, choices, bools and seen values", "[cli][complet
   again->set_type(skydeck::v1::FlagSchema::TYPE_BOOL);
 
   CHECK(FlagCandidates(resp) ==
-        std::vector<std::string>{"debug=", "debug=false", "debug=true", "model.layers=",
-                                 "model.layers=16", "model.layers=4", "trainer.optim=",
-                                 "trainer.optim=adam", "trainer.optim=sgd"});
+        std::vector<std::string>{"debug=", "debug=false", "debug=true",
+                                 "model.layers=", "model.layers=16", "model.layers=4",
+                                 "trainer.optim=", "trainer.optim=adam", "trainer.optim=sgd"});
   CHECK(FlagCandidates({}).empty());
 }

@@ -1,6 +1,8 @@
 // The streaming printers of cli/list_stream.h and TableStream (output.h):
 // a list printed piece by piece must read exactly as the whole list
 // printed at once, however it is cut into pages.
+#include "cli/list_stream.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -9,7 +11,6 @@
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
-#include "cli/list_stream.h"
 #include "cli/output.h"
 #include "skydeck/v1/resources.pb.h"
 
@@ -78,8 +79,7 @@ TEST_CASE("a streamed json list is the whole document byte for byte", "[cli][lis
   std::vector<pb::Experiment> all = TrickyExperiments();
   for (size_t n : {size_t{0}, size_t{1}, size_t{2}, all.size()}) {
     std::vector<pb::Experiment> items = First(all, n);
-    std::string whole =
-        RenderJson(ListDocument("experiments", items, Int64Encoding::kJsonString));
+    std::string whole = RenderJson(ListDocument("experiments", items, Int64Encoding::kJsonString));
     for (size_t page : {1, 3, 100}) {
       INFO("items " << n << ", page " << page);
       CHECK(Streamed(OutputFormat::kJson, items, page, Int64Encoding::kJsonString) == whole);

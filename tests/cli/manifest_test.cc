@@ -114,11 +114,13 @@ TEST_CASE("manifests carry template, envs, secrets and workdir", "[cli][manifest
   CHECK(a.envs().at("N") == "4");
   REQUIRE(a.secrets_size() == 2);
   CHECK(a.secrets(1) == "HF_TOKEN");
-  CHECK(a.workdir() == "../code");  // the caller resolves it
+  CHECK(a.workdir() == "../code");         // the caller resolves it
   CHECK((*docs)[1].spec.has_template_());  // `template:` means none
   CHECK((*docs)[1].spec.template_().empty());
-  CHECK(ParseManifests("name: a\nsecrets: WANDB_API_KEY\n").status().message().find(
-            "line 2: secrets: must be a list") != std::string::npos);
+  CHECK(ParseManifests("name: a\nsecrets: WANDB_API_KEY\n")
+            .status()
+            .message()
+            .find("line 2: secrets: must be a list") != std::string::npos);
 
   pb::Experiment have = a;
   (*have.mutable_envs())["N"] = "8";

@@ -40,9 +40,9 @@ TEST_CASE("a 2x4 sweep expands in order with readable names and labels", "[cli][
   CHECK((*points)[7].name == "big-lr-3e-4-model.layers-64");
   const SweepPoint& p = (*points)[5];
   CHECK(p.flags == FlagMap{{"lr", 3e-4}, {"model.layers", int64_t{4}}, {"seed", int64_t{7}}});
-  CHECK(p.labels == std::map<std::string, std::string>{
-                        {"lr", "0.0003"}, {"model.layers", "4"}, {"sweep", "big"},
-                        {"team", "nlp"}});
+  CHECK(p.labels ==
+        std::map<std::string, std::string>{
+            {"lr", "0.0003"}, {"model.layers", "4"}, {"sweep", "big"}, {"team", "nlp"}});
 }
 
 TEST_CASE("long or colliding names fall back to indexes", "[cli][sweep]") {

@@ -1,10 +1,11 @@
 // Colour and progress rules of the CLI (cli/terminal.h, cli/progress.h) and
 // coloured tables that still line up (cli/output.h, cli/views.h).
+#include "cli/terminal.h"
+
 #include <catch2/catch.hpp>
 
 #include "cli/output.h"
 #include "cli/progress.h"
-#include "cli/terminal.h"
 #include "cli/views.h"
 
 using namespace skydeck::cli;
@@ -69,8 +70,7 @@ TEST_CASE("state words are coloured by meaning, and only when asked", "[cli][ter
   CHECK(JobTable({j}, 0).find('\x1b') == std::string::npos);
 }
 
-TEST_CASE("the progress line shows the steps, the time and fits the terminal",
-          "[cli][progress]") {
+TEST_CASE("the progress line shows the steps, the time and fits the terminal", "[cli][progress]") {
   std::vector<ProgressTrack> one = {{"lr-a", {"LAUNCHING", "PENDING", "RUNNING"}, true}};
   CHECK(RenderProgressLine(one, "RUNNING", 12000, 0, 80) ==
         "| lr-a: LAUNCHING -> PENDING -> RUNNING (12s)");
@@ -78,9 +78,8 @@ TEST_CASE("the progress line shows the steps, the time and fits the terminal",
   CHECK(RenderProgressLine(one, "RUNNING", 12000, -1, 80) ==
         "lr-a: LAUNCHING -> PENDING -> RUNNING (12s)");
 
-  std::vector<ProgressTrack> three = {{"a", {"PENDING", "RUNNING"}, true},
-                                      {"b", {"LAUNCHING"}, false},
-                                      {"c", {"PENDING"}, false}};
+  std::vector<ProgressTrack> three = {
+      {"a", {"PENDING", "RUNNING"}, true}, {"b", {"LAUNCHING"}, false}, {"c", {"PENDING"}, false}};
   CHECK(RenderProgressLine(three, "RUNNING", 3000, 2, 80) ==
         "- 1/3 RUNNING, b: LAUNCHING, c: PENDING (3s)");
   std::string cut = RenderProgressLine(three, "RUNNING", 3000, 2, 20);

@@ -24,8 +24,7 @@ TEST_CASE("wait conditions name observed states", "[cli][wait]") {
   CHECK(*ParseWaitCondition("state=RUNNING") == pb::OBSERVED_STATE_RUNNING);
   CHECK(*ParseWaitCondition("succeeded") == pb::OBSERVED_STATE_SUCCEEDED);
   CHECK(*ParseWaitCondition("State=stopped") == pb::OBSERVED_STATE_STOPPED);
-  CHECK(ParseWaitCondition("state=PENDING").status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(ParseWaitCondition("state=PENDING").status().code() == absl::StatusCode::kInvalidArgument);
   // What completion offers is what parses.
   CHECK(WaitConditionChoices().size() == 5);
   for (const std::string& choice : WaitConditionChoices()) {
@@ -67,9 +66,9 @@ TEST_CASE("a wait is reached, pending or failed", "[cli][wait]") {
   CHECK(CheckWait(stalled, pb::OBSERVED_STATE_FAILED).verdict == V::kReached);
   CHECK(CheckWait(At(pb::OBSERVED_STATE_SUCCEEDED, kRun), pb::OBSERVED_STATE_RUNNING).verdict ==
         V::kFailed);
-  CHECK(CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED),
-                  pb::OBSERVED_STATE_STOPPED)
-            .verdict == V::kReached);
+  CHECK(
+      CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED), pb::OBSERVED_STATE_STOPPED)
+          .verdict == V::kReached);
 }
 
 TEST_CASE("waiting for RUNNING on a job that runs an older spec fails fast", "[cli][wait]") {
@@ -87,8 +86,7 @@ TEST_CASE("waiting for RUNNING on a job that runs an older spec fails fast", "[c
   CHECK(CheckWait(e, pb::OBSERVED_STATE_SUCCEEDED).verdict == WaitVerdict::kWaiting);
 }
 
-TEST_CASE("waiting for a job of a stopped experiment fails at once with the hint",
-          "[cli][wait]") {
+TEST_CASE("waiting for a job of a stopped experiment fails at once with the hint", "[cli][wait]") {
   // Nothing launches while the desired state is not RUNNING: waiting the
   // whole timeout would only end in "timed out".
   pb::Experiment e = At(pb::OBSERVED_STATE_STOPPED, pb::DESIRED_STATE_STOPPED);
@@ -106,7 +104,7 @@ TEST_CASE("waiting for a job of a stopped experiment fails at once with the hint
                   pb::OBSERVED_STATE_RUNNING)
             .verdict == WaitVerdict::kReached);
   // Waiting for STOPPED is what a stopped experiment is for.
-  CHECK(CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED),
-                  pb::OBSERVED_STATE_STOPPED)
-            .verdict == WaitVerdict::kReached);
+  CHECK(
+      CheckWait(At(pb::OBSERVED_STATE_IDLE, pb::DESIRED_STATE_STOPPED), pb::OBSERVED_STATE_STOPPED)
+          .verdict == WaitVerdict::kReached);
 }

@@ -7,8 +7,8 @@ using namespace skydeck::cli;
 TEST_CASE("envs are NAME=value with names the daemon accepts", "[cli][workload]") {
   auto envs = ParseEnvs({"WANDB_PROJECT=llm", "EMPTY=", "EQ=a=b"});
   REQUIRE(envs.ok());
-  CHECK(*envs == std::map<std::string, std::string>{
-                     {"WANDB_PROJECT", "llm"}, {"EMPTY", ""}, {"EQ", "a=b"}});
+  CHECK(*envs ==
+        std::map<std::string, std::string>{{"WANDB_PROJECT", "llm"}, {"EMPTY", ""}, {"EQ", "a=b"}});
   CHECK(absl::IsInvalidArgument(ParseEnvs({"novalue"}).status()));
   CHECK(absl::IsInvalidArgument(ParseEnvs({"A=1", "A=2"}).status()));
   CHECK(absl::IsInvalidArgument(ParseEnvs({"1A=1"}).status()));

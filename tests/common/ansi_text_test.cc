@@ -1,7 +1,8 @@
 #include "common/ansi_text.h"
 
-#include <catch2/catch.hpp>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {
@@ -14,7 +15,8 @@ TEST_CASE("StripAnsi removes colours and keeps the text", "[common]") {
   CHECK(StripAnsi("\x1b[1;31;48;5;200mred\x1b[K") == "red");
   CHECK(StripAnsi("title\x1b]0;window\x07 and \x1b]8;;http://x\x1b\\link") == "title and link");
   CHECK(StripAnsi("keep\ttabs\r\nand \xc3\xa9") == "keep\ttabs\r\nand \xc3\xa9");
-  CHECK(StripAnsi("cursor\x1b" "7saved") == "cursorsaved");
+  CHECK(StripAnsi("cursor\x1b"
+                  "7saved") == "cursorsaved");
   CHECK(StripAnsi("dangling\x1b") == "dangling");
   CHECK(StripAnsi("bad\x1b[12\ntext") == "bad\ntext");
 }

@@ -2,17 +2,18 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {
 
 struct TokenFile {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("skydeck-token-" + std::to_string(getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("skydeck-token-" + std::to_string(getpid()));
   explicit TokenFile(const std::string& content) { std::ofstream(path) << content; }
   ~TokenFile() { std::filesystem::remove(path); }
 };
@@ -40,7 +41,10 @@ TEST_CASE("an empty or unreadable token file never means auth off", "[common][to
 TEST_CASE("tokens with white space or control characters are refused", "[common][token]") {
   TokenFile f("two words\n");
   CHECK_FALSE(LoadBearerToken(f.path.string(), nullptr).ok());
-  CHECK_FALSE(LoadBearerToken("", "a\x01" "b").ok());
+  CHECK_FALSE(LoadBearerToken("",
+                              "a\x01"
+                              "b")
+                  .ok());
   CHECK_FALSE(LoadBearerToken("", "a\r\nX-Injected: 1").ok());
 }
 

@@ -31,10 +31,16 @@ TEST_CASE("the canonical text and the id of a manifest", "[manifest]") {
   SortManifest(m);
   REQUIRE(ValidateManifest(m, {}, "workdir /p").ok());
   std::string text = CanonicalManifest(m);
-  CHECK(text == "skydeck-snapshot 1 dir\n"
-                "l " + std::string(64, 'c') + " 8 latest\n"
-                "x " + std::string(64, 'b') + " 7 run.sh\n"
-                "f " + std::string(64, 'a') + " 12 train.py\n");
+  CHECK(text ==
+        "skydeck-snapshot 1 dir\n"
+        "l " +
+            std::string(64, 'c') +
+            " 8 latest\n"
+            "x " +
+            std::string(64, 'b') +
+            " 7 run.sh\n"
+            "f " +
+            std::string(64, 'a') + " 12 train.py\n");
   CHECK(ManifestId(m) == Sha256Hex(text));
   absl::StatusOr<CodeManifest> back = ParseManifest(text);
   REQUIRE(back.ok());
@@ -101,10 +107,8 @@ TEST_CASE("manifests that are refused", "[manifest]") {
 TEST_CASE("a snapshot over the limit names its size and biggest paths", "[manifest]") {
   SnapshotLimits limits;
   limits.max_bytes = 1000;
-  std::vector<SizedPath> files = {{"train.py", 100},
-                                  {"data/a.bin", 900},
-                                  {"data/b.bin", 400},
-                                  {"ckpt/model.pt", 300}};
+  std::vector<SizedPath> files = {
+      {"train.py", 100}, {"data/a.bin", 900}, {"data/b.bin", 400}, {"ckpt/model.pt", 300}};
   absl::Status s = CheckSnapshotSize(files, limits, "workdir /p");
   REQUIRE(absl::IsInvalidArgument(s));
   std::string msg(s.message());

@@ -1,13 +1,14 @@
 #include "common/code_scan.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
-
-#include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
 
 #include "common/sha256.h"
 
@@ -18,8 +19,8 @@ namespace fs = std::filesystem;
 struct TempTree {
   fs::path root;
   TempTree() {
-    root = fs::temp_directory_path() / ("code_scan_test_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(counter++));
+    root = fs::temp_directory_path() /
+           ("code_scan_test_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
     fs::remove_all(root);
     fs::create_directories(root);
   }
@@ -89,9 +90,9 @@ TEST_CASE("a scan honours .gitignore and .skydeckignore and drops .git", "[code_
   t.Write("sub/keep.txt", "x");
   t.Write("local.txt", "not ignored here");
   CodeScan scan = Scan(t.root);
-  CHECK(Paths(scan) == std::vector<std::string>{".gitignore", ".skydeckignore",
-                                                "data/small.csv", "local.txt", "sub/.gitignore",
-                                                "sub/keep.txt", "train.py"});
+  CHECK(Paths(scan) == std::vector<std::string>{".gitignore", ".skydeckignore", "data/small.csv",
+                                                "local.txt", "sub/.gitignore", "sub/keep.txt",
+                                                "train.py"});
 }
 
 TEST_CASE("a subdirectory of a git work tree takes the parents' .gitignore", "[code_scan]") {

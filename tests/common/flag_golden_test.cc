@@ -2,14 +2,16 @@
 // dashboard is tested against too (tests/golden/flag_text.json,
 // flag_schema.json; web/ui/src/logic/flagText.test.ts,
 // flagSchemaCheck.test.ts, api/wire.test.ts).
-#include <catch2/catch.hpp>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/ascii.h"
+#include "nlohmann/json.hpp"
+
+#include "common/golden.h"
 #include "common/model/flag_schema.h"
 #include "common/model/flag_value.h"
-#include "common/golden.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck {
 namespace {

@@ -11,14 +11,16 @@
 //   FlagValue v = FlagFromProtoJson(cases["values"][0]["value"]);
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "common/model/flag_value.h"
+#include <catch2/catch.hpp>
+
 #include "nlohmann/json.hpp"
+
+#include "common/model/flag_value.h"
 
 namespace skydeck {
 

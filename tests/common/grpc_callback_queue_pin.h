@@ -18,12 +18,12 @@
 // test cases. Call it before a fixture builds a callback channel/server.
 #pragma once
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 
 namespace skydeck::testing {
 

@@ -1,7 +1,8 @@
 #include "common/histogram.h"
 
-#include <catch2/catch.hpp>
 #include <cmath>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {

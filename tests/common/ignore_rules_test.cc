@@ -21,7 +21,7 @@ TEST_CASE("wildmatch: *, ?, sets and escapes stay within a segment", "[ignore]")
   CHECK(WildMatch("[]]", "]"));
   CHECK(WildMatch("\\*", "*"));
   CHECK_FALSE(WildMatch("\\*", "a"));
-  CHECK(WildMatch("a[", "a["));  // an unclosed set is a literal
+  CHECK(WildMatch("a[", "a["));                // an unclosed set is a literal
   CHECK_FALSE(WildMatch("[[:alpha:]]", "a"));  // POSIX classes: unsupported
   CHECK(WildMatch("foo", "foo"));
   CHECK_FALSE(WildMatch("foo", "foobar"));
@@ -51,7 +51,7 @@ TEST_CASE("ignore rules: basename patterns match at any depth, slashes anchor", 
   CHECK(r.Ignored("a.pyc", false));
   CHECK(r.Ignored("x/y/a.pyc", false));
   CHECK(r.Ignored("data", true));
-  CHECK_FALSE(r.Ignored("data", false));  // a file named data: dir-only pattern
+  CHECK_FALSE(r.Ignored("data", false));     // a file named data: dir-only pattern
   CHECK_FALSE(r.Ignored("sub/data", true));  // anchored at the file's directory
   CHECK(r.Ignored("logs", true));
   CHECK(r.Ignored("sub/logs", true));  // not anchored: any depth
@@ -90,7 +90,7 @@ TEST_CASE("ignore rules: escapes and trailing spaces", "[ignore]") {
 
 TEST_CASE("ignore rules: a .skydeckignore added after .gitignore can re-include", "[ignore]") {
   IgnoreRules r;
-  r.AddFile("", "data/\n");      // .gitignore
+  r.AddFile("", "data/\n");           // .gitignore
   r.AddFile("", "!data/\n*.ckpt\n");  // .skydeckignore
   CHECK_FALSE(r.Ignored("data", true));
   CHECK(r.Ignored("model.ckpt", false));

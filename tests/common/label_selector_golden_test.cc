@@ -1,14 +1,16 @@
 // Label selectors against the golden table the dashboard's filter box is
 // tested against too (tests/golden/label_selector.json;
 // web/ui/src/logic/labelSelector.test.ts).
-#include <catch2/catch.hpp>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "nlohmann/json.hpp"
+
 #include "common/golden.h"
 #include "common/model/label_selector.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck {
 namespace {

@@ -1,8 +1,9 @@
 #include "common/metric_family.h"
 
-#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "exposition_checker.h"
 

@@ -69,20 +69,20 @@ TEST_CASE("the exposition checker rejects broken text", "[metrics][prometheus]")
     return testing::ParseExposition(text).problems.size();
   };
   CHECK(problems("# TYPE a_total counter\na_total 1\n") == 0);
-  CHECK(problems("a_total 1\n") > 0);                                          // no TYPE
-  CHECK(problems("# TYPE a_total counter\na_total{x=\"y} 1\n") > 0);           // unterminated
-  CHECK(problems("# TYPE a_total counter\na_total{x=\"\\t\"} 1\n") > 0);       // bad escape
-  CHECK(problems("# TYPE a_total counter\na_total one\n") > 0);                // bad value
-  CHECK(problems("# TYPE a counter\na 1\n") > 0);                              // not *_total
+  CHECK(problems("a_total 1\n") > 0);                                     // no TYPE
+  CHECK(problems("# TYPE a_total counter\na_total{x=\"y} 1\n") > 0);      // unterminated
+  CHECK(problems("# TYPE a_total counter\na_total{x=\"\\t\"} 1\n") > 0);  // bad escape
+  CHECK(problems("# TYPE a_total counter\na_total one\n") > 0);           // bad value
+  CHECK(problems("# TYPE a counter\na 1\n") > 0);                         // not *_total
   CHECK(problems("# TYPE a_total counter\n# TYPE a_total counter\na_total 1\n") > 0);
   CHECK(problems("# TYPE a_total counter\n# TYPE b gauge\na_total 1\nb 1\na_total{x=\"1\"} 1\n") >
-        0);  // not contiguous
-  CHECK(problems("# TYPE a_total counter\na_total 1\na_total 2\n") > 0);       // duplicate
+        0);                                                               // not contiguous
+  CHECK(problems("# TYPE a_total counter\na_total 1\na_total 2\n") > 0);  // duplicate
   const std::string head = "# TYPE h histogram\n";
   CHECK(problems(head + "h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n") ==
         0);
   CHECK(problems(head + "h_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n") >
-        0);  // not cumulative
+        0);                                                                  // not cumulative
   CHECK(problems(head + "h_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n") > 0);  // no +Inf
   CHECK(problems(head + "h_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 2\n") >
         0);  // _count != +Inf

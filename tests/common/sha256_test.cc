@@ -1,7 +1,8 @@
 #include "common/sha256.h"
 
-#include <catch2/catch.hpp>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {

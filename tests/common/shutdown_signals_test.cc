@@ -3,8 +3,9 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {

@@ -21,9 +21,9 @@ TEST_CASE("quotes, backslashes and C0 controls are escaped", "[yaml]") {
 }
 
 TEST_CASE("what PyYAML refuses or folds is escaped", "[yaml]") {
-  CHECK(YamlDoubleQuoted("\x7f") == R"("\x7F")");                   // DEL
+  CHECK(YamlDoubleQuoted("\x7f") == R"("\x7F")");                              // DEL
   CHECK(YamlDoubleQuoted("\xc2\x80\xc2\x85\xc2\x9f") == R"("\x80\x85\x9F")");  // C1
-  CHECK(YamlDoubleQuoted("\xc2\xa0") == "\"\xc2\xa0\"");            // NBSP is printable
+  CHECK(YamlDoubleQuoted("\xc2\xa0") == "\"\xc2\xa0\"");                       // NBSP is printable
   CHECK(YamlDoubleQuoted("\xe2\x80\xa8\xe2\x80\xa9") == R"("\u2028\u2029")");
   CHECK(YamlDoubleQuoted("\xef\xbb\xbf") == R"("\uFEFF")");
   CHECK(YamlDoubleQuoted("\xef\xbf\xbe\xef\xbf\xbf") == R"("\uFFFE\uFFFF")");
@@ -34,9 +34,10 @@ TEST_CASE("what PyYAML refuses or folds is escaped", "[yaml]") {
 }
 
 TEST_CASE("bytes that are not UTF-8 become U+FFFD escapes", "[yaml]") {
-  CHECK(YamlDoubleQuoted("a\xff" "b") == R"("a\uFFFDb")");
-  CHECK(YamlDoubleQuoted("\xc3") == R"("\uFFFD")");                 // truncated
-  CHECK(YamlDoubleQuoted("\xc0\xaf") == R"("\uFFFD\uFFFD")");       // overlong
+  CHECK(YamlDoubleQuoted("a\xff"
+                         "b") == R"("a\uFFFDb")");
+  CHECK(YamlDoubleQuoted("\xc3") == R"("\uFFFD")");                      // truncated
+  CHECK(YamlDoubleQuoted("\xc0\xaf") == R"("\uFFFD\uFFFD")");            // overlong
   CHECK(YamlDoubleQuoted("\xed\xa0\x80") == R"("\uFFFD\uFFFD\uFFFD")");  // surrogate
 }
 

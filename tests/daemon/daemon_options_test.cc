@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -12,6 +11,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {
@@ -115,16 +116,16 @@ TEST_CASE("the environment beats the default and a flag beats the environment",
 
 TEST_CASE("bad flags and bad environment values are usage errors", "[daemon][options]") {
   auto env = CleanEnv();
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--no-such-flag"},
-           {"--port", "70000"},
-           {"--backend", "kubernetes"},
-           {"--poll-interval", "soon"},
-           {"--reconcile-interval", "500ms"},  // below 1 s
-           {"--log-level", "loud"},
-           {"--sse-keepalive", "1ms"},
-           {"--http-header-timeout", "10"},  // no unit
-           {"--http-max-streams", "0"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"--no-such-flag"},
+                                             {"--port", "70000"},
+                                             {"--backend", "kubernetes"},
+                                             {"--poll-interval", "soon"},
+                                             {"--reconcile-interval", "500ms"},  // below 1 s
+                                             {"--log-level", "loud"},
+                                             {"--sse-keepalive", "1ms"},
+                                             {"--http-header-timeout", "10"},  // no unit
+                                             {"--http-max-streams", "0"}}) {
     INFO(args.front());
     ParsedOptions p = Parse(args);
     CHECK(p.exit_now);
@@ -176,8 +177,7 @@ TEST_CASE("a bad environment value names its variable", "[daemon][options]") {
   std::cerr.rdbuf(old);
   CHECK(p.exit_code == kExitUsage);
   CHECK(err.str().find("--poll-interval") != std::string::npos);
-  CHECK(err.str().find("environment variable SKYDECK_POLL_INTERVAL=\"soon\"") !=
-        std::string::npos);
+  CHECK(err.str().find("environment variable SKYDECK_POLL_INTERVAL=\"soon\"") != std::string::npos);
 }
 
 TEST_CASE("the seed's command line serves the dashboard on --port", "[daemon][options]") {
@@ -267,8 +267,8 @@ TEST_CASE("--help and --version exit 0", "[daemon][options]") {
 
 TEST_CASE("an empty token file is refused, a token file is read", "[daemon][options]") {
   auto env = CleanEnv();
-  auto dir = std::filesystem::temp_directory_path() /
-             ("skydeck-options-test-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("skydeck-options-test-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "empty").close();
   std::ofstream(dir / "token") << "s3cret-token\n";

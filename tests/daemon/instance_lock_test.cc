@@ -3,15 +3,16 @@
 #include "daemon/instance_lock.h"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -24,8 +25,7 @@ struct LockFile {
   std::string path;
   LockFile() {
     static int n = 0;
-    path = (fs::temp_directory_path() / absl::StrCat("skydeck-lock-", getpid(), "-", n++))
-               .string();
+    path = (fs::temp_directory_path() / absl::StrCat("skydeck-lock-", getpid(), "-", n++)).string();
     fs::remove(path);
   }
   ~LockFile() { fs::remove(path); }
@@ -48,8 +48,7 @@ int InChild(const std::function<int()>& body) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
-TEST_CASE("a second process is refused with the holder's pid and addresses",
-          "[daemon][lock]") {
+TEST_CASE("a second process is refused with the holder's pid and addresses", "[daemon][lock]") {
   LockFile file;
   auto held = InstanceLock::Acquire(file.path, "database /x/skydeck.db");
   REQUIRE(held.ok());

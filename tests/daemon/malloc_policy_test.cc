@@ -2,12 +2,13 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {

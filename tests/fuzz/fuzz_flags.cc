@@ -19,10 +19,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "fuzz_check.h"
+
 #include "common/model/command_line.h"
 #include "common/model/flag_value.h"
 #include "common/model/proto_convert.h"
-#include "fuzz_check.h"
 
 namespace skydeck {
 namespace {

@@ -12,9 +12,10 @@
 //   read back (FlagSchemaFromJson) gives the same flags.
 #include <string>
 
+#include "fuzz_check.h"
+
 #include "common/model/flag_schema.h"
 #include "common/model/json_schema_import.h"
-#include "fuzz_check.h"
 
 namespace skydeck {
 namespace {

@@ -14,11 +14,12 @@
 #include <set>
 #include <string>
 
+#include "fuzz_check.h"
+#include "fuzz_util.h"
+
 #include "cli/manifest.h"
 #include "cli/output.h"
 #include "daemon/service/convert.h"
-#include "fuzz_check.h"
-#include "fuzz_util.h"
 
 namespace skydeck {
 namespace {

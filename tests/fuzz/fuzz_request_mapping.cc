@@ -19,16 +19,17 @@
 //   the wire format, and its JSON form (MessageToJson, what the bridge
 //   answers with) is itself a body that maps back to the same request
 //   (where protobuf's JSON has a form for it: see FieldMasksHaveJsonForm).
+#include <memory>
+#include <string>
+
 #include <google/protobuf/field_mask.pb.h>
 #include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
-#include <memory>
-#include <string>
-
 #include "fuzz_check.h"
 #include "fuzz_util.h"
+
 #include "skydeck/v1/service.pb.h"
 #include "web/bridge/query_string.h"
 #include "web/bridge/request_mapping.h"

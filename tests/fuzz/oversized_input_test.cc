@@ -5,17 +5,19 @@
 // HTTP bridge (mapping and the real server), deeply nested YAML to the
 // manifest loader, and every size limit at the gRPC edge
 // (common/model/validation.h), one byte over and at the limit.
-#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
 
+#include <catch2/catch.hpp>
+#include <grpcpp/grpcpp.h>
+
 #include "../common/grpc_callback_queue_pin.h"
 #include "absl/strings/str_cat.h"
+
 #include "cli/manifest.h"
 #include "common/model/command_line.h"
 #include "common/model/json_schema_import.h"
@@ -307,9 +309,8 @@ TEST_CASE("a command line too long to exec is refused; the longest accepted one 
   std::string tmpl = (std::filesystem::temp_directory_path() / "skydeck-longest-XXXXXX").string();
   REQUIRE(mkdtemp(tmpl.data()) != nullptr);
   {
-    backend::LocalBackend local({.data_dir = tmpl,
-                                 .cancel_grace = absl::Seconds(10),
-                                 .monitor_path = SKYDECK_MONITOR});
+    backend::LocalBackend local(
+        {.data_dir = tmpl, .cancel_grace = absl::Seconds(10), .monitor_path = SKYDECK_MONITOR});
     backend::JobSpec spec;
     spec.name = "longest-1";
     spec.command = RenderCommand("true", flags);

@@ -14,10 +14,7 @@
 // (the payloads try to `touch` one) exists afterwards.
 #include <fcntl.h>
 #include <spawn.h>
-#include <sys/wait.h>
-#include <yaml-cpp/yaml.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +22,13 @@
 #include <sstream>
 #include <thread>
 
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <yaml-cpp/yaml.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+
 #include "common/model/command_line.h"
 #include "daemon/backend/local/local_backend.h"
 #include "daemon/backend/skypilot/task_yaml.h"

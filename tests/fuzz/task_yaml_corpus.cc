@@ -19,9 +19,10 @@
 #include <string>
 #include <vector>
 
+#include "nlohmann/json.hpp"
+
 #include "common/model/command_line.h"
 #include "daemon/backend/skypilot/task_yaml.h"
-#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -69,10 +70,18 @@ class TextSource {
     size_t len = Pick(max_len + 1);
     for (size_t i = 0; i < len; ++i) {
       switch (Pick(4)) {
-        case 0: out += Utf8(special_[Pick(special_.size())]); break;
-        case 1: out += Utf8(static_cast<char32_t>(0x20 + Pick(0x5F))); break;
-        case 2: out += Utf8(static_cast<char32_t>(0xA0 + Pick(0xD800 - 0xA0))); break;
-        default: out += Utf8(static_cast<char32_t>(0x10000 + Pick(0x100000))); break;
+        case 0:
+          out += Utf8(special_[Pick(special_.size())]);
+          break;
+        case 1:
+          out += Utf8(static_cast<char32_t>(0x20 + Pick(0x5F)));
+          break;
+        case 2:
+          out += Utf8(static_cast<char32_t>(0xA0 + Pick(0xD800 - 0xA0)));
+          break;
+        default:
+          out += Utf8(static_cast<char32_t>(0x10000 + Pick(0x100000)));
+          break;
       }
     }
     return out;
@@ -106,8 +115,8 @@ JobSpec MakeSpec(TextSource& text, size_t index, const std::string& fixed) {
 nlohmann::json Expect(const JobSpec& spec) {
   nlohmann::json envs = nlohmann::json::object();
   for (const auto& [k, v] : spec.env) envs[k] = v;
-  nlohmann::json e = {{"name", spec.name}, {"run", spec.command}, {"envs", envs},
-                      {"num_nodes", spec.nodes}};
+  nlohmann::json e = {
+      {"name", spec.name}, {"run", spec.command}, {"envs", envs}, {"num_nodes", spec.nodes}};
   if (!spec.infra.empty()) e["infra"] = spec.infra;
   if (spec.gpus_per_node > 0) {
     e["accelerators"] = spec.gpu_type + ":" + std::to_string(spec.gpus_per_node);
@@ -122,8 +131,10 @@ int main(int argc, char** argv) {
   uint32_t seed = 20261207;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--count") count = std::strtoul(argv[i + 1], nullptr, 10);
-    else if (flag == "--seed") seed = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
+    if (flag == "--count")
+      count = std::strtoul(argv[i + 1], nullptr, 10);
+    else if (flag == "--seed")
+      seed = static_cast<uint32_t>(std::strtoul(argv[i + 1], nullptr, 10));
     else {
       std::cerr << "usage: task_yaml_corpus [--count N] [--seed S]\n";
       return 2;

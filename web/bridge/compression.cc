@@ -1,10 +1,11 @@
 #include "web/bridge/compression.h"
 
-#include <brotli/encode.h>
 #include <zlib.h>
 
 #include <map>
 #include <vector>
+
+#include <brotli/encode.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -58,18 +59,24 @@ bool AcceptsGzip(absl::string_view accept_encoding) {
 
 absl::string_view CodingName(ContentCoding coding) {
   switch (coding) {
-    case ContentCoding::kGzip: return "gzip";
-    case ContentCoding::kBrotli: return "br";
-    case ContentCoding::kIdentity: break;
+    case ContentCoding::kGzip:
+      return "gzip";
+    case ContentCoding::kBrotli:
+      return "br";
+    case ContentCoding::kIdentity:
+      break;
   }
   return "";
 }
 
 absl::StatusOr<std::string> Compress(absl::string_view data, ContentCoding coding) {
   switch (coding) {
-    case ContentCoding::kGzip: return Gzip(data, kGzipLevel);
-    case ContentCoding::kBrotli: return Brotli(data, kBrotliQuality);
-    case ContentCoding::kIdentity: break;
+    case ContentCoding::kGzip:
+      return Gzip(data, kGzipLevel);
+    case ContentCoding::kBrotli:
+      return Brotli(data, kBrotliQuality);
+    case ContentCoding::kIdentity:
+      break;
   }
   return std::string(data);
 }

@@ -13,9 +13,6 @@
 // run on gRPC's threads and must not block.
 #pragma once
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,6 +20,9 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -75,8 +75,8 @@ class GrpcCaller {
 
   // `method` is "/package.Service/Method". `done` gets the status and, when
   // OK, the serialized response; it runs once, on a gRPC thread.
-  void StartUnary(const std::string& method, const std::string& request,
-                  const CallOptions& options, UnaryDone done);
+  void StartUnary(const std::string& method, const std::string& request, const CallOptions& options,
+                  UnaryDone done);
 
   // A server-streaming call, to be started with Start(). After Shutdown,
   // Start reports UNAVAILABLE to the observer at once.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "skydeck/v1/service.pb.h"
 #include "web/bridge/compression.h"
 #include "web/bridge/http_errors.h"
@@ -53,10 +54,10 @@ HttpBridge::HttpBridge(std::shared_ptr<grpc::Channel> channel, BridgeOptions opt
                                             : StaticFiles::FromDirectory(options_.web_root);
   // Touching a generated message ties service.proto's descriptors into the
   // binary; the service itself is then found by name.
-  const auto* service = options_.service != nullptr
-                            ? options_.service
-                            : skydeck::v1::GetHealthRequest::descriptor()->file()->FindServiceByName(
-                                  "SkyDeck");
+  const auto* service =
+      options_.service != nullptr
+          ? options_.service
+          : skydeck::v1::GetHealthRequest::descriptor()->file()->FindServiceByName("SkyDeck");
   auto table = RouteTable::ForService(service);
   if (table.ok()) {
     routes_ = *std::move(table);
@@ -95,8 +96,7 @@ void HttpBridge::Stop() {
 bool HttpBridge::Authorized(const HttpRequest& req, bool allow_query_token) const {
   if (options_.token.empty()) return true;
   std::string header = req.Header("Authorization");
-  if (absl::StartsWith(header, "Bearer ") &&
-      ConstantTimeEquals(header.substr(7), options_.token)) {
+  if (absl::StartsWith(header, "Bearer ") && ConstantTimeEquals(header.substr(7), options_.token)) {
     return true;
   }
   if (!allow_query_token) return false;
@@ -134,9 +134,9 @@ std::optional<HttpResponse> HttpBridge::RefuseApiRequest(const HttpRequest& req)
   if (!match.ok()) {
     Record(kUnmatchedRoute, true, 0.0);
     bool wrong_verb = absl::IsFailedPrecondition(match.status());
-    HttpResponse res = JsonError(
-        wrong_verb ? grpc::StatusCode::UNIMPLEMENTED : grpc::StatusCode::NOT_FOUND,
-        std::string(match.status().message()));
+    HttpResponse res =
+        JsonError(wrong_verb ? grpc::StatusCode::UNIMPLEMENTED : grpc::StatusCode::NOT_FOUND,
+                  std::string(match.status().message()));
     res.status = wrong_verb ? 405 : 404;
     return res;
   }
@@ -154,8 +154,8 @@ std::optional<HttpResponse> HttpBridge::RefuseApiRequest(const HttpRequest& req)
   std::string content_type = req.Header("Content-Type");
   std::string length = req.Header("Content-Length");
   bool no_body = req.Header("Transfer-Encoding").empty() && (length.empty() || length == "0");
-  bool json_or_nothing = absl::StartsWith(content_type, "application/json") ||
-                         (content_type.empty() && no_body);
+  bool json_or_nothing =
+      absl::StartsWith(content_type, "application/json") || (content_type.empty() && no_body);
   if (changes_state && !json_or_nothing) {
     Record(route.method->name(), true, 0.0);
     HttpResponse res =
@@ -207,26 +207,25 @@ void HttpBridge::HandleApi(std::shared_ptr<HttpExchange> exchange, Clock::time_p
                 started);
     return;
   }
-  caller_->StartUnary(
-      GrpcPath(method), request->SerializeAsString(), call,
-      [this, exchange, method, started](grpc::Status status, std::string bytes) {
-        pool_->Post([this, exchange, method, started, status = std::move(status),
-                     bytes = std::move(bytes)] {
-          FinishUnary(exchange, method, started, status, bytes);
-        });
-      });
+  caller_->StartUnary(GrpcPath(method), request->SerializeAsString(), call,
+                      [this, exchange, method, started](grpc::Status status, std::string bytes) {
+                        pool_->Post([this, exchange, method, started, status = std::move(status),
+                                     bytes = std::move(bytes)] {
+                          FinishUnary(exchange, method, started, status, bytes);
+                        });
+                      });
 }
 
 void HttpBridge::StartStream(std::shared_ptr<HttpExchange> exchange,
-                             const google::protobuf::MethodDescriptor* method,
-                             std::string request, CallOptions call, Clock::time_point started) {
+                             const google::protobuf::MethodDescriptor* method, std::string request,
+                             CallOptions call, Clock::time_point started) {
   int limit = options_.limits.max_streams;
   if (active_streams_.fetch_add(1) >= limit) {
     active_streams_--;
     Record(method->name(), true, SecondsSince(started));
-    exchange->Respond(JsonError(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                absl::StrCat("too many open streams (", limit,
-                                             "); try again later")));
+    exchange->Respond(
+        JsonError(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                  absl::StrCat("too many open streams (", limit, "); try again later")));
     return;
   }
   auto stream = std::make_shared<SseStream>(exchange, method, pool_.get(),
@@ -253,7 +252,9 @@ void HttpBridge::FinishUnary(const std::shared_ptr<HttpExchange>& exchange,
         response->ParseFromString(response_bytes)
             ? MessageToJson(*response)
             : absl::InternalError("unparsable response from the daemon");
-    res = json.ok() ? HttpResponse{200, "application/json", {{"Cache-Control", "no-store"}},
+    res = json.ok() ? HttpResponse{200,
+                                   "application/json",
+                                   {{"Cache-Control", "no-store"}},
                                    *std::move(json)}
                     : JsonError(grpc::StatusCode::INTERNAL, std::string(json.status().message()));
   }
@@ -281,12 +282,15 @@ void HttpBridge::RespondCompressed(HttpExchange& exchange, HttpResponse res) {
 HttpResponse HttpBridge::Static(const HttpRequest& req) const {
   auto file = static_files_.Resolve(req.path, AcceptsGzip(req.Header("Accept-Encoding")));
   if (!file) {
-    return HttpResponse{404, "text/plain; charset=utf-8", {},
+    return HttpResponse{404,
+                        "text/plain; charset=utf-8",
+                        {},
                         static_files_.available()
                             ? "not found\n"
                             : "the dashboard is not built; the API is at /api\n"};
   }
-  HttpResponse res{200, file->content_type,
+  HttpResponse res{200,
+                   file->content_type,
                    {{"Cache-Control", file->cache_control}, {"X-Content-Type-Options", "nosniff"}},
                    std::move(file->body)};
   if (file->has_gzip_twin) res.headers.emplace_back("Vary", "Accept-Encoding");

@@ -25,8 +25,6 @@
 // Thread-safety: Start/Stop from one thread.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -36,7 +34,10 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/status/statusor.h"
+
 #include "common/metric_family.h"
 #include "web/bridge/grpc_caller.h"
 #include "web/bridge/http_limits.h"
@@ -127,10 +128,11 @@ class HttpBridge final : private HttpHandler {
   std::unique_ptr<HttpServer> server_;
   std::atomic<int> active_streams_{0};
   CounterFamily requests_{"skydeck_http_requests_total", "HTTP API requests by RPC.", {"rpc"}};
-  CounterFamily errors_{"skydeck_http_request_errors_total",
-                        "HTTP API requests that failed, by RPC.", {"rpc"}};
+  CounterFamily errors_{
+      "skydeck_http_request_errors_total", "HTTP API requests that failed, by RPC.", {"rpc"}};
   HistogramFamily durations_{"skydeck_http_request_duration_seconds",
-                             "Time to answer a unary HTTP API request, by RPC.", {"rpc"}};
+                             "Time to answer a unary HTTP API request, by RPC.",
+                             {"rpc"}};
 };
 
 }  // namespace skydeck::web

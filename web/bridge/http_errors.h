@@ -5,9 +5,9 @@
 // and the words for errors the HTTP server answers before any handler runs.
 #pragma once
 
-#include <grpcpp/support/status.h>
-
 #include <string>
+
+#include <grpcpp/support/status.h>
 
 namespace skydeck::web {
 

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+
 #include "web/bridge/http_errors.h"
 #include "web/bridge/http_server.h"
 
@@ -215,8 +216,8 @@ MHD_Result HttpExchange::Queue(const HttpResponse& response) {
   MHD_Response* r = MHD_create_response_from_buffer(
       response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
   if (r == nullptr) return MHD_NO;
-  MHD_Result rc = AddHeaders(r, response) ? MHD_queue_response(connection_, response.status, r)
-                                          : MHD_NO;
+  MHD_Result rc =
+      AddHeaders(r, response) ? MHD_queue_response(connection_, response.status, r) : MHD_NO;
   MHD_destroy_response(r);
   return rc;
 }

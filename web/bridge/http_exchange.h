@@ -146,8 +146,8 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   bool streaming_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<std::string> out_ ABSL_GUARDED_BY(mu_);  // whole writes, first may be part-sent
-  size_t out_offset_ ABSL_GUARDED_BY(mu_) = 0;         // bytes of out_.front() already sent
-  size_t out_bytes_ ABSL_GUARDED_BY(mu_) = 0;          // not yet sent
+  size_t out_offset_ ABSL_GUARDED_BY(mu_) = 0;        // bytes of out_.front() already sent
+  size_t out_bytes_ ABSL_GUARDED_BY(mu_) = 0;         // not yet sent
   std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -30,13 +30,16 @@ std::string FormatMs(std::chrono::milliseconds ms) {
 void AddHttpLimitFlags(CLI::App& app, HttpLimits* limits) {
   app.add_option("--http-max-connections", limits->max_connections,
                  "HTTP connections open at once; more are closed at once")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--http-max-connections-per-client", limits->max_connections_per_client,
                  "HTTP connections open at once from one client address (0: no limit)")
-      ->capture_default_str()->check(CLI::Range(0, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 20));
   app.add_option("--http-max-streams", limits->max_streams,
                  "Event streams (/api/watch, logs) open at once; more get 429")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option_function<std::string>(
          "--http-header-timeout",
          [limits](const std::string& text) {

@@ -1,15 +1,17 @@
 #include "web/bridge/http_server.h"
 
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+
 #include "common/log.h"
 #include "web/bridge/listen_socket.h"
 
@@ -168,8 +170,7 @@ void HttpServer::OnRequestCompleted(MHD_Connection* connection, void** context) 
     // Kept alive for a next request: it may idle (idle_timeout), then it
     // has header_timeout for that request's headers.
     if (conn != nullptr) {
-      conn->deadline =
-          Clock::now() + options_.limits.idle_timeout + options_.limits.header_timeout;
+      conn->deadline = Clock::now() + options_.limits.idle_timeout + options_.limits.header_timeout;
     }
   }
   exchange->OnCompleted();

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+
 #include "web/bridge/http_exchange.h"
 #include "web/bridge/http_limits.h"
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+
 #include "skydeck/v1/annotations.pb.h"
 
 namespace skydeck::web {
@@ -84,15 +85,16 @@ absl::StatusOr<const EnumValueDescriptor*> JsonEnumInfo::Find(absl::string_view 
   std::string upper = absl::AsciiStrToUpper(text);
   if (const EnumValueDescriptor* v = type_->FindValueByName(upper)) return v;
   if (prefix_length_ > 0) {
-    std::string full = absl::StrCat(absl::string_view(type_->value(0)->name()).substr(0, prefix_length_), upper);
+    std::string full =
+        absl::StrCat(absl::string_view(type_->value(0)->name()).substr(0, prefix_length_), upper);
     if (const EnumValueDescriptor* v = type_->FindValueByName(full)) return v;
   }
   int number;
   if (absl::SimpleAtoi(text, &number)) {
     if (const EnumValueDescriptor* v = type_->FindValueByNumber(number)) return v;
   }
-  return absl::InvalidArgumentError(absl::StrCat("\"", text.substr(0, 64), "\" is not one of ",
-                                                 valid_names_));
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text.substr(0, 64), "\" is not one of ", valid_names_));
 }
 
 // ---- JsonMessageInfo -------------------------------------------------------
@@ -121,8 +123,8 @@ void JsonMessageInfo::ReadScalarOption() {
   if (!type_->options().GetExtension(skydeck::v1::json_scalar)) return;
   scalar_ = true;
   auto bad = [this](absl::string_view why) {
-    options_status_ = absl::InternalError(
-        absl::StrCat(type_->full_name(), " is marked json_scalar but ", why));
+    options_status_ =
+        absl::InternalError(absl::StrCat(type_->full_name(), " is marked json_scalar but ", why));
   };
   if (type_->oneof_decl_count() != 1 ||
       type_->oneof_decl(0)->field_count() != type_->field_count()) {
@@ -135,12 +137,20 @@ void JsonMessageInfo::ReadScalarOption() {
       case FieldDescriptor::CPPTYPE_STRING:
         slot = f->type() == FieldDescriptor::TYPE_STRING ? &string_member_ : nullptr;
         break;
-      case FieldDescriptor::CPPTYPE_INT64: slot = &int_member_; break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: slot = &double_member_; break;
-      case FieldDescriptor::CPPTYPE_BOOL: slot = &bool_member_; break;
-      default: break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        slot = &int_member_;
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        slot = &double_member_;
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        slot = &bool_member_;
+        break;
+      default:
+        break;
     }
-    if (slot == nullptr) return bad(absl::StrCat("member ", f->name(), " is not string/int64/double/bool"));
+    if (slot == nullptr)
+      return bad(absl::StrCat("member ", f->name(), " is not string/int64/double/bool"));
     if (*slot != nullptr) return bad(absl::StrCat("has two members of the kind of ", f->name()));
     *slot = f;
   }

@@ -15,10 +15,10 @@
 // are immutable.
 #pragma once
 
-#include <google/protobuf/descriptor.h>
-
 #include <string>
 #include <vector>
+
+#include <google/protobuf/descriptor.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"

@@ -1,12 +1,13 @@
 #include "web/bridge/listen_socket.h"
 
 #include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -59,10 +60,10 @@ absl::StatusOr<ListenSocket> OpenListenSocket(const std::string& host, int port,
     close(fd);
   }
   if (last_errno == EADDRINUSE) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot listen on ", Address(host, port),
-        ": the port is in use by another process (another skydeckd or skydeck-web?); "
-        "stop it or choose another port"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", Address(host, port),
+                     ": the port is in use by another process (another skydeckd or skydeck-web?); "
+                     "stop it or choose another port"));
   }
   return absl::UnavailableError(
       absl::StrCat("cannot listen on ", Address(host, port), ": ", std::strerror(last_errno)));

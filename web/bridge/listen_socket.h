@@ -14,8 +14,8 @@
 namespace skydeck::web {
 
 struct ListenSocket {
-  int fd = -1;       // listening, close-on-exec; the caller owns it
-  int port = 0;      // the bound port (the chosen one when asked for 0)
+  int fd = -1;   // listening, close-on-exec; the caller owns it
+  int port = 0;  // the bound port (the chosen one when asked for 0)
   bool ipv6 = false;
 };
 

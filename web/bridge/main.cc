@@ -4,14 +4,15 @@
 // different machine or user than the daemon.
 //
 //   skydeck-web --target 127.0.0.1:50051 --port 8000
-#include <grpcpp/grpcpp.h>
-
 #include <cstdio>
 #include <fstream>
 
-#include "CLI/CLI.hpp"
+#include <grpcpp/grpcpp.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
+#include "CLI/CLI.hpp"
 #include "common/bearer_token.h"
 #include "common/log.h"
 #include "common/loopback.h"
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   absl::Duration keepalive = absl::Seconds(15);
   std::string ready_file;
   app.add_option("--target", target, "skydeckd gRPC address")
-      ->capture_default_str()->envname("SKYDECK_SERVER");
+      ->capture_default_str()
+      ->envname("SKYDECK_SERVER");
   app.add_option("--host", options.host, "Address to listen on")->capture_default_str();
   app.add_option("--port", options.port, "Port (0 picks a free one)")->capture_default_str();
   app.add_option("--web-root", options.web_root,

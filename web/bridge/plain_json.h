@@ -35,9 +35,9 @@
 // Thread-safety: all functions are safe to call concurrently.
 #pragma once
 
-#include <google/protobuf/message.h>
-
 #include <string>
+
+#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

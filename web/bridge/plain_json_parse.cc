@@ -1,12 +1,12 @@
 // PlainJsonToMessage and PlainJsonTextToMessage (plain_json.h).
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <variant>
 #include <vector>
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
 #include "common/model/flag_value.h"
 #include "common/status_macros.h"
 #include "web/bridge/json_descriptors.h"
@@ -42,8 +43,8 @@ std::string Shown(const json& v) {
 }
 
 absl::Status Bad(absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      path.empty() ? std::string(what) : absl::StrCat(path, ": ", what));
+  return absl::InvalidArgumentError(path.empty() ? std::string(what)
+                                                 : absl::StrCat(path, ": ", what));
 }
 
 std::string Child(absl::string_view path, absl::string_view name) {
@@ -112,10 +113,14 @@ bool ReadFloat(const json& v, double* out) {
   }
   if (!v.is_string()) return false;
   const std::string& s = v.get_ref<const std::string&>();
-  if (s == "NaN") *out = std::numeric_limits<double>::quiet_NaN();
-  else if (s == "Infinity") *out = std::numeric_limits<double>::infinity();
-  else if (s == "-Infinity") *out = -std::numeric_limits<double>::infinity();
-  else return absl::SimpleAtod(s, out) && std::isfinite(*out);
+  if (s == "NaN")
+    *out = std::numeric_limits<double>::quiet_NaN();
+  else if (s == "Infinity")
+    *out = std::numeric_limits<double>::infinity();
+  else if (s == "-Infinity")
+    *out = -std::numeric_limits<double>::infinity();
+  else
+    return absl::SimpleAtod(s, out) && std::isfinite(*out);
   return true;
 }
 
@@ -192,8 +197,8 @@ class Parser {
     return ParseMembers(inlined, sub, Child(path, in->name()), depth + 1);
   }
 
-  absl::Status UnknownField(const Descriptor* d, const JsonMessageInfo& info,
-                            absl::string_view key, const std::string& path) {
+  absl::Status UnknownField(const Descriptor* d, const JsonMessageInfo& info, absl::string_view key,
+                            const std::string& path) {
     std::string where = Child(path, key);
     for (int i = 0; i < d->field_count(); ++i) {
       const FieldDescriptor* f = d->field(i);
@@ -201,8 +206,7 @@ class Parser {
       const JsonMessageInfo& sub = JsonMessageInfo::For(f->message_type());
       if (sub.is_scalar() || sub.is_well_known() || sub.FindField(key) == nullptr) continue;
       return Bad(where, absl::StrCat("not a field of ", d->name(), "; it belongs inside \"",
-                                     f->name(), "\": {\"", f->name(), "\": {\"", key,
-                                     "\": ...}}"));
+                                     f->name(), "\": {\"", f->name(), "\": {\"", key, "\": ...}}"));
     }
     std::string known = absl::StrCat("its fields are ", info.field_names());
     if (const FieldDescriptor* in = info.inline_field(); in != nullptr) {
@@ -399,8 +403,8 @@ class Parser {
     if (name == "google.protobuf.FieldMask") {
       if (!v.is_string()) return Bad(path, "must be a string of field names, \"a,b\"");
       const FieldDescriptor* paths = d->FindFieldByNumber(1);
-      for (absl::string_view p : absl::StrSplit(v.get_ref<const std::string&>(), ',',
-                                                absl::SkipWhitespace())) {
+      for (absl::string_view p :
+           absl::StrSplit(v.get_ref<const std::string&>(), ',', absl::SkipWhitespace())) {
         r->AddString(m, paths, SnakeCase(absl::StripAsciiWhitespace(p)));
       }
       return absl::OkStatus();
@@ -436,7 +440,8 @@ class SyntaxErrorFinder : public nlohmann::json_sax<json> {
                    const nlohmann::detail::exception& ex) override {
     error = ex.what();
     // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
-    if (size_t end = error.find("] "); error.rfind("[json.exception", 0) == 0 && end != std::string::npos) {
+    if (size_t end = error.find("] ");
+        error.rfind("[json.exception", 0) == 0 && end != std::string::npos) {
       error.erase(0, end + 2);
     }
     return false;

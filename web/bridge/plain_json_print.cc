@@ -1,10 +1,6 @@
 // MessageToPlainJson (plain_json.h): writes JSON text straight from
 // reflection, without an intermediate tree, because list responses print
 // thousands of experiments.
-#include <google/protobuf/util/field_mask_util.h>
-#include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -12,9 +8,14 @@
 #include <variant>
 #include <vector>
 
+#include <google/protobuf/util/field_mask_util.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/model/flag_value.h"
 #include "common/status_macros.h"
 #include "web/bridge/json_descriptors.h"
@@ -34,11 +35,21 @@ void AppendQuoted(absl::string_view text, std::string* out) {
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (u < 0x20) {
           out->append("\\u00");
@@ -120,12 +131,24 @@ class Printer {
       const Reflection* er = entry.GetReflection();
       SortKey k;
       switch (key->cpp_type()) {
-        case FieldDescriptor::CPPTYPE_STRING: k = er->GetStringReference(entry, key, &scratch[i]); break;
-        case FieldDescriptor::CPPTYPE_INT32: k = int64_t{er->GetInt32(entry, key)}; break;
-        case FieldDescriptor::CPPTYPE_INT64: k = er->GetInt64(entry, key); break;
-        case FieldDescriptor::CPPTYPE_UINT32: k = uint64_t{er->GetUInt32(entry, key)}; break;
-        case FieldDescriptor::CPPTYPE_UINT64: k = er->GetUInt64(entry, key); break;
-        default: k = er->GetBool(entry, key); break;
+        case FieldDescriptor::CPPTYPE_STRING:
+          k = er->GetStringReference(entry, key, &scratch[i]);
+          break;
+        case FieldDescriptor::CPPTYPE_INT32:
+          k = int64_t{er->GetInt32(entry, key)};
+          break;
+        case FieldDescriptor::CPPTYPE_INT64:
+          k = er->GetInt64(entry, key);
+          break;
+        case FieldDescriptor::CPPTYPE_UINT32:
+          k = uint64_t{er->GetUInt32(entry, key)};
+          break;
+        case FieldDescriptor::CPPTYPE_UINT64:
+          k = er->GetUInt64(entry, key);
+          break;
+        default:
+          k = er->GetBool(entry, key);
+          break;
       }
       entries.emplace_back(std::move(k), &entry);
     }
@@ -270,7 +293,8 @@ class Printer {
     std::string text;
     auto status = google::protobuf::util::MessageToJsonString(m, &text, options);
     if (!status.ok()) {
-      return absl::InternalError(absl::StrCat("printing ", name, ": ", std::string(status.message())));
+      return absl::InternalError(
+          absl::StrCat("printing ", name, ": ", std::string(status.message())));
     }
     out->append(text);
     return absl::OkStatus();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+
 #include "web/bridge/request_mapping.h"
 
 namespace skydeck::web {

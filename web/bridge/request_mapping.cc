@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
 #include "common/status_macros.h"
 #include "web/bridge/json_descriptors.h"
 #include "web/bridge/plain_json.h"
@@ -82,7 +83,8 @@ absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       auto v = JsonEnumInfo::For(f->enum_type()).Find(value);
-      if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(f->name(), ": ", v.status().message()));
+      if (!v.ok())
+        return absl::InvalidArgumentError(absl::StrCat(f->name(), ": ", v.status().message()));
       repeated ? r->AddEnum(m, f, *v) : r->SetEnum(m, f, *v);
       return absl::OkStatus();
     }

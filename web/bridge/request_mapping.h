@@ -10,12 +10,12 @@
 // And back: responses print as plain JSON (plain_json.h).
 #pragma once
 
-#include <google/protobuf/message.h>
-
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/loopback.h"
 
 namespace skydeck::web {
@@ -33,7 +34,8 @@ absl::Status CheckRequestOrigin(const OriginPolicy& policy, absl::string_view me
                        policy.allowed_hosts.end();
     if (!allowed) {
       return absl::PermissionDeniedError(absl::StrCat(
-          "Host \"", host, "\" is not this machine; without an auth token only localhost, "
+          "Host \"", host,
+          "\" is not this machine; without an auth token only localhost, "
           "127.0.0.1 and [::1] are served (DNS rebinding protection). Use one of those, "
           "allow the name with --http-allowed-host, or set --auth-token-file"));
     }
@@ -41,9 +43,8 @@ absl::Status CheckRequestOrigin(const OriginPolicy& policy, absl::string_view me
   if (ChangesState(method) && !origin_header.empty()) {
     std::string origin = AuthorityOfOrigin(origin_header);
     if (origin.empty() || origin != absl::AsciiStrToLower(host_header)) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("cross-origin request refused (Origin \"", origin_header,
-                       "\" is not this server)"));
+      return absl::PermissionDeniedError(absl::StrCat("cross-origin request refused (Origin \"",
+                                                      origin_header, "\" is not this server)"));
     }
   }
   return absl::OkStatus();

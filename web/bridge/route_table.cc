@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
 #include "skydeck/v1/annotations.pb.h"
 
 namespace skydeck::web {
@@ -62,8 +63,8 @@ absl::StatusOr<RouteTable> RouteTable::ForService(
       const std::string& spec = options.GetExtension(skydeck::v1::http, i);
       std::vector<std::string> parts = absl::StrSplit(spec, ' ', absl::SkipEmpty());
       if (parts.size() != 2 || !absl::StartsWith(parts[1], "/")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            method->full_name(), ": http option \"", spec, "\" is not \"VERB /path\""));
+        return absl::InvalidArgumentError(absl::StrCat(method->full_name(), ": http option \"",
+                                                       spec, "\" is not \"VERB /path\""));
       }
       Route route;
       route.verb = absl::AsciiStrToUpper(parts[0]);
@@ -74,8 +75,8 @@ absl::StatusOr<RouteTable> RouteTable::ForService(
         if (!IsParam(seg)) continue;
         std::string field = seg.substr(1, seg.size() - 2);
         if (method->input_type()->FindFieldByName(field) == nullptr) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              method->full_name(), ": route ", spec, " names unknown field ", field));
+          return absl::InvalidArgumentError(
+              absl::StrCat(method->full_name(), ": route ", spec, " names unknown field ", field));
         }
       }
       table.routes_.push_back(std::move(route));
@@ -84,8 +85,7 @@ absl::StatusOr<RouteTable> RouteTable::ForService(
   return table;
 }
 
-absl::StatusOr<RouteMatch> RouteTable::Match(absl::string_view verb,
-                                             absl::string_view path) const {
+absl::StatusOr<RouteMatch> RouteTable::Match(absl::string_view verb, absl::string_view path) const {
   std::vector<std::string> parts = SplitPath(path);
   const Route* best = nullptr;
   int best_score = -1;

@@ -11,11 +11,11 @@
 //   // match->path_params == {{"id", "42"}}
 #pragma once
 
-#include <google/protobuf/descriptor.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <google/protobuf/descriptor.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

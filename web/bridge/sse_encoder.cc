@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+
 #include "web/bridge/json_descriptors.h"
 #include "web/bridge/plain_json.h"
 
@@ -143,7 +144,8 @@ std::string SseEncoder::TextEvent(absl::string_view text) {
   if (text.empty()) return "";
   std::string event;
   event.reserve(text.size() + 16);
-  for (absl::string_view line : absl::StrSplit(text, '\n')) absl::StrAppend(&event, "data: ", line, "\n");
+  for (absl::string_view line : absl::StrSplit(text, '\n'))
+    absl::StrAppend(&event, "data: ", line, "\n");
   event += '\n';
   return event;
 }

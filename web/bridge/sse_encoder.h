@@ -28,9 +28,9 @@
 // Thread-safety: one encoder per stream, used by one thread.
 #pragma once
 
-#include <google/protobuf/message.h>
-
 #include <string>
+
+#include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/duration_flag.h"
 
 namespace skydeck::web {
@@ -16,9 +17,9 @@ CLI::Option* AddSseKeepaliveFlag(CLI::App& app, absl::Duration* keepalive) {
             absl::StatusOr<absl::Duration> d = ParseDurationFlag(text);
             if (!d.ok() || *d < kMinSseKeepalive || *d == absl::InfiniteDuration()) {
               throw CLI::ValidationError(
-                  "--sse-keepalive", absl::StrCat("\"", text, "\": must be a duration of at least ",
-                                                  absl::FormatDuration(kMinSseKeepalive),
-                                                  ", e.g. 15s or 500ms"));
+                  "--sse-keepalive",
+                  absl::StrCat("\"", text, "\": must be a duration of at least ",
+                               absl::FormatDuration(kMinSseKeepalive), ", e.g. 15s or 500ms"));
             }
             *keepalive = *d;
           },

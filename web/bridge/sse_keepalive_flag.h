@@ -11,8 +11,9 @@
 //   app.parse(argc, argv);  // keepalive now holds the flag's value
 #pragma once
 
-#include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+
+#include "CLI/CLI.hpp"
 
 namespace skydeck::web {
 

@@ -3,6 +3,7 @@
 #include <google/protobuf/message.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "web/bridge/http_errors.h"
 
 namespace skydeck::web {
@@ -28,8 +29,8 @@ bool SseStream::Start(GrpcCaller& caller, const std::string& grpc_path, const st
   };
   hooks.keepalive = keepalive;
   hooks.keepalive_text = ": ping\n\n";
-  HttpResponse head{200, "text/event-stream", {{"Cache-Control", "no-store"},
-                                                {"X-Accel-Buffering", "no"}}, ""};
+  HttpResponse head{
+      200, "text/event-stream", {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}}, ""};
   if (!exchange_->OpenStream(std::move(head), std::move(hooks))) return false;
   // The headers and this comment go out at once, before the first event.
   exchange_->Write(": connected\n\n");
@@ -112,9 +113,8 @@ void SseStream::OnDone(grpc::Status status) {
     }
     if (!rest.empty()) self->exchange_->Write(rest);
     if (error) {
-      self->exchange_->Write(absl::StrCat("event: error\ndata: ",
-                                          ErrorBody(status.error_code(), status.error_message()),
-                                          "\n\n"));
+      self->exchange_->Write(absl::StrCat(
+          "event: error\ndata: ", ErrorBody(status.error_code(), status.error_message()), "\n\n"));
     }
     self->on_end_(error);  // before the end reaches the client (metrics)
     self->exchange_->Finish();

@@ -16,16 +16,17 @@
 // threads.
 #pragma once
 
-#include <google/protobuf/descriptor.h>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include <google/protobuf/descriptor.h>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+
 #include "web/bridge/grpc_caller.h"
 #include "web/bridge/http_exchange.h"
 #include "web/bridge/sse_encoder.h"

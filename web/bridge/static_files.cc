@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+
 #include "web/bridge/route_table.h"
 
 namespace skydeck::web {
@@ -56,7 +57,8 @@ std::optional<std::string> StaticFiles::Read(const fs::path& relative) const {
   fs::path canonical = fs::canonical(root_ / relative, ec);
   if (ec || !fs::is_regular_file(canonical, ec)) return std::nullopt;
   // Symlinks must not lead outside the root.
-  auto [root_end, _] = std::mismatch(root_.begin(), root_.end(), canonical.begin(), canonical.end());
+  auto [root_end, _] =
+      std::mismatch(root_.begin(), root_.end(), canonical.begin(), canonical.end());
   if (root_end != root_.end()) return std::nullopt;
   std::ifstream in(canonical, std::ios::binary);
   std::stringstream body;
@@ -65,8 +67,7 @@ std::optional<std::string> StaticFiles::Read(const fs::path& relative) const {
   return std::move(body).str();
 }
 
-std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path,
-                                               bool accept_gzip) const {
+std::optional<StaticFile> StaticFiles::Resolve(absl::string_view url_path, bool accept_gzip) const {
   if (!available()) return std::nullopt;
   auto decoded = PercentDecode(url_path);
   if (!decoded.ok()) return std::nullopt;

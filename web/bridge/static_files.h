@@ -21,6 +21,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+
 #include "web/bridge/embedded_file.h"
 
 namespace skydeck::web {

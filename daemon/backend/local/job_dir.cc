@@ -1,12 +1,12 @@
 #include "daemon/backend/local/job_dir.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include <sys/stat.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -43,8 +43,8 @@ absl::Status WriteFileAtomically(const fs::path& path, const std::string& conten
     out << content;
     out.flush();
     if (!out) {
-      return absl::UnavailableError(absl::StrCat("writing ", tmp.string(), ": ",
-                                                 std::strerror(errno)));
+      return absl::UnavailableError(
+          absl::StrCat("writing ", tmp.string(), ": ", std::strerror(errno)));
     }
   }
   std::error_code ec;
@@ -88,15 +88,13 @@ bool JobDir::Exists() const {
 }
 
 absl::Status JobDir::WriteSpec(const JobSpec& spec) const {
-  std::string out = absl::StrCat("name=", absl::CEscape(spec.name), "\n",
-                                 "command=", absl::CEscape(spec.command), "\n",
-                                 "nodes=", spec.nodes, "\n",
-                                 "gpus_per_node=", spec.gpus_per_node, "\n",
-                                 "gpu_type=", absl::CEscape(spec.gpu_type), "\n",
-                                 "infra=", absl::CEscape(spec.infra), "\n",
-                                 "spot=", spec.spot ? 1 : 0, "\n");
-  absl::StrAppend(&out, "workdir=", absl::CEscape(FormatWorkdir(spec.workdir)), "\n", "setup=",
-                  absl::CEscape(spec.setup), "\n");
+  std::string out =
+      absl::StrCat("name=", absl::CEscape(spec.name), "\n", "command=", absl::CEscape(spec.command),
+                   "\n", "nodes=", spec.nodes, "\n", "gpus_per_node=", spec.gpus_per_node, "\n",
+                   "gpu_type=", absl::CEscape(spec.gpu_type), "\n",
+                   "infra=", absl::CEscape(spec.infra), "\n", "spot=", spec.spot ? 1 : 0, "\n");
+  absl::StrAppend(&out, "workdir=", absl::CEscape(FormatWorkdir(spec.workdir)), "\n",
+                  "setup=", absl::CEscape(spec.setup), "\n");
   for (const auto& [key, value] : spec.env) {
     absl::StrAppend(&out, "env.", absl::CEscape(key), "=", absl::CEscape(value), "\n");
   }
@@ -126,9 +124,9 @@ absl::Status JobDir::MarkLaunched(int64_t unix_ms) const {
 std::optional<int64_t> JobDir::LaunchedMs() const { return ReadInt64File(path_ / kLaunched); }
 
 absl::Status JobDir::WriteNodeProcess(int rank, const NodeProcess& p) const {
-  return WriteFileAtomically(path_ / absl::StrCat("node-", rank, ".pid"),
-                             absl::StrCat(p.monitor_pid, " ", p.monitor_start, " ", p.job_pid,
-                                          " ", p.job_start, "\n"));
+  return WriteFileAtomically(
+      path_ / absl::StrCat("node-", rank, ".pid"),
+      absl::StrCat(p.monitor_pid, " ", p.monitor_start, " ", p.job_pid, " ", p.job_start, "\n"));
 }
 
 std::optional<NodeProcess> JobDir::ReadNodeProcess(int rank) const {

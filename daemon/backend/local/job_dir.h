@@ -33,15 +33,16 @@
 // far as the files go (writers of one file are never concurrent).
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 
+#include <sys/types.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
 #include "daemon/backend/backend.h"
 
 namespace skydeck::backend::local {

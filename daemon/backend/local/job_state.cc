@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace skydeck::backend::local {

@@ -15,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
@@ -74,9 +75,9 @@ absl::Status ValidateSpec(const JobSpec& spec) {
       if (key.empty() || key.find_first_of(std::string("=\0", 2)) != std::string::npos ||
           value.find('\0') != std::string::npos) {
         // Never the value: it may be a secret's.
-        return absl::InvalidArgumentError(absl::StrCat(
-            "environment variable \"", absl::CHexEscape(key),
-            "\": names must be non-empty without '=' or NUL, values without NUL"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("environment variable \"", absl::CHexEscape(key),
+                         "\": names must be non-empty without '=' or NUL, values without NUL"));
       }
     }
   }
@@ -139,9 +140,9 @@ absl::StatusOr<std::string> LocalBackend::Launch(const JobSpec& spec) {
   RETURN_IF_ERROR(ValidateSpec(spec));
   ASSIGN_OR_RETURN(std::string workdir, local::LocalWorkdir(spec));
   if (std::error_code ec; !workdir.empty() && !fs::is_directory(workdir, ec)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "workdir ", workdir, " is not a directory on this machine",
-        ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("workdir ", workdir, " is not a directory on this machine",
+                     ec ? absl::StrCat(" (", ec.message(), ")") : std::string()));
   }
   {
     absl::MutexLock lock(&mu_);
@@ -408,9 +409,9 @@ BackendInfo LocalBackend::Probe() {
   if (monitor_path_.empty() || access(monitor_path_.c_str(), X_OK) != 0) {
     // Every launch would fail: say so before one is tried.
     const char* why = monitor_path_.empty() ? "no path" : std::strerror(errno);
-    info.error = absl::StrCat("cannot run ", local::monitor::kExecutableName, " at \"",
-                              monitor_path_, "\": ", why,
-                              " (it is built and installed next to skydeckd)");
+    info.error =
+        absl::StrCat("cannot run ", local::monitor::kExecutableName, " at \"", monitor_path_,
+                     "\": ", why, " (it is built and installed next to skydeckd)");
     return info;
   }
   info.reachable = true;

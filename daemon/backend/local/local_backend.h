@@ -43,6 +43,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/backend/local/job_dir.h"
 

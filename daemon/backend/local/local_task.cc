@@ -5,8 +5,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/status_macros.h"
+
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 
 namespace skydeck::backend::local {
 namespace {
@@ -49,14 +50,18 @@ std::vector<std::string> NodeEnvironment(const JobSpec& spec,
 
 absl::StatusOr<std::string> LocalWorkdir(const JobSpec& spec) {
   switch (spec.workdir.kind) {
-    case Workdir::Kind::kNone: return std::string();
-    case Workdir::Kind::kLocal: return spec.workdir.path;
-    case Workdir::Kind::kGit: break;
+    case Workdir::Kind::kNone:
+      return std::string();
+    case Workdir::Kind::kLocal:
+      return spec.workdir.path;
+    case Workdir::Kind::kGit:
+      break;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "workdir ", FormatWorkdir(spec.workdir), ": the local backend runs code that is on this "
-      "machine and does not clone git repositories; clone it and pass the directory "
-      "(--workdir DIR)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("workdir ", FormatWorkdir(spec.workdir),
+                   ": the local backend runs code that is on this "
+                   "machine and does not clone git repositories; clone it and pass the directory "
+                   "(--workdir DIR)"));
 }
 
 std::vector<std::string> NodeArgv(const JobSpec& spec) {

@@ -22,13 +22,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "daemon/backend/backend.h"
 
 namespace skydeck::backend::local {
 
 // Variables of skydeckd's environment a job inherits (besides LC_*).
-inline constexpr const char* kInheritedEnv[] = {"PATH",     "HOME", "USER", "LOGNAME", "SHELL",
-                                                "LANG",     "LANGUAGE", "TZ", "TMPDIR"};
+inline constexpr const char* kInheritedEnv[] = {"PATH", "HOME",     "USER", "LOGNAME", "SHELL",
+                                                "LANG", "LANGUAGE", "TZ",   "TMPDIR"};
 
 // NodeEnvironment()
 //

@@ -1,7 +1,6 @@
 #include "daemon/backend/local/log_stream.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +10,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+
 #include "daemon/backend/local/tail_start.h"
 
 namespace skydeck::backend::local {

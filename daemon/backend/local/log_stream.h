@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
 #include "daemon/backend/log_tail.h"
 
 namespace skydeck::backend::local {

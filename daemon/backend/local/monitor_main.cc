@@ -31,12 +31,8 @@
 // safe; only the daemon must not fork (it is large and multithreaded).
 // Not meant to be run by hand.
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <poll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +42,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "daemon/backend/local/monitor_protocol.h"
 #include "daemon/backend/local/node_log_prefix.h"
@@ -296,7 +297,9 @@ class Relay {
     int64_t deadline = NowMs() + ms;
     while (open_) {
       int64_t left = deadline - NowMs();
-      struct pollfd pfd{pipe_fd_, POLLIN, 0};
+      struct pollfd pfd {
+        pipe_fd_, POLLIN, 0
+      };
       if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) <= 0) break;
       ReadOnce();
     }
@@ -377,8 +380,7 @@ void RelayUntilShellExits(pid_t job, Relay* relay) {
     RelayUntilShellExits(job, &relay);
   } else {
     siginfo_t info;
-    while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOWAIT) < 0 &&
-           errno == EINTR) {
+    while (waitid(P_PID, static_cast<id_t>(job), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
     }
   }
   kill(-job, SIGKILL);

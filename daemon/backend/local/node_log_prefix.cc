@@ -9,8 +9,7 @@ std::string NodeLogLabel(int rank, pid_t pid) {
   std::string pid_text = std::to_string(pid);
   if (rank == 0) return "(head, rank=0, pid=" + pid_text + ") ";
   // Every local node runs on this machine.
-  return "(worker" + rank_text + ", rank=" + rank_text + ", pid=" + pid_text +
-         ", ip=127.0.0.1) ";
+  return "(worker" + rank_text + ", rank=" + rank_text + ", pid=" + pid_text + ", ip=127.0.0.1) ";
 }
 
 LinePrefixer::LinePrefixer(std::string prefix, size_t max_line)

@@ -22,11 +22,11 @@
 // libstdc++.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include <sys/types.h>
 
 namespace skydeck::backend::local {
 

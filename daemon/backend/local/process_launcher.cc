@@ -4,8 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +13,11 @@
 #include <optional>
 #include <sstream>
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include "absl/strings/str_cat.h"
+
 #include "daemon/backend/local/monitor_protocol.h"
 
 namespace skydeck::backend::local {
@@ -101,16 +103,15 @@ void PassDescriptors(posix_spawn_file_actions_t* actions, const std::vector<int>
 
 std::vector<std::string> MonitorArgv(const std::string& monitor_path, int control_fd, int dir_fd,
                                      int work_fd, int log_fd, const NodeCommand& node) {
-  std::vector<std::string> argv = {
-      monitor_path,
-      absl::StrCat(monitor::kProtocolFlag, monitor::kProtocolVersion),
-      absl::StrCat(monitor::kControlFdFlag, control_fd),
-      absl::StrCat(monitor::kDirFdFlag, dir_fd),
-      absl::StrCat(monitor::kWorkFdFlag, work_fd),
-      absl::StrCat(monitor::kLogFdFlag, log_fd),
-      absl::StrCat(monitor::kLabelRankFlag, node.label_rank),
-      absl::StrCat(monitor::kResultFlag, node.result_name),
-      "--"};
+  std::vector<std::string> argv = {monitor_path,
+                                   absl::StrCat(monitor::kProtocolFlag, monitor::kProtocolVersion),
+                                   absl::StrCat(monitor::kControlFdFlag, control_fd),
+                                   absl::StrCat(monitor::kDirFdFlag, dir_fd),
+                                   absl::StrCat(monitor::kWorkFdFlag, work_fd),
+                                   absl::StrCat(monitor::kLogFdFlag, log_fd),
+                                   absl::StrCat(monitor::kLabelRankFlag, node.label_rank),
+                                   absl::StrCat(monitor::kResultFlag, node.result_name),
+                                   "--"};
   argv.insert(argv.end(), node.argv.begin(), node.argv.end());
   return argv;
 }
@@ -131,9 +132,9 @@ absl::Status NoReport(int status, const std::string& monitor_path) {
         return absl::UnavailableError("fork failed in skydeck-monitor");
       case monitor::kExitUsage:
       case monitor::kExitWrongProtocol:
-        return absl::UnavailableError(absl::StrCat(
-            monitor_path, " is not the skydeck-monitor of this skydeckd (exit code ",
-            WEXITSTATUS(status), "): install the one built with it"));
+        return absl::UnavailableError(
+            absl::StrCat(monitor_path, " is not the skydeck-monitor of this skydeckd (exit code ",
+                         WEXITSTATUS(status), "): install the one built with it"));
       default:
         break;
     }
@@ -149,7 +150,9 @@ std::optional<monitor::Report> ReadReport(int fd) {
   size_t got = 0;
   int64_t waited_ms = 0;
   while (got < sizeof(report) && waited_ms < kReportTimeoutMs) {
-    struct pollfd pfd{fd, POLLIN, 0};
+    struct pollfd pfd {
+      fd, POLLIN, 0
+    };
     int ready = poll(&pfd, 1, 100);
     if (ready < 0 && errno != EINTR) break;
     if (ready <= 0) {
@@ -204,9 +207,9 @@ absl::StatusOr<PendingNode> SpawnNode(const NodeCommand& node, const std::string
   if (node.argv.empty()) return absl::InvalidArgumentError("a node needs a command to run");
   if (monitor_path.empty() || access(monitor_path.c_str(), X_OK) != 0) {
     const char* why = monitor_path.empty() ? "no path" : std::strerror(errno);
-    return absl::UnavailableError(absl::StrCat(
-        "cannot run ", monitor::kExecutableName, " at \"", monitor_path, "\": ", why,
-        " (it is built and installed next to skydeckd)"));
+    return absl::UnavailableError(absl::StrCat("cannot run ", monitor::kExecutableName, " at \"",
+                                               monitor_path, "\": ", why,
+                                               " (it is built and installed next to skydeckd)"));
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -235,8 +238,8 @@ absl::StatusOr<PendingNode> SpawnNode(const NodeCommand& node, const std::string
   PassDescriptors(setup.actions(), pass);
 
   pid_t spawned = 0;
-  int err = posix_spawn(&spawned, monitor_path.c_str(), setup.actions(), setup.attr(),
-                        argv.data(), envp.data());
+  int err = posix_spawn(&spawned, monitor_path.c_str(), setup.actions(), setup.attr(), argv.data(),
+                        envp.data());
   if (err != 0) {
     return absl::UnavailableError(
         absl::StrCat("starting ", monitor_path, ": ", std::strerror(err)));

@@ -19,11 +19,11 @@
 // ones passed here; the monitor's stdio is /dev/null.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "absl/status/statusor.h"
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "absl/status/statusor.h"
+
 #include "daemon/backend/log_tail.h"
 
 namespace skydeck::backend::local {

@@ -13,13 +13,14 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "httplib.h"
+
 #include "common/ansi_text.h"
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "daemon/backend/call_deadline.h"
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/json_fields.h"
-#include "httplib.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
@@ -45,8 +46,8 @@ std::string Snippet(absl::string_view body) {
 // Errors of calls that never left this process (ApiClient::NeverSent).
 absl::Status MarkNeverSent(absl::Status status) { return NeverSentError(std::move(status)); }
 
-absl::Status TransportError(absl::string_view what, const std::string& endpoint,
-                            httplib::Error err, absl::Duration elapsed, absl::Duration timeout) {
+absl::Status TransportError(absl::string_view what, const std::string& endpoint, httplib::Error err,
+                            absl::Duration elapsed, absl::Duration timeout) {
   std::string where = absl::StrCat(what, " at ", endpoint);
   switch (err) {
     case httplib::Error::Connection:
@@ -56,8 +57,8 @@ absl::Status TransportError(absl::string_view what, const std::string& endpoint,
       return absl::UnavailableError(
           absl::StrCat(where, ": timed out connecting to the SkyPilot API server"));
     case httplib::Error::Canceled:
-      return absl::DeadlineExceededError(absl::StrCat(
-          where, ": no complete answer within ", FormatDurationRounded(timeout)));
+      return absl::DeadlineExceededError(
+          absl::StrCat(where, ": no complete answer within ", FormatDurationRounded(timeout)));
     case httplib::Error::Read:
       // cpp-httplib reports a read timeout and a dropped connection alike.
       if (elapsed + absl::Milliseconds(50) >= timeout) {
@@ -67,8 +68,7 @@ absl::Status TransportError(absl::string_view what, const std::string& endpoint,
       return absl::UnavailableError(
           absl::StrCat(where, ": the connection was closed before the answer was complete"));
     default:
-      return absl::UnavailableError(
-          absl::StrCat(where, ": ", httplib::to_string(err)));
+      return absl::UnavailableError(absl::StrCat(where, ": ", httplib::to_string(err)));
   }
 }
 
@@ -195,8 +195,7 @@ absl::Status ApiClient::HttpError(absl::string_view what, int status,
 
 absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
                                                      const std::string& path,
-                                                     const std::string* body,
-                                                     bool bypass_backoff,
+                                                     const std::string* body, bool bypass_backoff,
                                                      absl::Duration timeout) {
   std::string what = absl::StrCat(method, " ", path.substr(0, path.find('?')));
   if (!bypass_backoff) {
@@ -278,8 +277,8 @@ absl::StatusOr<std::string> ApiClient::Submit(absl::string_view route, nlohmann:
   std::string what = absl::StrCat("POST ", route);
   if (reply.status != 200) return HttpError(what, reply.status, reply.body);
   if (reply.request_id.empty()) {
-    return absl::InternalError(absl::StrCat(what, " at ", config_.endpoint,
-                                            ": the answer carries no ", kRequestIdHeader));
+    return absl::InternalError(
+        absl::StrCat(what, " at ", config_.endpoint, ": the answer carries no ", kRequestIdHeader));
   }
   return reply.request_id;
 }
@@ -299,8 +298,8 @@ absl::StatusOr<RequestResult> ApiClient::Await(absl::string_view request_id,
   ASSIGN_OR_RETURN(Reply reply, std::move(answered));
   std::string what = absl::StrCat("GET /api/get (request ", request_id, ")");
   auto malformed = [&](absl::string_view why) {
-    return absl::InternalError(Redact(absl::StrCat(what, " at ", config_.endpoint, ": ", why,
-                                                   ": ", Snippet(reply.body))));
+    return absl::InternalError(
+        Redact(absl::StrCat(what, " at ", config_.endpoint, ": ", why, ": ", Snippet(reply.body))));
   };
   nlohmann::json record = ParseJsonOrDiscarded(reply.body);
   if (reply.status == 500 && record.is_object()) {
@@ -353,8 +352,8 @@ absl::StatusOr<std::vector<RequestRecord>> ApiClient::Statuses(
     if (reply.status != 200) return HttpError("GET /api/status", reply.status, reply.body);
     nlohmann::json rows = ParseJsonOrDiscarded(reply.body);
     if (!rows.is_array()) {
-      return absl::InternalError(Redact(absl::StrCat(
-          "GET /api/status at ", config_.endpoint, ": not a JSON list: ", Snippet(reply.body))));
+      return absl::InternalError(Redact(absl::StrCat("GET /api/status at ", config_.endpoint,
+                                                     ": not a JSON list: ", Snippet(reply.body))));
     }
     for (const nlohmann::json& row : rows) {
       if (!row.is_object()) continue;
@@ -367,8 +366,8 @@ absl::StatusOr<std::vector<RequestRecord>> ApiClient::Statuses(
 
 absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
     absl::string_view route, nlohmann::json body,
-    const std::function<bool(absl::string_view)>& on_chunk,
-    const std::function<bool()>& cancelled, absl::Duration read_timeout, absl::Time deadline) {
+    const std::function<bool(absl::string_view)>& on_chunk, const std::function<bool()>& cancelled,
+    absl::Duration read_timeout, absl::Time deadline) {
   std::string what = absl::StrCat("POST ", route);
   if (absl::Status open = backoff_.Check(absl::Now()); !open.ok()) {
     return absl::UnavailableError(absl::StrCat(what, ": ", open.message()));
@@ -439,9 +438,9 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
   if (result.stopped) return result;
   if (overdue.load()) {
     // The server answered and kept the stream open: slow or waiting, not gone.
-    return absl::DeadlineExceededError(absl::StrCat(
-        what, " at ", config_.endpoint, ": the answer did not end within ",
-        FormatDurationRounded(deadline - start)));
+    return absl::DeadlineExceededError(absl::StrCat(what, " at ", config_.endpoint,
+                                                    ": the answer did not end within ",
+                                                    FormatDurationRounded(deadline - start)));
   }
   absl::Time now = absl::Now();
   if (!sent) {
@@ -454,8 +453,8 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
     return HttpError(what, res.status, error_body.empty() ? res.body : error_body);
   }
   if (result.request_id.empty()) {
-    return absl::InternalError(absl::StrCat(what, " at ", config_.endpoint,
-                                            ": the answer carries no ", kRequestIdHeader));
+    return absl::InternalError(
+        absl::StrCat(what, " at ", config_.endpoint, ": the answer carries no ", kRequestIdHeader));
   }
   return result;
 }

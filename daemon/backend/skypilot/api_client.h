@@ -38,10 +38,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+
 #include "daemon/backend/skypilot/skypilot_options.h"
 #include "daemon/backend/skypilot/status_mapping.h"
 #include "daemon/backend/skypilot/unreachable_backoff.h"
-#include "nlohmann/json.hpp"
 
 namespace skydeck::backend::skypilot {
 
@@ -66,7 +67,7 @@ bool IsJobsLaunch(const RequestRecord& record);
 // The outcome of a terminal request, from /api/get.
 struct RequestResult {
   RequestPhase phase = RequestPhase::kActive;
-  nlohmann::json value;  // decoded return_value when kSucceeded
+  nlohmann::json value;    // decoded return_value when kSucceeded
   std::string error_type;  // when kFailed, e.g. "ClusterNotUpError"
   std::string error_message;
 };
@@ -149,8 +150,8 @@ class ApiClient {
   // the answer's `status`: "uploading" (chunks still missing) or
   // "completed" (the server has joined and extracted the zip).
   // Errors: as Submit, within timeouts().upload.
-  absl::StatusOr<std::string> Upload(absl::string_view upload_id, int chunk_index,
-                                     int total_chunks, absl::string_view chunk);
+  absl::StatusOr<std::string> Upload(absl::string_view upload_id, int chunk_index, int total_chunks,
+                                     absl::string_view chunk);
 
   // `text` with the token replaced by "<redacted>".
   std::string Redact(std::string text) const;

@@ -6,11 +6,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "httplib.h"
+
 #include "common/status_macros.h"
 #include "daemon/backend/call_deadline.h"
 #include "daemon/backend/skypilot/api_client.h"
 #include "daemon/backend/skypilot/json_fields.h"
-#include "httplib.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
@@ -67,9 +68,9 @@ absl::StatusOr<std::string> ApiClient::Upload(absl::string_view upload_id, int c
   bool sent = cli.send(req, res, err);
   absl::Time now = absl::Now();
   if (!sent) {
-    absl::Status status = absl::UnavailableError(
-        absl::StrCat(what, " at ", config_.endpoint, ": ", httplib::to_string(err),
-                     " after ", absl::FormatDuration(now - start)));
+    absl::Status status = absl::UnavailableError(absl::StrCat(what, " at ", config_.endpoint, ": ",
+                                                              httplib::to_string(err), " after ",
+                                                              absl::FormatDuration(now - start)));
     if (err == httplib::Error::Connection || err == httplib::Error::ConnectionTimeout) {
       backoff_.Record(status, now);
     }
@@ -81,9 +82,9 @@ absl::StatusOr<std::string> ApiClient::Upload(absl::string_view upload_id, int c
   nlohmann::json answer = ParseJsonOrDiscarded(res.body);
   std::string status = JsonString(answer, "status");
   if (status.empty()) {
-    return absl::InternalError(Redact(absl::StrCat(what, " at ", config_.endpoint,
-                                                   ": an answer without a status: ",
-                                                   res.body.substr(0, 300))));
+    return absl::InternalError(
+        Redact(absl::StrCat(what, " at ", config_.endpoint,
+                            ": an answer without a status: ", res.body.substr(0, 300))));
   }
   return status;
 }

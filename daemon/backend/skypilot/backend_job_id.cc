@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+
 #include "daemon/backend/skypilot/json_fields.h"
 
 namespace skydeck::backend::skypilot {

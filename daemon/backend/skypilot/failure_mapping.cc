@@ -43,16 +43,24 @@ using C = absl::StatusCode;
 constexpr ErrorTypeRule kErrorTypes[] = {
     // The environment: a person must fix something outside SkyDeck. Not
     // counted; retried with backoff for a bounded time, then Stalled.
-    {"NoCloudAccessError", K::kEnvironment, "NoCloudAccess", kHintCloudAccess, C::kFailedPrecondition},
-    {"CloudUserIdentityError", K::kEnvironment, "CloudCredentials", kHintCredentials, C::kFailedPrecondition},
-    {"InvalidCloudCredentials", K::kEnvironment, "CloudCredentials", kHintCredentials, C::kFailedPrecondition},
-    {"ClusterOwnerIdentityMismatchError", K::kEnvironment, "CloudCredentials", kHintCredentials, C::kFailedPrecondition},
+    {"NoCloudAccessError", K::kEnvironment, "NoCloudAccess", kHintCloudAccess,
+     C::kFailedPrecondition},
+    {"CloudUserIdentityError", K::kEnvironment, "CloudCredentials", kHintCredentials,
+     C::kFailedPrecondition},
+    {"InvalidCloudCredentials", K::kEnvironment, "CloudCredentials", kHintCredentials,
+     C::kFailedPrecondition},
+    {"ClusterOwnerIdentityMismatchError", K::kEnvironment, "CloudCredentials", kHintCredentials,
+     C::kFailedPrecondition},
     {"InvalidCloudConfigs", K::kEnvironment, "SkyPilotConfig", kHintConfig, C::kFailedPrecondition},
-    {"InvalidSkyPilotConfigError", K::kEnvironment, "SkyPilotConfig", kHintConfig, C::kFailedPrecondition},
-    {"PermissionDeniedError", K::kEnvironment, "PermissionDenied", kHintPermission, C::kPermissionDenied},
+    {"InvalidSkyPilotConfigError", K::kEnvironment, "SkyPilotConfig", kHintConfig,
+     C::kFailedPrecondition},
+    {"PermissionDeniedError", K::kEnvironment, "PermissionDenied", kHintPermission,
+     C::kPermissionDenied},
     {"PermissionError", K::kEnvironment, "PermissionDenied", kHintPermission, C::kPermissionDenied},
-    {"APINotSupportedError", K::kEnvironment, "ApiServerVersion", kHintApiVersion, C::kFailedPrecondition},
-    {"APIVersionMismatchError", K::kEnvironment, "ApiServerVersion", kHintApiVersion, C::kFailedPrecondition},
+    {"APINotSupportedError", K::kEnvironment, "ApiServerVersion", kHintApiVersion,
+     C::kFailedPrecondition},
+    {"APIVersionMismatchError", K::kEnvironment, "ApiServerVersion", kHintApiVersion,
+     C::kFailedPrecondition},
     // No machines now: not counted, retried with backoff without end.
     {"ResourcesUnavailableError", K::kCapacity, "NoResources", "", C::kUnavailable},
     {"KubeAPIUnreachableError", K::kCapacity, "NoResources", "", C::kUnavailable},
@@ -132,10 +140,14 @@ JobStatus LaunchFailureStatus(absl::string_view error_type) {
   if (rule == nullptr) return JobStatus::kFailed;
   switch (rule->kind) {
     case K::kEnvironment:
-    case K::kInvalidSpec: return JobStatus::kFailedPrechecks;
-    case K::kCapacity: return JobStatus::kFailedNoResource;
-    case K::kCancelled: return JobStatus::kCancelled;
-    default: return JobStatus::kFailed;
+    case K::kInvalidSpec:
+      return JobStatus::kFailedPrechecks;
+    case K::kCapacity:
+      return JobStatus::kFailedNoResource;
+    case K::kCancelled:
+      return JobStatus::kCancelled;
+    default:
+      return JobStatus::kFailed;
   }
 }
 
@@ -205,8 +217,8 @@ FailureClass ClassifySkyPilotFailure(JobStatus status, absl::string_view failure
 
 absl::Status StatusFromRequestError(absl::string_view what, absl::string_view error_type,
                                     absl::string_view message) {
-  std::string text = absl::StrCat(what, ": ", error_type.empty() ? "error" : error_type, ": ",
-                                  message);
+  std::string text =
+      absl::StrCat(what, ": ", error_type.empty() ? "error" : error_type, ": ", message);
   const ErrorTypeRule* rule = FindRule(error_type);
   return absl::Status(rule != nullptr ? rule->request_code : C::kInternal, text);
 }

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+
 #include "common/model/states.h"
 #include "daemon/backend/backend.h"
 

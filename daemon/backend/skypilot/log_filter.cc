@@ -20,8 +20,7 @@ std::string SkyPayloadFilter::Feed(absl::string_view chunk) {
   pending_.append(chunk.data(), chunk.size());
   std::string out;
   size_t start = 0;
-  for (size_t nl = pending_.find('\n'); nl != std::string::npos;
-       nl = pending_.find('\n', start)) {
+  for (size_t nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n', start)) {
     absl::string_view line(pending_.data() + start, nl + 1 - start);
     if (!IsSkyPayloadLine(line)) out.append(line.data(), line.size());
     start = nl + 1;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/status/status.h"
+
 #include "common/ansi_text.h"
 #include "daemon/backend/skypilot/json_fields.h"
 #include "daemon/backend/skypilot/status_mapping.h"
@@ -15,8 +16,8 @@ namespace {
 // Exactly the columns SkyDeck reads; the server sends the rest as null.
 const std::vector<std::string>& QueueFields() {
   static const auto* fields = new std::vector<std::string>{
-      "job_id",       "task_id",  "job_name", "task_name", "status",         "submitted_at",
-      "start_at",     "end_at",   "recovery_count",        "failure_reason", "details"};
+      "job_id",   "task_id", "job_name",       "task_name",      "status", "submitted_at",
+      "start_at", "end_at",  "recovery_count", "failure_reason", "details"};
   return *fields;
 }
 

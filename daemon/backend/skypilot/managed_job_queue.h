@@ -16,8 +16,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "daemon/backend/backend.h"
 #include "nlohmann/json.hpp"
+
+#include "daemon/backend/backend.h"
 
 namespace skydeck::backend::skypilot {
 

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/log.h"
 #include "common/loopback.h"
 #include "common/status_macros.h"
@@ -23,8 +24,7 @@
 
 namespace skydeck::backend::skypilot {
 
-absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(
-    SkyPilotOptions options) {
+absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(SkyPilotOptions options) {
   if (options.user_id.empty()) {
     return absl::InvalidArgumentError(
         "skypilot backend: a stable user id (SKYPILOT_USER_ID) is required");
@@ -47,10 +47,9 @@ absl::StatusOr<std::unique_ptr<SkyPilotBackend>> SkyPilotBackend::Create(
   config.backoff_max = options.unreachable_backoff_max;
   if (options.upload_chunk_bytes < 1) options.upload_chunk_bytes = 1;
   ASSIGN_OR_RETURN(std::unique_ptr<ApiClient> api, ApiClient::Create(std::move(config)));
-  LogInfo("skypilot backend configured",
-          {{"endpoint", options.endpoint},
-           {"auth", options.token.empty() ? "none" : "bearer token"},
-           {"user_id", options.user_id}});
+  LogInfo("skypilot backend configured", {{"endpoint", options.endpoint},
+                                          {"auth", options.token.empty() ? "none" : "bearer token"},
+                                          {"user_id", options.user_id}});
   return std::unique_ptr<SkyPilotBackend>(new SkyPilotBackend(std::move(options), std::move(api)));
 }
 
@@ -111,10 +110,10 @@ absl::StatusOr<int> SkyPilotBackend::Negotiate() {
 absl::StatusOr<int> SkyPilotBackend::AdoptHealth(const nlohmann::json& health, uint64_t epoch) {
   std::string status = absl::AsciiStrToLower(JsonString(health, "status"));
   if (status == "needs_auth") {
-    return absl::UnauthenticatedError(absl::StrCat(
-        "SkyPilot API server at ", api_->endpoint(),
-        " requires authentication: give SkyDeck a service-account token "
-        "(--skypilot-token-file or SKYPILOT_SERVICE_ACCOUNT_TOKEN)"));
+    return absl::UnauthenticatedError(
+        absl::StrCat("SkyPilot API server at ", api_->endpoint(),
+                     " requires authentication: give SkyDeck a service-account token "
+                     "(--skypilot-token-file or SKYPILOT_SERVICE_ACCOUNT_TOKEN)"));
   }
   const nlohmann::json* raw = JsonField(health, "api_version");
   int version = 0;
@@ -125,14 +124,14 @@ absl::StatusOr<int> SkyPilotBackend::AdoptHealth(const nlohmann::json& health, u
   }
   std::string server_version = JsonString(health, "version", "unknown");
   if (version <= 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "SkyPilot API server at ", api_->endpoint(), " (version ", server_version,
-        ") reports no API version; SkyDeck needs API version >= ", kMinApiVersion));
+    return absl::FailedPreconditionError(
+        absl::StrCat("SkyPilot API server at ", api_->endpoint(), " (version ", server_version,
+                     ") reports no API version; SkyDeck needs API version >= ", kMinApiVersion));
   }
   if (version < kMinApiVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "SkyPilot API server at ", api_->endpoint(), " speaks API version ", version,
-        " (SkyPilot ", server_version, "); SkyDeck needs API version >= ", kMinApiVersion,
+        "SkyPilot API server at ", api_->endpoint(), " speaks API version ", version, " (SkyPilot ",
+        server_version, "); SkyDeck needs API version >= ", kMinApiVersion,
         ": upgrade the API server"));
   }
   api_->SetApiVersion(std::min(version, kClientApiVersion));
@@ -282,10 +281,9 @@ absl::StatusOr<std::vector<JobObservation>> SkyPilotBackend::Find(const std::str
       launching.push_back(&r);
     }
   }
-  std::sort(launching.begin(), launching.end(),
-            [](const RequestRecord* a, const RequestRecord* b) {
-              return a->created_at < b->created_at;
-            });
+  std::sort(launching.begin(), launching.end(), [](const RequestRecord* a, const RequestRecord* b) {
+    return a->created_at < b->created_at;
+  });
   absl::MutexLock lock(&mu_);
   for (const RequestRecord* r : launching) {
     JobObservation obs = LaunchObservation(r->request_id, name);

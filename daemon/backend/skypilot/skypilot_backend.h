@@ -60,6 +60,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/backend/skypilot/api_client.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
@@ -171,8 +172,7 @@ class SkyPilotBackend final : public Backend {
   SkyPilotBackend(SkyPilotOptions options, std::unique_ptr<ApiClient> api);
 
   // A "request:<uuid>" observation with no status yet.
-  static JobObservation LaunchObservation(const std::string& request_id,
-                                          const std::string& name);
+  static JobObservation LaunchObservation(const std::string& request_id, const std::string& name);
 
   // The server's API version, negotiated when unknown or stale.
   absl::StatusOr<int> ApiVersion();
@@ -192,7 +192,7 @@ class SkyPilotBackend final : public Backend {
   // which the request may have created before it ended; nullopt with
   // `failure` set when there is none.
   absl::StatusOr<std::optional<int64_t>> ResolveFinishedLaunch(const std::string& request_id,
-                                                                JobObservation* failure);
+                                                               JobObservation* failure);
   // The managed jobs named exactly `name`, oldest first.
   absl::StatusOr<std::vector<ManagedJobRecord>> JobsNamed(const std::string& name);
   absl::StatusOr<int64_t> JobIdForLogs(const std::string& backend_job_id);
@@ -231,7 +231,8 @@ class SkyPilotBackend final : public Backend {
   // Launch-settle times are on the steady clock (SteadyNow), not the wall
   // clock: a clock stepped back an hour must not hold Find off for an hour.
   static absl::Time SteadyNow() {
-    return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+    return absl::UnixEpoch() +
+           absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
   }
   const absl::Time started_ = SteadyNow();
 

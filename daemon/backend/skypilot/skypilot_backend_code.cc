@@ -25,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+
 #include "common/code_manifest.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -39,8 +40,8 @@ namespace {
 std::string NewUploadId() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   absl::Time now = absl::Now();
-  return absl::StrCat(absl::FormatTime("sky-%Y-%m-%d-%H-%M-%S-%E6f", now, absl::UTCTimeZone()),
-                      "-", absl::StrFormat("%08x", static_cast<uint32_t>(rng())));
+  return absl::StrCat(absl::FormatTime("sky-%Y-%m-%d-%H-%M-%S-%E6f", now, absl::UTCTimeZone()), "-",
+                      absl::StrFormat("%08x", static_cast<uint32_t>(rng())));
 }
 
 }  // namespace
@@ -127,8 +128,8 @@ absl::Status SkyPilotBackend::UploadSnapshots(const std::vector<std::string>& id
     return written;
   }
   // Removed however this ends.
-  std::unique_ptr<const char, void (*)(const char*)> cleanup(
-      zip_path.c_str(), [](const char* p) { std::remove(p); });
+  std::unique_ptr<const char, void (*)(const char*)> cleanup(zip_path.c_str(),
+                                                             [](const char* p) { std::remove(p); });
   std::ifstream in(zip_path, std::ios::binary | std::ios::ate);
   int64_t size = static_cast<int64_t>(in.tellg());
   if (!in || size < 0) return absl::InternalError(absl::StrCat("reading ", zip_path));
@@ -145,9 +146,9 @@ absl::Status SkyPilotBackend::UploadSnapshots(const std::vector<std::string>& id
     ASSIGN_OR_RETURN(status, api_->Upload(upload_id, i, total, piece));
   }
   if (status != "completed") {
-    return absl::UnavailableError(absl::StrCat(
-        "the SkyPilot API server did not complete upload ", upload_id, " (status \"", status,
-        "\" after the last of ", total, " chunks); uploading again later"));
+    return absl::UnavailableError(
+        absl::StrCat("the SkyPilot API server did not complete upload ", upload_id, " (status \"",
+                     status, "\" after the last of ", total, " chunks); uploading again later"));
   }
   LogInfo("skypilot code uploaded", {{"upload_id", upload_id},
                                      {"snapshots", absl::StrJoin(ids, ",")},

@@ -4,10 +4,11 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "absl/strings/match.h"
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/failure_mapping.h"
 #include "daemon/backend/skypilot/json_fields.h"
@@ -37,7 +38,7 @@ absl::Status SkyPilotBackend::ReserveLaunchSlot() {
     absl::Time now = absl::Now();
     for (auto it = in_flight_.begin(); it != in_flight_.end();) {
       it = now - it->second.submitted > options_.launch_in_flight_ttl ? in_flight_.erase(it)
-                                                                     : std::next(it);
+                                                                      : std::next(it);
     }
     if (static_cast<int>(in_flight_.size()) + reserved_launch_slots_ <
         options_.max_concurrent_launches) {
@@ -58,9 +59,9 @@ absl::Status SkyPilotBackend::ReserveLaunchSlot() {
     ++reserved_launch_slots_;
     return absl::OkStatus();
   }
-  return absl::ResourceExhaustedError(absl::StrCat(
-      busy, " SkyPilot launch requests are in flight (at most ",
-      options_.max_concurrent_launches, " at once); launching later"));
+  return absl::ResourceExhaustedError(
+      absl::StrCat(busy, " SkyPilot launch requests are in flight (at most ",
+                   options_.max_concurrent_launches, " at once); launching later"));
 }
 
 absl::StatusOr<std::string> SkyPilotBackend::Launch(const JobSpec& spec) {

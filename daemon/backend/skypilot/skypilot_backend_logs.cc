@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/status_macros.h"
 #include "daemon/backend/skypilot/failure_mapping.h"
 #include "daemon/backend/skypilot/log_filter.h"
@@ -106,8 +107,8 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   switch (result->phase) {
     case RequestPhase::kFailed:
       if (result->error_type == kClusterNotUpError) {
-        return absl::NotFoundError(absl::StrCat(
-            what, ": the jobs controller is not up, so no managed job is live"));
+        return absl::NotFoundError(
+            absl::StrCat(what, ": the jobs controller is not up, so no managed job is live"));
       }
       return StatusFromRequestError(what, result->error_type, result->error_message);
     case RequestPhase::kCancelled:
@@ -121,6 +122,5 @@ absl::Status SkyPilotBackend::StreamLogs(const std::string& backend_job_id, bool
   }
   return absl::OkStatus();
 }
-
 
 }  // namespace skydeck::backend::skypilot

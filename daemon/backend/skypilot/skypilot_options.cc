@@ -25,8 +25,7 @@ std::string CleanEndpoint(absl::string_view text) {
 
 }  // namespace
 
-absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation,
-                        absl::Duration d) {
+absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation, absl::Duration d) {
   constexpr char kOperations[] =
       "connect, health, submit, status, queue, cancel, logs, logs-read, upload";
   absl::Duration* slot = operation == "connect"     ? &timeouts.connect
@@ -40,8 +39,8 @@ absl::Status SetTimeout(SkyPilotTimeouts& timeouts, absl::string_view operation,
                          : operation == "upload"    ? &timeouts.upload
                                                     : nullptr;
   if (slot == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("SkyPilot timeout \"", operation,
-                                                   "\": the operations are ", kOperations));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SkyPilot timeout \"", operation, "\": the operations are ", kOperations));
   }
   if (d <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -68,8 +67,8 @@ absl::StatusOr<std::string> LoadToken(absl::string_view token_file, const char* 
     std::ifstream in{std::string(token_file)};
     if (!in) {
       int err = errno;
-      std::string msg = absl::StrCat("cannot read SkyPilot token file ", token_file, ": ",
-                                     std::strerror(err));
+      std::string msg =
+          absl::StrCat("cannot read SkyPilot token file ", token_file, ": ", std::strerror(err));
       return err == EACCES ? absl::PermissionDeniedError(msg) : absl::NotFoundError(msg);
     }
     std::stringstream content;

@@ -13,11 +13,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
 #include "common/model/task_template.h"
 #include "common/model/workdir.h"
+#include "common/status_macros.h"
 #include "common/yaml_load_all.h"
-#include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
@@ -178,9 +179,10 @@ absl::Status RewriteSource(YAML::Node& source, const JobSpec& spec, MountsMappin
       (IsLocalMountSource(item.Scalar()) ? local : remote) = true;
     }
     if (local && remote) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "task YAML for ", spec.name, ": a storage source list mixes local paths and URLs, "
-          "which SkyPilot cannot upload; use one mount for each"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("task YAML for ", spec.name,
+                       ": a storage source list mixes local paths and URLs, "
+                       "which SkyPilot cannot upload; use one mount for each"));
     }
     for (size_t i = 0; i < source.size(); ++i) {
       YAML::Node item = source[i];

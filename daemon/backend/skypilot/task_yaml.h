@@ -60,6 +60,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+
 #include "daemon/backend/backend.h"
 #include "daemon/backend/skypilot/skypilot_options.h"
 

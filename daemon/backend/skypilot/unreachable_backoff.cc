@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+
 #include "common/time_util.h"
 
 namespace skydeck::backend::skypilot {
@@ -17,9 +18,9 @@ bool UnreachableBackoff::IsUnreachable(const absl::Status& status) {
 absl::Status UnreachableBackoff::Check(absl::Time now) const {
   absl::MutexLock lock(&mu_);
   if (initial_ <= absl::ZeroDuration() || now >= retry_at_) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(
-      last_error_.message(), " (", consecutive_failures_,
-      " consecutive failures; not retrying for ", FormatDurationRounded(retry_at_ - now), ")"));
+  return absl::UnavailableError(absl::StrCat(last_error_.message(), " (", consecutive_failures_,
+                                             " consecutive failures; not retrying for ",
+                                             FormatDurationRounded(retry_at_ - now), ")"));
 }
 
 void UnreachableBackoff::Record(const absl::Status& result, absl::Time now) {

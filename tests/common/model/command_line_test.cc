@@ -6,11 +6,12 @@
 #include <unistd.h>
 
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck {
 namespace {
@@ -27,8 +28,8 @@ std::string RunShell(const std::string& command) {
 }
 
 TEST_CASE("no flag value can escape its shell word", "[command][shell]") {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("skydeck-canary-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("skydeck-canary-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string canary = (dir / "pwned").string();
   std::vector<std::string> payloads = {

@@ -1,9 +1,10 @@
 #include "common/model/conditions.h"
 
-#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "common/model/proto_comment_list.h"
 

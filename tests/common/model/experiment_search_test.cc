@@ -2,8 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/golden.h"
 #include "nlohmann/json.hpp"
+
+#include "common/golden.h"
 
 namespace skydeck {
 namespace {
@@ -23,15 +24,21 @@ TEST_CASE("search words split on ASCII white space and lower ASCII letters only"
   CHECK(SearchWords("  LR=0.1\tSweep \n") == std::vector<std::string>{"lr=0.1", "sweep"});
   CHECK(SearchWords("").empty());
   CHECK(SearchWords("CAF\xc3\x89") == std::vector<std::string>{"caf\xc3\x89"});
-  CHECK(SearchWords("a\xc2\xa0" "b") == std::vector<std::string>{"a\xc2\xa0" "b"});
+  CHECK(SearchWords("a\xc2\xa0"
+                    "b") == std::vector<std::string>{"a\xc2\xa0"
+                                                     "b"});
 }
 
 TEST_CASE("the daemon's search matches what the dashboard's does", "[search]") {
   nlohmann::json cases = SearchCases();
   std::vector<Stored> experiments;
   for (const auto& e : cases["experiments"]) {
-    Stored s{std::stoll(e["id"].get<std::string>()), e["name"], e["description"],
-             e["base_command"], {}, {}};
+    Stored s{std::stoll(e["id"].get<std::string>()),
+             e["name"],
+             e["description"],
+             e["base_command"],
+             {},
+             {}};
     for (const auto& [k, v] : e["labels"].items()) s.labels[k] = v.get<std::string>();
     for (const auto& [k, v] : e["flags"].items()) s.flags[k] = FlagFromProtoJson(v);
     experiments.push_back(std::move(s));

@@ -10,8 +10,12 @@ FlagSchema TrainSchema(bool strict) {
   s.base_command = "python train.py";
   s.strict = strict;
   s.flags = {
-      {.name = "model.layers", .type = FlagType::kInt, .default_value = int64_t{4},
-       .required = true, .min = 1, .max = 96},
+      {.name = "model.layers",
+       .type = FlagType::kInt,
+       .default_value = int64_t{4},
+       .required = true,
+       .min = 1,
+       .max = 96},
       {.name = "trainer.lr", .type = FlagType::kFloat, .min = 0.0},
       {.name = "ppo.enabled", .type = FlagType::kBool},
       {.name = "optim", .type = FlagType::kChoice, .choices = {"adam", "sgd"}},
@@ -61,9 +65,11 @@ TEST_CASE("float flags accept ints and numeric text as doubles", "[flag_schema]"
 TEST_CASE("bool flags accept true/false text and 0/1", "[flag_schema]") {
   FlagSchema s = TrainSchema(true);
   FlagMap in = Valid();
-  for (auto [value, want] : std::vector<std::pair<FlagValue, bool>>{
-           {std::string("true"), true}, {std::string("False"), false},
-           {int64_t{1}, true}, {int64_t{0}, false}, {true, true}}) {
+  for (auto [value, want] : std::vector<std::pair<FlagValue, bool>>{{std::string("true"), true},
+                                                                    {std::string("False"), false},
+                                                                    {int64_t{1}, true},
+                                                                    {int64_t{0}, false},
+                                                                    {true, true}}) {
     in["ppo.enabled"] = value;
     auto r = CheckFlags(s, in);
     REQUIRE(r.ok());
@@ -147,8 +153,8 @@ TEST_CASE("unknown flags are errors when strict, warnings when lenient", "[flag_
 }
 
 TEST_CASE("all problems are reported together", "[flag_schema]") {
-  auto r = CheckFlags(TrainSchema(true), {{"trainer.lr", std::string("x")},
-                                          {"optim", std::string("y")}});
+  auto r = CheckFlags(TrainSchema(true),
+                      {{"trainer.lr", std::string("x")}, {"optim", std::string("y")}});
   REQUIRE(!r.ok());
   std::string m(r.status().message());
   CHECK_THAT(m, Catch::Contains("trainer.lr"));
@@ -168,9 +174,10 @@ TEST_CASE("bad schemas are refused", "[flag_schema]") {
              .flags = {{.name = "a", .type = FlagType::kInt, .min = 5, .max = 1}}}) == kInvalid);
   CHECK(bad({.base_command = "x", .flags = {{.name = "a", .type = FlagType::kBool, .min = 0}}}) ==
         kInvalid);
-  CHECK(bad({.base_command = "x",
-             .flags = {{.name = "a", .type = FlagType::kInt,
-                        .default_value = std::string("x")}}}) == kInvalid);
+  CHECK(
+      bad({.base_command = "x",
+           .flags = {{.name = "a", .type = FlagType::kInt, .default_value = std::string("x")}}}) ==
+      kInvalid);
 }
 
 TEST_CASE("defaults are normalised to the flag type", "[flag_schema]") {

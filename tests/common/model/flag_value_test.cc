@@ -1,8 +1,8 @@
 #include "common/model/flag_value.h"
 
-#include <catch2/catch.hpp>
-
 #include <cmath>
+
+#include <catch2/catch.hpp>
 
 #include "common/model/command_line.h"
 
@@ -73,8 +73,7 @@ TEST_CASE("JSON encoding keeps each flag type apart", "[flags]") {
   REQUIRE(back.ok());
   CHECK(*back == flags);
   CHECK(absl::IsInvalidArgument(FlagMapFromJson(nlohmann::json::array()).status()));
-  CHECK(absl::IsInvalidArgument(
-      FlagMapFromJson(nlohmann::json::parse(R"({"a": [1]})")).status()));
+  CHECK(absl::IsInvalidArgument(FlagMapFromJson(nlohmann::json::parse(R"({"a": [1]})")).status()));
 }
 
 TEST_CASE("a JSON integer beyond int64 keeps its digits, as --flag text does", "[flags]") {
@@ -103,10 +102,10 @@ TEST_CASE("plain JSON keeps int64 beyond 2^53 exact as a string", "[flags]") {
   CHECK(FlagValueToPlainJsonText(std::nan("")) == std::nullopt);
   CHECK(FlagValueToPlainJsonText(-HUGE_VAL) == std::nullopt);
   // Every text that is printed reads back as the same value.
-  for (FlagValue v : {FlagValue(kBig), FlagValue(-kBig), FlagValue(int64_t{7}), FlagValue(1.0),
-                      FlagValue(3e-4), FlagValue(1e16), FlagValue(false),
-                      FlagValue(std::string("'9007199254740993'")), FlagValue(std::string("1.0")),
-                      FlagValue(std::string("99999999999999999999"))}) {
+  for (FlagValue v :
+       {FlagValue(kBig), FlagValue(-kBig), FlagValue(int64_t{7}), FlagValue(1.0), FlagValue(3e-4),
+        FlagValue(1e16), FlagValue(false), FlagValue(std::string("'9007199254740993'")),
+        FlagValue(std::string("1.0")), FlagValue(std::string("99999999999999999999"))}) {
     auto text = FlagValueToPlainJsonText(v);
     REQUIRE(text.has_value());
     auto back = FlagValueFromPlainJson(nlohmann::json::parse(*text));

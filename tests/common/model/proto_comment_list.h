@@ -37,8 +37,8 @@ inline std::vector<std::string> ProtoCommentList(const std::string& proto_path,
   for (const std::string& l : block) {
     if (!std::regex_search(l, kItemLine)) continue;
     // Only the words before the item's description (after ": ").
-    std::string items = l.substr(0, l.find("\": ") == std::string::npos ? l.size()
-                                                                        : l.find("\": ") + 1);
+    std::string items =
+        l.substr(0, l.find("\": ") == std::string::npos ? l.size() : l.find("\": ") + 1);
     for (std::sregex_iterator it(items.begin(), items.end(), kWord), end; it != end; ++it) {
       words.push_back((*it)[1]);
     }

@@ -93,8 +93,8 @@ TEST_CASE("templates hold secret names, never values", "[template]") {
   CHECK(absl::StartsWith(why, "line 2: secrets.WANDB_API_KEY: a template lists secret names"));
   CHECK_FALSE(absl::StrContains(why, "abc123"));
   CHECK(absl::StrContains(Refusal("secrets:\n  SKYDECK_AUTH_TOKEN: null\n"), "reserved"));
-  CHECK(absl::StrContains(Refusal("secrets:\n  SKYPILOT_SERVICE_ACCOUNT_TOKEN: null\n"),
-                          "reserved"));
+  CHECK(
+      absl::StrContains(Refusal("secrets:\n  SKYPILOT_SERVICE_ACCOUNT_TOKEN: null\n"), "reserved"));
   // SkyPilot's private-registry login may be listed.
   CHECK(ParseTaskTemplate("secrets:\n  SKYPILOT_DOCKER_PASSWORD: null\n").ok());
   CHECK(absl::StrContains(Refusal("envs:\n  1BAD: x\n"), "must match"));
@@ -117,16 +117,16 @@ TEST_CASE("local file mount sources are listed; a local workdir is refused", "[t
 }
 
 TEST_CASE("SkyDeck owns the restart budget", "[template]") {
-  CHECK(absl::StrContains(
-      Refusal("resources:\n  job_recovery:\n    max_restarts_on_errors: 3\n"), "--max-restarts"));
+  CHECK(absl::StrContains(Refusal("resources:\n  job_recovery:\n    max_restarts_on_errors: 3\n"),
+                          "--max-restarts"));
   CHECK(ParseTaskTemplate("resources:\n  job_recovery: {strategy: FAILOVER}\n").ok());
 }
 
 TEST_CASE("types SkyDeck reads are checked", "[template]") {
   CHECK(absl::StrContains(Refusal("resources:\n  use_spot: maybe\n"), "true or false"));
   CHECK(absl::StrContains(Refusal("resources:\n  any_of: {infra: aws}\n"), "must be a list"));
-  CHECK(absl::StrContains(Refusal("resources:\n  any_of: [{infra: aws}]\n  ordered: [{infra: gcp}]\n"),
-                          "cannot both"));
+  CHECK(absl::StrContains(
+      Refusal("resources:\n  any_of: [{infra: aws}]\n  ordered: [{infra: gcp}]\n"), "cannot both"));
   CHECK(absl::StrContains(Refusal("envs: [A, B]\n"), "must be a mapping"));
   CHECK(absl::StrContains(Refusal("setup: {a: b}\n"), "single value"));
   CHECK(absl::StrContains(Refusal("config:\n  api_server: {}\n"), "cannot be set in a task"));

@@ -32,8 +32,8 @@ TEST_CASE("flag maps are bounded in count and size", "[validation]") {
   FlagMap many;
   for (int i = 0; i <= static_cast<int>(kMaxFlags); ++i) many["f" + std::to_string(i)] = int64_t{i};
   CHECK(absl::IsInvalidArgument(ValidateFlags(many)));
-  CHECK(absl::IsInvalidArgument(
-      ValidateFlags({{"big", std::string(kMaxFlagStringBytes + 1, 'x')}})));
+  CHECK(
+      absl::IsInvalidArgument(ValidateFlags({{"big", std::string(kMaxFlagStringBytes + 1, 'x')}})));
   CHECK(absl::IsInvalidArgument(ValidateFlags({{"nl", std::string("a\x01")}})));
   CHECK(ValidateFlags({{"ok", std::string("multi\nline")}}).ok());
 }

@@ -5,8 +5,9 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 
 #include "daemon/backend/skypilot_fake_fixture.h"
 #include "daemon/store/store.h"
@@ -39,13 +40,13 @@ TEST_CASE("backend choice: auto on a new database probes SkyPilot once", "[backe
   };
   auto silent = [&] {
     ++probes;
-    return backend::BackendInfo{"skypilot", false, "", "", "connection refused", "http://127.0.0.1:46580"};
+    return backend::BackendInfo{
+        "skypilot", false, "", "", "connection refused", "http://127.0.0.1:46580"};
   };
   auto sky = ChooseBackend(Facts("auto"), answered);
   REQUIRE(sky.ok());
   CHECK(sky->backend == "skypilot");
-  CHECK(sky->reason ==
-        "auto: a SkyPilot API server answered at http://127.0.0.1:46580 (API 31)");
+  CHECK(sky->reason == "auto: a SkyPilot API server answered at http://127.0.0.1:46580 (API 31)");
   auto local = ChooseBackend(Facts("auto"), silent);
   REQUIRE(local.ok());
   CHECK(local->backend == "local");
@@ -198,9 +199,10 @@ TEST_CASE_METHOD(FactoryFixture,
   CHECK_FALSE(again->backend->Probe().reachable);  // health shows it unreachable
 }
 
-TEST_CASE_METHOD(FactoryFixture,
-                 "backend auto: a database whose jobs ran locally stays local when SkyPilot answers",
-                 "[backend]") {
+TEST_CASE_METHOD(
+    FactoryFixture,
+    "backend auto: a database whose jobs ran locally stays local when SkyPilot answers",
+    "[backend]") {
   SkyPilotFake fake;
   options.skypilot_endpoint = fake.endpoint();
   AddEndedJob("local");

@@ -2,10 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,10 +11,14 @@
 #include <sstream>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+
 #include "daemon/backend/local/job_dir.h"
 #include "daemon/backend/local/job_state.h"
 #include "daemon/backend/local/local_task.h"
@@ -206,8 +208,8 @@ class LocalFixture {
     return *p;
   }
 
-  fs::path root = fs::temp_directory_path() /
-                  absl::StrCat("skydeck-local-", getpid(), "-", counter_++);
+  fs::path root =
+      fs::temp_directory_path() / absl::StrCat("skydeck-local-", getpid(), "-", counter_++);
   std::unique_ptr<LocalBackend> backend;
   std::vector<std::string> launched;
 
@@ -235,8 +237,8 @@ TEST_CASE_METHOD(LocalFixture, "a job runs in its directory, logs and succeeds",
   CHECK(obs.name == "ok-1");
   // stdin is /dev/null (cat ends at once), stdout and stderr both land in
   // run.log, the working directory is the job directory.
-  CHECK(Log(id) == absl::StrCat("hello\nto-stderr\n", fs::canonical(JobPath(id)).string(),
-                                "\ndone\n"));
+  CHECK(Log(id) ==
+        absl::StrCat("hello\nto-stderr\n", fs::canonical(JobPath(id)).string(), "\ndone\n"));
   CHECK(ReadAll(JobPath(id) / "run.log") == Log(id));
 }
 
@@ -248,12 +250,11 @@ TEST_CASE_METHOD(LocalFixture, "a failing job reports its exit code", "[local]")
 }
 
 TEST_CASE_METHOD(LocalFixture, "each node gets SkyPilot's environment", "[local]") {
-  std::string id = Launch(
-      "multi-1",
-      "echo \"rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES "
-      "gpus=$SKYPILOT_NUM_GPUS_PER_NODE task=$SKYPILOT_TASK_ID "
-      "ips=$(printf '%s' \"$SKYPILOT_NODE_IPS\" | tr '\\n' ,)\"",
-      3);
+  std::string id = Launch("multi-1",
+                          "echo \"rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES "
+                          "gpus=$SKYPILOT_NUM_GPUS_PER_NODE task=$SKYPILOT_TASK_ID "
+                          "ips=$(printf '%s' \"$SKYPILOT_NODE_IPS\" | tr '\\n' ,)\"",
+                          3);
   CHECK(WaitTerminal(id).status == JobStatus::kSucceeded);
   std::string log = Log(id);
   for (int rank = 0; rank < 3; ++rank) {
@@ -287,8 +288,8 @@ TEST_CASE_METHOD(LocalFixture, "a multi-node log labels every whole line with it
   CHECK(log.back() == '\n');
   int next[2] = {0, 0};
   int lines = 0;
-  for (absl::string_view line : absl::StrSplit(absl::string_view(log).substr(0, log.size() - 1),
-                                               '\n')) {
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(log).substr(0, log.size() - 1), '\n')) {
     ++lines;
     INFO("line " << lines << ": " << line);
     int rank = absl::StartsWith(line, labels[0]) ? 0 : absl::StartsWith(line, labels[1]) ? 1 : -1;
@@ -386,12 +387,11 @@ TEST_CASE("the inherited environment is the documented list", "[local]") {
       spec, {"PATH=/bin", "HOME=/home/d", "LC_ALL=C", "LANG=C.UTF-8", "TZ=UTC", "TMPDIR=/t",
              "SHELL=/bin/sh", "USER=d", "LOGNAME=d", "LANGUAGE=en", "SKYDECK_AUTH_TOKEN=t",
              "AWS_SECRET_ACCESS_KEY=k", "SKYPILOT_NODE_RANK=7", "NOEQUALS"});
-  CHECK(env == std::vector<std::string>{
-                   "A=secret-wins", "HOME=/spec-home", "LANG=C.UTF-8", "LANGUAGE=en", "LC_ALL=C",
-                   "LOGNAME=d", "PATH=/bin", "SHELL=/bin/sh",
-                   "SKYPILOT_NODE_IPS=127.0.0.1\n127.0.0.1",
-                   "SKYPILOT_NUM_GPUS_PER_NODE=0", "SKYPILOT_NUM_NODES=2", "SKYPILOT_TASK_ID=n",
-                   "TMPDIR=/t", "TZ=UTC", "USER=d"});
+  CHECK(env == std::vector<std::string>{"A=secret-wins", "HOME=/spec-home", "LANG=C.UTF-8",
+                                        "LANGUAGE=en", "LC_ALL=C", "LOGNAME=d", "PATH=/bin",
+                                        "SHELL=/bin/sh", "SKYPILOT_NODE_IPS=127.0.0.1\n127.0.0.1",
+                                        "SKYPILOT_NUM_GPUS_PER_NODE=0", "SKYPILOT_NUM_NODES=2",
+                                        "SKYPILOT_TASK_ID=n", "TMPDIR=/t", "TZ=UTC", "USER=d"});
 }
 
 TEST_CASE_METHOD(LocalFixture, "a job runs in its workdir; its directory keeps log and state",
@@ -455,8 +455,8 @@ TEST_CASE("the local task shows what runs, secrets redacted", "[local]") {
 }
 
 TEST_CASE_METHOD(LocalFixture, "a failing node fails the job and stops its peers", "[local]") {
-  std::string id = Launch("multi-fail",
-                          "if [ \"$SKYPILOT_NODE_RANK\" = 1 ]; then exit 4; fi; exec sleep 30", 2);
+  std::string id =
+      Launch("multi-fail", "if [ \"$SKYPILOT_NODE_RANK\" = 1 ]; then exit 4; fi; exec sleep 30", 2);
   JobObservation obs = WaitTerminal(id);
   CHECK(obs.status == JobStatus::kFailed);
   CHECK(obs.exit_code == 4);
@@ -715,8 +715,7 @@ TEST_CASE_METHOD(LocalFixture, "teardown removes scratch but keeps logs and resu
   OpenGate(*this, live);
 }
 
-TEST_CASE_METHOD(LocalFixture, "the daemon keeps no children and leaks no descriptors",
-                 "[local]") {
+TEST_CASE_METHOD(LocalFixture, "the daemon keeps no children and leaks no descriptors", "[local]") {
   int leaked[2];
   REQUIRE(pipe(leaked) == 0);  // not close-on-exec, on purpose
   std::string leaked_target = fs::read_symlink(absl::StrCat("/proc/self/fd/", leaked[0])).string();

@@ -1,7 +1,8 @@
 #include "daemon/backend/local/node_log_prefix.h"
 
-#include <catch2/catch.hpp>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck::backend::local {
 namespace {

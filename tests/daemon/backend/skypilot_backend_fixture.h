@@ -21,6 +21,8 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
+#include "yaml-cpp/yaml.h"
+
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/backend_job_id.h"
 #include "daemon/backend/skypilot/log_filter.h"
@@ -30,7 +32,6 @@
 #include "daemon/backend/skypilot/status_mapping.h"
 #include "daemon/backend/skypilot/task_yaml.h"
 #include "daemon/backend/skypilot_fake_fixture.h"
-#include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
 
@@ -77,7 +78,9 @@ inline JobSpec Spec(const std::string& name) {
   spec.gpu_type = "H100";
   spec.infra = "aws";
   spec.spot = true;
-  spec.env = {{"SKYDECK_EXPERIMENT", "exp"}, {"SKYDECK_JOB", "42"}, {"SKYDECK_ATTEMPT", "1"},
+  spec.env = {{"SKYDECK_EXPERIMENT", "exp"},
+              {"SKYDECK_JOB", "42"},
+              {"SKYDECK_ATTEMPT", "1"},
               {"SKYDECK_RUN_NAME", "yes"}};
   return spec;
 }
@@ -121,8 +124,8 @@ inline JobObservation QueryOne(Backend& backend, const std::string& id) {
   return (*obs)[0];
 }
 
-inline std::string CollectLogs(Backend& backend, const std::string& id, bool follow,
-                               LogTail tail, absl::Status* status) {
+inline std::string CollectLogs(Backend& backend, const std::string& id, bool follow, LogTail tail,
+                               absl::Status* status) {
   std::string out;
   *status = backend.StreamLogs(
       id, follow, tail,

@@ -1,9 +1,10 @@
 // The caller's deadline (daemon/backend/call_deadline.h) bounds the SkyPilot
 // backend's HTTP waits: a server that stalls cannot hold a reconcile
 // worker past it, even when the operation's own timeout is much longer.
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
+
+#include <catch2/catch.hpp>
 
 #include "daemon/backend/call_deadline.h"
 #include "daemon/backend/skypilot/skypilot_backend.h"

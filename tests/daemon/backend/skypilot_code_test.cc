@@ -5,20 +5,22 @@
 // (tests/skypilot_fake/fake_uploads.py).
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/match.h"
+#include "yaml-cpp/yaml.h"
+
 #include "daemon/backend/skypilot/skypilot_backend.h"
 #include "daemon/backend/skypilot/task_yaml.h"
 #include "daemon/backend/skypilot_fake_fixture.h"
 #include "daemon/snapshots/local_snapshot.h"
 #include "daemon/snapshots/snapshot_store.h"
-#include "yaml-cpp/yaml.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
@@ -73,8 +75,7 @@ struct CodeFixture {
     spec.command = "python train.py";
     spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
     spec.workdir_snapshot = {code_id, ""};
-    spec.template_yaml =
-        "file_mounts:\n  /cfg.yaml: ./cfg.yaml\n  /data: s3://bucket/data\n";
+    spec.template_yaml = "file_mounts:\n  /cfg.yaml: ./cfg.yaml\n  /data: s3://bucket/data\n";
     spec.mount_snapshots["./cfg.yaml"] = {cfg_id, "cfg.yaml"};
     return spec;
   }
@@ -138,9 +139,9 @@ TEST_CASE("the task names snapshots by their server path and maps them", "[skypi
   REQUIRE(task["file_mounts_mapping"].size() == 2);
   CHECK(task["file_mounts_mapping"][code_path].as<std::string>() == code_path);
   CHECK(task["file_mounts_mapping"][cfg_path].as<std::string>() == cfg_path);
-  CHECK(SnapshotIdsOf(spec) ==
-        (f.code_id < f.cfg_id ? std::vector<std::string>{f.code_id, f.cfg_id}
-                              : std::vector<std::string>{f.cfg_id, f.code_id}));
+  CHECK(SnapshotIdsOf(spec) == (f.code_id < f.cfg_id
+                                    ? std::vector<std::string>{f.code_id, f.cfg_id}
+                                    : std::vector<std::string>{f.cfg_id, f.code_id}));
 
   SECTION("storage sources are mapped too; lists may not mix paths and URLs") {
     spec.template_yaml = "file_mounts:\n  /d:\n    source: ./cfg.yaml\n    mode: COPY\n";
@@ -165,8 +166,7 @@ TEST_CASE("the task names snapshots by their server path and maps them", "[skypi
   }
 }
 
-TEST_CASE("a launch uploads its snapshots in chunks and the task finds them",
-          "[skypilot][code]") {
+TEST_CASE("a launch uploads its snapshots in chunks and the task finds them", "[skypilot][code]") {
   CodeFixture f;
   SkyPilotFake fake;
   auto backend = MakeBackend(Options(fake, f.store.get()));
@@ -206,9 +206,9 @@ TEST_CASE("a launch uploads its snapshots in chunks and the task finds them",
     fake.Control("/_fake/restart");
     LaunchResolved(*backend, f.Spec("skydeck-up-1-2"));
     CHECK(Uploads(fake)["completed"].size() == 2);  // the restart wiped the first
-    CHECK(fs::exists(fs::path(Uploads(fake)["translated"]["skydeck-up-1-2"][1]["workdir"]
-                                  .get<std::string>()) /
-                     "train.py"));
+    CHECK(fs::exists(
+        fs::path(Uploads(fake)["translated"]["skydeck-up-1-2"][1]["workdir"].get<std::string>()) /
+        "train.py"));
   }
 }
 

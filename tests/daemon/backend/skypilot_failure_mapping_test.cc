@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/synchronization/notification.h"
+
 #include "daemon/backend/skypilot/cancel_batcher.h"
 #include "daemon/backend/skypilot/failure_mapping.h"
 
@@ -42,7 +43,8 @@ TEST_CASE("one cause, one handling: NoCloudAccessError from a launch or from the
   FailureClass launch = ClassifySkyPilotFailure(
       from_launch, LaunchFailureReason("NoCloudAccessError", "Cloud access is not set up."));
   // Consolidation mode: the managed job ends FAILED_PRECHECKS.
-  FailureClass controller = ClassifySkyPilotFailure(JobStatus::kFailedPrechecks, kRealPrecheckReason);
+  FailureClass controller =
+      ClassifySkyPilotFailure(JobStatus::kFailedPrechecks, kRealPrecheckReason);
   for (const FailureClass& c : {launch, controller}) {
     CHECK(c.kind == FailureKind::kEnvironment);
     CHECK(c.reason == "NoCloudAccess");
@@ -62,8 +64,8 @@ TEST_CASE("the failure table: each kind of cause", "[skypilot]") {
       {JobStatus::kFailedSetup, "pip failed", FailureKind::kUserCode, ""},
       {JobStatus::kFailedPrechecks, "[sky.exceptions.ResourcesMismatchError] no",
        FailureKind::kInvalidSpec, "LaunchRefused"},
-      {JobStatus::kFailedPrechecks, "something SkyPilot did not explain",
-       FailureKind::kInvalidSpec, "LaunchRefused"},
+      {JobStatus::kFailedPrechecks, "something SkyPilot did not explain", FailureKind::kInvalidSpec,
+       "LaunchRefused"},
       {JobStatus::kFailedPrechecks, "[sky.exceptions.ResourcesUnavailableError] no H100 anywhere",
        FailureKind::kEnvironment, "NoFeasibleResources"},
       {JobStatus::kFailedPrechecks, "[sky.exceptions.CloudUserIdentityError] expired",
@@ -80,8 +82,8 @@ TEST_CASE("the failure table: each kind of cause", "[skypilot]") {
        FailureKind::kInvalidSpec, "LaunchRefused"},
       {JobStatus::kFailedPrechecks, LaunchFailureReason("PermissionDeniedError", "no"),
        FailureKind::kEnvironment, "PermissionDenied"},
-      {JobStatus::kFailed, LaunchFailureReason("ConnectionError", "catalog"),
-       FailureKind::kBackend, ""},
+      {JobStatus::kFailed, LaunchFailureReason("ConnectionError", "catalog"), FailureKind::kBackend,
+       ""},
       {JobStatus::kFailed, LaunchFailureReason("WeirdNewError", "?"), FailureKind::kUserCode, ""},
   };
   for (const Row& row : rows) {

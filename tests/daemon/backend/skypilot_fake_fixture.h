@@ -15,8 +15,6 @@
 #pragma once
 
 #include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -28,6 +26,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <sys/types.h>
+#include <sys/wait.h>
 
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -51,11 +51,10 @@ class SkyPilotFake {
     dir_ = dir_template;
     std::string port_file = dir_ + "/port";
     std::string control_file = dir_ + "/control_port";
-    std::vector<std::string> argv = {"/usr/bin/python3",   ScriptPath(),
-                                     "--port-file",        port_file,
-                                     "--control-port-file", control_file,
-                                     "--api-version",      std::to_string(args.api_version),
-                                     "--tick-mode",        args.tick_mode};
+    std::vector<std::string> argv = {
+        "/usr/bin/python3",    ScriptPath(),  "--port-file",   port_file,
+        "--control-port-file", control_file,  "--api-version", std::to_string(args.api_version),
+        "--tick-mode",         args.tick_mode};
     if (!args.token.empty()) {
       argv.push_back("--token");
       argv.push_back(args.token);

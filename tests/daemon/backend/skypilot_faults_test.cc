@@ -92,7 +92,7 @@ TEST_CASE("fault: malformed or truncated JSON is an error, never a crash", "[sky
   }
   fake.Fault({{"malformed", "truncated"}, {"malformed_count", 1}});
   absl::StatusOr<std::string> id = backend->Launch(Spec("skydeck-j-2-1"));
-  REQUIRE(id.ok());  // launching never reads /api/get
+  REQUIRE(id.ok());                                         // launching never reads /api/get
   CHECK(absl::IsInternal(backend->Query({*id}).status()));  // resolving it does
   CHECK_FALSE(QueryOne(*backend, *id).resolved_job_id.empty());
 }
@@ -131,9 +131,8 @@ TEST_CASE("fault: slow answers time out instead of hanging", "[skypilot]") {
   absl::StatusOr<std::string> launched = backend->Launch(Spec("skydeck-s-2-1"));
   CHECK_FALSE(launched.ok());
   fake.Fault({{"clear", true}});
-  REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
-    return s["counters"]["launch_calls"].get<int>() == 2;
-  }));
+  REQUIRE(fake.WaitFor(
+      [](const nlohmann::json& s) { return s["counters"]["launch_calls"].get<int>() == 2; }));
   auto found = backend->Find("skydeck-s-2-1");
   REQUIRE(found.ok());
   REQUIRE(found->size() == 1);  // found, so the reconciler will not launch it again

@@ -113,7 +113,7 @@ TEST_CASE("a launch resolves asynchronously to its managed job id", "[skypilot]"
   CHECK(obs.name == "skydeck-r-1-1");
   CHECK(obs.status == JobStatus::kLaunching);
   CHECK(obs.raw_status == "LAUNCH_RUNNING");
-  CHECK(fake.Counter("queue_calls") == 0);  // nothing to ask the queue yet
+  CHECK(fake.Counter("queue_calls") == 0);    // nothing to ask the queue yet
   CHECK(fake.Counter("api_get_calls") == 0);  // never blocked on the launch
 
   REQUIRE(fake.ReleaseLaunches() == 1);
@@ -197,8 +197,7 @@ TEST_CASE("Find sees a launch in flight after a crash: no duplicate launch", "[s
 // Found by tests/chaos: a launch POST the server registers only after the
 // restarted daemon looked (a slow server, a delayed packet) was launched a
 // second time, and the first managed job ran on, owned by nobody.
-TEST_CASE("a launch that reaches the server after a crash is not launched twice",
-          "[skypilot]") {
+TEST_CASE("a launch that reaches the server after a crash is not launched twice", "[skypilot]") {
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   // The server acts on a launch 1 s after it arrived.
   fake.Fault({{"slow_ms", 1000}, {"slow_routes", {"/jobs/launch"}}});
@@ -208,18 +207,16 @@ TEST_CASE("a launch that reaches the server after a crash is not launched twice"
   auto crashed = MakeBackend(options);
   std::thread sender([&] { (void)crashed->Launch(Spec(name)); });
   // The POST is at the server (after the version check's GET /api/health).
-  REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
-    return s["counters"]["api_requests"].get<int>() >= 2;
-  }));
+  REQUIRE(fake.WaitFor(
+      [](const nlohmann::json& s) { return s["counters"]["api_requests"].get<int>() >= 2; }));
 
   auto restarted = MakeBackend(options);  // the daemon died and came back
   absl::Status early = restarted->Find(name).status();
   // Not "no such job": the reconciler would launch it again.
   CHECK(absl::IsUnavailable(early));
   CHECK_THAT(std::string(early.message()), Catch::Contains("may still reach"));
-  REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
-    return s["counters"]["launch_calls"].get<int>() == 1;
-  }));
+  REQUIRE(fake.WaitFor(
+      [](const nlohmann::json& s) { return s["counters"]["launch_calls"].get<int>() == 1; }));
   auto found = restarted->Find(name);
   REQUIRE(found.ok());
   CHECK(found->size() == 1);
@@ -239,9 +236,8 @@ TEST_CASE("a launch whose answer timed out is waited for, one answered or never 
     fake.Fault({{"slow_ms", 1500}, {"slow_routes", {"/jobs/launch"}}});
     CHECK_FALSE(backend->Launch(Spec("skydeck-w-1-1")).ok());
     CHECK(absl::IsUnavailable(backend->Find("skydeck-w-1-1").status()));
-    REQUIRE(fake.WaitFor([](const nlohmann::json& s) {
-      return s["counters"]["launch_calls"].get<int>() == 1;
-    }));
+    REQUIRE(fake.WaitFor(
+        [](const nlohmann::json& s) { return s["counters"]["launch_calls"].get<int>() == 1; }));
     auto found = backend->Find("skydeck-w-1-1");
     REQUIRE(found.ok());
     CHECK(found->size() == 1);
@@ -263,8 +259,7 @@ TEST_CASE("a launch whose answer timed out is waited for, one answered or never 
   }
 }
 
-TEST_CASE("names a new process never sent are settled once launch_settle passed",
-          "[skypilot]") {
+TEST_CASE("names a new process never sent are settled once launch_settle passed", "[skypilot]") {
   SkyPilotFake fake(FakeArgs(31, "explicit"));
   SkyPilotOptions options = Options(fake);
   options.launch_settle = absl::Milliseconds(300);

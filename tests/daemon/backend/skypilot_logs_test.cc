@@ -37,9 +37,8 @@ TEST_CASE("logs: control lines stripped, byte tail, follow, cancel", "[skypilot]
       std::string text = CollectLogs(*backend, job, true, LogTail{}, &s);
       return std::make_pair(text, s);
     });
-    REQUIRE(fake.WaitFor([&](const nlohmann::json& s) {
-      return s["counters"]["logs_calls"].get<int>() > calls;
-    }));
+    REQUIRE(fake.WaitFor(
+        [&](const nlohmann::json& s) { return s["counters"]["logs_calls"].get<int>() > calls; }));
     fake.Tick();  // RUNNING -> SUCCEEDED
     REQUIRE(followed.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     auto [text, s] = followed.get();
@@ -131,8 +130,7 @@ TEST_CASE("logs without follow or tail are bounded by default", "[skypilot]") {
   CHECK(CollectLogs(*backend, job, false, LogTail{}, &status) == last2);
   CHECK(status.ok());
   // An explicit tail is still the caller's (here more than the default).
-  CHECK(CollectLogs(*backend, job, false, {.lines = 0, .bytes = 1000}, &status) ==
-        line1 + last2);
+  CHECK(CollectLogs(*backend, job, false, {.lines = 0, .bytes = 1000}, &status) == line1 + last2);
   CHECK(status.ok());
 
   // The byte bound applies on top of the line bound.

@@ -91,8 +91,13 @@ TEST_CASE("sky-payload control lines are stripped across chunk boundaries", "[sk
 TEST_CASE("queue answers parse tolerantly", "[skypilot]") {
   nlohmann::json v2 = {
       {"jobs",
-       {{{"job_id", 2}, {"job_name", "b"}, {"status", "RUNNING"}, {"new_key", {1, 2}},
-         {"start_at", 1700000000.5}, {"end_at", nullptr}, {"recovery_count", nullptr}},
+       {{{"job_id", 2},
+         {"job_name", "b"},
+         {"status", "RUNNING"},
+         {"new_key", {1, 2}},
+         {"start_at", 1700000000.5},
+         {"end_at", nullptr},
+         {"recovery_count", nullptr}},
         {{"job_id", 1}, {"job_name", "a"}, {"status", "SUCCEEDED"}, {"end_at", 1700000100}},
         {{"job_name", "no id"}, {"status", "RUNNING"}},
         "not an object"}},
@@ -111,7 +116,10 @@ TEST_CASE("queue answers parse tolerantly", "[skypilot]") {
 
   nlohmann::json v1 = nlohmann::json::array(
       {{{"job_id", 5}, {"task_id", 0}, {"job_name", "p"}, {"status", "SUCCEEDED"}},
-       {{"job_id", 5}, {"task_id", 1}, {"job_name", "p"}, {"status", "RUNNING"},
+       {{"job_id", 5},
+        {"task_id", 1},
+        {"job_name", "p"},
+        {"status", "RUNNING"},
         {"recovery_count", 2}}});
   records = ParseQueueResult(v1);
   REQUIRE(records.ok());

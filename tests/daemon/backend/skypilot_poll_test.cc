@@ -90,10 +90,10 @@ TEST_CASE("every status reaches SkyDeck mapped, unknown ones kept raw", "[skypil
 
 TEST_CASE("lifecycle: STARTING-PENDING backoff, preemption, failure", "[skypilot]") {
   SkyPilotFake fake;  // jobs advance one step per queue call
-  fake.Script("skydeck-life-",
-              {"PENDING", "STARTING", "PENDING", "STARTING", "RUNNING", "RECOVERING", "RUNNING",
-               "FAILED"},
-              {{"failure_reason", "user code exited 1"}});
+  fake.Script(
+      "skydeck-life-",
+      {"PENDING", "STARTING", "PENDING", "STARTING", "RUNNING", "RECOVERING", "RUNNING", "FAILED"},
+      {{"failure_reason", "user code exited 1"}});
   auto backend = MakeBackend(Options(fake));
   absl::StatusOr<std::string> id = backend->Launch(Spec("skydeck-life-1-1"));
   REQUIRE(id.ok());

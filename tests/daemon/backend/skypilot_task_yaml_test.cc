@@ -189,8 +189,7 @@ TEST_CASE("GPUs without a type need a template accelerator", "[skypilot][templat
   CHECK(absl::StrContains(refused.message(), "--gpu-type"));
 }
 
-TEST_CASE("a local workdir is sent only to an API server on this machine",
-          "[skypilot][template]") {
+TEST_CASE("a local workdir is sent only to an API server on this machine", "[skypilot][template]") {
   JobSpec spec = Spec("skydeck-a1-7-2");
   spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
   CHECK(Task(spec)["workdir"].as<std::string>() == "/home/me/project");
@@ -214,8 +213,8 @@ TEST_CASE("a local workdir is sent only to an API server on this machine",
   spec.workdir = {Workdir::Kind::kLocal, "/home/me/project", "", ""};
   absl::Status remote_refusal = (*backend)->RenderTask(spec).status();
   CHECK(absl::IsInvalidArgument(remote_refusal));
-  CHECK(absl::StrContains(remote_refusal.message(),
-                          "http://10.1.2.3:46580 is not on this machine"));
+  CHECK(
+      absl::StrContains(remote_refusal.message(), "http://10.1.2.3:46580 is not on this machine"));
   SkyPilotOptions local_options = remote_options;
   local_options.endpoint = "http://127.0.0.1:46580";
   auto local = SkyPilotBackend::Create(local_options);
@@ -223,16 +222,36 @@ TEST_CASE("a local workdir is sent only to an API server on this machine",
   CHECK((*local)->RenderTask(spec).ok());
 }
 
-
 // The contract of task_yaml.h: what SkyDeck writes reads back exactly,
 // as a string, whatever it holds.
 TEST_CASE("task YAML: written strings read back exactly, as strings", "[skypilot][task_yaml]") {
-  const std::vector<std::string> hostile = {
-      "yes", "no", "null", "~", "1e3", "0x10", "010", ".inf", "true",
-      "a: b", "- item", "# not a comment", "'single'", "\"double\"", "back\\slash",
-      "line one\nline two\n", "  leading and trailing  ", "tab\there", "{flow: map}", "[list]",
-      "&anchor *alias", "!tag value", "%directive", "@at `tick`", "", "unicode: é ✓ 🚀",
-      std::string("ctrl\x01\x7f", 6)};
+  const std::vector<std::string> hostile = {"yes",
+                                            "no",
+                                            "null",
+                                            "~",
+                                            "1e3",
+                                            "0x10",
+                                            "010",
+                                            ".inf",
+                                            "true",
+                                            "a: b",
+                                            "- item",
+                                            "# not a comment",
+                                            "'single'",
+                                            "\"double\"",
+                                            "back\\slash",
+                                            "line one\nline two\n",
+                                            "  leading and trailing  ",
+                                            "tab\there",
+                                            "{flow: map}",
+                                            "[list]",
+                                            "&anchor *alias",
+                                            "!tag value",
+                                            "%directive",
+                                            "@at `tick`",
+                                            "",
+                                            "unicode: é ✓ 🚀",
+                                            std::string("ctrl\x01\x7f", 6)};
   for (const std::string& value : hostile) {
     INFO("value: " << value);
     JobSpec spec = Spec("skydeck-esc-1-1");

@@ -60,8 +60,8 @@ TEST_CASE("tail counts lines like tail -n", "[local]") {
 TEST_CASE("tail with lines and bytes takes the shorter", "[local]") {
   TextFile file("first line\nsecond line\nthird\n");
   CHECK(file.Tail(0, 8) == "e\nthird\n");
-  CHECK(file.Tail(2, 8) == "e\nthird\n");    // the bytes are fewer
-  CHECK(file.Tail(1, 100) == "third\n");     // the line is shorter
+  CHECK(file.Tail(2, 8) == "e\nthird\n");  // the bytes are fewer
+  CHECK(file.Tail(1, 100) == "third\n");   // the line is shorter
   CHECK(file.Tail(0, 1000) == "first line\nsecond line\nthird\n");
 }
 

@@ -3,11 +3,12 @@
 // queue and live jobs by status read back from valid Prometheus text.
 #include "daemon/metrics/daemon_metrics.h"
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+
+#include <catch2/catch.hpp>
 
 #include "../../common/exposition_checker.h"
 #include "../reconcile/fake_backend.h"
@@ -143,9 +144,8 @@ TEST_CASE("a failing launch counts an error outcome and a delayed retry", "[metr
   REQUIRE(f.WaitReconciled(1));
   testing::Exposition e = f.Scrape();
   CHECK(e.Value("skydeck_backend_launches_total", {{"outcome", "error"}}) == 1);
-  CHECK(e.Value("skydeck_backend_calls_total", {{"backend", "fake"},
-                                                {"operation", "launch"},
-                                                {"code", "UNAVAILABLE"}}) == 1);
+  CHECK(e.Value("skydeck_backend_calls_total",
+                {{"backend", "fake"}, {"operation", "launch"}, {"code", "UNAVAILABLE"}}) == 1);
   // Whether the reconcile itself failed or recorded the failure and asked
   // to be called back, the experiment now waits out a delay, its launch
   // intent kept (the backend may have started the job).

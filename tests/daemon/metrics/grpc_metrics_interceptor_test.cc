@@ -4,16 +4,17 @@
 // while they run.
 #include "daemon/metrics/grpc_metrics_interceptor.h"
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <functional>
 #include <thread>
 
+#include <catch2/catch.hpp>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
 #include "../../common/exposition_checker.h"
+
 #include "web/bridge/testdata/echo.grpc.pb.h"
 
 namespace skydeck::metrics {
@@ -77,8 +78,8 @@ struct InterceptedServer {
   }
 
   grpc::Status Say(grpc::Channel* channel, const std::string& text) {
-    auto stub = bridgetest::Echo::NewStub(std::shared_ptr<grpc::Channel>(
-        channel, [](grpc::Channel*) {}));  // borrowed
+    auto stub = bridgetest::Echo::NewStub(
+        std::shared_ptr<grpc::Channel>(channel, [](grpc::Channel*) {}));  // borrowed
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     bridgetest::EchoRequest req;
@@ -213,8 +214,8 @@ TEST_CASE("calls to unknown methods share one UNIMPLEMENTED series", "[metrics][
     grpc::Slice empty(std::string(""));
     grpc::ByteBuffer request(&empty, 1), response;
     std::atomic<bool> done{false};
-    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status) { done = true; });
+    stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status) { done = true; });
     REQUIRE(Eventually([&] { return done.load(); }));
     CHECK(Eventually([&] { return s.Requests("grpc.health.v1.Health/Check", "OK") == 1; }));
   }

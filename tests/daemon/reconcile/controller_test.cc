@@ -3,8 +3,6 @@
 // wait is for a condition, bounded by kWaitLimit.
 #include "daemon/reconcile/controller.h"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,9 +14,12 @@
 #include <thread>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
-#include "daemon/store/store.h"
 #include "fake_backend.h"
+
+#include "daemon/store/store.h"
 
 namespace skydeck::reconcile {
 namespace {
@@ -284,10 +285,15 @@ TEST_CASE_METHOD(ControllerFixture,
   REQUIRE(controller->StreamLogs(*Live(b), false, backend::LogTail{}, sinks, [] { return false; })
               .ok());
   CHECK_FALSE(log.empty());
-  REQUIRE(store->UpdateSpec(b, [](ExperimentSpec& s) {
-                  s.labels["touched"] = "yes";
-                  return absl::OkStatus();
-                }, "user").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  b,
+                  [](ExperimentSpec& s) {
+                    s.labels["touched"] = "yes";
+                    return absl::OkStatus();
+                  },
+                  "user")
+              .ok());
   CHECK(ConditionIs(slow, "Reconciling", true));
 
   gate.ReleaseAll();
@@ -382,10 +388,15 @@ TEST_CASE_METHOD(ControllerFixture,
     std::lock_guard<std::mutex> lock(backend.mu);
     backend.cancel_error = absl::UnavailableError("connection refused");
   }
-  REQUIRE(store->UpdateSpec(failing, [](ExperimentSpec& s) {
-                  s.desired_state = DesiredState::kStopped;
-                  return absl::OkStatus();
-                }, "user").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  failing,
+                  [](ExperimentSpec& s) {
+                    s.desired_state = DesiredState::kStopped;
+                    return absl::OkStatus();
+                  },
+                  "user")
+              .ok());
   controller->Enqueue(failing);
   REQUIRE(WaitFor([&] { return Reconciles(failing) > before; }));
   ReconcileOutcome after_success = Outcomes(failing)[before];
@@ -414,7 +425,7 @@ TEST_CASE_METHOD(ControllerFixture,
   REQUIRE(WaitFor([&] { return controller->stats().polls_ok >= 1; }));
   REQUIRE(WaitFor([&] { return gate.waiting().count(busy) == 1; }));
   for (int i = 0; i < 100; ++i) controller->Enqueue(busy);  // e.g. 100 quick writes
-  CHECK(controller->stats().queue_depth == 0);  // marked dirty, not queued 100 times
+  CHECK(controller->stats().queue_depth == 0);              // marked dirty, not queued 100 times
   gate.ReleaseAll();
   REQUIRE(WaitFor([&] { return Reconciles(busy) >= 2; }));
   // A later experiment through the one worker: everything queued before it
@@ -464,10 +475,15 @@ TEST_CASE_METHOD(ControllerFixture,
                r->spec.desired_state == DesiredState::kRunning) {
       written = store->RequestRun(id, "user").status();
     } else {
-      written = store->UpdateSpec(id, [&](ExperimentSpec& s) {
-                        s.desired_state = desired;
-                        return absl::OkStatus();
-                      }, "user").status();
+      written = store
+                    ->UpdateSpec(
+                        id,
+                        [&](ExperimentSpec& s) {
+                          s.desired_state = desired;
+                          return absl::OkStatus();
+                        },
+                        "user")
+                    .status();
     }
     if (!written.ok()) write_errors++;
     controller->Enqueue(id);
@@ -647,8 +663,8 @@ TEST_CASE_METHOD(ControllerFixture,
   // (SkyPilot would hold the request open with only spinner lines).
   LogCapture capture;
   auto started = std::chrono::steady_clock::now();
-  absl::StatusOr<JobRecord> now =
-      controller->StreamLogs(*Live(id), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
+  absl::StatusOr<JobRecord> now = controller->StreamLogs(*Live(id), false, backend::LogTail{},
+                                                         capture.Sinks(), [] { return false; });
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   REQUIRE(absl::IsFailedPrecondition(now.status()));
   CHECK(now.status().message().find("PENDING") != absl::string_view::npos);
@@ -659,7 +675,8 @@ TEST_CASE_METHOD(ControllerFixture,
   std::atomic<bool> done{false};
   absl::StatusOr<JobRecord> followed = absl::UnknownError("not yet");
   std::thread reader([&] {
-    followed = controller->StreamLogs(*Live(id), true, backend::LogTail{}, capture.Sinks(), [] { return false; });
+    followed = controller->StreamLogs(*Live(id), true, backend::LogTail{}, capture.Sinks(),
+                                      [] { return false; });
     done = true;
   });
   REQUIRE(WaitFor([&] { return capture.ProgressLines() >= 1; }));
@@ -676,8 +693,7 @@ TEST_CASE_METHOD(ControllerFixture,
   CHECK(capture.progress.back().find("RUNNING") != std::string::npos);
 }
 
-TEST_CASE_METHOD(ControllerFixture,
-                 "logs of a job the backend forgot show its recorded failure",
+TEST_CASE_METHOD(ControllerFixture, "logs of a job the backend forgot show its recorded failure",
                  "[reconcile][controller]") {
   Start(Options());
   int64_t id = Create("forgotten-launch");
@@ -692,15 +708,16 @@ TEST_CASE_METHOD(ControllerFixture,
   // E.g. SkyPilot after a restart: "does not know launch request ...".
   backend.logs_error = absl::NotFoundError("SkyPilot does not know launch request 3f2a");
   LogCapture capture;
-  absl::StatusOr<JobRecord> logs =
-      controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
+  absl::StatusOr<JobRecord> logs = controller->StreamLogs(jobs->front(), false, backend::LogTail{},
+                                                          capture.Sinks(), [] { return false; });
   REQUIRE(absl::IsFailedPrecondition(logs.status()));
   CHECK(logs.status().message().find("FAILED_PRECHECKS") != absl::string_view::npos);
   CHECK(logs.status().message().find("NoCloudAccessError: Cloud access is not set up.") !=
         absl::string_view::npos);
   // Unreachable now: still retryable, and still says how the job ended.
   backend.logs_error = absl::UnavailableError("cannot connect");
-  logs = controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(), [] { return false; });
+  logs = controller->StreamLogs(jobs->front(), false, backend::LogTail{}, capture.Sinks(),
+                                [] { return false; });
   REQUIRE(absl::IsUnavailable(logs.status()));
   CHECK(logs.status().message().find("cannot connect") != absl::string_view::npos);
   CHECK(logs.status().message().find("ended FAILED_PRECHECKS: launch failed") !=

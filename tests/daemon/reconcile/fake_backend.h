@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+
 #include "daemon/backend/backend.h"
 
 namespace skydeck::reconcile {

@@ -1,8 +1,9 @@
 #include "daemon/reconcile/job_observation.h"
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "common/model/event_types.h"
 
@@ -133,8 +134,7 @@ TEST_CASE("a preemption recovery is an event, counted once", "[reconcile]") {
   CHECK(events.empty());
 }
 
-TEST_CASE("a job the backend stopped reporting is LOST with an unknown outcome",
-          "[reconcile]") {
+TEST_CASE("a job the backend stopped reporting is LOST with an unknown outcome", "[reconcile]") {
   JobRecord job = LiveJob();
   std::vector<NewEvent> events;
   MarkOutcomeUnknown("no longer reported", kNow, "poller", job, &events);

@@ -4,19 +4,21 @@
 // poller, all on one fake clock.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "fake_backend.h"
+
 #include "daemon/reconcile/poller.h"
 #include "daemon/reconcile/reconciler.h"
 #include "daemon/store/store.h"
 #include "daemon/workload/secret_source.h"
-#include "fake_backend.h"
 
 namespace skydeck::reconcile {
 
@@ -73,10 +75,11 @@ struct ReconcileFixture {
     };
     options.secrets = &secrets;
     options.inspect_code = [this](const std::string& dir) { return code[dir]; };
-    reconciler = std::make_unique<Reconciler>(store.get(), &backend, "abcd1234",
-                                              [this] { return now_ms; }, options);
-    poller = std::make_unique<Poller>(store.get(), &backend, [this] { return now_ms; },
-                                      [this](int64_t id) { enqueued.insert(id); });
+    reconciler = std::make_unique<Reconciler>(
+        store.get(), &backend, "abcd1234", [this] { return now_ms; }, options);
+    poller = std::make_unique<Poller>(
+        store.get(), &backend, [this] { return now_ms; },
+        [this](int64_t id) { enqueued.insert(id); });
   }
 
   int64_t Create(const std::string& name, DesiredState desired = DesiredState::kRunning,
@@ -99,10 +102,15 @@ struct ReconcileFixture {
   }
 
   void SetDesired(int64_t id, DesiredState d) {
-    REQUIRE(store->UpdateSpec(id, [d](ExperimentSpec& s) {
-                    s.desired_state = d;
-                    return absl::OkStatus();
-                  }, "test").ok());
+    REQUIRE(store
+                ->UpdateSpec(
+                    id,
+                    [d](ExperimentSpec& s) {
+                      s.desired_state = d;
+                      return absl::OkStatus();
+                    },
+                    "test")
+                .ok());
   }
 
   ExperimentRecord Get(int64_t id) { return *store->GetExperiment(id); }
@@ -147,6 +155,5 @@ struct ReconcileFixture {
     return nullptr;
   }
 };
-
 
 }  // namespace skydeck::reconcile

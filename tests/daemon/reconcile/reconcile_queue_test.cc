@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck::reconcile {
 namespace {

@@ -2,10 +2,11 @@
 // deadline (ReconcilerOptions::backend_call_timeout, backend/call_deadline.h).
 #include <catch2/catch.hpp>
 
+#include "reconcile_fixture.h"
+
 #include "daemon/backend/call_deadline.h"
 #include "daemon/reconcile/poller.h"
 #include "daemon/reconcile/reconciler.h"
-#include "reconcile_fixture.h"
 
 namespace skydeck::reconcile {
 namespace {
@@ -14,7 +15,8 @@ TEST_CASE_METHOD(ReconcileFixture, "a reconcile's backend calls share its deadli
                  "[reconcile]") {
   ReconcilerOptions options;
   options.backend_call_timeout = absl::Minutes(2);
-  Reconciler bounded(store.get(), &backend, "abcd1234", [this] { return now_ms; }, options);
+  Reconciler bounded(
+      store.get(), &backend, "abcd1234", [this] { return now_ms; }, options);
   absl::Time seen = absl::InfinitePast();
   backend.before_launch = [&](const backend::JobSpec&) {
     seen = backend::CallDeadline();

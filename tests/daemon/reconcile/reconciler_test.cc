@@ -1,19 +1,20 @@
 #include "daemon/reconcile/reconciler.h"
 
-#include <catch2/catch.hpp>
 #include <set>
+
+#include <catch2/catch.hpp>
+
+#include "fake_backend.h"
+#include "reconcile_fixture.h"
 
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/retry_at.h"
 #include "daemon/reconcile/poller.h"
 #include "daemon/reconcile/restart_policy.h"
 #include "daemon/store/store.h"
-#include "fake_backend.h"
-#include "reconcile_fixture.h"
 
 namespace skydeck::reconcile {
 namespace {
-
 
 TEST_CASE_METHOD(ReconcileFixture, "desired RUNNING launches one job from an intent",
                  "[reconcile]") {
@@ -46,10 +47,15 @@ TEST_CASE_METHOD(ReconcileFixture, "acting on a spec change is visible to watche
   Reconcile(id);
   int64_t revision = *store->LatestRevision();
   // A change the running job does not depend on is acted on at once.
-  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
-                  s.labels["team"] = "vision";
-                  return absl::OkStatus();
-                }, "u").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  id,
+                  [](ExperimentSpec& s) {
+                    s.labels["team"] = "vision";
+                    return absl::OkStatus();
+                  },
+                  "u")
+              .ok());
   Reconcile(id);
   ExperimentRecord r = Get(id);
   CHECK(r.observed_generation == r.generation);
@@ -140,8 +146,7 @@ TEST_CASE_METHOD(ReconcileFixture, "failures back off then stall when the budget
   CHECK_FALSE(Condition(Get(id), "Stalled")->status);
 }
 
-TEST_CASE_METHOD(ReconcileFixture, "preemption and lost jobs are not counted",
-                 "[reconcile]") {
+TEST_CASE_METHOD(ReconcileFixture, "preemption and lost jobs are not counted", "[reconcile]") {
   int64_t id = Create("spot", DesiredState::kRunning, /*max_restarts=*/0);
   Reconcile(id);
   auto job = Live(id);
@@ -191,8 +196,7 @@ TEST_CASE_METHOD(ReconcileFixture, "stop cancels the live job and start resumes"
   CHECK(Live(id)->attempt == 2);
 }
 
-TEST_CASE_METHOD(ReconcileFixture, "TERMINATED tears down and is never relaunched",
-                 "[reconcile]") {
+TEST_CASE_METHOD(ReconcileFixture, "TERMINATED tears down and is never relaunched", "[reconcile]") {
   int64_t id = Create("term");
   Reconcile(id);
   auto job = Live(id);
@@ -291,10 +295,15 @@ TEST_CASE_METHOD(ReconcileFixture,
                  "[reconcile]") {
   int64_t id = Create("edited-while-down");
   WriteCrashedIntent(id);
-  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
-                  s.flags["trainer.lr"] = 1e-3;
-                  return absl::OkStatus();
-                }, "test").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  id,
+                  [](ExperimentSpec& s) {
+                    s.flags["trainer.lr"] = 1e-3;
+                    return absl::OkStatus();
+                  },
+                  "test")
+              .ok());
   Reconcile(id);
   REQUIRE(backend.launch_calls == 1);
   auto job = Live(id);
@@ -428,8 +437,7 @@ TEST_CASE_METHOD(ReconcileFixture,
 // finds the launch request of a LAUNCHING job gone, though the job it
 // started may run. It is looked up by name (found: adopted, not launched
 // again), not marked LOST and left running unowned.
-TEST_CASE_METHOD(ReconcileFixture,
-                 "a launch the backend forgot is resolved by name, not given up",
+TEST_CASE_METHOD(ReconcileFixture, "a launch the backend forgot is resolved by name, not given up",
                  "[reconcile][poller]") {
   int64_t id = Create("forgotten-request");
   Reconcile(id);
@@ -489,8 +497,7 @@ TEST_CASE_METHOD(ReconcileFixture,
 }
 
 TEST_CASE_METHOD(ReconcileFixture,
-                 "a flag change while running leaves the job running and Outdated",
-                 "[reconcile]") {
+                 "a flag change while running leaves the job running and Outdated", "[reconcile]") {
   int64_t id = Create("edited");
   Reconcile(id);
   auto job = Live(id);
@@ -501,10 +508,15 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(Get(id).observed_generation == launched_generation);
 
   auto set_lr = [&](double lr) {
-    REQUIRE(store->UpdateSpec(id, [lr](ExperimentSpec& s) {
-                    s.flags["trainer.lr"] = lr;
-                    return absl::OkStatus();
-                  }, "u").ok());
+    REQUIRE(store
+                ->UpdateSpec(
+                    id,
+                    [lr](ExperimentSpec& s) {
+                      s.flags["trainer.lr"] = lr;
+                      return absl::OkStatus();
+                    },
+                    "u")
+                .ok());
   };
   set_lr(1e-3);
   Reconcile(id);
@@ -522,8 +534,7 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(Condition(r, "Outdated")->message ==
         "job " + std::to_string(job->id) + " (attempt 1) runs the spec of generation " +
             std::to_string(launched_generation) +
-            "; stop and start the experiment to apply generation " +
-            std::to_string(r.generation));
+            "; stop and start the experiment to apply generation " + std::to_string(r.generation));
   CHECK(Condition(r, "Running")->status);
   int outdated_events = 0;
   auto events = store->ListEvents(id, 0, 1000);
@@ -776,9 +787,10 @@ TEST_CASE_METHOD(ReconcileFixture,
   CHECK(Condition(r, "Degraded")->status);
   CHECK(Condition(r, "Degraded")->reason == "PollFailing");
   CHECK(Condition(r, "Degraded")->message.find("no answer within 2m") != std::string::npos);
-  CHECK(Condition(r, "Degraded")->message.find(
-            absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(failed_at), absl::UTCTimeZone())) !=
-        std::string::npos);  // since when
+  CHECK(Condition(r, "Degraded")
+            ->message.find(absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(failed_at),
+                                            absl::UTCTimeZone())) !=
+        std::string::npos);                            // since when
   CHECK(r.observed_state == ObservedState::kRunning);  // as last seen
   CHECK(HasEvent(watched, "Degraded"));
   Reconcile(idle);

@@ -1,8 +1,9 @@
 // The reconciler with task templates, envs, secrets and workdirs: what a
 // launch needs is resolved at launch, and what is missing stalls the
 // experiment at once with a reason naming it.
-#include <catch2/catch.hpp>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "reconcile_fixture.h"
@@ -123,10 +124,15 @@ TEST_CASE_METHOD(WorkloadFixture, "the template renders under the experiment's f
   ExperimentRecord r = Get(id);
   CHECK(r.observed_generation == r.generation);
   Template("a100", "resources:\n  accelerators: A100:8\n");
-  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
-                  s.template_name = "a100";
-                  return absl::OkStatus();
-                }, "test").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  id,
+                  [](ExperimentSpec& s) {
+                    s.template_name = "a100";
+                    return absl::OkStatus();
+                  },
+                  "test")
+              .ok());
   Reconcile(id);
   r = Get(id);
   CHECK(Condition(r, "Outdated")->status);
@@ -140,10 +146,15 @@ TEST_CASE_METHOD(WorkloadFixture, "a value the template requires must be set",
   Reconcile(id);
   CHECK(Stalled(id).reason == "EnvMissing");
   CHECK(absl::StrContains(Stalled(id).message, "--env RUN_TAG=VALUE"));
-  REQUIRE(store->UpdateSpec(id, [](ExperimentSpec& s) {
-                  s.envs["RUN_TAG"] = "a";
-                  return absl::OkStatus();
-                }, "test").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  id,
+                  [](ExperimentSpec& s) {
+                    s.envs["RUN_TAG"] = "a";
+                    return absl::OkStatus();
+                  },
+                  "test")
+              .ok());
   Reconcile(id);
   CHECK(backend.launch_calls == 1);
 }

@@ -2,10 +2,11 @@
 // validation at the API edge, field masks, and round trips.
 #include "daemon/service/convert.h"
 
-#include <catch2/catch.hpp>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,7 +19,9 @@ ExperimentSpec FullSpec() {
   s.name = "lr-sweep-1";
   s.description = "a sweep\nover two lines";
   s.base_command = "python train.py";
-  s.flags = {{"trainer.lr", 0.0003}, {"model.layers", int64_t{4}}, {"ppo.enabled", true},
+  s.flags = {{"trainer.lr", 0.0003},
+             {"model.layers", int64_t{4}},
+             {"ppo.enabled", true},
              {"tag", std::string("42")}};
   s.run_name = "run-\"quoted\"";
   s.nodes = 2;
@@ -84,7 +87,8 @@ TEST_CASE("convert: every invalid field is INVALID_ARGUMENT naming it", "[servic
       {"gpu_type", [](pb::Experiment& e) { e.set_gpu_type(std::string(1000, 'A')); }},
       {"max_restarts", [](pb::Experiment& e) { e.set_max_restarts(-1); }},
       {"template", [](pb::Experiment& e) { e.set_template_("no spaces allowed"); }},
-      {"WANDB_API_KEY", [](pb::Experiment& e) {
+      {"WANDB_API_KEY",
+       [](pb::Experiment& e) {
          (*e.mutable_envs())["WANDB_API_KEY"] = "x";
          e.add_secrets("WANDB_API_KEY");
        }},

@@ -1,12 +1,14 @@
 // SetDesiredState and DeleteExperiments over many experiments: one
 // request by filter, one transaction, the reconciler told once.
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <mutex>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
-#include "daemon/service/skydeck_service.h"
 #include "service_fixture.h"
+
+#include "daemon/service/skydeck_service.h"
 
 namespace skydeck::service {
 namespace {
@@ -31,11 +33,14 @@ class RecordingControlPlane final : public ControlPlane {
     for (int64_t id : ids) {
       auto live = store->LiveJob(id);
       if (!live.ok() || !*live) continue;
-      REQUIRE(store->UpdateJob((*live)->id, [](JobRecord& j, std::vector<NewEvent>*) {
-                     j.status = JobStatus::kCancelled;
-                     j.ended_ms = 1;
-                     return absl::OkStatus();
-                   }).ok());
+      REQUIRE(store
+                  ->UpdateJob((*live)->id,
+                              [](JobRecord& j, std::vector<NewEvent>*) {
+                                j.status = JobStatus::kCancelled;
+                                j.ended_ms = 1;
+                                return absl::OkStatus();
+                              })
+                  .ok());
     }
   }
   absl::StatusOr<int> Refresh() override { return 0; }
@@ -43,8 +48,8 @@ class RecordingControlPlane final : public ControlPlane {
   absl::Status CheckLaunchable(const ExperimentSpec&) override { return absl::OkStatus(); }
   std::string DefaultWorkdirRefusal() override { return ""; }
   absl::StatusOr<JobRecord> StreamLogs(const JobRecord&, bool, const backend::LogTail&,
-                                              const reconcile::LogSinks&,
-                                              const std::function<bool()>&) override {
+                                       const reconcile::LogSinks&,
+                                       const std::function<bool()>&) override {
     return absl::UnimplementedError("no logs here");
   }
   std::vector<std::vector<int64_t>> batches() {

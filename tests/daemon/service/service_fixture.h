@@ -5,10 +5,10 @@
 // (message size limits, metadata, status codes) without a socket.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
+#include <memory>
 
 #include <catch2/catch.hpp>
-#include <memory>
+#include <grpcpp/grpcpp.h>
 
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"

@@ -1,5 +1,6 @@
-#include <catch2/catch.hpp>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "service_fixture.h"
@@ -56,8 +57,7 @@ TEST_CASE("task templates over gRPC: apply, get, list, delete", "[service][templ
   CHECK(refused.error_code() == StatusCode::INVALID_ARGUMENT);
   CHECK(absl::StartsWith(refused.error_message(), "line 2: resources: unknown key \"gpus\""));
   CHECK(ApplyTemplate(f, "", "setup: x\n", &bad).error_code() == StatusCode::INVALID_ARGUMENT);
-  CHECK(ApplyTemplate(f, "9bad", "setup: x\n", &bad).error_code() ==
-        StatusCode::INVALID_ARGUMENT);
+  CHECK(ApplyTemplate(f, "9bad", "setup: x\n", &bad).error_code() == StatusCode::INVALID_ARGUMENT);
 
   pb::GetTaskTemplateRequest get;
   get.set_name("h100");
@@ -156,8 +156,7 @@ TEST_CASE("envs, secrets and workdir are spec fields", "[service][template]") {
   CHECK(Create(f, relative, &resp).error_code() == StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("the client's directory is the default workdir when it can be",
-          "[service][template]") {
+TEST_CASE("the client's directory is the default workdir when it can be", "[service][template]") {
   ServiceFixture f;
   std::string here = std::filesystem::temp_directory_path().string();
   pb::CreateExperimentRequest req = CreateRequest("d1");

@@ -1,7 +1,8 @@
 #include "daemon/service/skydeck_service.h"
 
-#include <catch2/catch.hpp>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "service_fixture.h"
 
@@ -275,7 +276,8 @@ TEST_CASE("bad actor metadata is refused", "[service][validation]") {
   pb::CreateExperimentRequest req;
   *req.mutable_experiment() = ServiceFixture::Experiment("actor");
   pb::CreateExperimentResponse resp;
-  CHECK(f.stub().CreateExperiment(ServiceFixture::Ctx(std::string(100, 'a')).get(), req, &resp)
+  CHECK(f.stub()
+            .CreateExperiment(ServiceFixture::Ctx(std::string(100, 'a')).get(), req, &resp)
             .error_code() == StatusCode::INVALID_ARGUMENT);
 }
 

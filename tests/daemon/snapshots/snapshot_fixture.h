@@ -2,14 +2,15 @@
 #pragma once
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "common/code_manifest.h"
 #include "common/sha256.h"
@@ -47,8 +48,7 @@ struct StoreFixture {
 
 inline CodeEntry EntryFor(std::string path, const std::string& content,
                           CodeEntryKind kind = CodeEntryKind::kFile) {
-  return CodeEntry{std::move(path), kind, static_cast<int64_t>(content.size()),
-                   Sha256Hex(content)};
+  return CodeEntry{std::move(path), kind, static_cast<int64_t>(content.size()), Sha256Hex(content)};
 }
 
 // Makes `path` look last used `seconds` ago.

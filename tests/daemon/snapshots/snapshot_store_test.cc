@@ -2,8 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "daemon/snapshots/local_snapshot.h"
 #include "snapshot_fixture.h"
+
+#include "daemon/snapshots/local_snapshot.h"
 
 namespace skydeck::snapshots {
 namespace {
@@ -84,8 +85,7 @@ TEST_CASE("content uploads resume, check their digest and are bounded", "[snapsh
 
   // A content that does not match its digest is dropped.
   std::string wrong = Sha256Hex("something else");
-  REQUIRE(f.store->PutBlobChunk(wrong, 3, 0, "abc").status().code() ==
-          absl::StatusCode::kDataLoss);
+  REQUIRE(f.store->PutBlobChunk(wrong, 3, 0, "abc").status().code() == absl::StatusCode::kDataLoss);
   CHECK_FALSE(f.store->HasBlob(wrong));
   absl::StatusOr<BlobProgress> restart = f.store->PutBlobChunk(wrong, 3, 0, "");
   REQUIRE(restart.ok());
@@ -96,8 +96,7 @@ TEST_CASE("content uploads resume, check their digest and are bounded", "[snapsh
   CHECK(absl::IsInvalidArgument(
       f.store->PutBlobChunk(Sha256Hex("big"), int64_t{200} << 20, 0, "").status()));
   CHECK(absl::IsInvalidArgument(
-      f.store->PutBlobChunk(Sha256Hex("c"), 2 << 20, 0, std::string((1 << 20) + 1, 'c'))
-          .status()));
+      f.store->PutBlobChunk(Sha256Hex("c"), 2 << 20, 0, std::string((1 << 20) + 1, 'c')).status()));
   // An empty content is a content too.
   REQUIRE(Upload(*f.store, "").ok());
   CHECK(f.store->HasBlob(Sha256Hex("")));
@@ -108,15 +107,13 @@ TEST_CASE("partial uploads in progress are bounded", "[snapshots]") {
   limits.max_bytes = 100;
   StoreFixture f(limits);
   for (int i = 0; i < 4; ++i) {
-    REQUIRE(f.store->PutBlobChunk(Sha256Hex(std::to_string(i)), 100, 0, std::string(99, 'a'))
-                .ok());
+    REQUIRE(f.store->PutBlobChunk(Sha256Hex(std::to_string(i)), 100, 0, std::string(99, 'a')).ok());
   }
   absl::Status full = f.store->PutBlobChunk(Sha256Hex("more"), 100, 0, "a").status();
   CHECK(absl::IsResourceExhausted(full));
 }
 
-TEST_CASE("the store refuses bad manifests and symlinks that leave the snapshot",
-          "[snapshots]") {
+TEST_CASE("the store refuses bad manifests and symlinks that leave the snapshot", "[snapshots]") {
   SnapshotLimits limits;
   limits.max_bytes = 10;
   StoreFixture f(limits);

@@ -2,12 +2,14 @@
 
 #include <zlib.h>
 
-#include <catch2/catch.hpp>
 #include <map>
+
+#include <catch2/catch.hpp>
+
+#include "snapshot_fixture.h"
 
 #include "daemon/snapshots/local_snapshot.h"
 #include "daemon/snapshots/zip_writer.h"
-#include "snapshot_fixture.h"
 
 namespace skydeck::snapshots {
 namespace {
@@ -22,7 +24,8 @@ struct ZipEntry {
 
 uint32_t Get(const std::string& s, size_t at, int bytes) {
   uint32_t v = 0;
-  for (int i = 0; i < bytes; ++i) v |= static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
+  for (int i = 0; i < bytes; ++i)
+    v |= static_cast<uint32_t>(static_cast<unsigned char>(s[at + i])) << (8 * i);
   return v;
 }
 
@@ -39,7 +42,7 @@ std::map<std::string, ZipEntry> ReadZip(const std::string& path) {
   std::map<std::string, ZipEntry> out;
   for (uint32_t i = 0; i < count; ++i) {
     REQUIRE(Get(zip, at, 4) == 0x02014b50);
-    CHECK((Get(zip, at + 4, 2) >> 8) == 3);  // made by Unix
+    CHECK((Get(zip, at + 4, 2) >> 8) == 3);         // made by Unix
     CHECK((Get(zip, at + 8, 2) & (1 << 11)) != 0);  // UTF-8 names
     uint16_t method = static_cast<uint16_t>(Get(zip, at + 10, 2));
     uint32_t crc = Get(zip, at + 16, 4);
@@ -101,9 +104,9 @@ TEST_CASE("a snapshot zip holds each snapshot under its prefix", "[snapshots][zi
   std::string code_dir = "skydeck/snapshots/" + code->snapshot.id;
   std::string cfg_dir = "skydeck/snapshots/" + cfg->snapshot.id;
   std::string out = (f.data.path / "out.zip").string();
-  REQUIRE(WriteSnapshotZip(*f.store, {{code->snapshot.id, code_dir}, {cfg->snapshot.id, cfg_dir}},
-                           out)
-              .ok());
+  REQUIRE(
+      WriteSnapshotZip(*f.store, {{code->snapshot.id, code_dir}, {cfg->snapshot.id, cfg_dir}}, out)
+          .ok());
   std::map<std::string, ZipEntry> zip = ReadZip(out);
   CHECK(zip.size() == 7);
   CHECK(zip.at(code_dir + "/").mode == 040755);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
+
 #include "daemon/store/migrations.h"
 
 namespace skydeck::store::internal {
@@ -32,9 +33,9 @@ struct RowsFixture {
   }
 
   absl::StatusOr<ExperimentRecord> Experiment() {
-    return ReadById(*db, absl::StrCat("SELECT ", kExperimentColumns,
-                                      " FROM experiments e WHERE e.id = ?"),
-                    1, ReadExperiment, "experiment");
+    return ReadById(
+        *db, absl::StrCat("SELECT ", kExperimentColumns, " FROM experiments e WHERE e.id = ?"), 1,
+        ReadExperiment, "experiment");
   }
 
   // Inserts a job of experiment 1 and returns its id.
@@ -67,9 +68,9 @@ TEST_CASE("an experiment as inserted reads with NULL columns as unset", "[store]
   CHECK(r->spec.code.empty());
   CHECK(r->created_ms == 10);
   CHECK(r->updated_ms == 20);
-  CHECK(r->next_retry_ms == 0);    // NULL
-  CHECK(r->deleted_ms == 0);       // NULL
-  CHECK(r->current_job_id == 0);   // no live job: NULL from the subquery
+  CHECK(r->next_retry_ms == 0);   // NULL
+  CHECK(r->deleted_ms == 0);      // NULL
+  CHECK(r->current_job_id == 0);  // no live job: NULL from the subquery
   CHECK(r->job_count == 0);
   CHECK(r->conditions.empty());
 }
@@ -107,8 +108,7 @@ TEST_CASE("an experiment's JSON columns round-trip", "[store][rows]") {
   CHECK(r->job_count == 1);
 }
 
-TEST_CASE("damaged experiment columns are DATA_LOSS, unknown states an error",
-          "[store][rows]") {
+TEST_CASE("damaged experiment columns are DATA_LOSS, unknown states an error", "[store][rows]") {
   RowsFixture f;
   SECTION("flags that are not JSON") {
     f.SetExperiment("flags", "'{not json'");
@@ -205,7 +205,8 @@ TEST_CASE("events read NULL experiment and job as 0", "[store][rows]") {
                      "INSERT INTO events (time, experiment_id, job_id, type, reason, message, "
                      "actor) VALUES (6, 1, 9, 'Created', 'r', 'm', 'you')")
               .ok());
-  Statement* st = *f.db->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events ORDER BY id"));
+  Statement* st =
+      *f.db->Prepare(absl::StrCat("SELECT ", kEventColumns, " FROM events ORDER BY id"));
   auto events = st->ReadAll(ReadEvent);
   REQUIRE(events.ok());
   REQUIRE(events->size() == 2);

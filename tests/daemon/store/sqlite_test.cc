@@ -3,12 +3,13 @@
 // readers and transactions.
 #include "daemon/store/sqlite.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 namespace skydeck::store {
 namespace {
@@ -18,8 +19,9 @@ namespace fs = std::filesystem;
 std::unique_ptr<Connection> Memory() {
   auto db = Connection::Open(":memory:");
   REQUIRE(db.ok());
-  REQUIRE((*db)->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, "
-                      "u TEXT UNIQUE, CHECK (i IS NULL OR i >= 0))")
+  REQUIRE((*db)
+              ->Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, "
+                     "u TEXT UNIQUE, CHECK (i IS NULL OR i >= 0))")
               .ok());
   return *std::move(db);
 }
@@ -198,8 +200,7 @@ TEST_CASE("a write on a query-only connection is FAILED_PRECONDITION (READONLY)"
   CHECK_FALSE(IsConstraintViolation(write));
 }
 
-TEST_CASE("a writer locked out is UNAVAILABLE (BUSY), and can retry later",
-          "[store][sqlite]") {
+TEST_CASE("a writer locked out is UNAVAILABLE (BUSY), and can retry later", "[store][sqlite]") {
   TempDir dir;
   std::string path = (dir.path / "db").string();
   auto a = Connection::Open(path);
@@ -257,8 +258,7 @@ TEST_CASE("Open sets WAL and foreign keys", "[store][sqlite]") {
   CHECK(**fk == 1);
 }
 
-TEST_CASE("a rolled-back transaction leaves nothing; a committed one stays",
-          "[store][sqlite]") {
+TEST_CASE("a rolled-back transaction leaves nothing; a committed one stays", "[store][sqlite]") {
   auto db = Memory();
   REQUIRE(db->Exec("BEGIN IMMEDIATE").ok());
   InsertNumbers(*db, 3);
@@ -310,8 +310,7 @@ TEST_CASE("a reader's error ends the read and is returned", "[store][sqlite]") {
   CHECK(first.status().code() == absl::StatusCode::kDataLoss);
 }
 
-TEST_CASE("ForEachRow stops on kStop or an error, and reports SQLite's errors",
-          "[store][sqlite]") {
+TEST_CASE("ForEachRow stops on kStop or an error, and reports SQLite's errors", "[store][sqlite]") {
   auto db = Memory();
   InsertNumbers(*db, 5);
   Statement* st = Prepare(*db, "SELECT i FROM t ORDER BY i");

@@ -5,13 +5,15 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 
-#include "daemon/store/store.h"
+#include <catch2/catch.hpp>
+
 #include "store_fixture.h"
+
+#include "daemon/store/store.h"
 
 namespace skydeck::store {
 namespace {
@@ -88,7 +90,8 @@ TEST_CASE("StateCounts: a database file is counted on a connection of its own") 
     auto opened = Store::Open(path);
     REQUIRE(opened.ok());
     std::unique_ptr<Store> store = std::move(*opened);
-    for (int i = 0; i < 5; ++i) REQUIRE(store->CreateExperiment(StoreFixture::Spec("e" + std::to_string(i)), "t").ok());
+    for (int i = 0; i < 5; ++i)
+      REQUIRE(store->CreateExperiment(StoreFixture::Spec("e" + std::to_string(i)), "t").ok());
     REQUIRE(store->SoftDelete(2, "tester").ok());
     StateCounts::Counter count = StateCounts::CountDatabase(path, store.get());
     auto counted = count();
@@ -110,12 +113,13 @@ TEST_CASE("StateCounts: the thread recounts after a change, and Stop ends it") {
   f.Create("a");
   int64_t revision = 1;
   absl::Mutex mu;
-  StateCounts counts(StateCounts::CountThroughStore(f.store.get()),
-                     [&] {
-                       absl::MutexLock lock(&mu);
-                       return revision;
-                     },
-                     absl::Milliseconds(20));
+  StateCounts counts(
+      StateCounts::CountThroughStore(f.store.get()),
+      [&] {
+        absl::MutexLock lock(&mu);
+        return revision;
+      },
+      absl::Milliseconds(20));
   counts.Start();
   CHECK(counts.Latest()->experiments_by_state.at(ObservedState::kIdle) == 1);
   f.Create("b");

@@ -1,14 +1,16 @@
 // Bulk changes: one transaction, all or nothing, and per experiment the
 // same result as the one-at-a-time path.
-#include <sqlite3.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
 #include "absl/strings/str_cat.h"
-#include "daemon/store/store.h"
 #include "store_fixture.h"
+
+#include "daemon/store/store.h"
 
 namespace skydeck::store {
 namespace {
@@ -72,11 +74,14 @@ struct Zoo : StoreFixture {
     int64_t done = make("done", "b", DesiredState::kRunning);
     auto job = store->CreateLaunchIntent(Intent(done), "r");
     REQUIRE(job.ok());
-    REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-                    j.status = JobStatus::kSucceeded;
-                    j.ended_ms = now_ms;
-                    return absl::OkStatus();
-                  }).ok());
+    REQUIRE(store
+                ->UpdateJob(job->id,
+                            [&](JobRecord& j, std::vector<NewEvent>*) {
+                              j.status = JobStatus::kSucceeded;
+                              j.ended_ms = now_ms;
+                              return absl::OkStatus();
+                            })
+                .ok());
     make("ended", "b", DesiredState::kTerminated);
     int64_t gone = make("gone", "a", DesiredState::kStopped);
     REQUIRE(store->SoftDelete(gone, "tester").ok());
@@ -93,10 +98,15 @@ void OneByOne(Store& store, DesiredState desired, const std::string& reason) {
     if (desired == DesiredState::kRunning && r.spec.desired_state == DesiredState::kRunning) {
       REQUIRE(store.RequestRun(id, "bulk", reason).ok());
     } else {
-      REQUIRE(store.UpdateSpec(id, [&](ExperimentSpec& s) {
-                     s.desired_state = desired;
-                     return absl::OkStatus();
-                   }, "bulk", reason).ok());
+      REQUIRE(store
+                  .UpdateSpec(
+                      id,
+                      [&](ExperimentSpec& s) {
+                        s.desired_state = desired;
+                        return absl::OkStatus();
+                      },
+                      "bulk", reason)
+                  .ok());
     }
   }
 }
@@ -138,8 +148,7 @@ TEST_CASE_METHOD(Zoo, "a bulk change is one transaction and one commit", "[store
   CHECK(announced.size() == 1);
 }
 
-TEST_CASE_METHOD(Zoo, "a bulk change selects by filter, ids, or both, each once",
-                 "[store][bulk]") {
+TEST_CASE_METHOD(Zoo, "a bulk change selects by filter, ids, or both, each once", "[store][bulk]") {
   Build();
   ExperimentFilter a;
   a.selector = *LabelSelector::Parse("sweep=a");
@@ -201,8 +210,8 @@ TEST_CASE_METHOD(StoreFixture, "a change stopped mid-way leaves every experiment
 }
 
 TEST_CASE("a database error mid-way rolls the whole change back", "[store][bulk]") {
-  auto path = std::filesystem::temp_directory_path() /
-              ("skydeck-bulk-" + std::to_string(getpid()) + ".db");
+  auto path =
+      std::filesystem::temp_directory_path() / ("skydeck-bulk-" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
   auto opened = Store::Open(path.string());
   REQUIRE(opened.ok());
@@ -214,8 +223,9 @@ TEST_CASE("a database error mid-way rolls the whole change back", "[store][bulk]
     // Experiment 13's row refuses the change, after 1-12 were written.
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
-    REQUIRE((*conn)->Exec("CREATE TRIGGER refuse_13 BEFORE UPDATE ON experiments "
-                          "WHEN NEW.id = 13 BEGIN SELECT RAISE(ABORT, 'injected'); END")
+    REQUIRE((*conn)
+                ->Exec("CREATE TRIGGER refuse_13 BEFORE UPDATE ON experiments "
+                       "WHEN NEW.id = 13 BEGIN SELECT RAISE(ABORT, 'injected'); END")
                 .ok());
   }
   Snapshot before = Take(store);

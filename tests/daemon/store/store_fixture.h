@@ -3,8 +3,9 @@
 // An in-memory store with a controllable clock, and spec/job builders.
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <memory>
+
+#include <catch2/catch.hpp>
 
 #include "daemon/store/store.h"
 

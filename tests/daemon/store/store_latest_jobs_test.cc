@@ -16,11 +16,14 @@ int64_t RunJobs(StoreFixture& f, int64_t experiment_id, int n) {
   for (int i = 0; i < n; ++i) {
     auto job = f.store->CreateLaunchIntent(StoreFixture::Intent(experiment_id), "t");
     REQUIRE(job.ok());
-    REQUIRE(f.store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-                     j.status = JobStatus::kSucceeded;
-                     j.ended_ms = f.now_ms;
-                     return absl::OkStatus();
-                   }).ok());
+    REQUIRE(f.store
+                ->UpdateJob(job->id,
+                            [&](JobRecord& j, std::vector<NewEvent>*) {
+                              j.status = JobStatus::kSucceeded;
+                              j.ended_ms = f.now_ms;
+                              return absl::OkStatus();
+                            })
+                .ok());
     last = job->id;
   }
   return last;

@@ -4,12 +4,13 @@
 // index. A full scan of experiments, jobs or events costs 80-250 ms at
 // 100,000 experiments and 6M events, under the store's single lock, so one
 // client paging an experiment's events stalls every other client.
-#include <catch2/catch.hpp>
-
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+
 #include "tests/daemon/store/store_fixture.h"
 
 namespace skydeck::store {

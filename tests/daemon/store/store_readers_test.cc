@@ -2,17 +2,19 @@
 // a write transaction holds the writer, and while another read is slow.
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <thread>
 
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "store_fixture.h"
+
 #include "daemon/store/reader_pool.h"
 #include "daemon/store/store.h"
-#include "store_fixture.h"
 
 namespace skydeck::store {
 namespace {
@@ -65,12 +67,15 @@ TEST_CASE("reads complete while a write transaction holds the writer", "[store][
   // the writer connection, with the write lock of the file) until released.
   absl::Notification in_transaction, release_writer;
   std::thread writer([&] {
-    auto updated = store.UpdateSpec(id, [&](ExperimentSpec& spec) -> absl::Status {
-      spec.description = "changed";
-      in_transaction.Notify();
-      release_writer.WaitForNotification();
-      return absl::OkStatus();
-    }, "t");
+    auto updated = store.UpdateSpec(
+        id,
+        [&](ExperimentSpec& spec) -> absl::Status {
+          spec.description = "changed";
+          in_transaction.Notify();
+          release_writer.WaitForNotification();
+          return absl::OkStatus();
+        },
+        "t");
     CHECK(updated.ok());
   });
   in_transaction.WaitForNotification();
@@ -137,9 +142,8 @@ TEST_CASE("a read connection refuses writes", "[store][readers]") {
   { REQUIRE(Store::Open(db.path).ok()); }
   auto pool = ReaderPool::Open(db.path, 1);
   REQUIRE(pool.ok());
-  absl::Status wrote = (*pool)->Read([](Connection& c) {
-    return c.Exec("INSERT INTO meta (key, value) VALUES ('k', 'v')");
-  });
+  absl::Status wrote = (*pool)->Read(
+      [](Connection& c) { return c.Exec("INSERT INTO meta (key, value) VALUES ('k', 'v')"); });
   CHECK(SqliteResultCode(wrote) == SQLITE_READONLY);
   // The failed statement ended its transaction: the connection serves the next read.
   CHECK((*pool)->Read([](Connection& c) { return c.Exec("SELECT 1"); }).ok());

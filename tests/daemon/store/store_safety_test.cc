@@ -1,22 +1,24 @@
 // The store's defences for its file: the start-up integrity check, writes
 // that SQLite refuses as read-only, online backups and restoring them.
 #include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
 
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+#include <sys/wait.h>
+
 #include "absl/strings/str_cat.h"
+#include "store_fixture.h"
+
 #include "daemon/store/integrity.h"
 #include "daemon/store/restore.h"
 #include "daemon/store/store.h"
-#include "store_fixture.h"
 
 namespace skydeck::store {
 namespace {
@@ -28,8 +30,7 @@ struct TempDir {
   fs::path path;
   TempDir() {
     static int n = 0;
-    path = fs::temp_directory_path() /
-           absl::StrCat("skydeck-safety-", getpid(), "-", n++);
+    path = fs::temp_directory_path() / absl::StrCat("skydeck-safety-", getpid(), "-", n++);
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -98,8 +99,7 @@ TEST_CASE("the start-up check passes a sound database and a new one", "[store][s
   CHECK(Store::Open(dir.File("sound.db"), checked).ok());
 }
 
-TEST_CASE("the check goes table by table and reports what it had no time for",
-          "[store][safety]") {
+TEST_CASE("the check goes table by table and reports what it had no time for", "[store][safety]") {
   TempDir dir;
   std::string db = dir.File("skydeck.db");
   MakeDatabase(db, 200);
@@ -219,8 +219,8 @@ TEST_CASE("a read-only -shm left by a read-only reader is refused once the file 
   REQUIRE(RunUnprivileged([&] {
             sqlite3* reader = nullptr;
             if (sqlite3_open_v2(db.c_str(), &reader, SQLITE_OPEN_READWRITE, nullptr) != 0) return 1;
-            int rc = sqlite3_exec(reader, "SELECT count(*) FROM experiments", nullptr, nullptr,
-                                  nullptr);
+            int rc =
+                sqlite3_exec(reader, "SELECT count(*) FROM experiments", nullptr, nullptr, nullptr);
             sqlite3_close(reader);
             return rc == SQLITE_OK ? 0 : 2;
           }) == 0);
@@ -303,8 +303,7 @@ TEST_CASE("a backup taken while another thread writes holds exactly a prefix of 
   CHECK(SqliteInt(out, "SELECT max(id) FROM events") == (*backup)->revision());
 }
 
-TEST_CASE("a restore replaces the database and keeps the old one with its WAL",
-          "[store][safety]") {
+TEST_CASE("a restore replaces the database and keeps the old one with its WAL", "[store][safety]") {
   TempDir dir;
   std::string db = dir.File("skydeck.db");
   std::string backup_file = dir.File("backup.db");
@@ -333,8 +332,7 @@ TEST_CASE("a restore replaces the database and keeps the old one with its WAL",
   CHECK((*store)->LatestRevision().value() == restored->revision);
 }
 
-TEST_CASE("a restore from a file that is not a usable backup changes nothing",
-          "[store][safety]") {
+TEST_CASE("a restore from a file that is not a usable backup changes nothing", "[store][safety]") {
   TempDir dir;
   std::string db = dir.File("skydeck.db");
   MakeDatabase(db, 2);

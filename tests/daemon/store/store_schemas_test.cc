@@ -8,8 +8,10 @@ namespace {
 FlagSchema Schema(const std::string& command, bool strict = false) {
   return {.base_command = command,
           .strict = strict,
-          .flags = {{.name = "model.layers", .type = FlagType::kInt,
-                     .default_value = std::string("4"), .min = 1}}};
+          .flags = {{.name = "model.layers",
+                     .type = FlagType::kInt,
+                     .default_value = std::string("4"),
+                     .min = 1}}};
 }
 
 TEST_CASE_METHOD(StoreFixture, "applying a schema bumps its version", "[store][schema]") {
@@ -53,8 +55,7 @@ TEST_CASE_METHOD(StoreFixture, "deleting keeps the numbering going", "[store][sc
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
   CHECK(store->ListFlagSchemas()->empty());
-  CHECK(store->DeleteFlagSchema("cmd", "tester").status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(store->DeleteFlagSchema("cmd", "tester").status().code() == absl::StatusCode::kNotFound);
   CHECK(store->GetFlagSchemaVersion("cmd", 2).status().code() == absl::StatusCode::kNotFound);
   CHECK(store->GetFlagSchemaVersion("cmd", 1).ok());
 

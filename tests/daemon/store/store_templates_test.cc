@@ -47,7 +47,7 @@ TEST_CASE_METHOD(StoreFixture, "task templates are versioned like flag schemas",
   CHECK(*deleted == 3);
   CHECK_FALSE(store->GetTaskTemplate("h100")->has_value());
   CHECK(absl::IsNotFound(store->GetTaskTemplateVersion("h100", 3).status()));  // a marker
-  CHECK(store->GetTaskTemplateVersion("h100", 2).ok());  // history stays
+  CHECK(store->GetTaskTemplateVersion("h100", 2).ok());                        // history stays
   CHECK(absl::IsNotFound(store->DeleteTaskTemplate("h100", "carol").status()));
   // Numbering continues after a delete.
   CHECK(store->ApplyTaskTemplate("h100", kV1, "alice")->record.version == 4);
@@ -136,11 +136,14 @@ TEST_CASE_METHOD(StoreFixture, "workload fields of experiments and jobs are stor
   CHECK(job->rendered_task == absl::StrCat("task of skydeck-", e->id, "-1 attempt 1"));
 
   // A render that fails writes no intent.
-  REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-    j.status = JobStatus::kFailed;
-    j.ended_ms = now_ms;
-    return absl::OkStatus();
-  }).ok());
+  REQUIRE(store
+              ->UpdateJob(job->id,
+                          [&](JobRecord& j, std::vector<NewEvent>*) {
+                            j.status = JobStatus::kFailed;
+                            j.ended_ms = now_ms;
+                            return absl::OkStatus();
+                          })
+              .ok());
   auto failed = store->CreateLaunchIntent(intent, "reconciler", [](const JobRecord&) {
     return absl::StatusOr<std::string>(absl::InternalError("no"));
   });
@@ -201,8 +204,9 @@ TEST_CASE_METHOD(StoreFixture, "code snapshots of specs, jobs and templates are 
   CHECK((*read)->mount_snapshots.at("./cfg.yaml") == Ref('4', "cfg.yaml"));
   // The same text with the same snapshot changes nothing; another content
   // of a mount is a new version (the old one keeps its snapshot).
-  CHECK_FALSE(store->ApplyTaskTemplate("t", "name: t\n", "bob", WriteMode::kCommit,
-                                       {{"./cfg.yaml", Ref('4', "cfg.yaml")}})
+  CHECK_FALSE(store
+                  ->ApplyTaskTemplate("t", "name: t\n", "bob", WriteMode::kCommit,
+                                      {{"./cfg.yaml", Ref('4', "cfg.yaml")}})
                   ->changed);
   auto v2 = store->ApplyTaskTemplate("t", "name: t\n", "bob", WriteMode::kCommit,
                                      {{"./cfg.yaml", Ref('5', "cfg.yaml")}});

@@ -1,12 +1,15 @@
 #include "daemon/store/store.h"
 
-#include <catch2/catch.hpp>
-#include <filesystem>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include <catch2/catch.hpp>
+
 #include "absl/strings/str_cat.h"
-#include "daemon/store/migrations.h"
 #include "store_fixture.h"
+
+#include "daemon/store/migrations.h"
 
 namespace skydeck::store {
 namespace {
@@ -69,8 +72,8 @@ constexpr char kUndoV4[] =
     "PRAGMA user_version = 3";
 
 TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[store]") {
-  auto path = std::filesystem::temp_directory_path() /
-              ("skydeck-v3-" + std::to_string(getpid()) + ".db");
+  auto path =
+      std::filesystem::temp_directory_path() / ("skydeck-v3-" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
   int64_t experiment = 0, job = 0;
   {
@@ -110,8 +113,8 @@ TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[stor
 }
 
 TEST_CASE("migration 5 gives experiments, jobs and templates no code snapshots", "[store]") {
-  auto path = std::filesystem::temp_directory_path() /
-              ("skydeck-v4-" + std::to_string(getpid()) + ".db");
+  auto path =
+      std::filesystem::temp_directory_path() / ("skydeck-v4-" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
   int64_t experiment = 0, job = 0;
   {
@@ -151,8 +154,8 @@ TEST_CASE("migration 5 gives experiments, jobs and templates no code snapshots",
 }
 
 TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[store]") {
-  auto path = std::filesystem::temp_directory_path() /
-              ("skydeck-v2-" + std::to_string(getpid()) + ".db");
+  auto path =
+      std::filesystem::temp_directory_path() / ("skydeck-v2-" + std::to_string(getpid()) + ".db");
   std::filesystem::remove(path);
   int64_t forgotten = 0, vanished = 0;
   {
@@ -172,10 +175,13 @@ TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[stor
     REQUIRE((*conn)->Exec(kUndoV5).ok());
     REQUIRE((*conn)->Exec(kUndoV4).ok());
     REQUIRE((*conn)->Exec("ALTER TABLE jobs DROP COLUMN outcome_unknown").ok());
-    REQUIRE((*conn)->Exec(absl::StrCat(
-        "UPDATE jobs SET status = 'LOST', ended_at = 1, failure_reason = CASE id WHEN ",
-        forgotten, " THEN 'the backend no longer reports this job' ELSE "
-        "'node 0: processes vanished without an exit code' END")).ok());
+    REQUIRE((*conn)
+                ->Exec(absl::StrCat(
+                    "UPDATE jobs SET status = 'LOST', ended_at = 1, failure_reason = CASE id WHEN ",
+                    forgotten,
+                    " THEN 'the backend no longer reports this job' ELSE "
+                    "'node 0: processes vanished without an exit code' END"))
+                .ok());
     REQUIRE((*conn)->Exec("PRAGMA user_version = 2").ok());
   }
   {
@@ -241,10 +247,13 @@ TEST_CASE_METHOD(StoreFixture, "an intent's snapshot changes only until it reach
   CHECK(replaced->attempt == intent->attempt);
   CHECK(replaced->backend_name == intent->backend_name);
 
-  REQUIRE(store->UpdateJob(intent->id, [](JobRecord& j, std::vector<NewEvent>*) {
-                  j.backend_job_id = "backend-1";
-                  return absl::OkStatus();
-                }).ok());
+  REQUIRE(store
+              ->UpdateJob(intent->id,
+                          [](JobRecord& j, std::vector<NewEvent>*) {
+                            j.backend_job_id = "backend-1";
+                            return absl::OkStatus();
+                          })
+              .ok());
   CHECK(absl::IsFailedPrecondition(
       store->ReplaceIntentSnapshot(intent->id, *intent, "reconciler").status()));
   CHECK(store->GetJob(intent->id)->command == snapshot.command);
@@ -290,18 +299,24 @@ TEST_CASE_METHOD(StoreFixture, "a second live job for one experiment is refused"
 
   // The schema itself refuses, even bypassing CreateLaunchIntent's path:
   // reviving an ended job while another is live violates the index.
-  REQUIRE(store->UpdateJob(first->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-                  j.status = JobStatus::kSucceeded;
-                  j.ended_ms = now_ms;
-                  return absl::OkStatus();
-                }).ok());
+  REQUIRE(store
+              ->UpdateJob(first->id,
+                          [&](JobRecord& j, std::vector<NewEvent>*) {
+                            j.status = JobStatus::kSucceeded;
+                            j.ended_ms = now_ms;
+                            return absl::OkStatus();
+                          })
+              .ok());
   auto second = store->CreateLaunchIntent(Intent(a.id), "r");
   REQUIRE(second.ok());
   CHECK(second->attempt == 2);
-  CHECK(absl::IsFailedPrecondition(store->UpdateJob(first->id, [](JobRecord& j, std::vector<NewEvent>*) {
-                                          j.ended_ms = 0;
-                                          return absl::OkStatus();
-                                        }).status()));
+  CHECK(absl::IsFailedPrecondition(store
+                                       ->UpdateJob(first->id,
+                                                   [](JobRecord& j, std::vector<NewEvent>*) {
+                                                     j.ended_ms = 0;
+                                                     return absl::OkStatus();
+                                                   })
+                                       .status()));
   CHECK(store->GetExperiment(a.id)->current_job_id == second->id);
   CHECK(store->GetExperiment(a.id)->job_count == 2);
 }
@@ -316,15 +331,19 @@ TEST_CASE_METHOD(StoreFixture, "deleting is refused while a job is live", "[stor
 TEST_CASE_METHOD(StoreFixture, "spec updates bump generation and record events", "[store]") {
   ExperimentRecord a = Create("gen");
   now_ms += 1000;
-  auto same = store->UpdateSpec(a.id, [](ExperimentSpec&) { return absl::OkStatus(); }, "u");
+  auto same = store->UpdateSpec(
+      a.id, [](ExperimentSpec&) { return absl::OkStatus(); }, "u");
   REQUIRE(same.ok());
   CHECK(same->generation == 1);
 
-  auto changed = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
-    s.nodes = 4;
-    s.desired_state = DesiredState::kRunning;
-    return absl::OkStatus();
-  }, "alice", "trying bigger");
+  auto changed = store->UpdateSpec(
+      a.id,
+      [](ExperimentSpec& s) {
+        s.nodes = 4;
+        s.desired_state = DesiredState::kRunning;
+        return absl::OkStatus();
+      },
+      "alice", "trying bigger");
   REQUIRE(changed.ok());
   CHECK(changed->generation == 2);
   CHECK(changed->updated_ms == now_ms);
@@ -338,10 +357,13 @@ TEST_CASE_METHOD(StoreFixture, "spec updates bump generation and record events",
   CHECK((*events)[0].message == "changed nodes");
 
   // A failing mutation writes nothing.
-  auto refused = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
-    s.nodes = 8;
-    return absl::InvalidArgumentError("no");
-  }, "u");
+  auto refused = store->UpdateSpec(
+      a.id,
+      [](ExperimentSpec& s) {
+        s.nodes = 8;
+        return absl::InvalidArgumentError("no");
+      },
+      "u");
   CHECK(absl::IsInvalidArgument(refused.status()));
   CHECK(store->GetExperiment(a.id)->spec.nodes == 4);
 }
@@ -349,10 +371,13 @@ TEST_CASE_METHOD(StoreFixture, "spec updates bump generation and record events",
 TEST_CASE_METHOD(StoreFixture, "renaming onto a live name is ALREADY_EXISTS", "[store]") {
   Create("taken");
   ExperimentRecord b = Create("other");
-  auto renamed = store->UpdateSpec(b.id, [](ExperimentSpec& s) {
-    s.name = "taken";
-    return absl::OkStatus();
-  }, "u");
+  auto renamed = store->UpdateSpec(
+      b.id,
+      [](ExperimentSpec& s) {
+        s.name = "taken";
+        return absl::OkStatus();
+      },
+      "u");
   CHECK(absl::IsAlreadyExists(renamed.status()));
 }
 
@@ -431,10 +456,15 @@ TEST_CASE_METHOD(StoreFixture, "events are a gap-free log watchers can resume", 
   ExperimentRecord a = Create("w");
   int64_t after_create = *store->LatestRevision();
   CHECK(notified == after_create);
-  REQUIRE(store->UpdateSpec(a.id, [](ExperimentSpec& s) {
-                  s.gpus = 2;
-                  return absl::OkStatus();
-                }, "u").ok());
+  REQUIRE(store
+              ->UpdateSpec(
+                  a.id,
+                  [](ExperimentSpec& s) {
+                    s.gpus = 2;
+                    return absl::OkStatus();
+                  },
+                  "u")
+              .ok());
   auto newer = store->EventsAfter(after_create, 0, 100);
   REQUIRE(newer.ok());
   REQUIRE(newer->size() == 1);
@@ -472,9 +502,8 @@ TEST_CASE_METHOD(StoreFixture, "observed updates leave the spec alone", "[store]
   // Nothing changed and no events: nothing written.
   int64_t revision = *store->LatestRevision();
   now_ms += 5000;
-  auto same = store->UpdateObserved(a.id, [](ExperimentRecord&, std::vector<NewEvent>*) {
-    return absl::OkStatus();
-  });
+  auto same = store->UpdateObserved(
+      a.id, [](ExperimentRecord&, std::vector<NewEvent>*) { return absl::OkStatus(); });
   REQUIRE(same.ok());
   CHECK(same->updated_ms == r->updated_ms);
   CHECK(*store->LatestRevision() == revision);
@@ -484,16 +513,22 @@ TEST_CASE_METHOD(StoreFixture, "a new run starts after the jobs of the last one"
   ExperimentRecord a = Create("runs");
   auto job = store->CreateLaunchIntent(Intent(a.id), "r");
   REQUIRE(job.ok());
-  REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-                  j.status = JobStatus::kSucceeded;
-                  j.ended_ms = now_ms;
-                  return absl::OkStatus();
-                }).ok());
+  REQUIRE(store
+              ->UpdateJob(job->id,
+                          [&](JobRecord& j, std::vector<NewEvent>*) {
+                            j.status = JobStatus::kSucceeded;
+                            j.ended_ms = now_ms;
+                            return absl::OkStatus();
+                          })
+              .ok());
   CHECK(store->GetExperiment(a.id)->run_after_job_id == 0);
-  auto running = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
-    s.desired_state = DesiredState::kRunning;
-    return absl::OkStatus();
-  }, "u");
+  auto running = store->UpdateSpec(
+      a.id,
+      [](ExperimentSpec& s) {
+        s.desired_state = DesiredState::kRunning;
+        return absl::OkStatus();
+      },
+      "u");
   REQUIRE(running.ok());
   CHECK(running->run_after_job_id == job->id);
   auto again = store->RequestRun(a.id, "u", "once more");
@@ -537,9 +572,8 @@ TEST_CASE_METHOD(StoreFixture, "UpdateJobs writes many jobs in one transaction",
 
   // Nothing changed: nothing written, no event.
   revision = *store->LatestRevision();
-  auto same = store->UpdateJobs(ids, [](JobRecord&, std::vector<NewEvent>*) {
-    return absl::OkStatus();
-  });
+  auto same =
+      store->UpdateJobs(ids, [](JobRecord&, std::vector<NewEvent>*) { return absl::OkStatus(); });
   REQUIRE(same.ok());
   CHECK(*store->LatestRevision() == revision);
 }
@@ -549,12 +583,15 @@ TEST_CASE_METHOD(StoreFixture, "a job's unknown outcome is stored", "[store]") {
   auto job = store->CreateLaunchIntent(Intent(e.id), "r");
   REQUIRE(job.ok());
   CHECK_FALSE(job->outcome_unknown);
-  REQUIRE(store->UpdateJob(job->id, [&](JobRecord& j, std::vector<NewEvent>*) {
-                  j.status = JobStatus::kLost;
-                  j.ended_ms = now_ms;
-                  j.outcome_unknown = true;
-                  return absl::OkStatus();
-                }).ok());
+  REQUIRE(store
+              ->UpdateJob(job->id,
+                          [&](JobRecord& j, std::vector<NewEvent>*) {
+                            j.status = JobStatus::kLost;
+                            j.ended_ms = now_ms;
+                            j.outcome_unknown = true;
+                            return absl::OkStatus();
+                          })
+              .ok());
   CHECK(store->GetJob(job->id)->outcome_unknown);
 }
 

@@ -42,7 +42,7 @@ TEST_CASE("an experiment and its warnings commit together", "[store][events]") {
   auto events = f.store->EventsAfter(0, 0, 10);
   REQUIRE(events.ok());
   CHECK(Types(*events) == std::vector<std::string>{"Created", "FlagWarning", "FlagWarning"});
-  CHECK(commits[0] == events->back().id);  // one revision announces all three
+  CHECK(commits[0] == events->back().id);        // one revision announces all three
   CHECK(events->back().experiment_id == r->id);  // 0 meant the new experiment
   CHECK(events->back().message == "unknown flag b");
 }
@@ -64,8 +64,7 @@ TEST_CASE("a dry run writes no warnings", "[store][events]") {
   CHECK(f.store->LatestRevision().value() == 0);
 }
 
-TEST_CASE("a spec change and the events its mutation appends commit together",
-          "[store][events]") {
+TEST_CASE("a spec change and the events its mutation appends commit together", "[store][events]") {
   StoreFixture f;
   ExperimentRecord e = f.Create("changed");
   int64_t revision = f.store->LatestRevision().value();

@@ -1,12 +1,13 @@
 #include "daemon/workload/secret_source.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -50,8 +51,9 @@ TEST_CASE("a file source reads at every use and names what is missing", "[secret
 
   absl::StatusOr<SecretValues> missing = source->Resolve({"WANDB_API_KEY", "HF_TOKEN", "B"});
   CHECK(absl::IsFailedPrecondition(missing.status()));
-  CHECK(absl::StartsWith(missing.status().message(), "secrets HF_TOKEN, B are not set in the "
-                                                     "secrets file "));
+  CHECK(absl::StartsWith(missing.status().message(),
+                         "secrets HF_TOKEN, B are not set in the "
+                         "secrets file "));
   CHECK_FALSE(absl::StrContains(missing.status().message(), "s3cr3t"));
 
   // Edits take effect without a restart.

@@ -1,7 +1,8 @@
 #include "web/bridge/compression.h"
 
-#include <catch2/catch.hpp>
 #include <string>
+
+#include <catch2/catch.hpp>
 
 #include "decompress.h"
 

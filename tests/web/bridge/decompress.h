@@ -4,12 +4,13 @@
 // body. REQUIREs that the body decodes.
 #pragma once
 
-#include <brotli/decode.h>
 #include <zlib.h>
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
+
+#include <brotli/decode.h>
+#include <catch2/catch.hpp>
 
 namespace skydeck::testing {
 
@@ -31,8 +32,8 @@ inline std::string Gunzip(const std::string& data) {
 inline std::string Unbrotli(const std::string& data) {
   std::string out(data.size() * 100 + 64, '\0');
   size_t size = out.size();
-  REQUIRE(BrotliDecoderDecompress(data.size(), reinterpret_cast<const uint8_t*>(data.data()),
-                                  &size, reinterpret_cast<uint8_t*>(out.data())) ==
+  REQUIRE(BrotliDecoderDecompress(data.size(), reinterpret_cast<const uint8_t*>(data.data()), &size,
+                                  reinterpret_cast<uint8_t*>(out.data())) ==
           BROTLI_DECODER_RESULT_SUCCESS);
   out.resize(size);
   return out;

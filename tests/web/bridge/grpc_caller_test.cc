@@ -6,9 +6,9 @@
 #include <dirent.h>
 
 #include <optional>
+#include <thread>
 
 #include <catch2/catch.hpp>
-#include <thread>
 
 #include "../../common/grpc_callback_queue_pin.h"
 #include "absl/synchronization/mutex.h"
@@ -205,8 +205,8 @@ TEST_CASE("a thousand open streams hold no thread each", "[bridge][grpc]") {
   std::vector<std::shared_ptr<ServerStreamCall>> calls;
   for (int i = 0; i < 1000; ++i) {
     recorders.push_back(std::make_shared<Recorder>());
-    calls.push_back(Started(f.caller->PrepareServerStream(kCount, Echo("t", 0), {},
-                                                recorders.back())));
+    calls.push_back(
+        Started(f.caller->PrepareServerStream(kCount, Echo("t", 0), {}, recorders.back())));
   }
   for (auto& r : recorders) REQUIRE(r->WaitMessages(1));
   CHECK(f.caller->running() == 1000);

@@ -8,8 +8,9 @@
 #include <sched.h>
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "../../common/exposition_checker.h"
 #include "../../common/grpc_callback_queue_pin.h"
@@ -17,6 +18,7 @@
 #include "echo_callback_service.h"
 #include "nlohmann/json.hpp"
 #include "raw_http_client.h"
+
 #include "web/bridge/testdata/echo.grpc.pb.h"
 
 namespace skydeck::web {
@@ -80,8 +82,8 @@ struct BridgeFixture {
     options.keepalive = std::chrono::milliseconds(50);
     options.service = bridgetest::EchoRequest::descriptor()->file()->FindServiceByName("Echo");
     if (tweak) tweak(options);
-    bridge = std::make_unique<HttpBridge>(server->InProcessChannel(grpc::ChannelArguments()),
-                                          options);
+    bridge =
+        std::make_unique<HttpBridge>(server->InProcessChannel(grpc::ChannelArguments()), options);
     auto started = bridge->Start();
     REQUIRE(started.ok());
     port = *started;
@@ -206,9 +208,9 @@ TEST_CASE("metrics count refused requests as errors", "[bridge][http]") {
   BridgeFixture f("s3cret");
   auto c = f.Client();
   httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
-  REQUIRE(c.Get("/api/echo/a")->status == 401);                        // no token
-  REQUIRE(c.Get("/api/echo/a?times=many", auth)->status == 400);       // bad parameter
-  REQUIRE(c.Get("/api/nope", auth)->status == 404);                    // no such route
+  REQUIRE(c.Get("/api/echo/a")->status == 401);                                   // no token
+  REQUIRE(c.Get("/api/echo/a?times=many", auth)->status == 400);                  // bad parameter
+  REQUIRE(c.Get("/api/nope", auth)->status == 404);                               // no such route
   REQUIRE(c.Post("/api/echo/a", auth, "{}", "application/json")->status == 405);  // wrong verb
   REQUIRE(c.Get("/api/echo/a", auth)->status == 200);
   auto metrics = c.Get("/metrics", auth);
@@ -300,9 +302,11 @@ TEST_CASE("a request without the token is refused before its body", "[bridge][ht
   BridgeFixture f("s3cret");
   RawClient raw(f.port);
   // Echo has GET routes only; a GET may carry a body as well as a POST.
-  REQUIRE(raw.Send("GET /api/echo/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                   "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                   "100000\r\n" + std::string(0x100000, ' ')));
+  REQUIRE(
+      raw.Send("GET /api/echo/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "100000\r\n" +
+               std::string(0x100000, ' ')));
   CHECK_THAT(raw.ReadUntil("UNAUTHENTICATED"), Catch::StartsWith("HTTP/1.1 401"));
   CHECK(raw.WaitClosed());
 }
@@ -311,16 +315,18 @@ TEST_CASE("JSON answers are compressed for clients that accept it", "[bridge][ht
   BridgeFixture f;
   std::string expected = nlohmann::json{{"text", std::string(2000, 'z')}}.dump();
   RawClient raw(f.port);
-  REQUIRE(raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                   "Accept-Encoding: gzip\r\n\r\n"));
+  REQUIRE(
+      raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Accept-Encoding: gzip\r\n\r\n"));
   auto [head, body] = raw.ReadResponse();
   CHECK_THAT(head, Catch::StartsWith("HTTP/1.1 200") && Catch::Contains("Content-Encoding: gzip") &&
                        Catch::Contains("Vary: Accept-Encoding"));
   CHECK(body.size() < expected.size() / 10);
   CHECK(Gunzip(body) == expected);
   // What a browser sends: brotli wins.
-  REQUIRE(raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                   "Accept-Encoding: gzip, deflate, br\r\n\r\n"));
+  REQUIRE(
+      raw.Send("GET /api/echo/zzzzzzzzzz?times=200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Accept-Encoding: gzip, deflate, br\r\n\r\n"));
   auto [br_head, br_body] = raw.ReadResponse();
   CHECK_THAT(br_head, Catch::Contains("Content-Encoding: br"));
   CHECK(Unbrotli(br_body) == expected);
@@ -330,8 +336,8 @@ TEST_CASE("JSON answers are compressed for clients that accept it", "[bridge][ht
   CHECK_THAT(plain_head, !Catch::Contains("Content-Encoding"));
   CHECK(plain == expected);
   // Small answers are not worth it.
-  REQUIRE(raw.Send(
-      "GET /api/echo/hi HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n"));
+  REQUIRE(
+      raw.Send("GET /api/echo/hi HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n"));
   auto [small_head, small] = raw.ReadResponse();
   CHECK_THAT(small_head, !Catch::Contains("Content-Encoding"));
   CHECK(small == R"({"text":"hi"})");
@@ -357,14 +363,14 @@ TEST_CASE("streams over the cap get 429 with a clear message", "[bridge][http][s
 // cpp-httplib held a pool thread per stream and allowed threads - 16 = 80
 // streams; stream 81 got 429.
 TEST_CASE("a thousand open SSE streams hold no thread each", "[bridge][http][sse]") {
-  BridgeFixture f("", [](BridgeOptions& o) { o.limits.max_connections_per_client = 0; },
-                  /*callback=*/true);
+  BridgeFixture f(
+      "", [](BridgeOptions& o) { o.limits.max_connections_per_client = 0; },
+      /*callback=*/true);
   int threads_before = ThreadCount();
   std::vector<std::unique_ptr<RawClient>> streams;
   for (int i = 0; i < 1000; ++i) {
     streams.push_back(std::make_unique<RawClient>(f.port));
-    REQUIRE(
-        streams.back()->Send("GET /api/echo/t/count HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    REQUIRE(streams.back()->Send("GET /api/echo/t/count HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   }
   for (auto& s : streams) CHECK_THAT(s->ReadUntil("t0"), Catch::Contains(R"(data: {"text":"t0"})"));
   CHECK(f.bridge->active_streams() == 1000);

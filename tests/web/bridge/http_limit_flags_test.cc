@@ -1,8 +1,9 @@
 #include "web/bridge/http_limit_flags.h"
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck::web {
 namespace {
@@ -24,8 +25,8 @@ std::string Parse(std::vector<std::string> args, HttpLimits* limits) {
 TEST_CASE("the HTTP limit flags set every limit", "[bridge][flags]") {
   HttpLimits limits;
   REQUIRE(Parse({"--http-max-connections", "100", "--http-max-connections-per-client", "0",
-                 "--http-max-streams", "7", "--http-header-timeout", "500ms",
-                 "--http-idle-timeout", "2m"},
+                 "--http-max-streams", "7", "--http-header-timeout", "500ms", "--http-idle-timeout",
+                 "2m"},
                 &limits) == "");
   CHECK(limits.max_connections == 100);
   CHECK(limits.max_connections_per_client == 0);

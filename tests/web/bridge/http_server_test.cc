@@ -4,16 +4,17 @@
 // idle timeouts, per-client limits, streams, and shutdown.
 #include "web/bridge/http_server.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -164,8 +165,10 @@ TEST_CASE("a request refused at its headers never has its body read", "[bridge][
   };
   SECTION("chunked, unfinished") {
     RawClient raw(f.port);
-    REQUIRE(raw.Send("POST /api/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "10000\r\n" + std::string(0x10000, 'x') + "\r\n"));
+    REQUIRE(
+        raw.Send("POST /api/x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "10000\r\n" +
+                 std::string(0x10000, 'x') + "\r\n"));
     CHECK_THAT(raw.ReadUntil("no token"), Catch::StartsWith("HTTP/1.1 401"));
     CHECK(raw.WaitClosed());
   }
@@ -206,8 +209,10 @@ TEST_CASE("bodies over the limit get 413, whatever their encoding", "[bridge][se
   }
   SECTION("chunked over the limit") {
     RawClient raw(f.port);
-    REQUIRE(raw.Send("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "800\r\n" + std::string(0x800, 'x') + "\r\n0\r\n\r\n"));
+    REQUIRE(
+        raw.Send("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "800\r\n" +
+                 std::string(0x800, 'x') + "\r\n0\r\n\r\n"));
     CHECK_THAT(raw.ReadUntil("too large"), Catch::StartsWith("HTTP/1.1 413"));
     CHECK(f.handler.requests == 0);
   }

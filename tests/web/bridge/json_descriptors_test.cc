@@ -28,8 +28,8 @@ TEST_CASE("enum short names drop the prefix the type name gives", "[bridge][json
 
 TEST_CASE("enum values are found by short or full name, any case, or number", "[bridge][json]") {
   const JsonEnumInfo& desired = JsonEnumInfo::For(pb::DesiredState_descriptor());
-  for (const char* text : {"STOPPED", "stopped", "DESIRED_STATE_STOPPED", "desired_state_stopped",
-                           "2"}) {
+  for (const char* text :
+       {"STOPPED", "stopped", "DESIRED_STATE_STOPPED", "desired_state_stopped", "2"}) {
     auto v = desired.Find(text);
     REQUIRE(v.ok());
     CHECK((*v)->number() == pb::DESIRED_STATE_STOPPED);
@@ -62,7 +62,8 @@ TEST_CASE("message options are read from the proto", "[bridge][json]") {
   CHECK(JsonMessageInfo::For(google::protobuf::Timestamp::descriptor()).is_well_known());
   CHECK(!JsonMessageInfo::For(pb::Experiment::descriptor()).is_scalar());
   // An option used against its REQUIRES is reported, not guessed around.
-  CHECK(absl::IsInternal(JsonMessageInfo::For(bridgetest::NotAScalar::descriptor()).options_status()));
+  CHECK(absl::IsInternal(
+      JsonMessageInfo::For(bridgetest::NotAScalar::descriptor()).options_status()));
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "web/bridge/listen_socket.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <sys/socket.h>
 
 namespace skydeck::web {
 namespace {

@@ -1,10 +1,9 @@
 #include "web/bridge/plain_json.h"
 
-#include <google/protobuf/util/message_differencer.h>
+#include <cmath>
 
 #include <catch2/catch.hpp>
-
-#include <cmath>
+#include <google/protobuf/util/message_differencer.h>
 
 #include "skydeck/v1/service.pb.h"
 #include "web/bridge/testdata/json_options.pb.h"
@@ -205,8 +204,9 @@ TEST_CASE("well-known types use their JSON text forms", "[bridge][json]") {
   CHECK(update.update_mask().paths(1) == "max_restarts");
   CHECK(update.experiment().create_time().seconds() == 1767225600);
   CHECK(Printed(update)["update_mask"] == "base_command,max_restarts");
-  CHECK(ParseError<pb::UpdateExperimentRequest>(R"({"experiment": {"create_time": "yesterday"}})") ==
-        R"(experiment.create_time: "yesterday" is not an RFC 3339 time)");
+  CHECK(
+      ParseError<pb::UpdateExperimentRequest>(R"({"experiment": {"create_time": "yesterday"}})") ==
+      R"(experiment.create_time: "yesterday" is not an RFC 3339 time)");
 }
 
 TEST_CASE("shapes beyond skydeck.v1 map too", "[bridge][json]") {
@@ -230,7 +230,8 @@ TEST_CASE("shapes beyond skydeck.v1 map too", "[bridge][json]") {
 TEST_CASE("bodies that are not JSON objects say what is wrong", "[bridge][json]") {
   std::string syntax = ParseError<pb::RefreshRequest>("{not json");
   CAPTURE(syntax);
-  CHECK(syntax.rfind("the request body is not JSON: parse error at line 1, column 3: syntax error", 0) == 0);
+  CHECK(syntax.rfind("the request body is not JSON: parse error at line 1, column 3: syntax error",
+                     0) == 0);
   CHECK(ParseError<pb::RefreshRequest>("[]") ==
         "the request body must be a JSON object (RefreshRequest), not []");
   CHECK(ParseError<pb::CreateExperimentRequest>(R"({"experiment": 5})") ==
@@ -249,9 +250,9 @@ TEST_CASE("unknown fields can be skipped by a reader of newer answers", "[bridge
   pb::GetHealthResponse resp;
   PlainJsonParseOptions options;
   options.ignore_unknown_fields = true;
-  CHECK(PlainJsonTextToMessage(R"({"health": {"status": "SERVING", "new_field": 1}})", &resp,
-                               options)
-            .ok());
+  CHECK(
+      PlainJsonTextToMessage(R"({"health": {"status": "SERVING", "new_field": 1}})", &resp, options)
+          .ok());
   CHECK(resp.health().status() == pb::Health::STATUS_SERVING);
 }
 

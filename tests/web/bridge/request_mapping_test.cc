@@ -55,8 +55,8 @@ TEST_CASE("bodies use the JSON mapping and path parameters win", "[bridge]") {
 
 TEST_CASE("bodies may be plain JSON, the seed clients' shapes", "[bridge]") {
   pb::UpdateFlagsRequest flags;
-  REQUIRE(FillRequest({{"id", "lr-a"}}, {}, R"({"flags": {"lr": 0.001, "layers": 4}})", &flags)
-              .ok());
+  REQUIRE(
+      FillRequest({{"id", "lr-a"}}, {}, R"({"flags": {"lr": 0.001, "layers": 4}})", &flags).ok());
   CHECK(flags.set().at("lr").double_value() == 0.001);
   CHECK(flags.set().at("layers").int_value() == 4);
 
@@ -65,9 +65,9 @@ TEST_CASE("bodies may be plain JSON, the seed clients' shapes", "[bridge]") {
   CHECK(state.desired_state() == pb::DESIRED_STATE_STOPPED);
 
   pb::CreateExperimentRequest create;
-  REQUIRE(FillRequest({}, {}, R"({"name": "a", "base_command": "lt", "flags": {"x": true}})",
-                      &create)
-              .ok());
+  REQUIRE(
+      FillRequest({}, {}, R"({"name": "a", "base_command": "lt", "flags": {"x": true}})", &create)
+          .ok());
   CHECK(create.experiment().name() == "a");
   CHECK(create.experiment().flags().at("x").bool_value());
 }
@@ -101,7 +101,8 @@ TEST_CASE("responses print as plain JSON", "[bridge]") {
   auto json = MessageToJson(resp);
   REQUIRE(json.ok());
   CHECK(json->rfind(R"({"experiment":{"id":"5","name":"","description":"",)"
-                    R"("base_command":"python x.py","flags":{"layers":4},)", 0) == 0);
+                    R"("base_command":"python x.py","flags":{"layers":4},)",
+                    0) == 0);
   CHECK(json->find(R"("desired_state":"STOPPED")") != std::string::npos);
   CHECK(json->find(R"("conditions":[])") != std::string::npos);
 }

@@ -90,8 +90,7 @@ TEST_CASE("carriage returns show what a terminal would", "[bridge][sse]") {
   // CRLF is a line end, even cut between two chunks.
   CHECK(ClientText(LogEvents({"a\r\nb\r", "\nc"})) == "a\nb\nc");
   // A progress bar redrawn within a chunk keeps its last state.
-  CHECK(ClientText(LogEvents({"train 10%\rtrain 20%\rtrain 30%\ndone\n"})) ==
-        "train 30%\ndone\n");
+  CHECK(ClientText(LogEvents({"train 10%\rtrain 20%\rtrain 30%\ndone\n"})) == "train 30%\ndone\n");
   // A redraw of a line an earlier event already sent starts a new line.
   CHECK(ClientText(LogEvents({"train 10%", "\rtrain 20%", "\rtrain 30%\n"})) ==
         "train 10%\ntrain 20%\ntrain 30%\n");
@@ -105,8 +104,12 @@ TEST_CASE("log bytes become UTF-8 text across chunk boundaries", "[bridge][sse]"
   CHECK(ClientText(LogEvents({"caf\xC3", "\xA9\n"})) == "caf\xC3\xA9\n");
   // Bytes that are not UTF-8 become U+FFFD, and so does a character cut
   // short at the very end.
-  CHECK(ClientText(LogEvents({"a\xFF" "b\xED\xA0\x80" "c\n"})) ==
-        "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "c\n");
+  CHECK(ClientText(LogEvents({"a\xFF"
+                              "b\xED\xA0\x80"
+                              "c\n"})) ==
+        "a\xEF\xBF\xBD"
+        "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+        "c\n");
   CHECK(ClientText(LogEvents({"end\xE2\x82"})) == "end\xEF\xBF\xBD");
 }
 

@@ -1,8 +1,9 @@
 #include "web/bridge/sse_keepalive_flag.h"
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck::web {
 namespace {

@@ -2,8 +2,9 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 namespace skydeck::web {
 namespace {
@@ -44,9 +45,10 @@ TEST_CASE("static files resolve inside the root with types and caching", "[bridg
 TEST_CASE("path traversal in any form is refused", "[bridge][static]") {
   WebRoot w;
   StaticFiles files = StaticFiles::FromDirectory(w.root);
-  for (const char* bad : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
-                          "/%2E%2E%2Fsecret.txt", "/..%2fsecret.txt", "/link.txt",
-                          "/assets/..%5c..%5csecret.txt", "/%00index.html", "/a/%2e%2e/%2e%2e/secret.txt"}) {
+  for (const char* bad :
+       {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E%2Fsecret.txt",
+        "/..%2fsecret.txt", "/link.txt", "/assets/..%5c..%5csecret.txt", "/%00index.html",
+        "/a/%2e%2e/%2e%2e/secret.txt"}) {
     INFO(bad);
     auto f = files.Resolve(bad);
     CHECK((!f || f->relative_path == "index.html"));
@@ -68,7 +70,7 @@ TEST_CASE("a file's gzip twin goes to clients that accept gzip", "[bridge][stati
   CHECK(gz->body == "GZ");
   CHECK(gz->content_encoding == "gzip");
   CHECK(gz->content_type == "text/javascript; charset=utf-8");  // of what it decodes to
-  auto index = files.Resolve("/", true);  // no twin: as it is
+  auto index = files.Resolve("/", true);                        // no twin: as it is
   REQUIRE(index);
   CHECK(index->body == "<html></html>");
   CHECK(index->content_encoding.empty());

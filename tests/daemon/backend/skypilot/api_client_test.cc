@@ -4,12 +4,13 @@
 // terminal colour codes).
 #include "daemon/backend/skypilot/api_client.h"
 
-#include <catch2/catch.hpp>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -155,8 +156,7 @@ TEST_CASE("api client: HTTP errors map to codes, without the token or colour cod
     // a message.
     ScriptedServer server([&](const httplib::Request&, httplib::Response& res) {
       res.status = c.http;
-      res.set_content(absl::StrCat("\x1b[31m", c.body, " token=", kToken, "\x1b[0m"),
-                      "text/plain");
+      res.set_content(absl::StrCat("\x1b[31m", c.body, " token=", kToken, "\x1b[0m"), "text/plain");
     });
     absl::Status status = Client(server.endpoint())->Submit("/jobs/launch", {}).status();
     CHECK(status.code() == c.code);
@@ -203,9 +203,9 @@ TEST_CASE("api client: Await decodes return_value and failed requests' errors",
     CHECK(result->phase == RequestPhase::kCancelled);
   }
   SECTION("answers that break the protocol are INTERNAL") {
-    for (const char* bad : {R"({"status": "RUNNING"})",  // /api/get returns terminal ones
-                            R"({"status": "SUCCEEDED", "return_value": "{not json"})",
-                            "[1, 2]", "<html>"}) {
+    for (const char* bad :
+         {R"({"status": "RUNNING"})",  // /api/get returns terminal ones
+          R"({"status": "SUCCEEDED", "return_value": "{not json"})", "[1, 2]", "<html>"}) {
       INFO(bad);
       answer = bad;
       CHECK(absl::IsInternal(client->Await("req-9", absl::Seconds(5)).status()));
