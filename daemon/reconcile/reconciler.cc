@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/model/event_types.h"
+#include "common/model/job_name.h"
 #include "common/status_macros.h"
 #include "daemon/backend/call_deadline.h"
 #include "daemon/backend/retry_at.h"
@@ -74,7 +75,7 @@ void Reconciler::SetKnownUnsent(int64_t job_id, bool unsent) {
 }
 
 std::string Reconciler::JobName(int64_t experiment_id, int attempt) const {
-  return absl::StrCat("skydeck-", installation_id_, "-", experiment_id, "-", attempt);
+  return model::BackendJobName(installation_id_, experiment_id, attempt);
 }
 
 ObservationContext Reconciler::ContextAt(int64_t generation) const {

@@ -6,6 +6,7 @@
 
 #include "common/model/conditions.h"
 #include "common/model/event_types.h"
+#include "common/model/job_name.h"
 #include "common/status_macros.h"
 #include "common/status_text.h"
 #include "daemon/backend/never_sent.h"
@@ -66,7 +67,7 @@ absl::StatusOr<Reconciler::LaunchOutcome> Reconciler::LaunchNew(
   Job intent = *std::move(snapshot);
   intent.experiment_id = r.id;
   intent.backend = backend_->name();
-  intent.backend_name = absl::StrCat("skydeck-", installation_id_, "-", r.id, "-{attempt}");
+  intent.backend_name = model::BackendJobNamePattern(installation_id_, r.id);
   // The intent is durable before the backend hears of the job: after a
   // crash, ResolveIntent finds it and asks the backend by name.
   ASSIGN_OR_RETURN(Job job,

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/model/event_types.h"
+#include "common/model/job_name.h"
 #include "common/status_macros.h"
 #include "daemon/store/rows.h"
 #include "daemon/store/store.h"
@@ -72,11 +73,8 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job, absl::
     st->Bind(1, job.experiment_id);
     st->Bind(2, attempt);
     st->Bind(3, job.backend);
-    // The name may depend on the attempt: "{attempt}" is filled in here.
-    std::string name = job.backend_name;
-    if (size_t pos = name.find("{attempt}"); pos != std::string::npos) {
-      name.replace(pos, 9, std::to_string(attempt));
-    }
+    // The name may depend on the attempt (common/model/job_name.h).
+    std::string name = model::FillAttempt(job.backend_name, attempt);
     st->Bind(4, name);
     st->Bind(5, job.command);
     st->Bind(6, FlagsToJson(job.flags));

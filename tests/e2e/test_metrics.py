@@ -5,6 +5,7 @@ closed, and the whole text is valid Prometheus exposition format."""
 
 import math
 import re
+import time
 import unittest
 
 import grpc
@@ -139,7 +140,13 @@ class MetricsTest(StubsTestCase):
             self.value(samples, "skydeck_backend_call_duration_seconds_sum", **launch), 0)
         self.assertGreaterEqual(self.value(samples, calls, backend="local", operation="query",
                                            code="OK"), 1)
-        self.assertEqual(self.value(samples, "skydeck_live_jobs", status="RUNNING"), 1)
+        # Live jobs come from the background recount (every 2 s once
+        # something changed), so the running job shows within seconds.
+        deadline = time.monotonic() + 15
+        while self.value(samples, "skydeck_live_jobs", status="RUNNING") != 1:
+            self.assertLess(time.monotonic(), deadline, "skydeck_live_jobs never showed the job")
+            time.sleep(0.2)
+            samples, types = self.scrape()
 
         # The bridge's own calls go through the same gRPC server.
         before = self.value(samples, requests, method=SKYDECK + "GetHealth", code="OK")
