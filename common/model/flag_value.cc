@@ -18,9 +18,16 @@ bool IsQuoted(absl::string_view text) {
          text.back() == text.front();
 }
 
+// Drops a leading '+', which from_chars refuses. One sign at most: "+-5"
+// must not read as -5.
+bool StripPlus(absl::string_view* text) {
+  if (text->empty() || text->front() != '+') return true;
+  text->remove_prefix(1);
+  return text->empty() || (text->front() != '-' && text->front() != '+');
+}
+
 bool ParseInt64(absl::string_view text, int64_t* out) {
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return false;
+  if (!StripPlus(&text) || text.empty()) return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && end == text.data() + text.size();
 }
@@ -43,8 +50,7 @@ bool LooksNumeric(absl::string_view text) {
 }
 
 bool ParseDouble(absl::string_view text, double* out) {
-  if (!LooksNumeric(text)) return false;
-  if (text.front() == '+') text.remove_prefix(1);
+  if (!LooksNumeric(text) || !StripPlus(&text)) return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*out);
 }

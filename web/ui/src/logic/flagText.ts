@@ -27,8 +27,9 @@ function isQuoted(text: string): boolean {
 }
 
 function parseInt64(text: string): string | undefined {
+  // One sign at most: "+-5" is text, not -5.
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
   const t = text.startsWith("+") ? text.slice(1) : text;
-  if (!/^-?\d+$/.test(t)) return undefined;
   const n = BigInt(t);
   if (n < INT64_MIN || n > INT64_MAX) return undefined;
   return n.toString();
@@ -37,8 +38,8 @@ function parseInt64(text: string): string | undefined {
 function parseDouble(text: string): number | undefined {
   // Only digits, '.', exponent and signs: "nan", "inf" and hex stay strings.
   if (!/^[0-9.eE+-]+$/.test(text) || !/\d/.test(text)) return undefined;
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) return undefined;
   const t = text.startsWith("+") ? text.slice(1) : text;
-  if (!/^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
   const d = Number(t);
   // std::from_chars refuses what overflows, and what underflows to zero
   // (1e-400): such text stays a string.
