@@ -1,5 +1,8 @@
 #include "daemon/store/rows.h"
 
+#include <cstdint>
+#include <type_traits>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -9,18 +12,28 @@
 namespace skydeck::store::internal {
 namespace {
 
+// A stored JSON column of the expected shape. Rows are written by this
+// code, but a file edited by hand or by another tool must fail the one read
+// with DATA_LOSS, not throw (nlohmann throws on a type mismatch) and take
+// the daemon down.
 absl::StatusOr<nlohmann::json> ParseJsonColumn(const Statement& st, int col,
-                                               absl::string_view what) {
+                                               absl::string_view what,
+                                               nlohmann::json::value_t shape) {
   nlohmann::json json = nlohmann::json::parse(st.ColumnText(col), nullptr,
                                               /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     return absl::DataLossError(absl::StrCat("stored ", what, " is not valid JSON"));
   }
+  if (json.type() != shape) {
+    return absl::DataLossError(absl::StrCat("stored ", what, " is a JSON ", json.type_name(),
+                                            ", not ", nlohmann::json(shape).type_name()));
+  }
   return json;
 }
 
 absl::StatusOr<Labels> ReadLabels(const Statement& st, int col) {
-  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "labels"));
+  ASSIGN_OR_RETURN(nlohmann::json json,
+                   ParseJsonColumn(st, col, "labels", nlohmann::json::value_t::object));
   Labels labels;
   for (const auto& [k, v] : json.items()) {
     if (!v.is_string()) return absl::DataLossError("stored label is not a string");
@@ -30,22 +43,51 @@ absl::StatusOr<Labels> ReadLabels(const Statement& st, int col) {
 }
 
 absl::StatusOr<FlagMap> ReadFlags(const Statement& st, int col) {
-  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "flags"));
-  return FlagMapFromJson(json);
+  ASSIGN_OR_RETURN(nlohmann::json json,
+                   ParseJsonColumn(st, col, "flags", nlohmann::json::value_t::object));
+  absl::StatusOr<FlagMap> flags = FlagMapFromJson(json);
+  if (!flags.ok()) return absl::DataLossError(absl::StrCat("stored ", flags.status().message()));
+  return flags;
+}
+
+// One field of a stored condition, or `fallback` when absent.
+template <typename T>
+absl::StatusOr<T> ConditionField(const nlohmann::json& c, const char* key, T fallback) {
+  auto it = c.find(key);
+  if (it == c.end()) return fallback;
+  bool fits;
+  if constexpr (std::is_same_v<T, bool>) {
+    fits = it->is_boolean();
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    fits = it->is_number_integer();
+  } else {
+    fits = it->is_string();
+  }
+  if (!fits) return absl::DataLossError(absl::StrCat("stored condition's ", key, " is mistyped"));
+  return it->template get<T>();
 }
 
 absl::StatusOr<std::vector<Condition>> ReadConditions(const Statement& st, int col) {
-  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "conditions"));
+  ASSIGN_OR_RETURN(nlohmann::json json,
+                   ParseJsonColumn(st, col, "conditions", nlohmann::json::value_t::array));
   std::vector<Condition> out;
   for (const auto& c : json) {
-    out.push_back(Condition{c.value("type", ""), c.value("status", false), c.value("reason", ""),
-                            c.value("message", ""), c.value("last_transition_ms", int64_t{0})});
+    if (!c.is_object()) return absl::DataLossError("stored condition is not a JSON object");
+    Condition condition;
+    ASSIGN_OR_RETURN(condition.type, ConditionField<std::string>(c, "type", ""));
+    ASSIGN_OR_RETURN(condition.status, ConditionField<bool>(c, "status", false));
+    ASSIGN_OR_RETURN(condition.reason, ConditionField<std::string>(c, "reason", ""));
+    ASSIGN_OR_RETURN(condition.message, ConditionField<std::string>(c, "message", ""));
+    ASSIGN_OR_RETURN(condition.last_transition_ms,
+                     ConditionField<int64_t>(c, "last_transition_ms", 0));
+    out.push_back(std::move(condition));
   }
   return out;
 }
 
 absl::StatusOr<std::vector<std::string>> ReadNames(const Statement& st, int col) {
-  ASSIGN_OR_RETURN(nlohmann::json json, ParseJsonColumn(st, col, "names"));
+  ASSIGN_OR_RETURN(nlohmann::json json,
+                   ParseJsonColumn(st, col, "names", nlohmann::json::value_t::array));
   std::vector<std::string> out;
   for (const auto& v : json) {
     if (!v.is_string()) return absl::DataLossError("stored name is not a string");

@@ -126,6 +126,34 @@ TEST_CASE("damaged experiment columns are DATA_LOSS, unknown states an error", "
     f.SetExperiment("code_snapshot", "'[]'");
     CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
   }
+  // Valid JSON of the wrong shape: nlohmann throws on these when read
+  // unchecked, which took the daemon down at start-up.
+  SECTION("flags that are a JSON array") {
+    f.SetExperiment("flags", "'[1]'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
+  SECTION("labels that are a JSON string") {
+    f.SetExperiment("labels", "'\"a\"'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
+  SECTION("secrets that are a JSON object") {
+    f.SetExperiment("secrets", "'{\"a\": \"b\"}'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
+  SECTION("conditions that are a JSON object") {
+    f.SetExperiment("conditions", "'{\"type\": \"Ready\"}'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
+  SECTION("a condition that is a number") {
+    f.SetExperiment("conditions", "'[5]'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
+  SECTION("a condition with a mistyped field") {
+    f.SetExperiment("conditions", "'[{\"type\": 5, \"status\": true}]'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+    f.SetExperiment("conditions", "'[{\"type\": \"Ready\", \"status\": \"yes\"}]'");
+    CHECK(f.Experiment().status().code() == absl::StatusCode::kDataLoss);
+  }
   SECTION("a desired state this binary does not know") {
     // The schema's CHECK keeps such a row out; a damaged file may not.
     REQUIRE(f.db->Exec("PRAGMA ignore_check_constraints = 1").ok());
