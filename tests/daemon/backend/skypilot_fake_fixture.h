@@ -11,10 +11,13 @@
 //   fake.Tick();
 //
 // Every wait is bounded; the destructor stops the process (SIGTERM, then
-// SIGKILL) and removes its files.
+// SIGKILL) and removes its files. A test process that dies without running
+// the destructor (a crash, an abort) takes the fake with it: the child asks
+// the kernel for SIGKILL when its parent goes.
 #pragma once
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -59,9 +62,12 @@ class SkyPilotFake {
       argv.push_back("--token");
       argv.push_back(args.token);
     }
+    pid_t parent = getpid();
     pid_ = fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
+      // The parent may have died between fork() and prctl().
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
       std::vector<char*> cargv;
       for (std::string& a : argv) cargv.push_back(a.data());
       cargv.push_back(nullptr);
@@ -104,6 +110,7 @@ class SkyPilotFake {
   SkyPilotFake& operator=(const SkyPilotFake&) = delete;
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // POSTs to the control port; REQUIREs success.
