@@ -25,6 +25,7 @@
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/metrics/grpc_metrics_interceptor.h"
 #include "daemon/store/restore.h"
+#include "daemon/store/sqlite.h"
 #include "web/bridge/embedded_file.h"
 #include "web/bridge/http_bridge.h"
 
@@ -53,6 +54,24 @@ bool WriteReadyFile(const std::string& path, const std::string& content) {
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);  // atomic: readers never see half
   return !ec;
+}
+
+// Whether `status` is SQLite finding the file damaged.
+bool IsDamage(const absl::Status& status) {
+  const int code = store::SqliteResultCode(status);
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
+// Exit 4 with how to restore, for damage `found` at start.
+absl::Status DamagedDatabase(const std::string& db_path, const absl::Status& found) {
+  return WithExitCode(
+      absl::DataLossError(absl::StrCat(
+          "database ", db_path, " is damaged (", found.message(),
+          "). Restore the latest backup made with `skydeck backup FILE`: start skydeckd "
+          "with --restore-from FILE (the damaged file is kept beside it); without a "
+          "backup, `sqlite3 ",
+          db_path, " .recover` may save part of it")),
+      kExitDatabaseDamaged);
 }
 
 }  // namespace
@@ -176,17 +195,11 @@ absl::Status Daemon::RestoreDatabase() const {
 absl::Status Daemon::OpenStore() {
   store::OpenOptions open;
   open.integrity_check_budget = options_.db_check_timeout;
+  // The history (jobs, events: nearly all of a large file) is checked
+  // while serving, so start-up does not grow with it (store/background_check.h).
+  open.check_history_in_background = true;
   auto store = store::Store::Open(options_.db_path, open);
-  if (absl::IsDataLoss(store.status())) {
-    return WithExitCode(
-        absl::DataLossError(absl::StrCat(
-            "database ", options_.db_path, " is damaged (", store.status().message(),
-            "). Restore the latest backup made with `skydeck backup FILE`: start skydeckd "
-            "with --restore-from FILE (the damaged file is kept beside it); without a "
-            "backup, `sqlite3 ",
-            options_.db_path, " .recover` may save part of it")),
-        kExitDatabaseDamaged);
-  }
+  if (absl::IsDataLoss(store.status())) return DamagedDatabase(options_.db_path, store.status());
   if (!store.ok()) {
     return absl::Status(
         store.status().code(),
@@ -196,6 +209,8 @@ absl::Status Daemon::OpenStore() {
   OnStop([this] { store_.reset(); });  // closes the database after the last write
   auto revision = store_->LatestRevision();
   auto installation = store_->InstallationId();
+  // Damage in the history that the background check has not reached yet.
+  if (IsDamage(revision.status())) return DamagedDatabase(options_.db_path, revision.status());
   if (!revision.ok() || !installation.ok()) {
     return absl::InternalError(absl::StrCat("cannot read database ", options_.db_path));
   }
@@ -227,6 +242,8 @@ absl::Status Daemon::OpenSnapshots() {
 
 absl::Status Daemon::StartBackend() {
   auto selected = MakeBackend(options_, installation_id_, *store_, snapshots_.get());
+  // It reads the newest job: damage the background check has not reached.
+  if (IsDamage(selected.status())) return DamagedDatabase(options_.db_path, selected.status());
   if (!selected.ok()) {
     return absl::Status(
         selected.status().code(),
@@ -287,12 +304,12 @@ absl::Status Daemon::StartGrpc() {
                                                 SKYDECK_VERSION, NowMillis(), options_.auth_token);
   api_->set_default_template(options_.default_template);
   api_->set_code_snapshots(snapshots_.get(), backend_->UsesCodeSnapshots());
-  // Health and /metrics answer from these counts, kept by a thread on a
-  // connection of its own (the first count, ~0.1 s at 100,000
+  // Health and /metrics answer from these counts, kept by a thread on the
+  // store's read connections (the first count, ~0.1 s at 100,000
   // experiments, is not waited for here).
   state_counts_ = std::make_unique<store::StateCounts>(
-      store::StateCounts::CountDatabase(options_.db_path, store_.get()),
-      [hub = hub_.get()] { return hub->revision(); }, store::StateCounts::kDefaultInterval);
+      store::StateCounts::CountStore(store_.get()), [hub = hub_.get()] { return hub->revision(); },
+      store::StateCounts::kDefaultInterval);
   state_counts_->Start();
   OnStop([this] { state_counts_->Stop(); });  // before the store closes
   api_->set_state_counts(state_counts_.get());

@@ -43,9 +43,9 @@ absl::StatusOr<std::map<JobStatus, int64_t>> LiveJobCounts(const DaemonMetricSou
     ASSIGN_OR_RETURN(store::StateCountsSnapshot counts, sources.counts->Latest());
     return counts.live_jobs_by_status;
   }
-  // Counted in SQL: a scrape must not decode every live job under the
-  // store's lock.
-  return sources.store->CountLiveJobsByStatus();
+  // Counted in SQL: a scrape must not decode every live job.
+  ASSIGN_OR_RETURN(store::LiveStateCounts counts, sources.store->CountStates());
+  return counts.live_jobs_by_status;
 }
 
 void RenderLiveJobs(const DaemonMetricSources& sources, PrometheusText* out) {
@@ -66,6 +66,16 @@ void RenderLiveJobs(const DaemonMetricSources& sources, PrometheusText* out) {
   }
 }
 
+// 1 while the background integrity check of the history runs
+// (store/background_check.h), 0 otherwise: health stays SERVING meanwhile.
+void RenderDatabaseCheck(store::Store& store, PrometheusText* out) {
+  out->Family("skydeck_database_check_running", MetricType::kGauge,
+              "1 while the start-up integrity check of the job and event history runs.");
+  store::BackgroundCheck* check = store.history_check();
+  out->Sample("skydeck_database_check_running", {},
+              check != nullptr && !check->Pending().empty() ? 1 : 0);
+}
+
 }  // namespace
 
 std::string DaemonMetrics(const DaemonMetricSources& sources) {
@@ -75,7 +85,10 @@ std::string DaemonMetrics(const DaemonMetricSources& sources) {
   if (sources.controller != nullptr) {
     RenderController(sources.controller->stats(), sources.backend_name, &out);
   }
-  if (sources.store != nullptr) RenderLiveJobs(sources, &out);
+  if (sources.store != nullptr) {
+    RenderLiveJobs(sources, &out);
+    RenderDatabaseCheck(*sources.store, &out);
+  }
   return out.text();
 }
 

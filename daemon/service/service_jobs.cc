@@ -128,6 +128,8 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
       (*h->mutable_experiments_by_state())[std::string(Name(state))] = n;
     }
     h->set_status(pb::Health::STATUS_SERVING);
+    // Without the store's lock while writes work (store.h); damage the
+    // background integrity check found is reported here too.
     if (std::string problem = store_->WriteProblem(); !problem.empty()) {
       h->set_database_problem(problem);
       h->set_status(pb::Health::STATUS_DEGRADED);

@@ -54,7 +54,7 @@ SkyDeckService::SkyDeckService(store::Store* store, WatchHub* hub, ControlPlane*
       start_ms_(start_ms),
       token_(std::move(token)),
       own_counts_(std::make_unique<store::StateCounts>(
-          store::StateCounts::CountThroughStore(store), [hub] { return hub->revision(); },
+          store::StateCounts::CountStore(store), [hub] { return hub->revision(); },
           store::StateCounts::kDefaultInterval)),
       counts_(own_counts_.get()) {}
 

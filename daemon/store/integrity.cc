@@ -22,19 +22,6 @@ constexpr int kProblemsShown = 5;
 // of later migrations) after these, by name.
 constexpr const char* kCheckOrder[] = {"meta", "flag_schemas", "experiments", "jobs", "events"};
 
-absl::StatusOr<std::vector<std::string>> TablesInCheckOrder(Connection& db) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db.Prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
-  ASSIGN_OR_RETURN(std::vector<std::string> names, st->ReadAll(TextColumn(0)));
-  auto rank = [](const std::string& name) {
-    auto it = std::find(std::begin(kCheckOrder), std::end(kCheckOrder), name);
-    return static_cast<int>(it - std::begin(kCheckOrder));
-  };
-  std::stable_sort(names.begin(), names.end(),
-                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
-  return names;
-}
-
 // Calls sqlite3_interrupt on `db` at `deadline` unless finished first.
 class Watchdog {
  public:
@@ -81,18 +68,42 @@ absl::StatusOr<std::vector<std::string>> CheckTable(Connection& db, const std::s
   return rows;
 }
 
+absl::StatusOr<std::vector<std::string>> ReadTableNames(Connection& db) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db.Prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"));
+  return st->ReadAll(TextColumn(0));
+}
+
 }  // namespace
 
+absl::StatusOr<std::vector<std::string>> TablesInCheckOrder(Connection& db) {
+  absl::StatusOr<std::vector<std::string>> names = ReadTableNames(db);
+  if (!names.ok()) {
+    // Not even the schema can be read.
+    return absl::DataLossError(absl::StrCat("reading the schema: ", names.status().message()));
+  }
+  auto rank = [](const std::string& name) {
+    auto it = std::find(std::begin(kCheckOrder), std::end(kCheckOrder), name);
+    return static_cast<int>(it - std::begin(kCheckOrder));
+  };
+  std::stable_sort(names->begin(), names->end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return names;
+}
+
 absl::StatusOr<IntegrityReport> QuickCheck(Connection& db, absl::Duration budget) {
+  ASSIGN_OR_RETURN(std::vector<std::string> tables, TablesInCheckOrder(db));
+  return QuickCheckTables(db, tables, budget);
+}
+
+absl::StatusOr<IntegrityReport> QuickCheckTables(Connection& db,
+                                                 const std::vector<std::string>& tables,
+                                                 absl::Duration budget) {
   absl::Time start = absl::Now();
+  // Saturates: an infinite budget is a deadline that never comes.
   absl::Time deadline = start + budget;
   IntegrityReport report;
-  absl::StatusOr<std::vector<std::string>> tables = TablesInCheckOrder(db);
-  if (!tables.ok()) {
-    // Not even the schema can be read.
-    return absl::DataLossError(absl::StrCat("reading the schema: ", tables.status().message()));
-  }
-  for (const std::string& table : *tables) {
+  for (const std::string& table : tables) {
     if (absl::Now() >= deadline) {
       report.unchecked.push_back(table);
       continue;

@@ -1,60 +1,21 @@
 #include "daemon/store/state_counts.h"
 
 #include <algorithm>
-#include <memory>
 #include <utility>
-
-#include "absl/cleanup/cleanup.h"
 
 #include "common/log.h"
 #include "common/status_macros.h"
-#include "daemon/store/rows.h"
-#include "daemon/store/sqlite.h"
 #include "daemon/store/store.h"
 
 namespace skydeck::store {
 
-namespace {
-
-absl::StatusOr<StateCountsSnapshot> CountOn(Connection& db) {
-  StateCountsSnapshot out;
-  // One read transaction: both counts from the same snapshot.
-  RETURN_IF_ERROR(db.Exec("BEGIN"));
-  auto rollback = absl::MakeCleanup([&db] { db.Exec("ROLLBACK").IgnoreError(); });
-  ASSIGN_OR_RETURN(Statement * st,
-                   db.Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
-                              "deleted_at IS NULL GROUP BY observed_state"));
-  ASSIGN_OR_RETURN(out.experiments_by_state,
-                   internal::ReadCounts<ObservedState>(*st, ParseObservedState));
-  ASSIGN_OR_RETURN(st, db.Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
-                                  "GROUP BY status"));
-  ASSIGN_OR_RETURN(out.live_jobs_by_status, internal::ReadCounts<JobStatus>(*st, ParseJobStatus));
-  return out;
-}
-
-}  // namespace
-
-StateCounts::Counter StateCounts::CountThroughStore(Store* store) {
+StateCounts::Counter StateCounts::CountStore(Store* store) {
   return [store]() -> absl::StatusOr<StateCountsSnapshot> {
+    ASSIGN_OR_RETURN(LiveStateCounts counted, store->CountStates());
     StateCountsSnapshot out;
-    ASSIGN_OR_RETURN(out.experiments_by_state, store->CountByObservedState());
-    ASSIGN_OR_RETURN(out.live_jobs_by_status, store->CountLiveJobsByStatus());
+    out.experiments_by_state = std::move(counted.experiments_by_state);
+    out.live_jobs_by_status = std::move(counted.live_jobs_by_status);
     return out;
-  };
-}
-
-StateCounts::Counter StateCounts::CountDatabase(const std::string& db_path, Store* store) {
-  // A private in-memory database: no other connection can see it.
-  if (db_path == ":memory:") return CountThroughStore(store);
-  // Called under StateCounts' count_mu_ only: one count at a time uses it.
-  auto db = std::make_shared<std::unique_ptr<Connection>>();
-  return [db, db_path]() -> absl::StatusOr<StateCountsSnapshot> {
-    if (*db == nullptr) {
-      ASSIGN_OR_RETURN(*db, Connection::Open(db_path, OpenMode::kExisting));
-    }
-    absl::StatusOr<StateCountsSnapshot> counted = CountOn(**db);
-    if (!counted.ok()) db->reset();  // a fresh connection next time
-    return counted;
   };
 }
 

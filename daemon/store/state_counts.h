@@ -12,10 +12,9 @@
 // since the last count, and not at all while nothing changes. So an answer
 // is at most `interval` plus one count's duration behind the database.
 //
-// The count of a database file runs on a connection of its own (WAL: its
-// read never waits for the store's writer nor holds the store's lock, and
-// both counts come from one consistent snapshot); ":memory:" databases
-// (tests) are counted through the Store.
+// The store counts (Store::CountStates): both counts from one snapshot, on
+// one of the store's read connections for a database file, so a count
+// never waits for the writer nor holds the store's lock.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
@@ -24,7 +23,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -52,11 +50,8 @@ class StateCounts {
   static constexpr absl::Duration kDefaultInterval = absl::Seconds(2);
 
   using Counter = std::function<absl::StatusOr<StateCountsSnapshot>()>;
-  // Counts the database at `db_path` on a connection of its own, opened at
-  // the first count; ":memory:" through `store` instead.
-  static Counter CountDatabase(const std::string& db_path, Store* store);
-  // Counts through the store's own connection (under its lock).
-  static Counter CountThroughStore(Store* store);
+  // Counts with store->CountStates().
+  static Counter CountStore(Store* store);
 
   // `count` counts; `revision` returns the newest revision (cheap: it is
   // called every interval); `now` is the clock (injectable for tests).

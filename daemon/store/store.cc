@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "absl/strings/match.h"
@@ -69,18 +71,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   auto db = Connection::Open(path);
   if (!db.ok()) return WithWriteAccessHint(db.status(), path);
   // Before migrations write to it: a damaged file must not be changed.
+  std::vector<std::string> check_later;
   if (existed && options.integrity_check_budget > absl::ZeroDuration()) {
-    ASSIGN_OR_RETURN(IntegrityReport report, QuickCheck(**db, options.integrity_check_budget));
-    LogInfo("database checked", {{"db", path},
-                                 {"tables", absl::StrJoin(report.checked, ",")},
-                                 {"took", absl::FormatDuration(report.took)}});
-    if (!report.unchecked.empty()) {
-      LogWarn("database check incomplete: it ran out of time",
-              {{"db", path},
-               {"unchecked", absl::StrJoin(report.unchecked, ",")},
-               {"budget", absl::FormatDuration(options.integrity_check_budget)},
-               {"hint", "raise --db-check-timeout to check them at start"}});
-    }
+    ASSIGN_OR_RETURN(check_later, CheckAtOpen(**db, path, options));
   }
   RETURN_IF_ERROR(WithWriteAccessHint(ProbeWritable(**db), path));
   RETURN_IF_ERROR(WithWriteAccessHint(Migrate(**db), path));
@@ -92,8 +85,51 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     ASSIGN_OR_RETURN(readers, ReaderPool::Open(path, options.reader_connections));
   }
   Clock clock = options.clock ? options.clock : NowMillis;
-  return std::unique_ptr<Store>(new Store(path, *std::move(db), std::move(readers),
-                                          std::move(clock), std::move(installation_id)));
+  auto store = std::unique_ptr<Store>(new Store(path, *std::move(db), std::move(readers),
+                                                std::move(clock), std::move(installation_id)));
+  if (!check_later.empty()) {
+    store->history_check_ = std::make_unique<BackgroundCheck>(
+        path, std::move(check_later),
+        [s = store.get()](const absl::Status& damage) { s->NoteDamage(damage); },
+        options.before_history_table);
+  }
+  return store;
+}
+
+absl::StatusOr<std::vector<std::string>> Store::CheckAtOpen(Connection& db, const std::string& path,
+                                                            const OpenOptions& options) {
+  ASSIGN_OR_RETURN(std::vector<std::string> tables, TablesInCheckOrder(db));
+  // A migration about to run may rewrite any table: then everything is
+  // checked before it, as without the background check.
+  ASSIGN_OR_RETURN(Statement * version, db.Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(std::optional<int64_t> applied, version->ReadFirst(IntColumn(0)));
+  const bool background =
+      options.check_history_in_background && applied.value_or(0) >= LatestSchemaVersion();
+  std::vector<std::string> now, later;
+  for (std::string& table : tables) {
+    bool history = std::find(std::begin(kHistoryTables), std::end(kHistoryTables), table) !=
+                   std::end(kHistoryTables);
+    (history && background ? later : now).push_back(std::move(table));
+  }
+  ASSIGN_OR_RETURN(IntegrityReport report,
+                   QuickCheckTables(db, now, options.integrity_check_budget));
+  LogInfo("database checked", {{"db", path},
+                               {"tables", absl::StrJoin(report.checked, ",")},
+                               {"took", absl::FormatDuration(report.took)},
+                               {"in_background", absl::StrJoin(later, ",")}});
+  if (!report.unchecked.empty()) {
+    LogWarn("database check incomplete: it ran out of time",
+            {{"db", path},
+             {"unchecked", absl::StrJoin(report.unchecked, ",")},
+             {"budget", absl::FormatDuration(options.integrity_check_budget)},
+             {"hint", "raise --db-check-timeout to check them at start"}});
+  }
+  return later;
+}
+
+Store::~Store() {
+  // Its damage callback reaches this store: stopped while all of it lives.
+  if (history_check_ != nullptr) history_check_->Stop();
 }
 
 Store::Store(std::string path, std::unique_ptr<Connection> db, std::unique_ptr<ReaderPool> readers,
@@ -140,13 +176,38 @@ absl::Status Store::Transaction(const std::function<absl::Status()>& body, Write
 }
 
 void Store::NoteWriteFailureLocked(const absl::Status& status) {
-  if (SqliteResultCode(status) != SQLITE_READONLY || !write_problem_.empty()) return;
+  const int code = SqliteResultCode(status);
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+    NoteDamageLocked(absl::DataLossError(absl::StrCat("a write failed: ", status.message())));
+    return;
+  }
+  if (code != SQLITE_READONLY || !write_problem_.empty()) return;
   write_problem_ =
       absl::StrCat("the database ", path_, " became read-only (", status.message(), ")");
+  writes_refused_ = true;
   LogError("database writes fail", {{"path", path_}, {"error", std::string(status.message())}});
 }
 
+void Store::NoteDamage(const absl::Status& damage) {
+  absl::MutexLock lock(&mu_);
+  NoteDamageLocked(damage);
+}
+
+void Store::NoteDamageLocked(const absl::Status& damage) {
+  if (!damage_.empty()) return;  // the first finding says it
+  damage_ = absl::StrCat(
+      "the database ", path_, " is damaged (", damage.message(),
+      "); every write is refused. Restore the latest backup made with `skydeck backup FILE`: "
+      "restart skydeckd with --restore-from FILE (the damaged file is kept beside it); "
+      "without a backup, `sqlite3 ",
+      path_, " .recover` may save part of it");
+  writes_refused_ = true;
+  LogError("database damaged: writes refused", {{"path", path_}, {"error", damage_}});
+}
+
 absl::Status Store::RecoverWritesLocked() {
+  // Damage does not heal: only a restore (a restart) ends it.
+  if (!damage_.empty()) return absl::DataLossError(damage_);
   if (write_problem_.empty()) return absl::OkStatus();
   // A fresh connection sees the file as it is now; the old one keeps
   // serving reads until the new one is proven able to write.
@@ -170,6 +231,7 @@ absl::Status Store::RecoverWritesLocked() {
   db_ = *std::move(fresh);
   LogInfo("database writable again", {{"path", path_}});
   write_problem_.clear();
+  writes_refused_ = false;
   return absl::OkStatus();
 }
 
@@ -200,6 +262,9 @@ absl::StatusOr<std::map<std::string, std::string>> Store::QueryPlansForTesting()
 }
 
 std::string Store::WriteProblem() {
+  // Set under mu_ before a refused write returns, so a write that failed
+  // before this call is seen.
+  if (!writes_refused_) return "";
   absl::MutexLock lock(&mu_);
   absl::Status status = RecoverWritesLocked();
   return status.ok() ? "" : std::string(status.message());

@@ -44,6 +44,7 @@
 #include "common/model/flag_schema.h"
 #include "common/model/label_selector.h"
 #include "common/model/records.h"
+#include "daemon/store/background_check.h"
 #include "daemon/store/reader_pool.h"
 #include "daemon/store/sqlite.h"
 
@@ -81,6 +82,13 @@ struct OpenOptions {
   // it, allowing at most this long (what it could not check is logged);
   // zero: no check.
   absl::Duration integrity_check_budget = absl::ZeroDuration();
+  // With a check: check the history tables (kHistoryTables) after Open
+  // returns, in the background and with no time limit (background_check.h),
+  // instead of within the budget before. Damage found there makes the
+  // store refuse every write (WriteProblem says why and how to restore).
+  bool check_history_in_background = false;
+  // Tests: called on the background check's thread before each table.
+  std::function<void(const std::string& table)> before_history_table;
   // Read-only connections reads use (ReaderPool) for a database file; 0:
   // reads use the writer connection under the store's mutex, as they must
   // for ":memory:" (benchmarks compare the two).
@@ -158,6 +166,12 @@ struct SelectedExperiments {
   std::vector<int64_t> with_live_job;
 };
 
+// What Store::CountStates reads.
+struct LiveStateCounts {
+  std::map<ObservedState, int64_t> experiments_by_state;
+  std::map<JobStatus, int64_t> live_jobs_by_status;
+};
+
 // How a write ends. kDryRun runs every statement and check of the write
 // (constraints included), then rolls it back: the caller gets what would be
 // stored, and nothing is written, announced or given an id.
@@ -186,6 +200,10 @@ class Store {
                                                      Clock clock = nullptr);
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                      const OpenOptions& options);
+  // Stops the background check first.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
   // REQUIRES: called before the store is shared between threads.
   void SetCommitListener(CommitListener listener) { listener_ = std::move(listener); }
@@ -307,8 +325,11 @@ class Store {
   absl::StatusOr<SelectedExperiments> SelectExperiments(const ExperimentSelection& selection,
                                                         bool allow_deleted = false);
 
-  // Live experiments per observed state.
-  absl::StatusOr<std::map<ObservedState, int64_t>> CountByObservedState();
+  // Live experiments per observed state and live jobs per status, both
+  // from one read snapshot (counted in SQL: no row is decoded). On a
+  // database file it runs on a read connection: it never waits for the
+  // writer nor holds the store's lock.
+  absl::StatusOr<LiveStateCounts> CountStates();
 
   // ---- Jobs --------------------------------------------------------------
 
@@ -332,8 +353,6 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
-  // Live jobs per status (counted in SQL: no row is decoded).
-  absl::StatusOr<std::map<JobStatus, int64_t>> CountLiveJobsByStatus();
   // Replaces what a launch intent will run (command, flags, resources, run
   // name, template, envs, secret names, workdir and code version: the
   // fields of reconcile::LaunchSnapshot) while nothing can have run it,
@@ -441,8 +460,15 @@ class Store {
   // database (same installation id), so the store recovers without a
   // restart once the cause is fixed; until then writes fail at once with
   // FAILED_PRECONDITION and this message, and reads are served. Asking
-  // tries that recovery too.
+  // tries that recovery too. Damage (the background check found some, or
+  // a write met SQLITE_CORRUPT) refuses writes for good: writes fail with
+  // DATA_LOSS and this message, which says how to restore. Answers without
+  // the store's lock while writes work (health asks on every call).
   std::string WriteProblem();
+  // The background check of the history (OpenOptions::
+  // check_history_in_background), null without one: Pending() says which
+  // tables it has yet to check.
+  BackgroundCheck* history_check() { return history_check_.get(); }
 
   // ---- Backups (store_backup.cc) -----------------------------------------
 
@@ -474,6 +500,11 @@ class Store {
  private:
   Store(std::string path, std::unique_ptr<Connection> db, std::unique_ptr<ReaderPool> readers,
         Clock clock, std::string installation_id);
+  // Runs the start-up check of an existing file (OpenOptions) on `db`;
+  // returns the tables left for the background check.
+  static absl::StatusOr<std::vector<std::string>> CheckAtOpen(Connection& db,
+                                                              const std::string& path,
+                                                              const OpenOptions& options);
 
   // Store::Read()
   //
@@ -565,8 +596,11 @@ class Store {
   // a fresh connection that can write (see WriteProblem).
   absl::Status RecoverWritesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Puts the store in the read-only state when `status` is SQLite's
-  // READONLY.
+  // READONLY, in the damaged state when it is CORRUPT.
   void NoteWriteFailureLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refuses every later write because of `damage` (DATA_LOSS).
+  void NoteDamage(const absl::Status& damage) ABSL_LOCKS_EXCLUDED(mu_);
+  void NoteDamageLocked(const absl::Status& damage) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Constant after construction.
   const std::string path_;
@@ -586,12 +620,19 @@ class Store {
   int64_t pending_revision_ ABSL_GUARDED_BY(mu_) = 0;
   // Non-empty: writes are refused (read-only).
   std::string write_problem_ ABSL_GUARDED_BY(mu_);
+  // Non-empty: the database is damaged; writes are refused for good.
+  std::string damage_ ABSL_GUARDED_BY(mu_);
+  // Whether write_problem_ or damage_ is set: read without mu_, so asking
+  // about a store that writes never waits for a write in progress.
+  std::atomic<bool> writes_refused_{false};
 
   // Read-only connections for Read; null for ":memory:" (or when
   // OpenOptions::reader_connections is 0). Constant after construction.
   // Declared after db_ so it closes first: the writer, closing last, still
   // checkpoints the WAL into the database file as it did alone.
   const std::unique_ptr<ReaderPool> readers_;
+  // Set once by Open; stopped first by ~Store (it calls NoteDamage).
+  std::unique_ptr<BackgroundCheck> history_check_;
 };
 
 template <typename Body>

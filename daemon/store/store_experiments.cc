@@ -371,12 +371,18 @@ absl::Status Store::Purge(int64_t id, absl::string_view actor) {
   });
 }
 
-absl::StatusOr<std::map<ObservedState, int64_t>> Store::CountByObservedState() {
-  return Read([&](Connection& db) -> absl::StatusOr<std::map<ObservedState, int64_t>> {
+absl::StatusOr<LiveStateCounts> Store::CountStates() {
+  return Read([&](Connection& db) -> absl::StatusOr<LiveStateCounts> {
+    LiveStateCounts out;
     ASSIGN_OR_RETURN(Statement * st,
                      db.Prepare("SELECT observed_state, count(*) FROM experiments WHERE "
                                 "deleted_at IS NULL GROUP BY observed_state"));
-    return internal::ReadCounts<ObservedState>(*st, ParseObservedState);
+    ASSIGN_OR_RETURN(out.experiments_by_state,
+                     internal::ReadCounts<ObservedState>(*st, ParseObservedState));
+    ASSIGN_OR_RETURN(st, db.Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
+                                    "GROUP BY status"));
+    ASSIGN_OR_RETURN(out.live_jobs_by_status, internal::ReadCounts<JobStatus>(*st, ParseJobStatus));
+    return out;
   });
 }
 

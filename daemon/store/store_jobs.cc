@@ -232,15 +232,6 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
   });
 }
 
-absl::StatusOr<std::map<JobStatus, int64_t>> Store::CountLiveJobsByStatus() {
-  return Read([&](Connection& db) -> absl::StatusOr<std::map<JobStatus, int64_t>> {
-    ASSIGN_OR_RETURN(Statement * st,
-                     db.Prepare("SELECT status, count(*) FROM jobs WHERE ended_at IS NULL "
-                                "GROUP BY status"));
-    return internal::ReadCounts<JobStatus>(*st, ParseJobStatus);
-  });
-}
-
 absl::StatusOr<std::optional<std::string>> Store::NewestJobBackend() {
   return Read([&](Connection& db) -> absl::StatusOr<std::optional<std::string>> {
     ASSIGN_OR_RETURN(Statement * st,

@@ -201,6 +201,62 @@ class DatabaseFileTest(unittest.TestCase):
         kept = [f for f in os.listdir(self.tmp) if ".before-restore-" in f]
         self.assertTrue(kept, os.listdir(self.tmp))
 
+    def test_damage_in_the_history_met_at_start_is_refused_with_how_to_restore(self):
+        # Start-up reads the newest job: damage there is met before the
+        # background check gets to it, and refused like the check's.
+        d = self.start()
+        self.cli(d, "exp", "create", "before", "--cmd", "true")
+        d.stop()
+        harness.damage_table(self.db, "jobs")
+
+        code, out = run_to_exit(local_args(self.tmp))
+        self.assertEqual(code, EXIT_DATABASE_DAMAGED, out)
+        self.assertIn("is damaged", out)
+        self.assertIn("--restore-from", out)
+
+    def test_damage_in_the_history_found_after_start_refuses_writes(self):
+        # The history (jobs, events) is checked while the daemon serves:
+        # it starts, then the check finds the damage, health says so with
+        # how to restore, and writes are refused instead of spreading it.
+        d = self.start()
+        grid = ",".join(str(i) for i in range(300))
+        self.cli(d, "sweep", "s", "--cmd", "true", "--grid", f"i={grid}")
+        d.stop()
+        damage_oldest_events_page(self.db)
+
+        d = self.start()
+        self.assertEqual(len(self.names(d)), 300)
+
+        def damaged():
+            health = json.loads(self.cli(d, "health", "-o", "json"))
+            return health if "is damaged" in health.get("database_problem", "") else None
+        health = harness.wait_for(damaged, timeout=60, what="health to report the damage")
+        self.assertEqual(health["status"], "STATUS_DEGRADED")
+        self.assertIn("quick_check of table events", health["database_problem"])
+        self.assertIn("--restore-from", health["database_problem"])
+
+        proc = subprocess.run([harness.SKYDECK, "--server", d.address, "exp", "create", "after",
+                               "--cmd", "true"], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(proc.returncode, 0, proc.stdout)
+        self.assertIn("--restore-from", proc.stderr)
+        self.assertEqual(len(self.names(d)), 300)
+        self.assertIn("database damaged", d.log())
+
+
+def damage_oldest_events_page(db_path):
+    """Overwrites the header of the events table's first leaf page (its
+    oldest rows: nothing reads them at start, unlike the newest), in the
+    closed database at `db_path`."""
+    conn = sqlite3.connect(db_path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    leaves = conn.execute("SELECT pageno FROM dbstat WHERE name = 'events' AND "
+                          "pagetype = 'leaf' ORDER BY path").fetchall()
+    conn.close()
+    assert len(leaves) > 1, "the events table must span several pages"
+    with open(db_path, "r+b") as f:
+        f.seek((leaves[0][0] - 1) * page_size)
+        f.write(b"\x5a" * 64)
+
 
 class BackupTest(harness.E2ETestCase):
     """`skydeck backup` of a daemon under write load (item 11)."""

@@ -3,8 +3,11 @@
 // queue and live jobs by status read back from valid Prometheus text.
 #include "daemon/metrics/daemon_metrics.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 
@@ -12,6 +15,8 @@
 
 #include "../../common/exposition_checker.h"
 #include "../reconcile/fake_backend.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace skydeck::metrics {
 namespace {
@@ -215,6 +220,37 @@ TEST_CASE("live jobs come from the background counts when the daemon has them",
     CHECK(e.Value("skydeck_live_jobs", {{"status", "PENDING"}}) == 0);
   }
   CHECK(calls == 1);  // three scrapes, one count
+}
+
+TEST_CASE("the background integrity check shows as running until it is done", "[metrics][daemon]") {
+  const std::string dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                                       "/skydeck-metrics-check-", getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/skydeck.db";
+  { REQUIRE(store::Store::Open(path).ok()); }  // an existing file is checked
+  absl::Notification release;
+  store::OpenOptions options;
+  options.integrity_check_budget = absl::Seconds(30);
+  options.check_history_in_background = true;
+  options.before_history_table = [&](const std::string&) {
+    (void)release.WaitForNotificationWithTimeout(absl::Seconds(30));
+  };
+  {
+    auto opened = store::Store::Open(path, options);
+    REQUIRE(opened.ok());
+    DaemonMetricSources sources;
+    sources.store = opened->get();
+    CHECK(
+        testing::ParseExposition(DaemonMetrics(sources)).Value("skydeck_database_check_running") ==
+        1);
+    release.Notify();
+    REQUIRE(sources.store->history_check()->WaitUntilDone(absl::Seconds(30)));
+    CHECK(
+        testing::ParseExposition(DaemonMetrics(sources)).Value("skydeck_database_check_running") ==
+        0);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The background counts behind GetHealth and skydeck_live_jobs: when they
 // are recounted (a fake clock and counter), and that the store's counter
-// adds its id ranges up to the whole table.
+// counts on a read connection, never waiting for the writer.
 #include "daemon/store/state_counts.h"
 
 #include <stdlib.h>
@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
+#include "absl/synchronization/notification.h"
 #include "store_fixture.h"
 
 #include "daemon/store/store.h"
@@ -82,7 +84,7 @@ TEST_CASE("StateCounts: recounts only after the interval and a change") {
   CHECK(src.calls == 2);
 }
 
-TEST_CASE("StateCounts: a database file is counted on a connection of its own") {
+TEST_CASE("StateCounts: the store's count does not wait for the writer") {
   char dir_template[] = "/tmp/skydeck-state-counts-XXXXXX";
   REQUIRE(mkdtemp(dir_template) != nullptr);
   const std::string path = std::string(dir_template) + "/skydeck.db";
@@ -93,13 +95,42 @@ TEST_CASE("StateCounts: a database file is counted on a connection of its own") 
     for (int i = 0; i < 5; ++i)
       REQUIRE(store->CreateExperiment(StoreFixture::Spec("e" + std::to_string(i)), "t").ok());
     REQUIRE(store->SoftDelete(2, "tester").ok());
-    StateCounts::Counter count = StateCounts::CountDatabase(path, store.get());
-    auto counted = count();
+    REQUIRE(store->CreateLaunchIntent(StoreFixture::Intent(1), "t").ok());
+    StateCounts::Counter count = StateCounts::CountStore(store.get());
+
+    // A write that holds the store's lock and the file's write lock until
+    // released: the count must finish meanwhile, from the last commit.
+    absl::Notification in_transaction, release_writer;
+    std::thread writer([&] {
+      CHECK(store
+                ->UpdateSpec(
+                    1,
+                    [&](ExperimentSpec&) -> absl::Status {
+                      in_transaction.Notify();
+                      release_writer.WaitForNotification();
+                      return absl::OkStatus();
+                    },
+                    "t")
+                .ok());
+    });
+    in_transaction.WaitForNotification();
+    absl::StatusOr<StateCountsSnapshot> counted;
+    absl::Notification counted_done;
+    std::thread counter([&] {
+      counted = count();
+      counted_done.Notify();
+    });
+    const bool finished = counted_done.WaitForNotificationWithTimeout(absl::Seconds(20));
+    release_writer.Notify();
+    writer.join();
+    counter.join();
+    REQUIRE(finished);
     REQUIRE(counted.ok());
+    // The deleted experiment is not counted; the launch intent is live.
     CHECK(counted->experiments_by_state.at(ObservedState::kIdle) == 4);
-    CHECK(counted->experiments_by_state == *store->CountByObservedState());
-    CHECK(counted->live_jobs_by_status == *store->CountLiveJobsByStatus());
-    // The same connection again sees a later commit (no snapshot left open).
+    CHECK(counted->live_jobs_by_status.at(JobStatus::kLaunching) == 1);
+
+    // A later commit is counted (no snapshot left open between counts).
     REQUIRE(store->CreateExperiment(StoreFixture::Spec("later"), "t").ok());
     counted = count();
     REQUIRE(counted.ok());
@@ -114,7 +145,7 @@ TEST_CASE("StateCounts: the thread recounts after a change, and Stop ends it") {
   int64_t revision = 1;
   absl::Mutex mu;
   StateCounts counts(
-      StateCounts::CountThroughStore(f.store.get()),
+      StateCounts::CountStore(f.store.get()),
       [&] {
         absl::MutexLock lock(&mu);
         return revision;
