@@ -12,22 +12,29 @@ Binaries take turns, each on its own copy of DB (never one database
 between two daemons). For each:
 
 1. start-up: exec -> ready file, `--starts` times (a fresh copy each time;
-   the daemon is stopped once ready).
+   the daemon is stopped once ready); then, on one more start, the time
+   until health no longer reports the background integrity check of the
+   history (`database_problem` empty; 0 for a binary without one).
 2. on the idle daemon (after its start-up resync, measured as the time
    until its CPU goes quiet): GetHealth p50/p99 over `--calls` calls paced
-   every 10 ms, and /metrics; `skydeck health` and `skydeck exp describe
-   NAME` wall time, median of `--cli-runs`.
+   every 10 ms, and /metrics; an experiment with its jobs (GetExperiment,
+   then ListJobs of its 20 newest, of a random experiment each time) p50/
+   p99 over `--calls`; the daemon's RSS; `skydeck health` and `skydeck exp
+   describe NAME` wall time, median of `--cli-runs`; the time from spawning
+   `skydeck exp list -o json` to its first byte of output, median of 5.
 3. the periodic resync: the daemon restarted with `--reconcile-interval
    --resync-interval` s; one client alternates ListExperiments (page of 50)
    and GetExperiment, paced every 5 ms, for `--resync-seconds`; the same
    on a daemon with the resync at 1 h (outside any resync). p50/p99 of
-   both, their ratio, and the daemon's CPU seconds per resync interval.
+   both, their ratio, and the daemon's CPU seconds per resync interval
+   (skipped with `--resync-seconds 0`).
 
 Prints one line per binary and figure.
 """
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -97,6 +104,38 @@ def cli_median(cli, args, runs):
     return sorted(times)[len(times) // 2]
 
 
+def first_byte(cli, args, runs):
+    """Median ms from spawning the CLI to the first byte on its stdout (the
+    CLI is killed then: the whole listing is cli_list_stream.py's)."""
+    firsts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([cli] + args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        got = proc.stdout.read(1)
+        firsts.append((time.perf_counter() - t0) * 1000)
+        proc.kill()
+        proc.wait()
+        if not got:
+            raise RuntimeError(f"{' '.join(args)} printed nothing")
+    return sorted(firsts)[runs // 2]
+
+
+def until_checked(d, timeout=900):
+    """Seconds from the daemon's exec until /metrics says the background
+    integrity check of the history is done (skydeck_database_check_running
+    0; a binary without that gauge checks everything before it is ready)."""
+    url = f"http://{d.http}/metrics"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = urllib.request.urlopen(url, timeout=60).read().decode()
+        running = [line for line in text.splitlines()
+                   if line.startswith("skydeck_database_check_running ")]
+        if not running or float(running[0].split()[1]) == 0:
+            return time.monotonic() - d.started
+        time.sleep(0.02)
+    raise RuntimeError("the database check did not finish")
+
+
 def fmt(lat):
     return (f"p50 {common.percentile(lat, 50):.2f} ms, p99 {common.percentile(lat, 99):.2f} ms "
             f"({len(lat)} calls)")
@@ -125,6 +164,13 @@ def run(name, binary, cli, args, stubs):
         stop(d)
     print(f"{name:8s} start-up to ready: median {sorted(starts)[len(starts) // 2]:.0f} ms "
           f"(all {', '.join(f'{s:.0f}' for s in starts)})", flush=True)
+    d = start(binary, args.seed_db)
+    try:
+        seconds = until_checked(d)
+        print(f"{name:8s} start-up to ready {d.startup_seconds * 1000:.0f} ms; integrity check "
+              f"of the history done {seconds:.2f} s after exec", flush=True)
+    finally:
+        stop(d)
 
     d = start(binary, args.seed_db, ["--reconcile-interval", "3600s"])
     try:
@@ -142,6 +188,17 @@ def run(name, binary, cli, args, stubs):
         url = f"http://{d.http}/metrics"
         lat = paced((50, 0), 0.01, lambda: urllib.request.urlopen(url, timeout=60).read())
         print(f"{name:8s} GET /metrics idle: {fmt(lat)}", flush=True)
+        n = sum(health.experiments_by_state.values())
+        rng = random.Random(19)
+
+        def experiment_with_jobs():
+            ref = str(rng.randint(1, n))
+            stub.GetExperiment(service_pb2.GetExperimentRequest(id=ref), timeout=60)
+            stub.ListJobs(service_pb2.ListJobsRequest(id=ref, page_size=20), timeout=60)
+        lat = paced((args.calls, 0), 0.01, experiment_with_jobs)
+        print(f"{name:8s} GetExperiment + ListJobs(20), random of {n}: {fmt(lat)}", flush=True)
+        print(f"{name:8s} daemon RSS idle {d.rss_kb() / 1024:.0f} MB, peak {d.peak_rss_kb() / 1024:.0f} MB",
+              flush=True)
         first = stub.ListExperiments(service_pb2.ListExperimentsRequest(page_size=1),
                                      timeout=60).experiments[0].name
         if cli:
@@ -149,12 +206,18 @@ def run(name, binary, cli, args, stubs):
             print(f"{name:8s} skydeck health: median {ms:.1f} ms", flush=True)
             ms = cli_median(cli, ["--server", d.grpc, "exp", "describe", first], args.cli_runs)
             print(f"{name:8s} skydeck exp describe: median {ms:.1f} ms", flush=True)
-        lat = probe_mix(stub, service_pb2, args.resync_seconds, first)
-        print(f"{name:8s} list+get, no resync: {fmt(lat)}", flush=True)
-        quiet = lat
+            fb = first_byte(cli, ["--server", d.grpc, "exp", "list", "-o", "json"], 5)
+            print(f"{name:8s} skydeck exp list -o json: first byte {fb:.1f} ms (median of 5)",
+                  flush=True)
+        if args.resync_seconds:
+            lat = probe_mix(stub, service_pb2, args.resync_seconds, first)
+            print(f"{name:8s} list+get, no resync: {fmt(lat)}", flush=True)
+            quiet = lat
     finally:
         stop(d)
 
+    if args.resync_seconds == 0:
+        return
     d = start(binary, args.seed_db, ["--reconcile-interval", f"{args.resync_interval}s"])
     try:
         wait_idle(d)
