@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Mutating RPCs/s from 16 clients (issue 19 goal 7), per daemon binary in
+the same run, binaries taking turns round by round: creates, desired-state
+changes (STOPPED <-> TERMINATED: no launches) and flag updates, over gRPC
+(grpc_load) and through the HTTP bridge (wrk with a Lua script), plus the
+ceiling of a cheap call (GetExperiment by id) measured the same way. Every
+write changes something (no no-op updates). Each binary gets a fresh data
+directory with N experiments per round.
+
+  bench/write_throughput.py --skydeckd base=OLD --skydeckd new=build/release/daemon/skydeckd \\
+      --grpc-load build/release/bench/grpc_load [--experiments 1000] [--seconds 10] [--rounds 2]
+
+Needs Debian's wrk (apt-get install wrk).
+"""
+
+import argparse
+import collections
+import datetime
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+from http_vs_grpc import populate, run_grpc  # noqa: E402
+
+# wrk: each thread numbers its requests; `setup` gives each thread its
+# number. Desired-state and flag writes go to the thread's own share of
+# experiments FIRST..FIRST+COUNT-1, in turn (its connections never write
+# the same experiment at once while the share is larger than them).
+LUA = r"""
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+local n = 0
+local mode, first, count, nthreads, prefix = "%(mode)s", %(first)d, %(count)d, %(threads)d, "%(prefix)s"
+local json = {["Content-Type"] = "application/json"}
+function request()
+  n = n + 1
+  if mode == "get" then
+    return wrk.format("GET", "/api/experiments/" .. first)
+  end
+  if mode == "create" then
+    local body = string.format(
+      '{"name": "%%s-%%d-%%d", "base_command": "python train.py", ' ..
+      '"flags": {"trainer.lr": %%g}, "labels": {"bench": "writes"}}',
+      prefix, tid, n, 1e-4 * (1 + n %% 7))
+    return wrk.format("POST", "/api/experiments", json, body)
+  end
+  local size = math.floor((count - tid + nthreads - 1) / nthreads)
+  local id = first + tid + nthreads * (n %% size)
+  if mode == "desired" then
+    local state = (math.floor(n / size) %% 2 == 0) and "TERMINATED" or "STOPPED"
+    return wrk.format("POST", "/api/experiments/" .. id .. "/state", json,
+                      '{"desired_state": "' .. state .. '"}')
+  end
+  return wrk.format("POST", "/api/experiments/" .. id .. "/flags", json,
+                    '{"set": {"load.step": ' .. n .. '}}')
+end
+"""
+
+
+def run_wrk(url, threads, connections, seconds, script):
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", script, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       out)
+    return (rps, ms("50"), ms("99"),
+            (int(errors.group(1)) if errors else 0) +
+            (sum(int(g) for g in socket.groups()) if socket else 0))
+
+
+def measure(binary, args, pb, round_no, tmp):
+    """{(case, transport): (rps, p50, p99, errors)} for one fresh daemon."""
+    daemon = common.Daemon(binary)
+    results = {}
+    try:
+        populate(daemon, args.experiments, pb)
+        first, count = 1, args.experiments
+        for mode in ("get", "create", "desired", "flags"):
+            prefix = f"r{round_no}"
+            grpc_args = ["--rpc", mode, "--channels", str(args.channels)]
+            if mode == "get":
+                grpc_args += ["--id", str(first)]
+            elif mode == "create":
+                grpc_args += ["--name-prefix", f"{prefix}-grpc"]
+            else:
+                grpc_args += ["--first-id", str(first), "--count", str(count)]
+            results[(mode, "grpc")] = run_grpc(args.grpc_load, daemon.grpc, args.clients,
+                                               args.seconds, grpc_args)
+            script = os.path.join(tmp, f"{mode}.lua")
+            with open(script, "w") as f:
+                f.write(LUA % {"mode": mode, "first": first, "count": count,
+                               "threads": args.wrk_threads, "prefix": f"{prefix}-http"})
+            results[(mode, "http")] = run_wrk(f"http://{daemon.http}", args.wrk_threads,
+                                              args.clients, args.seconds, script)
+        results[("cpu_s", "")] = daemon.cpu_seconds()
+    finally:
+        daemon.stop()
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--skydeckd", action="append", required=True, help="NAME=PATH, repeatable")
+    ap.add_argument("--grpc-load", required=True)
+    ap.add_argument("--experiments", type=int, default=1000)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--channels", type=int, default=1, help="gRPC connections the clients share")
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    binaries = [tuple(s.split("=", 1)) for s in args.skydeckd]
+    pb = common.load_stubs()
+    table = collections.defaultdict(list)
+    print(f"experiments={args.experiments} clients={args.clients} duration={args.seconds}s "
+          f"rounds={args.rounds}")
+    with tempfile.TemporaryDirectory(prefix="skydeck-writes-") as tmp:
+        for round_no in range(args.rounds):
+            for name, binary in binaries:
+                for key, value in measure(binary, args, pb, round_no, tmp).items():
+                    table[(name,) + key].append(value)
+                print(f" round {round_no + 1} {name} done, load average {common.load_average()}",
+                      flush=True)
+    for mode in ("get", "create", "desired", "flags"):
+        for transport in ("grpc", "http"):
+            print(f" {mode:8s} {transport}")
+            for name, _ in binaries:
+                rows = table[(name, mode, transport)]
+                rps = ", ".join(f"{r[0]:.0f}" for r in rows)
+                p99 = ", ".join(f"{r[2]:.2f}" for r in rows)
+                errors = sum(r[3] for r in rows)
+                print(f"  {name:10s} req/s {rps:24s} p99 ms {p99:20s} errors {errors}")
+            if len(binaries) == 2:
+                a = [r[0] for r in table[(binaries[0][0], mode, transport)]]
+                b = [r[0] for r in table[(binaries[1][0], mode, transport)]]
+                ratios = ", ".join(f"{y / x:.2f}" for x, y in zip(a, b))
+                print(f"  {binaries[1][0]}/{binaries[0][0]}: {ratios}")
+    for name, _ in binaries:
+        cpu = ", ".join(f"{c:.1f}" for c in table[(name, "cpu_s", "")])
+        print(f" daemon CPU seconds per round, {name}: {cpu}")
+    print(f"machine: {common.machine()}; date: {datetime.date.today()}")
+
+
+if __name__ == "__main__":
+    main()
