@@ -147,32 +147,107 @@ absl::Status Store::ReadWith(const std::function<absl::Status(Connection&)>& bod
 }
 
 absl::Status Store::Transaction(const std::function<absl::Status()>& body, WriteMode mode) {
-  int64_t revision = 0;
+  PendingWrite write;
+  write.body = &body;
+  write.mode = mode;
+  std::vector<PendingWrite*> batch;
   {
-    absl::MutexLock lock(&mu_);
-    pending_revision_ = 0;
-    transactions_++;
-    RETURN_IF_ERROR(RecoverWritesLocked());
-    absl::Status status = db_->Exec("BEGIN IMMEDIATE");
-    if (!status.ok()) {
-      NoteWriteFailureLocked(status);
-      return status;
+    absl::MutexLock lock(&queue_mu_);
+    queue_.push_back(&write);
+    // Done by another batch's leader, or first in line with no batch
+    // being written: then this write leads the next one.
+    auto may_go = [&] {
+      queue_mu_.AssertReaderHeld();  // Await evaluates it under queue_mu_
+      return write.done || (!leading_ && queue_.front() == &write);
+    };
+    queue_mu_.Await(absl::Condition(&may_go));
+    if (write.done) return write.status;
+    leading_ = true;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
     }
-    status = body();
-    if (status.ok() && mode == WriteMode::kDryRun) {
-      RETURN_IF_ERROR(db_->Exec("ROLLBACK"));
-      return absl::OkStatus();
-    }
-    if (status.ok()) status = db_->Exec("COMMIT");
-    if (!status.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      NoteWriteFailureLocked(status);
-      return status;
-    }
-    revision = pending_revision_;
   }
-  if (revision != 0 && listener_) listener_(revision);
-  return absl::OkStatus();
+  BatchOutcome outcome = RunBatch(batch);
+  // Before any write of the batch returns, as when each write announced
+  // its own commit, and before the next batch: revisions are announced in
+  // order.
+  if (outcome.revision != 0 && listener_) listener_(outcome.revision);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    leading_ = false;
+    queue_.insert(queue_.begin(), outcome.not_run.begin(), outcome.not_run.end());
+    for (PendingWrite* w : outcome.ran) w->done = true;
+  }
+  return write.status;
+}
+
+Store::BatchOutcome Store::RunBatch(const std::vector<PendingWrite*>& batch) {
+  BatchOutcome outcome;
+  auto fail_ran = [&](const absl::Status& status) {
+    for (PendingWrite* w : outcome.ran) w->status = status;
+  };
+  absl::MutexLock lock(&mu_);
+  pending_revision_ = 0;
+  transactions_++;
+  absl::Status status = RecoverWritesLocked();
+  if (status.ok()) {
+    status = db_->Exec("BEGIN IMMEDIATE");
+    NoteWriteFailureLocked(status);
+  }
+  if (!status.ok()) {
+    outcome.ran = batch;
+    fail_ran(status);
+    return outcome;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    outcome.ran.push_back(batch[i]);
+    batch[i]->status = RunInSavepointLocked(*batch[i]);
+    if (sqlite3_get_autocommit(db_->raw()) != 0) {
+      // SQLite rolled the whole transaction back (e.g. disk full, I/O
+      // error): nothing of this batch is written. The writes after this
+      // one have not run; the next batch runs them.
+      absl::Status lost = batch[i]->status;
+      if (lost.ok()) lost = absl::InternalError("the write transaction was rolled back");
+      NoteWriteFailureLocked(lost);
+      fail_ran(lost);
+      outcome.not_run.assign(batch.begin() + static_cast<ptrdiff_t>(i) + 1, batch.end());
+      return outcome;
+    }
+  }
+  status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    (void)db_->Exec("ROLLBACK");
+    NoteWriteFailureLocked(status);
+    fail_ran(status);
+    return outcome;
+  }
+  outcome.revision = pending_revision_;
+  return outcome;
+}
+
+absl::Status Store::RunInSavepointLocked(const PendingWrite& write) {
+  RETURN_IF_ERROR(db_->Exec("SAVEPOINT write"));
+  const int64_t revision_before = pending_revision_;
+  absl::Status status = (*write.body)();
+  NoteWriteFailureLocked(status);
+  if (sqlite3_get_autocommit(db_->raw()) != 0) return status;  // RunBatch fails the batch
+  absl::Status ended;
+  if (status.ok() && write.mode == WriteMode::kCommit) {
+    ended = db_->Exec("RELEASE write");
+  } else {
+    // Its changes and events are undone; the batch's others are kept.
+    ended = db_->Exec("ROLLBACK TO write");
+    if (ended.ok()) ended = db_->Exec("RELEASE write");
+    pending_revision_ = revision_before;
+  }
+  if (!ended.ok()) {
+    // The savepoint may still hold this write's changes: commit none of
+    // the batch rather than commit a write that is reported failed.
+    (void)db_->Exec("ROLLBACK");
+    return ended;
+  }
+  return status;
 }
 
 void Store::NoteWriteFailureLocked(const absl::Status& status) {
@@ -233,6 +308,24 @@ absl::Status Store::RecoverWritesLocked() {
   write_problem_.clear();
   writes_refused_ = false;
   return absl::OkStatus();
+}
+
+bool Store::AwaitQueuedWritesForTesting(size_t n, absl::Duration timeout) {
+  absl::MutexLock lock(&queue_mu_);
+  auto queued = [&] {
+    queue_mu_.AssertReaderHeld();  // Await evaluates it under queue_mu_
+    return queue_.size() >= n;
+  };
+  return queue_mu_.AwaitWithTimeout(absl::Condition(&queued), timeout);
+}
+
+void Store::FailCommitsForTesting(bool fail) {
+  absl::MutexLock lock(&mu_);
+  if (fail) {
+    sqlite3_commit_hook(db_->raw(), [](void*) { return 1; }, nullptr);
+  } else {
+    sqlite3_commit_hook(db_->raw(), nullptr, nullptr);
+  }
 }
 
 absl::Status Store::ExecForTesting(absl::string_view sql) {

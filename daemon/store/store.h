@@ -9,14 +9,31 @@
 //
 // Thread-safety: all methods are safe to call concurrently. There is one
 // writer connection: writes are serialised on one absl::Mutex (its guarded
-// state is annotated for clang's -Wthread-safety), each write is one
-// `BEGIN IMMEDIATE` transaction, and the commit listener runs after commit,
-// outside the lock. Reads of a database file take a connection of a small
+// state is annotated for clang's -Wthread-safety). Reads of a database file take a connection of a small
 // pool of read-only ones (ReaderPool, WAL snapshots) and never wait for the
 // writer, a write transaction or each other (only for a free connection);
 // a read sees every write committed before it began. An in-memory database
 // (":memory:", tests) cannot be shared between connections: there reads
 // use the writer connection under the mutex, as writes do.
+//
+// Group commit: writes that arrive while another is being written share
+// one `BEGIN IMMEDIATE` transaction. Each write (the body of Transaction)
+// enqueues itself; the first waiting write with no batch in progress leads:
+// it takes every queued write (at most kMaxBatch), and under the lock runs
+// each body inside its own SAVEPOINT, in arrival order, then COMMITs once.
+// A body that fails is rolled back to its savepoint and returns its own
+// error; the others are unaffected (later bodies see the earlier ones'
+// writes, as if each had committed alone). A dry run (WriteMode::kDryRun)
+// is always rolled back to its savepoint. Every write of the batch returns
+// only after the COMMIT succeeded (durability unchanged: an acknowledged
+// write is committed, as before) and the commit listener was told the
+// batch's newest event id, once; if COMMIT fails, or SQLite abandons the
+// transaction under a body (e.g. disk full), every write of the batch
+// fails with that error. Alone, a write is a batch of one: one
+// transaction, as before. Bodies may run on the leading writer's thread,
+// not their caller's: they must not depend on thread-local state or on
+// locks asserted held by this thread (the caller waits, holding what it
+// holds, while its body runs).
 //
 // Errors (besides INTERNAL for a broken database): NOT_FOUND for unknown ids,
 // ALREADY_EXISTS for a live name in use, FAILED_PRECONDITION when a
@@ -25,6 +42,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -493,8 +511,17 @@ class Store {
   // its SQL: tests assert that per-experiment reads use an index.
   absl::StatusOr<std::map<std::string, std::string>> QueryPlansForTesting();
 
-  // Write transactions begun so far (committed, rolled back or dry runs):
-  // what a caller that batches writes saves (tests count them).
+  // Waits until at least `n` writes are queued behind the batch being
+  // written (tests line writes up for one batch); false after `timeout`.
+  bool AwaitQueuedWritesForTesting(size_t n, absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(queue_mu_);
+  // While `fail`, every COMMIT fails (SQLite's commit hook vetoes it and
+  // the transaction is rolled back).
+  void FailCommitsForTesting(bool fail) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Write transactions begun so far (committed, rolled back or dry runs;
+  // a batch of concurrent writes is one): what a caller that batches
+  // writes saves (tests count them).
   int64_t TransactionCountForTesting() const { return transactions_.load(); }
 
  private:
@@ -519,12 +546,38 @@ class Store {
   absl::Status ReadWith(const std::function<absl::Status(Connection&)>& body)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Runs `body` in one IMMEDIATE transaction under the lock; commits when it
-  // returns OK, rolls back otherwise, then notifies the listener if events
-  // were appended. Bodies are lambdas marked ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
-  // (they run under the lock; clang's -Wthread-safety checks them).
+  // Runs `body` under the lock in an IMMEDIATE transaction, possibly
+  // shared with concurrent writes (group commit, above): its changes are
+  // kept when it returns OK, rolled back otherwise (and always for a dry
+  // run). Returns once that transaction committed and the listener was
+  // notified of its events: `body`'s error, or the transaction's.
+  // Bodies are lambdas marked ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) (they run
+  // under the lock; clang's -Wthread-safety checks them), possibly on
+  // another writer's thread.
   absl::Status Transaction(const std::function<absl::Status()>& body,
-                           WriteMode mode = WriteMode::kCommit) ABSL_LOCKS_EXCLUDED(mu_);
+                           WriteMode mode = WriteMode::kCommit)
+      ABSL_LOCKS_EXCLUDED(mu_, queue_mu_);
+  // One write waiting in Transaction.
+  struct PendingWrite {
+    const std::function<absl::Status()>* body = nullptr;
+    WriteMode mode = WriteMode::kCommit;
+    // Set by the batch's leader before `done`.
+    absl::Status status;
+    // Guarded by queue_mu_: the write has its final status.
+    bool done = false;
+  };
+  // What RunBatch did: the writes that ran (each has its status), the
+  // batch's newest event id when it committed (0: none or failed), and the
+  // writes it did not get to (the next batch runs them first).
+  struct BatchOutcome {
+    std::vector<PendingWrite*> ran;
+    std::vector<PendingWrite*> not_run;
+    int64_t revision = 0;
+  };
+  // Writes `batch` in one transaction (group commit, above).
+  BatchOutcome RunBatch(const std::vector<PendingWrite*>& batch) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs one body of a batch inside its own savepoint; returns its status.
+  absl::Status RunInSavepointLocked(const PendingWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertEvent(const NewEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inserts `events` (after the write's own), each defaulting to
   // experiment `experiment_id`.
@@ -611,6 +664,13 @@ class Store {
   // True while a backup runs: a flag, not a lock (a second Backup is
   // refused, never made to wait).
   std::atomic<bool> backup_running_{false};
+
+  // Writes waiting for a batch, oldest first, and whether a batch is
+  // being written (by its leader). Never held together with mu_.
+  static constexpr size_t kMaxBatch = 256;
+  absl::Mutex queue_mu_;
+  std::deque<PendingWrite*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leading_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // State below is protected by mu_.
   absl::Mutex mu_;
