@@ -17,14 +17,12 @@ import argparse
 import collections
 import datetime
 import os
-import re
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from http_vs_grpc import populate, run_grpc  # noqa: E402
+from http_vs_grpc import populate, run_grpc, run_wrk  # noqa: E402
 
 # wrk: each thread numbers its requests; `setup` gives each thread its
 # number. Desired-state and flag writes go to the thread's own share of
@@ -62,24 +60,6 @@ function request()
                     '{"set": {"load.step": ' .. n .. '}}')
 end
 """
-
-
-def run_wrk(url, threads, connections, seconds, script):
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", script, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-    def ms(label):
-        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
-        value, unit = float(m.group(1)), m.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       out)
-    return (rps, ms("50"), ms("99"),
-            (int(errors.group(1)) if errors else 0) +
-            (sum(int(g) for g in socket.groups()) if socket else 0))
 
 
 def measure(binary, args, pb, round_no, tmp):
