@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include "store_fixture.h"
 
 namespace skydeck::store {
 namespace {
@@ -41,20 +42,6 @@ bool AnyStatementBusy(Connection& db) {
   }
   return false;
 }
-
-// A private directory, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "sqlite-test-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 void InsertNumbers(Connection& db, int n) {
   Statement* ins = Prepare(db, "INSERT INTO t (i) VALUES (?)");

@@ -27,18 +27,6 @@ namespace fs = std::filesystem;
 // Generous for a loaded machine, bounded so a regression fails, not hangs.
 constexpr absl::Duration kDeadline = absl::Seconds(20);
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / absl::StrCat("skydeck-bgcheck-", getpid(), "-", n++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string File(const std::string& name) const { return (path / name).string(); }
-};
-
 // A closed database file with `n` experiments and one job.
 void MakeDatabase(const std::string& path, int n) {
   auto store = Store::Open(path);

@@ -1,15 +1,41 @@
 // File: tests/daemon/store/store_fixture.h
 //
-// An in-memory store with a controllable clock, and spec/job builders.
+// An in-memory store with a controllable clock, spec/job builders, and a
+// scratch directory for tests that need database files.
 #pragma once
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <system_error>
 
 #include <catch2/catch.hpp>
 
 #include "daemon/store/store.h"
 
 namespace skydeck::store {
+
+// A directory of its own per test (mode 0755 under the usual umask: the
+// read-only tests reach it as another user), removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("skydeck-store-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string File(const std::string& name) const { return (path / name).string(); }
+};
 
 struct StoreFixture {
   int64_t now_ms = 1'700'000'000'000;

@@ -25,19 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A directory of its own per test, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / absl::StrCat("skydeck-safety-", getpid(), "-", n++);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string File(const std::string& name) const { return (path / name).string(); }
-};
-
 // A database file with `n` experiments, closed (its WAL checkpointed).
 void MakeDatabase(const std::string& path, int n) {
   auto store = Store::Open(path);
