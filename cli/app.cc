@@ -30,6 +30,7 @@ void BuildCommandTree(CLI::App* app, CommandContext* ctx) {
   AddSweepCommands(app, ctx);
   AddWaitCommand(app, ctx);
   AddBackupCommand(app, ctx);
+  AddCostCommand(app, ctx);
   AddImportCommand(app, ctx);
   AddApplyCommands(app, ctx);
   AddCompletionCommand(app, ctx);

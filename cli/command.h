@@ -160,6 +160,7 @@ void AddCompletionCommand(CLI::App* app, CommandContext* ctx);
 void AddWaitCommand(CLI::App* app, CommandContext* ctx);
 // backup (cli/backup.cc).
 void AddBackupCommand(CLI::App* app, CommandContext* ctx);
+void AddCostCommand(CLI::App* app, CommandContext* ctx);
 // import --seed-db (cli/import.cc).
 void AddImportCommand(CLI::App* app, CommandContext* ctx);
 // __complete-flags (cli/complete_flags.cc): hidden, for the completion scripts.

@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<pb::Event>> ListEvents(CommandContext& ctx, int64_t e
 // create
 
 struct CreateArgs {
-  std::string name, cmd, gpu_type, infra, run_name, description;
+  std::string name, cmd, gpu_type, infra, run_name, description, link;
   std::vector<std::string> flags, labels;
   int32_t nodes = 0, gpus = 0, max_restarts = 0;
   bool spot = false, start = false;
@@ -140,6 +140,7 @@ absl::Status RunCreate(CommandContext& ctx, const CreateArgs& args) {
   e->set_spot(args.spot);
   e->set_run_name(args.run_name);
   e->set_description(args.description);
+  e->set_link(args.link);
   e->mutable_labels()->insert(labels.begin(), labels.end());
   // Unset means the daemon's default (3); 0 is a real budget.
   if (args.max_restarts_option->count() > 0) e->set_max_restarts(args.max_restarts);
@@ -175,6 +176,9 @@ void AddCreate(CLI::App* exp, CommandContext* ctx) {
   cmd->add_option("--run-name", args->run_name,
                   "Run name the code sees as SKYDECK_RUN_NAME (default: the name)");
   cmd->add_option("--description", args->description, "Free text");
+  cmd->add_option("--link", args->link,
+                  "A page about it (e.g. its W&B run), an http(s) URL; shown by describe "
+                  "and the dashboard");
   cmd->add_option("--label", args->labels, "Label k=v. Repeatable")->allow_extra_args(false);
   args->max_restarts_option = cmd->add_option("--max-restarts", args->max_restarts,
                                               "Relaunch failed jobs at most N times (default 3)");
@@ -644,7 +648,7 @@ void AddFlags(CLI::App* exp, CommandContext* ctx) {
 // update
 
 struct UpdateArgs {
-  std::string ref, cmd, gpu_type, infra, run_name, description, name;
+  std::string ref, cmd, gpu_type, infra, run_name, description, name, link;
   std::vector<std::string> labels;
   // Accepted only to say where flags are changed (`exp flags ID set`).
   std::vector<std::string> flags;
@@ -654,7 +658,7 @@ struct UpdateArgs {
   const CLI::Option *cmd_opt = nullptr, *nodes_opt = nullptr, *gpus_opt = nullptr,
                     *gpu_type_opt = nullptr, *infra_opt = nullptr, *spot_opt = nullptr,
                     *run_name_opt = nullptr, *description_opt = nullptr, *labels_opt = nullptr,
-                    *max_restarts_opt = nullptr, *name_opt = nullptr;
+                    *max_restarts_opt = nullptr, *name_opt = nullptr, *link_opt = nullptr;
   WorkloadArgs workload;
 };
 
@@ -675,6 +679,7 @@ absl::Status RunUpdate(CommandContext& ctx, const UpdateArgs& args) {
   };
   if (given(args.name_opt, "name")) e->set_name(args.name);
   if (given(args.description_opt, "description")) e->set_description(args.description);
+  if (given(args.link_opt, "link")) e->set_link(args.link);
   if (given(args.cmd_opt, "base_command")) e->set_base_command(args.cmd);
   if (given(args.run_name_opt, "run_name")) e->set_run_name(args.run_name);
   if (given(args.nodes_opt, "nodes")) e->set_nodes(args.nodes);
@@ -719,6 +724,8 @@ void AddUpdate(CLI::App* exp, CommandContext* ctx) {
                                  "Use (or, with --no-spot, stop using) spot instances");
   args->run_name_opt = cmd->add_option("--run-name", args->run_name, "Run name");
   args->description_opt = cmd->add_option("--description", args->description, "Free text");
+  args->link_opt = cmd->add_option("--link", args->link,
+                                   "A page about it, an http(s) URL; '' removes it");
   args->labels_opt =
       cmd->add_option("--label", args->labels, "Label k=v; repeatable. Replaces ALL labels")
           ->allow_extra_args(false);

@@ -16,6 +16,8 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
+#include "common/model/link_template.h"
+
 namespace skydeck::cli {
 namespace {
 
@@ -233,6 +235,11 @@ absl::StatusOr<SeedImport> ReadSeedDatabase(const std::string& path, bool keep_r
     std::string id = Text(row, "id"), name = Text(row, "name");
     e->set_name(name);
     e->set_description(Text(row, "description"));
+    // Its W&B link becomes the experiment's link when it is an http(s) URL
+    // (the earlier dashboard stored any text).
+    if (std::string link = Text(row, "wandb_link"); ValidateLinkUrl("link", link).ok()) {
+      e->set_link(link);
+    }
     std::string command = Text(row, "base_command");
     if (std::string tool = Text(row, "tool_path"); !tool.empty()) {
       command = absl::StrCat(command, " ", tool);

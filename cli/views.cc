@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 
@@ -309,6 +310,30 @@ std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool colo
   return table.Render();
 }
 
+std::string CostText(double usd) { return absl::StrFormat("$%.2f", usd); }
+
+namespace {
+
+std::string GpuHoursText(const pb::Job& j) {
+  if (j.gpus() == 0) return "";
+  std::string out = absl::StrFormat("%.2f", j.gpu_hours());
+  if (j.paused_ms() > 0) {
+    absl::StrAppend(&out, " (", FormatDurationRounded(absl::Milliseconds(j.paused_ms())), " paused for recovery not counted)");
+  }
+  return out;
+}
+
+// One "NAME: URL" per line.
+std::string LinksText(const google::protobuf::RepeatedPtrField<pb::Link>& links) {
+  std::string out;
+  for (const pb::Link& l : links) {
+    absl::StrAppend(&out, out.empty() ? "" : "\n", OneLine(l.name()), ": ", OneLine(l.url()));
+  }
+  return out;
+}
+
+}  // namespace
+
 KeyValues JobDetails(const pb::Job& j, int64_t now_ms, bool color) {
   return {
       {"Job", absl::StrCat(j.id())},
@@ -334,6 +359,9 @@ KeyValues JobDetails(const pb::Job& j, int64_t now_ms, bool color) {
       {"Exit code", j.has_exit_code() ? absl::StrCat(j.exit_code()) : ""},
       {"Failure reason", j.failure_reason()},
       {"Recoveries", absl::StrCat(j.recovery_count())},
+      {"GPU-hours", GpuHoursText(j)},
+      {"Cost", j.has_cost() ? CostText(j.cost()) : ""},
+      {"Links", LinksText(j.links())},
       // The last row: it is long, and multi-line.
       {"Task", std::string(absl::StripTrailingAsciiWhitespace(j.rendered_task()))},
   };
@@ -368,6 +396,7 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
       {"Workdir", e.workdir()},
       {"Code", CodeText(e)},
       {"Labels", Labels(e.labels())},
+      {"Links", LinksText(e.links())},
       {"Restarts", budget},
       {"Created", TimeDetail(e.create_time(), now_ms)},
       {"Updated", TimeDetail(e.update_time(), now_ms)},

@@ -81,6 +81,9 @@ KeyValues JobDetails(const pb::Job& job, int64_t now_ms, bool color = false);
 // TIME TYPE REASON ACTOR MESSAGE; newest first, as the daemon sends them.
 std::string EventTable(const std::vector<pb::Event>& events, int64_t now_ms);
 
+// US dollars for people: "$12.34".
+std::string CostText(double usd);
+
 // `exp describe`: spec, flags, desired vs observed, conditions, current job,
 // recent jobs and events, as sections.
 std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,

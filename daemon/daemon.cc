@@ -21,9 +21,11 @@
 #include "common/status_macros.h"
 #include "common/time_util.h"
 #include "daemon/backend_factory.h"
+#include "daemon/backend/skypilot/skypilot_options.h"
 #include "daemon/bind_problem.h"
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/metrics/grpc_metrics_interceptor.h"
+#include "daemon/prices_and_links.h"
 #include "daemon/store/restore.h"
 #include "daemon/store/sqlite.h"
 #include "web/bridge/embedded_file.h"
@@ -97,6 +99,7 @@ Daemon::~Daemon() { Stop(); }
 absl::Status Daemon::Start() {
   absl::Status status = [&]() -> absl::Status {
     RETURN_IF_ERROR(CheckExposure());
+    RETURN_IF_ERROR(LoadPricesAndLinks());
     RETURN_IF_ERROR(CreateDataDir());
     RETURN_IF_ERROR(AcquireLocks());
     RETURN_IF_ERROR(RestoreDatabase());
@@ -136,6 +139,15 @@ absl::Status Daemon::CheckExposure() const {
                             "refusing to listen on a non-loopback address without a token (--host ",
                             o.host, "); set --auth-token-file or SKYDECK_AUTH_TOKEN")),
                         kExitUsage);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::LoadPricesAndLinks() {
+  ASSIGN_OR_RETURN(prices_, LoadPriceFiles(options_.price_files));
+  ASSIGN_OR_RETURN(link_templates_, ParseLinkFlags(options_.links));
+  if (!options_.price_files.empty()) {
+    LogInfo("prices loaded", {{"gpu_types", std::to_string(prices_.prices().size())}});
   }
   return absl::OkStatus();
 }
@@ -303,6 +315,13 @@ absl::Status Daemon::StartGrpc() {
       std::make_unique<service::SkyDeckService>(store_.get(), hub_.get(), controller_.get(),
                                                 SKYDECK_VERSION, NowMillis(), options_.auth_token);
   api_->set_default_template(options_.default_template);
+  api_->set_prices(prices_);
+  std::vector<LinkTemplate> links = link_templates_;
+  if (backend_->name() == "skypilot") {
+    AddSkyPilotDashboardLink(backend::skypilot::ResolveEndpoint(options_.skypilot_endpoint),
+                             &links);
+  }
+  api_->set_link_templates(std::move(links));
   api_->set_code_snapshots(snapshots_.get(), backend_->UsesCodeSnapshots());
   // Health and /metrics answer from these counts, kept by a thread on the
   // store's read connections (the first count, ~0.1 s at 100,000
@@ -382,7 +401,8 @@ absl::Status Daemon::StartHttp() {
                                    .controller = controller_.get(),
                                    .backend_name = backend_->name(),
                                    .grpc = &grpc_metrics_,
-                                   .backend_calls = &backend_calls_});
+                                   .backend_calls = &backend_calls_,
+                                   .prices = &prices_});
   };
   bridge_ = std::make_unique<web::HttpBridge>(server_->InProcessChannel(args), bopts);
   auto http_port = bridge_->Start();

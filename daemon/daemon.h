@@ -29,6 +29,7 @@
 #include "daemon/backend/backend.h"
 #include "daemon/daemon_options.h"
 #include "daemon/instance_lock.h"
+#include "daemon/prices_and_links.h"
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
 #include "daemon/reconcile/controller.h"
@@ -95,6 +96,7 @@ class Daemon {
  private:
   // The start steps, in order.
   absl::Status CheckExposure() const;
+  absl::Status LoadPricesAndLinks();
   absl::Status CreateDataDir() const;
   absl::Status AcquireLocks();
   absl::Status RestoreDatabase() const;
@@ -112,6 +114,8 @@ class Daemon {
   void OnStop(std::function<void()> stop) { stops_.push_back(std::move(stop)); }
 
   const DaemonOptions options_;
+  PriceTable prices_;
+  std::vector<LinkTemplate> link_templates_;
   std::vector<std::function<void()>> stops_;
 
   // Components, in start order (destroyed in reverse).

@@ -12,6 +12,7 @@
 #include "common/bearer_token.h"
 #include "common/code_manifest.h"
 #include "common/duration_flag.h"
+#include "common/model/link_template.h"
 #include "web/bridge/http_limit_flags.h"
 #include "web/bridge/sse_keepalive_flag.h"
 
@@ -175,6 +176,21 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
                  "(mode 0600 or stricter; read at each launch). Without it, secrets come from "
                  "skydeckd's environment")
       ->envname("SKYDECK_SECRETS_FILE");
+  app.add_option("--prices", o.price_files,
+                 "CSV of GPU prices per hour, to show the cost of GPU-hours: "
+                 "\"gpu_type,on_demand,spot\" rows (per GPU), or a SkyPilot catalog file "
+                 "(vms.csv). Repeatable; the cheaper price wins")
+      ->allow_extra_args(false);
+  app.add_option("--link", o.links,
+                 "A link shown with experiments and jobs, NAME=URL_TEMPLATE, e.g. "
+                 "'W&B=https://wandb.ai/ORG/PROJ/runs/{run_name}'. Placeholders: "
+                 "{experiment_name} {experiment_id} {run_name} {job_id} {attempt} "
+                 "{backend_job_id} {label.KEY} {flag.KEY}. Repeatable")
+      ->allow_extra_args(false)
+      ->check([](const std::string& value) -> std::string {
+        absl::StatusOr<LinkTemplate> t = LinkTemplate::Parse(value);
+        return t.ok() ? "" : std::string(t.status().message());
+      });
   web::AddHttpLimitFlags(app, &o.http_limits);
   std::string max_snapshot = "100MiB", snapshot_grace = "1h", upload_chunk = "16MiB";
   app.add_option("--max-snapshot-bytes", max_snapshot,

@@ -82,6 +82,11 @@ struct DaemonOptions {
   // Bearer token required on gRPC and HTTP when non-empty (never logged).
   std::string auth_token;
 
+  // Price files (common/model/price_table.h) and link templates
+  // ("NAME=TEMPLATE", common/model/link_template.h), both repeatable.
+  std::vector<std::string> price_files;
+  std::vector<std::string> links;
+
   // The task template of experiments created without one; "" for none.
   std::string default_template;
   // KEY=VALUE lines holding secret values (mode 0600 or stricter); empty:

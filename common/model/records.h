@@ -57,6 +57,9 @@ struct ExperimentSpec {
   std::string workdir;
   // The snapshot of a local workdir, taken when the workdir was set.
   CodeSnapshotRef code;
+  // A page about the experiment the user attached (the seed's wandb_link):
+  // an http(s) URL, "" for none (common/model/link_template.h).
+  std::string link;
 
   bool operator==(const ExperimentSpec&) const = default;
 };
@@ -121,6 +124,11 @@ struct JobRecord {
   std::optional<int> exit_code;
   std::string failure_reason;
   int recovery_count = 0;
+  // Time between start and end the backend reported the job was not
+  // running (preemption gaps, while it recovered), and when the pause
+  // going on now began (0: none). See common/model/gpu_usage.h.
+  int64_t paused_ms = 0;
+  int64_t paused_since_ms = 0;
   // The backend stopped reporting this job while it was live (status LOST):
   // how it ended is unknown, so it is never relaunched automatically.
   bool outcome_unknown = false;

@@ -105,6 +105,11 @@ struct JobObservation {
   std::string failure_reason;
   // Times the backend recovered the job from preemption.
   int recovery_count = 0;
+  // How long the job has run (to end_ms, or to when the backend answered
+  // while live) without the time it spent being recovered, when the
+  // backend says (SkyPilot's job_duration); unset otherwise. Preemption
+  // gaps are (end - start) - run_ms (common/model/gpu_usage.h).
+  std::optional<int64_t> run_ms;
 };
 
 struct BackendInfo {

@@ -1,6 +1,9 @@
 #include "daemon/metrics/daemon_metrics.h"
 
 #include <map>
+#include <optional>
+
+#include "absl/time/clock.h"
 
 #include "common/model/states.h"
 #include "common/prometheus_text.h"
@@ -76,6 +79,31 @@ void RenderDatabaseCheck(store::Store& store, PrometheusText* out) {
               check != nullptr && !check->Pending().empty() ? 1 : 0);
 }
 
+void RenderGpuHours(const DaemonMetricSources& sources, PrometheusText* out) {
+  auto sums = sources.store->SumGpuTime(absl::ToUnixMillis(absl::Now()));
+  out->Family("skydeck_gpu_hours_total", MetricType::kCounter,
+              "GPU-hours of all jobs (nodes x GPUs x running time, preemption gaps "
+              "excluded), live jobs up to now.");
+  if (!sums.ok()) return;
+  auto labels = [](const store::Store::GpuTime& t) {
+    return MetricLabels{{"gpu_type", t.gpu_type}, {"spot", t.spot ? "true" : "false"}};
+  };
+  auto hours = [](const store::Store::GpuTime& t) {
+    return static_cast<double>(t.gpu_ms) / 3'600'000.0;
+  };
+  for (const store::Store::GpuTime& t : *sums) {
+    out->Sample("skydeck_gpu_hours_total", labels(t), hours(t));
+  }
+  out->Family("skydeck_gpu_cost_dollars_total", MetricType::kCounter,
+              "What those GPU-hours cost by skydeckd's --prices (priced GPU types only).");
+  if (sources.prices == nullptr) return;
+  for (const store::Store::GpuTime& t : *sums) {
+    if (std::optional<double> rate = sources.prices->PerGpuHour(t.gpu_type, t.spot)) {
+      out->Sample("skydeck_gpu_cost_dollars_total", labels(t), hours(t) * *rate);
+    }
+  }
+}
+
 }  // namespace
 
 std::string DaemonMetrics(const DaemonMetricSources& sources) {
@@ -87,6 +115,7 @@ std::string DaemonMetrics(const DaemonMetricSources& sources) {
   }
   if (sources.store != nullptr) {
     RenderLiveJobs(sources, &out);
+    RenderGpuHours(sources, &out);
     RenderDatabaseCheck(*sources.store, &out);
   }
   return out.text();

@@ -21,12 +21,19 @@
 //     skydeck_live_jobs{status}                           gauge: jobs not ended,
 //                                                         every live status
 //                                                         listed, 0 included
+//     skydeck_gpu_hours_total{gpu_type,spot}              counter: GPU-hours
+//                                                         of all jobs, live
+//                                                         ones up to now
+//     skydeck_gpu_cost_dollars_total{gpu_type,spot}       counter: their cost
+//                                                         by --prices (priced
+//                                                         types only)
 //
 // Thread-safety: safe to call concurrently with everything it reads.
 #pragma once
 
 #include <string>
 
+#include "common/model/price_table.h"
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
 #include "daemon/reconcile/controller.h"
@@ -47,6 +54,9 @@ struct DaemonMetricSources {
   std::string backend_name;
   const GrpcServerMetrics* grpc = nullptr;
   const BackendCallMetrics* backend_calls = nullptr;
+  // GPU-hour counters come from the store (null: left out), priced by this
+  // table (null or empty: no cost samples).
+  const PriceTable* prices = nullptr;
 };
 
 // DaemonMetrics()

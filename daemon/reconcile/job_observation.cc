@@ -1,5 +1,7 @@
 #include "daemon/reconcile/job_observation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 #include "common/model/event_types.h"
@@ -16,6 +18,23 @@ std::string StatusChangeMessage(JobStatus from, const JobRecord& job) {
 }
 
 }  // namespace
+
+void TrackPauses(const backend::JobObservation& obs, JobStatus before, int64_t now_ms,
+                 JobRecord& job) {
+  const bool paused = job.status == JobStatus::kRecovering;
+  const int64_t at = job.live() ? now_ms : job.ended_ms;
+  if (paused && job.paused_since_ms == 0) job.paused_since_ms = at;
+  if (!paused && job.paused_since_ms != 0) {
+    job.paused_ms += std::max<int64_t>(0, at - job.paused_since_ms);
+    job.paused_since_ms = 0;
+  }
+  // The backend's own running time is exact where it has one; it is taken
+  // when the status changes (the job is written then anyway), not on every
+  // poll, so a running job costs no write per poll.
+  if (obs.run_ms && job.started_ms != 0 && !paused && job.status != before) {
+    job.paused_ms = std::max<int64_t>(0, at - job.started_ms - *obs.run_ms);
+  }
+}
 
 void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const std::string& actor,
                       JobRecord& job, std::vector<NewEvent>* events) {
@@ -44,6 +63,7 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const 
       if (!not_runnable.empty()) job.failure_reason = not_runnable;
     }
   }
+  TrackPauses(obs, before, now_ms, job);
   if (job.status != before) {
     events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged, std::string(Name(job.status)),
                                StatusChangeMessage(before, job), actor});

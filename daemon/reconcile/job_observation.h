@@ -19,6 +19,15 @@ namespace skydeck::reconcile {
 void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const std::string& actor,
                       JobRecord& job, std::vector<NewEvent>* events);
 
+// Keeps the job's preemption gaps (JobRecord::paused_ms, paused_since_ms;
+// common/model/gpu_usage.h) as its status moves from `before` to
+// job.status: a RECOVERING job is paused from when it was first seen so
+// until it runs or ends. When the backend reports the running time
+// (obs.run_ms), the gaps follow from it at each status change instead.
+// Called by ApplyObservation after the status and times are applied.
+void TrackPauses(const backend::JobObservation& obs, JobStatus before, int64_t now_ms,
+                 JobRecord& job);
+
 // Marks a live job LOST with an unknown outcome: the backend stopped
 // reporting it, so it may have ended in any way (SUCCEEDED included) while
 // nobody watched. The reconciler never relaunches such a job by itself.

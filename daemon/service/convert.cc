@@ -2,9 +2,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 #include "common/model/proto_convert.h"
 #include "common/model/validation.h"
+#include "common/model/gpu_usage.h"
+#include "common/model/link_template.h"
 #include "common/model/workdir.h"
 #include "common/status_macros.h"
 
@@ -65,6 +68,7 @@ void ToProto(const ExperimentRecord& r, pb::Experiment* out) {
   out->mutable_envs()->insert(r.spec.envs.begin(), r.spec.envs.end());
   for (const std::string& name : r.spec.secrets) out->add_secrets(name);
   out->set_workdir(r.spec.workdir);
+  out->set_link(r.spec.link);
   if (!r.spec.code.empty()) ToProto(r.spec.code, out->mutable_code_snapshot());
   out->set_generation(r.generation);
   out->set_observed_generation(r.observed_generation);
@@ -109,6 +113,8 @@ void ToProto(const JobRecord& j, pb::Job* out) {
   if (j.exit_code) out->set_exit_code(*j.exit_code);
   out->set_failure_reason(j.failure_reason);
   out->set_recovery_count(j.recovery_count);
+  out->set_paused_ms(j.paused_ms);
+  out->set_gpu_hours(GpuHours(j, absl::ToUnixMillis(absl::Now())));
   out->set_template_(j.template_name);
   out->set_template_version(j.template_version);
   out->mutable_envs()->insert(j.envs.begin(), j.envs.end());
@@ -164,6 +170,7 @@ absl::Status ValidateSpec(const ExperimentSpec& s) {
           absl::StrCat(name, " is both an env and a secret; keep one"));
     }
   }
+  RETURN_IF_ERROR(ValidateLinkUrl("link", s.link));
   return ParseWorkdir(s.workdir).status();
 }
 
@@ -188,6 +195,7 @@ absl::StatusOr<ExperimentSpec> SpecFromProto(const pb::Experiment& e) {
   s.envs.insert(e.envs().begin(), e.envs().end());
   s.secrets.assign(e.secrets().begin(), e.secrets().end());
   s.workdir = e.workdir();
+  s.link = e.link();
   RETURN_IF_ERROR(ValidateSpec(s));
   return s;
 }
@@ -231,6 +239,8 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
       s->envs = std::map<std::string, std::string>(e.envs().begin(), e.envs().end());
     } else if (path == "secrets") {
       s->secrets.assign(e.secrets().begin(), e.secrets().end());
+    } else if (path == "link" || path == "wandb_link") {
+      s->link = e.link();
     } else if (path == "workdir") {
       // The snapshot goes with the workdir; the service resolves it.
       s->workdir = e.workdir();
@@ -240,7 +250,7 @@ absl::Status ApplyFieldMask(const pb::Experiment& e, const google::protobuf::Fie
           absl::StrCat("update_mask: \"", path,
                        "\" is not an updatable field (name, description, "
                        "base_command, flags, run_name, nodes, gpus, gpu_type, infra, spot, labels, "
-                       "max_restarts, desired_state, template, envs, secrets, workdir)"));
+                       "max_restarts, desired_state, template, envs, secrets, workdir, link)"));
     }
   }
   return absl::OkStatus();

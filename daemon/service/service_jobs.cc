@@ -32,9 +32,15 @@ grpc::Status SkyDeckService::GetExperimentStatus(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, store_->ListJobs(r.id, 0, limit));
     ToProto(r, resp->mutable_experiment());
+    AddExperimentLinks(r, jobs.empty() ? nullptr : &jobs.front(), resp->mutable_experiment());
     for (const auto& j : jobs) {
-      if (j.live()) ToProto(j, resp->mutable_current_job());
-      ToProto(j, resp->add_recent_jobs());
+      if (j.live()) {
+        ToProto(j, resp->mutable_current_job());
+        AddJobExtras(j, &r, resp->mutable_current_job());
+      }
+      pb::Job* recent = resp->add_recent_jobs();
+      ToProto(j, recent);
+      AddJobExtras(j, &r, recent);
     }
     return absl::OkStatus();
   });
@@ -55,7 +61,11 @@ grpc::Status SkyDeckService::ListJobs(grpc::ServerContext* ctx, const pb::ListJo
       jobs.pop_back();
       resp->set_next_page_token(std::to_string(jobs.back().id));
     }
-    for (const auto& j : jobs) ToProto(j, resp->add_jobs());
+    for (const auto& j : jobs) {
+      pb::Job* out = resp->add_jobs();
+      ToProto(j, out);
+      AddJobExtras(j, &r, out);
+    }
     return absl::OkStatus();
   });
 }
@@ -66,6 +76,8 @@ grpc::Status SkyDeckService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRe
     if (req->id() <= 0) return absl::InvalidArgumentError("id: must be a positive job id");
     ASSIGN_OR_RETURN(JobRecord job, store_->GetJob(req->id()));
     ToProto(job, resp->mutable_job());
+    ASSIGN_OR_RETURN(ExperimentRecord experiment, store_->GetExperiment(job.experiment_id));
+    AddJobExtras(job, &experiment, resp->mutable_job());
     return absl::OkStatus();
   });
 }

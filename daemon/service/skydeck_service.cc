@@ -200,6 +200,8 @@ grpc::Status SkyDeckService::GetExperiment(grpc::ServerContext* ctx,
   return Handle(*ctx, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, Resolve(req->id()));
     ToProto(r, resp->mutable_experiment());
+    ASSIGN_OR_RETURN(std::vector<JobRecord> newest, store_->ListJobs(r.id, 0, 1));
+    AddExperimentLinks(r, newest.empty() ? nullptr : &newest.front(), resp->mutable_experiment());
     return absl::OkStatus();
   });
 }

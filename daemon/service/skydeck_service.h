@@ -17,6 +17,8 @@
 
 #include "absl/status/statusor.h"
 
+#include "common/model/link_template.h"
+#include "common/model/price_table.h"
 #include "daemon/reconcile/control_plane.h"
 #include "daemon/service/watch_hub.h"
 #include "daemon/store/state_counts.h"
@@ -104,6 +106,17 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                                pb::PutCodeSnapshotResponse* resp) override;
   grpc::Status PutCodeBlob(grpc::ServerContext* ctx, const pb::PutCodeBlobRequest* req,
                            pb::PutCodeBlobResponse* resp) override;
+
+  // service_cost.cc.
+  grpc::Status GetCost(grpc::ServerContext* ctx, const pb::GetCostRequest* req,
+                       pb::GetCostResponse* resp) override;
+  // What GPU-hours cost (skydeckd --prices; empty: nothing is priced) and
+  // the link templates answers carry (skydeckd --link).
+  // REQUIRES: called before the service is serving.
+  void set_prices(PriceTable prices) { prices_ = std::move(prices); }
+  void set_link_templates(std::vector<LinkTemplate> templates) {
+    link_templates_ = std::move(templates);
+  }
 
   // The template an experiment gets when its create request names none
   // (skydeckd --default-template); "" for none. REQUIRES: called before
@@ -235,6 +248,18 @@ class SkyDeckService final : public pb::SkyDeck::Service {
       const TaskTemplate& parsed,
       const google::protobuf::Map<std::string, pb::CodeSnapshot>& requested, bool dry_run);
 
+  // ---- Cost and links (service_cost.cc) ----
+  // The experiments a GetCost request covers. Errors: INVALID_ARGUMENT,
+  // NOT_FOUND for an unknown id.
+  absl::StatusOr<std::vector<ExperimentRecord>> CostExperiments(const pb::GetCostRequest& req);
+  // Sets the job's cost and links (of `experiment`, null: no links).
+  void AddJobExtras(const JobRecord& job, const ExperimentRecord* experiment, pb::Job* out) const;
+  // Sets the experiment's links, filled from its newest job (null: none).
+  void AddExperimentLinks(const ExperimentRecord& experiment, const JobRecord* newest_job,
+                          pb::Experiment* out) const;
+
+  PriceTable prices_;
+  std::vector<LinkTemplate> link_templates_;
   store::Store* store_;
   WatchHub* hub_;
   ControlPlane* control_;

@@ -184,7 +184,19 @@ constexpr absl::string_view kV6 = R"sql(
 CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (experiment_id, id);
 )sql";
 
-constexpr std::array<absl::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
+// GPU-hours and links (common/model/gpu_usage.h, link_template.h): the
+// time a job was paused between start and end (preemption gaps the backend
+// reported) and since when the current pause lasts (NULL: none); the link
+// a user attached to an experiment (the seed's wandb_link). The index
+// serves GetCost's "jobs that ran after T".
+constexpr absl::string_view kV7 = R"sql(
+ALTER TABLE jobs ADD COLUMN paused_ms INTEGER NOT NULL DEFAULT 0 CHECK (paused_ms >= 0);
+ALTER TABLE jobs ADD COLUMN paused_since INTEGER;
+ALTER TABLE experiments ADD COLUMN link TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS jobs_by_end ON jobs (ended_at) WHERE started_at IS NOT NULL;
+)sql";
+
+constexpr std::array<absl::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

@@ -106,14 +106,14 @@ const char kExperimentColumns[] =
     "e.deleted_at, e.run_after_job_id, "
     "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
     "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id), "
-    "e.template, e.envs, e.secrets, e.workdir, e.code_snapshot";
+    "e.template, e.envs, e.secrets, e.workdir, e.code_snapshot, e.link";
 
 const char kJobColumns[] =
     "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
     "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
     "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count, "
     "outcome_unknown, template, template_version, envs, secrets, workdir, code_commit, "
-    "code_dirty, rendered_task, code_snapshot";
+    "code_dirty, rendered_task, code_snapshot, paused_ms, paused_since";
 
 const char kEventColumns[] = "id, time, experiment_id, job_id, type, reason, message, actor";
 
@@ -150,6 +150,7 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   ASSIGN_OR_RETURN(r.spec.secrets, ReadNames(st, 28));
   r.spec.workdir = st.ColumnText(29);
   ASSIGN_OR_RETURN(r.spec.code, ReadCodeSnapshotRef(st.ColumnText(30)));
+  r.spec.link = st.ColumnText(31);
   return r;
 }
 
@@ -197,6 +198,8 @@ absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   j.code_dirty = st.ColumnInt(29) != 0;
   j.rendered_task = st.ColumnText(30);
   j.code_snapshot = st.ColumnText(31);
+  j.paused_ms = st.ColumnInt(32);
+  j.paused_since_ms = st.ColumnOptionalInt(33).value_or(0);
   return j;
 }
 

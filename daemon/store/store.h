@@ -371,6 +371,19 @@ class Store {
                                                   int limit);
   // Every live job, oldest first.
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
+  // GPU time of every job that started, by GPU type (upper case) and
+  // spot, in GPU-milliseconds (nodes x gpus x RunningMs, gpu_usage.h),
+  // live jobs counted up to `now_ms`: /metrics' GPU-hour counters, summed
+  // in SQL rather than read job by job.
+  struct GpuTime {
+    std::string gpu_type;
+    bool spot = false;
+    int64_t gpu_ms = 0;
+  };
+  absl::StatusOr<std::vector<GpuTime>> SumGpuTime(int64_t now_ms);
+  // Jobs that started and are live or ended after `after_ms` (unix ms; 0:
+  // every job that ever started), by id: what GetCost adds up.
+  absl::StatusOr<std::vector<JobRecord>> ListJobsRunningAfter(int64_t after_ms);
   // Replaces what a launch intent will run (command, flags, resources, run
   // name, template, envs, secret names, workdir and code version: the
   // fields of reconcile::LaunchSnapshot) while nothing can have run it,

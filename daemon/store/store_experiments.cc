@@ -42,6 +42,7 @@ std::vector<std::string> ChangedFields(const ExperimentSpec& a, const Experiment
   if (a.secrets != b.secrets) out.push_back("secrets");
   if (a.workdir != b.workdir) out.push_back("workdir");
   if (a.code.id != b.code.id) out.push_back("code_snapshot");
+  if (a.link != b.link) out.push_back("link");
   return out;
 }
 
@@ -72,7 +73,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
                    "observed_state = ?17, conditions = ?18, restart_count = ?19, "
                    "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22, "
                    "run_after_job_id = ?23, template = ?24, envs = ?25, secrets = ?26, "
-                   "workdir = ?27, code_snapshot = ?28 "
+                   "workdir = ?27, code_snapshot = ?28, link = ?29 "
                    "WHERE id = ?1"));
   st->Bind(1, r.id);
   st->Bind(2, r.spec.name);
@@ -102,6 +103,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(26, internal::NamesToJson(r.spec.secrets));
   st->Bind(27, r.spec.workdir);
   st->Bind(28, internal::CodeSnapshotRefToJson(r.spec.code));
+  st->Bind(29, r.spec.link);
   absl::Status status = st->Run();
   if (IsConstraintViolation(status) && absl::StrContains(status.message(), "experiments.name")) {
     return NameTaken(r.spec.name);

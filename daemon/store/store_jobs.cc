@@ -24,7 +24,8 @@ absl::Status Store::WriteJob(const JobRecord& j) {
       Statement * st,
       db_->Prepare("UPDATE jobs SET backend_job_id = ?2, status = ?3, backend_status = ?4, "
                    "started_at = ?5, ended_at = ?6, exit_code = ?7, failure_reason = ?8, "
-                   "recovery_count = ?9, outcome_unknown = ?10 WHERE id = ?1"));
+                   "recovery_count = ?9, outcome_unknown = ?10, paused_ms = ?11, "
+                   "paused_since = ?12 WHERE id = ?1"));
   st->Bind(1, j.id);
   st->Bind(2, j.backend_job_id);
   st->Bind(3, Name(j.status));
@@ -35,6 +36,8 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(8, j.failure_reason);
   st->Bind(9, j.recovery_count);
   st->Bind(10, j.outcome_unknown);
+  st->Bind(11, j.paused_ms);
+  st->Bind(12, j.paused_since_ms ? std::optional<int64_t>(j.paused_since_ms) : std::nullopt);
   absl::Status status = st->Run();
   if (IsConstraintViolation(status)) {
     return absl::FailedPreconditionError(
@@ -229,6 +232,36 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListLiveJobs() {
                      db.Prepare(absl::StrCat("SELECT ", kJobColumns,
                                              " FROM jobs WHERE ended_at IS NULL ORDER BY id")));
     return st->ReadAll(ReadJob);
+  });
+}
+
+absl::StatusOr<std::vector<JobRecord>> Store::ListJobsRunningAfter(int64_t after_ms) {
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<JobRecord>> {
+    // jobs_by_end: live jobs (ended_at NULL) sort first, then the range.
+    ASSIGN_OR_RETURN(Statement * st,
+                     db.Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                             " FROM jobs WHERE started_at IS NOT NULL AND "
+                                             "(ended_at IS NULL OR ended_at > ?1) ORDER BY id")));
+    st->Bind(1, after_ms);
+    return st->ReadAll(ReadJob);
+  });
+}
+
+absl::StatusOr<std::vector<Store::GpuTime>> Store::SumGpuTime(int64_t now_ms) {
+  return Read([&](Connection& db) -> absl::StatusOr<std::vector<GpuTime>> {
+    // RunningMs (common/model/gpu_usage.cc) in SQL; a test keeps the two equal.
+    ASSIGN_OR_RETURN(
+        Statement * st,
+        db.Prepare("SELECT upper(gpu_type), spot, sum(nodes * gpus * max(0, "
+                   "max(coalesce(ended_at, ?1), started_at) - started_at - paused_ms - "
+                   "CASE WHEN paused_since IS NULL THEN 0 ELSE "
+                   "max(0, max(coalesce(ended_at, ?1), started_at) - paused_since) END)) "
+                   "FROM jobs WHERE started_at IS NOT NULL AND gpus > 0 AND nodes > 0 "
+                   "GROUP BY 1, 2 ORDER BY 1, 2"));
+    st->Bind(1, now_ms);
+    return st->ReadAll([](const Statement& row) -> absl::StatusOr<GpuTime> {
+      return GpuTime{row.ColumnText(0), row.ColumnInt(1) != 0, row.ColumnInt(2)};
+    });
   });
 }
 

@@ -220,6 +220,9 @@ class HttpBridgeTest(harness.E2ETestCase):
         self.assertEqual(imported["results"][0]["jobs"], 1)
         self.assertEqual(h.ok("GET", "/api/experiments/web-imported/jobs")["jobs"][0]["status"],
                          "FAILED")
+        cost = h.ok("GET", "/api/cost?group_by=experiment")
+        self.assertEqual(cost["currency"], "USD")
+        self.assertIn("as_of", cost)
 
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.

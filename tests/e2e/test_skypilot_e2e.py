@@ -148,6 +148,13 @@ class SkyPilotE2ETest(FakeSkyPilotTestCase):
         self.fake.force(name, "RUNNING")
         job = self.wait_job(preempt, lambda j: j["status"] == "JOB_STATUS_RUNNING")
         self.assertEqual(job.get("recovery_count"), 1)
+        # The recovery is a gap in its GPU-hours (SkyPilot's job_duration
+        # leaves it out), and SkyPilot's dashboard page of the managed job
+        # is among its links.
+        self.assertGreater(int(job.get("paused_ms", "0")), 0)
+        links = {l["name"]: l["url"] for l in job.get("links", [])}
+        self.assertEqual(links.get("SkyPilot"),
+                         f"{self.fake.endpoint}/dashboard/jobs/{self.fake.job(name)['job_id']}")
         self.assertEqual(self.fake.job(name)["recovery_count"], 1)
         exp = self.wait_state(preempt, "RUNNING")
         self.assertEqual(exp.get("restart_count", 0), 0)

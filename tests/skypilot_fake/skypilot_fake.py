@@ -212,6 +212,10 @@ class Job:
         self.submitted_at = time.time()
         self.start_at = None
         self.end_at = None
+        # As sky/jobs/state.py keeps them: running time before the last
+        # recovery began, and when the job last started running.
+        self.run_before_recovery = 0.0
+        self.last_recovered_at = None
         self.failure_reason = None
         self.lines = []
         self._entered(None)
@@ -225,10 +229,16 @@ class Job:
         self._entered(before)
 
     def _entered(self, before):
+        now = time.time()
         if self.status == 'RECOVERING' and before == 'RUNNING':
             self.recovery_count += 1
+        if before == 'RUNNING' and self.status != 'RUNNING' and self.last_recovered_at:
+            self.run_before_recovery += now - self.last_recovered_at
+            self.last_recovered_at = None
+        if self.status == 'RUNNING' and before != 'RUNNING':
+            self.last_recovered_at = now
         if self.status == 'RUNNING' and self.start_at is None:
-            self.start_at = time.time()
+            self.start_at = now
             logs = self.script.get('logs')
             if logs is None:
                 logs = [f'{self.name}: line {i}' for i in range(1, 4)]
@@ -259,7 +269,9 @@ class Job:
             'task_id': 0,
             'job_name': self.name,
             'task_name': self.name,
-            'job_duration': (end - self.start_at) if self.start_at else 0,
+            # Running time without recoveries, as sky/jobs/utils.py answers it.
+            'job_duration': self.run_before_recovery + (
+                end - self.last_recovered_at if self.last_recovered_at else 0),
             'workspace': 'default',
             'status': self.status,
             'schedule_state': 'DONE' if self.terminal() else 'ALIVE',

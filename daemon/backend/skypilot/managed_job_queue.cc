@@ -17,7 +17,7 @@ namespace {
 const std::vector<std::string>& QueueFields() {
   static const auto* fields = new std::vector<std::string>{
       "job_id",   "task_id", "job_name",       "task_name",      "status", "submitted_at",
-      "start_at", "end_at",  "recovery_count", "failure_reason", "details"};
+      "start_at", "end_at",  "recovery_count", "failure_reason", "details", "job_duration"};
   return *fields;
 }
 
@@ -35,6 +35,11 @@ ManagedJobRecord ParseRecord(const nlohmann::json& row) {
   r.submitted_at = JsonDouble(row, "submitted_at");
   r.start_at = JsonDouble(row, "start_at");
   r.end_at = JsonDouble(row, "end_at");
+  // Seconds run without recovery time (sky/jobs/utils.py computes it per
+  // request); absent from older servers' records.
+  if (const nlohmann::json* d = JsonField(row, "job_duration"); d && d->is_number()) {
+    r.job_duration = d->get<double>();
+  }
   // SkyPilot colours it for a terminal ("Run: \x1b[1msky check\x1b[0m").
   r.failure_reason = StripAnsi(JsonString(row, "failure_reason"));
   return r;
@@ -105,6 +110,10 @@ JobObservation ToObservation(const ManagedJobRecord& record) {
   obs.end_ms = SecondsToMs(record.end_at);
   obs.failure_reason = record.failure_reason;
   obs.recovery_count = record.recovery_count;
+  if (record.job_duration && std::isfinite(*record.job_duration) && *record.job_duration >= 0 &&
+      record.start_at > 0) {
+    obs.run_ms = static_cast<int64_t>(*record.job_duration * 1000.0);
+  }
   return obs;
 }
 

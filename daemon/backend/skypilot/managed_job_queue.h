@@ -45,6 +45,8 @@ struct ManagedJobRecord {
   double submitted_at = 0;  // seconds since the epoch; 0 = unknown
   double start_at = 0;
   double end_at = 0;
+  // Seconds it ran, recovery time excluded; unset when not reported.
+  std::optional<double> job_duration;
   std::string failure_reason;
 };
 
