@@ -13,6 +13,7 @@ import "./styles/4-table.css";
 import "./styles/5-details.css";
 import "./styles/6-overlays.css";
 import "./styles/7-narrow.css";
+import "./styles/8-cost-links.css";
 
 render(<App />, document.getElementById("app")!);
 void sync.start();

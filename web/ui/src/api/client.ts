@@ -16,6 +16,7 @@ import type {
   DesiredState,
   Experiment,
   FlagMap,
+  GetCostResponse,
   GetExperimentResponse,
   GetExperimentStatusResponse,
   GetHealthResponse,
@@ -320,6 +321,10 @@ export const api = {
   },
   async flagSchemas(): Promise<CommandFlagSchema[]> {
     return (await request<ListFlagSchemasResponse>("GET", "/api/flag-schemas")).schemas ?? [];
+  },
+  /** GPU-hours and cost added up by the daemon; `groupBy` "experiment", "gpu_type", "label:KEY" or "" (total only). */
+  async cost(groupBy = "experiment"): Promise<GetCostResponse> {
+    return request("GET", `/api/cost${query({ group_by: groupBy })}`);
   },
   async templates(): Promise<TaskTemplate[]> {
     return (await request<ListTaskTemplatesResponse>("GET", "/api/templates")).templates ?? [];

@@ -100,6 +100,9 @@ export type ListEventsResponse = PlainJson<svc.ListEventsResponse>;
 export type GetHealthResponse = PlainJson<svc.GetHealthResponse>;
 export type ListFlagSchemasResponse = PlainJson<svc.ListFlagSchemasResponse>;
 export type ListTaskTemplatesResponse = PlainJson<svc.ListTaskTemplatesResponse>;
+export type GetCostResponse = PlainJson<svc.GetCostResponse>;
+export type CostLine = PlainJson<svc.CostLine>;
+export type Link = PlainJson<pb.Link>;
 
 /** The desired states a user can pick (UNSPECIFIED is not one). */
 export const DESIRED_STATES: DesiredState[] = ["RUNNING", "STOPPED", "TERMINATED"];

@@ -21,6 +21,8 @@ import { installShortcuts, SHORTCUTS } from "./shortcuts";
 import { Toasts } from "./Toasts";
 import { TokenPrompt } from "./TokenPrompt";
 import { BulkBar, Toolbar } from "./Toolbar";
+import { CostTotal } from "./CostTotal";
+import { useCosts } from "../state/costs";
 
 const DEFAULT_GROUP_KEYS = ["group", "sweep"];
 
@@ -34,6 +36,7 @@ export function App() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [help, setHelp] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
+  const costs = useCosts();
   const contentRef = useRef<HTMLElement>(null);
 
   const all = useMemo(() => store.list(), [version]);
@@ -94,6 +97,7 @@ export function App() {
         </h1>
         <HealthBar observedFilter={filter.observed} onObserved={(s) => setFilter({ ...filter, observed: s })} />
         <span class="spacer" />
+        <CostTotal costs={costs} />
         <button type="button" class="btn primary" onClick={() => navigate({ view: "new" })} data-testid="new-experiment" title="New experiment (n)">
           New experiment
         </button>
@@ -139,6 +143,7 @@ export function App() {
               groupBy={groupBy}
               jobOf={(e) => store.jobOf(e)}
               scrollElement={() => contentRef.current}
+              costs={costs}
             />
           ) : (
             <p class="empty">Loading experiments…</p>

@@ -18,6 +18,7 @@ import { ConfigForm } from "./ConfigForm";
 import { EventList } from "./EventList";
 import { FlagsEditor } from "./FlagsEditor";
 import { isLive, JobHistory } from "./JobHistory";
+import { ExperimentLinks } from "./Links";
 import { LogViewer } from "./LogViewer";
 import { navigate, TABS, type Tab } from "./route";
 
@@ -121,6 +122,7 @@ function ExperimentDetails({ e, tab, jobParam, onClose }: { e: Experiment; tab: 
             </button>
           </>
         )}
+        <ExperimentLinks id={id} newestJob={jobs[0]?.id ?? latest?.id} />
       </div>
       <div class="tabs" role="tablist" aria-label="Details">
         {TABS.map((t) => (

@@ -18,6 +18,8 @@ import { setDesiredState } from "./actions";
 import { Ago, JobDuration, StateBadge, StatePair, tone } from "./bits";
 import { navigate } from "./route";
 import { useRowWindow } from "./useRowWindow";
+import { costCell } from "../logic/cost";
+import type { Costs } from "../state/costs";
 
 export interface TableProps {
   groups: Group[];
@@ -32,6 +34,8 @@ export interface TableProps {
   jobOf: (e: Experiment) => Job | undefined;
   /** The element the table scrolls in (rows outside its viewport are not rendered). */
   scrollElement: () => HTMLElement | null;
+  /** GPU-hours and cost by experiment id (state/costs.ts); absent: no cost column. */
+  costs?: Costs;
 }
 
 const FIXED: { key: SortKey; label: string; cls?: string }[] = [
@@ -74,7 +78,7 @@ function GroupSection(p: TableProps & { group: Group }) {
     body,
     enabled: !isCollapsed,
   });
-  const span = layout.columns.length + FIXED.length + 2;
+  const span = layout.columns.length + FIXED.length + 2 + (p.costs ? 1 : 0);
   const grouped = !!p.groupBy;
   const bodyId = `group-${group.id || "all"}`.replace(/[^A-Za-z0-9_-]/g, "_");
   return (
@@ -114,7 +118,7 @@ function GroupSection(p: TableProps & { group: Group }) {
         <div class="table-wrap" id={bodyId}>
           <table class="exp-table">
             <thead>
-              <HeaderRows layout={layout} sort={p.sort} onSort={p.onSort} />
+              <HeaderRows layout={layout} sort={p.sort} onSort={p.onSort} withCost={!!p.costs} />
             </thead>
             <tbody ref={body}>
               <SpacerRow height={rows.before} span={span} />
@@ -130,7 +134,7 @@ function GroupSection(p: TableProps & { group: Group }) {
   );
 }
 
-function HeaderRows({ layout, sort, onSort }: { layout: { columns: FlagColumn[]; groups: HeaderGroup[] }; sort: Sort; onSort: (s: Sort) => void }) {
+function HeaderRows({ layout, sort, onSort, withCost }: { layout: { columns: FlagColumn[]; groups: HeaderGroup[] }; sort: Sort; onSort: (s: Sort) => void; withCost: boolean }) {
   const twoRows = layout.groups.some((g) => g.prefix);
   const rs = twoRows ? 2 : 1;
   const top = [];
@@ -159,6 +163,11 @@ function HeaderRows({ layout, sort, onSort }: { layout: { columns: FlagColumn[];
         {FIXED.map((c) => (
           <SortTh key={c.key} k={c.key} label={c.label} rowSpan={rs} sort={sort} onSort={onSort} cls={c.cls} />
         ))}
+        {withCost && (
+          <th rowSpan={rs} scope="col" class="cost-col" title="GPU-hours of all its jobs, priced by skydeckd --prices (running jobs count up to now)">
+            Cost
+          </th>
+        )}
         {top}
         <th rowSpan={rs} scope="col" class="actions-col">
           <span class="sr-only">Actions</span>
@@ -277,6 +286,11 @@ function Row({ e, p, columns, grouped, index, measure }: RowProps) {
       <td>
         <JobDuration job={job} />
       </td>
+      {p.costs && (
+        <td class="cost-col nowrap" data-testid="cost-cell">
+          {costCell(p.costs.byId.get(id), p.costs.hasPrices) || <span class="muted">—</span>}
+        </td>
+      )}
       {columns.map((c) => {
         const v = e.flags?.[c.key];
         return (

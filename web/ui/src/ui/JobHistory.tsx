@@ -12,6 +12,8 @@ import { snapshotLabel, templateLabel } from "../logic/workloadText";
 import { cancelJob } from "./actions";
 import { Ago, CopyButton, JobDuration, StateBadge } from "./bits";
 import { navigate } from "./route";
+import { formatCost, formatGpuHours } from "../logic/cost";
+import { LinkButtons } from "./Links";
 
 const TERMINAL = /SUCCEEDED|CANCELLED|FAILED|LOST/;
 
@@ -37,6 +39,9 @@ export function JobHistory({ jobs, experimentId, error }: { jobs: Job[]; experim
               <th scope="col">Started</th>
               <th scope="col">Ended</th>
               <th scope="col">Duration</th>
+              <th scope="col" title="nodes × GPUs × running time, preemption gaps excluded; cost by skydeckd --prices">
+                GPU-h · cost
+              </th>
               <th scope="col">Exit</th>
               <th scope="col">Failure reason</th>
               <th scope="col">Backend id</th>
@@ -69,6 +74,10 @@ export function JobHistory({ jobs, experimentId, error }: { jobs: Job[]; experim
                 <td>
                   <JobDuration job={j} />
                 </td>
+                <td class="nowrap small" data-testid="job-cost">
+                  {formatGpuHours(j.gpu_hours) || "—"}
+                  {j.cost !== undefined && j.gpu_hours ? <span class="muted"> · {formatCost(j.cost)}</span> : null}
+                </td>
                 <td class={j.exit_code ? "bad-text" : ""}>{j.exit_code ?? (j.end_time ? "?" : "")}</td>
                 <td class="reason">{j.failure_reason}</td>
                 <td class="mono small" title={`${j.backend}: ${j.backend_name}`}>
@@ -91,6 +100,7 @@ export function JobHistory({ jobs, experimentId, error }: { jobs: Job[]; experim
                       Cancel
                     </button>
                   )}
+                  <LinkButtons links={j.links} label={`Links of job ${j.id}`} />
                   {j.rendered_task && (
                     <button type="button" class="btn small ghost" aria-expanded={shown === j.id} data-testid="show-task" onClick={() => setShown(shown === j.id ? "" : j.id!)}>
                       Task

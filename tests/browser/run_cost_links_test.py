@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Runs the cost-and-links browser test (cost_links.test.mjs) against a
+fresh skydeckd (local backend, loopback, temporary data directory) started
+with a price table (--prices) and a link template (--link). Everything it
+started is stopped afterwards. Environment and skips as
+run_dashboard_test.py; SCREENSHOT_DIR also receives cost-links.png."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemon
+
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+from harness import kill_processes_under  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def main():
+    skydeckd = os.environ.get("SKYDECKD")
+    if not skydeckd:
+        raise SystemExit("SKYDECKD must name the skydeckd binary")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        skip(f"{chromium} not found (apt-get install chromium)")
+    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
+        skip("playwright-core not installed (npm ci in web/ui)")
+    tmp = tempfile.mkdtemp(prefix="skydeck-browser-cost-")
+    prices = os.path.join(tmp, "prices.csv")
+    with open(prices, "w") as f:
+        f.write("gpu_type,on_demand,spot\nH100,2.50,1.00\n")
+    daemons = []
+    code = 1
+    try:
+        grpc_addr, http_addr = start_daemon(
+            daemons, skydeckd, os.path.join(tmp, "d"), os.environ.get("WEB_ROOT"),
+            ["--prices", prices,
+             "--link", "W&B=https://wandb.ai/acme/llm/runs/{run_name}",
+             "--link", "Grafana=https://grafana.example/d/gpu?var-job={backend_job_id}"])
+        if not serves_dashboard(http_addr):
+            skip("this skydeckd was built without the dashboard (no npm at build time)")
+        env = dict(os.environ)
+        env.update({
+            "SKYDECK_HTTP": f"http://{http_addr}",
+            "SCREENSHOT_DIR": os.environ.get(
+                "SCREENSHOT_DIR", os.path.join(tempfile.gettempdir(), "skydeck-screenshots")),
+            "CHROMIUM": chromium,
+        })
+        code = subprocess.call([os.environ.get("NODE", "node"), "--test", "--test-reporter=spec",
+                                os.path.join(HERE, "cost_links.test.mjs")], env=env)
+    finally:
+        for daemon, data_dir in daemons:
+            stop_daemon(daemon)
+            kill_processes_under(data_dir)
+        if code != 0:
+            for _, data_dir in daemons:
+                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
+                    print(f"--- skydeckd log {data_dir} (tail) ---")
+                    print(f.read()[-20000:])
+        shutil.rmtree(tmp, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
