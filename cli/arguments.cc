@@ -5,6 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 
 #include "common/model/label_selector.h"
 #include "common/model/proto_convert.h"
@@ -70,6 +73,55 @@ absl::StatusOr<StateFilter> ClassifyStates(const std::vector<std::string>& names
     }
   }
   return filter;
+}
+
+namespace {
+
+// `word` without its spaces, parsed; `known` says which state names count.
+absl::StatusOr<StateAge> ParseStateAgeWord(const std::string& word, absl::string_view what,
+                                           bool (*known)(absl::string_view)) {
+  std::string compact = absl::StrReplaceAll(word, {{" ", ""}, {"\t", ""}});
+  std::optional<StateAge> age = ParseStateAge(compact);
+  if (!age || !known(age->state)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--in-state \"", word, "\": expected STATE>DURATION or STATE<DURATION, STATE ", what,
+        " and DURATION e.g. 30m, 2d, 1h30m (units d h m s)"));
+  }
+  return *age;
+}
+
+// Bare names only ("running"), as the daemon's search knows them.
+bool IsObservedState(absl::string_view name) {
+  absl::StatusOr<ObservedState> state = ParseObservedState(name);
+  return state.ok() && absl::EqualsIgnoreCase(Name(*state), name);
+}
+
+bool IsJobStatus(absl::string_view name) {
+  absl::StatusOr<JobStatus> status = ParseJobStatus(name);
+  return status.ok() && absl::EqualsIgnoreCase(Name(*status), name);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> SearchWithStateAges(const std::string& search,
+                                                const std::vector<std::string>& in_state) {
+  std::vector<std::string> words;
+  if (!search.empty()) words.push_back(search);
+  for (const std::string& word : in_state) {
+    ASSIGN_OR_RETURN(StateAge age, ParseStateAgeWord(word, "an observed state", IsObservedState));
+    (void)age;
+    words.push_back(absl::StrReplaceAll(word, {{" ", ""}, {"\t", ""}}));
+  }
+  return absl::StrJoin(words, " ");
+}
+
+absl::StatusOr<std::vector<StateAge>> ParseJobStateAges(const std::vector<std::string>& words) {
+  std::vector<StateAge> out;
+  for (const std::string& word : words) {
+    ASSIGN_OR_RETURN(StateAge age, ParseStateAgeWord(word, "a job status", IsJobStatus));
+    out.push_back(std::move(age));
+  }
+  return out;
 }
 
 }  // namespace skydeck::cli

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+#include "common/model/experiment_search.h"
 #include "common/model/flag_value.h"
 #include "skydeck/v1/resources.pb.h"
 
@@ -59,5 +60,21 @@ struct StateFilter {
 //   ClassifyStates({"stopped", "IDLE", "OBSERVED_STATE_RUNNING"})
 //   // desired {STOPPED}, observed {IDLE, RUNNING}
 absl::StatusOr<StateFilter> ClassifyStates(const std::vector<std::string>& names);
+
+// SearchWithStateAges()
+//
+// The search text `search` with each `--in-state` word ("running>2d",
+// spaces allowed: "running > 2d") appended in its canonical form, for
+// ListExperimentsRequest.text (common/model/experiment_search.h). Errors:
+// INVALID_ARGUMENT for a word that is not STATE>DURATION / STATE<DURATION
+// with STATE an observed state.
+//   SearchWithStateAges("lr", {"Pending > 30m"})  // "lr pending>30m"
+absl::StatusOr<std::string> SearchWithStateAges(const std::string& search,
+                                                const std::vector<std::string>& in_state);
+
+// ParseJobStateAges()
+//
+// `--in-state` words for jobs: as above, STATE a job status ("pending>30m").
+absl::StatusOr<std::vector<StateAge>> ParseJobStateAges(const std::vector<std::string>& words);
 
 }  // namespace skydeck::cli

@@ -202,9 +202,11 @@ void AddCreate(CLI::App* exp, CommandContext* ctx) {
 // list
 
 struct ListArgs {
-  std::string selector, name_contains;
+  std::string selector, name_contains, search;
   std::vector<std::string> states;
-  bool include_deleted = false, watch = false;
+  // --in-state 'running>2d': time-in-state words added to the search.
+  std::vector<std::string> in_state;
+  bool include_deleted = false, watch = false, starred = false;
   int limit = 0;
   // 0: kFirstListPageSize, then kPageSize.
   int page_size = 0;
@@ -222,6 +224,7 @@ int ListPageSize(const ListArgs& args, size_t have) {
 bool ListFilterMatches(const ListArgs& args, const LabelSelector& selector,
                        const StateFilter& states, const pb::Experiment& e) {
   if (e.has_delete_time() && !args.include_deleted) return false;
+  if (args.starred && !e.starred()) return false;
   if (e.name().find(args.name_contains) == std::string::npos) return false;
   if (!selector.Matches({e.labels().begin(), e.labels().end()})) return false;
   auto has = [](const auto& list, auto value) {
@@ -276,7 +279,14 @@ absl::Status WatchList(CommandContext& ctx, const ListArgs& args, int64_t since_
 absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
   ASSIGN_OR_RETURN(StateFilter states, AsUsage(ClassifyStates(args.states)));
   RETURN_IF_ERROR(AsUsageError(CheckLabelSelector(args.selector)));
+  ASSIGN_OR_RETURN(std::string search,
+                   AsUsage(SearchWithStateAges(args.search, args.in_state)));
+  if (args.watch && !search.empty()) {
+    return UsageError("--watch cannot be combined with --search or --in-state");
+  }
   pb::ListExperimentsRequest req;
+  req.set_starred(args.starred);
+  req.set_text(search);
   req.set_label_selector(args.selector);
   for (pb::DesiredState s : states.desired) req.add_desired_states(s);
   for (pb::ObservedState s : states.observed) req.add_observed_states(s);
@@ -328,6 +338,15 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
                 "until Ctrl-C; with -o json, every line is one JSON object "
                 "{\"event\", \"experiment\"}, the listed ones first with event null");
   cmd->add_option("--name-contains", args->name_contains, "Only names containing TEXT");
+  cmd->add_flag("--starred", args->starred, "Only starred experiments (exp star)");
+  cmd->add_option("--in-state", args->in_state,
+                  "Only experiments in a state for longer (>) or less long (<) than a "
+                  "duration: 'running>2d', 'pending>30m', 'failed<1h30m' (units d h m s); "
+                  "repeatable, all must hold")
+      ->allow_extra_args(false);
+  cmd->add_option("--search", args->search,
+                  "The dashboard's search: words that must each occur in the id, name, "
+                  "description, command, a label or flag as k=v (time-in-state words too)");
   cmd->add_option("--limit", args->limit, "At most N experiments (default: all)")
       ->check(NonNegative());
   cmd->add_option("--page-size", args->page_size,
@@ -339,6 +358,8 @@ void AddList(CLI::App* exp, CommandContext* ctx) {
                        "skydeck exp list -l 'sweep=lr,team!=infra' --state RUNNING",
                        "skydeck exp list --state FAILED --state PENDING -o json",
                        "skydeck exp list -l sweep=lr -w",
+                       "skydeck exp list --starred",
+                       "skydeck exp list --in-state 'pending>30m' --in-state 'pending<1d'",
                        "skydeck exp list -o name -l sweep=lr | xargs -n1 skydeck exp describe",
                    });
   OnParsed(cmd, ctx, [ctx, args] { return RunList(*ctx, *args); });
@@ -500,6 +521,45 @@ void AddDesiredStateVerb(CLI::App* exp, CommandContext* ctx, const std::string& 
                    });
   OnParsed(cmd, ctx,
            [ctx, args, state, verb] { return RunSetDesiredState(*ctx, *args, state, verb); });
+}
+
+// ---------------------------------------------------------------------------
+// star, unstar
+
+absl::Status RunSetStarred(CommandContext& ctx, const Selection& selection, bool starred) {
+  const char* verb = starred ? "star" : "unstar";
+  ASSIGN_OR_RETURN(BulkTarget target, BulkTargetOf(ctx, selection, verb));
+  pb::SetStarredRequest req;
+  for (const std::string& ref : target.refs) req.add_ids(ref);
+  if (target.filter) *req.mutable_filter() = *target.filter;
+  req.set_starred(starred);
+  pb::SetStarredResponse resp;
+  RETURN_IF_ERROR(ctx.client().Call(&Stub::SetStarred, req, &resp));
+  if (resp.experiments_size() == resp.matched()) {
+    PrintExperimentList(ctx, {resp.experiments().begin(), resp.experiments().end()});
+  } else {
+    PrintBulkSummary(ctx,
+                     absl::StrCat(resp.matched(), " experiments matched; ", verb, "red ",
+                                  resp.changed(), ", the others were already"),
+                     resp.matched(), resp.changed(), resp.ids());
+  }
+  return absl::OkStatus();
+}
+
+void AddStarVerb(CLI::App* exp, CommandContext* ctx, bool starred) {
+  auto selection = std::make_shared<Selection>();
+  std::string verb = starred ? "star" : "unstar";
+  CLI::App* cmd = exp->add_subcommand(
+      verb, starred ? "Star experiments (a mark, not a spec change: nothing is relaunched)"
+                    : "Remove the star from experiments");
+  AddSelectionOptions(cmd, selection.get(), /*allow_all=*/true);
+  SetExamples(cmd, {
+                       absl::StrCat("skydeck exp ", verb, " lr-3e-4 12"),
+                       absl::StrCat("skydeck exp ", verb, " -l sweep=lr"),
+                       "skydeck exp list --starred",
+                   });
+  OnParsed(cmd, ctx,
+           [ctx, selection, starred] { return RunSetStarred(*ctx, *selection, starred); });
 }
 
 // ---------------------------------------------------------------------------
@@ -862,6 +922,8 @@ void AddExpCommands(CLI::App* app, CommandContext* ctx) {
                       "Set desired state STOPPED: cancel the live job; start resumes later");
   AddDesiredStateVerb(exp, ctx, "terminate", pb::DESIRED_STATE_TERMINATED,
                       "Set desired state TERMINATED: cancel and tear down; never relaunched");
+  AddStarVerb(exp, ctx, /*starred=*/true);
+  AddStarVerb(exp, ctx, /*starred=*/false);
   AddDelete(exp, ctx);
   AddUndelete(exp, ctx);
   AddFlags(exp, ctx);

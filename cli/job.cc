@@ -1,12 +1,17 @@
 // File: cli/job.cc
 //
-// `skydeck job ...`: one job by its numeric id. Jobs are never created here;
+// `skydeck job ...`: one job by its numeric id, or the newest job of every
+// experiment (`job list`, to find stuck ones). Jobs are never created here;
 // the daemon launches them for experiments (see exp.cc).
+#include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
+#include "cli/arguments.h"
 #include "cli/command.h"
 #include "cli/log_options.h"
 #include "cli/logs.h"
@@ -52,6 +57,86 @@ std::string CancelOutcome(const pb::Job& before, const pb::Job& after,
     absl::StrAppend(&out, "the job ended: ", StateName(after.status()), "\n");
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// list
+
+struct ListArgs {
+  std::string selector;
+  std::vector<std::string> in_state;
+  bool live = false;
+};
+
+// Whether `job` has been in a status `ages` name for as long as they say
+// (all of them), at `now_ms`.
+bool MatchesAges(const pb::Job& job, const std::vector<StateAge>& ages, int64_t now_ms) {
+  for (const StateAge& age : ages) {
+    if (!MatchesStateAge(age, StateName(job.status()), MillisOf(job.status_since()), now_ms)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The newest job of every live experiment `args.selector` matches (the
+// daemon answers them with each page of experiments), filtered here by
+// status age: a live job is always its experiment's newest.
+absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
+  ASSIGN_OR_RETURN(std::vector<StateAge> ages, AsUsage(ParseJobStateAges(args.in_state)));
+  RETURN_IF_ERROR(AsUsageError(CheckLabelSelector(args.selector)));
+  pb::ListExperimentsRequest req;
+  req.set_label_selector(args.selector);
+  req.set_include_latest_jobs(true);
+  req.set_page_size(kMaxPageSize);
+  int64_t now = ctx.NowMillis();
+  std::vector<pb::Job> jobs;
+  std::map<int64_t, std::string> names;
+  while (true) {
+    pb::ListExperimentsResponse resp;
+    RETURN_IF_ERROR(ctx.client().Call(&Stub::ListExperiments, req, &resp));
+    for (const pb::Experiment& e : resp.experiments()) names[e.id()] = e.name();
+    for (const pb::Job& j : resp.latest_jobs()) {
+      if (args.live && !JobIsLive(j)) continue;
+      if (MatchesAges(j, ages, now)) jobs.push_back(j);
+    }
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  if (!ctx.human()) {
+    ctx.WriteDocument(ListDocument("jobs", jobs, ctx.int64_encoding()));
+    return absl::OkStatus();
+  }
+  if (jobs.empty()) {
+    std::fputs("No jobs found.\n", stderr);
+    return absl::OkStatus();
+  }
+  Table table({"JOB", "EXPERIMENT", "ATTEMPT", "STATUS", "SINCE", "SUBMITTED", "STARTED", "ENDED"});
+  for (const pb::Job& j : jobs) {
+    table.AddRow({absl::StrCat(j.id()), names[j.experiment_id()], absl::StrCat(j.attempt()),
+                  PaintState(StateName(j.status()), ctx.color()),
+                  FormatAge(MillisOf(j.status_since()), now),
+                  FormatAge(MillisOf(j.submit_time()), now),
+                  FormatAge(MillisOf(j.start_time()), now), FormatAge(MillisOf(j.end_time()), now)});
+  }
+  ctx.WriteTable(table.Render());
+  return absl::OkStatus();
+}
+
+void AddList(CLI::App* job, CommandContext* ctx) {
+  auto args = std::make_shared<ListArgs>();
+  CLI::App* cmd = job->add_subcommand(
+      "list", "List the newest job of every experiment, with how long it has been in its status");
+  cmd->alias("ls");
+  cmd->add_option("-l,--selector", args->selector, "Only experiments matching this label selector");
+  cmd->add_option("--in-state", args->in_state,
+                  "Only jobs in a status for longer (>) or less long (<) than a duration: "
+                  "'pending>30m', 'running>2d' (units d h m s); repeatable, all must hold")
+      ->allow_extra_args(false);
+  cmd->add_flag("--live", args->live, "Only live jobs (not ended)");
+  SetExamples(cmd, {"skydeck job list --in-state 'pending>30m'   # stuck jobs",
+                    "skydeck job list -l sweep=lr --live", "skydeck job list -o json"});
+  OnParsed(cmd, ctx, [ctx, args] { return RunList(*ctx, *args); });
 }
 
 void AddGet(CLI::App* job, CommandContext* ctx) {
@@ -132,8 +217,10 @@ void AddLogs(CLI::App* job, CommandContext* ctx) {
 }  // namespace
 
 void AddJobCommands(CLI::App* app, CommandContext* ctx) {
-  CLI::App* job = app->add_subcommand("job", "Inspect, cancel and read the logs of one job");
+  CLI::App* job = app->add_subcommand(
+      "job", "List jobs by time in status; inspect, cancel and read the logs of one job");
   job->require_subcommand(1);
+  AddList(job, ctx);
   AddGet(job, ctx);
   AddCancel(job, ctx);
   AddLogs(job, ctx);

@@ -152,7 +152,10 @@ void AddLabels(const Row& row, const std::vector<std::string>& groups, pb::Exper
   if (std::string b = Text(row, "git_branch"); !b.empty() && b != "-") {
     labels["git-branch"] = LabelValue(b);
   }
-  if (Int(row, "starred", 0) != 0) labels["starred"] = "true";
+  if (Int(row, "starred", 0) != 0) {
+    labels["starred"] = "true";  // kept for selectors written before stars existed
+    e->set_starred(true);
+  }
 }
 
 void AddJob(const Row& row, int64_t fallback_ms, pb::ImportedExperiment* out) {

@@ -11,7 +11,7 @@
 //   base_command plus tool_path -> base_command; run_name (else the name);
 //   exp_group -> label group=G; each group it is a member of -> label
 //   group/G; each tag -> label tag/T; git_branch -> label git-branch;
-//   starred -> label starred=true; every one gets imported-from=seed.
+//   starred -> a star (and label starred=true); every one gets imported-from=seed.
 //   (Label keys and values are made valid by replacing other characters
 //   with '-'.)
 //   desired_state: STOPPED and TERMINATED as they are. RUNNING only with

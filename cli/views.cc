@@ -28,8 +28,11 @@ std::string TimeDetail(const google::protobuf::Timestamp& time, int64_t now_ms) 
   return absl::StrCat(FormatTimeAgo(ms, now_ms), " (", FormatRfc3339(ms), ")");
 }
 
+// A starred experiment's name is followed by a star (scripts read names
+// with -o name, which prints the bare name).
 std::string ExperimentName(const pb::Experiment& e) {
-  return e.has_delete_time() ? absl::StrCat(e.name(), " (deleted)") : e.name();
+  return absl::StrCat(e.name(), e.has_delete_time() ? " (deleted)" : "",
+                      e.starred() ? " \u2605" : "");
 }
 
 // "2xH100:4": nodes, then GPUs per node in SkyPilot's accelerator syntax.
@@ -184,10 +187,11 @@ std::string PaintState(absl::string_view word, bool color) {
 
 std::vector<std::string> ExperimentColumns(bool wide) {
   if (wide) {
-    return {"ID",    "NAME", "DESIRED",  "OBSERVED", "JOB",    "NODESxGPUS",
-            "INFRA", "SPOT", "RESTARTS", "AGE",      "LABELS", "FLAGS"};
+    return {"ID",   "NAME",  "DESIRED", "OBSERVED", "SINCE",  "JOB",   "NODESxGPUS",
+            "INFRA", "SPOT", "RESTARTS", "AGE",     "LABELS",   "FLAGS"};
   }
-  return {"ID", "NAME", "DESIRED", "OBSERVED", "JOB", "NODESxGPUS", "RESTARTS", "AGE", "FLAGS"};
+  return {"ID",         "NAME",     "DESIRED", "OBSERVED", "SINCE",
+          "JOB",        "NODESxGPUS", "RESTARTS", "AGE",     "FLAGS"};
 }
 
 std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, bool color,
@@ -195,6 +199,8 @@ std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, 
   std::string id = absl::StrCat(e.id());
   std::string desired = PaintState(StateName(e.desired_state()), color);
   std::string observed = PaintState(ObservedText(e), color);
+  // How long it has been in its observed state.
+  std::string since = FormatAge(MillisOf(e.state_since()), now_ms);
   std::string job = e.current_job_id() == 0 ? "-" : absl::StrCat(e.current_job_id());
   std::string resources = NodesByGpus(e.nodes(), e.gpus(), OneLine(e.gpu_type()));
   std::string age = FormatAge(MillisOf(e.create_time()), now_ms);
@@ -204,6 +210,7 @@ std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, 
             ExperimentName(e),
             desired,
             observed,
+            since,
             job,
             resources,
             Restarts(e),
@@ -219,6 +226,7 @@ std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, 
           ExperimentName(e),
           desired,
           observed,
+          since,
           job,
           resources,
           OrDash(OneLine(e.infra())),
@@ -275,6 +283,9 @@ KeyValues ExperimentDetails(const pb::Experiment& e, int64_t now_ms, bool color)
       {"Max restarts", e.has_max_restarts() ? absl::StrCat(e.max_restarts()) : ""},
       {"Desired", PaintState(StateName(e.desired_state()), color)},
       {"Observed", PaintState(StateName(e.observed_state()), color)},
+      {"In state since", TimeDetail(e.state_since(), now_ms)},
+      {"Starred", e.starred() ? "yes" : "no"},
+      {"Position", absl::StrCat(e.position())},
       {"Generation", absl::StrCat(e.generation(), " (observed ", e.observed_generation(), ")")},
       {"Restarts", Restarts(e)},
       {"Next retry", TimeDetail(e.next_retry_time(), now_ms)},
@@ -297,11 +308,12 @@ std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& f
 }
 
 std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool color) {
-  Table table({"JOB", "ATTEMPT", "STATUS", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED", "ENDED",
-               "EXIT", "REASON"});
+  Table table({"JOB", "ATTEMPT", "STATUS", "SINCE", "BACKEND", "BACKEND-ID", "SUBMITTED", "STARTED",
+               "ENDED", "EXIT", "REASON"});
   for (const pb::Job& j : jobs) {
     table.AddRow({absl::StrCat(j.id()), absl::StrCat(j.attempt()),
-                  PaintState(JobStatusText(j), color), OrDash(OneLine(j.backend())),
+                  PaintState(JobStatusText(j), color),
+                  FormatAge(MillisOf(j.status_since()), now_ms), OrDash(OneLine(j.backend())),
                   OrDash(OneLine(j.backend_job_id())), FormatAge(MillisOf(j.submit_time()), now_ms),
                   FormatAge(MillisOf(j.start_time()), now_ms),
                   FormatAge(MillisOf(j.end_time()), now_ms), ExitCode(j),
@@ -340,6 +352,7 @@ KeyValues JobDetails(const pb::Job& j, int64_t now_ms, bool color) {
       {"Experiment", absl::StrCat(j.experiment_id())},
       {"Attempt", absl::StrCat(j.attempt())},
       {"Status", PaintState(JobStatusText(j), color)},
+      {"Status since", TimeDetail(j.status_since(), now_ms)},
       {"Backend status", j.backend_status()},
       {"Backend", j.backend()},
       {"Backend name", j.backend_name()},

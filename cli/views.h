@@ -55,13 +55,14 @@ std::vector<std::string> ExperimentColumns(bool wide);
 std::vector<std::string> ExperimentRow(const pb::Experiment& e, int64_t now_ms, bool color,
                                        bool wide);
 
-// ID NAME DESIRED OBSERVED JOB NODESxGPUS RESTARTS AGE FLAGS. A deleted
-// experiment's name is marked "(deleted)", a stalled one's observed state
+// ID NAME DESIRED OBSERVED SINCE JOB NODESxGPUS RESTARTS AGE FLAGS (SINCE:
+// how long in the observed state). A deleted experiment's name is marked
+// "(deleted)", a starred one's with a star, a stalled one's observed state
 // "(stalled)".
 std::string ExperimentTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
                             bool color = false);
 
-// -o wide: ID NAME DESIRED OBSERVED JOB NODESxGPUS INFRA SPOT RESTARTS AGE
+// -o wide: ID NAME DESIRED OBSERVED SINCE JOB NODESxGPUS INFRA SPOT RESTARTS AGE
 // LABELS FLAGS, flags not truncated.
 std::string ExperimentWideTable(const std::vector<pb::Experiment>& experiments, int64_t now_ms,
                                 bool color = false);
@@ -72,7 +73,8 @@ KeyValues ExperimentDetails(const pb::Experiment& experiment, int64_t now_ms, bo
 // KEY TYPE VALUE, sorted by key.
 std::string FlagTable(const google::protobuf::Map<std::string, pb::FlagValue>& flags);
 
-// JOB ATTEMPT STATUS BACKEND BACKEND-ID SUBMITTED STARTED ENDED EXIT REASON.
+// JOB ATTEMPT STATUS SINCE BACKEND BACKEND-ID SUBMITTED STARTED ENDED EXIT
+// REASON (SINCE: how long in that status).
 std::string JobTable(const std::vector<pb::Job>& jobs, int64_t now_ms, bool color = false);
 
 // Every field of one job (`job get`).

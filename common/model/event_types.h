@@ -20,6 +20,10 @@ inline constexpr char kDesiredStateChanged[] = "DesiredStateChanged";
 inline constexpr char kDeleted[] = "Deleted";
 inline constexpr char kUndeleted[] = "Undeleted";
 inline constexpr char kPurged[] = "Purged";
+// The user's marks, outside the spec (daemon/store/store_marks.cc).
+inline constexpr char kStarred[] = "Starred";
+inline constexpr char kUnstarred[] = "Unstarred";
+inline constexpr char kMoved[] = "Moved";
 // A flag value the experiment's schema warns about (daemon/service).
 inline constexpr char kFlagWarning[] = "FlagWarning";
 // Daemon-wide definitions (daemon/store).
@@ -47,12 +51,15 @@ inline constexpr char kDegraded[] = "Degraded";
 inline constexpr char kOutdated[] = "Outdated";
 
 // Every type above, in the order the proto documents them.
-inline constexpr std::array<std::string_view, 26> kAll = {kCreated,
+inline constexpr std::array<std::string_view, 29> kAll = {kCreated,
                                                           kUpdated,
                                                           kDesiredStateChanged,
                                                           kDeleted,
                                                           kUndeleted,
                                                           kPurged,
+                                                          kStarred,
+                                                          kUnstarred,
+                                                          kMoved,
                                                           kFlagWarning,
                                                           kTaskTemplateApplied,
                                                           kTaskTemplateDeleted,

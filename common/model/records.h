@@ -88,6 +88,14 @@ struct ExperimentRecord {
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   int64_t deleted_ms = 0;
+  // When observed_state last changed (the store sets it; ignored on write).
+  int64_t state_since_ms = 0;
+  // Marks of the user that are not part of the spec: changing them bumps no
+  // generation and launches nothing. Written only by Store::SetStarred and
+  // Store::SetPosition. `position` orders experiments within a dashboard
+  // group (ascending); an experiment never moved has its id as position.
+  bool starred = false;
+  double position = 0;
   // Derived from the jobs table when read; ignored on write.
   int64_t current_job_id = 0;
   int job_count = 0;
@@ -147,6 +155,8 @@ struct JobRecord {
   std::string code_snapshot;
   // The task as given to the backend, secret values redacted.
   std::string rendered_task;
+  // When status last changed (the store sets it; ignored on write).
+  int64_t status_since_ms = 0;
 
   bool live() const { return ended_ms == 0; }
   bool operator==(const JobRecord&) const = default;

@@ -88,6 +88,9 @@ void ToProto(const ExperimentRecord& r, pb::Experiment* out) {
   SetTime(r.created_ms, out, &pb::Experiment::mutable_create_time);
   SetTime(r.updated_ms, out, &pb::Experiment::mutable_update_time);
   SetTime(r.deleted_ms, out, &pb::Experiment::mutable_delete_time);
+  out->set_starred(r.starred);
+  out->set_position(r.position);
+  SetTime(r.state_since_ms, out, &pb::Experiment::mutable_state_since);
 }
 
 void ToProto(const JobRecord& j, pb::Job* out) {
@@ -124,6 +127,7 @@ void ToProto(const JobRecord& j, pb::Job* out) {
   out->set_code_dirty(j.code_dirty);
   out->set_rendered_task(j.rendered_task);
   out->set_code_snapshot(j.code_snapshot);
+  SetTime(j.status_since_ms, out, &pb::Job::mutable_status_since);
 }
 
 void ToProto(const EventRecord& e, pb::Event* out) {

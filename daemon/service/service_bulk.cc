@@ -37,6 +37,7 @@ absl::StatusOr<store::ExperimentFilter> FilterFromProto(const pb::ExperimentFilt
   out.name_contains = f.name_contains();
   RETURN_IF_ERROR(ValidateText(absl::StrCat(kFilter, ".text"), f.text(), kMaxSearchTextBytes));
   out.words = SearchWords(f.text());
+  out.starred_only = f.starred();
   return out;
 }
 

@@ -73,6 +73,11 @@ grpc::Status SkyDeckService::ImportExperiments(grpc::ServerContext* ctx,
         continue;
       }
       RETURN_IF_ERROR(imported.status());  // the database itself failed: stop here
+      if (in.experiment().starred()) {
+        // The one mark an import keeps (the seed's stars); not the spec.
+        RETURN_IF_ERROR(
+            store_->SetStarred({{imported->id}, std::nullopt}, true, actor).status());
+      }
       result->set_id(imported->id);
       result->set_outcome("imported");
       result->set_jobs(in.jobs_size());

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/grpc_status.h"
+#include "common/model/experiment_search.h"
 #include "common/model/proto_convert.h"
 #include "common/model/validation.h"
 #include "common/status_macros.h"
@@ -150,6 +151,9 @@ grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
       q.observed_states.push_back(o);
     }
     q.include_latest_jobs = req->include_latest_jobs();
+    q.starred_only = req->starred();
+    RETURN_IF_ERROR(ValidateText("text", req->text(), kMaxSearchTextBytes));
+    q.words = SearchWords(req->text());
     ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
     for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
     for (const auto& j : page.latest_jobs) ToProto(j, resp->add_latest_jobs());

@@ -128,6 +128,11 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   // service_import.cc.
   grpc::Status ImportExperiments(grpc::ServerContext* ctx, const pb::ImportExperimentsRequest* req,
                                  pb::ImportExperimentsResponse* resp) override;
+  // service_marks.cc.
+  grpc::Status SetStarred(grpc::ServerContext* ctx, const pb::SetStarredRequest* req,
+                          pb::SetStarredResponse* resp) override;
+  grpc::Status MoveExperiment(grpc::ServerContext* ctx, const pb::MoveExperimentRequest* req,
+                              pb::MoveExperimentResponse* resp) override;
 
   // Where code snapshots are kept (not owned; null: none, and the
   // PutCode* RPCs fail with FAILED_PRECONDITION). `snapshot_backend`: the

@@ -196,7 +196,24 @@ ALTER TABLE experiments ADD COLUMN link TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS jobs_by_end ON jobs (ended_at) WHERE started_at IS NOT NULL;
 )sql";
 
-constexpr std::array<absl::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// Stars, order and time in state (issue 20). `starred` and `position` are
+// the user's marks, outside the spec (no generation bump). `position` is a
+// sparse order within a dashboard group: NULL means "the id", so a drag
+// writes one row (the midpoint of its new neighbours). `state_since` and
+// `status_since` are when observed_state / status last changed; rows
+// older than this version get their best known time: an experiment's last
+// update, a job's end, start or submission.
+constexpr absl::string_view kV8 = R"sql(
+ALTER TABLE experiments ADD COLUMN starred INTEGER NOT NULL DEFAULT 0 CHECK (starred IN (0, 1));
+ALTER TABLE experiments ADD COLUMN position REAL;
+ALTER TABLE experiments ADD COLUMN state_since INTEGER NOT NULL DEFAULT 0;
+UPDATE experiments SET state_since = updated_at;
+ALTER TABLE jobs ADD COLUMN status_since INTEGER NOT NULL DEFAULT 0;
+UPDATE jobs SET status_since = coalesce(ended_at, started_at, submitted_at);
+)sql";
+
+constexpr std::array<absl::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4,
+                                                          kV5, kV6, kV7, kV8};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

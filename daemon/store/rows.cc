@@ -106,14 +106,15 @@ const char kExperimentColumns[] =
     "e.deleted_at, e.run_after_job_id, "
     "(SELECT j.id FROM jobs j WHERE j.experiment_id = e.id AND j.ended_at IS NULL), "
     "(SELECT count(*) FROM jobs j WHERE j.experiment_id = e.id), "
-    "e.template, e.envs, e.secrets, e.workdir, e.code_snapshot, e.link";
+    "e.template, e.envs, e.secrets, e.workdir, e.code_snapshot, e.link, "
+    "e.state_since, e.starred, coalesce(e.position, e.id)";
 
 const char kJobColumns[] =
     "id, experiment_id, attempt, backend, backend_name, backend_job_id, status, "
     "backend_status, command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
     "submitted_at, started_at, ended_at, exit_code, failure_reason, recovery_count, "
     "outcome_unknown, template, template_version, envs, secrets, workdir, code_commit, "
-    "code_dirty, rendered_task, code_snapshot, paused_ms, paused_since";
+    "code_dirty, rendered_task, code_snapshot, paused_ms, paused_since, status_since";
 
 const char kEventColumns[] = "id, time, experiment_id, job_id, type, reason, message, actor";
 
@@ -151,6 +152,9 @@ absl::StatusOr<ExperimentRecord> ReadExperiment(const Statement& st) {
   r.spec.workdir = st.ColumnText(29);
   ASSIGN_OR_RETURN(r.spec.code, ReadCodeSnapshotRef(st.ColumnText(30)));
   r.spec.link = st.ColumnText(31);
+  r.state_since_ms = st.ColumnInt(32);
+  r.starred = st.ColumnInt(33) != 0;
+  r.position = st.ColumnDouble(34);
   return r;
 }
 
@@ -160,6 +164,8 @@ absl::StatusOr<ExperimentFilterFields> ReadExperimentFilterFields(const Statemen
   ASSIGN_OR_RETURN(f.labels, ReadLabels(st, 11));
   ASSIGN_OR_RETURN(f.desired_state, ParseDesiredState(st.ColumnText(13)));
   ASSIGN_OR_RETURN(f.observed_state, ParseObservedState(st.ColumnText(16)));
+  f.state_since_ms = st.ColumnInt(32);
+  f.starred = st.ColumnInt(33) != 0;
   return f;
 }
 
@@ -200,7 +206,20 @@ absl::StatusOr<JobRecord> ReadJob(const Statement& st) {
   j.code_snapshot = st.ColumnText(31);
   j.paused_ms = st.ColumnInt(32);
   j.paused_since_ms = st.ColumnOptionalInt(33).value_or(0);
+  j.status_since_ms = st.ColumnInt(34);
   return j;
+}
+
+SearchableExperiment Searchable(const ExperimentRecord& r, int64_t now_ms) {
+  return SearchableExperiment{r.id,
+                              r.spec.name,
+                              r.spec.description,
+                              r.spec.base_command,
+                              &r.spec.labels,
+                              &r.spec.flags,
+                              Name(r.observed_state),
+                              r.state_since_ms,
+                              now_ms};
 }
 
 EventRecord ReadEvent(const Statement& st) {

@@ -15,6 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 
+#include "common/model/experiment_search.h"
 #include "common/model/records.h"
 #include "daemon/store/sqlite.h"
 
@@ -36,9 +37,15 @@ struct ExperimentFilterFields {
   Labels labels;
   DesiredState desired_state = DesiredState::kStopped;
   ObservedState observed_state = ObservedState::kIdle;
+  int64_t state_since_ms = 0;
+  bool starred = false;
 };
 absl::StatusOr<ExperimentFilterFields> ReadExperimentFilterFields(const Statement& st);
 absl::StatusOr<JobRecord> ReadJob(const Statement& st);
+
+// What the search (common/model/experiment_search.h) looks at in `r`, its
+// time in state counted to `now_ms`. Views into `r`: keep it alive.
+SearchableExperiment Searchable(const ExperimentRecord& r, int64_t now_ms);
 EventRecord ReadEvent(const Statement& st);
 
 // ReadById()

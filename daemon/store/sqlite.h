@@ -115,6 +115,7 @@ class Statement {
 
   // Columns are 0-based, as in SQLite. A NULL reads as 0 or "".
   int64_t ColumnInt(int col) const;
+  double ColumnDouble(int col) const;
   std::string ColumnText(int col) const;
   bool ColumnIsNull(int col) const;
   std::optional<int64_t> ColumnOptionalInt(int col) const;

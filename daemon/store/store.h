@@ -79,6 +79,11 @@ struct ExperimentQuery {
   std::vector<ObservedState> observed_states;
   LabelSelector selector;
   std::string name_contains;
+  // Only starred experiments.
+  bool starred_only = false;
+  // Search words (common/model/experiment_search.h), time-in-state words
+  // counted to the store's clock; each must match.
+  std::vector<std::string> words;
   // Also read the newest job of each listed experiment (latest_jobs).
   bool include_latest_jobs = false;
 };
@@ -147,8 +152,11 @@ struct ExperimentFilter {
   LabelSelector selector;
   // Only names containing this.
   std::string name_contains;
-  // Search words (common/model/experiment_search.h); each must occur.
+  // Search words (common/model/experiment_search.h), time-in-state words
+  // counted to the store's clock; each must match.
   std::vector<std::string> words;
+  // Only starred experiments.
+  bool starred_only = false;
 };
 
 // What a bulk change addresses: `ids`, plus every live experiment `filter`
@@ -338,6 +346,18 @@ class Store {
   // Errors: FAILED_PRECONDITION when any has a live job.
   absl::StatusOr<BulkResult> PurgeMany(const ExperimentSelection& selection,
                                        absl::string_view actor, const BulkOptions& options = {});
+  // Stars (or unstars) every selected experiment: a mark of the user, not
+  // part of the spec (no generation bump, no relaunch, no Outdated). One
+  // "Starred"/"Unstarred" event per experiment changed; those already so
+  // are left alone (store_marks.cc).
+  absl::StatusOr<BulkResult> SetStarred(const ExperimentSelection& selection, bool starred,
+                                        absl::string_view actor, const BulkOptions& options = {});
+  // Sets a live experiment's position (its order within a dashboard group,
+  // ascending), one row and a "Moved" event; not part of the spec either.
+  // Errors: NOT_FOUND (unknown or deleted); INVALID_ARGUMENT for a position
+  // that is not finite.
+  absl::StatusOr<ExperimentRecord> SetPosition(int64_t id, double position,
+                                               absl::string_view actor);
   // Reads which experiments `selection` addresses (deleted ones allowed by
   // id when `allow_deleted`), writing nothing.
   absl::StatusOr<SelectedExperiments> SelectExperiments(const ExperimentSelection& selection,

@@ -26,6 +26,7 @@ using internal::ExperimentFilterFields;
 using internal::kExperimentColumns;
 using internal::ReadExperiment;
 using internal::ReadExperimentFilterFields;
+using internal::Searchable;
 
 // What a bulk change needs to know about one addressed experiment.
 struct Store::BulkCandidate {
@@ -34,6 +35,7 @@ struct Store::BulkCandidate {
   DesiredState desired_state = DesiredState::kStopped;
   int64_t live_job_id = 0;
   bool deleted = false;
+  bool starred = false;
 };
 
 namespace {
@@ -90,7 +92,8 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
     if (r.deleted() && !allow_deleted) {
       return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     }
-    out.push_back({r.id, r.spec.name, r.spec.desired_state, r.current_job_id, r.deleted()});
+    out.push_back(
+        {r.id, r.spec.name, r.spec.desired_state, r.current_job_id, r.deleted(), r.starred});
     RETURN_IF_ERROR(KeepGoing(options, out.size()));
   }
   if (selection.filter) {
@@ -102,23 +105,22 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
                                              " FROM experiments e WHERE e.deleted_at IS NULL "
                                              "ORDER BY e.id")));
     size_t scanned = 0;
+    int64_t now = clock_();
     RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::Status {
       RETURN_IF_ERROR(KeepGoing(options, ++scanned));
       ASSIGN_OR_RETURN(ExperimentFilterFields fields, ReadExperimentFilterFields(row));
       if (!Contains(f.desired_states, fields.desired_state) ||
           !Contains(f.observed_states, fields.observed_state) ||
-          !absl::StrContains(fields.name, f.name_contains) || !f.selector.Matches(fields.labels)) {
+          !absl::StrContains(fields.name, f.name_contains) ||
+          !f.selector.Matches(fields.labels) || (f.starred_only && !fields.starred)) {
         return absl::OkStatus();
       }
       if (!f.words.empty()) {
         ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
-        SearchableExperiment s{
-            r.id,           r.spec.name,  r.spec.description, r.spec.base_command,
-            &r.spec.labels, &r.spec.flags};
-        if (!MatchesSearch(f.words, s)) return absl::OkStatus();
+        if (!MatchesSearch(f.words, Searchable(r, now))) return absl::OkStatus();
       }
       out.push_back({row.ColumnInt(0), fields.name, fields.desired_state,
-                     row.ColumnOptionalInt(kLiveJobColumn).value_or(0), false});
+                     row.ColumnOptionalInt(kLiveJobColumn).value_or(0), false, fields.starred});
       return absl::OkStatus();
     }));
   }
@@ -245,6 +247,38 @@ absl::StatusOr<BulkResult> Store::PurgeMany(const ExperimentSelection& selection
           std::string(actor)}));
     }
     result.changed_ids = result.ids;
+    return KeepGoingToCommit(options);
+  }));
+  return result;
+}
+
+// A mark of the user, not the spec: only the starred column is written
+// (no generation, no updated_at), so nothing is relaunched or Outdated.
+absl::StatusOr<BulkResult> Store::SetStarred(const ExperimentSelection& selection, bool starred,
+                                             absl::string_view actor,
+                                             const BulkOptions& options) {
+  BulkResult result;
+  RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
+    result = BulkResult();
+    ASSIGN_OR_RETURN(std::vector<BulkCandidate> candidates,
+                     SelectCandidates(*db_, selection, /*allow_deleted=*/false, options));
+    ASSIGN_OR_RETURN(Statement * update,
+                     db_->Prepare("UPDATE experiments SET starred = ?2 WHERE id = ?1"));
+    for (const BulkCandidate& c : candidates) {
+      result.ids.push_back(c.id);
+      RETURN_IF_ERROR(KeepGoing(options, result.ids.size()));
+      if (c.starred == starred) continue;
+      update->Reset();
+      update->Bind(1, c.id);
+      update->Bind(2, starred);
+      RETURN_IF_ERROR(update->Run());
+      RETURN_IF_ERROR(InsertEvent(NewEvent{
+          c.id, 0, starred ? model::event::kStarred : model::event::kUnstarred,
+          starred ? "Starred" : "Unstarred", starred ? "starred" : "unstarred",
+          std::string(actor)}));
+      result.changed_ids.push_back(c.id);
+    }
+    RETURN_IF_ERROR(LoadBulkRecords(&result, options));
     return KeepGoingToCommit(options);
   }));
   return result;

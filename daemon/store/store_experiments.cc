@@ -73,7 +73,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
                    "observed_state = ?17, conditions = ?18, restart_count = ?19, "
                    "next_retry_at = ?20, updated_at = ?21, deleted_at = ?22, "
                    "run_after_job_id = ?23, template = ?24, envs = ?25, secrets = ?26, "
-                   "workdir = ?27, code_snapshot = ?28, link = ?29 "
+                   "workdir = ?27, code_snapshot = ?28, link = ?29, state_since = ?30 "
                    "WHERE id = ?1"));
   st->Bind(1, r.id);
   st->Bind(2, r.spec.name);
@@ -104,6 +104,7 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   st->Bind(27, r.spec.workdir);
   st->Bind(28, internal::CodeSnapshotRefToJson(r.spec.code));
   st->Bind(29, r.spec.link);
+  st->Bind(30, r.state_since_ms);
   absl::Status status = st->Run();
   if (IsConstraintViolation(status) && absl::StrContains(status.message(), "experiments.name")) {
     return NameTaken(r.spec.name);
@@ -133,7 +134,7 @@ absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& s
         r.id = db_->LastInsertRowId();
         r.spec = spec;
         r.generation = 1;
-        r.created_ms = r.updated_ms = now;
+        r.created_ms = r.updated_ms = r.state_since_ms = now;
         RETURN_IF_ERROR(WriteExperiment(r));
         RETURN_IF_ERROR(InsertEvent(
             NewEvent{r.id, 0, model::event::kCreated, "Created",
@@ -178,18 +179,23 @@ absl::StatusOr<ExperimentPage> Store::ListExperiments(const ExperimentQuery& q) 
     st->Bind(1, q.after_id);
     st->Bind(2, q.include_deleted);
     ExperimentPage page;
+    int64_t now = clock_();
     RETURN_IF_ERROR(st->ForEachRow([&](const Statement& row) -> absl::StatusOr<NextRow> {
       ASSIGN_OR_RETURN(ExperimentFilterFields f, ReadExperimentFilterFields(row));
       if (!Contains(q.desired_states, f.desired_state) ||
           !Contains(q.observed_states, f.observed_state) ||
-          !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels)) {
+          !absl::StrContains(f.name, q.name_contains) || !q.selector.Matches(f.labels) ||
+          (q.starred_only && !f.starred)) {
+        return NextRow::kContinue;
+      }
+      ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
+      if (!q.words.empty() && !MatchesSearch(q.words, internal::Searchable(r, now))) {
         return NextRow::kContinue;
       }
       if (static_cast<int>(page.experiments.size()) == q.limit) {
         page.next_after_id = page.experiments.back().id;
         return NextRow::kStop;
       }
-      ASSIGN_OR_RETURN(ExperimentRecord r, ReadExperiment(row));
       page.experiments.push_back(std::move(r));
       return NextRow::kContinue;
     }));
@@ -308,6 +314,8 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusM
       return absl::OkStatus();
     }
     r.updated_ms = clock_();
+    r.state_since_ms =
+        r.observed_state != before.observed_state ? r.updated_ms : before.state_since_ms;
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvents(std::move(events), id));
     ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));

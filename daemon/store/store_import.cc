@@ -53,7 +53,7 @@ absl::StatusOr<ExperimentRecord> Store::ImportExperiment(const ExperimentSpec& s
     r.spec = spec;
     r.generation = 1;
     r.created_ms = created;
-    r.updated_ms = now;
+    r.updated_ms = r.state_since_ms = now;
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvent(
         NewEvent{r.id, 0, model::event::kCreated, "Imported",
@@ -85,6 +85,10 @@ absl::StatusOr<ExperimentRecord> Store::ImportExperiment(const ExperimentSpec& s
       JobRecord written = job;
       written.id = db_->LastInsertRowId();
       written.experiment_id = r.id;
+      // An imported job has ended: its status dates from its end.
+      written.status_since_ms = job.ended_ms ? job.ended_ms
+                                : job.started_ms ? job.started_ms
+                                                 : (job.submitted_ms > 0 ? job.submitted_ms : created);
       RETURN_IF_ERROR(WriteJob(written));  // status, times, exit code, reason
     }
     ASSIGN_OR_RETURN(imported, LoadExperiment(*db_, r.id));

@@ -25,7 +25,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
       db_->Prepare("UPDATE jobs SET backend_job_id = ?2, status = ?3, backend_status = ?4, "
                    "started_at = ?5, ended_at = ?6, exit_code = ?7, failure_reason = ?8, "
                    "recovery_count = ?9, outcome_unknown = ?10, paused_ms = ?11, "
-                   "paused_since = ?12 WHERE id = ?1"));
+                   "paused_since = ?12, status_since = ?13 WHERE id = ?1"));
   st->Bind(1, j.id);
   st->Bind(2, j.backend_job_id);
   st->Bind(3, Name(j.status));
@@ -38,6 +38,7 @@ absl::Status Store::WriteJob(const JobRecord& j) {
   st->Bind(10, j.outcome_unknown);
   st->Bind(11, j.paused_ms);
   st->Bind(12, j.paused_since_ms ? std::optional<int64_t>(j.paused_since_ms) : std::nullopt);
+  st->Bind(13, j.status_since_ms);
   absl::Status status = st->Run();
   if (IsConstraintViolation(status)) {
     return absl::FailedPreconditionError(
@@ -70,9 +71,9 @@ absl::StatusOr<JobRecord> Store::CreateLaunchIntent(const JobRecord& job, absl::
         db_->Prepare("INSERT INTO jobs (experiment_id, attempt, backend, backend_name, status, "
                      "command, flags, nodes, gpus, gpu_type, infra, spot, run_name, "
                      "submitted_at, template, template_version, envs, secrets, workdir, "
-                     "code_commit, code_dirty, code_snapshot) "
+                     "code_commit, code_dirty, code_snapshot, status_since) "
                      "VALUES (?, ?, ?, ?, 'LAUNCHING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                     "?, ?, ?)"));
+                     "?, ?, ?, ?13)"));
     st->Bind(1, job.experiment_id);
     st->Bind(2, attempt);
     st->Bind(3, job.backend);
@@ -280,6 +281,7 @@ absl::StatusOr<JobRecord> Store::MutateJobLocked(int64_t id, const JobMutation& 
   RETURN_IF_ERROR(mutate(job, &events));
   job.id = id;
   job.experiment_id = before.experiment_id;
+  job.status_since_ms = job.status != before.status ? clock_() : before.status_since_ms;
   if (job == before && events.empty()) return before;
   RETURN_IF_ERROR(WriteJob(job));
   for (NewEvent& e : events) {

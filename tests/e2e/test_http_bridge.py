@@ -224,6 +224,15 @@ class HttpBridgeTest(harness.E2ETestCase):
         self.assertEqual(cost["currency"], "USD")
         self.assertIn("as_of", cost)
 
+        # Stars and order (tests/e2e/test_marks.py has the whole check).
+        starred = h.ok("POST", "/api/experiments/web-imported/starred", {"starred": True})
+        self.assertEqual((starred["matched"], starred["changed"]), (1, 1))
+        unstarred = h.ok("POST", "/api/experiments/starred",
+                         {"filter": {"starred": True}, "starred": False})
+        self.assertEqual(unstarred["ids"], [starred["ids"][0]])
+        moved = h.ok("POST", "/api/experiments/web-imported/position", {"position": -1.5})
+        self.assertEqual(moved["experiment"]["position"], -1.5)
+
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.
         untested = []

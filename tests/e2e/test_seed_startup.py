@@ -239,6 +239,7 @@ class SeedDatabaseTest(harness.E2ETestCase):
                                          "group/Arena-sweep": "", "tag/baseline": "",
                                          "tag/ppo-v2": "", "git-branch": "main",
                                          "starred": "true"})
+        self.assertTrue(exp["starred"])  # the seed's star is a star here too
         jobs = self.cli_json("exp", "jobs", "ppo-4layers")
         jobs = jobs.get("jobs", jobs) if isinstance(jobs, dict) else jobs
         by_attempt = {j["attempt"]: j for j in jobs}

@@ -51,7 +51,15 @@ TEST_CASE("a new file is migrated to the latest schema and reopens", "[store]") 
   }
 }
 
-// Takes a database of schema version 5 back to 4.
+// Takes a database of schema version 8 back to 7 (stars, order, time in
+// state).
+constexpr char kUndoV8[] =
+    "ALTER TABLE experiments DROP COLUMN starred; "
+    "ALTER TABLE experiments DROP COLUMN position; "
+    "ALTER TABLE experiments DROP COLUMN state_since; "
+    "ALTER TABLE jobs DROP COLUMN status_since; "
+    "PRAGMA user_version = 7";
+
 // Takes a database of schema version 7 back to 6 (GPU-hours and links),
 // so the older migrations' tests below can undo theirs: v7 adds columns,
 // which cannot be added twice.
@@ -62,6 +70,7 @@ constexpr char kUndoV7[] =
     "ALTER TABLE experiments DROP COLUMN link; "
     "PRAGMA user_version = 6";
 
+// Takes a database of schema version 5 back to 4.
 constexpr char kUndoV5[] =
     "ALTER TABLE experiments DROP COLUMN code_snapshot; "
     "ALTER TABLE jobs DROP COLUMN code_snapshot; "
@@ -99,6 +108,7 @@ TEST_CASE("migration 4 gives experiments and jobs empty workload fields", "[stor
   {
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV8).ok());
     REQUIRE((*conn)->Exec(kUndoV7).ok());
     REQUIRE((*conn)->Exec(kUndoV5).ok());
     REQUIRE((*conn)->Exec(kUndoV4).ok());
@@ -142,6 +152,7 @@ TEST_CASE("migration 5 gives experiments, jobs and templates no code snapshots",
   {
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV8).ok());
     REQUIRE((*conn)->Exec(kUndoV7).ok());
     REQUIRE((*conn)->Exec(kUndoV5).ok());
   }
@@ -184,6 +195,7 @@ TEST_CASE("migration 3 marks jobs v2 lost from sight as outcome unknown", "[stor
   {  // Back to v2 as that poller left it.
     auto conn = Connection::Open(path.string());
     REQUIRE(conn.ok());
+    REQUIRE((*conn)->Exec(kUndoV8).ok());
     REQUIRE((*conn)->Exec(kUndoV7).ok());
     REQUIRE((*conn)->Exec(kUndoV5).ok());
     REQUIRE((*conn)->Exec(kUndoV4).ok());
