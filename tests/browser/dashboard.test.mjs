@@ -592,6 +592,81 @@ test("dashboard", { timeout: 600_000 }, async (t) => {
     if (viaCli !== null) assert.match(viaCli, /made-while-away/);
   });
 
+  await t.test("stars, filters by star and time in state, and reorders by drag (kept by the daemon)", { timeout: STEP_TIMEOUT }, async () => {
+    for (const name of ["order-a", "order-b", "order-c"]) {
+      await api("POST", "/api/experiments", { experiment: { name, base_command: "true", labels: { sweep: "ui-order" } } });
+    }
+    // A page of its own: the sort it picks (Order) is remembered per browser.
+    const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: "light" });
+    const p = await ctx.newPage();
+    p.setDefaultTimeout(WAIT);
+    p.on("pageerror", (err) => pageErrors.push(err.message));
+    await p.goto(`${BASE}/`);
+    await p.waitForSelector(row("order-c"));
+    const before = (await api("GET", "/api/experiments/order-b")).experiment;
+
+    // The star toggle: a mark, not a spec change.
+    await p.click(`${row("order-b")} button.star`);
+    await p.waitForSelector(`${row("order-b")}[data-starred="true"]`);
+    const starred = (await api("GET", "/api/experiments/order-b")).experiment;
+    assert.equal(starred.starred, true);
+    assert.equal(starred.generation, before.generation);
+    await p.click(`${row("long-a")} button.star`);
+    await p.waitForSelector(`${row("long-a")}[data-starred="true"]`);
+
+    // The starred filter.
+    await p.check("[data-testid=starred-filter]");
+    await p.waitForSelector(row("order-a"), { state: "detached" });
+    assert.equal(await p.locator(row("order-b")).count(), 1);
+    await p.uncheck("[data-testid=starred-filter]");
+    await p.waitForSelector(row("order-a"));
+
+    // Time in state: shown per row, and a search word ("idle>0s").
+    assert.match(await p.locator(`${row("order-a")} [data-testid=in-state]`).innerText(), /\d+s|\d+m/);
+    await p.fill("[data-testid=search]", "idle>0s order-");
+    await p.waitForSelector(row("long-a"), { state: "detached" });
+    assert.equal(await p.locator(row("order-c")).count(), 1);
+    await p.fill("[data-testid=search]", "idle>1d order-");
+    await p.waitForSelector(row("order-c"), { state: "detached" });
+    await p.fill("[data-testid=search]", "");
+    await p.waitForSelector(row("order-c"));
+
+    // Order: sort by it, then drag order-c above order-a.
+    await p.click("th.order-col button.sort");
+    const group = p.locator('section[data-group="sweep=ui-order"]');
+    const names = () => group.locator("tbody tr[data-name]").evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    assert.deepEqual(await names(), ["order-a", "order-b", "order-c"]);
+    await p.dragAndDrop(`${row("order-c")} .drag-handle`, `${row("order-a")}`, { targetPosition: { x: 40, y: 3 } });
+    await p.waitForFunction(
+      () =>
+        [...document.querySelectorAll('section[data-group="sweep=ui-order"] tbody tr[data-name]')].map((r) => r.dataset.name).join() ===
+        "order-c,order-a,order-b",
+    );
+    assert.deepEqual(await names(), ["order-c", "order-a", "order-b"]);
+    // The page shows the move at once; the write follows: poll the daemon for it.
+    let a, c;
+    for (const deadline = Date.now() + WAIT; ; await new Promise((r) => setTimeout(r, 20))) {
+      a = (await api("GET", "/api/experiments/order-a")).experiment;
+      c = (await api("GET", "/api/experiments/order-c")).experiment;
+      if (c.position < a.position || Date.now() > deadline) break;
+    }
+    assert.ok(c.position < a.position, `order-c at ${c.position}, order-a at ${a.position}`);
+    await p.screenshot({ path: path.join(SHOTS, "20-stars-order-time-in-state.png") });
+
+    // Kept by the daemon: a fresh page shows the same order.
+    const fresh = await ctx.newPage();
+    fresh.on("pageerror", (err) => pageErrors.push(err.message));
+    await fresh.goto(`${BASE}/`);
+    await fresh.waitForSelector(row("order-c"));
+    const freshNames = await fresh
+      .locator('section[data-group="sweep=ui-order"] tbody tr[data-name]')
+      .evaluateAll((rows) => rows.map((r) => r.dataset.name));
+    assert.deepEqual(freshNames, ["order-c", "order-a", "order-b"]);
+    const viaCli = cli("exp", "list", "--starred", "-o", "name");
+    if (viaCli !== null) assert.deepEqual(viaCli.trim().split("\n"), ["long-a", "order-b"]);
+    await ctx.close();
+  });
+
   await t.test("fits a narrow window in the dark theme", { timeout: STEP_TIMEOUT }, async () => {
     const narrow = await browser.newContext({ viewport: { width: 420, height: 900 }, colorScheme: "dark" });
     const p = await narrow.newPage();

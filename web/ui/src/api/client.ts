@@ -28,6 +28,8 @@ import type {
   ListJobsResponse,
   ListTaskTemplatesResponse,
   SetDesiredStateResponse,
+  SetStarredResponse,
+  MoveExperimentResponse,
   SkyEvent,
   TaskTemplate,
   UndeleteExperimentResponse,
@@ -283,6 +285,19 @@ export const api = {
       body,
     );
     return { experiments: r.experiments ?? [], count: r.matched ?? 0, ids: r.ids ?? [] };
+  },
+  /** Stars (or unstars) the whole target in one transaction: a mark, not a spec change. */
+  async setStarred(target: BulkTarget, starred: boolean): Promise<BulkAnswer> {
+    const r = await request<SetStarredResponse>("POST", "/api/experiments/starred", {
+      ids: target.ids,
+      filter: target.filter,
+      starred,
+    });
+    return { experiments: r.experiments ?? [], count: r.matched ?? 0, ids: r.ids ?? [] };
+  },
+  /** Sets one experiment's position (its order within a group): one write. */
+  async moveExperiment(id: string, position: number): Promise<Experiment | undefined> {
+    return (await request<MoveExperimentResponse>("POST", `/api/experiments/${enc(id)}/position`, { position })).experiment;
   },
   /** All or nothing; with `force`, live jobs are terminated first and waited for. */
   async deleteExperiments(target: BulkTarget, force = false): Promise<BulkAnswer> {

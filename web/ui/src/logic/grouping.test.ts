@@ -136,9 +136,14 @@ describe("sortExperiments", () => {
 });
 
 describe("search (the cases the daemon's ExperimentFilter.text is tested against)", () => {
+  // The golden file holds unix ms; the API holds RFC 3339.
+  const golden = searchCases.experiments.map(({ state_since_ms, ...e }) => ({
+    ...(e as Experiment),
+    state_since: new Date(state_since_ms).toISOString(),
+  }));
   it.each(searchCases.cases)("$search", ({ search, matches }) => {
     const words = searchWords(search);
-    const got = (searchCases.experiments as Experiment[]).filter((e) => matchesSearch(e, words)).map((e) => e.id);
+    const got = golden.filter((e) => matchesSearch(e, words, searchCases.now_ms)).map((e) => e.id);
     expect(got).toEqual(matches);
   });
 });
@@ -154,5 +159,38 @@ describe("matchesApiFilter", () => {
     const f = { ...EMPTY_FILTER, labelSelector: "sweep=lr", text: "lr", showDeleted: true };
     const shown = filterExperiments(exps, f).experiments.filter((e) => !e.delete_time);
     expect(exps.filter((e) => matchesApiFilter(e, filterToApi(f)))).toEqual(shown);
+  });
+});
+
+describe("stars, order and time in state", () => {
+  const now = Date.parse("2026-01-01T12:00:00Z");
+  const marked = [
+    exp(1, "a", { sweep: "lr" }, { starred: true, position: 3, observed_state: "PENDING", state_since: "2026-01-01T11:00:00Z" }),
+    exp(2, "b", { sweep: "lr" }, { position: 1, observed_state: "RUNNING", state_since: "2026-01-01T11:59:00Z" }),
+    exp(3, "c", { sweep: "bs" }, { starred: true, observed_state: "PENDING", state_since: "2026-01-01T11:50:00Z" }),
+  ];
+  const ctx = { jobOf: () => undefined, now };
+
+  it("filters starred experiments, and sends the same filter to the daemon", () => {
+    const f = { ...EMPTY_FILTER, starred: true };
+    expect(filterExperiments(marked, f, now).experiments.map((e) => e.name)).toEqual(["a", "c"]);
+    expect(filterToApi(f)).toEqual({ starred: true });
+    expect(marked.filter((e) => matchesApiFilter(e, filterToApi(f), now)).map((e) => e.name)).toEqual(["a", "c"]);
+    expect(filterToApi(EMPTY_FILTER)).toEqual({});
+  });
+
+  it("filters by time in state with the search's words", () => {
+    const f = { ...EMPTY_FILTER, text: "pending>30m" };
+    expect(filterExperiments(marked, f, now).experiments.map((e) => e.name)).toEqual(["a"]);
+    expect(filterExperiments(marked, { ...f, text: "pending>5m sweep=bs" }, now).experiments.map((e) => e.name)).toEqual(["c"]);
+    expect(marked.filter((e) => matchesApiFilter(e, filterToApi(f), now)).map((e) => e.name)).toEqual(["a"]);
+  });
+
+  it("sorts by position (the id when never moved) and by time in state", () => {
+    expect(sortExperiments(marked, { key: "order", dir: 1 }, ctx).map((e) => e.name)).toEqual(["b", "a", "c"]);
+    expect(sortExperiments(marked, { key: "since", dir: -1 }, ctx).map((e) => e.name)).toEqual(["a", "c", "b"]);
+    // The order within a group is the global order restricted to it.
+    const groups = groupByLabel(sortExperiments(marked, { key: "order", dir: 1 }, ctx), "sweep");
+    expect(groups.map((g) => g.experiments.map((e) => e.name))).toEqual([["c"], ["b", "a"]]);
   });
 });

@@ -15,9 +15,10 @@ export interface Filter {
   desired: string; // a desired state ("RUNNING"), or "" for any
   observed: string; // an observed state ("FAILED"), or "" for any
   showDeleted: boolean;
+  starred?: boolean; // only starred experiments
 }
 
-export const EMPTY_FILTER: Filter = { text: "", labelSelector: "", desired: "", observed: "", showDeleted: false };
+export const EMPTY_FILTER: Filter = { text: "", labelSelector: "", desired: "", observed: "", showDeleted: false, starred: false };
 
 /**
  * The experiments that pass, in their order; `error` explains a selector
@@ -25,7 +26,7 @@ export const EMPTY_FILTER: Filter = { text: "", labelSelector: "", desired: "", 
  * itself is returned, so what is derived from the result (groups, their
  * columns) is kept as is.
  */
-export function filterExperiments(exps: Experiment[], f: Filter): { experiments: Experiment[]; error: string } {
+export function filterExperiments(exps: Experiment[], f: Filter, now: number = Date.now()): { experiments: Experiment[]; error: string } {
   let error = "";
   let labelsMatch = (_: Record<string, string>) => true;
   try {
@@ -38,8 +39,9 @@ export function filterExperiments(exps: Experiment[], f: Filter): { experiments:
     if (!f.showDeleted && e.delete_time) return false;
     if (f.desired && e.desired_state !== f.desired) return false;
     if (f.observed && e.observed_state !== f.observed) return false;
+    if (f.starred && !e.starred) return false;
     if (!labelsMatch(e.labels ?? {})) return false;
-    return matchesSearch(e, words);
+    return matchesSearch(e, words, now);
   });
   return { experiments: experiments.length === exps.length ? exps : experiments, error };
 }
@@ -55,17 +57,19 @@ export function filterToApi(f: Filter): ExperimentFilter {
   if (f.desired) out.desired_states = [f.desired as DesiredState];
   if (f.observed) out.observed_states = [f.observed as ObservedState];
   if (searchWords(f.text).length) out.text = f.text;
+  if (f.starred) out.starred = true;
   return out;
 }
 
 /** Whether a live experiment matches an API filter, as the daemon decides. Throws on a bad selector. */
-export function matchesApiFilter(e: Experiment, f: ExperimentFilter): boolean {
+export function matchesApiFilter(e: Experiment, f: ExperimentFilter, now: number = Date.now()): boolean {
   if (e.delete_time) return false;
+  if (f.starred && !e.starred) return false;
   if (f.desired_states?.length && !f.desired_states.includes(e.desired_state as DesiredState)) return false;
   if (f.observed_states?.length && !f.observed_states.includes(e.observed_state as ObservedState)) return false;
   if (f.name_contains && !(e.name ?? "").includes(f.name_contains)) return false;
   if (f.label_selector && !parseLabelSelector(f.label_selector)(e.labels ?? {})) return false;
-  return matchesSearch(e, searchWords(f.text ?? ""));
+  return matchesSearch(e, searchWords(f.text ?? ""), now);
 }
 
 /** ASCII letters lowered, nothing else: the daemon does exactly this (common/model/experiment_search.h). */
@@ -109,10 +113,60 @@ function buildSearchText(e: Experiment): string {
   return asciiLower([e.id, e.name, e.description, e.base_command, ...labels, ...flags].join(" "));
 }
 
-export function matchesSearch(e: Experiment, words: string[]): boolean {
+/**
+ * Every word occurs in the search text, or, for a time-in-state word
+ * ("running>2d", "pending<30m") naming an observed state, the experiment
+ * has been in that state that long at `now` (common/model/experiment_search.h).
+ */
+export function matchesSearch(e: Experiment, words: string[], now: number = Date.now()): boolean {
   if (!words.length) return true;
   const hay = searchText(e);
-  return words.every((w) => hay.includes(w));
+  return words.every((w) => {
+    let age = stateAges.get(w);
+    if (age === undefined) {
+      if (stateAges.size > 1000) stateAges.clear(); // words typed over a long session
+      stateAges.set(w, (age = parseStateAge(w)));
+    }
+    if (age && OBSERVED_STATES.has(age.state)) return matchesStateAge(age, e.observed_state, e.state_since, now);
+    return hay.includes(w);
+  });
+}
+
+// Each search word parsed once (a keystroke tests every word against every experiment).
+const stateAges = new Map<string, StateAge | null>();
+
+/** The observed states' bare names, lowered: the states a time-in-state word may name. */
+const OBSERVED_STATES = new Set(["idle", "launching", "pending", "running", "stopping", "stopped", "succeeded", "failed", "terminated"]);
+
+/** A time-in-state word: `state` lowered, `longer` for '>', `ms` the duration. */
+export interface StateAge {
+  state: string;
+  longer: boolean;
+  ms: number;
+}
+
+const UNIT_MS: Record<string, number> = { d: 86400000, h: 3600000, m: 60000, s: 1000 };
+
+/** "running>1h30m" as a StateAge; null when the word does not have that shape (as ParseStateAge). */
+export function parseStateAge(word: string): StateAge | null {
+  const m = /^([A-Za-z_]+)([<>])((?:[0-9]{1,9}[dhmsDHMS])+)$/.exec(word);
+  if (!m) return null;
+  let ms = 0;
+  for (const part of m[3].matchAll(/([0-9]+)([dhmsDHMS])/g)) ms += Number(part[1]) * UNIT_MS[part[2].toLowerCase()];
+  return { state: asciiLower(m[1]), longer: m[2] === ">", ms };
+}
+
+/** Whether something in `state` since `since` matches `age` at `now`. */
+export function matchesStateAge(age: StateAge, state: string | undefined, since: string | undefined, now: number): boolean {
+  const t = millis(since);
+  if (!state || Number.isNaN(t) || t <= 0 || asciiLower(state) !== age.state) return false;
+  const inState = now - t;
+  return age.longer ? inState > age.ms : inState < age.ms;
+}
+
+/** Whether a search has time-in-state words (its result then changes with the clock). */
+export function hasStateAge(text: string): boolean {
+  return searchWords(text).some((w) => parseStateAge(w) !== null);
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
@@ -167,6 +221,8 @@ export type SortKey =
   | "resources"
   | "started"
   | "duration"
+  | "order"
+  | "since"
   | `flag:${string}`;
 
 export interface Sort {
@@ -225,6 +281,12 @@ function sortValue(e: Experiment, key: SortKey, ctx: SortContext): Key {
       const d = jobDurationMs(ctx.jobOf(e), ctx.now);
       return Number.isNaN(d) ? undefined : d;
     }
+    case "order":
+      return positionOf(e);
+    case "since": {
+      const t = millis(e.state_since);
+      return Number.isNaN(t) ? undefined : ctx.now - t;
+    }
   }
   const flag = e.flags?.[key.slice(5)];
   if (!flag) return undefined;
@@ -237,6 +299,11 @@ function sortValue(e: Experiment, key: SortKey, ctx: SortContext): Key {
 function compareKeys(a: Key, b: Key): number {
   if (typeof a === "number" && typeof b === "number") return a - b;
   return naturalCompare(String(a), String(b));
+}
+
+/** An experiment's position (its order within a group): the stored one, else its id. */
+export function positionOf(e: Experiment): number {
+  return typeof e.position === "number" ? e.position : Number(e.id ?? 0);
 }
 
 /** Sorted copy; missing values go last in either direction; ties by id. */

@@ -9,7 +9,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { getActor, setActor } from "../api/client";
 import { store } from "../app";
 import { bulkTarget } from "../logic/bulkTarget";
-import { EMPTY_FILTER, filterExperiments, groupByLabel, indexForSearch, labelKeys, sortExperiments, type Filter, type Sort } from "../logic/grouping";
+import { EMPTY_FILTER, filterExperiments, groupByLabel, hasStateAge, indexForSearch, labelKeys, sortExperiments, type Filter, type Sort } from "../logic/grouping";
 import { usePersistent, useStore } from "../state/hooks";
 import { CreateDialog } from "./CreateDialog";
 import { Details } from "./Details";
@@ -50,7 +50,13 @@ export function App() {
     () => sortExperiments(all, sort, { jobOf: (e) => store.jobOf(e), now: Date.now() }),
     [all, sort],
   );
-  const { experiments, error: selectorError } = useMemo(() => filterExperiments(sorted, filter), [sorted, filter]);
+  // A time-in-state search ("pending>30m") is evaluated again as the clock
+  // moves (each minute), not only when the data changes.
+  const minute = useMinuteTick(hasStateAge(filter.text));
+  const { experiments, error: selectorError } = useMemo(
+    () => filterExperiments(sorted, filter, Date.now()),
+    [sorted, filter, minute],
+  );
   // The search index is built while the page is idle after a load, not on
   // the first keystroke (~0.2 s at 10,000 experiments).
   useEffect(() => {
@@ -158,6 +164,17 @@ export function App() {
       <TokenPrompt />
     </div>
   );
+}
+
+/** A number that changes each minute while `enabled` (0 otherwise), to re-run a memo. */
+function useMinuteTick(enabled: boolean): number {
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!enabled) return;
+    const t = setInterval(() => setTick((n) => n + 1), 60000);
+    return () => clearInterval(t);
+  }, [enabled]);
+  return enabled ? tick : 0;
 }
 
 function Help({ onClose }: { onClose: () => void }) {

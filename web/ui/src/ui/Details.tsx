@@ -13,7 +13,7 @@ import { declaredSchemaVersion } from "../logic/flagDraft";
 import { renderCommand } from "../logic/flagText";
 import { codeLabel, snapshotLabel, templateLabel } from "../logic/workloadText";
 import { deleteExperiments, setDesiredState, cancelJob, undelete, updateFlags } from "./actions";
-import { Ago, CopyButton, StatePair } from "./bits";
+import { Ago, CopyButton, InStateFor, StatePair } from "./bits";
 import { ConfigForm } from "./ConfigForm";
 import { EventList } from "./EventList";
 import { FlagsEditor } from "./FlagsEditor";
@@ -228,7 +228,9 @@ function Overview({ e, latest }: { e: Experiment; latest: Job | undefined }) {
         </div>
         <div>
           <dt>Observed</dt>
-          <dd>{stateLabel(e.observed_state)}</dd>
+          <dd>
+            {stateLabel(e.observed_state)} <span class="muted">for</span> <InStateFor since={e.state_since} />
+          </dd>
         </div>
         <div>
           <dt>Generation</dt>

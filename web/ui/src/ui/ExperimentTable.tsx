@@ -6,16 +6,19 @@
 // actions; a row's name opens its details. Only the rows near the viewport
 // are rendered (ui/useRowWindow.ts), so the table's cost does not grow with
 // the number of experiments; derived per-group facts (differing flags,
-// counts) are computed once per change of the group's rows.
+// counts) are computed once per change of the group's rows. Each row has a
+// star toggle, and, when sorted by Order, a handle to drag it to another
+// place in its group (logic/order.ts: one write per drop).
 
-import { useMemo, useRef } from "preact/hooks";
+import { useMemo, useRef, useState } from "preact/hooks";
 import type { Experiment, Job } from "../api/types";
 import { differingFlags, flagColumnLayout, type FlagColumn, type HeaderGroup } from "../logic/flagColumns";
 import { flagCell, formatFlagValue, formatResources, plural, stateLabel } from "../logic/format";
 import type { Group, Sort, SortKey } from "../logic/grouping";
 import { countByState } from "../logic/grouping";
-import { setDesiredState } from "./actions";
-import { Ago, JobDuration, StateBadge, StatePair, tone } from "./bits";
+import { movesFor } from "../logic/order";
+import { moveExperiments, setDesiredState, setStarred } from "./actions";
+import { Ago, InStateFor, JobDuration, StateBadge, StatePair, tone } from "./bits";
 import { navigate } from "./route";
 import { useRowWindow } from "./useRowWindow";
 import { costCell } from "../logic/cost";
@@ -38,9 +41,11 @@ export interface TableProps {
   costs?: Costs;
 }
 
-const FIXED: { key: SortKey; label: string; cls?: string }[] = [
+const FIXED: { key: SortKey; label: string; cls?: string; title?: string }[] = [
+  { key: "order", label: "★", cls: "order-col", title: "Order (drag rows to reorder) and stars" },
   { key: "name", label: "Name" },
   { key: "state", label: "Observed → desired" },
+  { key: "since", label: "In state", cls: "hide-narrow", title: "How long in the observed state" },
   { key: "attempt", label: "Attempt" },
   { key: "job", label: "Job" },
   { key: "resources", label: "Nodes × GPUs", cls: "hide-narrow" },
@@ -80,6 +85,45 @@ function GroupSection(p: TableProps & { group: Group }) {
   });
   const span = layout.columns.length + FIXED.length + 2 + (p.costs ? 1 : 0);
   const grouped = !!p.groupBy;
+  // Drag to reorder: only in Order sort (elsewhere a drop has no meaning).
+  const draggable = p.sort.key === "order" && !isCollapsed;
+  const [dragId, setDragId] = useState<string | null>(null);
+  const [dropAt, setDropAt] = useState<number | null>(null);
+  const drag: DragProps | undefined = draggable
+    ? {
+        dragId,
+        dropAt,
+        start: (id) => setDragId(id),
+        over: (index, lowerHalf) => {
+          if (!dragId) return;
+          // `to` counts rows without the dragged one (logic/order.ts).
+          const from = ids.indexOf(dragId);
+          let to = index + (lowerHalf ? 1 : 0);
+          if (from >= 0 && from < to) to--;
+          setDropAt(to);
+        },
+        end: () => {
+          setDragId(null);
+          setDropAt(null);
+        },
+        mark: (index) => {
+          if (!dragId || dropAt === null) return undefined;
+          const from = ids.indexOf(dragId);
+          if (index === from) return undefined;
+          const among = from >= 0 && index > from ? index - 1 : index;
+          if (among === dropAt) return "before";
+          return among === ids.length - 2 && dropAt === ids.length - 1 ? "after" : undefined;
+        },
+        drop: () => {
+          if (dragId !== null && dropAt !== null) {
+            const moves = movesFor(exps, dragId, dropAt, p.sort.dir);
+            if (moves.length) void moveExperiments(moves);
+          }
+          setDragId(null);
+          setDropAt(null);
+        },
+      }
+    : undefined;
   const bodyId = `group-${group.id || "all"}`.replace(/[^A-Za-z0-9_-]/g, "_");
   return (
     <section class="group" aria-label={group.title} data-group={group.title}>
@@ -123,7 +167,7 @@ function GroupSection(p: TableProps & { group: Group }) {
             <tbody ref={body}>
               <SpacerRow height={rows.before} span={span} />
               {rows.items.map((it) => (
-                <Row key={it.key} index={it.index} measure={rows.measure} e={exps[it.index]} p={p} columns={layout.columns} grouped={grouped} />
+                <Row key={it.key} index={it.index} measure={rows.measure} e={exps[it.index]} p={p} columns={layout.columns} grouped={grouped} drag={drag} />
               ))}
               <SpacerRow height={rows.after} span={span} />
             </tbody>
@@ -161,7 +205,7 @@ function HeaderRows({ layout, sort, onSort, withCost }: { layout: { columns: Fla
           <span class="sr-only">Select</span>
         </th>
         {FIXED.map((c) => (
-          <SortTh key={c.key} k={c.key} label={c.label} rowSpan={rs} sort={sort} onSort={onSort} cls={c.cls} />
+          <SortTh key={c.key} k={c.key} label={c.label} title={c.title} rowSpan={rs} sort={sort} onSort={onSort} cls={c.cls} />
         ))}
         {withCost && (
           <th rowSpan={rs} scope="col" class="cost-col" title="GPU-hours of all its jobs, priced by skydeckd --prices (running jobs count up to now)">
@@ -209,7 +253,21 @@ function SpacerRow({ height, span }: { height: number; span: number }) {
   );
 }
 
+/** A group's drag state and handlers, when its rows can be dragged. */
+interface DragProps {
+  dragId: string | null;
+  /** Where the dragged row would land (an index among the other rows). */
+  dropAt: number | null;
+  start: (id: string) => void;
+  over: (index: number, lowerHalf: boolean) => void;
+  end: () => void;
+  drop: () => void;
+  /** "before" on the row the dragged one would land above, "after" on the last row for the end. */
+  mark: (index: number) => string | undefined;
+}
+
 interface RowProps {
+  drag?: DragProps;
   e: Experiment;
   p: TableProps;
   columns: FlagColumn[];
@@ -219,7 +277,7 @@ interface RowProps {
   measure: (el: Element | null) => void;
 }
 
-function Row({ e, p, columns, grouped, index, measure }: RowProps) {
+function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
   const id = e.id!;
   const job = p.jobOf(e);
   const selected = p.selected.has(id);
@@ -235,6 +293,26 @@ function Row({ e, p, columns, grouped, index, measure }: RowProps) {
       data-id={id}
       data-name={e.name}
       data-observed={e.observed_state}
+      data-starred={e.starred ? "true" : undefined}
+      data-dragging={drag?.dragId === id ? "true" : undefined}
+      data-drop={drag?.mark(index)}
+      onDragOver={
+        drag?.dragId
+          ? (ev) => {
+              ev.preventDefault();
+              const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
+              drag.over(index, ev.clientY > r.top + r.height / 2);
+            }
+          : undefined
+      }
+      onDrop={
+        drag?.dragId
+          ? (ev) => {
+              ev.preventDefault();
+              drag.drop();
+            }
+          : undefined
+      }
       onClick={(ev) => {
         const t = ev.target as HTMLElement;
         if (t.closest("a,button,input,label")) return;
@@ -243,6 +321,35 @@ function Row({ e, p, columns, grouped, index, measure }: RowProps) {
     >
       <td class="sel">
         <input type="checkbox" aria-label={`Select ${e.name}`} checked={selected} onChange={(ev) => p.onSelect([id], ev.currentTarget.checked)} />
+      </td>
+      <td class="order-col">
+        {drag && !e.delete_time ? (
+          <span
+            class="drag-handle"
+            draggable
+            title="Drag to reorder within the group"
+            aria-label={`Reorder ${e.name}`}
+            onDragStart={(ev) => {
+              ev.dataTransfer?.setData("text/plain", id);
+              if (ev.dataTransfer) ev.dataTransfer.effectAllowed = "move";
+              drag.start(id);
+            }}
+            onDragEnd={() => drag.end()}
+          >
+            ⋮⋮
+          </span>
+        ) : null}
+        <button
+          type="button"
+          class={`star ${e.starred ? "on" : ""}`}
+          aria-pressed={!!e.starred}
+          aria-label={`${e.starred ? "Unstar" : "Star"} ${e.name}`}
+          title={e.starred ? "Unstar" : "Star"}
+          disabled={!!e.delete_time}
+          onClick={() => void setStarred([id], !e.starred)}
+        >
+          {e.starred ? "★" : "☆"}
+        </button>
       </td>
       <td class="name">
         <a href={`#/exp/${id}/overview`} class="exp-link" data-row-link>
@@ -259,6 +366,9 @@ function Row({ e, p, columns, grouped, index, measure }: RowProps) {
       </td>
       <td class="state">
         <StatePair e={e} />
+      </td>
+      <td class="since hide-narrow">
+        <InStateFor since={e.state_since} />
       </td>
       <td class="attempt">
         {e.job_count ? <span title={`restarts used: ${restarts}`}>#{e.job_count}</span> : <span class="muted">—</span>}

@@ -10,7 +10,7 @@ import type { Job } from "../api/types";
 import { formatTimestamp } from "../logic/format";
 import { snapshotLabel, templateLabel } from "../logic/workloadText";
 import { cancelJob } from "./actions";
-import { Ago, CopyButton, JobDuration, StateBadge } from "./bits";
+import { Ago, CopyButton, InStateFor, JobDuration, StateBadge } from "./bits";
 import { navigate } from "./route";
 import { formatCost, formatGpuHours } from "../logic/cost";
 import { LinkButtons } from "./Links";
@@ -61,6 +61,10 @@ export function JobHistory({ jobs, experimentId, error }: { jobs: Job[]; experim
                 <td>
                   <StateBadge state={j.status} title={j.backend_status ? `backend: ${j.backend_status}` : undefined} />
                   {j.recovery_count ? <span class="muted small"> recovered {j.recovery_count}×</span> : null}
+                  <span class="muted small">
+                    {" "}
+                    for <InStateFor since={j.status_since} label="in this status since" />
+                  </span>
                 </td>
                 <td title={formatTimestamp(j.submit_time)}>
                   <Ago ts={j.submit_time} />

@@ -87,6 +87,10 @@ export function Toolbar(p: ToolbarProps) {
           ))}
         </select>
       </label>
+      <label class="check more" title="Only starred experiments">
+        <input type="checkbox" checked={!!p.filter.starred} onChange={(e) => set({ starred: e.currentTarget.checked })} data-testid="starred-filter" />
+        ★ starred
+      </label>
       <label class="check more">
         <input type="checkbox" checked={p.filter.showDeleted} onChange={(e) => set({ showDeleted: e.currentTarget.checked })} />
         archived

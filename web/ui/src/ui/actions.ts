@@ -66,6 +66,39 @@ export async function setDesiredState(target: BulkTarget | string[], desired: De
   }
 }
 
+/** Stars or unstars experiments: a mark, not a spec change (nothing relaunches). */
+export async function setStarred(ids: string[], starred: boolean): Promise<Outcome> {
+  if (!ids.length) return { ok: true };
+  try {
+    const answer = await api.setStarred({ ids }, starred);
+    answer.experiments.forEach((e) => store.upsertExperiment(e));
+    return { ok: true };
+  } catch (err) {
+    const e = asApiError(err);
+    toasts.error(`Could not ${starred ? "star" : "unstar"} ${describe({ ids })}`, e.message);
+    return { ok: false, error: e };
+  }
+}
+
+/**
+ * Writes new positions (logic/order.ts: usually one) in order, shown at
+ * once; a failure stops and says so (the Watch stream keeps the rest true).
+ */
+export async function moveExperiments(moves: { id: string; position: number }[]): Promise<Outcome> {
+  for (const m of moves) {
+    const e = store.get(m.id);
+    if (e) store.upsertExperiment({ ...e, position: m.position });
+  }
+  try {
+    for (const m of moves) store.upsertExperiment(await api.moveExperiment(m.id, m.position));
+    return { ok: true };
+  } catch (err) {
+    const e = asApiError(err);
+    toasts.error("Could not reorder", e.message);
+    return { ok: false, error: e };
+  }
+}
+
 export async function cancelJob(jobId: string, experimentId: string): Promise<Outcome> {
   try {
     await api.cancelJob(jobId, "cancelled from the dashboard");

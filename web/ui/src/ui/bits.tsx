@@ -74,6 +74,18 @@ export function Ago({ ts }: { ts: string | undefined }) {
   );
 }
 
+/** How long something has been in its state ("3h"), ticking; the time itself on hover. */
+export function InStateFor({ since, label = "in this state since" }: { since: string | undefined; label?: string }) {
+  const now = useNow();
+  const t = millis(since);
+  if (!since || Number.isNaN(t) || t <= 0) return <span class="muted">—</span>;
+  return (
+    <time class="in-state" dateTime={since} title={`${label} ${formatTimestamp(since)}`} data-testid="in-state">
+      {formatDuration(now - t)}
+    </time>
+  );
+}
+
 /** A job's run time, ticking while it runs. */
 export function JobDuration({ job }: { job: Job | undefined }) {
   const running = !!job?.start_time && !job.end_time;
