@@ -25,6 +25,7 @@ void BuildCommandTree(CLI::App* app, CommandContext* ctx) {
   AddExpCommands(app, ctx);
   AddJobCommands(app, ctx);
   AddSystemCommands(app, ctx);
+  AddNotifyCommands(app, ctx);
   AddSchemaCommands(app, ctx);
   AddTemplateCommands(app, ctx);
   AddSweepCommands(app, ctx);

@@ -146,6 +146,8 @@ void AddExpCommands(CLI::App* app, CommandContext* ctx);
 void AddJobCommands(CLI::App* app, CommandContext* ctx);
 // health, version, refresh, reconcile.
 void AddSystemCommands(CLI::App* app, CommandContext* ctx);
+// notify test (cli/notify.cc).
+void AddNotifyCommands(CLI::App* app, CommandContext* ctx);
 // schema import|apply|get|delete (cli/schema.cc).
 void AddSchemaCommands(CLI::App* app, CommandContext* ctx);
 // sweep (cli/sweep.cc).

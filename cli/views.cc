@@ -445,6 +445,24 @@ std::string DescribeExperiment(const pb::GetExperimentStatusResponse& status,
   return out;
 }
 
+namespace {
+
+// "FAILING · http://127.0.0.1:9/… · 3 delivered, 5 failed attempts · ...".
+std::string NotifySinkDetail(const pb::NotifySink& sink, int64_t now_ms) {
+  std::string state = sink.failing()                    ? "FAILING"
+                      : sink.consecutive_failures() > 0 ? "retrying"
+                                                        : "ok";
+  std::string text = absl::StrCat(state, " · ", sink.url(), " · ", sink.delivered(), " delivered, ",
+                                  sink.failed_attempts(), " failed attempts");
+  if (sink.consecutive_failures() > 0) {
+    absl::StrAppend(&text, " · ", sink.consecutive_failures(), " in a row, next try ",
+                    TimeDetail(sink.next_attempt_time(), now_ms), ": ", OneLine(sink.last_error()));
+  }
+  return text;
+}
+
+}  // namespace
+
 KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
   std::map<std::string, int64_t> by_state(h.experiments_by_state().begin(),
                                           h.experiments_by_state().end());
@@ -457,7 +475,7 @@ KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
     absl::StrAppend(&backend_version, backend_version.empty() ? "" : ", ", "API ",
                     h.backend_api_version());
   }
-  return {
+  KeyValues rows = {
       {"Status", ShortEnumName(pb::Health::Status_descriptor(), h.status())},
       {"Version", h.version()},
       {"Backend", backend},
@@ -471,6 +489,10 @@ KeyValues HealthDetails(const pb::Health& h, int64_t now_ms) {
       {"Experiments",
        by_state.empty() ? "none" : absl::StrJoin(by_state, " ", absl::PairFormatter("="))},
   };
+  for (const pb::NotifySink& sink : h.notify_sinks()) {
+    rows.emplace_back(absl::StrCat("Notify ", sink.name()), NotifySinkDetail(sink, now_ms));
+  }
+  return rows;
 }
 
 }  // namespace skydeck::cli

@@ -14,6 +14,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 #include "common/code_manifest.h"
 #include "common/log.h"
@@ -108,6 +109,7 @@ absl::Status Daemon::Start() {
     RETURN_IF_ERROR(StartBackend());
     RETURN_IF_ERROR(OpenSecrets());
     RETURN_IF_ERROR(StartController());
+    RETURN_IF_ERROR(StartNotifier());
     RETURN_IF_ERROR(StartGrpc());
     RETURN_IF_ERROR(StartHttp());
     return absl::OkStatus();
@@ -310,6 +312,35 @@ absl::Status Daemon::StartController() {
   return absl::OkStatus();
 }
 
+// Notifications read committed events on threads of their own: a slow or
+// failing webhook never holds up a reconcile or an API call.
+absl::Status Daemon::StartNotifier() {
+  if (options_.notify_file.empty()) return absl::OkStatus();
+  auto config = notify::LoadNotifyConfig(options_.notify_file);
+  if (!config.ok()) {
+    return WithExitCode(
+        absl::Status(config.status().code(),
+                     absl::StrCat("cannot use the notify file: ", config.status().message())),
+        kExitUsage);
+  }
+  notify::NotifierOptions nopts;
+  nopts.config = *std::move(config);
+  nopts.installation_id = installation_id_;
+  nopts.revision = [hub = hub_.get()] { return hub->revision(); };
+  nopts.idle_check = absl::Milliseconds(100);
+  nopts.backend_health = [c = controller_.get()] { return c->Health(); };
+  notifier_ = std::make_unique<notify::Notifier>(store_.get(), std::move(nopts));
+  RETURN_IF_ERROR(notifier_->Start());
+  OnStop([this] { notifier_->Stop(); });  // before the store closes
+  std::vector<std::string> sinks;
+  for (const notify::SinkStatus& s : notifier_->Status()) {
+    sinks.push_back(absl::StrCat(s.name, "=", s.url));
+  }
+  LogInfo("notifications on",
+          {{"file", options_.notify_file}, {"sinks", absl::StrJoin(sinks, " ")}});
+  return absl::OkStatus();
+}
+
 absl::Status Daemon::StartGrpc() {
   api_ =
       std::make_unique<service::SkyDeckService>(store_.get(), hub_.get(), controller_.get(),
@@ -323,6 +354,7 @@ absl::Status Daemon::StartGrpc() {
   }
   api_->set_link_templates(std::move(links));
   api_->set_code_snapshots(snapshots_.get(), backend_->UsesCodeSnapshots());
+  api_->set_notifier(notifier_.get());
   // Health and /metrics answer from these counts, kept by a thread on the
   // store's read connections (the first count, ~0.1 s at 100,000
   // experiments, is not waited for here).
@@ -402,7 +434,8 @@ absl::Status Daemon::StartHttp() {
                                    .backend_name = backend_->name(),
                                    .grpc = &grpc_metrics_,
                                    .backend_calls = &backend_calls_,
-                                   .prices = &prices_});
+                                   .prices = &prices_,
+                                   .notifier = notifier_.get()});
   };
   bridge_ = std::make_unique<web::HttpBridge>(server_->InProcessChannel(args), bopts);
   auto http_port = bridge_->Start();
@@ -440,6 +473,7 @@ void Daemon::AnnounceReady() {
            {"dashboard", dashboard},
            {"auth", o.auth_token.empty() ? "off" : "token"},
            {"secrets", secrets_->Describe()},
+           {"notify", notifier_ ? absl::StrCat(notifier_->Status().size(), " sinks") : "off"},
            {"default_template", o.default_template.empty() ? "none" : o.default_template},
            {"code_snapshots",
             backend_->UsesCodeSnapshots() ? "uploaded to the backend" : "directories run in place"},

@@ -2,7 +2,7 @@
 //
 // skydeckd's components wired together. Start() brings them up in
 // dependency order, one short step each (data directory, the instance
-// locks, a restore when asked, store, backend, secrets, controller, gRPC server,
+// locks, a restore when asked, store, backend, secrets, controller, notifier, gRPC server,
 // HTTP bridge); every step that started something
 // registers how to stop it, and Stop() (or the destructor) runs those in
 // reverse order. A step that fails leaves only the earlier ones running,
@@ -32,6 +32,7 @@
 #include "daemon/prices_and_links.h"
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
+#include "daemon/notify/notifier.h"
 #include "daemon/reconcile/controller.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/service/watch_hub.h"
@@ -105,6 +106,7 @@ class Daemon {
   absl::Status StartBackend();
   absl::Status OpenSecrets();
   absl::Status StartController();
+  absl::Status StartNotifier();
   absl::Status StartGrpc();
   absl::Status StartHttp();
   void AnnounceReady();
@@ -133,6 +135,7 @@ class Daemon {
   absl::Duration poll_interval_;
   std::unique_ptr<workload::SecretSource> secrets_;
   std::unique_ptr<reconcile::Controller> controller_;
+  std::unique_ptr<notify::Notifier> notifier_;  // null without --notify
   std::unique_ptr<store::StateCounts> state_counts_;
   std::unique_ptr<service::SkyDeckService> api_;
   metrics::GrpcServerMetrics grpc_metrics_;  // outlives the server

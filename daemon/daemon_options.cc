@@ -191,6 +191,11 @@ ParsedOptions ParseDaemonOptions(int argc, char** argv, const std::string& versi
         absl::StatusOr<LinkTemplate> t = LinkTemplate::Parse(value);
         return t.ok() ? "" : std::string(t.status().message());
       });
+  app.add_option("--notify", o.notify_file,
+                 "YAML list of webhook sinks told when jobs fail, experiments stall or succeed, "
+                 "jobs are preempted and recover, or the backend is unreachable (README: "
+                 "Notifications)")
+      ->envname("SKYDECK_NOTIFY_FILE");
   web::AddHttpLimitFlags(app, &o.http_limits);
   std::string max_snapshot = "100MiB", snapshot_grace = "1h", upload_chunk = "16MiB";
   app.add_option("--max-snapshot-bytes", max_snapshot,

@@ -92,6 +92,9 @@ struct DaemonOptions {
   // KEY=VALUE lines holding secret values (mode 0600 or stricter); empty:
   // secrets come from skydeckd's own environment.
   std::string secrets_file;
+  // YAML list of notification sinks (daemon/notify/notify_config.h);
+  // empty: no notifications.
+  std::string notify_file;
   // How long the start-up integrity check of an existing database may take
   // (store/integrity.h); zero: no check. Tables it could not check in time
   // are logged and start-up goes on: a daemon on a large database or a

@@ -49,6 +49,12 @@ inline constexpr char kRetryScheduled[] = "RetryScheduled";
 inline constexpr char kStalled[] = "Stalled";
 inline constexpr char kDegraded[] = "Degraded";
 inline constexpr char kOutdated[] = "Outdated";
+// A preempted job runs again (daemon/reconcile: the poller).
+inline constexpr char kRecovered[] = "Recovered";
+// The backend unreachable for longer than the notifier's threshold, and
+// back (daemon/notify; daemon-wide).
+inline constexpr char kBackendUnreachable[] = "BackendUnreachable";
+inline constexpr char kBackendReachable[] = "BackendReachable";
 
 // Every type above, in the order the proto documents them.
 inline constexpr std::array<std::string_view, 29> kAll = {kCreated,
@@ -79,6 +85,9 @@ inline constexpr std::array<std::string_view, 29> kAll = {kCreated,
                                                           kRetryScheduled,
                                                           kStalled,
                                                           kDegraded,
-                                                          kOutdated};
+                                                          kOutdated,
+                                                          kRecovered,
+                                                          kBackendUnreachable,
+                                                          kBackendReachable};
 
 }  // namespace skydeck::model::event

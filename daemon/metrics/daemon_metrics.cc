@@ -118,6 +118,7 @@ std::string DaemonMetrics(const DaemonMetricSources& sources) {
     RenderGpuHours(sources, &out);
     RenderDatabaseCheck(*sources.store, &out);
   }
+  if (sources.notifier != nullptr) sources.notifier->RenderMetrics(&out);
   return out.text();
 }
 

@@ -27,6 +27,13 @@
 //     skydeck_gpu_cost_dollars_total{gpu_type,spot}       counter: their cost
 //                                                         by --prices (priced
 //                                                         types only)
+// - with --notify (daemon/notify/notifier.h), by sink:
+//     skydeck_notify_deliveries_total{sink}               counter
+//     skydeck_notify_delivery_failures_total{sink}        counter: attempts
+//     skydeck_notify_sink_failing{sink}                   gauge: 1 from 3
+//                                                         failures in a row
+//     skydeck_notify_sink_cursor{sink}                    gauge: newest event
+//                                                         id dealt with
 //
 // Thread-safety: safe to call concurrently with everything it reads.
 #pragma once
@@ -36,6 +43,7 @@
 #include "common/model/price_table.h"
 #include "daemon/metrics/grpc_server_metrics.h"
 #include "daemon/metrics/metered_backend.h"
+#include "daemon/notify/notifier.h"
 #include "daemon/reconcile/controller.h"
 #include "daemon/store/state_counts.h"
 #include "daemon/store/store.h"
@@ -57,6 +65,7 @@ struct DaemonMetricSources {
   // GPU-hour counters come from the store (null: left out), priced by this
   // table (null or empty: no cost samples).
   const PriceTable* prices = nullptr;
+  const notify::Notifier* notifier = nullptr;
 };
 
 // DaemonMetrics()

@@ -67,6 +67,12 @@ void ApplyObservation(const backend::JobObservation& obs, int64_t now_ms, const 
   if (job.status != before) {
     events->push_back(NewEvent{0, 0, model::event::kJobStatusChanged, std::string(Name(job.status)),
                                StatusChangeMessage(before, job), actor});
+    // Its own event, so notifications need not parse the message above.
+    if (before == JobStatus::kRecovering && job.status == JobStatus::kRunning) {
+      events->push_back(NewEvent{
+          0, 0, model::event::kRecovered, "Running",
+          absl::StrCat("job ", job.id, " runs again after recovery ", job.recovery_count), actor});
+    }
   }
 }
 

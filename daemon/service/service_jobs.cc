@@ -6,6 +6,7 @@
 #include "common/model/validation.h"
 #include "common/status_macros.h"
 #include "daemon/service/convert.h"
+#include "daemon/service/notify_status.h"
 #include "daemon/service/skydeck_service.h"
 #include "daemon/snapshots/snapshot_store.h"
 
@@ -147,6 +148,7 @@ grpc::Status SkyDeckService::GetHealth(grpc::ServerContext* ctx, const pb::GetHe
       h->set_status(pb::Health::STATUS_DEGRADED);
     }
     h->set_code_snapshots(snapshot_backend_);
+    AddNotifySinks(notifier_, h);
     if (snapshots_ != nullptr) h->set_max_code_snapshot_bytes(snapshots_->limits().max_bytes);
     if (!control_) {
       h->set_backend("none");

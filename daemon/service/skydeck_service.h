@@ -27,6 +27,9 @@
 
 namespace skydeck {
 struct TaskTemplate;
+namespace notify {
+class Notifier;
+}  // namespace notify
 namespace snapshots {
 class SnapshotStore;
 }  // namespace snapshots
@@ -133,6 +136,14 @@ class SkyDeckService final : public pb::SkyDeck::Service {
                           pb::SetStarredResponse* resp) override;
   grpc::Status MoveExperiment(grpc::ServerContext* ctx, const pb::MoveExperimentRequest* req,
                               pb::MoveExperimentResponse* resp) override;
+  // service_notify.cc.
+  grpc::Status TestNotify(grpc::ServerContext* ctx, const pb::TestNotifyRequest* req,
+                          pb::TestNotifyResponse* resp) override;
+
+  // The notifier of skydeckd --notify (not owned; null: none, TestNotify
+  // fails with FAILED_PRECONDITION and health lists no sinks).
+  // REQUIRES: called before the service is serving.
+  void set_notifier(notify::Notifier* notifier) { notifier_ = notifier; }
 
   // Where code snapshots are kept (not owned; null: none, and the
   // PutCode* RPCs fail with FAILED_PRECONDITION). `snapshot_backend`: the
@@ -274,6 +285,7 @@ class SkyDeckService final : public pb::SkyDeck::Service {
   std::string default_template_;
   snapshots::SnapshotStore* snapshots_ = nullptr;
   bool snapshot_backend_ = false;
+  notify::Notifier* notifier_ = nullptr;
   std::unique_ptr<store::StateCounts> own_counts_;
   store::StateCounts* counts_;
 };

@@ -212,8 +212,23 @@ ALTER TABLE jobs ADD COLUMN status_since INTEGER NOT NULL DEFAULT 0;
 UPDATE jobs SET status_since = coalesce(ended_at, started_at, submitted_at);
 )sql";
 
-constexpr std::array<absl::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4,
-                                                          kV5, kV6, kV7, kV8};
+// Notifications (daemon/notify/): the events table is the outbox, written
+// in the same transaction as every change; each sink of --notify keeps here
+// the id of the newest event it has dealt with (delivered, or not wanted).
+// A sink seen for the first time starts at the newest event, so it is not
+// sent the history before it existed. IF NOT EXISTS: like kV6, so a
+// database whose version was set back (tests undo earlier migrations)
+// migrates forward again.
+constexpr absl::string_view kV9 = R"sql(
+CREATE TABLE IF NOT EXISTS notify_cursors (
+  sink        TEXT PRIMARY KEY,
+  event_id    INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::array<absl::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5,
+                                                          kV6, kV7, kV8, kV9};
 
 absl::StatusOr<int> UserVersion(Connection& db) {
   auto st = db.Prepare("PRAGMA user_version");

@@ -442,6 +442,15 @@ class Store {
                                                        int limit);
   absl::StatusOr<int64_t> LatestRevision();
 
+  // ---- Notification cursors (store_notify.cc) ----------------------------
+
+  // The id of the newest event notification sink `sink` has dealt with;
+  // nullopt for a sink never seen.
+  absl::StatusOr<std::optional<int64_t>> GetNotifyCursor(absl::string_view sink);
+  // Records that `sink` has dealt with every event up to `event_id`. No
+  // event is appended (delivery is not a change of anything watched).
+  absl::Status SetNotifyCursor(absl::string_view sink, int64_t event_id);
+
   // ---- Flag schemas (store_schemas.cc) -----------------------------------
 
   // Stores `schema` (validated with ValidateFlagSchema; defaults normalised)

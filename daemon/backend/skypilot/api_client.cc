@@ -21,21 +21,18 @@
 #include "daemon/backend/call_deadline.h"
 #include "daemon/backend/never_sent.h"
 #include "daemon/backend/skypilot/json_fields.h"
+#include "daemon/http/httplib_transport.h"
 
 namespace skydeck::backend::skypilot {
 namespace {
+
+using http::SetTimeouts;
+constexpr char kPeer[] = "the SkyPilot API server";
 
 constexpr char kRequestIdHeader[] = "X-Skypilot-Request-ID";
 constexpr size_t kMaxErrorSnippet = 300;
 constexpr size_t kMaxErrorBody = 64 * 1024;
 constexpr size_t kMaxIdsPerStatusCall = 100;
-
-void SetTimeouts(httplib::Client& cli, absl::Duration connect, absl::Duration read) {
-  cli.set_connection_timeout(absl::ToChronoMicroseconds(connect));
-  cli.set_read_timeout(absl::ToChronoMicroseconds(read));
-  cli.set_write_timeout(absl::ToChronoMicroseconds(read));
-  cli.set_keep_alive(false);
-}
 
 std::string Snippet(absl::string_view body) {
   std::string text(absl::StripAsciiWhitespace(StripAnsi(body.substr(0, kMaxErrorSnippet))));
@@ -45,32 +42,6 @@ std::string Snippet(absl::string_view body) {
 
 // Errors of calls that never left this process (ApiClient::NeverSent).
 absl::Status MarkNeverSent(absl::Status status) { return NeverSentError(std::move(status)); }
-
-absl::Status TransportError(absl::string_view what, const std::string& endpoint, httplib::Error err,
-                            absl::Duration elapsed, absl::Duration timeout) {
-  std::string where = absl::StrCat(what, " at ", endpoint);
-  switch (err) {
-    case httplib::Error::Connection:
-      return absl::UnavailableError(
-          absl::StrCat(where, ": cannot connect to the SkyPilot API server"));
-    case httplib::Error::ConnectionTimeout:
-      return absl::UnavailableError(
-          absl::StrCat(where, ": timed out connecting to the SkyPilot API server"));
-    case httplib::Error::Canceled:
-      return absl::DeadlineExceededError(
-          absl::StrCat(where, ": no complete answer within ", FormatDurationRounded(timeout)));
-    case httplib::Error::Read:
-      // cpp-httplib reports a read timeout and a dropped connection alike.
-      if (elapsed + absl::Milliseconds(50) >= timeout) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(where, ": no answer within ", FormatDurationRounded(timeout)));
-      }
-      return absl::UnavailableError(
-          absl::StrCat(where, ": the connection was closed before the answer was complete"));
-    default:
-      return absl::UnavailableError(absl::StrCat(where, ": ", httplib::to_string(err)));
-  }
-}
 
 struct Endpoint {
   std::string scheme_host_port;
@@ -232,9 +203,10 @@ absl::StatusOr<ApiClient::Reply> ApiClient::Exchange(const std::string& method,
   bool sent = cli.send(req, res, err);
   absl::Time now = absl::Now();
   if (!sent) {
-    absl::Status status = TransportError(what, config_.endpoint, err, now - start, timeout);
+    absl::Status status =
+        http::TransportError(what, config_.endpoint, kPeer, err, now - start, timeout);
     backoff_.Record(status, now);
-    if (err == httplib::Error::Connection || err == httplib::Error::ConnectionTimeout) {
+    if (http::NeverConnected(err)) {
       status = MarkNeverSent(std::move(status));
     }
     return status;
@@ -444,7 +416,8 @@ absl::StatusOr<StreamResult> ApiClient::SubmitStreaming(
   }
   absl::Time now = absl::Now();
   if (!sent) {
-    absl::Status s = TransportError(what, config_.endpoint, err, now - start, read_timeout);
+    absl::Status s =
+        http::TransportError(what, config_.endpoint, kPeer, err, now - start, read_timeout);
     backoff_.Record(s, now);
     return s;
   }

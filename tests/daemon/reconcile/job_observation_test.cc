@@ -134,6 +134,22 @@ TEST_CASE("a preemption recovery is an event, counted once", "[reconcile]") {
   CHECK(events.empty());
 }
 
+TEST_CASE("a recovered job running again is a Recovered event", "[reconcile]") {
+  JobRecord job = LiveJob(JobStatus::kRecovering);
+  job.recovery_count = 1;
+  std::vector<NewEvent> events;
+  backend::JobObservation obs = Seen(JobStatus::kRunning);
+  obs.recovery_count = 1;
+  ApplyObservation(obs, kNow, "poller", job, &events);
+  CHECK(Types(events) ==
+        std::vector<std::string>{model::event::kJobStatusChanged, model::event::kRecovered});
+  events.clear();
+  // RUNNING after PENDING is no recovery.
+  JobRecord pending = LiveJob(JobStatus::kPending);
+  ApplyObservation(Seen(JobStatus::kRunning), kNow, "poller", pending, &events);
+  CHECK(Types(events) == std::vector<std::string>{model::event::kJobStatusChanged});
+}
+
 TEST_CASE("a job the backend stopped reporting is LOST with an unknown outcome", "[reconcile]") {
   JobRecord job = LiveJob();
   std::vector<NewEvent> events;
