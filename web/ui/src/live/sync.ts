@@ -16,6 +16,7 @@ import { api, ApiError } from "../api/client";
 import type { Experiment, WatchMessage } from "../api/types";
 import { isReconciling } from "../logic/conditions";
 import type { Store } from "../state/store";
+import { browserNotifier } from "./browserNotify";
 import { WatchConnection } from "./watch";
 
 const HEALTH_EVERY_MS = 10_000;
@@ -125,6 +126,7 @@ export class Sync {
     if (!this.store.applyWatch(m)) return;
     if (m.experiment) this.checkSettled(m.experiment);
     const ev = m.event;
+    browserNotifier.onEvent(ev, m.experiment?.name);
     if (ev?.experiment_id && ev.experiment_id !== "0" && ev.job_id && ev.job_id !== "0") {
       this.refreshJobSoon(ev.experiment_id);
     }

@@ -13,6 +13,7 @@ import { formatAge, stateLabel } from "../logic/format";
 import { countByState } from "../logic/grouping";
 import { useNow } from "../state/hooks";
 import { tone } from "./bits";
+import { BrowserNotifyToggle, NotifySinksPill } from "./NotifyStatus";
 
 export function HealthBar({ observedFilter, onObserved }: { observedFilter: string; onObserved: (s: string) => void }) {
   const now = useNow();
@@ -52,6 +53,8 @@ export function HealthBar({ observedFilter, onObserved }: { observedFilter: stri
         </span>
       )}
       {h && <span class="pill plain">polled {pollAge}</span>}
+      <NotifySinksPill health={h} />
+      <BrowserNotifyToggle />
       <span class="counts" aria-label="Experiments by observed state">
         {OBSERVED_STATES.filter((s) => counts[s]).map((s) => (
           <button
