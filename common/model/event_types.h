@@ -57,7 +57,7 @@ inline constexpr char kBackendUnreachable[] = "BackendUnreachable";
 inline constexpr char kBackendReachable[] = "BackendReachable";
 
 // Every type above, in the order the proto documents them.
-inline constexpr std::array<std::string_view, 29> kAll = {kCreated,
+inline constexpr std::array<std::string_view, 32> kAll = {kCreated,
                                                           kUpdated,
                                                           kDesiredStateChanged,
                                                           kDeleted,
