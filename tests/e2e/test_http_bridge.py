@@ -233,6 +233,11 @@ class HttpBridgeTest(harness.E2ETestCase):
         moved = h.ok("POST", "/api/experiments/web-imported/position", {"position": -1.5})
         self.assertEqual(moved["experiment"]["position"], -1.5)
 
+        # Without --notify there is no sink to test (tests/e2e/test_notify.py
+        # has the whole check).
+        status, refused, _ = h.request("POST", "/api/notify/test", {})
+        self.assertEqual((status, refused["code"]), (409, "FAILED_PRECONDITION"), refused)
+
         # Every route the proto declares was exercised above: a new RPC
         # without a case here fails this test.
         untested = []
