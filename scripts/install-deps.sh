@@ -20,9 +20,11 @@ fi
 if [[ "${1:-}" == "--test" ]]; then
   # python3-yaml: the e2e tests read the task YAML SkyDeck sends as SkyPilot
   # (PyYAML) does; git: workdir commit tests; clang-14: the -Wthread-safety
-  # check of the locking convention (scripts/check_thread_safety.py).
+  # check of the locking convention (scripts/check_thread_safety.py);
+  # fonts-noto-color-emoji: the dashboard's emoji (🔔, 🔕) in the browser
+  # tests' screenshots, which web/ui/docs/ keeps, instead of empty boxes.
   packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic python3-yaml git
-             sqlite3 chromium clang-14)
+             sqlite3 chromium clang-14 fonts-noto-color-emoji)
 fi
 
 missing=()
