@@ -50,6 +50,17 @@ const LOAD_WAIT_MS = 300_000; // the baseline at 10,000 takes long to show rows
 const QUIET_MS = 1500; // no request for this long: the load is over
 const MAX_SETTLE_MS = 10_000; // a page still requesting after this is counted as is
 const MAX_DOM_ROWS = 200;
+const ROUND_TRIPS = 6; // search-and-clear rounds from places down the list
+const FROZEN_MS = 60_000; // a step in the page taking this long froze it
+
+/** `promise`, or a failure naming `what` when the page has not answered in FROZEN_MS. */
+function bounded(promise, what) {
+  let timer;
+  const frozen = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the page froze: no answer in ${FROZEN_MS} ms while ${what}`)), FROZEN_MS);
+  });
+  return Promise.race([promise, frozen]).finally(() => clearTimeout(timer));
+}
 
 function loadPlaywright() {
   return createRequire(path.join(here, "../../web/ui/package.json"))("playwright-core");
@@ -130,7 +141,7 @@ async function measure(browser, base, n) {
     });
 
     // Keystroke to paint: the change, then the frame after it is painted.
-    const keys = await page.evaluate(async () => {
+    const keys = await bounded(page.evaluate(async () => {
       const nextPaint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       const timed = async (act) => {
         const t0 = performance.now();
@@ -160,7 +171,34 @@ async function measure(browser, base, n) {
       const regroup = await timed(() => select(groupBy, "group"));
       const ungroup = await timed(() => select(groupBy, ""));
       return { typingMax: Math.max(...typing), typingMedian: typing.sort((a, b) => a - b)[typing.length >> 1], clear, filter, unfilter, regroup, ungroup, searchRows };
-    });
+    }), "keystrokes");
+    // Search and clear again from places down the list. Once this froze
+    // the page: rows whose height followed the column widths (set by the
+    // rows on screen) kept changing which rows were on screen, in one
+    // endless task. A frozen page never answers, so the wait is bounded.
+    const roundTrips = await bounded(
+      page.evaluate(async (rounds) => {
+        const nextPaint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        const el = document.querySelector("main.content");
+        const search = document.querySelector("[data-testid=search]");
+        const input = (value) => {
+          search.value = value;
+          search.dispatchEvent(new Event("input", { bubbles: true }));
+        };
+        for (let round = 0; round < rounds; round++) {
+          el.scrollTop = (round * 7919) % el.scrollHeight;
+          await nextPaint();
+          for (const text of ["e", "exp", "exp-1", "exp-12"]) {
+            input(text);
+            await nextPaint();
+          }
+          input("");
+          await nextPaint();
+        }
+        return document.querySelectorAll("tr[data-id]").length > 0 ? "done" : "no rows";
+      }, ROUND_TRIPS),
+      "searching and clearing from places down the list",
+    );
     return {
       experiments: n,
       requestsOnLoad: onLoad.length,
@@ -172,6 +210,7 @@ async function measure(browser, base, n) {
       newestJobShown: (jobs.jobs ?? []).length === 0 || jobCell.includes(`#${jobs.jobs[0].id}`),
       scroll,
       keys,
+      roundTrips,
       pageErrors: errors,
     };
   } finally {
@@ -200,6 +239,7 @@ test("dashboard at scale", { timeout: 1_800_000 }, async (t) => {
     assert.equal(f.listPages, Math.ceil(f.experiments / 1000), `list pages at ${f.experiments}`);
     assert.ok(f.newestJobShown, `the newest job is shown in its row at ${f.experiments}`);
     assert.ok(f.scroll.rowInView, `rows in view after scrolling at ${f.experiments}`);
+    assert.equal(f.roundTrips, "done", `rows after searching from places down the list at ${f.experiments}`);
   }
   // The load's requests do not grow with the number of experiments.
   assert.equal(l.perExperiment, 0, "no request per experiment");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nearViewport, spacerHeights } from "./rowWindow";
+import { nearViewport, RenderBudget, spacerHeights } from "./rowWindow";
 
 describe("spacerHeights", () => {
   it("fills the list's height around the rendered rows", () => {
@@ -25,5 +25,50 @@ describe("nearViewport", () => {
   it("fails for a list far above or below", () => {
     expect(nearViewport(2000, 100, 500, 800, 200)).toBe(false);
     expect(nearViewport(0, 100, 500, 800, 200)).toBe(false);
+  });
+});
+
+describe("RenderBudget", () => {
+  // A task queue run by hand, and a "render" that spends and asks again:
+  // the shape of a feedback loop between rendering and measuring.
+  function setup(perTask: number) {
+    const tasks: (() => void)[] = [];
+    const budget = new RenderBudget(perTask, (fn) => tasks.push(fn));
+    let renders = 0;
+    const render = (): void => {
+      renders++;
+      budget.spend();
+      budget.request(render);
+    };
+    const runTask = () => tasks.shift()!();
+    return { tasks, budget, render, runTask, renders: () => renders };
+  }
+
+  it("stops a render loop at the budget and goes on in a later task", () => {
+    const t = setup(5);
+    t.budget.request(t.render); // would never return without the budget
+    expect(t.renders()).toBe(5);
+    expect(t.tasks.length).toBe(2); // the reset, then the one deferred render
+    t.runTask();
+    t.runTask();
+    expect(t.renders()).toBe(10);
+  });
+
+  it("defers at most one render however often it is asked", () => {
+    const t = setup(1);
+    t.budget.spend();
+    for (let i = 0; i < 10; i++) t.budget.request(() => {});
+    expect(t.tasks.length).toBe(2);
+  });
+
+  it("renders at once while the task's budget lasts", () => {
+    const t = setup(3);
+    let now = 0;
+    t.budget.spend();
+    t.budget.request(() => now++);
+    t.budget.spend();
+    t.budget.request(() => now++);
+    expect(now).toBe(2);
+    expect(t.tasks.length).toBe(1); // only the reset
   });
 });

@@ -31,3 +31,41 @@ export function spacerHeights(items: readonly RowSpan[], totalSize: number, list
 export function nearViewport(top: number, height: number, scrollTop: number, viewport: number, margin: number): boolean {
   return top < scrollTop + viewport + margin && top + height > scrollTop - margin;
 }
+
+/**
+ * At most `perTask` renders of one windowed list in one task; a render
+ * asked for beyond that runs once, in a later task. Windowed rows can
+ * feed back on themselves (a render changes what is measured, which asks
+ * for a render that changes it back), and Preact runs renders asked for
+ * during a render in the same task, so such a cycle would never let the
+ * browser paint or take input. With the budget it costs a task a round.
+ * `later` schedules a task (setTimeout in the page, a queue in tests).
+ */
+export class RenderBudget {
+  private used = 0;
+  private deferred = false;
+
+  constructor(
+    private readonly perTask: number,
+    private readonly later: (fn: () => void) => void,
+  ) {}
+
+  /** Counts a render; call it from the render itself. */
+  spend(): void {
+    if (this.used++ === 0) this.later(() => (this.used = 0));
+  }
+
+  /** Runs `render` now while this task's budget lasts, else once in a later task. */
+  request(render: () => void): void {
+    if (this.used < this.perTask) {
+      render();
+      return;
+    }
+    if (this.deferred) return;
+    this.deferred = true;
+    this.later(() => {
+      this.deferred = false;
+      render();
+    });
+  }
+}

@@ -351,7 +351,7 @@ function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
           {e.starred ? "★" : "☆"}
         </button>
       </td>
-      <td class="name">
+      <td class="name" title={[e.name, ...labels.map(([k, v]) => `${k}=${v}`)].join(" ")}>
         <a href={`#/exp/${id}/overview`} class="exp-link" data-row-link>
           {e.name}
         </a>

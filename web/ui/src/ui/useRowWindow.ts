@@ -9,7 +9,9 @@
 // list of groups needs: its offset within the scrolling element
 // (scrollMargin), re-read after every render and on scroll, since the
 // groups above it can change size without this one re-rendering, and no
-// rows at all while the group is far from the viewport.
+// rows at all while the group is far from the viewport. Its renders are
+// budgeted per task (RenderBudget), so a render that feeds back on itself
+// through layout cannot freeze the page.
 //
 //   const w = useRowWindow({ count, key: (i) => ids[i], scrollElement, body: tbodyRef });
 //   <tbody ref={tbodyRef}>
@@ -26,7 +28,7 @@ import {
 } from "@tanstack/virtual-core";
 import type { RefObject } from "preact";
 import { useLayoutEffect, useReducer, useState } from "preact/hooks";
-import { nearViewport, spacerHeights } from "../logic/rowWindow";
+import { nearViewport, RenderBudget, spacerHeights } from "../logic/rowWindow";
 
 /** A row's height before it is measured (px): one line of the table. */
 export const ESTIMATED_ROW_PX = 37;
@@ -38,6 +40,8 @@ const NEAR_PX = OVERSCAN_ROWS * ESTIMATED_ROW_PX;
 // list below the viewport (its range starts at row 0); with many groups
 // those add up, so a group that is not near renders none.
 const noRows = () => [];
+/** Renders of one list in one task before the next must wait (logic/rowWindow.ts). */
+const RENDERS_PER_TASK = 30;
 
 export interface RowWindowOptions {
   count: number;
@@ -66,8 +70,12 @@ function offsetWithin(body: HTMLElement | null, scroller: HTMLElement | null): n
 }
 
 export function useRowWindow(opts: RowWindowOptions): RowWindow {
-  const [, rerender] = useReducer((n: number) => n + 1, 0);
-  const [near, setNear] = useState(false);
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  const [budget] = useState(() => new RenderBudget(RENDERS_PER_TASK, (fn) => setTimeout(fn, 0)));
+  budget.spend();
+  const rerender = () => budget.request(() => bump(0));
+  // Whether the list is near the viewport; set by sync() below, read here.
+  const [place] = useState({ near: false });
   const options = {
     count: opts.enabled ? opts.count : 0,
     enabled: opts.enabled,
@@ -78,8 +86,8 @@ export function useRowWindow(opts: RowWindowOptions): RowWindow {
     observeElementRect,
     observeElementOffset,
     scrollToFn: elementScroll,
-    onChange: () => rerender(0),
-    rangeExtractor: near ? defaultRangeExtractor : noRows,
+    onChange: rerender,
+    rangeExtractor: place.near ? defaultRangeExtractor : noRows,
   };
   const [v] = useState(() => new Virtualizer<HTMLElement, Element>({ ...options, scrollMargin: 0 }));
   v.setOptions({ ...options, scrollMargin: v.options?.scrollMargin ?? 0 });
@@ -92,10 +100,11 @@ export function useRowWindow(opts: RowWindowOptions): RowWindow {
       const margin = offsetWithin(opts.body.current, scroller);
       const isNear =
         !!scroller && nearViewport(margin, v.getTotalSize(), scroller.scrollTop, scroller.clientHeight, NEAR_PX);
-      if (isNear !== near) setNear(isNear);
-      if (Math.abs(margin - v.options.scrollMargin) < 1) return;
-      v.setOptions({ ...v.options, scrollMargin: margin });
-      rerender(0);
+      const moved = Math.abs(margin - v.options.scrollMargin) >= 1;
+      if (isNear === place.near && !moved) return;
+      place.near = isNear;
+      if (moved) v.setOptions({ ...v.options, scrollMargin: margin });
+      rerender();
     };
     sync();
     const scroller = opts.scrollElement();
