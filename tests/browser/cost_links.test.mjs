@@ -7,40 +7,14 @@
 // copies).
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import test from "node:test";
-import { fileURLToPath } from "node:url";
+import { apiClient, CHROMIUM, CHROMIUM_FLAGS, loadPlaywright, until, WAIT } from "./browser_kit.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.SKYDECK_HTTP ?? "").replace(/\/$/, "");
+const api = apiClient(BASE);
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), "skydeck-screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const WAIT = 20_000;
-
-const playwright = createRequire(path.join(here, "../../web/ui/package.json"))("playwright-core");
-
-async function api(method, route, body) {
-  const res = await fetch(BASE + route, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${method} ${route} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until(cond, what) {
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function create(name, fields) {
   return api("POST", "/api/experiments", {
@@ -62,7 +36,7 @@ test("cost column, total and link buttons", { timeout: 300_000 }, async (t) => {
   await until(done("llama-lr-3e-4"), "llama-lr-3e-4 to finish");
   await until(async () => (await api("GET", "/api/experiments/llama-long")).experiment.observed_state === "RUNNING", "llama-long to run");
 
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  const browser = await loadPlaywright().chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(WAIT);

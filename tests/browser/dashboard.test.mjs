@@ -28,60 +28,15 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import test from "node:test";
-import { fileURLToPath } from "node:url";
+import { apiClient, CHROMIUM, CHROMIUM_FLAGS, loadPlaywright, until, WAIT } from "./browser_kit.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.SKYDECK_HTTP ?? "").replace(/\/$/, "");
+const api = apiClient(BASE);
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), "skydeck-screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const WAIT = 20_000; // ms; the longest any single condition may take
 const STEP_TIMEOUT = 90_000;
-
-/** playwright-core from this folder if installed here, else the dashboard's dev dependencies. */
-function loadPlaywright() {
-  for (const from of [path.join(here, "package.json"), path.join(here, "../../web/ui/package.json")]) {
-    try {
-      return createRequire(from)("playwright-core");
-    } catch {
-      // try the next place
-    }
-  }
-  throw new Error("playwright-core is not installed: run `npm ci` in web/ui");
-}
-
-async function api(method, route, body, base = BASE) {
-  const res = await fetch(base + route, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    // A string is sent as it is (JSON.stringify cannot write the float 1.0).
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${method} ${route} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Resolves once `cond()` holds (checked every 20 ms), fails after WAIT. */
-async function until(cond, what) {
-  const deadline = Date.now() + WAIT;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Asks the runner to stop or start the daemon (see run_dashboard_test.py). */
 async function control(action, ports = "same") {

@@ -11,41 +11,15 @@
 // not. Saves notifications.png (web/ui/docs/ keeps a copy).
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import test from "node:test";
-import { fileURLToPath } from "node:url";
+import { apiClient, CHROMIUM, CHROMIUM_FLAGS, loadPlaywright, until, WAIT } from "./browser_kit.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.SKYDECK_HTTP ?? "").replace(/\/$/, "");
+const api = apiClient(BASE);
 const SECRETS = (process.env.NOTIFY_SECRETS ?? "").split(",").filter(Boolean);
 const SHOTS = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), "skydeck-screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const WAIT = 20_000;
-
-const playwright = createRequire(path.join(here, "../../web/ui/package.json"))("playwright-core");
-
-async function api(method, route, body) {
-  const res = await fetch(BASE + route, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${method} ${route} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-async function until(cond, what) {
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** An experiment whose only job fails at once (no restarts). */
 function failOnce(name) {
@@ -105,7 +79,7 @@ test("notification sinks in the health bar, browser notifications", { timeout: 3
   assert.equal(Object.keys(settled).length, 2);
   assert.equal(settled["team-ok"].failing, false);
 
-  const browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  const browser = await loadPlaywright().chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   await context.exposeBinding("__allowNotifications", () => context.grantPermissions(["notifications"], { origin: BASE }));

@@ -11,10 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemon
+from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemons
 
-sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from harness import kill_processes_under  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -52,14 +50,7 @@ def main():
         code = subprocess.call([os.environ.get("NODE", "node"), "--test", "--test-reporter=spec",
                                 os.path.join(HERE, "cost_links.test.mjs")], env=env)
     finally:
-        for daemon, data_dir in daemons:
-            stop_daemon(daemon)
-            kill_processes_under(data_dir)
-        if code != 0:
-            for _, data_dir in daemons:
-                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
-                    print(f"--- skydeckd log {data_dir} (tail) ---")
-                    print(f.read()[-20000:])
+        stop_daemons(daemons, show_logs=code != 0)
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

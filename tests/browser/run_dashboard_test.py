@@ -93,6 +93,19 @@ def stop_daemon(daemon):
             daemon.wait()
 
 
+def stop_daemons(daemons, show_logs, tail=20000):
+    """Stops every daemon start_daemon started and what they started;
+    prints the tail of each one's log when `show_logs` (a failed run)."""
+    for daemon, data_dir in daemons:
+        stop_daemon(daemon)
+        kill_processes_under(data_dir)
+    if show_logs:
+        for data_dir in sorted({d for _, d in daemons}):
+            with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
+                print(f"--- skydeckd log {data_dir} (tail) ---")
+                print(f.read()[-tail:])
+
+
 def port_of(address):
     return address.rsplit(":", 1)[1]
 
@@ -213,14 +226,7 @@ def main():
                                 os.path.join(HERE, "dashboard.test.mjs")], env=env)
     finally:
         control.close()
-        for daemon, data_dir in daemons:
-            stop_daemon(daemon)
-            kill_processes_under(data_dir)
-        if code != 0:
-            for data_dir in sorted({d for _, d in daemons}):
-                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
-                    print(f"--- skydeckd log {data_dir} (tail) ---")
-                    print(f.read()[-20000:])
+        stop_daemons(daemons, show_logs=code != 0)
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

@@ -13,10 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemon
+from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemons
 
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from harness import kill_processes_under  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,16 +71,9 @@ def main():
                         timeout=10, what="team-broken to be tried 3 times")
             code = 0
     finally:
-        for daemon, data_dir in daemons:
-            stop_daemon(daemon)
-            kill_processes_under(data_dir)
+        stop_daemons(daemons, show_logs=code != 0)
         for r in receivers:
             r.stop()
-        if code != 0:
-            for _, data_dir in daemons:
-                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
-                    print(f"--- skydeckd log {data_dir} (tail) ---")
-                    print(f.read()[-20000:])
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

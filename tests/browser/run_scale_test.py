@@ -29,9 +29,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run_dashboard_test import serves_dashboard, skip, start_daemon, stop_daemon  # noqa: E402
-sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
-from harness import kill_processes_under  # noqa: E402
+from run_dashboard_test import serves_dashboard, skip, start_daemon, stop_daemons  # noqa: E402
 
 
 def seed(seed_bin, data_dir, experiments, jobs, base_schema):
@@ -80,14 +78,7 @@ def main():
         code = subprocess.call([os.environ.get("NODE", "node"), "--test", "--test-reporter=spec",
                                 os.path.join(HERE, "scale.test.mjs")], env=env)
     finally:
-        for daemon, data_dir in daemons:
-            stop_daemon(daemon)
-            kill_processes_under(data_dir)
-        if code != 0:
-            for _, data_dir in daemons:
-                with open(os.path.join(data_dir, "skydeckd.log"), errors="replace") as f:
-                    print(f"--- skydeckd log {data_dir} (tail) ---")
-                    print(f.read()[-5000:])
+        stop_daemons(daemons, show_logs=code != 0, tail=5000)
         shutil.rmtree(tmp, ignore_errors=True)
     return code
 

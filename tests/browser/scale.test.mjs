@@ -30,15 +30,9 @@
 // except the quiet period that decides the page has stopped requesting.
 
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import path from "node:path";
 import test from "node:test";
-import { fileURLToPath } from "node:url";
+import { CHROMIUM, CHROMIUM_FLAGS, loadPlaywright } from "./browser_kit.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ASSERT = process.env.SCALE_ASSERT !== "0";
 // Median frame interval while scrolling: two frames at most (60 Hz). The
 // p95 is printed, not asserted: on a shared 2-core machine another
@@ -60,10 +54,6 @@ function bounded(promise, what) {
     timer = setTimeout(() => reject(new Error(`the page froze: no answer in ${FROZEN_MS} ms while ${what}`)), FROZEN_MS);
   });
   return Promise.race([promise, frozen]).finally(() => clearTimeout(timer));
-}
-
-function loadPlaywright() {
-  return createRequire(path.join(here, "../../web/ui/package.json"))("playwright-core");
 }
 
 // Installed before the page's scripts: records when the first experiment row
