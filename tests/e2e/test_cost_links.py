@@ -8,6 +8,7 @@ templates and price files stop the daemon at start-up."""
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 import harness
@@ -92,6 +93,13 @@ class CostLinksTest(harness.E2ETestCase):
         recent = self.cli_json("cost", "--since", "1s")
         self.assertEqual(recent["total"]["live_job_count"], 1)
         self.assertEqual(self.cli("cost", "--since", "soon", expect=2).returncode, 2)
+        # The same window over HTTP: `since` as an RFC 3339 time in the query.
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+        status, window, _ = Http(self.daemon.http_address).request("GET", f"/api/cost?since={since}")
+        self.assertEqual(status, 200)
+        self.assertEqual(window["total"]["live_job_count"], 1)
+        status, _, _ = Http(self.daemon.http_address).request("GET", "/api/cost?since=last-week")
+        self.assertEqual(status, 400)
 
         metrics = Http(self.daemon.http_address).request("GET", "/metrics")[1]
         text = metrics.decode() if isinstance(metrics, bytes) else str(metrics)

@@ -25,6 +25,12 @@ absl::Status Bad(const FieldDescriptor* f, absl::string_view value, absl::string
       absl::StrCat(f->name(), ": \"", value.substr(0, 64), "\" is not ", want));
 }
 
+bool IsStringInJson(const google::protobuf::Descriptor* d) {
+  const std::string& name = d->full_name();
+  return name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" ||
+         name == "google.protobuf.FieldMask";
+}
+
 absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
                     google::protobuf::Message* m) {
   const auto* r = m->GetReflection();
@@ -89,6 +95,11 @@ absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
+      // A time, a duration or a field mask is a string in JSON: parsed as
+      // the same string in a body would be (plain_json_parse.cc).
+      if (!repeated && IsStringInJson(f->message_type())) {
+        return PlainJsonToMessage(nlohmann::json{{f->name(), std::string(value)}}, m);
+      }
       break;
   }
   return absl::InvalidArgumentError(

@@ -37,6 +37,22 @@ TEST_CASE("bad parameters are INVALID_ARGUMENT naming the field", "[bridge]") {
   CHECK(absl::IsInvalidArgument(FillRequest({}, {}, R"({"unknown_field": 1})", &req)));
 }
 
+TEST_CASE("a time in a query parameter is an RFC 3339 string, as in a body", "[bridge]") {
+  pb::GetCostRequest req;
+  REQUIRE(FillRequest({}, {{"since", "2026-12-01T00:00:00Z"}, {"group_by", "experiment"}}, "", &req)
+              .ok());
+  CHECK(req.since().seconds() == 1796083200);
+  CHECK(req.group_by() == "experiment");
+  auto bad = FillRequest({}, {{"since", "last week"}}, "", &req);
+  CHECK(absl::IsInvalidArgument(bad));
+  CHECK(bad.message().find("since") != absl::string_view::npos);
+  // Other messages still belong in the body.
+  pb::CreateExperimentRequest create;
+  auto nested = FillRequest({}, {{"experiment", "x"}}, "", &create);
+  CHECK(absl::IsInvalidArgument(nested));
+  CHECK(nested.message().find("send it in the body") != absl::string_view::npos);
+}
+
 TEST_CASE("bodies use the JSON mapping and path parameters win", "[bridge]") {
   pb::UpdateFlagsRequest req;
   std::string body = R"({"id": "ignored", "set": {"lr": {"doubleValue": 0.001},
