@@ -149,11 +149,20 @@ class CompressionTest(harness.E2ETestCase):
         for i in range(20):
             h.ok("POST", "/api/experiments",
                  {"experiment": {"name": f"gz-{i}", "base_command": "python train.py"}})
-        status, plain, resp = h.request("GET", "/api/experiments")
-        self.assertEqual(status, 200)
-        self.assertIsNone(resp.getheader("Content-Encoding"))
-        status, body, resp = h.request("GET", "/api/experiments",
-                                       headers={"Accept-Encoding": "gzip"})
+
+        # The reconciler may still be writing to the new experiments (their
+        # conditions): compare a gzip answer with plain answers read just
+        # before and after it, once those two agree.
+        def read_both():
+            status, before, resp = h.request("GET", "/api/experiments")
+            self.assertEqual(status, 200)
+            self.assertIsNone(resp.getheader("Content-Encoding"))
+            _, body, gz_resp = h.request("GET", "/api/experiments",
+                                         headers={"Accept-Encoding": "gzip"})
+            _, after, _ = h.request("GET", "/api/experiments")
+            return (before, body, gz_resp) if before == after else None
+
+        plain, body, resp = harness.wait_for(read_both, what="two equal plain answers")
         self.assertEqual(resp.getheader("Content-Encoding"), "gzip")
         self.assertEqual(resp.getheader("Vary"), "Accept-Encoding")
         self.assertEqual(json.loads(gzip.decompress(body)), plain)
