@@ -19,7 +19,12 @@ namespace {
 absl::StatusOr<nlohmann::json> ParseJsonColumn(const Statement& st, int col,
                                                absl::string_view what,
                                                nlohmann::json::value_t shape) {
-  nlohmann::json json = nlohmann::json::parse(st.ColumnText(col), nullptr,
+  // Most rows hold an empty map or list in most JSON columns (envs,
+  // secrets, often conditions): those need no parser.
+  const std::string text = st.ColumnText(col);
+  if (text == "{}" && shape == nlohmann::json::value_t::object) return nlohmann::json::object();
+  if (text == "[]" && shape == nlohmann::json::value_t::array) return nlohmann::json::array();
+  nlohmann::json json = nlohmann::json::parse(text, nullptr,
                                               /*allow_exceptions=*/false);
   if (json.is_discarded()) {
     return absl::DataLossError(absl::StrCat("stored ", what, " is not valid JSON"));

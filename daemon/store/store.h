@@ -303,7 +303,9 @@ class Store {
   // fields (observed_generation, observed_state, conditions, restart_count,
   // next_retry_ms) and append events, and writes only when a field changed
   // or an event was added, so a reconcile that finds nothing to do writes
-  // nothing. Spec changes made by `mutate` are ignored.
+  // nothing. Changes `mutate` makes to any other field (the spec above
+  // all) are ignored: only the observed fields, state_since (when the
+  // observed state changes) and updated_at are written.
   using StatusMutation =
       std::function<absl::Status(ExperimentRecord&, std::vector<NewEvent>* events)>;
   absl::StatusOr<ExperimentRecord> UpdateObserved(int64_t id, const StatusMutation& mutate);
@@ -640,6 +642,9 @@ class Store {
   // inside a Transaction) or a Read's.
   absl::StatusOr<ExperimentRecord> LoadExperiment(Connection& db, int64_t id);
   absl::Status WriteExperiment(const ExperimentRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes only the observed fields, state_since and updated_at
+  // (UpdateObserved's).
+  absl::Status WriteObserved(const ExperimentRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Errors: NOT_FOUND.
   absl::StatusOr<JobRecord> LoadJob(Connection& db, int64_t id);
   absl::Status WriteJob(const JobRecord& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -661,6 +666,11 @@ class Store {
   // BulkResult::experiments for `ids`. REQUIRES: inside Transaction.
   absl::Status LoadBulkRecords(BulkResult* result, const BulkOptions& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same from `candidates` (result->ids, in order), using the records
+  // SelectCandidates already read (named by id) instead of reading them
+  // again; those must be up to date. REQUIRES: inside Transaction.
+  absl::Status BulkRecordsFrom(std::vector<BulkCandidate>& candidates, BulkResult* result,
+                               const BulkOptions& options) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The version after the highest (deleted ones included) that
   // `versioned_sql` (a `SELECT coalesce(max(version), 0) ... WHERE key = ?`)
   // finds for `key`: 1 for a new key.

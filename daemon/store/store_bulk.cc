@@ -36,6 +36,9 @@ struct Store::BulkCandidate {
   int64_t live_job_id = 0;
   bool deleted = false;
   bool starred = false;
+  // The whole row, when it was read (experiments named by id): a change
+  // that keeps it up to date answers with it instead of reading it again.
+  std::optional<ExperimentRecord> record;
 };
 
 namespace {
@@ -93,7 +96,7 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
       return absl::NotFoundError(absl::StrCat("experiment ", id, " is deleted"));
     }
     out.push_back(
-        {r.id, r.spec.name, r.spec.desired_state, r.current_job_id, r.deleted(), r.starred});
+        {r.id, r.spec.name, r.spec.desired_state, r.current_job_id, r.deleted(), r.starred, r});
     RETURN_IF_ERROR(KeepGoing(options, out.size()));
   }
   if (selection.filter) {
@@ -120,7 +123,8 @@ absl::StatusOr<std::vector<Store::BulkCandidate>> Store::SelectCandidates(
         if (!MatchesSearch(f.words, Searchable(r, now))) return absl::OkStatus();
       }
       out.push_back({row.ColumnInt(0), fields.name, fields.desired_state,
-                     row.ColumnOptionalInt(kLiveJobColumn).value_or(0), false, fields.starred});
+                     row.ColumnOptionalInt(kLiveJobColumn).value_or(0), false, fields.starred,
+                     std::nullopt});
       return absl::OkStatus();
     }));
   }
@@ -138,6 +142,20 @@ absl::Status Store::LoadBulkRecords(BulkResult* result, const BulkOptions& optio
   if (result->ids.size() > options.max_records) return absl::OkStatus();
   for (int64_t id : result->ids) {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
+    result->experiments.push_back(std::move(r));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::BulkRecordsFrom(std::vector<BulkCandidate>& candidates, BulkResult* result,
+                                    const BulkOptions& options) {
+  if (result->ids.size() > options.max_records) return absl::OkStatus();
+  for (BulkCandidate& c : candidates) {
+    if (c.record) {
+      result->experiments.push_back(*std::move(c.record));
+      continue;
+    }
+    ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, c.id));
     result->experiments.push_back(std::move(r));
   }
   return absl::OkStatus();
@@ -161,7 +179,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
         db_->Prepare("UPDATE experiments SET desired_state = ?2, generation = generation + 1, "
                      "updated_at = ?3, run_after_job_id = coalesce(?4, run_after_job_id) "
                      "WHERE id = ?1"));
-    for (const BulkCandidate& c : candidates) {
+    for (BulkCandidate& c : candidates) {
       result.ids.push_back(c.id);
       RETURN_IF_ERROR(KeepGoing(options, result.ids.size()));
       bool new_run = desired == DesiredState::kRunning &&
@@ -179,6 +197,12 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
       update->Bind(3, now);
       update->Bind(4, run_after);
       RETURN_IF_ERROR(update->Run());
+      if (c.record) {  // as the UPDATE left the row
+        c.record->spec.desired_state = desired;
+        c.record->generation++;
+        c.record->updated_ms = now;
+        if (run_after) c.record->run_after_job_id = *run_after;
+      }
       // The same events UpdateSpec and RequestRun append.
       std::string message = new_run ? absl::StrCat(Name(c.desired_state), " -> RUNNING (new run)")
                                     : absl::StrCat(Name(c.desired_state), " -> ", Name(desired));
@@ -188,7 +212,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
                                            message, std::string(actor)}));
       result.changed_ids.push_back(c.id);
     }
-    RETURN_IF_ERROR(LoadBulkRecords(&result, options));
+    RETURN_IF_ERROR(BulkRecordsFrom(candidates, &result, options));
     return KeepGoingToCommit(options);
   }));
   return result;

@@ -112,6 +112,25 @@ absl::Status Store::WriteExperiment(const ExperimentRecord& r) {
   return status;
 }
 
+absl::Status Store::WriteObserved(const ExperimentRecord& r) {
+  // Only these columns: no flags or labels to serialise, and no index on
+  // the others to update.
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("UPDATE experiments SET observed_generation = ?2, "
+                                "observed_state = ?3, conditions = ?4, restart_count = ?5, "
+                                "next_retry_at = ?6, updated_at = ?7, state_since = ?8 "
+                                "WHERE id = ?1"));
+  st->Bind(1, r.id);
+  st->Bind(2, r.observed_generation);
+  st->Bind(3, Name(r.observed_state));
+  st->Bind(4, ConditionsToJson(r.conditions));
+  st->Bind(5, r.restart_count);
+  st->Bind(6, r.next_retry_ms ? std::optional<int64_t>(r.next_retry_ms) : std::nullopt);
+  st->Bind(7, r.updated_ms);
+  st->Bind(8, r.state_since_ms);
+  return st->Run();
+}
+
 absl::StatusOr<ExperimentRecord> Store::CreateExperiment(const ExperimentSpec& spec,
                                                          absl::string_view actor, WriteMode mode,
                                                          std::vector<NewEvent> events) {
@@ -260,7 +279,10 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
         }
         RETURN_IF_ERROR(InsertEvents(std::move(events), id));
         RETURN_IF_ERROR(WriteExperiment(r));
-        ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
+        // What was just written, without reading it back: the write sets
+        // every column but the live job and the job count, which a spec
+        // change leaves as they were read above.
+        out = std::move(r);
         return absl::OkStatus();
       },
       mode));
@@ -305,20 +327,26 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusM
   ExperimentRecord out;
   RETURN_IF_ERROR(Transaction([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     ASSIGN_OR_RETURN(ExperimentRecord r, LoadExperiment(*db_, id));
-    ExperimentRecord before = r;
+    ExperimentRecord changed = r;
     std::vector<NewEvent> events;
-    RETURN_IF_ERROR(mutate(r, &events));
-    r.spec = before.spec;  // the spec belongs to the user
-    if (r.SameObserved(before) && events.empty()) {
-      out = std::move(before);
+    RETURN_IF_ERROR(mutate(changed, &events));
+    if (changed.SameObserved(r) && events.empty()) {
+      out = std::move(r);
       return absl::OkStatus();
     }
+    // Only the observed fields are the reconciler's; the spec and the
+    // rest stay as read (the spec belongs to the user).
+    bool state_changed = changed.observed_state != r.observed_state;
+    r.observed_generation = changed.observed_generation;
+    r.observed_state = changed.observed_state;
+    r.conditions = std::move(changed.conditions);
+    r.restart_count = changed.restart_count;
+    r.next_retry_ms = changed.next_retry_ms;
     r.updated_ms = clock_();
-    r.state_since_ms =
-        r.observed_state != before.observed_state ? r.updated_ms : before.state_since_ms;
-    RETURN_IF_ERROR(WriteExperiment(r));
+    if (state_changed) r.state_since_ms = r.updated_ms;
+    RETURN_IF_ERROR(WriteObserved(r));
     RETURN_IF_ERROR(InsertEvents(std::move(events), id));
-    ASSIGN_OR_RETURN(out, LoadExperiment(*db_, id));
+    out = std::move(r);  // what was written, without reading it back
     return absl::OkStatus();
   }));
   return out;
