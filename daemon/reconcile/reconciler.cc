@@ -91,7 +91,13 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileNow(int64_t experiment_id) 
   auto loaded = store_->GetExperiment(experiment_id);
   if (absl::IsNotFound(loaded.status())) return ReconcileResult{};  // purged
   ASSIGN_OR_RETURN(Record r, std::move(loaded));
-  ASSIGN_OR_RETURN(std::optional<Job> live, store_->LiveJob(experiment_id));
+  // The record names its live job (current_job_id, read in the same
+  // snapshot): without one there is nothing more to read. Jobs of this
+  // experiment are only created by its reconcile, which runs here alone.
+  std::optional<Job> live;
+  if (r.current_job_id != 0) {
+    ASSIGN_OR_RETURN(live, store_->LiveJob(experiment_id));
+  }
   if (live && live->backend != backend_->name()) {
     // A job of the other backend (a database that had live jobs on both
     // before its backend was recorded): this backend can neither find,
@@ -246,7 +252,11 @@ absl::StatusOr<ReconcileResult> Reconciler::ReconcileStopped(const Record& r,
     ASSIGN_OR_RETURN(o.job, store_->LiveJob(r.id));
     o.state = ObservedState::kStopping;
   } else {
-    ASSIGN_OR_RETURN(std::vector<Job> last, store_->ListJobs(r.id, 0, 1));
+    // The record counts its jobs: with none, none to read.
+    std::vector<Job> last;
+    if (r.job_count > 0) {
+      ASSIGN_OR_RETURN(last, store_->ListJobs(r.id, 0, 1));
+    }
     if (r.spec.desired_state == DesiredState::kTerminated) {
       if (r.observed_state != ObservedState::kTerminated && !last.empty() &&
           !last.front().backend_job_id.empty()) {
