@@ -124,9 +124,21 @@ absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
 absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
     int64_t id, const store::Store::SpecMutationWithEvents& mutate, absl::string_view actor,
     absl::string_view reason, store::WriteMode mode) {
-  ASSIGN_OR_RETURN(ExperimentRecord before, store_->GetExperiment(id));
-  ASSIGN_OR_RETURN(ExperimentRecord after, store_->UpdateSpec(id, mutate, actor, reason, mode));
-  bool changed = after.generation != before.generation;
+  // Whether the store wrote a change: it does exactly when `mutate` left
+  // the spec different from what it read (store.h, UpdateSpec). Known here
+  // without reading the experiment before the change.
+  bool changed = false;
+  ASSIGN_OR_RETURN(
+      ExperimentRecord after,
+      store_->UpdateSpec(
+          id,
+          [&](ExperimentSpec& spec, std::vector<NewEvent>* events) -> absl::Status {
+            ExperimentSpec read = spec;
+            RETURN_IF_ERROR(mutate(spec, events));
+            changed = spec != read;
+            return absl::OkStatus();
+          },
+          actor, reason, mode));
   if (changed && mode == store::WriteMode::kCommit && control_) control_->Enqueue(id);
   return after;
 }
