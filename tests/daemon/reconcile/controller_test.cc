@@ -379,8 +379,12 @@ TEST_CASE_METHOD(ControllerFixture,
 
   // The backend recovers: the next retry launches and clears Degraded.
   fail = false;
-  REQUIRE(WaitFor([&] { return Launched(failing) && ConditionIs(failing, "Degraded", false); }));
-  CHECK(Outcomes(failing).back().status.ok());
+  // The outcome is recorded after the reconcile's writes: wait for it too,
+  // or `before` below could count the failure before it and not this.
+  REQUIRE(WaitFor([&] {
+    return Launched(failing) && ConditionIs(failing, "Degraded", false) &&
+           Outcomes(failing).back().status.ok();
+  }));
 
   // After a success the backoff starts over at the initial delay.
   size_t before = Reconciles(failing);
