@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 
-from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemons
+from run_dashboard_test import browser_or_skip, serves_dashboard, skip, start_daemon, stop_daemons
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,11 +21,7 @@ def main():
     skydeckd = os.environ.get("SKYDECKD")
     if not skydeckd:
         raise SystemExit("SKYDECKD must name the skydeckd binary")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not os.path.exists(chromium):
-        skip(f"{chromium} not found (apt-get install chromium)")
-    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
-        skip("playwright-core not installed (npm ci in web/ui)")
+    chromium = browser_or_skip()
     tmp = tempfile.mkdtemp(prefix="skydeck-browser-cost-")
     prices = os.path.join(tmp, "prices.csv")
     with open(prices, "w") as f:

@@ -46,6 +46,17 @@ def skip(why):
     sys.exit(77)
 
 
+def browser_or_skip():
+    """The Chromium to drive ($CHROMIUM, else Debian's); skips the test
+    (exit 77) when it or playwright-core (npm ci in web/ui) is missing."""
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(chromium):
+        skip(f"{chromium} not found (apt-get install chromium)")
+    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
+        skip("playwright-core not installed (npm ci in web/ui)")
+    return chromium
+
+
 def start_daemon(daemons, skydeckd, data_dir, web_root, extra=(), ports=("0", "0")):
     """Starts skydeckd in `data_dir` (created if needed) on `ports` (gRPC,
     HTTP; "0": a free one); returns the (grpc, http) addresses."""
@@ -180,12 +191,8 @@ def main():
     if not skydeckd:
         raise SystemExit("SKYDECKD must name the skydeckd binary")
     web_root = os.environ.get("WEB_ROOT")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    chromium = browser_or_skip()
     node = os.environ.get("NODE", "node")
-    if not os.path.exists(chromium):
-        skip(f"{chromium} not found (apt-get install chromium)")
-    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
-        skip("playwright-core not installed (npm ci in web/ui)")
     if web_root and not os.path.exists(os.path.join(web_root, "index.html")):
         skip(f"dashboard not built in {web_root} (npm run build in web/ui)")
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from run_dashboard_test import REPO, serves_dashboard, skip, start_daemon, stop_daemons
+from run_dashboard_test import browser_or_skip, REPO, serves_dashboard, skip, start_daemon, stop_daemons
 
 sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
 from webhook_receiver import WebhookReceiver  # noqa: E402
@@ -27,11 +27,7 @@ def main():
     skydeckd = os.environ.get("SKYDECKD")
     if not skydeckd:
         raise SystemExit("SKYDECKD must name the skydeckd binary")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not os.path.exists(chromium):
-        skip(f"{chromium} not found (apt-get install chromium)")
-    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
-        skip("playwright-core not installed (npm ci in web/ui)")
+    chromium = browser_or_skip()
     tmp = tempfile.mkdtemp(prefix="skydeck-browser-notify-")
     receivers = []
     daemons = []

@@ -27,9 +27,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from run_dashboard_test import serves_dashboard, skip, start_daemon, stop_daemons  # noqa: E402
+from run_dashboard_test import browser_or_skip, serves_dashboard, skip, start_daemon, stop_daemons  # noqa: E402
 
 
 def seed(seed_bin, data_dir, experiments, jobs, base_schema):
@@ -56,11 +55,7 @@ def main():
     args = ap.parse_args()
     if not args.skydeckd or not args.seed:
         raise SystemExit("--skydeckd and --seed (or SKYDECKD, SEED_DASHBOARD) are required")
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not os.path.exists(chromium):
-        skip(f"{chromium} not found (apt-get install chromium)")
-    if not os.path.isdir(os.path.join(REPO, "web", "ui", "node_modules", "playwright-core")):
-        skip("playwright-core not installed (npm ci in web/ui)")
+    chromium = browser_or_skip()
 
     tmp = tempfile.mkdtemp(prefix="skydeck-scale-")
     daemons = []
