@@ -27,6 +27,14 @@ struct ListenerLog {
   absl::Mutex mu;
   std::vector<int64_t> revisions ABSL_GUARDED_BY(mu);
 
+  // Makes this the store's commit listener.
+  void Listen(Store& store) {
+    store.SetCommitListener([this](int64_t revision) {
+      absl::MutexLock lock(&mu);
+      revisions.push_back(revision);
+    });
+  }
+
   std::vector<int64_t> Revisions() {
     absl::MutexLock lock(&mu);
     return revisions;
@@ -90,10 +98,7 @@ TEST_CASE("writes queued behind a write commit together, each acknowledged after
           "[store][group_commit]") {
   StoreFixture f;
   ListenerLog log;
-  f.store->SetCommitListener([&](int64_t revision) {
-    absl::MutexLock lock(&log.mu);
-    log.revisions.push_back(revision);
-  });
+  log.Listen(*f.store);
   ExperimentRecord held = f.Create("held");
   int64_t before = f.store->TransactionCountForTesting();
 
@@ -169,10 +174,7 @@ TEST_CASE("a write that fails in a batch is undone alone and gets its own error"
 TEST_CASE("a dry run in a batch is rolled back to its savepoint", "[store][group_commit]") {
   StoreFixture f;
   ListenerLog log;
-  f.store->SetCommitListener([&](int64_t revision) {
-    absl::MutexLock lock(&log.mu);
-    log.revisions.push_back(revision);
-  });
+  log.Listen(*f.store);
   ExperimentRecord held = f.Create("held");
 
   HeldWrite first(*f.store, held.id);
@@ -202,10 +204,7 @@ TEST_CASE("a failed commit fails every write of the batch and announces nothing"
   StoreFixture f;
   ListenerLog log;
   ExperimentRecord held = f.Create("held");
-  f.store->SetCommitListener([&](int64_t revision) {
-    absl::MutexLock lock(&log.mu);
-    log.revisions.push_back(revision);
-  });
+  log.Listen(*f.store);
   f.store->FailCommitsForTesting(true);
 
   HeldWrite first(*f.store, held.id);
@@ -236,10 +235,7 @@ TEST_CASE("many concurrent writers: every write lands once, the last revision is
           "[store][group_commit]") {
   StoreFixture f;
   ListenerLog log;
-  f.store->SetCommitListener([&](int64_t revision) {
-    absl::MutexLock lock(&log.mu);
-    log.revisions.push_back(revision);
-  });
+  log.Listen(*f.store);
   constexpr int kThreads = 8, kPerThread = 100;
   std::vector<std::thread> threads;
   std::vector<std::vector<int64_t>> ids(kThreads);
