@@ -25,12 +25,6 @@ absl::Status Bad(const FieldDescriptor* f, absl::string_view value, absl::string
       absl::StrCat(f->name(), ": \"", value.substr(0, 64), "\" is not ", want));
 }
 
-bool IsStringInJson(const google::protobuf::Descriptor* d) {
-  const std::string& name = d->full_name();
-  return name == "google.protobuf.Timestamp" || name == "google.protobuf.Duration" ||
-         name == "google.protobuf.FieldMask";
-}
-
 absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
                     google::protobuf::Message* m) {
   const auto* r = m->GetReflection();
@@ -95,9 +89,10 @@ absl::Status SetOne(const FieldDescriptor* f, absl::string_view value,
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      // A time, a duration or a field mask is a string in JSON: parsed as
-      // the same string in a body would be (plain_json_parse.cc).
-      if (!repeated && IsStringInJson(f->message_type())) {
+      // A well-known type (a time, a duration, a field mask, ...) is
+      // parsed as the same string in a body would be (plain_json_parse.cc,
+      // which names the field when its JSON form is not a string).
+      if (!repeated && JsonMessageInfo::For(f->message_type()).is_well_known()) {
         return PlainJsonToMessage(nlohmann::json{{f->name(), std::string(value)}}, m);
       }
       break;
