@@ -511,11 +511,17 @@ TEST_CASE_METHOD(ControllerFixture,
   CHECK(write_errors == 0);
 
   // Converged: each experiment has exactly one job, and it is live on the
-  // backend too.
+  // backend too (a job cancelled by a late stop stays live in the store
+  // until the next poll sees it ended; until then this has not converged).
+  auto live_on_backend_too = [&](const JobRecord& job) {
+    std::lock_guard<std::mutex> lock(backend.mu);
+    auto it = backend.jobs.find(job.backend_job_id);
+    return it != backend.jobs.end() && !IsTerminal(it->second.status);
+  };
   REQUIRE(WaitFor([&] {
     for (int64_t id : ids) {
       std::optional<JobRecord> live = Live(id);
-      if (!live || live->backend_job_id.empty()) return false;
+      if (!live || live->backend_job_id.empty() || !live_on_backend_too(*live)) return false;
       if (Get(id).observed_state != ObservedState::kPending) return false;
     }
     return true;
