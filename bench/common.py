@@ -41,6 +41,14 @@ def percentile(values, p):
     return ordered[k]
 
 
+def process_cpu_seconds(pid):
+    """User + system CPU seconds the process has used so far (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def load_stubs():
     out = tempfile.mkdtemp(prefix="skydeck-bench-stubs-")
     protos = ["skydeck/v1/annotations.proto", "skydeck/v1/resources.proto",
@@ -105,10 +113,7 @@ class Daemon:
         return 0
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return process_cpu_seconds(self.proc.pid)
 
     def stop(self, cleanup=True):
         if self.proc.poll() is None:

@@ -42,10 +42,19 @@ def populate(daemon, n, pb):
 
 def run_wrk(url, threads, connections, seconds, script=None):
     """wrk against `url` (with a Lua `script`, if given): req/s, p50 and p99 ms, errors."""
+    return parse_wrk(wrk_output(url, threads, connections, seconds, script))
+
+
+def wrk_output(url, threads, connections, seconds, script=None):
+    """wrk's whole report (with what the script's `done` printed), for parse_wrk."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+
+
+def parse_wrk(out):
+    """req/s, p50 and p99 ms, errors (non-2xx/3xx answers and socket errors)."""
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def ms(label):

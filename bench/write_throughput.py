@@ -22,44 +22,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
-from http_vs_grpc import populate, run_grpc, run_wrk  # noqa: E402
-
-# wrk: each thread numbers its requests; `setup` gives each thread its
-# number. Desired-state and flag writes go to the thread's own share of
-# experiments FIRST..FIRST+COUNT-1, in turn (its connections never write
-# the same experiment at once while the share is larger than them).
-LUA = r"""
-local threads = 0
-function setup(thread)
-  thread:set("tid", threads)
-  threads = threads + 1
-end
-local n = 0
-local mode, first, count, nthreads, prefix = "%(mode)s", %(first)d, %(count)d, %(threads)d, "%(prefix)s"
-local json = {["Content-Type"] = "application/json"}
-function request()
-  n = n + 1
-  if mode == "get" then
-    return wrk.format("GET", "/api/experiments/" .. first)
-  end
-  if mode == "create" then
-    local body = string.format(
-      '{"name": "%%s-%%d-%%d", "base_command": "python train.py", ' ..
-      '"flags": {"trainer.lr": %%g}, "labels": {"bench": "writes"}}',
-      prefix, tid, n, 1e-4 * (1 + n %% 7))
-    return wrk.format("POST", "/api/experiments", json, body)
-  end
-  local size = math.floor((count - tid + nthreads - 1) / nthreads)
-  local id = first + tid + nthreads * (n %% size)
-  if mode == "desired" then
-    local state = (math.floor(n / size) %% 2 == 0) and "TERMINATED" or "STOPPED"
-    return wrk.format("POST", "/api/experiments/" .. id .. "/state", json,
-                      '{"desired_state": "' .. state .. '"}')
-  end
-  return wrk.format("POST", "/api/experiments/" .. id .. "/flags", json,
-                    '{"set": {"load.step": ' .. n .. '}}')
-end
-"""
+import wrk_writes  # noqa: E402
+from http_vs_grpc import populate, run_grpc  # noqa: E402
 
 
 def measure(binary, args, pb, round_no, tmp):
@@ -69,7 +33,7 @@ def measure(binary, args, pb, round_no, tmp):
     try:
         populate(daemon, args.experiments, pb)
         first, count = 1, args.experiments
-        for mode in ("get", "create", "desired", "flags"):
+        for mode in wrk_writes.MODES:
             prefix = f"r{round_no}"
             grpc_args = ["--rpc", mode, "--channels", str(args.channels)]
             if mode == "get":
@@ -80,12 +44,9 @@ def measure(binary, args, pb, round_no, tmp):
                 grpc_args += ["--first-id", str(first), "--count", str(count)]
             results[(mode, "grpc")] = run_grpc(args.grpc_load, daemon.grpc, args.clients,
                                                args.seconds, grpc_args)
-            script = os.path.join(tmp, f"{mode}.lua")
-            with open(script, "w") as f:
-                f.write(LUA % {"mode": mode, "first": first, "count": count,
-                               "threads": args.wrk_threads, "prefix": f"{prefix}-http"})
-            results[(mode, "http")] = run_wrk(f"http://{daemon.http}", args.wrk_threads,
-                                              args.clients, args.seconds, script)
+            results[(mode, "http")], _ = wrk_writes.run_mode(
+                f"http://{daemon.http}", mode, first, count, args.wrk_threads, args.clients,
+                args.seconds, tmp, f"{prefix}-http")
         results[("cpu_s", "")] = daemon.cpu_seconds()
     finally:
         daemon.stop()

@@ -22,9 +22,10 @@ if [[ "${1:-}" == "--test" ]]; then
   # (PyYAML) does; git: workdir commit tests; clang-14: the -Wthread-safety
   # check of the locking convention (scripts/check_thread_safety.py);
   # fonts-noto-color-emoji: the dashboard's emoji (🔔, 🔕) in the browser
-  # tests' screenshots, which web/ui/docs/ keeps, instead of empty boxes.
+  # tests' screenshots, which web/ui/docs/ keeps, instead of empty boxes;
+  # wrk: bench_wrk_writes runs the write benchmarks' Lua script in it.
   packages+=(catch2 python3 python3-grpcio python3-protobuf python3-pydantic python3-yaml git
-             sqlite3 chromium clang-14 fonts-noto-color-emoji)
+             sqlite3 chromium clang-14 fonts-noto-color-emoji wrk)
 fi
 
 missing=()
