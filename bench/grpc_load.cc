@@ -74,6 +74,10 @@ grpc::Status Call(pb::SkyDeck::Stub& stub, const Options& o, int t, int64_t n,
     pb::CreateExperimentResponse resp;
     return stub.CreateExperiment(&ctx, req, &resp);
   }
+  if (o.rpc == "health") {
+    pb::GetHealthResponse resp;
+    return stub.GetHealth(&ctx, pb::GetHealthRequest(), &resp);
+  }
   const auto size = static_cast<int64_t>(share.size());
   std::string target = std::to_string(share[n % size]);
   if (o.rpc == "desired") {
@@ -91,8 +95,7 @@ grpc::Status Call(pb::SkyDeck::Stub& stub, const Options& o, int t, int64_t n,
     pb::UpdateFlagsResponse resp;
     return stub.UpdateFlags(&ctx, req, &resp);
   }
-  pb::GetHealthResponse resp;
-  return stub.GetHealth(&ctx, pb::GetHealthRequest(), &resp);
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, o.rpc);
 }
 
 }  // namespace
