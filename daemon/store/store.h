@@ -395,8 +395,9 @@ class Store {
   absl::StatusOr<std::vector<JobRecord>> ListLiveJobs();
   // GPU time of every job that started, by GPU type (upper case) and
   // spot, in GPU-milliseconds (nodes x gpus x RunningMs, gpu_usage.h),
-  // live jobs counted up to `now_ms`: /metrics' GPU-hour counters, summed
-  // in SQL rather than read job by job.
+  // live jobs counted up to `now_ms`: /metrics' GPU-hour counters. Ended
+  // jobs come from sums the schema's triggers keep (gpu_time_ended), so a
+  // scrape reads the live jobs only, not the whole history.
   struct GpuTime {
     std::string gpu_type;
     bool spot = false;

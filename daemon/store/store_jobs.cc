@@ -250,15 +250,19 @@ absl::StatusOr<std::vector<JobRecord>> Store::ListJobsRunningAfter(int64_t after
 
 absl::StatusOr<std::vector<Store::GpuTime>> Store::SumGpuTime(int64_t now_ms) {
   return Read([&](Connection& db) -> absl::StatusOr<std::vector<GpuTime>> {
-    // RunningMs (common/model/gpu_usage.cc) in SQL; a test keeps the two equal.
+    // Ended jobs from their running sums (schema v10's gpu_time_ended),
+    // live ones (few, on the jobs_live index) up to now: RunningMs
+    // (common/model/gpu_usage.cc) in SQL; a test keeps the two equal.
     ASSIGN_OR_RETURN(
         Statement * st,
-        db.Prepare("SELECT upper(gpu_type), spot, sum(nodes * gpus * max(0, "
-                   "max(coalesce(ended_at, ?1), started_at) - started_at - paused_ms - "
+        db.Prepare("SELECT gpu_type, spot, sum(gpu_ms) FROM ("
+                   "SELECT gpu_type, spot, gpu_ms FROM gpu_time_ended UNION ALL "
+                   "SELECT upper(gpu_type) AS gpu_type, spot, nodes * gpus * max(0, "
+                   "max(?1, started_at) - started_at - paused_ms - "
                    "CASE WHEN paused_since IS NULL THEN 0 ELSE "
-                   "max(0, max(coalesce(ended_at, ?1), started_at) - paused_since) END)) "
-                   "FROM jobs WHERE started_at IS NOT NULL AND gpus > 0 AND nodes > 0 "
-                   "GROUP BY 1, 2 ORDER BY 1, 2"));
+                   "max(0, max(?1, started_at) - paused_since) END) AS gpu_ms "
+                   "FROM jobs WHERE ended_at IS NULL AND started_at IS NOT NULL AND gpus > 0 "
+                   "AND nodes > 0) GROUP BY 1, 2 ORDER BY 1, 2"));
     st->Bind(1, now_ms);
     return st->ReadAll([](const Statement& row) -> absl::StatusOr<GpuTime> {
       return GpuTime{row.ColumnText(0), row.ColumnInt(1) != 0, row.ColumnInt(2)};
