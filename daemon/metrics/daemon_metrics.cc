@@ -79,6 +79,22 @@ void RenderDatabaseCheck(store::Store& store, PrometheusText* out) {
               check != nullptr && !check->Pending().empty() ? 1 : 0);
 }
 
+void RenderStoreWrites(const store::Store::WriteStats& stats, PrometheusText* out) {
+  out->Family("skydeck_store_write_transactions_total", MetricType::kCounter,
+              "Write transactions of the store's single writer (a batch of concurrent "
+              "writes is one).");
+  out->Sample("skydeck_store_write_transactions_total", {},
+              static_cast<double>(stats.transactions));
+  out->Family("skydeck_store_writes_total", MetricType::kCounter,
+              "Writes those transactions carried.");
+  out->Sample("skydeck_store_writes_total", {}, static_cast<double>(stats.writes));
+  out->Family("skydeck_store_writer_busy_seconds_total", MetricType::kCounter,
+              "Time the single writer spent in write transactions; a rate near 1 means "
+              "writes wait for each other.");
+  out->Sample("skydeck_store_writer_busy_seconds_total", {},
+              absl::ToDoubleSeconds(stats.busy));
+}
+
 void RenderGpuHours(const DaemonMetricSources& sources, PrometheusText* out) {
   auto sums = sources.store->SumGpuTime(absl::ToUnixMillis(absl::Now()));
   out->Family("skydeck_gpu_hours_total", MetricType::kCounter,
@@ -115,6 +131,7 @@ std::string DaemonMetrics(const DaemonMetricSources& sources) {
   }
   if (sources.store != nullptr) {
     RenderLiveJobs(sources, &out);
+    RenderStoreWrites(sources.store->write_stats(), &out);
     RenderGpuHours(sources, &out);
     RenderDatabaseCheck(*sources.store, &out);
   }

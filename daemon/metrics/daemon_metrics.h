@@ -21,6 +21,14 @@
 //     skydeck_live_jobs{status}                           gauge: jobs not ended,
 //                                                         every live status
 //                                                         listed, 0 included
+//     skydeck_store_write_transactions_total              counter: the store's
+//                                                         write transactions
+//     skydeck_store_writes_total                          counter: writes they
+//                                                         carried
+//     skydeck_store_writer_busy_seconds_total             counter: time the
+//                                                         single writer was
+//                                                         busy (rate ~1:
+//                                                         writes queue)
 //     skydeck_gpu_hours_total{gpu_type,spot}              counter: GPU-hours
 //                                                         of all jobs, live
 //                                                         ones up to now

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <limits>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -188,8 +189,14 @@ Store::BatchOutcome Store::RunBatch(const std::vector<PendingWrite*>& batch) {
     for (PendingWrite* w : outcome.ran) w->status = status;
   };
   absl::MutexLock lock(&mu_);
+  // Until the lock is released: what /metrics reports as the writer busy.
+  const absl::Time began = absl::Now();
+  absl::Cleanup busy = [&] {
+    writer_busy_ns_ += absl::ToInt64Nanoseconds(absl::Now() - began);
+  };
   pending_revision_ = 0;
   transactions_++;
+  batched_writes_ += static_cast<int64_t>(batch.size());
   absl::Status status = RecoverWritesLocked();
   if (status.ok()) {
     status = db_->Exec("BEGIN IMMEDIATE");
@@ -224,6 +231,11 @@ Store::BatchOutcome Store::RunBatch(const std::vector<PendingWrite*>& batch) {
   }
   outcome.revision = pending_revision_;
   return outcome;
+}
+
+Store::WriteStats Store::write_stats() const {
+  return WriteStats{transactions_.load(), batched_writes_.load(),
+                    absl::Nanoseconds(writer_busy_ns_.load())};
 }
 
 absl::Status Store::RunInSavepointLocked(const PendingWrite& write) {

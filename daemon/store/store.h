@@ -569,6 +569,18 @@ class Store {
   // writes saves (tests count them).
   int64_t TransactionCountForTesting() const { return transactions_.load(); }
 
+  // The single writer's work so far, for /metrics: how many transactions
+  // it ran, how many writes they carried (each write one savepoint of a
+  // group-commit batch), and how long it held the writer doing so. A
+  // `busy` that grows nearly as fast as the clock means writes queue
+  // behind each other: more clients will not write faster.
+  struct WriteStats {
+    int64_t transactions = 0;
+    int64_t writes = 0;
+    absl::Duration busy;
+  };
+  WriteStats write_stats() const;
+
  private:
   Store(std::string path, std::unique_ptr<Connection> db, std::unique_ptr<ReaderPool> readers,
         Clock clock, std::string installation_id);
@@ -714,6 +726,8 @@ class Store {
   Clock clock_;
   CommitListener listener_;
   std::atomic<int64_t> transactions_{0};
+  std::atomic<int64_t> batched_writes_{0};
+  std::atomic<int64_t> writer_busy_ns_{0};
   // True while a backup runs: a flag, not a lock (a second Backup is
   // refused, never made to wait).
   std::atomic<bool> backup_running_{false};

@@ -222,6 +222,20 @@ TEST_CASE("live jobs come from the background counts when the daemon has them",
   CHECK(calls == 1);  // three scrapes, one count
 }
 
+TEST_CASE_METHOD(DaemonMetricsFixture, "the store's writer shows its transactions, writes and time",
+                 "[metrics][daemon]") {
+  Create("a");
+  Create("b");
+  testing::Exposition e = Scrape();
+  store::Store::WriteStats stats = store->write_stats();
+  CHECK(stats.writes >= 2);
+  CHECK(e.Value("skydeck_store_write_transactions_total") ==
+        static_cast<double>(stats.transactions));
+  CHECK(e.Value("skydeck_store_writes_total") == static_cast<double>(stats.writes));
+  CHECK(e.Value("skydeck_store_writer_busy_seconds_total") > 0);
+  CHECK(e.Value("skydeck_store_writer_busy_seconds_total") <= absl::ToDoubleSeconds(stats.busy));
+}
+
 TEST_CASE("the background integrity check shows as running until it is done", "[metrics][daemon]") {
   const std::string dir = absl::StrCat(std::filesystem::temp_directory_path().string(),
                                        "/skydeck-metrics-check-", getpid());

@@ -130,6 +130,28 @@ TEST_CASE("writes queued behind a write commit together, each acknowledged after
   for (const char* name : {"a", "b", "c"}) CHECK(f.store->FindExperimentByName(name).ok());
 }
 
+TEST_CASE("the writer's stats count transactions, the writes they carry and the time held",
+          "[store][group_commit]") {
+  StoreFixture f;
+  ExperimentRecord held = f.Create("held");
+  Store::WriteStats before = f.store->write_stats();
+
+  HeldWrite first(*f.store, held.id);
+  const absl::Time entered = absl::Now();  // the writer is busy from here
+  {
+    QueuedWrites queued(*f.store);
+    queued.Add([&] { (void)f.store->CreateExperiment(StoreFixture::Spec("a"), "tester"); });
+    queued.Add([&] { (void)f.store->CreateExperiment(StoreFixture::Spec("b"), "tester"); });
+    const absl::Duration held_for = absl::Now() - entered;
+    REQUIRE(first.Release().ok());
+    queued.Join();
+    Store::WriteStats after = f.store->write_stats();
+    CHECK(after.transactions - before.transactions == 2);  // the held write, then the batch
+    CHECK(after.writes - before.writes == 3);
+    CHECK(after.busy - before.busy >= held_for);
+  }
+}
+
 TEST_CASE("a write that fails in a batch is undone alone and gets its own error",
           "[store][group_commit]") {
   StoreFixture f;
