@@ -12,6 +12,7 @@ import {
   naturalCompare,
   searchText,
   searchWords,
+  selectedCount,
   sortExperiments,
 } from "./grouping";
 import searchCases from "../../../../tests/golden/search.json";
@@ -192,5 +193,16 @@ describe("stars, order and time in state", () => {
     // The order within a group is the global order restricted to it.
     const groups = groupByLabel(sortExperiments(marked, { key: "order", dir: 1 }, ctx), "sweep");
     expect(groups.map((g) => g.experiments.map((e) => e.name))).toEqual([["c"], ["b", "a"]]);
+  });
+});
+
+describe("selectedCount", () => {
+  it("counts the ids that are selected", () => {
+    expect(selectedCount(["1", "2", "3"], new Set(["2", "3", "9"]))).toBe(2);
+    expect(selectedCount(["1", "2"], new Set(["1", "2"]))).toBe(2);
+  });
+  it("is 0 with nothing selected or no ids", () => {
+    expect(selectedCount(["1", "2"], new Set())).toBe(0);
+    expect(selectedCount([], new Set(["1"]))).toBe(0);
   });
 });

@@ -329,3 +329,11 @@ export function countByState(exps: Experiment[]): Record<string, number> {
   }
   return counts;
 }
+
+/** How many of `ids` are in `selected` (a group's select-all box). */
+export function selectedCount(ids: readonly string[], selected: ReadonlySet<string>): number {
+  if (!selected.size) return 0;
+  let n = 0;
+  for (const id of ids) if (selected.has(id)) n++;
+  return n;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nearViewport, RenderBudget, spacerHeights } from "./rowWindow";
+import { estimatedTops, nearViewport, projectedTop, RenderBudget, spacerHeights } from "./rowWindow";
 
 describe("spacerHeights", () => {
   it("fills the list's height around the rendered rows", () => {
@@ -70,5 +70,37 @@ describe("RenderBudget", () => {
     t.budget.request(() => now++);
     expect(now).toBe(2);
     expect(t.tasks.length).toBe(1); // only the reset
+  });
+});
+
+describe("estimatedTops", () => {
+  it("stacks each group's header and rows", () => {
+    // 80 px of header, 37 px a row; the second group collapsed (no rows).
+    expect(estimatedTops([10, 0, 3], 37, 80)).toEqual([0, 450, 530]);
+  });
+  it("moves the groups below one that grows, not those above", () => {
+    // A search cleared: the first group goes from 2 rows to 1,000.
+    const searched = estimatedTops([2, 1, 1], 37, 80);
+    const cleared = estimatedTops([1000, 1, 1], 37, 80);
+    expect(cleared[0]).toBe(searched[0]);
+    expect(cleared[1] - searched[1]).toBe(998 * 37);
+    expect(cleared[2] - searched[2]).toBe(998 * 37);
+  });
+});
+
+describe("projectedTop", () => {
+  it("moves a measured offset by how much the estimate moved", () => {
+    expect(projectedTop(1234, 450, 450)).toBe(1234);
+    expect(projectedTop(1234, 450, 450 + 998 * 37)).toBe(1234 + 998 * 37);
+    expect(projectedTop(40000, 36000, 530)).toBe(4530);
+  });
+  it("takes a group that the rows above pushed away out of the viewport", () => {
+    // A group at 4,000 px was in view (scrollTop 3,800, 900 px tall) while a
+    // search showed few rows; clearing it adds 1,400 rows above it.
+    const before = estimatedTops([50, 16], 37, 80);
+    const after = estimatedTops([1428, 1428], 37, 80);
+    const top = projectedTop(4000, before[1], after[1]);
+    expect(nearViewport(4000, 16 * 37, 3800, 900, 222)).toBe(true);
+    expect(nearViewport(top, 1428 * 37, 3800, 900, 222)).toBe(false);
   });
 });

@@ -1,9 +1,10 @@
 // File: logic/rowWindow.ts
 //
 // The arithmetic of windowed table rows (ui/useRowWindow.ts): how tall the
-// spacer rows around the rendered rows are, and whether a group's rows are
-// near enough to the viewport to render any. Pure, so it is tested without
-// a browser.
+// spacer rows around the rendered rows are, whether a group's rows are
+// near enough to the viewport to render any, and where each group is
+// expected to start before the page is laid out. Pure, so it is tested
+// without a browser.
 
 /** A rendered row's place: start and end (px) within the scrolling element's content. */
 export interface RowSpan {
@@ -30,6 +31,34 @@ export function spacerHeights(items: readonly RowSpan[], totalSize: number, list
  */
 export function nearViewport(top: number, height: number, scrollTop: number, viewport: number, margin: number): boolean {
   return top < scrollTop + viewport + margin && top + height > scrollTop - margin;
+}
+
+/**
+ * Where each group's rows are expected to start (px below the first
+ * group's), from the number of rows each shows (0 when collapsed) at
+ * `rowPx` a row and `chromePx` for each group's header and column heads.
+ * A group reads its true place from the layout after it renders; between
+ * two renders it moves by how much this estimate moved, so when the groups
+ * above it change size (a search cleared, a group expanded) it does not
+ * render rows for where it was.
+ */
+export function estimatedTops(rowCounts: readonly number[], rowPx: number, chromePx: number): number[] {
+  const tops: number[] = [];
+  let top = 0;
+  for (const n of rowCounts) {
+    tops.push(top);
+    top += chromePx + n * rowPx;
+  }
+  return tops;
+}
+
+/**
+ * A group's offset in the scrolling element now: the one read from the
+ * layout (`measured`, when the estimate was `estimateThen`) moved by how
+ * much the estimate has moved since (`estimateNow`).
+ */
+export function projectedTop(measured: number, estimateThen: number, estimateNow: number): number {
+  return measured + (estimateNow - estimateThen);
 }
 
 /**

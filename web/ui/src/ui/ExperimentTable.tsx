@@ -10,17 +10,20 @@
 // star toggle, and, when sorted by Order, a handle to drag it to another
 // place in its group (logic/order.ts: one write per drop).
 
+import { Component, type ComponentChildren } from "preact";
 import { useMemo, useRef, useState } from "preact/hooks";
-import type { Experiment, Job } from "../api/types";
+import type { CostLine, Experiment, Job } from "../api/types";
 import { differingFlags, flagColumnLayout, type FlagColumn, type HeaderGroup } from "../logic/flagColumns";
 import { flagCell, formatFlagValue, formatResources, plural, stateLabel } from "../logic/format";
 import type { Group, Sort, SortKey } from "../logic/grouping";
-import { countByState } from "../logic/grouping";
+import { countByState, selectedCount } from "../logic/grouping";
+import { shallowEqual } from "../logic/shallowEqual";
 import { movesFor } from "../logic/order";
 import { moveExperiments, setDesiredState, setStarred } from "./actions";
 import { Ago, InStateFor, JobDuration, StateBadge, StatePair, tone } from "./bits";
 import { navigate } from "./route";
-import { useRowWindow } from "./useRowWindow";
+import { ESTIMATED_ROW_PX, useRowWindow } from "./useRowWindow";
+import { estimatedTops } from "../logic/rowWindow";
 import { costCell } from "../logic/cost";
 import type { Costs } from "../state/costs";
 
@@ -53,32 +56,46 @@ const FIXED: { key: SortKey; label: string; cls?: string; title?: string }[] = [
   { key: "duration", label: "Duration" },
 ];
 
+/**
+ * A group's header and column heads (px; 97 measured with two rows of
+ * heads), for where the groups are expected to start before the layout says.
+ */
+const GROUP_CHROME_PX = 97;
+
 export function ExperimentTable(p: TableProps) {
+  const tops = useMemo(
+    () => estimatedTops(p.groups.map((g) => (p.collapsed.includes(g.id) ? 0 : g.experiments.length)), ESTIMATED_ROW_PX, GROUP_CHROME_PX),
+    [p.groups, p.collapsed],
+  );
   if (!p.groups.some((g) => g.experiments.length)) {
     return <p class="empty">No experiments match. Create one with “New experiment” (n).</p>;
   }
   return (
     <div class="groups">
-      {p.groups.map((g) => (
-        <GroupSection key={g.id} group={g} {...p} />
+      {p.groups.map((g, i) => (
+        <GroupSection key={g.id} group={g} estimatedTop={tops[i]} {...p} />
       ))}
     </div>
   );
 }
 
-function GroupSection(p: TableProps & { group: Group }) {
+function GroupSection(p: TableProps & { group: Group; estimatedTop: number }) {
   const { group } = p;
   const isCollapsed = p.collapsed.includes(group.id);
   const exps = group.experiments;
   const ids = useMemo(() => exps.map((e) => e.id!), [exps]);
-  const allSelected = ids.length > 0 && ids.every((id) => p.selected.has(id));
-  const someSelected = ids.some((id) => p.selected.has(id));
+  // Once per change of the rows or the selection, not on each scroll frame.
+  const picked = useMemo(() => selectedCount(ids, p.selected), [ids, p.selected]);
+  const allSelected = ids.length > 0 && picked === ids.length;
+  const someSelected = picked > 0;
   const layout = useMemo(() => flagColumnLayout(differingFlags(exps)), [exps]);
   const counts = useMemo(() => countByState(exps), [exps]);
   const body = useRef<HTMLTableSectionElement>(null);
+  const key = useMemo(() => (i: number) => ids[i], [ids]);
   const rows = useRowWindow({
     count: exps.length,
-    key: (i) => ids[i],
+    key,
+    estimatedTop: p.estimatedTop,
     scrollElement: p.scrollElement,
     body,
     enabled: !isCollapsed,
@@ -124,6 +141,10 @@ function GroupSection(p: TableProps & { group: Group }) {
         },
       }
     : undefined;
+  // What a row calls back, as of this render: rows that are not rendered
+  // again (Row below) still call the current handlers.
+  const live = useRef<RowCallbacks>({ onSelect: p.onSelect });
+  live.current = { onSelect: p.onSelect, drag };
   const bodyId = `group-${group.id || "all"}`.replace(/[^A-Za-z0-9_-]/g, "_");
   return (
     <section class="group" aria-label={group.title} data-group={group.title}>
@@ -167,7 +188,24 @@ function GroupSection(p: TableProps & { group: Group }) {
             <tbody ref={body}>
               <SpacerRow height={rows.before} span={span} />
               {rows.items.map((it) => (
-                <Row key={it.key} index={it.index} measure={rows.measure} e={exps[it.index]} p={p} columns={layout.columns} grouped={grouped} drag={drag} />
+                <Row
+                  key={it.key}
+                  index={it.index}
+                  measure={rows.measure}
+                  e={exps[it.index]}
+                  job={p.jobOf(exps[it.index])}
+                  selected={p.selected.has(ids[it.index])}
+                  open={p.openId === ids[it.index]}
+                  cost={p.costs?.byId.get(ids[it.index])}
+                  costs={p.costs ? (p.costs.hasPrices ? "priced" : "unpriced") : "none"}
+                  columns={layout.columns}
+                  groupBy={grouped ? p.groupBy : ""}
+                  draggable={!!drag}
+                  dragging={!!drag?.dragId}
+                  dragged={drag?.dragId === ids[it.index]}
+                  dropMark={drag?.mark(it.index)}
+                  live={live}
+                />
               ))}
               <SpacerRow height={rows.after} span={span} />
             </tbody>
@@ -266,23 +304,54 @@ interface DragProps {
   mark: (index: number) => string | undefined;
 }
 
-interface RowProps {
+/** The handlers of a row's group as of its last render. */
+interface RowCallbacks {
+  onSelect: (ids: string[], on: boolean) => void;
   drag?: DragProps;
+}
+
+/**
+ * What a row shows, each a value or an object that stays the same while
+ * unchanged, so a row whose props are all the same is not rendered again
+ * (Row): a scroll frame renders the rows it brings into view, not every
+ * row on screen. Handlers come through `live`.
+ */
+interface RowProps {
   e: Experiment;
-  p: TableProps;
+  job: Job | undefined;
+  selected: boolean;
+  open: boolean;
+  cost: CostLine | undefined;
+  /** The cost column: none, or its cells with or without prices. */
+  costs: "none" | "priced" | "unpriced";
   columns: FlagColumn[];
-  grouped: boolean;
+  /** The label the table is grouped by ("" when not grouped): not shown as a chip. */
+  groupBy: string;
   /** The row's index in its group, for the window's measurements. */
   index: number;
   measure: (el: Element | null) => void;
+  /** Rows can be dragged (Order sort); some row is being dragged; this one is. */
+  draggable: boolean;
+  dragging: boolean;
+  dragged: boolean;
+  dropMark: string | undefined;
+  live: { current: RowCallbacks };
 }
 
-function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
+/** A table row, rendered again only when one of its props changed. */
+class Row extends Component<RowProps> {
+  shouldComponentUpdate(next: RowProps): boolean {
+    return !shallowEqual(this.props, next);
+  }
+
+  render(): ComponentChildren {
+    return <RowView {...this.props} />;
+  }
+}
+
+function RowView({ e, job, selected, open, cost, costs, columns, groupBy, index, measure, draggable, dragging, dragged, dropMark, live }: RowProps) {
   const id = e.id!;
-  const job = p.jobOf(e);
-  const selected = p.selected.has(id);
-  const open = p.openId === id;
-  const labels = Object.entries(e.labels ?? {}).filter(([k]) => !grouped || k !== p.groupBy);
+  const labels = Object.entries(e.labels ?? {}).filter(([k]) => k !== groupBy);
   const running = e.desired_state === "RUNNING";
   const restarts = e.max_restarts !== undefined ? `${e.restart_count ?? 0}/${e.max_restarts}` : `${e.restart_count ?? 0}`;
   return (
@@ -294,22 +363,22 @@ function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
       data-name={e.name}
       data-observed={e.observed_state}
       data-starred={e.starred ? "true" : undefined}
-      data-dragging={drag?.dragId === id ? "true" : undefined}
-      data-drop={drag?.mark(index)}
+      data-dragging={dragged ? "true" : undefined}
+      data-drop={dropMark}
       onDragOver={
-        drag?.dragId
+        dragging
           ? (ev) => {
               ev.preventDefault();
               const r = (ev.currentTarget as HTMLElement).getBoundingClientRect();
-              drag.over(index, ev.clientY > r.top + r.height / 2);
+              live.current.drag?.over(index, ev.clientY > r.top + r.height / 2);
             }
           : undefined
       }
       onDrop={
-        drag?.dragId
+        dragging
           ? (ev) => {
               ev.preventDefault();
-              drag.drop();
+              live.current.drag?.drop();
             }
           : undefined
       }
@@ -320,10 +389,10 @@ function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
       }}
     >
       <td class="sel">
-        <input type="checkbox" aria-label={`Select ${e.name}`} checked={selected} onChange={(ev) => p.onSelect([id], ev.currentTarget.checked)} />
+        <input type="checkbox" aria-label={`Select ${e.name}`} checked={selected} onChange={(ev) => live.current.onSelect([id], ev.currentTarget.checked)} />
       </td>
       <td class="order-col">
-        {drag && !e.delete_time ? (
+        {draggable && !e.delete_time ? (
           <span
             class="drag-handle"
             draggable
@@ -332,9 +401,9 @@ function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
             onDragStart={(ev) => {
               ev.dataTransfer?.setData("text/plain", id);
               if (ev.dataTransfer) ev.dataTransfer.effectAllowed = "move";
-              drag.start(id);
+              live.current.drag?.start(id);
             }}
-            onDragEnd={() => drag.end()}
+            onDragEnd={() => live.current.drag?.end()}
           >
             ⋮⋮
           </span>
@@ -396,9 +465,9 @@ function Row({ e, p, columns, grouped, index, measure, drag }: RowProps) {
       <td>
         <JobDuration job={job} />
       </td>
-      {p.costs && (
+      {costs !== "none" && (
         <td class="cost-col nowrap" data-testid="cost-cell">
-          {costCell(p.costs.byId.get(id), p.costs.hasPrices) || <span class="muted">—</span>}
+          {costCell(cost, costs === "priced") || <span class="muted">—</span>}
         </td>
       )}
       {columns.map((c) => {
