@@ -27,18 +27,20 @@ absl::Status TransportError(absl::string_view what, absl::string_view endpoint,
     case httplib::Error::ConnectionTimeout:
       return absl::UnavailableError(absl::StrCat(where, ": timed out connecting to ", peer));
     case httplib::Error::Canceled:
-      return absl::DeadlineExceededError(
-          absl::StrCat(where, ": no complete answer within ", FormatDurationRounded(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(where, ": no complete answer from ", peer,
+                                                      " within ", FormatDurationRounded(timeout)));
     case httplib::Error::Read:
       // cpp-httplib reports a read timeout and a dropped connection alike.
       if (elapsed + absl::Milliseconds(50) >= timeout) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(where, ": no answer within ", FormatDurationRounded(timeout)));
+        return absl::DeadlineExceededError(absl::StrCat(where, ": no answer from ", peer,
+                                                        " within ",
+                                                        FormatDurationRounded(timeout)));
       }
-      return absl::UnavailableError(
-          absl::StrCat(where, ": the connection was closed before the answer was complete"));
+      return absl::UnavailableError(absl::StrCat(
+          where, ": ", peer, " closed the connection before the answer was complete"));
     default:
-      return absl::UnavailableError(absl::StrCat(where, ": ", httplib::to_string(err)));
+      return absl::UnavailableError(
+          absl::StrCat(where, ": ", httplib::to_string(err), " (talking to ", peer, ")"));
   }
 }
 

@@ -26,7 +26,10 @@ void SetTimeouts(httplib::Client& cli, absl::Duration connect, absl::Duration re
 // connection could be made to `peer` ("the SkyPilot API server") or it was
 // dropped; DEADLINE_EXCEEDED when the answer did not come within `timeout`
 // (`elapsed` since the call began). The message names `what` at `endpoint`,
-// which must hold no credentials.
+// which must hold no credentials, and always `peer`: whichever way a call
+// fails, the user reads who did not answer (the experiment's Degraded
+// message is the first failure's, and a server going down mid-answer
+// drops the connection instead of refusing it).
 absl::Status TransportError(absl::string_view what, absl::string_view endpoint,
                             absl::string_view peer, httplib::Error err, absl::Duration elapsed,
                             absl::Duration timeout);

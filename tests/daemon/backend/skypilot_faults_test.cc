@@ -3,6 +3,8 @@
 // Shared helpers: skypilot_backend_fixture.h.
 #include <catch2/catch.hpp>
 
+#include "daemon/http/httplib_transport.h"
+
 #include "daemon/backend/skypilot_backend_fixture.h"
 
 namespace skydeck::backend::skypilot {
@@ -196,6 +198,32 @@ TEST_CASE("the bearer token is sent, required, and never logged", "[skypilot]") 
   CHECK_FALSE(absl::StrContains(logged, token));
   for (const absl::Status& s : {refused, wrong_status, down}) {
     CHECK_FALSE(absl::StrContains(s.ToString(), token));
+  }
+}
+
+TEST_CASE("fault: every transport error names the server that did not answer", "[skypilot]") {
+  const absl::Duration timeout = absl::Seconds(5);
+  struct Case {
+    httplib::Error err;
+    absl::Duration elapsed;
+    absl::StatusCode code;
+  };
+  const Case cases[] = {
+      {httplib::Error::Connection, absl::ZeroDuration(), absl::StatusCode::kUnavailable},
+      {httplib::Error::ConnectionTimeout, timeout, absl::StatusCode::kUnavailable},
+      {httplib::Error::Read, absl::Milliseconds(10), absl::StatusCode::kUnavailable},  // dropped
+      {httplib::Error::Read, timeout, absl::StatusCode::kDeadlineExceeded},
+      {httplib::Error::Canceled, timeout, absl::StatusCode::kDeadlineExceeded},
+      {httplib::Error::SSLConnection, absl::ZeroDuration(), absl::StatusCode::kUnavailable},
+  };
+  for (const Case& c : cases) {
+    absl::Status s = http::TransportError("POST /jobs/queue/v2", "http://127.0.0.1:1",
+                                          "the SkyPilot API server", c.err, c.elapsed, timeout);
+    INFO(s.ToString());
+    CHECK(s.code() == c.code);
+    CHECK_THAT(std::string(s.message()),
+               Catch::Contains("POST /jobs/queue/v2 at http://127.0.0.1:1"));
+    CHECK_THAT(std::string(s.message()), Catch::Contains("the SkyPilot API server"));
   }
 }
 
