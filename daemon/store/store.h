@@ -40,6 +40,7 @@
 // constraint or the current state refuses the change.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -634,6 +635,13 @@ class Store {
   // Writes `batch` in one transaction (group commit, above).
   BatchOutcome RunBatch(const std::vector<PendingWrite*>& batch) ABSL_LOCKS_EXCLUDED(mu_);
   // Runs one body of a batch inside its own savepoint; returns its status.
+  // The update time of a row written now that was last written at
+  // `previous`: the clock, or just after `previous` when the clock has not
+  // moved on (writes in the same millisecond), so an experiment's
+  // update_time increases with every write and a client can tell the
+  // newer of two copies by it (the dashboard keeps the newer of a write's
+  // answer and the Watch message of a later write).
+  int64_t NextUpdateMs(int64_t previous) const { return std::max(clock_(), previous + 1); }
   absl::Status RunInSavepointLocked(const PendingWrite& write) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status InsertEvent(const NewEvent& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Inserts `events` (after the write's own), each defaulting to

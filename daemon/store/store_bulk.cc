@@ -177,7 +177,8 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
     ASSIGN_OR_RETURN(
         Statement * update,
         db_->Prepare("UPDATE experiments SET desired_state = ?2, generation = generation + 1, "
-                     "updated_at = ?3, run_after_job_id = coalesce(?4, run_after_job_id) "
+                     "updated_at = max(?3, updated_at + 1), "
+                     "run_after_job_id = coalesce(?4, run_after_job_id) "
                      "WHERE id = ?1"));
     for (BulkCandidate& c : candidates) {
       result.ids.push_back(c.id);
@@ -200,7 +201,7 @@ absl::StatusOr<BulkResult> Store::SetDesiredStates(const ExperimentSelection& se
       if (c.record) {  // as the UPDATE left the row
         c.record->spec.desired_state = desired;
         c.record->generation++;
-        c.record->updated_ms = now;
+        c.record->updated_ms = std::max(now, c.record->updated_ms + 1);
         if (run_after) c.record->run_after_job_id = *run_after;
       }
       // The same events UpdateSpec and RequestRun append.
@@ -229,7 +230,7 @@ absl::StatusOr<BulkResult> Store::SoftDeleteMany(const ExperimentSelection& sele
     RETURN_IF_ERROR(RefuseLiveJobs(candidates, "delete"));
     int64_t now = clock_();
     ASSIGN_OR_RETURN(Statement * update,
-                     db_->Prepare("UPDATE experiments SET deleted_at = ?2, updated_at = ?2 "
+                     db_->Prepare("UPDATE experiments SET deleted_at = ?2, updated_at = max(?2, updated_at + 1) "
                                   "WHERE id = ?1"));
     for (const BulkCandidate& c : candidates) {
       result.ids.push_back(c.id);

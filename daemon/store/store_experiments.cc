@@ -259,7 +259,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateSpec(int64_t id, const SpecMutatio
           return InsertEvents(std::move(events), id);
         }
         r.generation++;
-        r.updated_ms = clock_();
+        r.updated_ms = NextUpdateMs(r.updated_ms);
         if (r.spec.desired_state != before.desired_state) {
           if (r.spec.desired_state == DesiredState::kRunning) {
             ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
@@ -311,7 +311,7 @@ absl::StatusOr<ExperimentRecord> Store::RequestRun(int64_t id, absl::string_view
     r.spec.desired_state = DesiredState::kRunning;
     ASSIGN_OR_RETURN(r.run_after_job_id, MaxJobId(id));
     r.generation++;
-    r.updated_ms = clock_();
+    r.updated_ms = NextUpdateMs(r.updated_ms);
     std::string message = absl::StrCat(Name(before), " -> RUNNING (new run)");
     if (!reason.empty()) absl::StrAppend(&message, ": ", reason);
     RETURN_IF_ERROR(WriteExperiment(r));
@@ -342,7 +342,7 @@ absl::StatusOr<ExperimentRecord> Store::UpdateObserved(int64_t id, const StatusM
     r.conditions = std::move(changed.conditions);
     r.restart_count = changed.restart_count;
     r.next_retry_ms = changed.next_retry_ms;
-    r.updated_ms = clock_();
+    r.updated_ms = NextUpdateMs(r.updated_ms);
     if (state_changed) r.state_since_ms = r.updated_ms;
     RETURN_IF_ERROR(WriteObserved(r));
     RETURN_IF_ERROR(InsertEvents(std::move(events), id));
@@ -362,7 +362,8 @@ absl::StatusOr<ExperimentRecord> Store::SoftDelete(int64_t id, absl::string_view
                                                         r.current_job_id,
                                                         "); stop it first or delete with force"));
     }
-    r.deleted_ms = r.updated_ms = clock_();
+    r.deleted_ms = clock_();
+    r.updated_ms = NextUpdateMs(r.updated_ms);
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(
         InsertEvent(NewEvent{id, 0, model::event::kDeleted, "Archived",
@@ -381,7 +382,7 @@ absl::StatusOr<ExperimentRecord> Store::Undelete(int64_t id, absl::string_view a
       return absl::FailedPreconditionError(absl::StrCat("experiment ", id, " is not deleted"));
     }
     r.deleted_ms = 0;
-    r.updated_ms = clock_();
+    r.updated_ms = NextUpdateMs(r.updated_ms);
     RETURN_IF_ERROR(WriteExperiment(r));
     RETURN_IF_ERROR(InsertEvent(
         NewEvent{id, 0, model::event::kUndeleted, "Restored", "restored", std::string(actor)}));

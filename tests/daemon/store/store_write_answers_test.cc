@@ -163,5 +163,37 @@ TEST_CASE_METHOD(AnswersFixture, "a desired-state change by id answers the rows 
   CheckSameRecord(again->experiments[0], *store->GetExperiment(a.id));
 }
 
+TEST_CASE_METHOD(AnswersFixture, "writes in the same millisecond still move the update time on",
+                 "[store][write_answers]") {
+  // The clock stands still: every write below happens "at once".
+  ExperimentRecord a = Create("same-ms");
+  std::vector<int64_t> times = {a.updated_ms};
+  auto spec = store->UpdateSpec(a.id, [](ExperimentSpec& s) {
+    s.description = "one";
+    return absl::OkStatus();
+  }, "tester");
+  REQUIRE(spec.ok());
+  times.push_back(spec->updated_ms);
+  auto observed = store->UpdateObserved(a.id, [](ExperimentRecord& e, std::vector<NewEvent>*) {
+    e.observed_state = ObservedState::kStopped;
+    return absl::OkStatus();
+  });
+  REQUIRE(observed.ok());
+  times.push_back(observed->updated_ms);
+  auto desired = store->SetDesiredStates({{a.id}, std::nullopt}, DesiredState::kTerminated,
+                                         "tester", "", BulkOptions());
+  REQUIRE(desired.ok());
+  REQUIRE(desired->experiments.size() == 1);
+  times.push_back(desired->experiments[0].updated_ms);
+  auto deleted = store->SoftDelete(a.id, "tester");
+  REQUIRE(deleted.ok());
+  times.push_back(deleted->updated_ms);
+  for (size_t i = 1; i < times.size(); ++i) {
+    INFO("write " << i);
+    CHECK(times[i] > times[i - 1]);
+  }
+  CHECK(store->GetExperiment(a.id)->updated_ms == times.back());
+}
+
 }  // namespace
 }  // namespace skydeck::store
