@@ -5,7 +5,8 @@ changes (STOPPED <-> TERMINATED: no launches) and flag updates, over gRPC
 (grpc_load) and through the HTTP bridge (wrk with a Lua script), plus the
 ceiling of a cheap call (GetExperiment by id) measured the same way. Every
 write changes something (no no-op updates). Each binary gets a fresh data
-directory with N experiments per round.
+directory with 2N experiments per round: gRPC writes the first N, HTTP the
+others, so neither meets what the other left behind.
 
   bench/write_throughput.py --skydeckd base=OLD --skydeckd new=build/release/daemon/skydeckd \\
       --grpc-load build/release/bench/grpc_load [--experiments 1000] [--seconds 10] [--rounds 2]
@@ -31,22 +32,26 @@ def measure(binary, args, pb, round_no, tmp):
     daemon = common.Daemon(binary)
     results = {}
     try:
-        populate(daemon, args.experiments, pb)
-        first, count = 1, args.experiments
+        # Each transport writes its own half, which starts as populated
+        # (STOPPED, no load.step flag): its first write to any experiment is
+        # a change, whatever the other transport left behind.
+        populate(daemon, 2 * args.experiments, pb)
+        count = args.experiments
+        first = {"grpc": 1, "http": 1 + count}
         for mode in wrk_writes.MODES:
             prefix = f"r{round_no}"
             grpc_args = ["--rpc", mode, "--channels", str(args.channels)]
             if mode == "get":
-                grpc_args += ["--id", str(first)]
+                grpc_args += ["--id", str(first["grpc"])]
             elif mode == "create":
                 grpc_args += ["--name-prefix", f"{prefix}-grpc"]
             else:
-                grpc_args += ["--first-id", str(first), "--count", str(count)]
+                grpc_args += ["--first-id", str(first["grpc"]), "--count", str(count)]
             results[(mode, "grpc")] = run_grpc(args.grpc_load, daemon.grpc, args.clients,
                                                args.seconds, grpc_args)
             results[(mode, "http")], _ = wrk_writes.run_mode(
-                f"http://{daemon.http}", mode, first, count, args.wrk_threads, args.clients,
-                args.seconds, tmp, f"{prefix}-http")
+                f"http://{daemon.http}", mode, first["http"], count, args.wrk_threads,
+                args.clients, args.seconds, tmp, f"{prefix}-http")
         results[("cpu_s", "")] = daemon.cpu_seconds()
     finally:
         daemon.stop()
