@@ -74,14 +74,7 @@ struct Zoo : StoreFixture {
     int64_t done = make("done", "b", DesiredState::kRunning);
     auto job = store->CreateLaunchIntent(Intent(done), "r");
     REQUIRE(job.ok());
-    REQUIRE(store
-                ->UpdateJob(job->id,
-                            [&](JobRecord& j, std::vector<NewEvent>*) {
-                              j.status = JobStatus::kSucceeded;
-                              j.ended_ms = now_ms;
-                              return absl::OkStatus();
-                            })
-                .ok());
+    EndJob(job->id, JobStatus::kSucceeded);
     make("ended", "b", DesiredState::kTerminated);
     int64_t gone = make("gone", "a", DesiredState::kStopped);
     REQUIRE(store->SoftDelete(gone, "tester").ok());

@@ -149,10 +149,7 @@ TEST_CASE_METHOD(StoreFixture,
 
   SECTION("a live job ends, its pause ending with it") {
     now_ms += kHour;
-    REQUIRE(EditJob(*store, live.id, [&](JobRecord& j) {
-              j.status = JobStatus::kFailed;
-              j.ended_ms = now_ms;
-            }).ok());
+    EndJob(live.id, JobStatus::kFailed);
     CHECK(Summed(*store, now_ms) == Recomputed(*store, now_ms));
     // Ended: later scrapes add nothing for it.
     CHECK(Summed(*store, now_ms + 5 * kHour) == Summed(*store, now_ms));

@@ -62,6 +62,16 @@ struct StoreFixture {
     return *r;
   }
 
+  // Ends job `job_id` now with `status`, as the poller would.
+  void EndJob(int64_t job_id, JobStatus status) {
+    auto ended = store->UpdateJob(job_id, [&](JobRecord& j, std::vector<NewEvent>*) {
+      j.status = status;
+      j.ended_ms = now_ms;
+      return absl::OkStatus();
+    });
+    REQUIRE(ended.ok());
+  }
+
   static JobRecord Intent(int64_t experiment_id) {
     JobRecord j;
     j.experiment_id = experiment_id;

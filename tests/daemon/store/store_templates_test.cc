@@ -136,14 +136,7 @@ TEST_CASE_METHOD(StoreFixture, "workload fields of experiments and jobs are stor
   CHECK(job->rendered_task == absl::StrCat("task of skydeck-", e->id, "-1 attempt 1"));
 
   // A render that fails writes no intent.
-  REQUIRE(store
-              ->UpdateJob(job->id,
-                          [&](JobRecord& j, std::vector<NewEvent>*) {
-                            j.status = JobStatus::kFailed;
-                            j.ended_ms = now_ms;
-                            return absl::OkStatus();
-                          })
-              .ok());
+  EndJob(job->id, JobStatus::kFailed);
   auto failed = store->CreateLaunchIntent(intent, "reconciler", [](const JobRecord&) {
     return absl::StatusOr<std::string>(absl::InternalError("no"));
   });

@@ -334,14 +334,7 @@ TEST_CASE_METHOD(StoreFixture, "a second live job for one experiment is refused"
 
   // The schema itself refuses, even bypassing CreateLaunchIntent's path:
   // reviving an ended job while another is live violates the index.
-  REQUIRE(store
-              ->UpdateJob(first->id,
-                          [&](JobRecord& j, std::vector<NewEvent>*) {
-                            j.status = JobStatus::kSucceeded;
-                            j.ended_ms = now_ms;
-                            return absl::OkStatus();
-                          })
-              .ok());
+  EndJob(first->id, JobStatus::kSucceeded);
   auto second = store->CreateLaunchIntent(Intent(a.id), "r");
   REQUIRE(second.ok());
   CHECK(second->attempt == 2);
@@ -548,14 +541,7 @@ TEST_CASE_METHOD(StoreFixture, "a new run starts after the jobs of the last one"
   ExperimentRecord a = Create("runs");
   auto job = store->CreateLaunchIntent(Intent(a.id), "r");
   REQUIRE(job.ok());
-  REQUIRE(store
-              ->UpdateJob(job->id,
-                          [&](JobRecord& j, std::vector<NewEvent>*) {
-                            j.status = JobStatus::kSucceeded;
-                            j.ended_ms = now_ms;
-                            return absl::OkStatus();
-                          })
-              .ok());
+  EndJob(job->id, JobStatus::kSucceeded);
   CHECK(store->GetExperiment(a.id)->run_after_job_id == 0);
   auto running = store->UpdateSpec(
       a.id,

@@ -36,14 +36,7 @@ struct AnswersFixture : StoreFixture {
     ExperimentRecord r = Create(name);
     auto job = store->CreateLaunchIntent(Intent(r.id), "r");
     REQUIRE(job.ok());
-    REQUIRE(store
-                ->UpdateJob(job->id,
-                            [&](JobRecord& j, std::vector<NewEvent>*) {
-                              j.status = JobStatus::kFailed;
-                              j.ended_ms = now_ms;
-                              return absl::OkStatus();
-                            })
-                .ok());
+    EndJob(job->id, JobStatus::kFailed);
     REQUIRE(store
                 ->UpdateObserved(r.id,
                                  [](ExperimentRecord& e, std::vector<NewEvent>*) {
