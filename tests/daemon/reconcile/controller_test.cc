@@ -188,6 +188,14 @@ struct ControllerFixture {
     return false;
   }
 
+  // The backend has the launch and the store has its job id. Launched()
+  // turns true inside the backend call, before the reconciler writes the
+  // id it returned, so a test that reads the job row waits for this.
+  bool LaunchRecorded(int64_t id) {
+    std::optional<JobRecord> live = Live(id);
+    return Launched(id) && live && !live->backend_job_id.empty();
+  }
+
   static const skydeck::Condition* Condition(const ExperimentRecord& r, const std::string& type) {
     for (const auto& c : r.conditions) {
       if (c.type == type) return &c;
@@ -266,7 +274,7 @@ TEST_CASE_METHOD(ControllerFixture,
   int64_t c = Create("quick-c");
   controller->Enqueue(b);  // what the API does after a write
   controller->Enqueue(c);
-  REQUIRE(WaitFor([&] { return Launched(b) && Launched(c); }));
+  REQUIRE(WaitFor([&] { return LaunchRecorded(b) && Launched(c); }));
   CHECK_FALSE(Launched(slow));
 
   // The API keeps answering while the launch is held.
@@ -297,8 +305,7 @@ TEST_CASE_METHOD(ControllerFixture,
   CHECK(ConditionIs(slow, "Reconciling", true));
 
   gate.ReleaseAll();
-  REQUIRE(WaitFor([&] { return Launched(slow); }));
-  CHECK(Live(slow)->backend_job_id != "");
+  REQUIRE(WaitFor([&] { return LaunchRecorded(slow); }));
 }
 
 TEST_CASE_METHOD(ControllerFixture, "the periodic resync reconciles every live experiment",
