@@ -143,33 +143,68 @@ absl::StatusOr<ExperimentRecord> SkyDeckService::ChangeSpec(
   return after;
 }
 
+namespace {
+
+// The store query a ListExperimentsRequest asks for (ListExperiments and
+// StreamExperiments read the same pages).
+absl::StatusOr<store::ExperimentQuery> ExperimentQueryOf(const pb::ListExperimentsRequest& req) {
+  store::ExperimentQuery q;
+  ASSIGN_OR_RETURN(q.limit, PageSize(req.page_size()));
+  ASSIGN_OR_RETURN(q.after_id, PageCursor(req.page_token()));
+  ASSIGN_OR_RETURN(q.selector, LabelSelector::Parse(req.label_selector()));
+  q.include_deleted = req.include_deleted();
+  RETURN_IF_ERROR(ValidateText("name_contains", req.name_contains(), kMaxNameBytes));
+  q.name_contains = req.name_contains();
+  for (int s : req.desired_states()) {
+    ASSIGN_OR_RETURN(DesiredState d, FromProto(static_cast<pb::DesiredState>(s)));
+    q.desired_states.push_back(d);
+  }
+  for (int s : req.observed_states()) {
+    ASSIGN_OR_RETURN(ObservedState o, FromProto(static_cast<pb::ObservedState>(s)));
+    q.observed_states.push_back(o);
+  }
+  q.include_latest_jobs = req.include_latest_jobs();
+  q.starred_only = req.starred();
+  RETURN_IF_ERROR(ValidateText("text", req.text(), kMaxSearchTextBytes));
+  q.words = SearchWords(req.text());
+  return q;
+}
+
+void PageToProto(const store::ExperimentPage& page, pb::ListExperimentsResponse* resp) {
+  for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
+  for (const auto& j : page.latest_jobs) ToProto(j, resp->add_latest_jobs());
+  if (page.next_after_id) resp->set_next_page_token(std::to_string(page.next_after_id));
+}
+
+}  // namespace
+
 grpc::Status SkyDeckService::ListExperiments(grpc::ServerContext* ctx,
                                              const pb::ListExperimentsRequest* req,
                                              pb::ListExperimentsResponse* resp) {
   return Handle(*ctx, [&]() -> absl::Status {
-    store::ExperimentQuery q;
-    ASSIGN_OR_RETURN(q.limit, PageSize(req->page_size()));
-    ASSIGN_OR_RETURN(q.after_id, PageCursor(req->page_token()));
-    ASSIGN_OR_RETURN(q.selector, LabelSelector::Parse(req->label_selector()));
-    q.include_deleted = req->include_deleted();
-    RETURN_IF_ERROR(ValidateText("name_contains", req->name_contains(), kMaxNameBytes));
-    q.name_contains = req->name_contains();
-    for (int s : req->desired_states()) {
-      ASSIGN_OR_RETURN(DesiredState d, FromProto(static_cast<pb::DesiredState>(s)));
-      q.desired_states.push_back(d);
-    }
-    for (int s : req->observed_states()) {
-      ASSIGN_OR_RETURN(ObservedState o, FromProto(static_cast<pb::ObservedState>(s)));
-      q.observed_states.push_back(o);
-    }
-    q.include_latest_jobs = req->include_latest_jobs();
-    q.starred_only = req->starred();
-    RETURN_IF_ERROR(ValidateText("text", req->text(), kMaxSearchTextBytes));
-    q.words = SearchWords(req->text());
+    ASSIGN_OR_RETURN(store::ExperimentQuery q, ExperimentQueryOf(*req));
     ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
-    for (const auto& r : page.experiments) ToProto(r, resp->add_experiments());
-    for (const auto& j : page.latest_jobs) ToProto(j, resp->add_latest_jobs());
-    if (page.next_after_id) resp->set_next_page_token(std::to_string(page.next_after_id));
+    PageToProto(page, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status SkyDeckService::StreamExperiments(
+    grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
+    grpc::ServerWriter<pb::ListExperimentsResponse>* writer) {
+  return Handle(*ctx, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(store::ExperimentQuery q, ExperimentQueryOf(*req));
+    do {
+      if (ctx->IsCancelled()) return absl::CancelledError("the client went away");
+      // Write blocks until the client (or the bridge, which asks for the
+      // next message only once the browser took the last) makes room, so
+      // one page is held at a time however long the list.
+      ASSIGN_OR_RETURN(store::ExperimentPage page, store_->ListExperiments(q));
+      pb::ListExperimentsResponse resp;
+      PageToProto(page, &resp);
+      if (!writer->Write(resp)) return absl::CancelledError("the client went away");
+      q.after_id = page.next_after_id;
+    } while (q.after_id != 0);
     return absl::OkStatus();
   });
 }

@@ -52,6 +52,8 @@ class SkyDeckService final : public pb::SkyDeck::Service {
 
   grpc::Status ListExperiments(grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
                                pb::ListExperimentsResponse* resp) override;
+  grpc::Status StreamExperiments(grpc::ServerContext* ctx, const pb::ListExperimentsRequest* req,
+                                 grpc::ServerWriter<pb::ListExperimentsResponse>* writer) override;
   grpc::Status CreateExperiment(grpc::ServerContext* ctx, const pb::CreateExperimentRequest* req,
                                 pb::CreateExperimentResponse* resp) override;
   grpc::Status GetExperiment(grpc::ServerContext* ctx, const pb::GetExperimentRequest* req,

@@ -170,6 +170,9 @@ class HttpBridgeTest(harness.E2ETestCase):
         sock = h.open_stream("/api/watch?since_revision=0")
         read_until(sock, '"type":"Created"')
         sock.close()
+        sock = h.open_stream("/api/experiments:stream")  # the whole check: below
+        read_until(sock, '"name":"web-a"')
+        sock.close()
         sock = h.open_stream("/api/backup")  # the whole check: test_db_safety.py
         read_until(sock, '"sha256"')
         sock.close()
@@ -289,6 +292,22 @@ class HttpBridgeTest(harness.E2ETestCase):
         text = read_until(sock, '"name":"via-grpc"')
         self.assertIn('"type":"Created"', text)
         sock.close()
+
+    def test_the_experiment_stream_sends_the_whole_list_in_one_request(self):
+        for i in range(5):
+            self.http.ok("POST", "/api/experiments",
+                         {"experiment": {"name": f"listed-{i}", "base_command": "true"}})
+        # A finite stream: the chunked answer ends once the last page is sent.
+        status, body, resp = self.http.request("GET", "/api/experiments:stream?page_size=2")
+        self.assertEqual((status, resp.getheader("Content-Type")), (200, "text/event-stream"))
+        pages = [json.loads(line[len("data: "):]) for line in body.decode().split("\n")
+                 if line.startswith("data: ")]
+        self.assertEqual([[e["name"] for e in p["experiments"]] for p in pages],
+                         [["listed-0", "listed-1"], ["listed-2", "listed-3"], ["listed-4"]])
+        self.assertEqual([p.get("next_page_token", "") for p in pages],
+                         [pages[0]["experiments"][1]["id"], pages[1]["experiments"][1]["id"], ""])
+        self.assertEqual(self.http.sent, [("POST", "/api/experiments")] * 5
+                         + [("GET", "/api/experiments:stream")])
 
     def test_dropped_stream_is_cancelled_and_many_streams_do_not_starve(self):
         streams = [self.http.open_stream("/api/watch?since_revision=0") for _ in range(50)]

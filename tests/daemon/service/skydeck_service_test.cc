@@ -311,6 +311,86 @@ TEST_CASE("pagination tokens walk every experiment once", "[service]") {
         StatusCode::INVALID_ARGUMENT);
 }
 
+// Reads a whole StreamExperiments call: its messages and the final status.
+struct StreamedList {
+  std::vector<pb::ListExperimentsResponse> messages;
+  grpc::Status status;
+};
+
+StreamedList StreamList(ServiceFixture& f, const pb::ListExperimentsRequest& req) {
+  StreamedList out;
+  auto ctx = ServiceFixture::Ctx();
+  auto reader = f.stub().StreamExperiments(ctx.get(), req);
+  pb::ListExperimentsResponse msg;
+  while (reader->Read(&msg)) out.messages.push_back(msg);
+  out.status = reader->Finish();
+  return out;
+}
+
+TEST_CASE("the experiment stream sends every page of the list in one call", "[service]") {
+  ServiceFixture f;
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(f.Create("s" + std::to_string(i)).id());
+  JobRecord job;
+  job.experiment_id = ids[4];
+  job.backend = "local";
+  job.backend_name = "skydeck-s4-{attempt}";
+  job.command = "python train.py";
+  REQUIRE(f.store().CreateLaunchIntent(job, "tester").ok());
+
+  pb::ListExperimentsRequest req;
+  req.set_page_size(3);
+  req.set_include_latest_jobs(true);
+  StreamedList list = StreamList(f, req);
+  REQUIRE(list.status.ok());
+  // Pages of 3, 3 and 1; each names where the next begins, the last nothing.
+  REQUIRE(list.messages.size() == 3);
+  std::vector<int64_t> seen;
+  for (const auto& m : list.messages) {
+    for (const auto& e : m.experiments()) seen.push_back(e.id());
+  }
+  CHECK(seen == ids);
+  CHECK(list.messages[0].next_page_token() == std::to_string(ids[2]));
+  CHECK(list.messages[1].next_page_token() == std::to_string(ids[5]));
+  CHECK(list.messages[2].next_page_token().empty());
+  // The newest job comes with the page of its experiment.
+  REQUIRE(list.messages[1].latest_jobs_size() == 1);
+  CHECK(list.messages[1].latest_jobs(0).experiment_id() == ids[4]);
+  CHECK(list.messages[0].latest_jobs_size() == 0);
+
+  // A token resumes after it, as ListExperiments' does.
+  req.set_page_token(list.messages[0].next_page_token());
+  StreamedList rest = StreamList(f, req);
+  REQUIRE(rest.status.ok());
+  REQUIRE(rest.messages.size() == 2);
+  CHECK(rest.messages[0].experiments(0).id() == ids[3]);
+}
+
+TEST_CASE("an experiment stream that matches nothing sends one empty last page", "[service]") {
+  ServiceFixture f;
+  f.Create("only");
+  pb::ListExperimentsRequest req;
+  req.set_name_contains("absent");
+  StreamedList list = StreamList(f, req);
+  REQUIRE(list.status.ok());
+  REQUIRE(list.messages.size() == 1);
+  CHECK(list.messages[0].experiments_size() == 0);
+  CHECK(list.messages[0].next_page_token().empty());
+}
+
+TEST_CASE("the experiment stream checks its request as ListExperiments does", "[service]") {
+  ServiceFixture f;
+  f.Create("one");
+  pb::ListExperimentsRequest req;
+  req.set_page_size(5000);
+  StreamedList list = StreamList(f, req);
+  CHECK(list.status.error_code() == StatusCode::INVALID_ARGUMENT);
+  CHECK(list.messages.empty());
+  req.set_page_size(0);
+  req.set_label_selector("a in (");
+  CHECK(StreamList(f, req).status.error_code() == StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_CASE("watch streams history and then live changes", "[service][watch]") {
   ServiceFixture f;
   pb::Experiment e = f.Create("watched");
