@@ -23,7 +23,6 @@ import type {
   Health,
   Job,
   ListEventsResponse,
-  ListExperimentsResponse,
   ListFlagSchemasResponse,
   ListJobsResponse,
   ListTaskTemplatesResponse,
@@ -211,12 +210,6 @@ export type MaskField =
   | "secrets"
   | "workdir";
 
-/** ListExperiments' pages together: the experiments and the newest job of each that has one. */
-export interface ExperimentList {
-  experiments: Experiment[];
-  latestJobs: Job[];
-}
-
 /** A bulk change's answer: how many it addressed, their ids, and (up to 1,000) the experiments after it. */
 export interface BulkAnswer {
   experiments: Experiment[];
@@ -225,26 +218,6 @@ export interface BulkAnswer {
 }
 
 export const api = {
-  /**
-   * Every experiment, a page of 1,000 at a time, with each one's newest job
-   * (latest_jobs) from the same answers: the request count grows with the
-   * pages, never with a request per experiment.
-   */
-  async listExperiments(includeDeleted = false): Promise<ExperimentList> {
-    const experiments: Experiment[] = [];
-    const latestJobs: Job[] = [];
-    let token = "";
-    do {
-      const page = await request<ListExperimentsResponse>(
-        "GET",
-        `/api/experiments${query({ page_size: 1000, page_token: token, include_deleted: includeDeleted, include_latest_jobs: true })}`,
-      );
-      for (const e of page.experiments ?? []) experiments.push(e);
-      for (const j of page.latest_jobs ?? []) latestJobs.push(j);
-      token = page.next_page_token ?? "";
-    } while (token);
-    return { experiments, latestJobs };
-  },
   async getExperiment(id: string): Promise<Experiment | undefined> {
     return (await request<GetExperimentResponse>("GET", `/api/experiments/${enc(id)}`))
       .experiment;

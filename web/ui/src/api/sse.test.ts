@@ -17,6 +17,16 @@ describe("SseParser", () => {
       ]);
     }
   });
+  it("handles text fed a character at a time", () => {
+    const text = 'data: {"long":"' + "x".repeat(300) + '"}\r\n\r\ndata: b\r\rdata: c\n\n';
+    const p = new SseParser();
+    const got = [...text].flatMap((c) => p.feed(c));
+    expect(got).toEqual([
+      { event: "message", data: `{"long":"${"x".repeat(300)}"}` },
+      { event: "message", data: "b" },
+      { event: "message", data: "c" },
+    ]);
+  });
   it("joins multi-line data and resets the event name", () => {
     const p = new SseParser();
     expect(p.feed("event: x\ndata: a\ndata: b\n\ndata:c\n\n")).toEqual([

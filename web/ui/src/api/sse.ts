@@ -1,7 +1,7 @@
 // File: api/sse.ts
 //
 // Server-Sent Events over fetch(), for the bridge's streaming routes (Watch,
-// job logs). fetch instead of EventSource because it can send the bearer
+// job logs, the experiment list). fetch instead of EventSource because it can send the bearer
 // token as a header, reports HTTP errors with the server's message, and does
 // not reconnect on its own: the callers decide how to resume (Watch from the
 // last revision seen; logs not at all, so nothing is shown twice).
@@ -21,6 +21,8 @@ export interface SseMessage {
  */
 export class SseParser {
   private buffer = "";
+  /** Where the search for the next line break resumes: none before it. */
+  private scanned = 0;
   private event = "";
   private data: string[] = [];
 
@@ -28,13 +30,22 @@ export class SseParser {
     this.buffer += chunk;
     const out: SseMessage[] = [];
     for (;;) {
-      const nl = this.buffer.search(/\r\n|\r|\n/);
-      if (nl < 0) break;
+      // Only the text not searched yet: a page of the experiment list is
+      // one line of a megabyte or more, arriving in many chunks.
+      const nl = lineBreak(this.buffer, this.scanned);
+      if (nl < 0) {
+        this.scanned = this.buffer.length;
+        break;
+      }
       // A lone "\r" at the end may be the first half of "\r\n": wait for more.
-      if (this.buffer[nl] === "\r" && nl === this.buffer.length - 1) break;
+      if (this.buffer[nl] === "\r" && nl === this.buffer.length - 1) {
+        this.scanned = nl;
+        break;
+      }
       const line = this.buffer.slice(0, nl);
       const width = this.buffer.startsWith("\r\n", nl) ? 2 : 1;
       this.buffer = this.buffer.slice(nl + width);
+      this.scanned = 0;
       this.line(line, out);
     }
     return out;
@@ -55,6 +66,15 @@ export class SseParser {
     if (field === "data") this.data.push(value);
     else if (field === "event") this.event = value;
   }
+}
+
+/** The first "\r" or "\n" in `text` at or after `from`, or -1. */
+function lineBreak(text: string, from: number): number {
+  const cr = text.indexOf("\r", from);
+  const lf = text.indexOf("\n", from);
+  if (cr < 0) return lf;
+  if (lf < 0) return cr;
+  return Math.min(cr, lf);
 }
 
 export interface StreamOptions {

@@ -80,19 +80,33 @@ describe("Sync", () => {
     await until(() => store.get("1")?.name === "a-renamed", "the change made while away");
     expect(daemon.watch(1).sinceRevision).toBe(10);
     expect(store.connection.status).toBe("live");
-    expect(daemon.count("GET /api/experiments")).toBe(1);
+    expect(daemon.count("GET /api/experiments:stream")).toBe(1);
+  });
+
+  it("watches from the revision read before the list, so changes made while it loads are replayed", async () => {
+    daemon.health = { status: "SERVING", revision: "10" };
+    // An event newer than health's revision: made while the list was read.
+    daemon.events = [{ id: "12", experiment_id: "1", type: "Updated" }];
+    daemon.experiments = [{ id: "1", name: "a" }];
+    void sync.start();
+    await until(() => daemon.streams.length === 1, "watch opened");
+    expect(daemon.watch(0).sinceRevision).toBe(10);
   });
 
   it("loads each experiment's newest job with the list, in one request however many", async () => {
-    for (let i = 1; i <= 300; i++) {
+    for (let i = 1; i <= 2500; i++) {
       daemon.experiments.push({ id: String(i), name: `e${i}`, job_count: 2 });
       daemon.latestJobs.push({ id: String(1000 + i), experiment_id: String(i), status: "SUCCEEDED" });
     }
     void sync.start();
     await until(() => daemon.streams.length === 1, "watch opened");
-    expect(store.jobs.size).toBe(300);
+    expect(store.experiments.size).toBe(2500);
+    expect(store.jobs.size).toBe(2500);
     expect(store.jobOf({ id: "7" })?.id).toBe("1007");
-    expect(daemon.count("GET /api/experiments")).toBe(1);
+    expect(store.jobOf({ id: "2345" })?.id).toBe("3345");
+    // Three pages of 1,000, one request.
+    expect(daemon.count("GET /api/experiments:stream")).toBe(1);
+    expect(daemon.count("GET /api/experiments")).toBe(0);
     expect(daemon.count(/^GET \/api\/experiments\/[^/]+\/jobs$/)).toBe(0);
   });
 });

@@ -3,7 +3,8 @@
 // Keeps the store in step with the daemon: one initial load (health,
 // experiments with the newest job of each, recent events, flag schemas),
 // then the Watch stream for every change. The load's request count does not
-// grow with the number of experiments (beyond one list page per 1,000). Jobs
+// depend on the number of experiments: the list comes in one streamed
+// request (api/experimentList.ts). Jobs
 // are re-read only for the experiment a job event names, a moment after it
 // (a burst of events costs one request). Flag schemas are
 // re-read at once when one is applied or deleted (the daemon-wide
@@ -13,6 +14,7 @@
 // reachability; nothing else is polled.
 
 import { api, ApiError } from "../api/client";
+import { loadExperimentList } from "../api/experimentList";
 import type { Experiment, WatchMessage } from "../api/types";
 import { isReconciling } from "../logic/conditions";
 import type { Store } from "../state/store";
@@ -94,8 +96,11 @@ export class Sync {
       try {
         const health = await api.health();
         this.store.setHealth(health);
-        const [{ experiments, latestJobs }, events] = await Promise.all([api.listExperiments(), api.events(undefined, 200)]);
-        this.store.revision = Math.max(Number(health.revision ?? 0), Number(events[0]?.id ?? 0));
+        const [{ experiments, latestJobs }, events] = await Promise.all([loadExperimentList(), api.events(undefined, 200)]);
+        // Watch from the revision read before the list, not from the newest
+        // event read with it: a change made while the list's pages were read
+        // is then replayed rather than missed (replaying one twice is harmless).
+        this.store.revision = Number(health.revision ?? 0);
         this.store.setExperiments(experiments, latestJobs);
         this.store.addEvents(events);
         void this.refreshSchemas();

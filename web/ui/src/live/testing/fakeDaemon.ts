@@ -70,6 +70,11 @@ export class FakeDaemon {
   schemas: CommandFlagSchema[] = [];
   /** While true, every request fails as if nothing listened on the port. */
   down = false;
+  /**
+   * How many pages each experiment-list stream sends before it ends
+   * without its last page (as a connection cut short would); unset: all.
+   */
+  listPagesBeforeCut: number | undefined;
 
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = String(input);
@@ -82,10 +87,40 @@ export class FakeDaemon {
       this.streams.push(stream);
       return new Response(stream.body, { status: 200, headers: { "Content-Type": "text/event-stream" } });
     }
+    if (path === "/api/experiments:stream") return this.listStream(url);
     const body = this.answer(method, path);
     if (body === undefined) return json(404, { code: "NOT_FOUND", message: `no route ${method} ${path}` });
     return json(200, body);
   };
+
+  /**
+   * StreamExperiments as the bridge answers it: one `data:` event per page
+   * of page_size after page_token, each with the token of its last
+   * experiment but the last page's.
+   */
+  private listStream(url: string): Response {
+    const params = new URL(url, "http://daemon").searchParams;
+    const size = Number(params.get("page_size") || 100);
+    const after = Number(params.get("page_token") || 0);
+    const rest = this.experiments.filter((e) => Number(e.id) > after);
+    let text = ": connected\n\n";
+    let pages = 0;
+    for (let i = 0; ; i += size) {
+      if (this.listPagesBeforeCut !== undefined && pages === this.listPagesBeforeCut) break;
+      const experiments = rest.slice(i, i + size);
+      const ids = new Set(experiments.map((e) => e.id));
+      const last = i + size >= rest.length;
+      const page = {
+        experiments,
+        latest_jobs: this.latestJobs.filter((j) => ids.has(j.experiment_id)),
+        next_page_token: last ? undefined : experiments[experiments.length - 1].id,
+      };
+      text += `data: ${JSON.stringify(page)}\n\n`;
+      pages++;
+      if (last) break;
+    }
+    return new Response(text, { status: 200, headers: { "Content-Type": "text/event-stream" } });
+  }
 
   /** The n-th Watch stream opened (0 = the first). */
   watch(n: number): FakeWatchStream {
@@ -102,7 +137,6 @@ export class FakeDaemon {
   private answer(method: string, path: string): unknown {
     if (method !== "GET") return undefined;
     if (path === "/api/health") return { health: this.health };
-    if (path === "/api/experiments") return { experiments: this.experiments, latest_jobs: this.latestJobs };
     if (path === "/api/events") return { events: this.events };
     if (path === "/api/flag-schemas") return { schemas: this.schemas };
     if (/^\/api\/experiments\/[^/]+\/jobs$/.test(path)) return { jobs: [] };
