@@ -1,7 +1,8 @@
 """The HTTP/JSON bridge served by skydeckd itself: every route of the API
 over HTTP, error mapping, Server-Sent Events (Watch sees changes made over
-gRPC; a dropped client's stream ends; many open streams do not starve
-ordinary requests), path traversal, CSRF protection, token auth on both
+gRPC; gzip-compressed with its keep-alives for clients that accept it; a
+dropped client's stream ends; many open streams do not starve ordinary
+requests), path traversal, CSRF protection, token auth on both
 HTTP and gRPC, and the bridge's in-process channel (no TCP connection to
 the daemon's own gRPC port)."""
 
@@ -13,6 +14,7 @@ import socket
 import tempfile
 import time
 import unittest
+import zlib
 
 import grpc
 
@@ -89,6 +91,53 @@ def read_until(sock, needle, timeout=15):
             raise AssertionError(f"stream closed before {needle!r}: {data[-500:]!r}")
         data += chunk
     return data.decode(errors="replace")
+
+
+class EventStream:
+    """An event stream read off a raw socket as a browser would: the head,
+    then the chunked body, un-gzipped as it arrives when it is gzip."""
+
+    def __init__(self, sock, timeout=15):
+        self.sock, self.timeout = sock, timeout
+        self.raw, self.text = b"", ""
+        while b"\r\n\r\n" not in self.raw:
+            self._recv()
+        head, self.raw = self.raw.split(b"\r\n\r\n", 1)
+        self.head = head.decode()
+        gzip = "\r\ncontent-encoding: gzip" in self.head.lower()
+        self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+
+    def _recv(self):
+        self.sock.settimeout(self.timeout)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"stream closed: {self.text[-500:]!r}")
+        self.raw += chunk
+
+    def read_until(self, done):
+        """Reads chunks until done(decoded text so far) holds."""
+        deadline = time.monotonic() + self.timeout
+        while not done(self.text):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"stream never got there: {self.text[-500:]!r}")
+            while b"\r\n" not in self.raw:
+                self._recv()
+            size_line, rest = self.raw.split(b"\r\n", 1)
+            size = int(size_line, 16)
+            while len(rest) < size + 2:
+                self._recv()
+                rest = self.raw.split(b"\r\n", 1)[1]
+            data, self.raw = rest[:size], rest[size + 2:]
+            if self.inflater:
+                data = self.inflater.decompress(data)
+            self.text += data.decode()
+        return self.text
+
+
+def events_in(text):
+    """The events of an SSE text (without the experiment they carry)."""
+    return [json.loads(line[len("data: "):])["event"]
+            for line in text.split("\n") if line.startswith("data: ")]
 
 
 def established_tcp_ports(pid):
@@ -308,6 +357,31 @@ class HttpBridgeTest(harness.E2ETestCase):
                          [pages[0]["experiments"][1]["id"], pages[1]["experiments"][1]["id"], ""])
         self.assertEqual(self.http.sent, [("POST", "/api/experiments")] * 5
                          + [("GET", "/api/experiments:stream")])
+
+    def test_watch_is_gzip_compressed_for_clients_that_accept_it(self):
+        for i in range(3):
+            self.cli("exp", "create", f"zip-{i}", "--cmd", "true")
+        streams = {}
+        for name, extra in (("plain", ""), ("gzip", "Accept-Encoding: gzip\r\n")):
+            sock = socket.create_connection((self.http.host, self.http.port), timeout=30)
+            sock.sendall(f"GET /api/watch?since_revision=0 HTTP/1.1\r\n"
+                         f"Host: {self.http.host}:{self.http.port}\r\n{extra}\r\n".encode())
+            streams[name] = EventStream(sock)
+        self.assertNotIn("content-encoding", streams["plain"].head.lower())
+        self.assertIn("\r\nContent-Encoding: gzip", streams["gzip"].head)
+        self.assertIn("\r\nVary: Accept-Encoding", streams["gzip"].head)
+        # Every event so far, then a keep-alive (every 100 ms) that came
+        # through the same gzip stream.
+        created = '"name":"zip-2"'
+        text = streams["gzip"].read_until(
+            lambda t: created in t and ": ping\n\n" in t[t.find(created):])
+        self.assertTrue(text.startswith(": connected\n\n"), text[:100])
+        plain = streams["plain"].read_until(lambda t: created in t)
+        count = len(events_in(plain[:plain.find("\n\n", plain.find(created))]))
+        self.assertGreaterEqual(count, 3)
+        self.assertEqual(events_in(text)[:count], events_in(plain)[:count])
+        for stream in streams.values():
+            stream.sock.close()
 
     def test_dropped_stream_is_cancelled_and_many_streams_do_not_starve(self):
         streams = [self.http.open_stream("/api/watch?since_revision=0") for _ in range(50)]

@@ -4,8 +4,9 @@
 // quality 1 for clients that accept it (browsers do), else gzip level 1:
 // both cost a few percent of a list request, and brotli 1 is the smaller
 // and the cheaper of the two (bench/README.md, "compression"); higher
-// levels cost more than the request. The dashboard's files are compressed
-// once, at build time (web/ui/build.sh), as gzip twins.
+// levels cost more than the request. Event streams have their own rule
+// and compressor (stream_compressor.h). The dashboard's files are
+// compressed once, at build time (web/ui/build.sh), as gzip twins.
 //
 //   ContentCoding coding = ChooseCoding(request.Header("Accept-Encoding"));
 //   if (coding != ContentCoding::kIdentity && body.size() >= kMinCompressBytes) {

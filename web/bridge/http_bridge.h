@@ -12,7 +12,8 @@
 // calls use the callback API (grpc_caller.h), and the CPU work (JSON, gzip,
 // /metrics) runs on a small work pool. JSON answers of 1 KiB or more are
 // compressed (brotli 1 or gzip 1, compression.h) for clients that accept
-// it; the dashboard's files come precompressed from the build.
+// it, and so are event streams (gzip 1 first, stream_compressor.h); the
+// dashboard's files come precompressed from the build.
 //
 // Security: binds loopback unless told otherwise; optional bearer token on
 // every /api and /metrics request (forwarded to gRPC as `authorization`),

@@ -66,9 +66,15 @@ void HttpExchange::Respond(HttpResponse response) {
   WakeLocked();
 }
 
-bool HttpExchange::OpenStream(HttpResponse head, StreamHooks hooks) {
+bool HttpExchange::OpenStream(HttpResponse head, StreamHooks hooks,
+                              std::unique_ptr<StreamCompressor> compressor) {
+  absl::MutexLock encode(&encode_mu_);
   absl::MutexLock lock(&mu_);
   if (closed_ || response_ || stream_head_) return false;
+  if (compressor) {
+    head.headers.emplace_back("Content-Encoding", std::string(CodingName(compressor->coding())));
+    compressor_ = std::move(compressor);
+  }
   stream_head_ = std::move(head);
   hooks_ = std::move(hooks);
   last_write_ = std::chrono::steady_clock::now();
@@ -77,21 +83,59 @@ bool HttpExchange::OpenStream(HttpResponse head, StreamHooks hooks) {
 }
 
 std::optional<size_t> HttpExchange::Write(std::string data) {
-  absl::MutexLock lock(&mu_);
-  if (closed_ || finished_) return std::nullopt;
-  if (!data.empty()) {
-    out_bytes_ += data.size();
-    out_.push_back(std::move(data));
+  absl::MutexLock encode(&encode_mu_);
+  {
+    // finished_ cannot change while encode_mu_ is held (Finish takes it).
+    absl::MutexLock lock(&mu_);
+    if (closed_ || finished_ || broken_) return std::nullopt;
   }
+  std::optional<std::string> wire = Encode(std::move(data));
+  absl::MutexLock lock(&mu_);
+  if (!wire || closed_) return std::nullopt;
+  EnqueueLocked(*std::move(wire));
   last_write_ = std::chrono::steady_clock::now();
   WakeLocked();
   return out_bytes_;
 }
 
 void HttpExchange::Finish() {
+  absl::MutexLock encode(&encode_mu_);
+  std::string tail;
+  if (compressor_) {
+    absl::StatusOr<std::string> end = compressor_->Finish();
+    compressor_.reset();  // a second Finish adds nothing
+    if (end.ok()) {
+      tail = *std::move(end);
+    } else {
+      absl::MutexLock lock(&mu_);
+      broken_ = true;
+    }
+  }
   absl::MutexLock lock(&mu_);
+  if (!closed_) EnqueueLocked(std::move(tail));
   finished_ = true;
   WakeLocked();
+}
+
+std::optional<std::string> HttpExchange::Encode(std::string data) {
+  if (!compressor_ || data.empty()) return data;
+  absl::StatusOr<std::string> wire = compressor_->Flush(data);
+  if (wire.ok()) return *std::move(wire);
+  absl::MutexLock lock(&mu_);
+  broken_ = true;
+  WakeLocked();
+  return std::nullopt;
+}
+
+void HttpExchange::EnqueueLocked(std::string data) {
+  if (data.empty()) return;
+  out_bytes_ += data.size();
+  out_.push_back(std::move(data));
+}
+
+size_t HttpExchange::unsent_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return out_bytes_;
 }
 
 bool HttpExchange::closed() const {
@@ -239,6 +283,9 @@ ssize_t HttpExchange::ReadStream(char* buf, size_t max) {
   std::function<void()> drained;
   {
     absl::MutexLock lock(&mu_);
+    // A compressed stream missing a piece cannot be decoded past it: end
+    // the connection so that the client sees a failure, not a clean end.
+    if (broken_) return MHD_CONTENT_READER_END_WITH_ERROR;
     if (out_bytes_ == 0) {
       if (finished_ || closed_ || server_->stopping()) return MHD_CONTENT_READER_END_OF_STREAM;
       suspended_ = true;  // Write/Finish/KeepAlive/Stop resume it
@@ -281,11 +328,27 @@ void HttpExchange::OnCompleted() {
 }
 
 void HttpExchange::KeepAlive(std::chrono::steady_clock::time_point now) {
+  // A write holding encode_mu_ is being compressed: the stream is not
+  // quiet, and the event loop does not wait for it.
+  if (!encode_mu_.TryLock()) return;
+  KeepAliveEncoding(now);
+  encode_mu_.Unlock();
+}
+
+void HttpExchange::KeepAliveEncoding(std::chrono::steady_clock::time_point now) {
+  std::string text;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!streaming_ || closed_ || finished_ || broken_ || hooks_.keepalive.count() <= 0) return;
+    if (now - last_write_ < hooks_.keepalive) return;
+    text = hooks_.keepalive_text;
+  }
+  // No write can come between the check and the queueing: they would need
+  // encode_mu_. Compressing a short comment takes microseconds.
+  std::optional<std::string> wire = Encode(std::move(text));
   absl::MutexLock lock(&mu_);
-  if (!streaming_ || closed_ || finished_ || hooks_.keepalive.count() <= 0) return;
-  if (now - last_write_ < hooks_.keepalive) return;
-  out_bytes_ += hooks_.keepalive_text.size();
-  out_.push_back(hooks_.keepalive_text);
+  if (!wire || closed_) return;
+  EnqueueLocked(*std::move(wire));
   last_write_ = now;
   WakeLocked();
 }

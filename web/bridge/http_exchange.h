@@ -10,6 +10,11 @@
 //     pool.Post([exchange] { exchange->Respond({.status = 200, .body = "{}"}); });
 //   }
 //
+// A stream may be compressed (stream_compressor.h): then every byte of it
+// goes through the one compressor in the order it is queued — writes, the
+// keep-alive text, the coding's end at Finish — so the client can decode
+// it, and each write still reaches the client at once.
+//
 // Thread-safety: Respond, OpenStream, Write, Finish and closed() may be
 // called from any thread. request() is immutable once OnRequest runs.
 #pragma once
@@ -28,6 +33,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+
+#include "web/bridge/stream_compressor.h"
 
 namespace skydeck::web {
 
@@ -61,7 +68,8 @@ struct StreamHooks {
   std::function<void()> on_closed;
   // When nothing was written for this long, `keepalive_text` is written
   // (an SSE comment): proxies keep the stream open, and a client that
-  // vanished is noticed when the write fails. Zero: never.
+  // vanished is noticed when the write fails. Zero: never. Skipped while
+  // a write is being compressed (the stream is not quiet then).
   std::chrono::milliseconds keepalive{0};
   std::string keepalive_text;
 };
@@ -86,18 +94,28 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void Respond(HttpResponse response);
 
   // Answers with a stream: `head`'s status, content type and headers (its
-  // body is ignored), then whatever Write() appends until Finish(). False
-  // when the client has already left (the hooks will never run) or the
-  // exchange was answered.
-  bool OpenStream(HttpResponse head, StreamHooks hooks);
+  // body is ignored), then whatever Write() appends until Finish(). With a
+  // `compressor`, everything written is sent through it and the head gets
+  // its `Content-Encoding`. False when the client has already left (the
+  // hooks will never run) or the exchange was answered.
+  bool OpenStream(HttpResponse head, StreamHooks hooks,
+                  std::unique_ptr<StreamCompressor> compressor = nullptr);
 
-  // Appends to the open stream. Returns the bytes not yet sent (the caller
-  // pauses above its own high-water mark until on_drained), or nullopt
-  // once the client has left or the stream is finished.
+  // Appends to the open stream (compressed and flushed first, when the
+  // stream is compressed: on the caller's thread, not the event loop's).
+  // Returns the bytes queued and not yet sent — compressed bytes — (the
+  // caller pauses above its own high-water mark until on_drained), or
+  // nullopt once the client has left, the stream is finished, or the
+  // compressor failed (the connection is then cut: what was sent cannot
+  // be continued).
   std::optional<size_t> Write(std::string data);
 
-  // Ends the stream after what was written.
+  // Ends the stream after what was written (and the coding's end, when
+  // compressed).
   void Finish();
+
+  // The bytes queued and not yet sent, as Write() returns them.
+  size_t unsent_bytes() const;
 
   // The client left (or the server stopped) before the answer was sent.
   bool closed() const;
@@ -126,6 +144,13 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   MHD_Result QueueStream(const HttpResponse& head);
   // REQUIRES: mu_ held. Resumes the connection if it is suspended.
   void WakeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `data` for the client. REQUIRES: mu_ held.
+  void EnqueueLocked(std::string data) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `data` as it goes on the wire: compressed and flushed when the stream
+  // is compressed; nullopt (and the stream is cut) when compression fails.
+  std::optional<std::string> Encode(std::string data) ABSL_EXCLUSIVE_LOCKS_REQUIRED(encode_mu_);
+  void KeepAliveEncoding(std::chrono::steady_clock::time_point now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(encode_mu_);
 
   HttpServer* const server_;
   // Event-loop state: touched only by the connection's event-loop thread.
@@ -137,6 +162,14 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   uint64_t discard_limit_ = 0;         // ... up to this many bytes, then close
   uint64_t discarded_ = 0;
 
+  // Held from compressing a write until it is queued, so that compressed
+  // bytes reach the queue in the order the compressor made them; never
+  // waited for by the event loop (KeepAlive only tries it). Taken before
+  // mu_. Compression runs outside mu_: the event loop reading the queue
+  // does not wait for it.
+  absl::Mutex encode_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::unique_ptr<StreamCompressor> compressor_ ABSL_GUARDED_BY(encode_mu_);
+
   mutable absl::Mutex mu_;
   bool suspended_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -145,6 +178,7 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   StreamHooks hooks_ ABSL_GUARDED_BY(mu_);
   bool streaming_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;          // compression failed: cut the connection
   std::deque<std::string> out_ ABSL_GUARDED_BY(mu_);  // whole writes, first may be part-sent
   size_t out_offset_ ABSL_GUARDED_BY(mu_) = 0;        // bytes of out_.front() already sent
   size_t out_bytes_ ABSL_GUARDED_BY(mu_) = 0;         // not yet sent

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "web/bridge/compression.h"
 #include "web/bridge/http_errors.h"
 
 namespace skydeck::web {
@@ -30,8 +31,11 @@ bool SseStream::Start(GrpcCaller& caller, const std::string& grpc_path, const st
   hooks.keepalive = keepalive;
   hooks.keepalive_text = ": ping\n\n";
   HttpResponse head{
-      200, "text/event-stream", {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}}, ""};
-  if (!exchange_->OpenStream(std::move(head), std::move(hooks))) return false;
+      200,
+      "text/event-stream",
+      {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}, {"Vary", "Accept-Encoding"}},
+      ""};
+  if (!exchange_->OpenStream(std::move(head), std::move(hooks), NewCompressor())) return false;
   // The headers and this comment go out at once, before the first event.
   exchange_->Write(": connected\n\n");
   // The handle is kept before the call starts: its first message may be
@@ -47,6 +51,13 @@ bool SseStream::Start(GrpcCaller& caller, const std::string& grpc_path, const st
   call->Start();
   if (cancel) call->Cancel();
   return true;
+}
+
+std::unique_ptr<StreamCompressor> SseStream::NewCompressor() const {
+  ContentCoding coding = ChooseStreamCoding(exchange_->request().Header("Accept-Encoding"));
+  if (coding == ContentCoding::kIdentity) return nullptr;
+  absl::StatusOr<std::unique_ptr<StreamCompressor>> compressor = StreamCompressor::Create(coding);
+  return compressor.ok() ? *std::move(compressor) : nullptr;  // no memory: send it plain
 }
 
 std::shared_ptr<ServerStreamCall> SseStream::call() const {
@@ -86,13 +97,22 @@ void SseStream::WriteEvent(const std::string& bytes) {
     if (auto c = call()) c->RequestNext();
     return;
   }
-  paused_ = true;  // before the write: a drain that follows it must see it
   std::optional<size_t> buffered = exchange_->Write(*event);
   if (!buffered) {
     Cancel();  // the client left
     return;
   }
-  if (*buffered < kHighWaterBytes && paused_.exchange(false)) {
+  // The next message is asked for only once this one is queued: asked
+  // for earlier (by a drain of the bytes before it), it could be written
+  // first, from another pool thread.
+  if (*buffered < kHighWaterBytes) {
+    if (auto c = call()) c->RequestNext();
+    return;
+  }
+  paused_ = true;
+  // The drain may have come before paused_ was set: then look again. If
+  // both this and Drained() see the buffer low, exchange() lets one ask.
+  if (exchange_->unsent_bytes() < kHighWaterBytes && paused_.exchange(false)) {
     if (auto c = call()) c->RequestNext();
   }
 }

@@ -3,13 +3,17 @@
 // One server-streaming RPC (Watch, job logs) served as Server-Sent Events:
 // each message becomes `data: <JSON>\n\n`, a failed call ends with an
 // `event: error` carrying the JSON error body, and quiet streams get a
-// `: ping` comment every keep-alive interval. It holds no thread: the gRPC
-// call runs on the callback API, the connection is suspended while nothing
-// is to be sent, and JSON is made on the bridge's work pool.
+// `: ping` comment every keep-alive interval. For a client that accepts it
+// (Accept-Encoding: gzip, else br), the whole stream is compressed, each
+// event flushed at once (stream_compressor.h). It holds
+// no thread: the gRPC call runs on the callback API, the connection is
+// suspended while nothing is to be sent, and JSON (and its compression) is
+// made on the bridge's work pool.
 //
 // Flow control: the next message is read only when the client has taken
-// what was written (below kHighWaterBytes), so a slow reader slows its own
-// stream and the bridge never buffers more than one message over the mark.
+// what was written (below kHighWaterBytes of bytes on the wire, compressed
+// or not), so a slow reader slows its own stream and the bridge never
+// buffers more than one message over the mark.
 // A client that leaves cancels the call.
 //
 // Thread-safety: internal; callbacks arrive on gRPC, event-loop and pool
@@ -30,6 +34,7 @@
 #include "web/bridge/grpc_caller.h"
 #include "web/bridge/http_exchange.h"
 #include "web/bridge/sse_encoder.h"
+#include "web/bridge/stream_compressor.h"
 #include "web/bridge/work_pool.h"
 
 namespace skydeck::web {
@@ -58,12 +63,14 @@ class SseStream final : public StreamObserver, public std::enable_shared_from_th
   void Drained();                             // event-loop thread
   void Cancel();
   std::shared_ptr<ServerStreamCall> call() const;
+  // For the client's Accept-Encoding; null: plain.
+  std::unique_ptr<StreamCompressor> NewCompressor() const;
 
   const std::shared_ptr<HttpExchange> exchange_;
   const google::protobuf::MethodDescriptor* const method_;
   WorkPool* const pool_;
   std::function<void(bool)> on_end_;
-  // Set when a written event left the buffer above the high-water mark:
+  // Set after a written event left the buffer above the high-water mark:
   // the next read waits for Drained().
   std::atomic<bool> paused_{false};
   mutable absl::Mutex mu_;

@@ -343,6 +343,97 @@ TEST_CASE("JSON answers are compressed for clients that accept it", "[bridge][ht
   CHECK(small == R"({"text":"hi"})");
 }
 
+// A stream's body as the client decodes it: the chunks after `head`, fed
+// to `decoder` until the last chunk (or, when `until` is given, until the
+// decoded text holds it `count` times).
+template <typename Decoder>
+std::string DecodeStream(RawClient& raw, Decoder& decoder, const std::string& until = "",
+                         int count = 0) {
+  std::string text;
+  auto enough = [&] {
+    int seen = 0;
+    for (size_t at = text.find(until); at != std::string::npos; at = text.find(until, at + 1)) {
+      ++seen;
+    }
+    return !until.empty() && seen >= count;
+  };
+  while (!enough()) {
+    std::optional<std::string> chunk = raw.ReadChunk();
+    REQUIRE(chunk);
+    if (chunk->empty()) break;  // the last chunk
+    text += decoder.Feed(*chunk);
+  }
+  return text;
+}
+
+std::string WithoutPings(std::string text) {
+  for (size_t at; (at = text.find(": ping\n\n")) != std::string::npos;) text.erase(at, 8);
+  return text;
+}
+
+std::string StreamRequest(const std::string& path, const std::string& accept_encoding) {
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  if (!accept_encoding.empty()) request += "Accept-Encoding: " + accept_encoding + "\r\n";
+  return request + "\r\n";
+}
+
+TEST_CASE("event streams are compressed for clients that accept it", "[bridge][http][sse][gzip]") {
+  BridgeFixture f;
+  // The same finite stream, plain and gzip-compressed.
+  RawClient plain(f.port), gz(f.port);
+  REQUIRE(plain.Send(StreamRequest("/api/echo/e/count?times=200", "")));
+  REQUIRE(gz.Send(StreamRequest("/api/echo/e/count?times=200", "gzip")));
+  std::string plain_head = plain.ReadHead();
+  CHECK_THAT(plain_head, Catch::StartsWith("HTTP/1.1 200") &&
+                             Catch::Contains("Content-Type: text/event-stream") &&
+                             Catch::Contains("Vary: Accept-Encoding") &&
+                             !Catch::Contains("Content-Encoding"));
+  std::string plain_body;
+  while (auto chunk = plain.ReadChunk()) {
+    if (chunk->empty()) break;
+    plain_body += *chunk;
+  }
+  std::string head = gz.ReadHead();
+  CHECK_THAT(head, Catch::StartsWith("HTTP/1.1 200") &&
+                       Catch::Contains("Content-Type: text/event-stream") &&
+                       Catch::Contains("Content-Encoding: gzip") &&
+                       Catch::Contains("Vary: Accept-Encoding"));
+  testing::GzipStreamDecoder decoder;
+  std::string wire, text;
+  while (auto chunk = gz.ReadChunk()) {
+    if (chunk->empty()) break;
+    wire += *chunk;
+    text += decoder.Feed(*chunk);
+  }
+  CHECK(decoder.ended());       // the trailer came, and checks out
+  CHECK(Gunzip(wire) == text);  // a client decoding the body whole sees the same
+  CHECK_THAT(text, Catch::StartsWith(": connected\n\n") &&
+                       Catch::EndsWith("data: {\"text\":\"e199\"}\n\n"));
+  CHECK(WithoutPings(text) == WithoutPings(plain_body));
+  CHECK(wire.size() < plain_body.size() / 2);  // tiny events: ~10 bytes each
+}
+
+TEST_CASE("keep-alives travel inside a compressed stream", "[bridge][http][sse][gzip]") {
+  BridgeFixture f;  // keep-alive every 50 ms
+  const std::string expected_start =
+      ": connected\n\ndata: {\"text\":\"k0\"}\n\n: ping\n\n: ping\n\n";
+  SECTION("gzip, also a browser's choice") {
+    RawClient raw(f.port);
+    // The endless stream: one event, then only keep-alives.
+    REQUIRE(raw.Send(StreamRequest("/api/echo/k/count", "gzip, deflate, br")));
+    CHECK_THAT(raw.ReadHead(), Catch::Contains("Content-Encoding: gzip"));
+    testing::GzipStreamDecoder decoder;
+    CHECK(DecodeStream(raw, decoder, ": ping", 2) == expected_start);
+  }
+  SECTION("brotli, for a client without gzip") {
+    RawClient raw(f.port);
+    REQUIRE(raw.Send(StreamRequest("/api/echo/k/count", "br")));
+    CHECK_THAT(raw.ReadHead(), Catch::Contains("Content-Encoding: br"));
+    testing::BrotliStreamDecoder decoder;
+    CHECK(DecodeStream(raw, decoder, ": ping", 2) == expected_start);
+  }
+}
+
 TEST_CASE("streams over the cap get 429 with a clear message", "[bridge][http][sse]") {
   BridgeFixture f("", [](BridgeOptions& o) { o.limits.max_streams = 2; });
   RawClient a(f.port), b(f.port);

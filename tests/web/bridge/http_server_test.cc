@@ -323,6 +323,40 @@ TEST_CASE("streams send what is written, keep-alives, then end", "[bridge][serve
   CHECK(Eventually([&] { return late_write_refused.load(); }));
 }
 
+// Fails from its second piece on, as zlib would out of memory.
+class FailingCompressor final : public StreamCompressor {
+ public:
+  ContentCoding coding() const override { return ContentCoding::kGzip; }
+  absl::StatusOr<std::string> Flush(absl::string_view piece) override {
+    if (++pieces_ > 1) return absl::InternalError("out of memory");
+    return std::string(piece);
+  }
+  absl::StatusOr<std::string> Finish() override { return std::string(); }
+
+ private:
+  int pieces_ = 0;
+};
+
+// A compressed stream cannot go on past a lost piece: the client must see
+// a broken connection (EventSource reconnects), not a clean end.
+TEST_CASE("a stream whose compressor fails is cut off", "[bridge][server][sse]") {
+  ServerFixture f;
+  std::atomic<bool> write_refused{false};
+  f.handler.on_request = [&](std::shared_ptr<HttpExchange> e) {
+    e->OpenStream({200, "text/event-stream", {}, ""}, StreamHooks(),
+                  std::make_unique<FailingCompressor>());
+    e->Write("data: one\n\n");
+    write_refused = !e->Write("data: two\n\n").has_value();
+    e->Finish();
+  };
+  RawClient raw(f.port);
+  REQUIRE(raw.Send(Get("/stream")));
+  CHECK(raw.WaitClosed());
+  CHECK(write_refused);
+  CHECK_THAT(raw.received(), Catch::Contains("Content-Encoding: gzip") &&
+                                 !Catch::Contains("data: two") && !Catch::EndsWith("0\r\n\r\n"));
+}
+
 TEST_CASE("a client that leaves closes its stream", "[bridge][server][sse]") {
   ServerFixture f;
   std::atomic<bool> closed{false};

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -86,6 +87,36 @@ class RawClient {
     }
   }
   const std::string& received() const { return received_; }
+
+  // The head of an answer (through the blank line, which is dropped); the
+  // body is left unread. Empty when the connection ended first.
+  std::string ReadHead() {
+    size_t head_end;
+    while ((head_end = received_.find("\r\n\r\n")) == std::string::npos) {
+      if (!ReadSome()) return {};
+    }
+    std::string head = received_.substr(0, head_end);
+    received_.erase(0, head_end + 4);
+    return head;
+  }
+
+  // The next chunk of a chunked body (after ReadHead): its data, "" for
+  // the last chunk; nullopt when the connection ended or 10 s passed first.
+  std::optional<std::string> ReadChunk() {
+    size_t line_end;
+    while ((line_end = received_.find("\r\n")) == std::string::npos) {
+      if (!ReadSome()) return std::nullopt;
+    }
+    size_t size = 0;
+    REQUIRE(absl::SimpleHexAtoi(absl::StripAsciiWhitespace(received_.substr(0, line_end)), &size));
+    size_t end = line_end + 2 + size + 2;  // the data's own CRLF
+    while (received_.size() < end) {
+      if (!ReadSome()) return std::nullopt;
+    }
+    std::string data = received_.substr(line_end + 2, size);
+    received_.erase(0, end);
+    return data;
+  }
 
   // One whole answer with a Content-Length body: its head and body.
   // Empty head when the connection ended first.
