@@ -5,6 +5,7 @@ the fault modes added to the SkyPilot fake for these runs behave."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -214,6 +215,21 @@ class FakeFaultModesTest(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline, "the delayed launch never finished")
             time.sleep(0.05)
         self.assertEqual([j["job_name"] for j in self.fake.state()["jobs"]], ["skydeck-x-1-1"])
+
+    def test_down_refuses_connections_but_keeps_the_port(self):
+        self.fake.go_down()
+        with self.assertRaises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+        # No other process may take the port meanwhile: the daemon's
+        # requests would reach it (two tests' fakes crossed this way).
+        other = socket.socket()
+        try:
+            with self.assertRaises(OSError):
+                other.bind(("127.0.0.1", self.port))
+        finally:
+            other.close()
+        self.fake.go_up()
+        self.assertEqual(self.http("GET", "/api/health")[0], 200)
 
     def test_api_requests_counts_every_request_even_failed_ones(self):
         self.fake.set_fault(http500=-1)

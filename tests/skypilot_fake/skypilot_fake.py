@@ -56,6 +56,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -348,6 +349,8 @@ class FakeSkyPilot:
         self.control_port = None
         self._main = None
         self._main_thread = None
+        # While "down": the main port, bound but not listening (go_down).
+        self._port_hold = None
         self._control = None
         self._control_thread = None
         self.uploads = UploadArea()
@@ -364,6 +367,7 @@ class FakeSkyPilot:
 
     def stop(self):
         self.go_down()
+        self._release_port()
         if self._control is not None:
             self._control.shutdown()
             self._control.server_close()
@@ -371,17 +375,30 @@ class FakeSkyPilot:
         self.uploads.close()
 
     def go_down(self):
-        """Stops accepting connections on the main port (connect refused)."""
+        """Stops accepting connections on the main port (connect refused).
+        The port stays bound, without listening, until go_up or stop: were
+        it freed, the kernel could give it to another process meanwhile (a
+        fake of a test running beside this one), and the daemon's requests
+        would reach that process instead of failing."""
         with self.cv:
             server, self._main = self._main, None
         if server is not None:
             server.shutdown()
             server.server_close()
+            self._port_hold = socket.socket(server.address_family, socket.SOCK_STREAM)
+            self._port_hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._port_hold.bind((self.host, self.port))
+
+    def _release_port(self):
+        if self._port_hold is not None:
+            self._port_hold.close()
+            self._port_hold = None
 
     def go_up(self):
         with self.cv:
             if self._main is not None:
                 return
+        self._release_port()
         self._main, self._main_thread = self._serve(self.port,
                                                     control_only=False)
 
