@@ -322,17 +322,35 @@ class Chaos:
             self.violate(where, invariants.local_processes(self.data_dir, self.job_rows,
                                                            final=True))
         else:
-            state = self.fake.state()
+            state, rows, fake_live, db_live = self.fake_and_store_read_together()
             self.violate(where, invariants.fake_launches(state, rows))
-            fake_live = {j["job_name"] for j in state["jobs"]
-                         if j["status"] in invariants.FAKE_LIVE}
-            db_live = {j["backend_name"] for j in rows if j["ended_at"] is None}
             if fake_live != db_live:
                 self.violate(where, [f"live on SkyPilot but not in the store: "
                                      f"{sorted(fake_live - db_live)}; live in the store but "
                                      f"not on SkyPilot: {sorted(db_live - fake_live)}"])
         self.stats["jobs"] = len(rows)
         self.stats["experiments"] = len(self.ledger.entries)
+
+    def fake_and_store_read_together(self, timeout=15.0):
+        """The fake's state, the job rows, and the names live in each, read
+        again until the live names agree or `timeout` passes. The fake moves
+        a job on when the daemon asks for the queue, and the daemon writes
+        what it saw a moment later: read between the two, a job that just
+        ended is live in the store only. Refresh makes the daemon poll and
+        write before the next read; a real disagreement outlasts it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.fake.state()
+            rows = self.job_rows()
+            fake_live = {j["job_name"] for j in state["jobs"]
+                         if j["status"] in invariants.FAKE_LIVE}
+            db_live = {j["backend_name"] for j in rows if j["ended_at"] is None}
+            if fake_live == db_live or time.monotonic() > deadline:
+                return state, rows, fake_live, db_live
+            try:
+                self.api.call("Refresh", self.api.svc.RefreshRequest())
+            except self.api.grpc.RpcError:
+                time.sleep(0.2)  # the daemon is busy; the loop is bounded
 
     # ----- the run -------------------------------------------------------------
 
