@@ -15,8 +15,12 @@ experiments:
   level 1; brotli quality 1 with python3-brotli): bytes and CPU per
   event, next to the time the daemon takes to answer that page.
 
+- Memory: STREAMS Watch streams held open at once, plain and then gzip,
+  each read for its first 200 KB (so the compressor's state is in use):
+  the daemon's RSS growth per stream.
+
   bench/sse_compress_cost.py --skydeckd build/release/daemon/skydeckd \\
-      [--experiments 10000] [--repeats 5]
+      [--experiments 10000] [--repeats 5] [--streams 200]
 
 Brotli rows need Debian's python3-brotli (skipped without it).
 """
@@ -140,11 +144,38 @@ def stream_codecs():
     return codecs
 
 
+def stream_memory(address, accept_encoding, n, daemon):
+    """RSS growth of the daemon, in KB per stream, while `n` Watch streams
+    are open, each read for its first 200 KB."""
+    host, port = address.rsplit(":", 1)
+    before = daemon.rss_kb()
+    socks = []
+    try:
+        for _ in range(n):
+            sock = socket.create_connection((host, int(port)), timeout=10)
+            extra = f"Accept-Encoding: {accept_encoding}\r\n" if accept_encoding else ""
+            sock.sendall(f"GET /api/watch?since_revision=0 HTTP/1.1\r\nHost: {address}\r\n"
+                         f"{extra}\r\n".encode())
+            socks.append(sock)
+        for sock in socks:
+            got = 0
+            while got < 200_000:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                got += len(chunk)
+        return (daemon.rss_kb() - before) / n
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--skydeckd", required=True)
     ap.add_argument("--experiments", type=int, default=10000)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--streams", type=int, default=200)
     args = ap.parse_args()
     daemon = common.Daemon(args.skydeckd, ["--sse-keepalive", "15s"])
     rows = []
@@ -187,6 +218,10 @@ def main():
                          "bytes": size, "ratio": round(size / plain_bytes, 3),
                          "cpu_ms_per_event": round(per_event * 1e3, 2),
                          "pct_of_page_request": round(100 * per_event / page_seconds, 1)})
+        for name, accept in (("plain", ""), ("gzip", "gzip")):
+            rows.append({"stream": f"{args.streams} watch streams open", "variant": name,
+                         "rss_kb_per_stream": round(
+                             stream_memory(daemon.http, accept, args.streams, daemon), 1)})
     finally:
         daemon.stop()
     print(json.dumps({"machine": common.machine(), "load": common.load_average(),
