@@ -4,14 +4,13 @@
 // experiments with the newest job of each, recent events, flag schemas),
 // then the Watch stream for every change. The load's request count does not
 // depend on the number of experiments: the list comes in one streamed
-// request (api/experimentList.ts). Jobs
-// are re-read only for the experiment a job event names, a moment after it
-// (a burst of events costs one request). Flag schemas are
-// re-read at once when one is applied or deleted (the daemon-wide
-// FlagSchemaApplied/FlagSchemaDeleted events) and a moment after flags
-// change (inferred schemas follow the flags in use). Health, which has no
-// stream, is re-read every few seconds for the poll age and backend
-// reachability; nothing else is polled.
+// request (api/experimentList.ts). Jobs are re-read only for the experiment
+// a job event names, a moment after it (a burst of events costs one
+// request). Flag schemas are re-read at once when one is applied or deleted
+// (the daemon-wide FlagSchemaApplied/FlagSchemaDeleted events) and a moment
+// after flags change (inferred schemas follow the flags in use). Health,
+// which has no stream, is re-read every few seconds for the poll age and
+// backend reachability; nothing else is polled.
 
 import { api, ApiError } from "../api/client";
 import { loadExperimentList } from "../api/experimentList";
