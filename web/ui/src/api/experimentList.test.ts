@@ -24,21 +24,32 @@ describe("loadExperimentList", () => {
     expect(daemon.requests).toEqual(["GET /api/experiments:stream"]);
   });
 
-  it("resumes a stream cut short after the last page it sent", async () => {
-    daemon.listPagesBeforeCut = 1;
-    const list = await loadExperimentList();
-    // Each stream sends one page: three requests, nothing twice, nothing missed.
-    expect(list.experiments.map((e) => e.id)).toEqual(daemon.experiments.map((e) => e.id));
-    expect(list.latestJobs.length).toBe(daemon.latestJobs.length);
-    expect(daemon.requests.length).toBe(3);
-  });
+  for (const how of ["end", "break"] as const) {
+    it(`resumes a stream cut short (${how}) after the last page it sent, however often it brought pages`, async () => {
+      // Six pages, each stream cut after one: more cuts than MAX_RESUMES,
+      // but every stream made progress.
+      for (let i = daemon.experiments.length + 1; i <= 6 * LIST_PAGE_SIZE; i++) daemon.experiments.push({ id: String(i), name: `e${i}` });
+      daemon.listCut = { pages: 1, how };
+      const list = await loadExperimentList();
+      // Nothing twice, nothing missed: six requests.
+      expect(list.experiments.map((e) => e.id)).toEqual(daemon.experiments.map((e) => e.id));
+      expect(list.latestJobs.length).toBe(daemon.latestJobs.length);
+      expect(daemon.requests.length).toBe(6);
+    });
+  }
 
-  it("gives up when streams keep ending before their last page", async () => {
-    daemon.listPagesBeforeCut = 0;
+  it("gives up when streams keep ending without a page", async () => {
+    daemon.listCut = { pages: 0, how: "end" };
     const failed = loadExperimentList();
     await expect(failed).rejects.toBeInstanceOf(ApiError);
-    await expect(failed).rejects.toThrow(/ended early 4 times/);
+    await expect(failed).rejects.toThrow(/cut short 4 times in a row without a page/);
     expect(daemon.requests.length).toBe(4);
+  });
+
+  it("fails at once when the connection breaks before any page", async () => {
+    daemon.listCut = { pages: 0, how: "break" };
+    await expect(loadExperimentList()).rejects.toThrow(/cannot reach skydeckd/);
+    expect(daemon.requests.length).toBe(1);
   });
 
   it("reads an empty list as one empty last page", async () => {

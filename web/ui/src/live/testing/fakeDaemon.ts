@@ -71,10 +71,11 @@ export class FakeDaemon {
   /** While true, every request fails as if nothing listened on the port. */
   down = false;
   /**
-   * How many pages each experiment-list stream sends before it ends
-   * without its last page (as a connection cut short would); unset: all.
+   * How many pages each experiment-list stream sends before it is cut
+   * short, and how: "end" closes it cleanly without its last page, "break"
+   * fails the body as a dropped connection does. Unset: every page.
    */
-  listPagesBeforeCut: number | undefined;
+  listCut: { pages: number; how: "end" | "break" } | undefined;
 
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = String(input);
@@ -105,8 +106,9 @@ export class FakeDaemon {
     const rest = this.experiments.filter((e) => Number(e.id) > after);
     let text = ": connected\n\n";
     let pages = 0;
+    const cut = this.listCut;
     for (let i = 0; ; i += size) {
-      if (this.listPagesBeforeCut !== undefined && pages === this.listPagesBeforeCut) break;
+      if (cut && pages === cut.pages) break;
       const experiments = rest.slice(i, i + size);
       const ids = new Set(experiments.map((e) => e.id));
       const last = i + size >= rest.length;
@@ -119,7 +121,23 @@ export class FakeDaemon {
       pages++;
       if (last) break;
     }
-    return new Response(text, { status: 200, headers: { "Content-Type": "text/event-stream" } });
+    const bytes = new TextEncoder().encode(text);
+    // The pages first; the break only once they were read (an error
+    // discards what is still queued).
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (!sent) {
+          sent = true;
+          c.enqueue(bytes);
+        } else if (cut?.how === "break") {
+          c.error(new TypeError("network error"));
+        } else {
+          c.close();
+        }
+      },
+    });
+    return new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream" } });
   }
 
   /** The n-th Watch stream opened (0 = the first). */
